@@ -1,0 +1,726 @@
+/* json.c - strict, zero-copy NDJSON scanning: validate a line, find fields
+ *
+ * One pass over the line both validates it (RFC 8259, UTF-8 included) and
+ * records where the wanted fields sit. Nothing is copied or allocated: a
+ * field is a span into the line, typed later only if somebody asks.
+ * The nesting is tracked with an explicit stack, so hostile depth cannot
+ * overflow the C stack; it is capped at JSON_MAX_DEPTH like jansson.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "json.h"
+#include "loop.h"
+
+/* ---- the fieldset: wanted paths as a trie ---- */
+
+struct fs_edge {
+	char *key;		/* NULL: array index */
+	size_t keylen;
+	long index;
+	struct fs_node *child;
+};
+
+struct fs_node {
+	int slot;		/* -1 when no wanted path ends here */
+	int nedges;
+	struct fs_edge *edges;
+};
+
+struct fieldset {
+	struct fs_node root;
+	struct path *paths;
+	int npaths;
+	bool members;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		diag_fatal(EXIT_RUNTIME, "out of memory");
+	return p;
+}
+
+struct fieldset *fieldset_new(void)
+{
+	struct fieldset *fs = xrealloc(NULL, sizeof *fs);
+	memset(fs, 0, sizeof *fs);
+	fs->root.slot = -1;
+	return fs;
+}
+
+static struct fs_node *edge_find(struct fs_node *n, const struct path_step *st)
+{
+	for (int i = 0; i < n->nedges; i++) {
+		struct fs_edge *e = &n->edges[i];
+		if (st->key ? (e->key && e->keylen == st->keylen &&
+			       !memcmp(e->key, st->key, st->keylen))
+			    : (!e->key && e->index == st->index))
+			return e->child;
+	}
+	return NULL;
+}
+
+static struct fs_node *edge_add(struct fs_node *n, const struct path_step *st)
+{
+	n->edges = xrealloc(n->edges, (size_t)(n->nedges + 1) * sizeof *n->edges);
+	struct fs_edge *e = &n->edges[n->nedges++];
+	e->key = NULL;
+	e->keylen = st->keylen;
+	e->index = st->index;
+	if (st->key) {
+		e->key = xrealloc(NULL, st->keylen + 1);
+		memcpy(e->key, st->key, st->keylen);
+		e->key[st->keylen] = 0;
+	}
+	e->child = xrealloc(NULL, sizeof *e->child);
+	memset(e->child, 0, sizeof *e->child);
+	e->child->slot = -1;
+	return e->child;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xrealloc(NULL, n), s, n);
+}
+
+int fieldset_add(struct fieldset *fs, const struct path *p)
+{
+	struct fs_node *n = &fs->root;
+	for (int i = 0; i < p->n; i++) {
+		struct fs_node *c = edge_find(n, &p->step[i]);
+		n = c ? c : edge_add(n, &p->step[i]);
+	}
+	if (n->slot >= 0)
+		return n->slot;
+	/* Keep our own copy of the path, for messages and for CSV lookup. */
+	fs->paths = xrealloc(fs->paths, (size_t)(fs->npaths + 1) * sizeof *fs->paths);
+	struct path *q = &fs->paths[fs->npaths];
+	*q = *p;
+	q->text = xstrdup(p->text ? p->text : "");
+	for (int i = 0; i < p->n; i++)
+		if (p->step[i].key) {
+			char *k = xrealloc(NULL, p->step[i].keylen + 1);
+			memcpy(k, p->step[i].key, p->step[i].keylen);
+			k[p->step[i].keylen] = 0;
+			q->step[i].key = k;
+		}
+	n->slot = fs->npaths++;
+	return n->slot;
+}
+
+int fieldset_count(const struct fieldset *fs)
+{
+	return fs->npaths;
+}
+
+const struct path *fieldset_path(const struct fieldset *fs, int slot)
+{
+	return &fs->paths[slot];
+}
+
+void fieldset_want_members(struct fieldset *fs, bool on)
+{
+	fs->members = on;
+}
+
+bool fieldset_wants_members(const struct fieldset *fs)
+{
+	return fs->members;
+}
+
+static void node_free(struct fs_node *n)
+{
+	for (int i = 0; i < n->nedges; i++) {
+		node_free(n->edges[i].child);
+		free(n->edges[i].child);
+		free(n->edges[i].key);
+	}
+	free(n->edges);
+}
+
+void fieldset_free(struct fieldset *fs)
+{
+	if (!fs)
+		return;
+	node_free(&fs->root);
+	for (int i = 0; i < fs->npaths; i++)
+		path_free(&fs->paths[i]);
+	free(fs->paths);
+	free(fs);
+}
+
+/* ---- character classes ---- */
+
+/* Bytes a string scan must stop at: quote, backslash, control, non-ASCII. */
+static unsigned char str_stop[256];
+static unsigned char is_ws[256];
+static unsigned char is_digit[256];
+
+__attribute__((constructor)) static void tables_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		str_stop[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+		is_digit[c] = c >= '0' && c <= '9';
+	}
+	is_ws[' '] = is_ws['\t'] = is_ws['\n'] = is_ws['\r'] = 1;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t len;
+	unsigned lo = 0x80, hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if ((size_t)(end - p) < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		size_t l = utf8_seq(p, end);
+		if (!l)
+			return false;
+		p += l;
+	}
+	return true;
+}
+
+static int hexval(unsigned c)
+{
+	if (c - '0' < 10)
+		return (int)(c - '0');
+	c |= 0x20;
+	if (c - 'a' < 6)
+		return (int)(c - 'a' + 10);
+	return -1;
+}
+
+/* ---- the scanner ---- */
+
+struct frame {
+	char type;			/* '{' or '[' */
+	const struct fs_node *node;	/* trie node of this container */
+	long index;			/* arrays: index of the current element */
+	const struct fs_node *vnode;	/* trie node of the value being read */
+	const char *vstart;
+	struct span key;		/* objects: key of the current member */
+};
+
+/* The programs are single-threaded; one stack serves every call. */
+static struct frame stack[JSON_MAX_DEPTH + 1];
+
+struct scan {
+	const unsigned char *p, *end, *line;
+	const struct fieldset *fs;
+	struct json_scan *out;
+	const char *err;
+};
+
+static int fail(struct scan *s, const char *msg)
+{
+	s->err = msg;
+	return -1;
+}
+
+static void skip_ws(struct scan *s)
+{
+	while (s->p < s->end && is_ws[*s->p])
+		s->p++;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Skips the bytes of a string that need no attention, eight at a time:
+ * a word is plain if it has no '"', no '\\', no control byte and no
+ * non-ASCII byte (the classic "has zero byte" bit tricks). */
+static const unsigned char *skip_plain(const unsigned char *p,
+				       const unsigned char *end)
+{
+	while (end - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+		uint64_t stop = ((q - ONES) & ~q) | ((b - ONES) & ~b) |
+				((x - ONES * 0x20) & ~x) | x;
+		if (stop & HIGHS)
+			break;
+		p += 8;
+	}
+	while (p < end && !str_stop[*p])
+		p++;
+	return p;
+}
+
+/* Scans a string at s->p (on its opening quote); sets *escaped. */
+static int scan_string(struct scan *s, bool *escaped)
+{
+	const unsigned char *p = s->p + 1, *end = s->end;
+	*escaped = false;
+	for (;;) {
+		p = skip_plain(p, end);
+		if (p == end) {
+			s->p = p;
+			return fail(s, "unterminated string");
+		}
+		unsigned c = *p;
+		if (c == '"') {
+			s->p = p + 1;
+			return 0;
+		}
+		if (c == '\\') {
+			*escaped = true;
+			if (p + 1 == end) {
+				s->p = p;
+				return fail(s, "unterminated string");
+			}
+			unsigned e = p[1];
+			if (e == 'u') {
+				if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
+				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+					s->p = p;
+					return fail(s, "invalid \\u escape");
+				}
+				p += 6;
+			} else if (e == '"' || e == '\\' || e == '/' || e == 'b' ||
+				   e == 'f' || e == 'n' || e == 'r' || e == 't') {
+				p += 2;
+			} else {
+				s->p = p;
+				return fail(s, "invalid escape");
+			}
+		} else if (c < 0x20) {
+			s->p = p;
+			return fail(s, "control character in string");
+		} else {
+			size_t l = utf8_seq(p, end);
+			if (!l) {
+				s->p = p;
+				return fail(s, "invalid UTF-8");
+			}
+			p += l;
+		}
+	}
+}
+
+static int scan_number(struct scan *s)
+{
+	const unsigned char *p = s->p, *end = s->end;
+	if (*p == '-')
+		p++;
+	if (p == end || !is_digit[*p])
+		goto bad;
+	if (*p == '0')
+		p++;
+	else
+		while (p < end && is_digit[*p])
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (p == end || !is_digit[*p])
+			goto bad;
+		while (p < end && is_digit[*p])
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || !is_digit[*p])
+			goto bad;
+		while (p < end && is_digit[*p])
+			p++;
+	}
+	s->p = p;
+	return 0;
+bad:
+	s->p = p;
+	return fail(s, "invalid number");
+}
+
+static int scan_literal(struct scan *s, const char *word, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return fail(s, "invalid literal");
+	s->p += n;
+	return 0;
+}
+
+/* A value ended: file it where the enclosing container says it is wanted. */
+static void value_done(struct scan *s, struct frame *f, enum span_kind kind,
+		       const unsigned char *start, bool escaped)
+{
+	struct span sp = {
+		(const char *)start, (size_t)(s->p - start), kind, escaped
+	};
+	if (f->vnode && f->vnode->slot >= 0)
+		s->out->slots[f->vnode->slot] = sp;
+	if (f == stack && s->fs->members) {
+		struct json_scan *o = s->out;
+		if (o->nmembers == o->capmembers) {
+			o->capmembers = o->capmembers ? o->capmembers * 2 : 16;
+			o->members = xrealloc(o->members,
+					      o->capmembers * sizeof *o->members);
+		}
+		o->members[o->nmembers].key = f->key;
+		o->members[o->nmembers].val = sp;
+		o->nmembers++;
+	}
+}
+
+/* Finds the trie child for an object key (decoding it if it has escapes). */
+static const struct fs_node *key_child(const struct fs_node *n,
+				       const struct span *key)
+{
+	if (!n || !n->nedges)
+		return NULL;
+	const char *k = key->p + 1;
+	size_t kn = key->n - 2;
+	char small[256], *buf = NULL;
+	if (key->escaped) {
+		buf = key->n <= sizeof small ? small : xrealloc(NULL, key->n);
+		kn = json_unescape(key, buf);
+		k = buf;
+	}
+	const struct fs_node *found = NULL;
+	for (int i = 0; i < n->nedges && !found; i++) {
+		const struct fs_edge *e = &n->edges[i];
+		if (e->key && e->keylen == kn && !memcmp(e->key, k, kn))
+			found = e->child;
+	}
+	if (buf && buf != small)
+		free(buf);
+	return found;
+}
+
+static const struct fs_node *index_child(const struct fs_node *n, long index)
+{
+	if (!n)
+		return NULL;
+	for (int i = 0; i < n->nedges; i++)
+		if (!n->edges[i].key && n->edges[i].index == index)
+			return n->edges[i].child;
+	return NULL;
+}
+
+/* Reads one value at s->p for the container on top of the stack; pushes a
+ * frame for an object or array. Returns 1 if it pushed, 0 if a scalar was
+ * read, -1 on error. */
+static int scan_value(struct scan *s, int *depth)
+{
+	struct frame *f = &stack[*depth];
+	const unsigned char *start = s->p;
+	bool esc = false;
+	enum span_kind kind;
+	if (s->p == s->end)
+		return fail(s, "unexpected end of line");
+	switch (*s->p) {
+	case '{':
+	case '[':
+		if (*depth + 1 == JSON_MAX_DEPTH)
+			return fail(s, "nesting deeper than 2048 levels");
+		f->vstart = (const char *)start;
+		struct frame *c = &stack[++*depth];
+		c->type = (char)*s->p;
+		c->node = f->vnode;
+		c->index = 0;
+		c->vnode = NULL;
+		s->p++;
+		return 1;
+	case '"':
+		if (scan_string(s, &esc))
+			return -1;
+		kind = SPAN_JSTRING;
+		break;
+	case 't':
+		if (scan_literal(s, "true", 4))
+			return -1;
+		kind = SPAN_JTRUE;
+		break;
+	case 'f':
+		if (scan_literal(s, "false", 5))
+			return -1;
+		kind = SPAN_JFALSE;
+		break;
+	case 'n':
+		if (scan_literal(s, "null", 4))
+			return -1;
+		kind = SPAN_JNULL;
+		break;
+	default:
+		if (*s->p != '-' && !is_digit[*s->p])
+			return fail(s, "unexpected character");
+		if (scan_number(s))
+			return -1;
+		kind = SPAN_JNUMBER;
+	}
+	value_done(s, f, kind, start, esc);
+	return 0;
+}
+
+/* Reads "key": in the object on top of the stack, leaving s->p at the value. */
+static int scan_key(struct scan *s, struct frame *f)
+{
+	skip_ws(s);
+	if (s->p == s->end)
+		return fail(s, "unexpected end of line");
+	if (*s->p != '"')
+		return fail(s, "expected a string key");
+	const unsigned char *k = s->p;
+	bool esc;
+	if (scan_string(s, &esc))
+		return -1;
+	f->key = (struct span){ (const char *)k, (size_t)(s->p - k),
+				SPAN_JSTRING, esc };
+	f->vnode = key_child(f->node, &f->key);
+	skip_ws(s);
+	if (s->p == s->end || *s->p != ':')
+		return fail(s, s->p == s->end ? "unexpected end of line"
+					      : "expected ':' after a key");
+	s->p++;
+	skip_ws(s);
+	return 0;
+}
+
+/* Reads the first element of a container just opened; 1 if it was empty. */
+static int container_open(struct scan *s, struct frame *f)
+{
+	skip_ws(s);
+	char close = f->type == '{' ? '}' : ']';
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return 1;
+	}
+	if (f->type == '{')
+		return scan_key(s, f);
+	f->vnode = index_child(f->node, 0);
+	return 0;
+}
+
+int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
+		   struct json_scan *sc, const char **err, size_t *col)
+{
+	struct scan s = {
+		(const unsigned char *)line, (const unsigned char *)line + n,
+		(const unsigned char *)line, fs, sc, NULL
+	};
+	int nslots = fs->npaths;
+	for (int i = 0; i < nslots; i++)
+		sc->slots[i].kind = SPAN_MISSING;
+	sc->nmembers = 0;
+
+	skip_ws(&s);
+	if (s.p == s.end || *s.p != '{') {
+		*err = "not a JSON object";
+		*col = (size_t)(s.p - s.line);
+		return -2;
+	}
+	int depth = 0;
+	stack[0] = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
+	s.p++;
+	enum { NEED_VALUE, AFTER_VALUE, CLOSED } st;
+	int r = container_open(&s, &stack[0]);
+	if (r < 0)
+		goto error;
+	st = r == 1 ? CLOSED : NEED_VALUE;
+	for (;;) {
+		struct frame *t = &stack[depth];
+		if (st == NEED_VALUE) {
+			r = scan_value(&s, &depth);
+			if (r < 0)
+				goto error;
+			st = AFTER_VALUE;
+			if (r == 1) {
+				r = container_open(&s, &stack[depth]);
+				if (r < 0)
+					goto error;
+				st = r == 1 ? CLOSED : NEED_VALUE;
+			}
+		} else if (st == CLOSED) {
+			/* t just closed: file it with its parent. */
+			if (depth == 0)
+				break;
+			const unsigned char *start =
+				(const unsigned char *)stack[depth - 1].vstart;
+			enum span_kind k = t->type == '{' ? SPAN_JOBJECT : SPAN_JARRAY;
+			depth--;
+			value_done(&s, &stack[depth], k, start, false);
+			st = AFTER_VALUE;
+		} else {
+			skip_ws(&s);
+			if (s.p == s.end) {
+				s.err = "unexpected end of line";
+				goto error;
+			}
+			if (*s.p == (t->type == '{' ? '}' : ']')) {
+				s.p++;
+				st = CLOSED;
+				continue;
+			}
+			if (*s.p != ',') {
+				s.err = t->type == '{' ? "expected ',' or '}'"
+						       : "expected ',' or ']'";
+				goto error;
+			}
+			s.p++;
+			if (t->type == '{') {
+				if (scan_key(&s, t))
+					goto error;
+			} else {
+				skip_ws(&s);
+				t->index++;
+				t->vnode = index_child(t->node, t->index);
+			}
+			st = NEED_VALUE;
+		}
+	}
+	skip_ws(&s);
+	if (s.p != s.end) {
+		s.err = "trailing characters after the object";
+		goto error;
+	}
+	return 0;
+error:
+	*err = s.err;
+	*col = (size_t)(s.p - s.line);
+	return -1;
+}
+
+/* ---- strings in and out ---- */
+
+static size_t utf8_put(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+static unsigned long hex4(const unsigned char *p)
+{
+	return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
+			       hexval(p[2]) << 4 | hexval(p[3]));
+}
+
+size_t json_unescape(const struct span *sp, char *out)
+{
+	const unsigned char *p = (const unsigned char *)sp->p + 1;
+	const unsigned char *end = (const unsigned char *)sp->p + sp->n - 1;
+	char *o = out;
+	while (p < end) {
+		if (*p != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		unsigned e = p[1];
+		p += 2;
+		switch (e) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			unsigned long cp = hex4(p);
+			p += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 &&
+			    p[0] == '\\' && p[1] == 'u') {
+				unsigned long lo = hex4(p + 2);
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) +
+					     (lo - 0xDC00);
+					p += 6;
+				}
+			}
+			/* A lone surrogate has no UTF-8 form: U+FFFD. */
+			if (cp >= 0xD800 && cp <= 0xDFFF)
+				cp = 0xFFFD;
+			o += utf8_put(o, cp);
+			break;
+		}
+		default: *o++ = (char)e;	/* " \ / */
+		}
+	}
+	return (size_t)(o - out);
+}
+
+void json_write_string(struct outbuf *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	out_putc(o, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		out_put(o, s + run, i - run);
+		run = i + 1;
+		char esc[6] = { '\\', 0 };
+		size_t en = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			en = 6;
+		}
+		out_put(o, esc, en);
+	}
+	out_put(o, s + run, n - run);
+	out_putc(o, '"');
+}

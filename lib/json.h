@@ -1,0 +1,60 @@
+/* json.h - strict, zero-copy NDJSON scanning */
+#ifndef ES_JSON_H
+#define ES_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "value.h"
+#include "path.h"
+
+#define JSON_MAX_DEPTH 2048	/* same bound as jansson's parser */
+
+/*
+ * A fieldset is the set of paths a program wants from each record,
+ * compiled to a trie so one pass over the line validates it and finds them.
+ */
+struct fieldset;
+struct fieldset *fieldset_new(void);
+/* Adds a path (copied) and returns its slot number; the same path twice
+ * returns the same slot. */
+int fieldset_add(struct fieldset *fs, const struct path *p);
+int fieldset_count(const struct fieldset *fs);
+const struct path *fieldset_path(const struct fieldset *fs, int slot);
+/* Ask for the list of top-level members too (for conversion to CSV). */
+void fieldset_want_members(struct fieldset *fs, bool on);
+bool fieldset_wants_members(const struct fieldset *fs);
+void fieldset_free(struct fieldset *fs);
+
+struct member {
+	struct span key;	/* SPAN_JSTRING */
+	struct span val;
+};
+
+struct json_scan {
+	struct span *slots;	/* fieldset_count() entries */
+	struct member *members;	/* top-level members, in order, if wanted */
+	size_t nmembers, capmembers;
+};
+
+/*
+ * Validates line[0..n) as one JSON object (RFC 8259, UTF-8 checked,
+ * surrounding whitespace allowed) and fills sc->slots (and members).
+ * Returns 0; -1 if the line is not valid JSON, -2 if it is not an object
+ * (e.g. an array, a number), both with a static message in *err and the byte
+ * offset of the problem in *col.
+ */
+int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
+		   struct json_scan *sc, const char **err, size_t *col);
+
+/* Decodes a JSON string span (with quotes) into UTF-8 bytes in out (which
+ * needs at most sp->n bytes). Returns the decoded length. */
+size_t json_unescape(const struct span *sp, char *out);
+
+/* True if s[0..n) is valid UTF-8 (RFC 3629). */
+bool utf8_valid(const char *s, size_t n);
+
+/* Appends s[0..n) as a JSON string literal (with quotes) to out. */
+struct outbuf;
+void json_write_string(struct outbuf *o, const char *s, size_t n);
+
+#endif

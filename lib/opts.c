@@ -1,0 +1,87 @@
+/* opts.c - the options every program shares, parsed one way */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "opts.h"
+
+#ifndef ES_VERSION
+#define ES_VERSION "0.1.0"
+#endif
+
+void opts_init(struct es_opts *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+static enum format parse_format(const char *opt, const char *arg)
+{
+	if (!strcmp(arg, "ndjson") || !strcmp(arg, "json"))
+		return FMT_NDJSON;
+	if (!strcmp(arg, "csv"))
+		return FMT_CSV;
+	diag_usage("invalid argument '%s' for %s: expected ndjson or csv", arg, opt);
+}
+
+bool opts_common(struct es_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'i':
+		o->in_fmt = parse_format("-i/--input-format", arg);
+		return true;
+	case 'o':
+		o->out_fmt = parse_format("-o/--output-format", arg);
+		return true;
+	case OPT_DEAD_LETTER:
+		o->dead_letter = arg;
+		return true;
+	case OPT_STRICT:
+		o->strict = true;
+		return true;
+	case OPT_STATS:
+		o->stats = true;
+		return true;
+	case OPT_HELP:
+		o->help = true;
+		return true;
+	case OPT_VERSION:
+		o->version = true;
+		return true;
+	}
+	return false;
+}
+
+void opts_apply(struct es_opts *o)
+{
+	if (o->version) {
+		printf("%s (edgestream) %s\n", diag_prog, ES_VERSION);
+		exit(EXIT_OK);
+	}
+	if (o->dead_letter)
+		diag_set_dead_letter(o->dead_letter);
+	diag_set_strict(o->strict);
+	diag_set_stats(o->stats);
+}
+
+void opts_common_help(FILE *f)
+{
+	fputs("Common options:\n"
+	      "  -i, --input-format FMT   ndjson or csv (default: detected per input\n"
+	      "                           from its first byte: '{' is NDJSON, else CSV)\n"
+	      "  -o, --output-format FMT  ndjson or csv (default: as the first input)\n"
+	      "      --dead-letter FILE   append bad input lines to FILE (CSV: under\n"
+	      "                           their header line)\n"
+	      "      --strict             stop at the first bad line (exit status 3)\n"
+	      "      --stats              print counters as one JSON line on stderr at exit\n"
+	      "      --help               show this help and exit\n"
+	      "      --version            show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 success, 1 runtime failure, 2 usage error,\n"
+	      "3 bad input under --strict.\n", f);
+}
+
+void opts_bad_option(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", diag_prog);
+	exit(EXIT_USAGE);
+}

@@ -1,0 +1,44 @@
+/* opts.h - the options every program shares, parsed one way */
+#ifndef ES_OPTS_H
+#define ES_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "record.h"
+
+/* Long options with no short form get codes from here up. */
+enum {
+	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
+	OPT_PROGRAM = 300	/* programs number their own from here */
+};
+
+#define OPTS_COMMON_SHORT "i:o:"
+#define OPTS_COMMON_LONG \
+	{"input-format", required_argument, 0, 'i'}, \
+	{"output-format", required_argument, 0, 'o'}, \
+	{"dead-letter", required_argument, 0, OPT_DEAD_LETTER}, \
+	{"strict", no_argument, 0, OPT_STRICT}, \
+	{"stats", no_argument, 0, OPT_STATS}, \
+	{"help", no_argument, 0, OPT_HELP}, \
+	{"version", no_argument, 0, OPT_VERSION}
+
+struct es_opts {
+	enum format in_fmt, out_fmt;
+	const char *dead_letter;
+	bool strict, stats, help, version;
+};
+
+void opts_init(struct es_opts *o);
+/* Handles a common option; returns false if c is not one (or 2 with a
+ * usage error for a bad argument). */
+bool opts_common(struct es_opts *o, int c, const char *arg);
+/* After parsing: applies dead letter, strict, stats; handles --version
+ * (prints and exits 0). --help is the program's (it prints its own usage,
+ * then calls opts_common_help). */
+void opts_apply(struct es_opts *o);
+void opts_common_help(FILE *f);
+/* After getopt_long has printed why an option is wrong: the hint, exit 2. */
+__attribute__((noreturn)) void opts_bad_option(void);
+
+#endif

@@ -1,0 +1,271 @@
+/* path.c - field paths: value, meta.sensor.id, readings[0], "odd key"
+ *
+ * Grammar (the same on the command line and inside expressions):
+ *
+ *     path  = ['.'] step ('.' step | '[' digits ']')*
+ *     step  = name | '"' quoted '"'
+ *     name  = [A-Za-z_$][A-Za-z0-9_$]*
+ *
+ * A name has no '-': inside an expression "a-b" must stay a subtraction, and
+ * a path means the same thing wherever it is written, so any other key is
+ * quoted: "gw-id", "odd key". Quoted keys take the JSON escapes (\" \\ \/
+ * \b \f \n \r \t \uXXXX) and are matched against the decoded JSON key.
+ * An optional leading '.' (jq style) lets an expression start a path with a
+ * quoted key, where a bare "..." would be a string literal: ."odd key".
+ * An index is 1 to 9 decimal digits. The text kept for messages is the path
+ * as written, without the leading '.'.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "path.h"
+
+#define INDEX_MAX_DIGITS 9
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		diag_fatal(EXIT_RUNTIME, "out of memory");
+	return p;
+}
+
+static bool name_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c == '$';
+}
+
+static bool name_char(unsigned char c)
+{
+	return name_start(c) || (c >= '0' && c <= '9');
+}
+
+static int hex4(const char *s)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0'
+		      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+static size_t utf8_put(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Decodes the \u escape at *q (pointing at the 'u'), a surrogate pair
+ * included, into o. Returns the bytes written, or 0 if invalid. */
+static size_t unicode_escape(const char **q, char *o)
+{
+	const char *s = *q;
+	int hi = hex4(s + 1);
+	if (hi < 0)
+		return 0;
+	s += 5;
+	uint32_t cp = (uint32_t)hi;
+	if (hi >= 0xDC00 && hi <= 0xDFFF)
+		return 0;
+	if (hi >= 0xD800 && hi <= 0xDBFF) {
+		if (s[0] != '\\' || s[1] != 'u')
+			return 0;
+		int lo = hex4(s + 2);
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return 0;
+		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
+		     ((uint32_t)lo - 0xDC00);
+		s += 6;
+	}
+	*q = s;
+	return utf8_put(o, cp);
+}
+
+/* Parses a quoted key at *q (on the opening quote) into a new string. */
+static int quoted_key(const char **q, struct path_step *st, const char **err)
+{
+	const char *open = *q, *s = open + 1;
+	while (*s && *s != '"')
+		s += s[0] == '\\' && s[1] ? 2 : 1;
+	if (!*s) {
+		*err = "unterminated quoted key";
+		return -1;	/* *q stays on the opening quote */
+	}
+	char *key = xmalloc((size_t)(s - open)), *o = key;
+	for (s = open + 1; *s != '"';) {
+		if (*s != '\\') {
+			*o++ = *s++;
+			continue;
+		}
+		const char *esc = s++;
+		char c = *s++;
+		switch (c) {
+		case '"': case '\\': case '/': *o++ = c; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			s--;
+			size_t k = unicode_escape(&s, o);
+			if (k) {
+				o += k;
+				break;
+			}
+		}
+			/* fall through */
+		default:
+			free(key);
+			*q = esc;
+			*err = "invalid escape in quoted key";
+			return -1;
+		}
+	}
+	*o = 0;
+	st->key = key;
+	st->keylen = (size_t)(o - key);
+	*q = s + 1;
+	return 0;
+}
+
+static int key_step(const char **q, struct path_step *st, const char **err)
+{
+	const char *s = *q;
+	if (*s == '"')
+		return quoted_key(q, st, err);
+	if (!name_start((unsigned char)*s)) {
+		*err = "expected a field name or a quoted key";
+		return -1;
+	}
+	while (name_char((unsigned char)*s))
+		s++;
+	char *key = xmalloc((size_t)(s - *q) + 1);
+	memcpy(key, *q, (size_t)(s - *q));
+	key[s - *q] = 0;
+	st->key = key;
+	st->keylen = (size_t)(s - *q);
+	*q = s;
+	return 0;
+}
+
+/* Parses "[digits]" at *q (on the '['). */
+static int index_step(const char **q, struct path_step *st, const char **err)
+{
+	const char *s = *q + 1;
+	long v = 0;
+	int nd = 0;
+	for (; *s >= '0' && *s <= '9'; s++, nd++) {
+		if (nd == INDEX_MAX_DIGITS) {
+			*q = *q + 1;
+			*err = "array index too large";
+			return -1;
+		}
+		v = v * 10 + (*s - '0');
+	}
+	if (!nd) {
+		*q = s;
+		*err = "expected an array index";
+		return -1;
+	}
+	if (*s != ']') {
+		*q = s;
+		*err = "expected ']'";
+		return -1;
+	}
+	st->key = NULL;
+	st->keylen = 0;
+	st->index = v;
+	*q = s + 1;
+	return 0;
+}
+
+int path_parse(const char **s, struct path *p, const char **err)
+{
+	const char *q = *s;
+	p->n = 0;
+	p->text = NULL;
+	if (*q == '.')
+		q++;
+	const char *start = q;
+	int rc = key_step(&q, &p->step[0], err);
+	if (rc == 0)
+		p->n = 1;
+	while (rc == 0 && (*q == '.' || *q == '[')) {
+		if (p->n == PATH_MAX_DEPTH) {
+			*err = "path too deep (at most 32 steps)";
+			rc = -1;
+			break;
+		}
+		struct path_step *st = &p->step[p->n];
+		if (*q == '.') {
+			q++;
+			rc = key_step(&q, st, err);
+		} else {
+			rc = index_step(&q, st, err);
+		}
+		if (rc == 0)
+			p->n++;
+	}
+	if (rc < 0) {
+		path_free(p);
+		*s = q;
+		return -1;
+	}
+	size_t n = (size_t)(q - start);
+	p->text = xmalloc(n + 1);
+	memcpy(p->text, start, n);
+	p->text[n] = 0;
+	*s = q;
+	return 0;
+}
+
+int path_parse_all(const char *s, struct path *p, const char **err)
+{
+	const char *q = s;
+	if (path_parse(&q, p, err) < 0)
+		return -1;
+	if (*q) {
+		path_free(p);
+		*err = "unexpected characters after the path";
+		return -1;
+	}
+	return 0;
+}
+
+void path_free(struct path *p)
+{
+	for (int i = 0; i < p->n; i++)
+		free((char *)p->step[i].key);
+	p->n = 0;
+	free(p->text);
+	p->text = NULL;
+}

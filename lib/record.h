@@ -1,0 +1,73 @@
+/* record.h - the record a program sees, reading and writing records */
+#ifndef ES_RECORD_H
+#define ES_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "json.h"
+#include "loop.h"
+#include "value.h"
+
+enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV };
+
+/*
+ * One record: its raw text as read (no line terminator) plus the spans of the
+ * fields the program asked for. Valid until the next reader_next().
+ */
+struct record {
+	const char *raw;
+	size_t rawlen;
+	enum format fmt;
+	const char *src;	/* input name for diagnostics */
+	uint64_t line;		/* its first line number */
+	const struct span *slots;	/* one per fieldset slot */
+	/* every top-level field, if the fieldset wants members */
+	const struct member *fields;
+	size_t nfields;
+	/* CSV: the header of its input */
+	const struct csv_header *header;
+};
+
+struct csv_header {
+	unsigned long gen;	/* tells headers of different inputs apart */
+	char *raw;		/* the header line as read */
+	size_t rawlen;
+	size_t n;
+	struct span *names;	/* SPAN_CSV, decoded */
+};
+
+struct reader;
+/*
+ * Reads records from files (NULL or empty: stdin; "-": stdin) in format fmt
+ * (FMT_AUTO: detected per input from its first byte: '{' NDJSON, else CSV).
+ * Fields are located for the paths in fs. Bad lines are reported through
+ * diag_bad() and skipped. idle() is called before blocking on input.
+ */
+struct reader *reader_open(char **files, int nfiles, enum format fmt,
+			   const struct fieldset *fs,
+			   void (*idle)(void *ctx), void *ctx);
+/* 1 with a record, 0 at the end of all input (or on SIGINT/SIGTERM),
+ * -1 when timeout_ms passed without input (see reader_set_timeout). */
+int reader_next(struct reader *r, struct record *rec);
+void reader_set_timeout(struct reader *r, int timeout_ms);
+/* The format of the first input (known after the first reader_next). */
+enum format reader_format(const struct reader *r);
+void reader_close(struct reader *r);
+
+/* Reports rec as bad input (diag_bad with its source, line and raw text). */
+void record_bad(const struct record *rec, const char *msg);
+
+struct writer;
+/* fmt FMT_AUTO: the format of the first record written. */
+struct writer *writer_open(struct outbuf *o, enum format fmt);
+/*
+ * Writes rec: byte for byte when it is in the output format (and, for CSV,
+ * under the header already written); converted otherwise. Returns 0, or -1
+ * when it cannot be written in the output format (e.g. a field the CSV
+ * header does not have), with a message in *err.
+ */
+int writer_put(struct writer *w, const struct record *rec, const char **err);
+void writer_close(struct writer *w);
+
+#endif

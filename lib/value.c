@@ -1,0 +1,209 @@
+/* value.c - typing spans into values, JSON numbers, the scratch arena */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "json.h"
+#include "value.h"
+
+/*
+ * Blocks are chained through their first word. A pointer handed out stays
+ * valid until scratch_reset(), so growing allocates a new block instead of
+ * moving the old one; reset frees all but the newest (largest) block, which
+ * is then big enough for every later record of the same shape.
+ */
+void *scratch_alloc(struct scratch *sc, size_t n)
+{
+	if (!sc->buf || sc->cap - sc->len < n) {
+		size_t cap = sc->cap ? sc->cap * 2 : 4096;
+		while (cap - sizeof(char *) < n)
+			cap *= 2;
+		char *nb = malloc(cap);
+		if (!nb)
+			diag_fatal(EXIT_RUNTIME, "out of memory");
+		memcpy(nb, &sc->buf, sizeof(char *));
+		sc->buf = nb;
+		sc->cap = cap;
+		sc->len = sizeof(char *);
+	}
+	void *p = sc->buf + sc->len;
+	sc->len += (n + 7) & ~(size_t)7;
+	if (sc->len > sc->cap)
+		sc->len = sc->cap;
+	return p;
+}
+
+/* Frees chained older blocks; keeps the newest (the largest) for reuse. */
+void scratch_reset(struct scratch *sc)
+{
+	if (!sc->buf)
+		return;
+	char *old;
+	memcpy(&old, sc->buf, sizeof(char *));
+	while (old) {
+		char *next;
+		memcpy(&next, old, sizeof(char *));
+		free(old);
+		old = next;
+	}
+	char *none = NULL;
+	memcpy(sc->buf, &none, sizeof none);
+	sc->len = sizeof(char *);
+}
+
+void scratch_free(struct scratch *sc)
+{
+	scratch_reset(sc);
+	free(sc->buf);
+	sc->buf = NULL;
+	sc->len = sc->cap = 0;
+}
+
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* strtod needs a terminated copy; numbers are short, so the stack does. */
+static double slow_strtod(const char *s, size_t n)
+{
+	char small[128];
+	char *buf = n < sizeof small ? small : malloc(n + 1);
+	if (!buf)
+		diag_fatal(EXIT_RUNTIME, "out of memory");
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	double d = strtod(buf, NULL);
+	if (buf != small)
+		free(buf);
+	return d;
+}
+
+bool number_parse(const char *s, size_t n, struct value *v)
+{
+	const char *p = s, *end = s + n;
+	bool neg = false;
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p == end || (unsigned)(*p - '0') > 9)
+		return false;
+	uint64_t mant = 0;
+	int digits = 0, exp10 = 0;
+	bool isint = true;
+	if (*p == '0') {
+		p++;
+	} else {
+		for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
+			if (digits < 19)
+				mant = mant * 10 + (uint64_t)(*p - '0');
+			else
+				exp10++;
+			if (mant || digits)
+				digits++;
+		}
+	}
+	if (p < end && *p == '.') {
+		isint = false;
+		p++;
+		if (p == end || (unsigned)(*p - '0') > 9)
+			return false;
+		for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
+			if (digits < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				exp10--;
+			}
+			if (mant || digits)
+				digits++;
+		}
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		isint = false;
+		p++;
+		bool eneg = false;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p == end || (unsigned)(*p - '0') > 9)
+			return false;
+		int e = 0;
+		for (; p < end && (unsigned)(*p - '0') <= 9; p++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+		exp10 += eneg ? -e : e;
+	}
+	if (p != end)
+		return false;
+	v->s = s;
+	v->n = n;
+	if (isint && digits <= 19 && exp10 == 0 &&
+	    mant <= (uint64_t)INT64_MAX + neg) {
+		v->t = V_INT;
+		v->u.i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
+		return true;
+	}
+	v->t = V_DOUBLE;
+	/* Clinger's fast path: exact when the mantissa and the power of ten
+	 * are both exact doubles; otherwise strtod rounds correctly. */
+	if (digits <= 15 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+		double d = (double)mant;
+		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
+		v->u.d = neg ? -d : d;
+	} else {
+		v->u.d = slow_strtod(s, n);
+	}
+	return true;
+}
+
+int value_load(const struct span *sp, struct value *v, struct scratch *sc)
+{
+	v->s = NULL;
+	v->n = 0;
+	switch (sp->kind) {
+	case SPAN_MISSING:
+		v->t = V_MISSING;
+		return 0;
+	case SPAN_JSTRING:
+		v->t = V_STRING;
+		if (!sp->escaped) {
+			v->s = sp->p + 1;
+			v->n = sp->n - 2;
+		} else {
+			char *out = scratch_alloc(sc, sp->n);
+			v->n = json_unescape(sp, out);
+			v->s = out;
+		}
+		return 0;
+	case SPAN_JNUMBER:
+		return number_parse(sp->p, sp->n, v) ? 0 : -1;
+	case SPAN_JTRUE:
+	case SPAN_JFALSE:
+		v->t = V_BOOL;
+		v->u.b = sp->kind == SPAN_JTRUE;
+		return 0;
+	case SPAN_JNULL:
+		v->t = V_NULL;
+		return 0;
+	case SPAN_JOBJECT:
+	case SPAN_JARRAY:
+		v->t = V_RAW;
+		v->s = sp->p;
+		v->n = sp->n;
+		return 0;
+	case SPAN_CSV:
+		/* CSV has no null: an empty cell is the closest thing. */
+		if (sp->n == 0) {
+			v->t = V_NULL;
+			return 0;
+		}
+		if (number_parse(sp->p, sp->n, v))
+			return 0;
+		v->t = V_STRING;
+		v->s = sp->p;
+		v->n = sp->n;
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,356 @@
+#!/usr/bin/env bats
+# CSV: RFC 4180 reading, byte-for-byte pass-through, conversion to and from
+# NDJSON, number exactness, ragged and malformed rows, line-ending rules.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+# ---- pass-through ----
+
+@test "csv: header and rows pass byte for byte" {
+	printf 'ts,device,value\n1798761600000,gw-001,36.557\n1798761600100,gw-002,-0\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" < "$T/in"
+}
+
+@test "csv: RFC 4180 quoting (commas, doubled quotes, newlines, empty quoted) passes byte for byte" {
+	printf 'name,note,n\n"Smith, J","said ""hi""",1\n"multi\nline",x,2\nplain,"",3\n"a","b","c"\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" < "$T/in"
+}
+
+@test "csv: RFC 4180 quoting converts to NDJSON exactly" {
+	printf 'name,note,n\n"Smith, J","said ""hi""",1\n"multi\nline",x,2\nplain,"",3\n"a","b","c"\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" <<'EOF'
+{"name":"Smith, J","note":"said \"hi\"","n":1}
+{"name":"multi\nline","note":"x","n":2}
+{"name":"plain","note":null,"n":3}
+{"name":"a","note":"b","n":"c"}
+EOF
+}
+
+@test "csv: quoted header names are decoded into the JSON keys" {
+	printf '"a,b","c""d"," e",f\n1,2,3,4\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<'EOF'
+{"a,b":1,"c\"d":2," e":3,"f":4}
+EOF
+}
+
+@test "csv: fields are not trimmed" {
+	printf 'a, b ,c\n 1,x , "q" \n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	# ' "q" ' is a quote inside an unquoted field: bad under RFC 4180
+	assert_equal "$stderr" "es-cat: stdin:2: invalid CSV: quote inside unquoted field"
+	printf 'a, b ,c\n 1,x ,y \n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" <<'EOF'
+{"a":" 1"," b ":"x ","c":"y "}
+EOF
+}
+
+@test "csv: cells that look like JSON numbers are numbers with the same digits, others strings" {
+	{
+		printf 'v\n'
+		printf '%s\n' 0 -0 36.557 0.1 1.50 1e999 1E+2 -2.5e-3 \
+			9223372036854775807 -9223372036854775808 18446744073709551616 \
+			007 +1 .5 1. - 0x10 NaN Infinity true null ' 1' '1 '
+	} > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" <<'EOF'
+{"v":0}
+{"v":-0}
+{"v":36.557}
+{"v":0.1}
+{"v":1.50}
+{"v":1e999}
+{"v":1E+2}
+{"v":-2.5e-3}
+{"v":9223372036854775807}
+{"v":-9223372036854775808}
+{"v":18446744073709551616}
+{"v":"007"}
+{"v":"+1"}
+{"v":".5"}
+{"v":"1."}
+{"v":"-"}
+{"v":"0x10"}
+{"v":"NaN"}
+{"v":"Infinity"}
+{"v":"true"}
+{"v":"null"}
+{"v":" 1"}
+{"v":"1 "}
+EOF
+}
+
+@test "csv: a ragged '1,000' row under a one-column header is bad" {
+	printf 'v\n1\n1,000\n2\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:3: CSV row has 2 fields, header has 1"
+	printf '{"v":1}\n{"v":2}\n' | assert_file_is "$T/out"
+}
+
+@test "csv: control characters, backslashes, quotes and UTF-8 are escaped right in JSON" {
+	printf 's\n"a\tb"\nback\\slash\n"q""q"\n\001x\ncaf\303\251\n"cr\rin"\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" <<'EOF'
+{"s":"a\tb"}
+{"s":"back\\slash"}
+{"s":"q\"q"}
+{"s":"\u0001x"}
+{"s":"café"}
+{"s":"cr\rin"}
+EOF
+}
+
+@test "csv: a quoted empty cell in a one-column file is a row (null), an empty line is not" {
+	printf 'a\n""\n\n1\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":null}\n{"a":1}\n' | assert_file_is "$T/out"
+}
+
+# ---- line endings, BOM, last line, empty lines ----
+
+@test "csv: CRLF line endings are normalized, also inside a quoted field" {
+	printf 'a,b\r\n1,2\r\n"x\r\ny",3\r\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,2\n"x\ny",3\n' | assert_file_is "$T/out"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	printf '{"a":1,"b":2}\n{"a":"x\\ny","b":3}\n' | assert_file_is "$T/out"
+}
+
+@test "csv: a UTF-8 BOM before the header is dropped" {
+	printf '\xef\xbb\xbfa,b\n1,2\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
+	run_out es-cat -o ndjson < "$T/in"
+	printf '{"a":1,"b":2}\n' | assert_file_is "$T/out"
+}
+
+@test "csv: the last line without a newline is read" {
+	printf 'a,b\n1,2' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
+	printf 'a\n"x\ny"' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":"x\\ny"}\n' | assert_file_is "$T/out"
+}
+
+@test "csv: empty lines are skipped, before the header too, and counted in line numbers" {
+	printf '\na,b\n\n1,2\n\n\n3\n4,5\n\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:7: CSV row has 1 fields, header has 2"
+	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
+}
+
+@test "csv: an empty line inside a quoted field is data" {
+	printf 'a,b\n"x\n\ny",1\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" < "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	printf '{"a":"x\\n\\ny","b":1}\n' | assert_file_is "$T/out"
+}
+
+# ---- ragged and malformed rows ----
+
+@test "csv: ragged rows are bad input, the header goes once before them in the dead letter" {
+	printf 'a,b,c\n1,2,3\n4,5\n6,7,8,9\n"p\nq",1\n10,11,12\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-cat: stdin:3: CSV row has 2 fields, header has 3' \
+		'es-cat: stdin:4: CSV row has 4 fields, header has 3' \
+		'es-cat: stdin:5: CSV row has 2 fields, header has 3')"
+	printf 'a,b,c\n1,2,3\n10,11,12\n' | assert_file_is "$T/out"
+	printf 'a,b,c\n4,5\n6,7,8,9\n"p\nq",1\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: the dead letter gets the header of each input before its first bad row" {
+	printf 'a,b\n1\n2\n' > "$T/one"
+	printf 'c,d\n1,2,3\n' > "$T/two"
+	printf 'long,header\n9\n' > "$T/three"
+	run_out es-cat --dead-letter "$T/dead" "$T/one" "$T/two" "$T/three"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"es-cat: $T/one:2: CSV row has 1 fields, header has 2" \
+		"es-cat: $T/one:3: CSV row has 1 fields, header has 2" \
+		"es-cat: $T/two:2: CSV row has 3 fields, header has 2" \
+		"es-cat: $T/three:2: CSV row has 1 fields, header has 2")"
+	assert_file_is "$T/out" < /dev/null
+	printf 'a,b\n1\n2\nc,d\n1,2,3\nlong,header\n9\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: malformed quoting is bad input; rows before and after are written" {
+	printf 'a,b\n1,2\n"x"y,3\n4,5\nq"r,6\n7,8\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-cat: stdin:3: invalid CSV: malformed quoted field' \
+		'es-cat: stdin:5: invalid CSV: quote inside unquoted field')"
+	printf 'a,b\n1,2\n4,5\n7,8\n' | assert_file_is "$T/out"
+	printf 'a,b\n"x"y,3\nq"r,6\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: a quoted field left open at the end of input is bad input" {
+	printf 'a,b\n1,2\n3,"x\n4,5\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:3: invalid CSV: unterminated quoted field"
+	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
+	printf 'a,b\n3,"x\n4,5\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: --strict stops at a ragged row with exit 3 after the good rows" {
+	printf 'a,b\n1,2\n3\n4,5\n' > "$T/in"
+	run_out es-cat --strict < "$T/in"
+	[ "$status" -eq 3 ]
+	assert_equal "$stderr" "es-cat: stdin:3: CSV row has 1 fields, header has 2"
+	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
+}
+
+@test "csv: a cell with invalid UTF-8 cannot become JSON: bad input, the stream goes on" {
+	printf 'name,v\nok,1\n\377\376,2\nok2,3\n' > "$T/in"
+	run_out es-cat -o ndjson --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:3: invalid UTF-8 in CSV field 'name'"
+	printf '{"name":"ok","v":1}\n{"name":"ok2","v":3}\n' | assert_file_is "$T/out"
+	printf 'name,v\n\377\376,2\n' | assert_file_is "$T/dead"
+	# CSV to CSV passes the bytes as they are.
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" < "$T/in"
+}
+
+# ---- several CSV inputs ----
+
+@test "csv: inputs with the same header: the header is written once" {
+	printf 'a,b\n1,2\n' > "$T/one"
+	printf 'a,b\n3,4\n' > "$T/two"
+	run_out es-cat "$T/one" "$T/two"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,2\n3,4\n' | assert_file_is "$T/out"
+}
+
+@test "csv: a later input with its columns in another order is converted to the first header" {
+	printf 'a,b\n1,2\n' > "$T/one"
+	printf 'b,a\n3,"x,y"\n' > "$T/two"
+	printf 'a,z\n5,6\n' > "$T/three"
+	run_out es-cat "$T/one" "$T/two" "$T/three"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: $T/three:2: field 'z' is not in the CSV header"
+	printf 'a,b\n1,2\n"x,y",3\n' | assert_file_is "$T/out"
+}
+
+# ---- NDJSON to CSV ----
+
+@test "ndjson->csv: header from the first record; missing fields empty; other order; extra field is bad" {
+	cat > "$T/in" <<'EOF'
+{"a":1,"b":"x","c":true}
+{"a":2}
+{"c":false,"a":3,"b":"y"}
+{"a":4,"x":1}
+{"a":5,"b":"z","c":null}
+EOF
+	run_out es-cat -o csv --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:4: field 'x' is not in the CSV header"
+	printf 'a,b,c\n1,x,true\n2,,\n3,y,false\n5,z,\n' | assert_file_is "$T/out"
+	printf '{"a":4,"x":1}\n' | assert_file_is "$T/dead"
+}
+
+@test "ndjson->csv: values: strings unescaped and quoted when needed, containers as JSON text" {
+	cat > "$T/in" <<'EOF'
+{"s":"x,y","q":"say \"hi\"","nl":"a\nb","t":true,"f":false,"n":null,"o":{"k":[1,2]},"a":[1],"sp":" lead","tab":"trail\t","u":"\u00e9\ud83d\ude00","plain":"abc","bs":"a\\b","cr":"a\rb"}
+EOF
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 's,q,nl,t,f,n,o,a,sp,tab,u,plain,bs,cr\n"x,y","say ""hi""","a\nb",true,false,,"{""k"":[1,2]}",[1]," lead","trail\t",\303\251\360\237\230\200,abc,a\\b,"a\rb"\n' |
+		assert_file_is "$T/out"
+}
+
+@test "ndjson->csv: keys that need quoting or have escapes" {
+	printf '{"a,b":1,"c\\"d":2," e":3,"f\\u0067":4}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '"a,b","c""d"," e",fg\n1,2,3,4\n' | assert_file_is "$T/out"
+}
+
+@test "ndjson->csv: a duplicated key is one column and the last value wins" {
+	printf '{"a":1,"a":2,"b":3}\n{"b":4,"a":5,"a":6}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n2,3\n6,4\n' | assert_file_is "$T/out"
+}
+
+@test "ndjson->csv: the first record bad: the header comes from the first good one" {
+	printf '{"a":\n{"b":1}\n{"b":2}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:1: invalid JSON at column 6: unexpected end of line"
+	printf 'b\n1\n2\n' | assert_file_is "$T/out"
+}
+
+# ---- number exactness both ways ----
+
+@test "numbers keep their digits: NDJSON -> CSV" {
+	printf '{"max":9223372036854775807,"min":-9223372036854775808,"t":36.557,"big":1e999,"nz":-0,"d":0.1,"e":1E+2,"f":1.50}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'max,min,t,big,nz,d,e,f\n9223372036854775807,-9223372036854775808,36.557,1e999,-0,0.1,1E+2,1.50\n' |
+		assert_file_is "$T/out"
+}
+
+@test "numbers keep their digits: CSV -> NDJSON" {
+	printf 'max,min,t,big,nz,d,e,f\n9223372036854775807,-9223372036854775808,36.557,1e999,-0,0.1,1E+2,1.50\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"max":9223372036854775807,"min":-9223372036854775808,"t":36.557,"big":1e999,"nz":-0,"d":0.1,"e":1E+2,"f":1.50}\n' |
+		assert_file_is "$T/out"
+}
+
+@test "NDJSON -> CSV -> NDJSON gives back the same bytes" {
+	cat > "$T/in" <<'EOF'
+{"s":"x,\"y\"\nz","n":-0.5e-3,"i":-9223372036854775808,"j":9223372036854775807,"u":"é\t\\"}
+{"s":"plain","n":36.557,"i":0,"j":1e999,"u":"x"}
+EOF
+	run bash -c 'es-cat -o csv "$1" | es-cat -o ndjson > "$2/out"' _ "$T/in" "$T"
+	assert_success
+	assert_output ''
+	assert_file_is "$T/out" < "$T/in"
+}

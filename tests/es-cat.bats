@@ -1,0 +1,474 @@
+#!/usr/bin/env bats
+# es-cat: every option, reading rules (blank lines, CRLF, BOM, last line),
+# several inputs, and a reader that closes the pipe early.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+# ---- plain reading and writing ----
+
+@test "es-cat: NDJSON passes byte for byte, spacing inside a record kept" {
+	printf '{"a":1}\n{ "b" : [1, 2.50, {"c":null}] ,"d":"\\u00e9\\n"}\n  {"e":true}\t\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" < "$T/in"
+}
+
+@test "es-cat: FILE arguments are read in order, '-' is standard input" {
+	printf '{"f":1}\n' > "$T/one"
+	printf '{"f":2}\n' > "$T/two"
+	run --separate-stderr es-cat "$T/one" - "$T/two" <<< '{"f":"stdin"}'
+	assert_success
+	assert_output "$(printf '{"f":1}\n{"f":"stdin"}\n{"f":2}')"
+	assert_stderr ""
+}
+
+@test "es-cat: a file that cannot be opened: exit 1, the records before it still written" {
+	printf '{"f":1}\n{"f":2}\n' > "$T/one"
+	run --separate-stderr es-cat "$T/one" "$T/nope.ndjson"
+	[ "$status" -eq 1 ]
+	assert_stderr "es-cat: cannot open $T/nope.ndjson: No such file or directory"
+	assert_output "$(printf '{"f":1}\n{"f":2}')"
+}
+
+@test "es-cat: empty input: no output, no diagnostic, exit 0" {
+	run_out es-cat < /dev/null
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	assert_file_is "$T/out" < /dev/null
+}
+
+@test "es-cat: empty and blank lines are skipped but counted in line numbers" {
+	printf '\n{"a":1}\n\n \t \n{"a":2}\n\n{bad}\n   \n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:7: invalid JSON at column 2: expected a string key"
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: CRLF line endings: the CR is dropped" {
+	printf '{"a":1}\r\n{"a":"x"}\r\n{"a":3}\r\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1}\n{"a":"x"}\n{"a":3}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: CRLF: a bad line is reported with its number and dead-lettered without the CR" {
+	printf '{"a":1}\r\n{"a":}\r\n{"a":3}\r\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:2: invalid JSON at column 6: unexpected character"
+	printf '{"a":1}\n{"a":3}\n' | assert_file_is "$T/out"
+	printf '{"a":}\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat: a UTF-8 BOM on the first line is dropped (and detection sees the '{')" {
+	printf '\xef\xbb\xbf{"a":1}\n{"a":2}\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: a BOM with CRLF, and a BOM at the start of each input file" {
+	printf '\xef\xbb\xbf{"a":1}\r\n' > "$T/one"
+	printf '\xef\xbb\xbf{"a":2}\r\n' > "$T/two"
+	run_out es-cat "$T/one" "$T/two"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: a BOM that is not at the start of the input is not dropped" {
+	printf '{"a":1}\n\xef\xbb\xbf{"a":2}\n{"a":3}\n' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:2: not a JSON object"
+	printf '{"a":1}\n{"a":3}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: the last line without a newline is read and written with one" {
+	printf '{"a":1}\n{"a":2}' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: a last line without newline that is bad is reported and dead-lettered" {
+	printf '{"a":1}\n{"a":2' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:2: invalid JSON at column 7: unexpected end of line"
+	printf '{"a":1}\n' | assert_file_is "$T/out"
+	printf '{"a":2\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat: diagnostics name the file as given" {
+	printf '{"a":1}\n[1]\n' > "$T/in.ndjson"
+	cd "$T"
+	run --separate-stderr es-cat in.ndjson
+	assert_success
+	assert_output '{"a":1}'
+	assert_stderr "es-cat: in.ndjson:2: not a JSON object"
+}
+
+@test "es-cat: line numbers start again at 1 in each file" {
+	printf '{"a":1}\n[1]\n' > "$T/one"
+	printf '[2]\n{"a":2}\n' > "$T/two"
+	run --separate-stderr es-cat -i ndjson "$T/one" "$T/two"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}')"
+	assert_stderr "$(printf 'es-cat: %s:2: not a JSON object\nes-cat: %s:1: not a JSON object' "$T/one" "$T/two")"
+}
+
+# ---- -i / --input-format ----
+
+@test "es-cat -i ndjson: a first line that is not '{' is bad NDJSON instead of a CSV header" {
+	printf '[1]\n{"a":1}\n' > "$T/in"
+	run --separate-stderr es-cat -i ndjson "$T/in"
+	assert_success
+	assert_output '{"a":1}'
+	assert_stderr "es-cat: $T/in:1: not a JSON object"
+}
+
+@test "es-cat --input-format=json is an alias of ndjson" {
+	printf '42\n{"a":1}\n' > "$T/in"
+	run --separate-stderr es-cat --input-format=json "$T/in"
+	assert_success
+	assert_output '{"a":1}'
+	assert_stderr "es-cat: $T/in:1: not a JSON object"
+}
+
+@test "es-cat -i csv: a first line starting with '{' is read as a CSV header" {
+	printf '{x,y}\n1,2\n' > "$T/in"
+	run --separate-stderr es-cat -i csv -o ndjson "$T/in"
+	assert_success
+	assert_output '{"{x":1,"y}":2}'
+	assert_stderr ""
+	# Without -i the same input is NDJSON, and its first line is bad.
+	run --separate-stderr es-cat "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr "$(printf 'es-cat: %s:1: invalid JSON at column 2: expected a string key\nes-cat: %s:2: not a JSON object' "$T/in" "$T/in")"
+}
+
+@test "es-cat --input-format csv (separate argument)" {
+	printf 'a\n{x:1}\n' > "$T/in"
+	run --separate-stderr es-cat --input-format csv -o ndjson "$T/in"
+	assert_success
+	assert_output '{"a":"{x:1}"}'
+	assert_stderr ""
+}
+
+@test "es-cat: the format is detected per input; the output follows the first" {
+	printf '{"a":1}\n' > "$T/one.ndjson"
+	printf 'x,y\n1,q\n' > "$T/two.csv"
+	run --separate-stderr es-cat "$T/one.ndjson" "$T/two.csv"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"x":1,"y":"q"}')"
+	assert_stderr ""
+	run --separate-stderr es-cat "$T/two.csv" "$T/one.ndjson"
+	assert_success
+	# The NDJSON record has no field of the CSV header: bad input.
+	assert_output "$(printf 'x,y\n1,q')"
+	assert_stderr "es-cat: $T/one.ndjson:1: field 'a' is not in the CSV header"
+}
+
+@test "es-cat -i xml: usage error naming the option, exit 2" {
+	run --separate-stderr es-cat -i xml < /dev/null
+	[ "$status" -eq 2 ]
+	assert_output ''
+	assert_stderr "$(printf "es-cat: invalid argument 'xml' for -i/--input-format: expected ndjson or csv\nTry 'es-cat --help' for more information.")"
+}
+
+# ---- -o / --output-format ----
+
+@test "es-cat -o csv: NDJSON to CSV" {
+	printf '{"a":1,"b":"x y"}\n{"a":2,"b":"p,q"}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,x y\n2,"p,q"\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat --output-format=ndjson: CSV to NDJSON" {
+	printf 'a,b\n1,x\n' > "$T/in"
+	run_out es-cat --output-format=ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1,"b":"x"}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat -o ndjson on NDJSON and -o csv on CSV pass byte for byte" {
+	printf '{ "a" :1 }\n' > "$T/in.ndjson"
+	run_out es-cat -o ndjson "$T/in.ndjson"
+	assert_file_is "$T/out" < "$T/in.ndjson"
+	printf 'a,"b"\n"1",x\n' > "$T/in.csv"
+	run_out es-cat -o csv "$T/in.csv"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" < "$T/in.csv"
+}
+
+@test "es-cat -o yaml: usage error, exit 2" {
+	run --separate-stderr es-cat --output-format yaml < /dev/null
+	[ "$status" -eq 2 ]
+	assert_output ''
+	assert_stderr "$(printf "es-cat: invalid argument 'yaml' for -o/--output-format: expected ndjson or csv\nTry 'es-cat --help' for more information.")"
+}
+
+# ---- -n / --head ----
+
+@test "es-cat -n 2: the first two records" {
+	printf '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n' > "$T/in"
+	run --separate-stderr es-cat -n 2 "$T/in"
+	assert_success
+	assert_output "$(printf '{"n":1}\n{"n":2}')"
+	assert_stderr ""
+}
+
+@test "es-cat --head=3 counts records written, not bad lines" {
+	printf '{"n":1}\nbad\n{"n":2}\n{"n":3}\n{"n":4}\n' > "$T/in"
+	run --separate-stderr es-cat --head=3 -i ndjson "$T/in"
+	assert_success
+	assert_output "$(printf '{"n":1}\n{"n":2}\n{"n":3}')"
+	assert_stderr "es-cat: $T/in:2: not a JSON object"
+}
+
+@test "es-cat --head 0: nothing, exit 0" {
+	printf '{"n":1}\n' > "$T/in"
+	run --separate-stderr es-cat --head 0 "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr ""
+}
+
+@test "es-cat -n larger than the input: everything" {
+	printf '{"n":1}\n{"n":2}\n' > "$T/in"
+	run --separate-stderr es-cat -n 100 "$T/in"
+	assert_success
+	assert_output "$(printf '{"n":1}\n{"n":2}')"
+}
+
+@test "es-cat -n spans files" {
+	printf '{"n":1}\n' > "$T/one"
+	printf '{"n":2}\n{"n":3}\n' > "$T/two"
+	run --separate-stderr es-cat -n 2 "$T/one" "$T/two"
+	assert_success
+	assert_output "$(printf '{"n":1}\n{"n":2}')"
+}
+
+@test "es-cat -n with CSV output: the header plus N rows" {
+	printf 'a\n1\n2\n3\n' > "$T/in"
+	run --separate-stderr es-cat -n 2 "$T/in"
+	assert_success
+	assert_output "$(printf 'a\n1\n2')"
+}
+
+@test "es-cat -n with a bad count: usage error, exit 2" {
+	local arg
+	for arg in x -1 1.5 '' 2x; do
+		run --separate-stderr es-cat -n "$arg" < /dev/null
+		[ "$status" -eq 2 ]
+		assert_output ''
+		assert_stderr "$(printf "es-cat: invalid argument '%s' for -n/--head: expected a count >= 0\nTry 'es-cat --help' for more information." "$arg")"
+	done
+}
+
+@test "es-cat -n without its argument: getopt's message, exit 2" {
+	run --separate-stderr es-cat -n
+	[ "$status" -eq 2 ]
+	assert_output ''
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-cat: option requires an argument -- 'n'"
+	assert_equal "${stderr_lines[1]}" "Try 'es-cat --help' for more information."
+}
+
+# ---- --dead-letter ----
+
+@test "es-cat --dead-letter: bad lines raw, one a line; good ones written" {
+	printf '{"a":1}\n{"a":tru}\n[1,2]\n{"a":2}\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: stdin:2: invalid JSON at column 6: invalid literal\nes-cat: stdin:3: not a JSON object')"
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+	printf '{"a":tru}\n[1,2]\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat --dead-letter appends to an existing file" {
+	printf 'old line\n' > "$T/dead"
+	printf '{"a":1}\n{x}\n' | es-cat --dead-letter "$T/dead" > /dev/null 2>&1
+	printf '{y}\n' | es-cat --dead-letter="$T/dead" > /dev/null 2>&1
+	printf 'old line\n{x}\n{y}\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat --dead-letter is created at start even when nothing is bad" {
+	run --separate-stderr es-cat --dead-letter "$T/dead" <<< '{"a":1}'
+	assert_success
+	assert_output '{"a":1}'
+	assert_file_is "$T/dead" < /dev/null
+}
+
+@test "es-cat --dead-letter in a missing directory: exit 1 at start" {
+	run --separate-stderr es-cat --dead-letter "$T/no/dead" <<< '{"a":1}'
+	[ "$status" -eq 1 ]
+	assert_output ''
+	assert_stderr "es-cat: cannot open dead-letter file $T/no/dead: No such file or directory"
+}
+
+# ---- --strict ----
+
+@test "es-cat --strict: the good records before the bad line, exit 3" {
+	printf '{"a":1}\n{"a":2}\n{"a":x}\n{"a":3}\n' > "$T/in"
+	run_out es-cat --strict --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 3 ]
+	assert_equal "$stderr" "es-cat: stdin:3: invalid JSON at column 6: unexpected character"
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+	printf '{"a":x}\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat --strict with good input: exit 0" {
+	printf '{"a":1}\n\n{"a":2}\n' > "$T/in"
+	run_out es-cat --strict < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat --strict: a record that cannot be converted is fatal too" {
+	printf '{"a":1}\n{"b":2}\n{"a":3}\n' > "$T/in"
+	run_out es-cat --strict -o csv < "$T/in"
+	[ "$status" -eq 3 ]
+	assert_equal "$stderr" "es-cat: stdin:2: field 'b' is not in the CSV header"
+	printf 'a\n1\n' | assert_file_is "$T/out"
+}
+
+# ---- --stats ----
+
+@test "es-cat --stats: one JSON line on stderr at exit" {
+	printf '{"a":1}\n{"a":2}\nnope\n{"a":3}\n' > "$T/in"
+	run --separate-stderr es-cat --stats -i ndjson "$T/in"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}\n{"a":3}')"
+	assert_stderr "$(printf 'es-cat: %s:3: not a JSON object\n{"program":"es-cat","in":3,"out":3,"bad":1,"late":0,"dropped":0}' "$T/in")"
+}
+
+@test "es-cat --stats on empty input: all zero" {
+	run --separate-stderr es-cat --stats < /dev/null
+	assert_success
+	assert_output ''
+	assert_stderr '{"program":"es-cat","in":0,"out":0,"bad":0,"late":0,"dropped":0}'
+}
+
+@test "es-cat --stats: a record that cannot be written is in but bad, not out" {
+	printf '{"a":1}\n{"b":1}\n{"a":2}\n' > "$T/in"
+	run --separate-stderr es-cat --stats -o csv "$T/in"
+	assert_success
+	assert_output "$(printf 'a\n1\n2')"
+	assert_stderr "$(printf "es-cat: %s:2: field 'b' is not in the CSV header\n"'{"program":"es-cat","in":3,"out":2,"bad":1,"late":0,"dropped":0}' "$T/in")"
+}
+
+@test "es-cat --stats with -n: counts what was read" {
+	printf '{"a":1}\n{"a":2}\n{"a":3}\n' > "$T/in"
+	run --separate-stderr es-cat --stats -n 2 "$T/in"
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}')"
+	assert_stderr '{"program":"es-cat","in":2,"out":2,"bad":0,"late":0,"dropped":0}'
+}
+
+@test "es-cat --stats --strict: the counters are printed before exit 3" {
+	printf '{"a":1}\n{bad\n' > "$T/in"
+	run --separate-stderr es-cat --stats --strict "$T/in"
+	[ "$status" -eq 3 ]
+	assert_output '{"a":1}'
+	assert_stderr "$(printf 'es-cat: %s:2: invalid JSON at column 2: expected a string key\n{"program":"es-cat","in":1,"out":1,"bad":1,"late":0,"dropped":0}' "$T/in")"
+}
+
+# ---- --help, --version, bad options ----
+
+@test "es-cat --help: usage on stdout, exit 0" {
+	run --separate-stderr es-cat --help
+	assert_success
+	assert_stderr ""
+	assert_line --index 0 'Usage: es-cat [OPTION]... [FILE]...'
+	# and at least one example
+	assert_line --regexp '^ +es-cat .+'
+}
+
+@test "es-cat --help mentions every long option the program declares" {
+	run --separate-stderr es-cat --help
+	assert_success
+	local opts name missing=""
+	opts=$(long_options_of es-cat)
+	# The source must declare at least the options of the spec.
+	for name in input-format output-format dead-letter strict stats help version head; do
+		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
+	done
+	for name in $opts; do
+		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing --$name"
+	done
+	[ -z "$missing" ] || fail "--help does not mention:$missing"
+	# The short forms too.
+	assert_line --regexp '^ +-i, --input-format '
+	assert_line --regexp '^ +-o, --output-format '
+	assert_line --regexp '^ +-n, --head '
+}
+
+@test "es-cat --help wins over other options and reads nothing" {
+	run --separate-stderr es-cat --strict --help /nonexistent
+	assert_success
+	assert_line --index 0 'Usage: es-cat [OPTION]... [FILE]...'
+	assert_stderr ""
+}
+
+@test "es-cat --version" {
+	run --separate-stderr es-cat --version
+	assert_success
+	assert_output 'es-cat (edgestream) 0.1.0'
+	assert_stderr ""
+}
+
+@test "es-cat: an unknown option: getopt's message and the hint, exit 2" {
+	run --separate-stderr es-cat --bogus < /dev/null
+	[ "$status" -eq 2 ]
+	assert_output ''
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-cat: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "Try 'es-cat --help' for more information."
+	run --separate-stderr es-cat -x < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-cat: invalid option -- 'x'"
+	assert_equal "${stderr_lines[1]}" "Try 'es-cat --help' for more information."
+}
+
+# ---- a reader that closes the pipe ----
+
+@test "es-cat big | head -1: exit 0, nothing on stderr" {
+	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"seq\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' > "$T/big"
+	run bash -c 'es-cat "$1" 2> "$2/err" | head -1 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_success
+	assert_output 0
+	assert_file_is "$T/err" < /dev/null
+	assert_file_is "$T/out" <<< '{"seq":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+}
+
+@test "es-cat -o csv big | head -2: exit 0, nothing on stderr" {
+	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"seq\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' > "$T/big"
+	run bash -c 'es-cat -o csv "$1" 2> "$2/err" | head -2 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_success
+	assert_output 0
+	assert_file_is "$T/err" < /dev/null
+	printf 'seq,pad\n1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat --stats big | head -1: the counters still come out, exit 0" {
+	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"seq\":%d}\n", i }' > "$T/big"
+	run bash -c 'es-cat --stats "$1" 2> "$2/err" | head -1 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_success
+	assert_output 0
+	assert_file_is "$T/out" <<< '{"seq":1}'
+	# How far it got depends on the pipe; the line's shape does not.
+	run cat "$T/err"
+	assert_output --regexp '^\{"program":"es-cat","in":[0-9]+,"out":[0-9]+,"bad":0,"late":0,"dropped":0\}$'
+}

@@ -1,0 +1,66 @@
+# Shared set-up for every bats file: the programs under test come first on
+# PATH (ES_BIN: the plain or the sanitizer build), bats-assert is loaded,
+# and each test gets its own scratch directory.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+: "${ES_BIN:?run the tests with make check}"
+PATH="$ES_BIN:$PATH"
+FIXTURES="$BATS_TEST_DIRNAME/fixtures"
+CONFORMANCE="$BATS_TEST_DIRNAME/../../shared/conformance/JSONTestSuite/test_parsing"
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+}
+
+# ---- assertions and runners shared by the bats files ----
+
+# Exact comparison of $stderr as left by `run --separate-stderr`.
+assert_stderr() {
+	if [ "$stderr" != "$1" ]; then
+		batslib_print_kv_single_or_multi 8 'expected' "$1" 'actual' "$stderr" |
+			batslib_decorate 'stderr differs' | fail
+	fi
+}
+
+# Asserts that FILE holds exactly the bytes read from stdin (a missing FILE
+# fails). Trailing newlines count, unlike $output.
+assert_file_is() {
+	local file=$1 exp
+	exp=$(mktemp "$BATS_TEST_TMPDIR/expected.XXXXXX")
+	cat > "$exp"
+	if [ ! -e "$file" ]; then
+		fail "file $file does not exist"
+	elif ! cmp -s "$exp" "$file"; then
+		{ echo "file $file differs from expected (od -c, - expected + actual):"
+		  diff <(od -An -c "$exp") <(od -An -c "$file") | head -40; } | fail
+	fi
+}
+
+# Runs "$@" with stdout to $T/out and stderr to $T/err (stdin as given by
+# the caller); sets $status and $stderr. Use when stdout must be compared
+# byte for byte (run strips trailing newlines) or is large.
+run_out() {
+	"$@" > "$T/out" 2> "$T/err" && status=0 || status=$?
+	stderr=$(cat "$T/err")
+}
+
+# Timing tests make no sense under valgrind (make check-valgrind).
+skip_if_slow() {
+	if [ -n "${ES_VALGRIND:-}" ]; then
+		skip "timing test under valgrind"
+	fi
+}
+
+# The long option names a program's source declares ({"name", ...argument}
+# in its longopts table and in lib/opts.h), one a line.
+long_options_of() {
+	cat "$BATS_TEST_DIRNAME/../cmd/$1.c" "$BATS_TEST_DIRNAME/../lib/opts.h" |
+		sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u
+}
+
+# The first line of getopt's complaint names the program by argv[0], a full
+# path under the valgrind wrappers: compare from the basename on.
+strip_dir() {
+	printf '%s' "${1##*/}"
+}

@@ -22,7 +22,7 @@ step "the same through CSV and back: a pipeline of three programs" \
 	"es-cat -o csv data/sensors.ndjson | es-filter 'value > 40 && sensor == \"temp\"' | es-cat -o ndjson"
 es-cat -o csv data/sensors.ndjson | es-filter 'value > 40 && sensor == "temp"' | es-cat -o ndjson
 
-step "how many humidity readings per site 1 (CSV in, a count out)" \
+step "how many humidity readings came from plant-1 (CSV in, a count out)" \
 	"es-cat -o csv data/sensors.ndjson | es-filter --count 'sensor == \"hum\" && site == \"plant-1\"'"
 es-cat -o csv data/sensors.ndjson | es-filter --count 'sensor == "hum" && site == "plant-1"'
 

@@ -147,6 +147,12 @@ void diag_dead_piece(const char *p, size_t n, bool last)
 		out_putc(&dead, '\n');
 }
 
+void diag_flush(void)
+{
+	if (dead_open)
+		out_flush(&dead);
+}
+
 void diag_reopen(void)
 {
 	if (!dead_open)

@@ -46,6 +46,8 @@ void diag_bad(const char *src, uint64_t line, const char *msg,
  * then the pieces in order. */
 void diag_dead_header(const char *header, size_t hn);
 void diag_dead_piece(const char *p, size_t n, bool last);
+/* Writes out the buffered dead letters (when input idles). */
+void diag_flush(void);
 /* Reopens the dead-letter file (SIGHUP). */
 void diag_reopen(void);
 

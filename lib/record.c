@@ -110,6 +110,15 @@ static void header_free(struct csv_header *h)
 	free(h);
 }
 
+/* Input ran dry for now: whatever waits in a buffer goes out. */
+static void reader_idle(void *ctx)
+{
+	struct reader *r = ctx;
+	if (r->idle)
+		r->idle(r->ctx);
+	diag_flush();
+}
+
 /* Opens the next input; false when there is none. */
 static bool open_next(struct reader *r)
 {
@@ -122,8 +131,8 @@ static bool open_next(struct reader *r)
 			diag_status = EXIT_RUNTIME;
 			continue;
 		}
-		r->in.idle = r->idle;
-		r->in.ctx = r->ctx;
+		r->in.idle = reader_idle;
+		r->in.ctx = r;
 		r->in.spill = spill;
 		r->in.spill_ctx = r;
 		r->in.timeout_ms = r->timeout_ms;
@@ -347,6 +356,12 @@ int reader_next(struct reader *r, struct record *rec)
 		const char *p;
 		size_t n;
 		enum line_status st = input_line(&r->in, &p, &n);
+		if (loop_hup) {
+			/* logrotate moved the dead-letter file: start a new
+			 * one before anything more goes there. */
+			loop_hup = 0;
+			diag_reopen();
+		}
 		switch (st) {
 		case LINE_STOP:
 			return 0;

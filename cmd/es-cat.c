@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	writer_close(w);
 	reader_close(r);
 	fieldset_free(fs);
-	diag_finish(NULL);
+	diag_finish();
 	out_free(&out);
 	return diag_status;
 }

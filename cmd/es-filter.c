@@ -27,16 +27,33 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
+static unsigned long long matched, unfit;
+
+/* --stats: records read that the expression did not pass. */
+static void stats_extra(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"filtered\":%llu",
+		 (unsigned long long)(stats.in - unfit - matched));
+}
+
 static void flush_out(void *ctx)
 {
 	out_flush(ctx);
 }
 
-/* Prints a syntax error with the expression and a caret under the column. */
+/* Prints a syntax error with the expression and a caret under the column:
+ * tabs are copied and UTF-8 continuation bytes skipped, so that the caret
+ * lines up on a terminal. */
 static void syntax_error(const char *text, const char *msg, size_t col)
 {
-	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  %*s^\n",
-		diag_prog, col + 1, msg, text, (int)col, "");
+	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  ",
+		diag_prog, col + 1, msg, text);
+	for (size_t i = 0; i < col && text[i]; i++)
+		if (text[i] == '\t')
+			fputc('\t', stderr);
+		else if (((unsigned char)text[i] & 0xC0) != 0x80)
+			fputc(' ', stderr);
+	fputs("^\n", stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -67,10 +84,11 @@ int main(int argc, char **argv)
 	}
 	if (o.help)
 		usage();
+	opts_apply(&o);
+	diag_set_stats_extra(stats_extra);
 	if (optind >= argc)
 		diag_usage("missing expression");
 	const char *text = argv[optind++];
-	opts_apply(&o);
 
 	struct fieldset *fs = fieldset_new();
 	char msg[256];
@@ -88,13 +106,12 @@ int main(int argc, char **argv)
 	struct writer *w = writer_open(&out, o.out_fmt);
 	struct scratch sc = { 0 };
 	struct record rec;
-	unsigned long long matched = 0, unfit = 0;
 	while (reader_next(r, &rec) > 0) {
 		struct value v;
 		scratch_reset(&sc);
 		if (expr_eval(e, rec.slots, &sc, &v, msg, sizeof msg) < 0) {
-			record_bad(&rec, msg);
 			unfit++;
+			record_bad(&rec, msg);
 			continue;
 		}
 		if (value_truthy(&v) == invert)
@@ -104,8 +121,8 @@ int main(int argc, char **argv)
 			matched++;
 			stats.out++;
 		} else if (writer_put(w, &rec, &err) < 0) {
-			record_bad(&rec, err);
 			unfit++;
+			record_bad(&rec, err);
 		} else {
 			matched++;
 		}
@@ -120,9 +137,7 @@ int main(int argc, char **argv)
 	scratch_free(&sc);
 	expr_free(e);
 	fieldset_free(fs);
-	snprintf(msg, sizeof msg, ",\"filtered\":%llu",
-		 (unsigned long long)(stats.in - unfit - matched));
-	diag_finish(msg);
+	diag_finish();
 	out_free(&out);
 	return diag_status;
 }

@@ -61,7 +61,7 @@ void diag_fatal(int status, const char *fmt, ...)
 	vwarn(fmt, ap);
 	va_end(ap);
 	/* What was already done is kept: flush it before leaving. */
-	diag_finish(NULL);
+	diag_finish();
 	exit(status);
 }
 
@@ -132,7 +132,7 @@ void diag_bad(const char *src, uint64_t line, const char *msg,
 		out_putc(&dead, '\n');
 	}
 	if (strict) {
-		diag_finish(NULL);
+		diag_finish();
 		exit(EXIT_BADINPUT);
 	}
 }
@@ -166,9 +166,18 @@ void diag_reopen(void)
 	dead_ensure();
 }
 
-void diag_stats_print(const char *extra)
+static void (*stats_extra)(char *buf, size_t n);
+
+void diag_set_stats_extra(void (*fn)(char *buf, size_t n))
 {
-	char buf[512];
+	stats_extra = fn;
+}
+
+void diag_stats_print(void)
+{
+	char buf[512], extra[256] = "";
+	if (stats_extra)
+		stats_extra(extra, sizeof extra);
 	int n = snprintf(buf, sizeof buf,
 			 "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"bad\":%llu,"
 			 "\"late\":%llu,\"dropped\":%llu%s}\n",
@@ -176,14 +185,14 @@ void diag_stats_print(const char *extra)
 			 (unsigned long long)stats.out,
 			 (unsigned long long)stats.bad,
 			 (unsigned long long)stats.late,
-			 (unsigned long long)stats.dropped, extra ? extra : "");
+			 (unsigned long long)stats.dropped, extra);
 	if (n > (int)sizeof buf - 1)
 		n = (int)sizeof buf - 1;
 	ssize_t w = write(2, buf, (size_t)n);
 	(void)w;
 }
 
-void diag_finish(const char *extra)
+void diag_finish(void)
 {
 	static bool done;
 	if (done)
@@ -196,5 +205,5 @@ void diag_finish(const char *extra)
 	free(dead_header);
 	dead_header = NULL;
 	if (stats_on)
-		diag_stats_print(extra);
+		diag_stats_print();
 }

@@ -51,14 +51,16 @@ void diag_flush(void);
 /* Reopens the dead-letter file (SIGHUP). */
 void diag_reopen(void);
 
-/* --stats: one JSON line on stderr, with extra ",\"k\":v" text appended. */
+/* --stats: one JSON line on stderr; a program adds its own counters as
+ * ",\"k\":v" text from the callback, on every way out. */
 void diag_set_stats(bool on);
-void diag_stats_print(const char *extra);
+void diag_set_stats_extra(void (*fn)(char *buf, size_t n));
+void diag_stats_print(void);
 /* The program's main output, flushed before any exit diag makes (--strict),
  * so that the good records before a bad one are not lost. */
 struct outbuf;
 void diag_set_output(struct outbuf *o);
 /* Flushes the dead-letter file and prints stats if asked; call at exit. */
-void diag_finish(const char *extra);
+void diag_finish(void);
 
 #endif

@@ -78,7 +78,7 @@ void out_flush(struct outbuf *o)
 				 * What is left here has nowhere to go. */
 				o->len = 0;
 				o->fd = -1;
-				diag_finish(NULL);
+				diag_finish();
 				_exit(EXIT_OK);
 			}
 			diag_fatal(EXIT_RUNTIME, "write error on %s: %s", o->name,

@@ -66,9 +66,10 @@ void opts_apply(struct es_opts *o)
 void opts_common_help(FILE *f)
 {
 	fputs("Common options:\n"
-	      "  -i, --input-format FMT   ndjson or csv (default: detected per input\n"
-	      "                           from its first byte: '{' is NDJSON, else CSV)\n"
-	      "  -o, --output-format FMT  ndjson or csv (default: as the first input)\n"
+	      "  -i, --input-format FMT   ndjson or csv (default: detected per input from\n"
+	      "                           its first non-blank byte: '{' NDJSON, else CSV)\n"
+	      "  -o, --output-format FMT  ndjson or csv (default: the format of the first\n"
+	      "                           record read)\n"
 	      "      --dead-letter FILE   append bad input lines to FILE (CSV: under\n"
 	      "                           their header line)\n"
 	      "      --strict             stop at the first bad line (exit status 3)\n"

@@ -20,8 +20,10 @@ struct path {
 };
 
 /*
- * Grammar: step ('.' step | '[' digits ']')*, step = name | '"' quoted '"'.
- * name = [A-Za-z_$][A-Za-z0-9_$-]* ; quoted keys take \" and \\ escapes.
+ * Grammar: ['.'] step ('.' step | '[' digits ']')*, step = name | quoted.
+ * name = [A-Za-z_$][A-Za-z0-9_$]* (no '-': in an expression a-b is a
+ * subtraction, so other keys are quoted: "gw-id"); quoted keys take the
+ * JSON escapes. text is kept without a leading '.'.
  * Parses from *s and advances *s past the path (so the expression parser can
  * call it in the middle of a text). Returns 0, or -1 with *err set to a
  * static message and *s left at the offending byte.

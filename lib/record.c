@@ -268,8 +268,8 @@ static int csv_row(struct reader *r, uint64_t line, struct record *rec)
 	}
 	if (nc != r->hdr->n) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "CSV row has %zu fields, header has %zu",
-			 nc, r->hdr->n);
+		snprintf(msg, sizeof msg, "CSV row has %zu field%s, header has %zu",
+			 nc, nc == 1 ? "" : "s", r->hdr->n);
 		bad(r, line, msg, raw, rawlen);
 		return 0;
 	}
@@ -355,6 +355,8 @@ int reader_next(struct reader *r, struct record *rec)
 			return 0;
 		const char *p;
 		size_t n;
+		if (loop_stop)
+			return 0;	/* SIGINT/SIGTERM: stop reading */
 		enum line_status st = input_line(&r->in, &p, &n);
 		if (loop_hup) {
 			/* logrotate moved the dead-letter file: start a new

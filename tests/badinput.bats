@@ -138,13 +138,13 @@ sys.stdout.write("{\"a\":1}\n{\"a\":" + "[" * 100000 + "\n{\"a\":" + "{\"b\":" *
 	run_out es-filter --dead-letter "$T/dead" true < "$T/in"
 	[ "$status" -eq 0 ]
 	assert_equal "$stderr" "$(printf '%s\n' \
-		'es-filter: stdin:3: CSV row has 1 fields, header has 2' \
+		'es-filter: stdin:3: CSV row has 1 field, header has 2' \
 		'es-filter: stdin:5: CSV row has 3 fields, header has 2')"
 	printf 'a,b\n1,2\n4,5\n9,10\n' | assert_file_is "$T/out"
 	printf 'a,b\n3\n6,7,8\n' | assert_file_is "$T/dead"
 	run_out es-cat --strict < "$T/in"
 	[ "$status" -eq 3 ]
-	assert_equal "$stderr" 'es-cat: stdin:3: CSV row has 1 fields, header has 2'
+	assert_equal "$stderr" 'es-cat: stdin:3: CSV row has 1 field, header has 2'
 	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
 }
 
@@ -308,7 +308,7 @@ PY
 	# one of the CSV ones, and the dead letter starts with the header.
 	[ "$(wc -l < "$T/err")" -ge 1 ]
 	[ "$(head -n 1 "$T/dead")" = "a,b" ]
-	run grep -cvE '^es-cat: stdin:[0-9]+: (CSV row has [0-9]+ fields, header has 2|invalid CSV: (malformed quoted field|quote inside unquoted field|unterminated quoted field)|invalid UTF-8 in CSV field .*)$' "$T/err"
+	run grep -cvE '^es-cat: stdin:[0-9]+: (CSV row has [0-9]+ fields?, header has 2|invalid CSV: (malformed quoted field|quote inside unquoted field|unterminated quoted field)|invalid UTF-8 in CSV field .*)$' "$T/err"
 	assert_output 0
 }
 

@@ -166,7 +166,7 @@ EOF
 	printf '\na,b\n\n1,2\n\n\n3\n4,5\n\n' > "$T/in"
 	run_out es-cat < "$T/in"
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" "es-cat: stdin:7: CSV row has 1 fields, header has 2"
+	assert_equal "$stderr" "es-cat: stdin:7: CSV row has 1 field, header has 2"
 	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
 }
 
@@ -201,10 +201,10 @@ EOF
 	run_out es-cat --dead-letter "$T/dead" "$T/one" "$T/two" "$T/three"
 	[ "$status" -eq 0 ]
 	assert_equal "$stderr" "$(printf '%s\n' \
-		"es-cat: $T/one:2: CSV row has 1 fields, header has 2" \
-		"es-cat: $T/one:3: CSV row has 1 fields, header has 2" \
+		"es-cat: $T/one:2: CSV row has 1 field, header has 2" \
+		"es-cat: $T/one:3: CSV row has 1 field, header has 2" \
 		"es-cat: $T/two:2: CSV row has 3 fields, header has 2" \
-		"es-cat: $T/three:2: CSV row has 1 fields, header has 2")"
+		"es-cat: $T/three:2: CSV row has 1 field, header has 2")"
 	assert_file_is "$T/out" < /dev/null
 	printf 'a,b\n1\n2\nc,d\n1,2,3\nlong,header\n9\n' | assert_file_is "$T/dead"
 }
@@ -233,7 +233,7 @@ EOF
 	printf 'a,b\n1,2\n3\n4,5\n' > "$T/in"
 	run_out es-cat --strict < "$T/in"
 	[ "$status" -eq 3 ]
-	assert_equal "$stderr" "es-cat: stdin:3: CSV row has 1 fields, header has 2"
+	assert_equal "$stderr" "es-cat: stdin:3: CSV row has 1 field, header has 2"
 	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
 }
 

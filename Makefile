@@ -18,7 +18,7 @@ CFLAGS ?= -O2 -g
 # Flags the code needs whatever CFLAGS the user gives.
 ES_CFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
-	-Ilib -DES_VERSION='"$(VERSION)"' -MMD -MP
+	-iquote lib -DES_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS = -lcsv -lm
 
 # O: where objects and programs go (the sanitizer build uses its own).
@@ -27,12 +27,15 @@ PROGS = es-cat es-filter
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
+# Unit drivers: small mains over lib/ that tests/unit.bats runs.
+UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev
 TEST_PKGS = bats bats-assert bats-support jq
 
 all: $(BINS)
+units: $(UNITS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -44,28 +47,32 @@ $(O)/obj/libedgestream.a: $(LIB_OBJS)
 $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/unit/%: $(O)/obj/tests/unit/%.o $(O)/obj/libedgestream.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 -include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d)
 
 # Installs what is missing when root; otherwise says what to install.
 deps:
 	@PKGS="$(BUILD_PKGS) $(TEST_PKGS) $(EXTRA_PKGS)" sh tests/deps.sh
 
-check: deps all
+check: deps all $(UNITS)
 	@ES_BIN=$(abspath $(O)) sh tests/run
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 check-sanitize: deps
-	@$(MAKE) --no-print-directory O=build/sanitize CFLAGS="$(SAN_FLAGS)" all
+	@$(MAKE) --no-print-directory O=build/sanitize CFLAGS="$(SAN_FLAGS)" all units
 	@ES_BIN=$(abspath build/sanitize) ES_SANITIZE=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run
 
 # The tests against the plain build run under valgrind (timing tests skip).
-check-valgrind: deps all
+check-valgrind: deps all $(UNITS)
 	@EXTRA_PKGS=valgrind $(MAKE) --no-print-directory deps
 	@sh tests/valgrind-bin.sh $(abspath $(O)) $(abspath build/valgrind)
-	@ES_BIN=$(abspath build/valgrind) ES_VALGRIND=1 sh tests/run
+	@ES_BIN=$(abspath build/valgrind) ES_UNIT=$(abspath $(O))/unit ES_VALGRIND=1 sh tests/run
 
 demo: deps all
 	@sh examples/demo.sh
@@ -83,5 +90,5 @@ install: all
 clean:
 	rm -rf obj build $(PROGS)
 
-.PHONY: all deps check check-sanitize check-valgrind demo bench install clean
+.PHONY: all units deps check check-sanitize check-valgrind demo bench install clean
 .SECONDARY:

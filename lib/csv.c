@@ -20,12 +20,9 @@
 #include "diag.h"
 #include "loop.h"
 
-/*
- * Our "csv.h" shadows libcsv's <csv.h> on the -Ilib search path. Naming it
- * through "../include/" skips lib/ (there is no include/ beside it) and finds
- * /usr/include/csv.h or /usr/local/include/csv.h as the plain name would.
- */
-#include <../include/csv.h>
+/* libcsv's own header: lib/ is on the quote-only search path (-iquote), so
+ * the angle brackets find the system one, not our "csv.h". */
+#include <csv.h>
 
 _Static_assert(LINE_MAX_BYTES == 16u << 20, "a message says 16 MiB");
 
@@ -46,7 +43,39 @@ struct csv_in {
 	size_t rawn;
 	bool open;		/* a quoted field goes on past the last line */
 	bool ended;		/* libcsv reported the end of a row */
+	/* A row past the size limit is not held: its lines go to spill as
+	 * they come, and quote parity alone tells where it ends. */
+	bool discarding;
+	void (*spill)(void *ctx, const char *p, size_t n, bool last);
+	void *spill_ctx;
 };
+
+void csv_in_set_spill(struct csv_in *c,
+		      void (*spill)(void *ctx, const char *p, size_t n, bool last),
+		      void *ctx)
+{
+	c->spill = spill;
+	c->spill_ctx = ctx;
+}
+
+static void spill(struct csv_in *c, const char *p, size_t n, bool last)
+{
+	if (c->spill)
+		c->spill(c->spill_ctx, p, n, last);
+}
+
+/* Odd if the line holds an odd number of quotes: it opens or closes a
+ * quoted field that spans lines ("" inside a field counts twice). */
+static bool odd_quotes(const char *p, size_t n)
+{
+	bool odd = false;
+	const char *end = p + n;
+	while ((p = memchr(p, '"', (size_t)(end - p)))) {
+		odd = !odd;
+		p++;
+	}
+	return odd;
+}
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -251,6 +280,19 @@ static enum csv_status parse_line(struct csv_in *c, const char *line,
 	return CSV_ROW;
 }
 
+/* The end of a row that went to spill: bad, and nothing left to show. */
+static enum csv_status too_long(struct csv_in *c, const char **err)
+{
+	spill(c, NULL, 0, true);
+	c->discarding = false;
+	c->open = false;
+	c->nraw = 0;
+	c->rawp = NULL;
+	c->rawn = 0;
+	*err = "row longer than 16 MiB";
+	return CSV_BAD;
+}
+
 enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 			    const char **err)
 {
@@ -267,11 +309,25 @@ enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 		}
 		if (!memchr(line, '"', n))
 			return plain_row(c, line, n);
+	} else if (c->discarding) {
+		spill(c, "\n", 1, false);
+		spill(c, line, n, false);
+		/* Still inside quotes unless the line flips the parity. */
+		if (!odd_quotes(line, n))
+			return CSV_MORE;
+		return too_long(c, err);
 	} else {
 		raw_add(c, line, n);
-		/* An unclosed quote must not hold the rest of the stream. */
-		if (c->nraw > LINE_MAX_BYTES)
-			return bad(c, line, n, "row longer than 16 MiB", err);
+		if (c->nraw > LINE_MAX_BYTES) {
+			/* An open quote must not make us hold the rest of the
+			 * stream: hand the row on in pieces instead. */
+			spill(c, c->raw, c->nraw, false);
+			parser_reset(c);
+			c->nraw = 0;
+			c->open = true;
+			c->discarding = true;
+			return CSV_MORE;
+		}
 	}
 	return parse_line(c, line, n, err);
 }
@@ -284,11 +340,14 @@ enum csv_status csv_in_eof(struct csv_in *c, const char **err)
 		c->rawn = 0;
 		return CSV_ROW;
 	}
+	if (c->discarding)
+		return too_long(c, err);
 	return bad(c, NULL, 0, "unterminated quoted field", err);
 }
 
 void csv_in_reset(struct csv_in *c)
 {
+	c->discarding = false;
 	if (c->open)
 		parser_reset(c);
 	c->nready = 0;

@@ -30,6 +30,11 @@ enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 /* At end of input: CSV_BAD ("unterminated quoted field") if a row is still
  * open (raw text via csv_in_raw), else CSV_ROW with zero cells. */
 enum csv_status csv_in_eof(struct csv_in *c, const char **err);
+/* Where a row over 16 MiB goes, in pieces (last=true at its end), since it
+ * is not held: csv_in_line then reports it as CSV_BAD with a NULL raw text. */
+void csv_in_set_spill(struct csv_in *c,
+		      void (*spill)(void *ctx, const char *p, size_t n, bool last),
+		      void *ctx);
 /* Forget any partial row (e.g. before the next file). */
 void csv_in_reset(struct csv_in *c);
 

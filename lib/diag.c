@@ -1,4 +1,4 @@
-/* diag.c - diagnostics, dead letters, --stats */
+/* diag.c - diagnostics, dead letters, late events, --stats */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,18 +11,24 @@
 
 const char *diag_prog = "edgestream";
 struct stats stats;
+int diag_status;
 
-static struct outbuf dead;
-static const char *dead_path;
-static bool dead_open, strict, stats_on;
-static char *dead_header;	/* CSV header last written there */
-static size_t dead_hn;
+static bool strict, stats_on;
 static struct outbuf *main_out;
+static void (*stats_extra)(char *buf, size_t n);
 
-void diag_set_output(struct outbuf *o)
-{
-	main_out = o;
-}
+/* A side file: where bad lines (dead letter) or late events are set aside.
+ * Opened at start so that a bad path is a start-up error, appended to, and
+ * reopened on SIGHUP (log rotation). */
+struct side {
+	const char *path, *what;
+	struct outbuf o;
+	bool open;
+	char *header;		/* CSV header last written there */
+	size_t hn;
+};
+static struct side dead = { NULL, "dead-letter", { 0 }, false, NULL, 0 };
+static struct side late = { NULL, "late-events", { 0 }, false, NULL, 0 };
 
 void diag_init(const char *prog)
 {
@@ -52,8 +58,6 @@ void diag_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-int diag_status;
-
 void diag_fatal(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -75,24 +79,65 @@ void diag_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-static void dead_ensure(void)
+static void side_open(struct side *sd)
 {
-	if (dead_open || !dead_path)
+	if (sd->open || !sd->path)
 		return;
-	int fd = open(dead_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = open(sd->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		diag_fatal(EXIT_RUNTIME, "cannot open dead-letter file %s: %s",
-			   dead_path, strerror(errno));
-	out_init(&dead, fd, dead_path);
-	dead_open = true;
+		diag_fatal(EXIT_RUNTIME, "cannot open %s file %s: %s", sd->what,
+			   sd->path, strerror(errno));
+	out_init(&sd->o, fd, sd->path);
+	sd->open = true;
+}
+
+static void side_close(struct side *sd)
+{
+	if (!sd->open)
+		return;
+	sd->open = false;
+	out_flush(&sd->o);
+	close(sd->o.fd);
+	out_free(&sd->o);
+	free(sd->header);
+	sd->header = NULL;
+}
+
+/* Writes a CSV header line unless it is the one last written there. */
+static void side_header(struct side *sd, const char *header, size_t hn)
+{
+	if (!sd->open || !header ||
+	    (sd->header && sd->hn == hn && !memcmp(sd->header, header, hn)))
+		return;
+	out_put(&sd->o, header, hn);
+	out_putc(&sd->o, '\n');
+	free(sd->header);
+	sd->header = malloc(hn ? hn : 1);
+	if (sd->header)
+		memcpy(sd->header, header, hn);
+	sd->hn = sd->header ? hn : 0;
+}
+
+static void side_put(struct side *sd, const char *raw, size_t n,
+		     const char *header, size_t hn)
+{
+	if (!sd->open || !raw)
+		return;
+	side_header(sd, header, hn);
+	out_put(&sd->o, raw, n);
+	out_putc(&sd->o, '\n');
 }
 
 void diag_set_dead_letter(const char *path)
 {
-	dead_path = path;
-	/* Open at once, so that a bad path is a start-up error, not a
-	 * surprise at the first bad line. */
-	dead_ensure();
+	dead.path = path;
+	side_open(&dead);
+}
+
+void diag_set_late(const char *path)
+{
+	late.path = path;
+	side_open(&late);
 }
 
 void diag_set_strict(bool on)
@@ -105,19 +150,14 @@ void diag_set_stats(bool on)
 	stats_on = on;
 }
 
-/* Writes a CSV header line unless it is the one last written. */
-void diag_dead_header(const char *header, size_t hn)
+void diag_set_output(struct outbuf *o)
 {
-	if (!dead_open || (dead_header && dead_hn == hn &&
-			   !memcmp(dead_header, header, hn)))
-		return;
-	out_put(&dead, header, hn);
-	out_putc(&dead, '\n');
-	free(dead_header);
-	dead_header = malloc(hn ? hn : 1);
-	if (dead_header)
-		memcpy(dead_header, header, hn);
-	dead_hn = hn;
+	main_out = o;
+}
+
+void diag_set_stats_extra(void (*fn)(char *buf, size_t n))
+{
+	stats_extra = fn;
 }
 
 void diag_bad(const char *src, uint64_t line, const char *msg,
@@ -125,52 +165,48 @@ void diag_bad(const char *src, uint64_t line, const char *msg,
 {
 	stats.bad++;
 	diag_warn("%s:%llu: %s", src, (unsigned long long)line, msg);
-	if (dead_open && raw) {
-		if (header)
-			diag_dead_header(header, hn);
-		out_put(&dead, raw, n);
-		out_putc(&dead, '\n');
-	}
+	side_put(&dead, raw, n, header, hn);
 	if (strict) {
 		diag_finish();
 		exit(EXIT_BADINPUT);
 	}
 }
 
+void diag_dead_header(const char *header, size_t hn)
+{
+	side_header(&dead, header, hn);
+}
+
 void diag_dead_piece(const char *p, size_t n, bool last)
 {
-	if (!dead_open)
+	if (!dead.open)
 		return;
 	if (n)
-		out_put(&dead, p, n);
+		out_put(&dead.o, p, n);
 	if (last)
-		out_putc(&dead, '\n');
+		out_putc(&dead.o, '\n');
+}
+
+void diag_late(const char *raw, size_t n, const char *header, size_t hn)
+{
+	stats.late++;
+	side_put(&late, raw, n, header, hn);
 }
 
 void diag_flush(void)
 {
-	if (dead_open)
-		out_flush(&dead);
+	if (dead.open)
+		out_flush(&dead.o);
+	if (late.open)
+		out_flush(&late.o);
 }
 
 void diag_reopen(void)
 {
-	if (!dead_open)
-		return;
-	out_flush(&dead);
-	close(dead.fd);
-	out_free(&dead);
-	dead_open = false;
-	free(dead_header);
-	dead_header = NULL;
-	dead_ensure();
-}
-
-static void (*stats_extra)(char *buf, size_t n);
-
-void diag_set_stats_extra(void (*fn)(char *buf, size_t n))
-{
-	stats_extra = fn;
+	side_close(&dead);
+	side_open(&dead);
+	side_close(&late);
+	side_open(&late);
 }
 
 void diag_stats_print(void)
@@ -200,10 +236,8 @@ void diag_finish(void)
 	done = true;
 	if (main_out)
 		out_flush(main_out);
-	if (dead_open)
-		out_flush(&dead);
-	free(dead_header);
-	dead_header = NULL;
+	side_close(&dead);
+	side_close(&late);
 	if (stats_on)
 		diag_stats_print();
 }

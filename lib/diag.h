@@ -46,6 +46,11 @@ void diag_bad(const char *src, uint64_t line, const char *msg,
  * then the pieces in order. */
 void diag_dead_header(const char *header, size_t hn);
 void diag_dead_piece(const char *p, size_t n, bool last);
+/* --late FILE: events behind the watermark are written there raw (for CSV
+ * under their header), and counted in stats.late either way. */
+void diag_set_late(const char *path);
+void diag_late(const char *raw, size_t n, const char *header, size_t hn);
+
 /* Writes out the buffered dead letters (when input idles). */
 void diag_flush(void);
 /* Reopens the dead-letter file (SIGHUP). */

@@ -81,8 +81,12 @@ void out_flush(struct outbuf *o)
 				diag_finish();
 				_exit(EXIT_OK);
 			}
+			/* Drop what cannot be written, so that the flush on
+			 * the way out does not fail (and say so) again. */
+			int e = errno;
+			o->len = 0;
 			diag_fatal(EXIT_RUNTIME, "write error on %s: %s", o->name,
-				   strerror(errno));
+				   strerror(e));
 		}
 		off += (size_t)w;
 	}

@@ -86,6 +86,7 @@ struct reader *reader_open(char **files, int nfiles, enum format fmt,
 	r->slots = xmalloc((size_t)ns * sizeof *r->slots);
 	r->slot_col = xmalloc((size_t)ns * sizeof *r->slot_col);
 	r->csv = csv_in_new();
+	csv_in_set_spill(r->csv, spill, r);
 	return r;
 }
 
@@ -606,6 +607,8 @@ static int put_csv(struct writer *w, const struct record *rec,
 		if (w->row[i])
 			csv_value(w, w->row[i]);
 	}
+	if (w->tmp.len == 0)
+		out_put(&w->tmp, "\"\"", 2);	/* not an empty line: a row */
 	out_putc(&w->tmp, '\n');
 	out_put(w->o, w->tmp.buf, w->tmp.len);
 	return 0;
@@ -671,6 +674,132 @@ int writer_put(struct writer *w, const struct record *rec, const char **err)
 		return 0;
 	}
 	if (put_csv(w, rec, err))
+		return -1;
+	stats.out++;
+	return 0;
+}
+
+void writer_set_format(struct writer *w, enum format fmt)
+{
+	if (w->fmt == FMT_AUTO)
+		w->fmt = fmt;
+}
+
+/* The text of a built value: numbers as given or formatted. */
+static void ofield_text(const struct value *v, char *buf, const char **p,
+			size_t *n)
+{
+	switch (v->t) {
+	case V_INT:
+	case V_DOUBLE:
+		if (v->s) {
+			*p = v->s;
+			*n = v->n;
+		} else {
+			*n = v->t == V_INT ? int_format(v->u.i, buf)
+					   : double_format(v->u.d, buf);
+			*p = buf;
+		}
+		return;
+	case V_BOOL:
+		*p = v->u.b ? "true" : "false";
+		*n = strlen(*p);
+		return;
+	case V_NULL:
+	case V_MISSING:
+		*p = "null";
+		*n = 4;
+		return;
+	default:
+		*p = v->s;
+		*n = v->n;
+	}
+}
+
+static void fields_ndjson(struct writer *w, const struct ofield *f, size_t n)
+{
+	struct outbuf *o = w->o;
+	char buf[40];
+	out_putc(o, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out_putc(o, ',');
+		json_write_string(o, f[i].name, f[i].namelen);
+		out_putc(o, ':');
+		if (f[i].v.t == V_STRING) {
+			json_write_string(o, f[i].v.s, f[i].v.n);
+		} else {
+			const char *p;
+			size_t len;
+			ofield_text(&f[i].v, buf, &p, &len);
+			out_put(o, p, len);
+		}
+	}
+	out_put(o, "}\n", 2);
+}
+
+static int fields_csv(struct writer *w, const struct ofield *f, size_t n,
+		      const char **err)
+{
+	static char msg[160];
+	if (!w->header_done) {
+		struct member *m = xmalloc(n * sizeof *m);
+		for (size_t i = 0; i < n; i++)
+			m[i].key = (struct span){ f[i].name, f[i].namelen,
+						  SPAN_CSV, false };
+		header_from(w, m, n);
+		free(m);
+		for (size_t i = 0; i < w->ncols; i++) {
+			if (i)
+				out_putc(w->o, ',');
+			csv_write_cell(w->o, w->names[i].p, w->names[i].n);
+		}
+		out_putc(w->o, '\n');
+		w->header_done = true;
+	}
+	const struct value **cols = (const struct value **)w->row;
+	for (size_t i = 0; i < w->ncols; i++)
+		cols[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		int c = col_of(w, f[i].name, f[i].namelen);
+		if (c < 0) {
+			snprintf(msg, sizeof msg,
+				 "field '%.*s' is not in the CSV header",
+				 (int)(f[i].namelen > 64 ? 64 : f[i].namelen),
+				 f[i].name);
+			*err = msg;
+			return -1;
+		}
+		cols[c] = &f[i].v;
+	}
+	char buf[40];
+	if (w->ncols == 1 && (!cols[0] || cols[0]->t == V_NULL ||
+			      cols[0]->t == V_MISSING ||
+			      (cols[0]->t == V_STRING && cols[0]->n == 0)))
+		out_put(w->o, "\"\"", 2);	/* not an empty line: a row */
+	for (size_t i = 0; i < w->ncols; i++) {
+		if (i)
+			out_putc(w->o, ',');
+		const struct value *v = cols[i];
+		if (!v || v->t == V_NULL || v->t == V_MISSING)
+			continue;
+		const char *p;
+		size_t len;
+		ofield_text(v, buf, &p, &len);
+		csv_write_cell(w->o, p, len);
+	}
+	out_putc(w->o, '\n');
+	return 0;
+}
+
+int writer_put_fields(struct writer *w, const struct ofield *f, size_t n,
+		      const char **err)
+{
+	if (w->fmt == FMT_AUTO)
+		w->fmt = FMT_NDJSON;
+	if (w->fmt == FMT_NDJSON)
+		fields_ndjson(w, f, n);
+	else if (fields_csv(w, f, n, err))
 		return -1;
 	stats.out++;
 	return 0;

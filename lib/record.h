@@ -68,6 +68,27 @@ struct writer *writer_open(struct outbuf *o, enum format fmt);
  * header does not have), with a message in *err.
  */
 int writer_put(struct writer *w, const struct record *rec, const char **err);
+
+/* A field of a record a program builds (e.g. a window's result). */
+struct ofield {
+	const char *name;
+	size_t namelen;
+	struct value v;		/* V_STRING: text (escaped as needed);
+				   V_INT/V_DOUBLE: s/n digits when set, else
+				   formatted (shortest round trip); V_BOOL;
+				   V_NULL/V_MISSING: null (CSV: empty);
+				   V_RAW: JSON text, written as is (CSV: as text) */
+};
+/*
+ * Writes a built record in the writer's format (which must be known: the
+ * program sets it from -o or from the input's format). For CSV the first
+ * record written gives the header. Returns 0, or -1 with *err as
+ * writer_put.
+ */
+int writer_put_fields(struct writer *w, const struct ofield *f, size_t n,
+		      const char **err);
+/* Sets the output format if it is still FMT_AUTO. */
+void writer_set_format(struct writer *w, enum format fmt);
 void writer_close(struct writer *w);
 
 #endif

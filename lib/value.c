@@ -1,5 +1,6 @@
 /* value.c - typing spans into values, JSON numbers, the scratch arena */
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,4 +207,23 @@ int value_load(const struct span *sp, struct value *v, struct scratch *sc)
 		return 0;
 	}
 	return -1;
+}
+
+size_t double_format(double d, char *buf)
+{
+	if (!isfinite(d)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		int n = snprintf(buf, 32, "%.*g", prec, d);
+		if (prec == 17 || strtod(buf, NULL) == d)
+			return (size_t)n;
+	}
+	return strlen(buf);
+}
+
+size_t int_format(int64_t i, char *buf)
+{
+	return (size_t)snprintf(buf, 24, "%lld", (long long)i);
 }

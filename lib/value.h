@@ -66,6 +66,13 @@ int value_load(const struct span *sp, struct value *v, struct scratch *sc);
  * else V_DOUBLE (correctly rounded). Returns false if text is not a number. */
 bool number_parse(const char *s, size_t n, struct value *v);
 
+/* Writes d as the shortest text that reads back as the same double
+ * (integral values without a fraction: 3 not 3.0; non-finite as null).
+ * buf needs 32 bytes. Returns the length. */
+size_t double_format(double d, char *buf);
+/* Writes an int64 in decimal; buf needs 24 bytes. */
+size_t int_format(int64_t i, char *buf);
+
 static inline double value_num(const struct value *v)
 {
 	return v->t == V_INT ? (double)v->u.i : v->u.d;

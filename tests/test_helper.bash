@@ -64,3 +64,6 @@ long_options_of() {
 strip_dir() {
 	printf '%s' "${1##*/}"
 }
+
+# Unit drivers (tests/unit/*.c) built next to the programs.
+UNIT="${ES_UNIT:-$ES_BIN/unit}"

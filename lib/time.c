@@ -1,0 +1,547 @@
+/* time.c - event time, durations, RFC 3339 */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "time.h"
+
+/* The instants every event time must lie within: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999999Z (days_from_civil(0,1,1) = -719528 and
+ * days_from_civil(10000,1,1) = 2932897). */
+#define US_PER_DAY (86400LL * US_PER_S)
+#define TIME_MIN_US (-719528LL * US_PER_DAY)
+#define TIME_MAX_US (2932897LL * US_PER_DAY - 1)
+
+static const char range_msg[] = "event time out of range (years 0000-9999)";
+static const char rfc_range_msg[] = "time out of range (years 0000-9999)";
+
+/* Floor division and modulo for a positive divisor. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b < 0) ? q - 1 : q;
+}
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+	int64_t r = a % b;
+	return r < 0 ? r + b : r;
+}
+
+/* ---- civil dates (proleptic Gregorian, days since 1970-01-01) ---- */
+
+/* After Howard Hinnant's days_from_civil: eras of 400 years starting
+ * March 1st, so the leap day is the last day of its year. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);		/* [0, 399] */
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;	/* [0, 146096] */
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int64_t y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+	static const unsigned char mdays[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	return m == 2 && is_leap(y) ? 29 : mdays[m - 1];
+}
+
+/* ---- durations ---- */
+
+/* Exact arithmetic in nanoseconds; the sum of components of any duration
+ * that fits int64 us fits easily. */
+typedef __int128 i128;
+#define DUR_MAX_NS ((i128)INT64_MAX * 1000 + 999)
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The unit at p, longest match first; its length in *len. 0 if none. */
+static int64_t unit_ns(const char *p, size_t *len)
+{
+	static const struct { const char *name; int64_t ns; } units[] = {
+		{"ns", 1}, {"us", 1000}, {"ms", 1000000},
+		{"s", 1000000000LL}, {"m", 60000000000LL},
+		{"h", 3600000000000LL}, {"d", 86400000000000LL},
+	};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		size_t n = strlen(units[i].name);
+		if (strncmp(p, units[i].name, n) == 0) {
+			*len = n;
+			return units[i].ns;
+		}
+	}
+	return 0;
+}
+
+int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err)
+{
+	const char *p = s;
+	bool neg = false;
+
+	if (!*p) {
+		*err = "empty duration";
+		return -1;
+	}
+	if (*p == '-') {
+		if (!allow_neg) {
+			*err = "negative duration";
+			return -1;
+		}
+		neg = true;
+		p++;
+	}
+	if (strcmp(p, "0") == 0) {
+		*us = 0;
+		return 0;
+	}
+
+	i128 total = 0;		/* nanoseconds */
+	bool too_large = false, nonzero = false;
+	do {
+		/* digits, with an optional fraction */
+		if (!is_digit(*p)) {
+			*err = "expected a number in duration";
+			return -1;
+		}
+		i128 ip = 0;
+		for (; is_digit(*p); p++) {
+			if (ip <= DUR_MAX_NS)
+				ip = ip * 10 + (*p - '0');
+			nonzero |= *p != '0';
+		}
+		/* Up to 18 fraction digits count (below 1e-4 ns even in
+		 * days); the rest are read and dropped. */
+		i128 fnum = 0, fden = 1;
+		if (*p == '.') {
+			p++;
+			if (!is_digit(*p)) {
+				*err = "expected a number in duration";
+				return -1;
+			}
+			for (int k = 0; is_digit(*p); p++, k++) {
+				nonzero |= *p != '0';
+				if (k < 18) {
+					fnum = fnum * 10 + (*p - '0');
+					fden *= 10;
+				}
+			}
+		}
+		if (!*p) {
+			*err = "missing unit in duration";
+			return -1;
+		}
+		size_t ulen;
+		int64_t u = unit_ns(p, &ulen);
+		if (!u) {
+			*err = "unknown unit in duration (use ms, s, m, h, d)";
+			return -1;
+		}
+		p += ulen;
+		if (ip > DUR_MAX_NS / u) {
+			too_large = true;	/* still check the syntax */
+		} else {
+			total += ip * u + fnum * u / fden;
+			if (total > DUR_MAX_NS)
+				too_large = true;
+		}
+	} while (*p);
+
+	if (too_large) {
+		*err = "duration too large";
+		return -1;
+	}
+	if (nonzero && total < 1000) {
+		*err = "duration below 1us";
+		return -1;
+	}
+	int64_t v = (int64_t)(total / 1000);
+	*us = neg ? -v : v;
+	return 0;
+}
+
+void duration_format(int64_t us, char *buf, size_t n)
+{
+	static const struct { const char *name; uint64_t us; } parts[] = {
+		{"d", 86400000000ULL}, {"h", 3600000000ULL}, {"m", 60000000ULL},
+		{"s", 1000000ULL}, {"ms", 1000ULL}, {"us", 1ULL},
+	};
+	size_t len = 0;
+
+	if (n == 0)
+		return;
+	buf[0] = '\0';
+	if (us == 0) {
+		snprintf(buf, n, "0s");
+		return;
+	}
+	uint64_t u = us < 0 ? -(uint64_t)us : (uint64_t)us;
+	if (us < 0) {
+		int w = snprintf(buf, n, "-");
+		len = (size_t)w < n ? (size_t)w : n - 1;
+	}
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		uint64_t q = u / parts[i].us;
+		if (!q)
+			continue;
+		u -= q * parts[i].us;
+		int w = snprintf(buf + len, n - len, "%llu%s",
+				 (unsigned long long)q, parts[i].name);
+		if (w < 0)
+			return;
+		len += (size_t)w;
+		if (len >= n)
+			return;	/* truncated, still NUL-terminated */
+	}
+}
+
+/* ---- RFC 3339 ---- */
+
+/* Reads exactly k digits at s[*i] (i < n). false if any is not a digit. */
+static bool digits(const char *s, size_t n, size_t *i, int k, unsigned *out)
+{
+	unsigned v = 0;
+	if (n - *i < (size_t)k)
+		return false;
+	for (int j = 0; j < k; j++) {
+		char c = s[*i + (size_t)j];
+		if (!is_digit(c))
+			return false;
+		v = v * 10 + (unsigned)(c - '0');
+	}
+	*i += (size_t)k;
+	*out = v;
+	return true;
+}
+
+static bool expect(const char *s, size_t n, size_t *i, char c)
+{
+	if (*i < n && s[*i] == c) {
+		(*i)++;
+		return true;
+	}
+	return false;
+}
+
+int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
+{
+	size_t i = 0;
+	unsigned year, mon, day, hh, mm, ss, frac = 0;
+
+	if (!digits(s, n, &i, 4, &year) || !expect(s, n, &i, '-') ||
+	    !digits(s, n, &i, 2, &mon) || !expect(s, n, &i, '-') ||
+	    !digits(s, n, &i, 2, &day)) {
+		*err = "expected a date YYYY-MM-DD";
+		return -1;
+	}
+	if (mon < 1 || mon > 12) {
+		*err = "month out of range";
+		return -1;
+	}
+	if (day < 1 || day > days_in_month(year, mon)) {
+		*err = "day out of range";
+		return -1;
+	}
+	if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+		i++;
+	} else {
+		*err = "expected 'T' after the date";
+		return -1;
+	}
+	if (!digits(s, n, &i, 2, &hh) || !expect(s, n, &i, ':') ||
+	    !digits(s, n, &i, 2, &mm) || !expect(s, n, &i, ':') ||
+	    !digits(s, n, &i, 2, &ss)) {
+		*err = "expected a time hh:mm:ss";
+		return -1;
+	}
+	if (hh > 23) {
+		*err = "hour out of range";
+		return -1;
+	}
+	if (mm > 59) {
+		*err = "minute out of range";
+		return -1;
+	}
+	if (ss > 59) {
+		*err = "second out of range";
+		return -1;
+	}
+	if (expect(s, n, &i, '.')) {
+		int k = 0;
+		for (; i < n && is_digit(s[i]); i++, k++) {
+			if (k < 6)
+				frac = frac * 10 + (unsigned)(s[i] - '0');
+		}
+		if (k < 1 || k > 9) {
+			*err = "expected 1 to 9 fraction digits";
+			return -1;
+		}
+		for (; k < 6; k++)
+			frac *= 10;
+	}
+
+	int64_t off_s = 0;
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		bool neg = s[i] == '-';
+		unsigned oh, om;
+		i++;
+		if (!digits(s, n, &i, 2, &oh) || !expect(s, n, &i, ':') ||
+		    !digits(s, n, &i, 2, &om)) {
+			*err = "expected an offset +hh:mm";
+			return -1;
+		}
+		if (oh > 23 || om > 59) {
+			*err = "offset out of range";
+			return -1;
+		}
+		off_s = (int64_t)oh * 3600 + om * 60;
+		if (neg)
+			off_s = -off_s;
+	} else {
+		*err = "missing time zone (Z or +hh:mm)";
+		return -1;
+	}
+	if (i != n) {
+		*err = "trailing characters";
+		return -1;
+	}
+
+	int64_t secs = days_from_civil(year, mon, day) * 86400 +
+		       (int64_t)hh * 3600 + mm * 60 + ss - off_s;
+	int64_t t = secs * US_PER_S + frac;
+	if (t < TIME_MIN_US || t > TIME_MAX_US) {
+		*err = rfc_range_msg;
+		return -1;
+	}
+	*us = t;
+	return 0;
+}
+
+size_t rfc3339_format(int64_t us, char *buf)
+{
+	int64_t days = floor_div(us, US_PER_DAY);
+	int64_t rem = floor_mod(us, US_PER_DAY);	/* us into the day */
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	unsigned sod = (unsigned)(rem / US_PER_S);
+	unsigned f = (unsigned)(rem % US_PER_S);
+	char frac[8] = "";
+	if (f % 1000 != 0)
+		snprintf(frac, sizeof frac, ".%06u", f);
+	else if (f != 0)
+		snprintf(frac, sizeof frac, ".%03u", f / 1000);
+	/* Years outside 0000-9999 (times time_from_value refuses) still
+	 * fit: int64 us spans under +-300000 years. */
+	int w = snprintf(buf, 32, "%04lld-%02u-%02uT%02u:%02u:%02u%sZ",
+			 (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60,
+			 frac);
+	return w < 0 ? 0 : (size_t)w < 32 ? (size_t)w : 31;
+}
+
+/* ---- event time from values ---- */
+
+enum time_repr time_guess_unit(double x)
+{
+	double a = fabs(x);
+	if (a < 1e11)
+		return TIME_S;
+	if (a < 1e14)
+		return TIME_MS;
+	if (a < 1e17)
+		return TIME_US;
+	return TIME_NS;
+}
+
+/* The same for an integer, exactly: (double)99999999999999999 is 1e17. */
+static enum time_repr guess_unit_int(int64_t x)
+{
+	uint64_t a = x < 0 ? -(uint64_t)x : (uint64_t)x;
+	if (a < 100000000000ULL)
+		return TIME_S;
+	if (a < 100000000000000ULL)
+		return TIME_MS;
+	if (a < 100000000000000000ULL)
+		return TIME_US;
+	return TIME_NS;
+}
+
+static bool in_range(int64_t t)
+{
+	return t >= TIME_MIN_US && t <= TIME_MAX_US;
+}
+
+int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
+		    const char **err)
+{
+	static char msg[160];
+	enum time_repr u = *unit;
+	int64_t t;
+
+	switch (v->t) {
+	case V_MISSING:
+		*err = "missing time field";
+		return -1;
+	case V_NULL:
+		*err = "time field is null";
+		return -1;
+	case V_STRING: {
+		const char *e;
+		if (rfc3339_parse(v->s, v->n, &t, &e) < 0) {
+			if (e == rfc_range_msg) {
+				*err = range_msg;
+			} else {
+				snprintf(msg, sizeof msg,
+					 "invalid RFC 3339 time: %s", e);
+				*err = msg;
+			}
+			return -1;
+		}
+		if (*unit == TIME_AUTO)
+			*unit = TIME_RFC3339;
+		*us = t;
+		return 0;
+	}
+	case V_INT:
+		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS)
+			u = guess_unit_int(v->u.i);
+		switch (u) {
+		case TIME_S:
+			if (__builtin_mul_overflow(v->u.i, US_PER_S, &t))
+				goto out_of_range;
+			break;
+		case TIME_MS:
+			if (__builtin_mul_overflow(v->u.i, US_PER_MS, &t))
+				goto out_of_range;
+			break;
+		case TIME_US:
+			t = v->u.i;
+			break;
+		default:
+			t = floor_div(v->u.i, 1000);
+			break;
+		}
+		break;
+	case V_DOUBLE: {
+		double x = v->u.d;
+		if (!isfinite(x))
+			goto out_of_range;
+		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS)
+			u = time_guess_unit(x);
+		if (u == TIME_NS) {
+			/* To the nearest ns, then down to the us like an
+			 * integer: 1500.0 ns is 1 us as 1500 is. */
+			double r = round(x);
+			if (fabs(r) < 9e18)
+				t = floor_div((int64_t)r, 1000);
+			else if (fabs(x) < 9e21)
+				t = (int64_t)floor(x / 1000);
+			else
+				goto out_of_range;
+			break;
+		}
+		double f = u == TIME_S ? 1e6 : u == TIME_MS ? 1e3 : 1.0;
+		/* Nearest, not floor: 1798761600.123 s is a hair below
+		 * ...600123000 us in binary. */
+		double r = round(x * f);
+		if (!(fabs(r) < 9e18))
+			goto out_of_range;
+		t = (int64_t)r;
+		break;
+	}
+	default:
+		*err = "time field is not a number or an RFC 3339 string";
+		return -1;
+	}
+	if (!in_range(t))
+		goto out_of_range;
+	if (*unit == TIME_AUTO)
+		*unit = u;
+	*us = t;
+	return 0;
+
+out_of_range:
+	*err = range_msg;
+	return -1;
+}
+
+size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf)
+{
+	int w;
+	switch (repr) {
+	case TIME_S:
+		w = snprintf(buf, 40, "%lld", (long long)floor_div(us, US_PER_S));
+		break;
+	case TIME_US:
+		w = snprintf(buf, 40, "%lld", (long long)us);
+		break;
+	case TIME_NS:
+		/* us * 1000 as text: exact even where it overflows int64. */
+		w = snprintf(buf, 40, us ? "%lld000" : "%lld", (long long)us);
+		break;
+	case TIME_RFC3339:
+		if (json) {
+			buf[0] = '"';
+			size_t n = rfc3339_format(us, buf + 1);
+			buf[n + 1] = '"';
+			buf[n + 2] = '\0';
+			return n + 2;
+		}
+		return rfc3339_format(us, buf);
+	case TIME_MS:
+	case TIME_AUTO:
+	default:
+		w = snprintf(buf, 40, "%lld", (long long)floor_div(us, US_PER_MS));
+		break;
+	}
+	return w < 0 ? 0 : (size_t)w;
+}
+
+int time_unit_parse(const char *s, enum time_repr *unit)
+{
+	static const struct { const char *name; enum time_repr u; } names[] = {
+		{"s", TIME_S}, {"ms", TIME_MS}, {"us", TIME_US},
+		{"ns", TIME_NS}, {"auto", TIME_AUTO},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*unit = names[i].u;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int64_t time_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
+}

@@ -1,0 +1,72 @@
+/* time.h - event time, durations, RFC 3339 */
+#ifndef ES_TIME_H
+#define ES_TIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "value.h"
+
+/*
+ * Times and durations are int64 microseconds: fine enough for any window
+ * and wide enough for year 9999 (and before 1970) without overflow.
+ * Nanosecond input is truncated to the microsecond.
+ */
+#define US_PER_MS 1000LL
+#define US_PER_S 1000000LL
+
+/* How the input wrote its times; output windows use the same. */
+enum time_repr {
+	TIME_AUTO = 0,	/* not known yet: guess from the first value */
+	TIME_S, TIME_MS, TIME_US, TIME_NS,	/* epoch numbers */
+	TIME_RFC3339,
+};
+
+/*
+ * Durations: a decimal integer or decimal fraction followed by a unit, and
+ * sums of those: 250ms, 10s, 1.5s, 5m, 1h, 2d, 1h30m, 100us, 500ns.
+ * "0" alone is allowed (no lateness). Negative only where allow_neg.
+ * Returns 0, or -1 with *err set to a static message.
+ */
+int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err);
+/* Writes a duration the way duration_parse reads it ("10s", "1h30m",
+ * "250ms"), for messages and defaults in --help. */
+void duration_format(int64_t us, char *buf, size_t n);
+
+/*
+ * RFC 3339 date-time: 2027-01-01T00:00:00Z, with optional fraction (up to 9
+ * digits, truncated to us) and Z or ±hh:mm offset; 't'/'z' and a space for
+ * 'T' are accepted (RFC 3339 section 5.6 note). Checks field ranges,
+ * including days per month and leap years (leap second :60 is refused).
+ * Years 0000-9999. Returns 0, or -1 (*err set).
+ */
+int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err);
+/* Writes us as RFC 3339 in UTC ("Z"), with as many fraction digits as
+ * needed (0, 3 or 6). Returns the length; buf needs 32 bytes. */
+size_t rfc3339_format(int64_t us, char *buf);
+
+/*
+ * Event time from a field's value: a number is an epoch count in unit
+ * (TIME_AUTO on input: guess from its magnitude, see time_guess_unit, and
+ * *unit is set to the guess so that later values use the same), a string is
+ * RFC 3339 (*unit becomes TIME_RFC3339 if it was TIME_AUTO).
+ * Returns 0, or -1 with a static message (missing, wrong type, out of
+ * range: beyond years 0000-9999).
+ */
+int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
+		    const char **err);
+/* The unit of an epoch number by magnitude: |x| < 1e11 seconds (to year
+ * 5138), < 1e14 milliseconds, < 1e17 microseconds, else nanoseconds. */
+enum time_repr time_guess_unit(double x);
+
+/* Writes us in repr (epoch integer in that unit, or RFC 3339 in quotes when
+ * json is true, without when false). Returns the length; buf >= 40 bytes. */
+size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf);
+
+/* Parses a --time-unit argument: s, ms, us, ns (or auto). -1 if none. */
+int time_unit_parse(const char *s, enum time_repr *unit);
+
+/* Wall clock, epoch microseconds (for --time processing). */
+int64_t time_now_us(void);
+
+#endif

@@ -354,3 +354,45 @@ EOF
 	assert_output ''
 	assert_file_is "$T/out" < "$T/in"
 }
+
+# ---- more edges ----
+
+@test "csv: a header with a quoted field over two lines" {
+	printf '"a\nb",c\n1,2\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a\\nb":1,"c":2}\n' | assert_file_is "$T/out"
+	run_out es-cat < "$T/in"
+	assert_file_is "$T/out" < "$T/in"
+}
+
+@test "ndjson->csv: a key written with escapes and plainly is one column" {
+	printf '{"a\\u0062":1}\n{"ab":2}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'ab\n1\n2\n' | assert_file_is "$T/out"
+}
+
+@test "ndjson->csv->ndjson: a one-column record with null survives (its row is not an empty line)" {
+	printf '{"a":1}\n{"a":null}\n{"a":"x"}\n' > "$T/in"
+	run bash -c 'es-cat -o csv "$1" | es-cat -o ndjson' _ "$T/in"
+	assert_success
+	assert_output "$(cat "$T/in")"
+}
+
+@test "csv: a quoted row over 16 MiB is bad as a whole; the next row is read" {
+	python3 -c '
+import sys
+w = sys.stdout.write
+w("a,b\n1,2\n\"")
+for i in range(17):
+    w("x" * (1 << 20) + "\n")
+w("\",3\n4,5\n")' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:3: invalid CSV: row longer than 16 MiB"
+	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
+	{ printf 'a,b\n'; sed -n '3,20p' "$T/in"; } | assert_file_is "$T/dead"
+}

@@ -472,3 +472,59 @@ load test_helper
 	run cat "$T/err"
 	assert_output --regexp '^\{"program":"es-cat","in":[0-9]+,"out":[0-9]+,"bad":0,"late":0,"dropped":0\}$'
 }
+
+# ---- I/O edges ----
+
+@test "es-cat: a write error (disk full) is one diagnostic and exit 1" {
+	run --separate-stderr bash -c 'es-cat > /dev/full' <<< '{"a":1}'
+	[ "$status" -eq 1 ]
+	assert_stderr 'es-cat: write error on stdout: No space left on device'
+}
+
+@test "es-cat: a last line without newline does not run into the next file" {
+	printf '{"a":1}' > "$T/one"
+	printf '{"a":2}\n' > "$T/two"
+	printf 'x,y\n1,2' > "$T/three.csv"
+	printf 'x,y\n3,4\n' > "$T/four.csv"
+	run_out es-cat "$T/one" "$T/two"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ''
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+	run_out es-cat "$T/three.csv" "$T/four.csv"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ''
+	printf 'x,y\n1,2\n3,4\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: records of every size, written to a pipe in random pieces, come out whole" {
+	# ~6 MB: records from 10 bytes to 600 KB, some with CRLF, split at
+	# random places (so across read blocks, between CR and LF, inside a BOM)
+	python3 - "$T" <<'PY'
+import os, random, sys, time
+t = sys.argv[1]
+rng = random.Random(3)
+recs, exp = [b"\xef\xbb\xbf"], []
+for i in range(400):
+    size = rng.choice([10, 100, 1000, 70000, 262143, 262144, 262145, 600000]) if i % 20 == 0 else rng.randint(10, 3000)
+    r = b'{"i":%d,"p":"' % i
+    r += b"x" * max(0, size - len(r) - 2) + b'"}'
+    end = b"\r\n" if i % 3 == 0 else b"\n"
+    recs.append(r + end)
+    exp.append(r + b"\n")
+open(t + "/in", "wb").write(b"".join(recs))
+open(t + "/exp", "wb").write(b"".join(exp))
+PY
+	run bash -c 'python3 -c "
+import os, random, sys
+data = open(sys.argv[1], \"rb\").read()
+rng = random.Random(5)
+i = 0
+while i < len(data):
+    n = rng.choice([1, 2, 3, 100, 4096, 65536, 300000])
+    os.write(1, data[i:i + n])
+    i += n
+" "$1/in" | es-cat > "$1/out"' _ "$T"
+	assert_success
+	assert_output ''
+	assert_file_is "$T/out" < "$T/exp"
+}

@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# Live input: a FIFO whose writer (this test's shell, through a file
+# descriptor it holds open) writes a record and stays open. The record must
+# come out at once, not when the writer closes: output is flushed whenever
+# input is momentarily exhausted. Also SIGTERM/SIGINT on a live input, and
+# -n on a live input. Every background process is started here, in its own
+# process group, and ended in teardown.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	skip_if_slow
+	mkfifo "$T/fifo"
+	BG=""		# process group leaders started by this test
+	W=""		# the FIFO's write end, held by this shell
+}
+
+teardown() {
+	if [ -n "${W:-}" ]; then
+		exec {W}>&-
+		W=""
+	fi
+	local p i
+	for p in ${BG:-}; do
+		for ((i = 0; i < 20; i++)); do
+			kill -0 "$p" 2> /dev/null || break
+			sleep 0.05
+		done
+		kill -TERM -- "-$p" 2> /dev/null || true
+		kill -KILL -- "-$p" 2> /dev/null || true
+	done
+}
+
+# start_bg CMD...: CMD in the background, in a process group of its own,
+# stdin the FIFO, stdout $T/out, stderr $T/err (and not bats' fd 3). Sets PID.
+start_bg() {
+	setsid "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	PID=$!
+	BG="$BG $PID"
+}
+
+# Opens the FIFO's write end in this shell (after the reader was started).
+open_writer() {
+	exec {W}> "$T/fifo"
+}
+
+close_writer() {
+	exec {W}>&-
+	W=""
+}
+
+# await_out: polls $T/out every 50 ms, for 1 s at most, until it holds
+# exactly the bytes of $T/exp.
+await_out() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		cmp -s "$T/out" "$T/exp" && return 0
+		sleep 0.05
+	done
+	cmp -s "$T/out" "$T/exp" && return 0
+	fail "not delivered within 1 s; expected: $(od -An -c "$T/exp" | head -3); got: $(od -An -c "$T/out" | head -3)"
+}
+
+# await_exit PID: 1 s at most for PID to end; then its status is in $st.
+await_exit() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		kill -0 "$1" 2> /dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$1" 2> /dev/null && fail "process $1 still running after 1 s"
+	wait "$1" && st=0 || st=$?
+}
+
+@test "latency: es-filter 'value > 1' writes a record from a live FIFO within 1 s" {
+	start_bg es-filter 'value > 1'
+	open_writer
+	printf '{"value":2}\n' >&"$W"
+	printf '{"value":2}\n' > "$T/exp"
+	await_out
+	kill -0 "$PID" || fail "es-filter ended before its input did"
+	# the next ones too; the one filtered out never shows
+	printf '{"value":0}\n{"value":3}\n' >&"$W"
+	printf '{"value":2}\n{"value":3}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" < /dev/null
+	assert_file_is "$T/out" < "$T/exp"
+}
+
+@test "latency: es-cat | es-filter 'value > 1' | es-cat delivers within 1 s" {
+	start_bg bash -c "es-cat | es-filter 'value > 1' | es-cat"
+	open_writer
+	printf '{"value":5,"n":1}\n' >&"$W"
+	printf '{"value":5,"n":1}\n' > "$T/exp"
+	await_out
+	kill -0 "$PID" || fail "the pipeline ended before its input did"
+	printf '{"value":1,"n":2}\n{"value":9,"n":3}\n' >&"$W"
+	printf '{"value":5,"n":1}\n{"value":9,"n":3}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "latency: CSV through a live pipeline: header and row within 1 s" {
+	start_bg bash -c "es-filter 'value > 1' | es-cat -o ndjson"
+	open_writer
+	printf 'id,value\n1,2\n' >&"$W"
+	printf '{"id":1,"value":2}\n' > "$T/exp"
+	await_out
+	printf '2,0\n3,4\n' >&"$W"
+	printf '{"id":1,"value":2}\n{"id":3,"value":4}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "latency: a record split over two writes is written once whole" {
+	start_bg es-cat
+	open_writer
+	printf '{"a":1}\n{"a":' >&"$W"
+	printf '{"a":1}\n' > "$T/exp"
+	await_out
+	printf '2}\n' >&"$W"
+	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "SIGTERM: es-cat on a FIFO that stays open exits 0 soon, having written what it read" {
+	start_bg es-cat
+	open_writer
+	printf '{"a":1}\n{"a":2}\n' >&"$W"
+	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
+	await_out
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "SIGTERM: es-cat --stats still prints its counters" {
+	start_bg es-cat --stats
+	open_writer
+	printf '{"a":1}\n{"a":2}\n' >&"$W"
+	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
+	await_out
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<< '{"program":"es-cat","in":2,"out":2,"bad":0,"late":0,"dropped":0}'
+}
+
+@test "SIGINT: es-filter on a FIFO that stays open exits 0 soon" {
+	start_bg es-filter 'a > 1'
+	open_writer
+	printf '{"a":1}\n{"a":2}\n' >&"$W"
+	printf '{"a":2}\n' > "$T/exp"
+	await_out
+	kill -INT "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "SIGTERM before any input: exit 0, nothing written" {
+	start_bg es-cat -o csv
+	open_writer
+	sleep 0.2
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < /dev/null
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "es-cat -n 1 on a live FIFO ends after the first record, without waiting for EOF" {
+	start_bg es-cat -n 1
+	open_writer
+	printf '{"a":1}\n' >&"$W"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" <<< '{"a":1}'
+	assert_file_is "$T/err" < /dev/null
+}
+
+@test "a bad line on a live FIFO reaches stderr and the dead-letter file within 1 s" {
+	start_bg es-filter --dead-letter "$T/dead" 'value > 1'
+	open_writer
+	printf '{"value":2}\n{"value":\n' >&"$W"
+	printf '{"value":2}\n' > "$T/exp"
+	await_out
+	local i
+	for ((i = 0; i < 20; i++)); do
+		[ "$(cat "$T/dead")" = '{"value":' ] && break
+		sleep 0.05
+	done
+	printf '{"value":\n' | assert_file_is "$T/dead"
+	assert_file_is "$T/err" <<< 'es-filter: stdin:2: invalid JSON at column 10: unexpected end of line'
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+}
+
+@test "SIGTERM while input keeps flowing: exit 0 within 1 s, counters printed" {
+	yes '{"a":1}' 2> /dev/null | setsid es-filter --stats 'a == 1' > /dev/null 2> "$T/err" 3>&- &
+	PID=$!
+	BG="$BG $PID"
+	sleep 0.3
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	run cat "$T/err"
+	assert_output --regexp '^\{"program":"es-filter","in":([0-9]+),"out":([0-9]+),"bad":0,"late":0,"dropped":0,"filtered":0\}$'
+	[[ $output =~ \"in\":([0-9]+),\"out\":([0-9]+) ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	[ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
+}

@@ -257,6 +257,11 @@ static enum csv_status parse_line(struct csv_in *c, const char *line,
 	 * or LF) gives the same answer as is_lf and saves a call per byte. */
 	bool cr = n > 0 && memchr(line, '\r', n);
 	csv_set_term_func(&c->p, cr ? is_lf : NULL);
+	/* libcsv grows its field buffer by a fixed step (128 bytes), which
+	 * copies a long field over and over; a step as large as the buffer
+	 * and the line makes growth geometric, once per line at most. */
+	size_t step = csv_get_buffer_size(&c->p);
+	csv_set_blk_size(&c->p, step > n + 1 ? step : n + 1);
 	c->ended = false;
 	if (csv_parse(&c->p, line, n, on_field, on_row, c) != n ||
 	    csv_parse(&c->p, "\n", 1, on_field, on_row, c) != 1)
@@ -323,7 +328,9 @@ enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 			 * stream: hand the row on in pieces instead. */
 			spill(c, c->raw, c->nraw, false);
 			parser_reset(c);
-			c->nraw = 0;
+			/* This line may itself close the quote. */
+			if (odd_quotes(line, n))
+				return too_long(c, err);
 			c->open = true;
 			c->discarding = true;
 			return CSV_MORE;
@@ -347,6 +354,8 @@ enum csv_status csv_in_eof(struct csv_in *c, const char **err)
 
 void csv_in_reset(struct csv_in *c)
 {
+	if (c->discarding)
+		spill(c, NULL, 0, true);	/* end the piece it started */
 	c->discarding = false;
 	if (c->open)
 		parser_reset(c);

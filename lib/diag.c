@@ -36,6 +36,25 @@ void diag_init(const char *prog)
 	diag_prog = slash ? slash + 1 : prog;
 }
 
+void *xmalloc(size_t n)
+{
+	return xrealloc(NULL, n);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		diag_fatal(EXIT_RUNTIME, "out of memory");
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
 static void vwarn(const char *fmt, va_list ap)
 {
 	/* One write per line, so that lines of several programs sharing a

@@ -22,6 +22,12 @@ extern struct stats stats;
 extern int diag_status;
 
 void diag_init(const char *prog);
+
+/* Allocation that cannot fail: out of memory is a runtime failure (exit 1,
+ * after flushing what was done). Zero bytes gives a valid pointer. */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
 /* "prog: message" on stderr. */
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 2, 3)))

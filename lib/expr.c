@@ -114,13 +114,6 @@ struct expr {
 
 /* ---- small shared helpers ---- */
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
-	return p;
-}
 
 /* Returns arr (of *cap elements of size sz) grown to hold need elements. */
 static void *grow(void *arr, int *cap, int need, size_t sz)

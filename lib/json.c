@@ -36,13 +36,6 @@ struct fieldset {
 	bool members;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
-	return p;
-}
 
 struct fieldset *fieldset_new(void)
 {
@@ -82,11 +75,6 @@ static struct fs_node *edge_add(struct fs_node *n, const struct path_step *st)
 	return e->child;
 }
 
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xrealloc(NULL, n), s, n);
-}
 
 int fieldset_add(struct fieldset *fs, const struct path *p)
 {

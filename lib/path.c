@@ -25,13 +25,6 @@
 
 #define INDEX_MAX_DIGITS 9
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
-	return p;
-}
 
 static bool name_start(unsigned char c)
 {

@@ -14,21 +14,7 @@
 #include "diag.h"
 #include "record.h"
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
-	return p;
-}
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
-	return p;
-}
 
 /* ---- reading ---- */
 

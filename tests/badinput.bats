@@ -389,3 +389,28 @@ PY
 	assert_equal "$stderr" "es-filter: stdin:3: invalid JSON at column 6: unexpected end of line"
 	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
 }
+
+@test "a 16 MiB line as the last line without newline is accepted; one byte more is not" {
+	make_long_line $((16 << 20))
+	{ printf '{"n":1}\n'; head -c -1 "$T/long"; } > "$T/in"
+	run bash -c 'cat "$1/in" | es-cat > "$1/out"' _ "$T"
+	assert_success
+	assert_output ''
+	{ printf '{"n":1}\n'; cat "$T/long"; } | assert_file_is "$T/out"
+	make_long_line $(((16 << 20) + 1))
+	{ printf '{"n":1}\n'; head -c -1 "$T/long"; } > "$T/in"
+	run bash -c 'cat "$1/in" | es-cat --dead-letter "$1/dead" > "$1/out"' _ "$T"
+	assert_success
+	assert_output 'es-cat: stdin:2: line longer than 16 MiB'
+	printf '{"n":1}\n' | assert_file_is "$T/out"
+	assert_file_is "$T/dead" < "$T/long"
+}
+
+@test "a line of exactly 16 MiB ended by CRLF is accepted (the CR belongs to the terminator)" {
+	make_long_line $((16 << 20))
+	{ printf '{"n":1}\r\n'; head -c -1 "$T/long"; printf '\r\n{"n":2}\r\n'; } > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	{ printf '{"n":1}\n'; cat "$T/long"; printf '{"n":2}\n'; } | assert_file_is "$T/out"
+}

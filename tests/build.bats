@@ -11,7 +11,8 @@ ROOT="$BATS_TEST_DIRNAME/.."
 	assert_success
 	run sh -c "cd '$T/dest' && find . -type f | sort"
 	assert_output "$(printf '%s\n' ./opt/es/bin/es-cat ./opt/es/bin/es-filter \
-		./opt/es/share/man/man1/es-cat.1 ./opt/es/share/man/man1/es-filter.1 \
+		./opt/es/bin/es-window ./opt/es/share/man/man1/es-cat.1 \
+		./opt/es/share/man/man1/es-filter.1 ./opt/es/share/man/man1/es-window.1 \
 		./opt/es/share/man/man7/edgestream.7)"
 	run "$T/dest/opt/es/bin/es-cat" --version
 	assert_output "es-cat (edgestream) 0.1.0"
@@ -41,7 +42,7 @@ long_options() {
 
 @test "every option in --help is in the man page, and the other way round" {
 	local p opt
-	for p in es-cat es-filter; do
+	for p in es-cat es-filter es-window; do
 		for opt in $(long_options "$p"); do
 			grep -qF -- "${opt//-/\\-}" "$ROOT/man/$p.1" ||
 				fail "$p: $opt is in --help but not in man/$p.1"
@@ -57,7 +58,7 @@ long_options() {
 
 @test "--help names every long option getopt accepts" {
 	local p opt src
-	for p in es-cat es-filter; do
+	for p in es-cat es-filter es-window; do
 		src="$ROOT/cmd/$p.c"
 		for opt in $(grep -ohE '^\s*\{"[a-z-]+"' "$src" "$ROOT/lib/opts.h" |
 			     grep -oE '[a-z-]+'); do

@@ -383,6 +383,12 @@ EOF
 }
 
 @test "csv: a quoted row over 16 MiB is bad as a whole; the next row is read" {
+	# libcsv grows a field's buffer by 128 bytes at a time: 131072 reallocs
+	# for 16 MiB, cheap with glibc's mremap, endless (copies) under ASan or
+	# valgrind.
+	if [ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ]; then
+		skip "quadratic reallocs under the sanitizer/valgrind"
+	fi
 	python3 -c '
 import sys
 w = sys.stdout.write
@@ -395,4 +401,22 @@ w("\",3\n4,5\n")' > "$T/in"
 	assert_equal "$stderr" "es-cat: stdin:3: invalid CSV: row longer than 16 MiB"
 	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
 	{ printf 'a,b\n'; sed -n '3,20p' "$T/in"; } | assert_file_is "$T/dead"
+}
+
+@test "csv: a quoted cell that is a JSON number is a number" {
+	printf 'a,b,c\n"42","x","-0.5"\n' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"a":42,"b":"x","c":-0.5}\n' | assert_file_is "$T/out"
+}
+
+@test "csv: a later input lacking a column of the first header gets an empty cell" {
+	printf 'a,b\n1,2\n' > "$T/one"
+	printf 'a\n5\n' > "$T/two"
+	printf 'b\n"x,y"\n' > "$T/three"
+	run_out es-cat "$T/one" "$T/two" "$T/three"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a,b\n1,2\n5,\n,"x,y"\n' | assert_file_is "$T/out"
 }

@@ -528,3 +528,12 @@ while i < len(data):
 	assert_output ''
 	assert_file_is "$T/out" < "$T/exp"
 }
+
+@test "es-cat: an input that cannot be opened is skipped; the others are read; exit 1 at the end" {
+	printf '{"f":1}\n' > "$T/one"
+	printf '{"f":2}\n' > "$T/two"
+	run --separate-stderr es-cat "$T/one" "$T/nope" "$T/two"
+	[ "$status" -eq 1 ]
+	assert_output "$(printf '{"f":1}\n{"f":2}')"
+	assert_stderr "es-cat: cannot open $T/nope: No such file or directory"
+}

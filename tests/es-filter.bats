@@ -324,3 +324,11 @@ setup() {
 	assert_equal "$stderr" ""
 	printf 'id,v\n1,5\n3,7\n5,9\n' | assert_file_is "$T/out"
 }
+
+@test "es-filter: an input that cannot be opened is skipped; the others are read; exit 1 at the end" {
+	printf '{"value":9}\n' > "$T/two"
+	run --separate-stderr es-filter 'value > 3' "$T/nope" "$T/two" "$T/in"
+	[ "$status" -eq 1 ]
+	assert_output "$(printf '{"value":9}\n{"id":1,"value":5}\n{ "id" : 3 , "value" : 7 }')"
+	assert_stderr "es-filter: cannot open $T/nope: No such file or directory"
+}

@@ -634,3 +634,65 @@ EOF
 	assert_output "$(printf '{"device":"gw-999"}\n{"device":"gw-000"}')"
 	assert_stderr ''
 }
+
+@test "expr: % keeps the sign of the left side; / always divides exactly" {
+	selects '-7 % 3 == -1' '1 2 3 4 5 6 7'
+	selects '7 % -3 == 1' '1 2 3 4 5 6 7'
+	selects '-7.5 % 2 == -1.5' '1 2 3 4 5 6 7'
+	selects '7 / 2 == 3.5' '1 2 3 4 5 6 7'
+	selects 'str(6 / 3) == "2"' '1 2 3 4 5 6 7'
+}
+
+@test "expr: =~ sees a number as written in the input, a computed one in its shortest text" {
+	run --separate-stderr es-filter 'v =~ "^7\\.50$"' <<< '{"v":7.50}'
+	assert_success
+	assert_output '{"v":7.50}'
+	run --separate-stderr es-filter 'v =~ "^7\\.5$"' <<< '{"v":7.50}'
+	assert_success
+	assert_output ''
+	run --separate-stderr es-filter 'v * 1 =~ "^7\\.5$"' <<< '{"v":7.50}'
+	assert_success
+	assert_output '{"v":7.50}'
+	assert_stderr ''
+}
+
+@test "expr: =~ works on bytes in the C locale" {
+	selects 's =~ "^caf.$"' ''
+	selects 's =~ "^caf..$"' '3'
+	selects 's =~ "^caf(é)+$"' '3'
+	selects 's =~ "^[[:upper:]]+$"' '2'
+}
+
+@test "expr: reserved words as field names, with a leading dot" {
+	run --separate-stderr es-filter '."null" == 1 && .and == 2 && .not == 3' <<'EOF'
+{"null":1,"and":2,"not":3}
+{"null":null,"and":2,"not":3}
+EOF
+	assert_success
+	assert_output '{"null":1,"and":2,"not":3}'
+	assert_stderr ''
+}
+
+@test "expr: a == !b is a syntax error" {
+	syntax_error 'a == !b' 6 "unexpected '!'"
+}
+
+@test "expr: CSV: a one-key quoted path finds its column; a cell of JSON text is a string" {
+	printf 'odd key,c\n1,"{""k"":1}"\n2,x\n' > "$T/in"
+	run --separate-stderr es-filter '."odd key" == 1 && c == "{\"k\":1}" && !exists(c.k)' "$T/in"
+	assert_success
+	assert_output "$(printf 'odd key,c\n1,"{""k"":1}"')"
+	assert_stderr ''
+}
+
+@test "expr: a duplicated key: paths below it see only the last value" {
+	run --separate-stderr es-filter 'exists(m.a) || m[1] == 2 || m.b == 2' <<'EOF'
+{"m":{"a":1},"m":{"c":2}}
+{"m":{"a":1},"m":5}
+{"m":[1,2],"m":[3]}
+{"m":{"b":1},"m":{"b":2}}
+EOF
+	assert_success
+	assert_output '{"m":{"b":1},"m":{"b":2}}'
+	assert_stderr ''
+}

@@ -229,3 +229,14 @@ await_exit() {
 	[ "${BASH_REMATCH[1]}" -gt 0 ]
 	[ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ]
 }
+
+@test "a non-blocking standard input (EAGAIN) is waited on, not an error" {
+	run bash -c '{ printf "{\"a\":1}\n"; sleep 0.3; printf "{\"a\":2}\n"; } |
+		python3 -c "
+import fcntl, os
+fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.execvp(\"es-cat\", [\"es-cat\"])
+" 2>&1'
+	assert_success
+	assert_output "$(printf '{"a":1}\n{"a":2}')"
+}

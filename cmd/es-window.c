@@ -855,7 +855,8 @@ static void flush_all(void)
 						   groups[gid].birth, gid,
 						   groups[gid].w[i].start };
 		}
-	qsort(p, (size_t)n, sizeof *p, pending_cmp);
+	if (n)
+		qsort(p, (size_t)n, sizeof *p, pending_cmp);
 	for (int i = 0; i < n; i++) {
 		struct group *g = &groups[p[i].gid];
 		struct win *w = win_find(g, p[i].wstart);
@@ -866,6 +867,15 @@ static void flush_all(void)
 	}
 	free(p);
 	nheap = 0;
+}
+
+/* The windows still open (those SIGTERM drops without --flush-on-exit). */
+static unsigned long long open_windows(void)
+{
+	unsigned long long n = 0;
+	for (int gid = lru_head; gid >= 0; gid = groups[gid].next)
+		n += (unsigned long long)groups[gid].nw;
+	return n;
 }
 
 /* At --max-groups: the least recently seen group's windows go out now. */
@@ -920,6 +930,7 @@ static void on_record(const struct record *rec)
 	}
 	for (int i = 0; i < nspecs; i++) {
 		if (!specs[i].field) {
+			memset(&vals[i], 0, sizeof vals[i]);
 			vals[i].t = V_NULL;
 			continue;
 		}
@@ -1192,6 +1203,23 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 	}
 }
 
+/* Window bounds must be exact in the --time-format asked for. */
+static void check_time_format(void)
+{
+	int64_t unit = cfg.out_repr == TIME_S ? US_PER_S :
+		       cfg.out_repr == TIME_MS ? US_PER_MS : 1;
+	int64_t d[] = { cfg.size, cfg.every, cfg.offset, cfg.gap,
+			cfg.max_session };
+	const char *name = cfg.out_repr == TIME_S ? "s" : "ms";
+	if (cfg.kind == K_COUNT || cfg.kind == K_SESSION)
+		return;		/* bounds are event times, as exact as those */
+	for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+		if (d[i] % unit)
+			diag_usage("--time-format %s cannot show the bounds of these "
+				   "windows exactly: use a finer unit or rfc3339",
+				   name);
+}
+
 static void check_args(void)
 {
 	if (cfg.kind == K_NONE)
@@ -1211,6 +1239,9 @@ static void check_args(void)
 		cfg.count_every = cfg.count;
 	if (cfg.kind == K_HOPPING && cfg.every > cfg.size)
 		diag_usage("--every must not exceed the --hopping size");
+	if (cfg.kind == K_COUNT && cfg.count_every > cfg.count)
+		diag_usage("--every must not exceed the --count size");
+	check_time_format();
 	if (cfg.max_session && cfg.kind != K_SESSION)
 		diag_usage("--max-session goes with --session");
 	if (cfg.offset && cfg.kind != K_TUMBLING && cfg.kind != K_HOPPING)
@@ -1332,6 +1363,8 @@ int main(int argc, char **argv)
 	}
 	if (!loop_stop || cfg.flush_on_exit)
 		flush_all();
+	else
+		stats.dropped += open_windows();	/* said in --stats */
 	writer_close(out_w);
 	reader_close(r);
 	fieldset_free(fs);

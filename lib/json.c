@@ -27,6 +27,8 @@ struct fs_node {
 	int slot;		/* -1 when no wanted path ends here */
 	int nedges;
 	struct fs_edge *edges;
+	int *sub;		/* the slots of every path through here */
+	int nsub;
 };
 
 struct fieldset {
@@ -76,15 +78,24 @@ static struct fs_node *edge_add(struct fs_node *n, const struct path_step *st)
 }
 
 
+static void sub_add(struct fs_node *n, int slot)
+{
+	n->sub = xrealloc(n->sub, (size_t)(n->nsub + 1) * sizeof *n->sub);
+	n->sub[n->nsub++] = slot;
+}
+
 int fieldset_add(struct fieldset *fs, const struct path *p)
 {
-	struct fs_node *n = &fs->root;
+	struct fs_node *n = &fs->root, *trail[PATH_MAX_DEPTH];
 	for (int i = 0; i < p->n; i++) {
 		struct fs_node *c = edge_find(n, &p->step[i]);
 		n = c ? c : edge_add(n, &p->step[i]);
+		trail[i] = n;
 	}
 	if (n->slot >= 0)
 		return n->slot;
+	for (int i = 0; i < p->n; i++)
+		sub_add(trail[i], fs->npaths);
 	/* Keep our own copy of the path, for messages and for CSV lookup. */
 	fs->paths = xrealloc(fs->paths, (size_t)(fs->npaths + 1) * sizeof *fs->paths);
 	struct path *q = &fs->paths[fs->npaths];
@@ -123,6 +134,7 @@ bool fieldset_wants_members(const struct fieldset *fs)
 
 static void node_free(struct fs_node *n)
 {
+	free(n->sub);
 	for (int i = 0; i < n->nedges; i++) {
 		node_free(n->edges[i].child);
 		free(n->edges[i].child);
@@ -493,6 +505,11 @@ static int scan_key(struct scan *s, struct frame *f)
 	f->key = (struct span){ (const char *)k, (size_t)(s->p - k),
 				SPAN_JSTRING, esc };
 	f->vnode = key_child(f->node, &f->key);
+	/* A repeated key: its last value wins whole, so forget what an
+	 * earlier one left below it. */
+	if (f->vnode && f->vnode->nedges)
+		for (int i = 0; i < f->vnode->nsub; i++)
+			s->out->slots[f->vnode->sub[i]].kind = SPAN_MISSING;
 	skip_ws(s);
 	if (s->p == s->end || *s->p != ':')
 		return fail(s, s->p == s->end ? "unexpected end of line"

@@ -281,7 +281,8 @@ enum line_status input_line(struct input *in, const char **p, size_t *n)
 		if (nl || (in->eof && avail)) {
 			size_t len = nl ? (size_t)(nl - s) : avail;
 			in->start += nl ? len + 1 : len;
-			if (len > LINE_MAX_BYTES) {
+			size_t content = len && s[len - 1] == '\r' ? len - 1 : len;
+			if (content > LINE_MAX_BYTES) {
 				if (in->spill)
 					in->spill(in->spill_ctx, s, len, true);
 				in->lineno++;
@@ -304,7 +305,7 @@ enum line_status input_line(struct input *in, const char **p, size_t *n)
 		if (in->eof)
 			return LINE_EOF;
 		scanned = avail;
-		if (avail > LINE_MAX_BYTES) {
+		if (avail > LINE_MAX_BYTES + 1) {	/* + 1: a "\r" may end it */
 			/* No end in sight: stream it out instead of holding it. */
 			in->skipping = true;
 			scanned = 0;

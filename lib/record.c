@@ -83,6 +83,11 @@ void reader_set_timeout(struct reader *r, int timeout_ms)
 		r->in.timeout_ms = timeout_ms;
 }
 
+int reader_fd(const struct reader *r)
+{
+	return r->open ? r->in.fd : -1;
+}
+
 enum format reader_format(const struct reader *r)
 {
 	return r->first;

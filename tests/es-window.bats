@@ -1078,7 +1078,8 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0}'
+	# the open window was dropped: said in --stats, not lost in silence
+	assert_file_is "$T/err" <<< '{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":1,"groups":1,"evicted":0}'
 }
 
 @test "es-window: SIGHUP reopens the --late file (log rotation)" {

@@ -26,6 +26,12 @@ step "how many humidity readings came from plant-1 (CSV in, a count out)" \
 	"es-cat -o csv data/sensors.ndjson | es-filter --count 'sensor == \"hum\" && site == \"plant-1\"'"
 es-cat -o csv data/sensors.ndjson | es-filter --count 'sensor == "hum" && site == "plant-1"'
 
+step "1000 temperature readings become one summary per gateway and 30 s" \
+	"es-filter 'sensor == \"temp\"' data/sensors.ndjson | es-window --tumbling 30s --lateness 1s -g device -a 'count,mean(value) as avg,max(value),p95(value)' --time-format rfc3339"
+es-filter 'sensor == "temp"' data/sensors.ndjson |
+	es-window --tumbling 30s --lateness 1s -g device \
+		-a 'count,mean(value) as avg,max(value),p95(value)' --time-format rfc3339
+
 step "bad input is reported, set aside, and the stream goes on" \
 	"es-filter --dead-letter dead.ndjson 'value > 37.5' data/mixed.ndjson"
 es-filter --dead-letter "$tmp/dead.ndjson" 'value > 37.5' data/mixed.ndjson

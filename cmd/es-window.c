@@ -934,7 +934,14 @@ static void on_record(const struct record *rec)
 			vals[i].t = V_NULL;
 			continue;
 		}
-		if (value_load(&rec->slots[specs[i].slot], &vals[i], &sc))
+		/* Aggregates of one field (mean, max, p95 of value) share
+		 * its typed value: load it once. */
+		int same = 0;
+		while (same < i && specs[same].slot != specs[i].slot)
+			same++;
+		if (same < i && specs[same].field)
+			vals[i] = vals[same];
+		else if (value_load(&rec->slots[specs[i].slot], &vals[i], &sc))
 			vals[i].t = V_NULL;
 		enum vtype vt = vals[i].t;
 		if (agg_needs_number(specs[i].kind) && vt != V_INT &&

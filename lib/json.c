@@ -273,10 +273,15 @@ static const unsigned char *skip_plain(const unsigned char *p,
 		uint64_t x;
 		memcpy(&x, p, 8);
 		uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-		uint64_t stop = ((q - ONES) & ~q) | ((b - ONES) & ~b) |
-				((x - ONES * 0x20) & ~x) | x;
-		if (stop & HIGHS)
+		uint64_t stop = (((q - ONES) & ~q) | ((b - ONES) & ~b) |
+				 ((x - ONES * 0x20) & ~x) | x) & HIGHS;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (stop)	/* the lowest flag is a true one */
+			return p + (__builtin_ctzll(stop) >> 3);
+#else
+		if (stop)
 			break;
+#endif
 		p += 8;
 	}
 	while (p < end && !str_stop[*p])

@@ -82,44 +82,41 @@ static double slow_strtod(const char *s, size_t n)
 	return d;
 }
 
+/* Reads decimal digits into *mant; returns how many (mant is exact only
+ * while the total stays within 19 digits). */
+static const char *digits(const char *p, const char *end, uint64_t *mant)
+{
+	uint64_t m = *mant;
+	while (p < end && (unsigned)(*p - '0') <= 9)
+		m = m * 10 + (uint64_t)(*p++ - '0');
+	*mant = m;
+	return p;
+}
+
 bool number_parse(const char *s, size_t n, struct value *v)
 {
 	const char *p = s, *end = s + n;
-	bool neg = false;
-	if (p < end && *p == '-') {
-		neg = true;
-		p++;
-	}
+	bool neg = p < end && *p == '-';
+	p += neg;
 	if (p == end || (unsigned)(*p - '0') > 9)
 		return false;
 	uint64_t mant = 0;
-	int digits = 0, exp10 = 0;
+	const char *int_start = p;
+	if (*p == '0')
+		p++;		/* no leading zeros in JSON: "01" stops here */
+	else
+		p = digits(p, end, &mant);
+	size_t nd = (size_t)(p - int_start);
+	int exp10 = 0;
 	bool isint = true;
-	if (*p == '0') {
-		p++;
-	} else {
-		for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
-			if (digits < 19)
-				mant = mant * 10 + (uint64_t)(*p - '0');
-			else
-				exp10++;
-			if (mant || digits)
-				digits++;
-		}
-	}
 	if (p < end && *p == '.') {
 		isint = false;
-		p++;
-		if (p == end || (unsigned)(*p - '0') > 9)
+		const char *f = ++p;
+		p = digits(p, end, &mant);
+		if (p == f)
 			return false;
-		for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
-			if (digits < 19) {
-				mant = mant * 10 + (uint64_t)(*p - '0');
-				exp10--;
-			}
-			if (mant || digits)
-				digits++;
-		}
+		nd += (size_t)(p - f);
+		exp10 = -(int)(p - f);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		isint = false;
@@ -139,8 +136,8 @@ bool number_parse(const char *s, size_t n, struct value *v)
 		return false;
 	v->s = s;
 	v->n = n;
-	if (isint && digits <= 19 && exp10 == 0 &&
-	    mant <= (uint64_t)INT64_MAX + neg) {
+	bool exact = nd <= 19;	/* mant holds every digit */
+	if (isint && exact && mant <= (uint64_t)INT64_MAX + neg) {
 		v->t = V_INT;
 		v->u.i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
 		return true;
@@ -148,7 +145,7 @@ bool number_parse(const char *s, size_t n, struct value *v)
 	v->t = V_DOUBLE;
 	/* Clinger's fast path: exact when the mantissa and the power of ten
 	 * are both exact doubles; otherwise strtod rounds correctly. */
-	if (digits <= 15 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+	if (exact && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
 		double d = (double)mant;
 		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
 		v->u.d = neg ? -d : d;

@@ -724,9 +724,25 @@ static struct value *values_copy(const struct value *vals)
 	return c;
 }
 
+/* Events a sliding window keeps per group: a bound on memory however fast
+ * a group's events come. */
+#define SLIDING_MAX_EVENTS 10000
+
 static void sliding_event(int gid, int64_t t, const struct value *vals)
 {
 	struct group *g = &groups[gid];
+	if (g->nev == SLIDING_MAX_EVENTS) {
+		static bool warned;
+		if (!warned)
+			diag_warn("a sliding window holds %d events of one group: "
+				  "forgetting the oldest (counted as \"evicted\" "
+				  "in --stats)", SLIDING_MAX_EVENTS);
+		warned = true;
+		evicted++;
+		free(g->ev[0].v);
+		memmove(g->ev, g->ev + 1, (size_t)(g->nev - 1) * sizeof *g->ev);
+		g->nev--;
+	}
 	GROW(g->ev, g->nev, g->capev);
 	int i = g->nev;
 	while (i > 0 && g->ev[i - 1].t > t)

@@ -1322,3 +1322,17 @@ print("%d windows, %d differ %s" % (len(exp), len(diff), [(k, got.get(k), exp.ge
 PY
 	assert_output --regexp '^[0-9]+ windows, 0 differ \[\]$'
 }
+
+@test "es-window --sliding: at most 10000 buffered events per group, the oldest forgotten with a warning" {
+	skip_if_slow
+	seq 1 10001 | awk '{printf "{\"ts\":%d,\"v\":1}\n", $1}' > "$T/in"
+	run_out es-window --sliding 1h --time-unit ms --stats -a count "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$(tail -n 2 "$T/out")" "$(printf '%s\n' \
+		'{"window_start":-3590000,"window_end":10000,"count":10000}' \
+		'{"window_start":-3589999,"window_end":10001,"count":10000}')"
+	assert_equal "$(wc -l < "$T/out")" 10001
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-window: a sliding window holds 10000 events of one group: forgetting the oldest (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":10001,"out":10001,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1}')"
+}

@@ -20,6 +20,7 @@
 
 #include "agg.h"
 #include "diag.h"
+#include "keys.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
@@ -79,11 +80,8 @@ struct sev {
 	struct value *v;	/* nspecs values; text copied into the block */
 };
 
-struct group {
-	uint64_t hash;
-	char *key;		/* group values, serialized: the identity */
-	size_t keylen;
-	struct value *gv;	/* the same values for output */
+struct group {		/* indexed by its id in the key table */
+	struct value *gv;	/* the group values, for output */
 	struct win *w;		/* open windows, by start */
 	int nw, capw;
 	long seen;		/* count windows: events so far */
@@ -95,10 +93,9 @@ struct group {
 	int nev, capev;
 };
 
+static struct keytab *keys;
 static struct group *groups;
-static int ngroups_cap, nlive, free_head = -1, lru_head = -1, lru_tail = -1;
-static int *table;		/* open addressing: gid + 1, 0 empty */
-static size_t table_cap;
+static int ngroups_cap, nlive, lru_head = -1, lru_tail = -1;
 static uint64_t births;
 static unsigned long long evicted;
 static int peak_groups;
@@ -149,119 +146,7 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return r;
 }
 
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
 /* ---- groups ---- */
-
-/*
- * The group key: per group field a type tag, a length and the bytes of the
- * value in a normal form (decoded string, shortest number), so that "a" in
- * NDJSON and a in CSV are one group, and 1.50 and 1.5 too.
- */
-static void key_add(struct outbuf *k, const struct value *v)
-{
-	char buf[40];
-	const char *p = "";
-	size_t n = 0;
-	char tag;
-	switch (v->t) {
-	case V_STRING: tag = 's'; p = v->s; n = v->n; break;
-	case V_INT: tag = 'i'; n = int_format(v->u.i, buf); p = buf; break;
-	case V_DOUBLE: tag = 'd'; n = double_format(v->u.d, buf); p = buf; break;
-	case V_BOOL: tag = v->u.b ? 't' : 'f'; break;
-	case V_RAW: tag = 'r'; p = v->s; n = v->n; break;
-	default: tag = 'n';	/* null and missing group together */
-	}
-	uint32_t len = (uint32_t)n;
-	out_putc(k, tag);
-	out_put(k, &len, sizeof len);
-	out_put(k, p, n);
-}
-
-/* Rebuilds the output values of a group from its serialized key. */
-static void key_values(struct group *g)
-{
-	const char *p = g->key;
-	g->gv = xrealloc(NULL, (size_t)ngroup_fields * sizeof *g->gv);
-	for (int i = 0; i < ngroup_fields; i++) {
-		char tag = *p++;
-		uint32_t len;
-		memcpy(&len, p, sizeof len);
-		p += sizeof len;
-		struct value *v = &g->gv[i];
-		memset(v, 0, sizeof *v);
-		v->s = p;
-		v->n = len;
-		switch (tag) {
-		case 's': v->t = V_STRING; break;
-		case 'i': v->t = V_INT; break;		/* text is kept */
-		case 'd': v->t = V_DOUBLE; break;
-		case 't': v->t = V_BOOL; v->u.b = true; break;
-		case 'f': v->t = V_BOOL; v->u.b = false; break;
-		case 'r': v->t = V_RAW; break;
-		default: v->t = V_NULL;
-		}
-		p += len;
-	}
-}
-
-static void table_grow(void)
-{
-	size_t cap = table_cap ? table_cap * 2 : 1024;
-	int *t = xrealloc(NULL, cap * sizeof *t);
-	memset(t, 0, cap * sizeof *t);
-	for (size_t i = 0; i < table_cap; i++) {
-		if (!table[i])
-			continue;
-		size_t j = groups[table[i] - 1].hash & (cap - 1);
-		while (t[j])
-			j = (j + 1) & (cap - 1);
-		t[j] = table[i];
-	}
-	free(table);
-	table = t;
-	table_cap = cap;
-}
-
-static size_t table_find(uint64_t h, const char *key, size_t n, bool *found)
-{
-	size_t j = h & (table_cap - 1);
-	while (table[j]) {
-		struct group *g = &groups[table[j] - 1];
-		if (g->hash == h && g->keylen == n && !memcmp(g->key, key, n)) {
-			*found = true;
-			return j;
-		}
-		j = (j + 1) & (table_cap - 1);
-	}
-	*found = false;
-	return j;
-}
-
-/* Linear probing deletion without tombstones: shift later entries back. */
-static void table_remove(int gid)
-{
-	bool found;
-	struct group *g = &groups[gid];
-	size_t i = table_find(g->hash, g->key, g->keylen, &found);
-	size_t mask = table_cap - 1;
-	table[i] = 0;
-	for (size_t j = (i + 1) & mask; table[j]; j = (j + 1) & mask) {
-		size_t home = groups[table[j] - 1].hash & mask;
-		/* Move j back to i if its home is not in (i, j]. */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			table[i] = table[j];
-			table[j] = 0;
-			i = j;
-		}
-	}
-}
 
 static void lru_unlink(int gid)
 {
@@ -296,19 +181,17 @@ static void lru_front(int gid)
 static void group_free(int gid)
 {
 	struct group *g = &groups[gid];
-	table_remove(gid);
 	lru_unlink(gid);
+	keytab_remove(keys, gid);
 	for (int i = 0; i < g->nev; i++)
 		free(g->ev[i].v);
 	free(g->ev);
-	free(g->key);
 	free(g->gv);
 	free(g->w);
 	uint32_t gen = g->gen + 1;
 	memset(g, 0, sizeof *g);
 	g->gen = gen;
-	g->prev = g->next = free_head;	/* next links the free list */
-	free_head = gid;
+	g->prev = g->next = -1;
 	nlive--;
 }
 
@@ -329,7 +212,7 @@ static void evict_lru(void);
 
 static struct outbuf key;
 
-/* The key of a record's group, into key. */
+/* The key of a record's group, into key (normal form: lib/keys.c). */
 static void key_build(const struct span *slots)
 {
 	if (!key.buf)
@@ -339,59 +222,43 @@ static void key_build(const struct span *slots)
 		struct value v;
 		if (value_load(&slots[gslots[i]], &v, &sc))
 			v.t = V_NULL;
-		key_add(&key, &v);
+		key_append(&key, &v);
 	}
 }
 
 /* The group of a record if it exists, else -1. */
 static int group_find(const struct span *slots)
 {
-	bool found;
-	if (!table_cap)
-		return -1;
 	key_build(slots);
-	size_t j = table_find(hash_bytes(key.buf, key.len), key.buf, key.len,
-			      &found);
-	return found ? table[j] - 1 : -1;
+	return keytab_find(keys, key.buf, key.len);
 }
 
 static int group_get(const struct span *slots)
 {
-	key_build(slots);
-	if (!table_cap || (size_t)(nlive + 1) * 2 > table_cap)
-		table_grow();
-	uint64_t h = hash_bytes(key.buf, key.len);
-	bool found;
-	size_t j = table_find(h, key.buf, key.len, &found);
-	if (found) {
-		lru_front(table[j] - 1);
-		return table[j] - 1;
+	int gid = group_find(slots);
+	if (gid >= 0) {
+		lru_front(gid);
+		return gid;
 	}
-	if (nlive >= cfg.max_groups) {
+	if (nlive >= cfg.max_groups)
 		evict_lru();
-		j = table_find(h, key.buf, key.len, &found);
-	}
-	int gid;
-	if (free_head >= 0) {
-		gid = free_head;
-		free_head = groups[gid].next;
-	} else {
-		GROW(groups, nlive, ngroups_cap);
-		gid = nlive;
+	gid = keytab_add(keys, key.buf, key.len);
+	while (ngroups_cap < keytab_span(keys)) {
+		int old = ngroups_cap;
+		ngroups_cap = ngroups_cap ? ngroups_cap * 2 : 64;
+		groups = xrealloc(groups, (size_t)ngroups_cap * sizeof *groups);
+		memset(groups + old, 0, (size_t)(ngroups_cap - old) * sizeof *groups);
 	}
 	struct group *g = &groups[gid];
 	uint32_t gen = g->gen;
 	memset(g, 0, sizeof *g);
 	g->gen = gen;
-	g->hash = h;
-	g->key = xrealloc(NULL, key.len);
-	memcpy(g->key, key.buf, key.len);
-	g->keylen = key.len;
-	key_values(g);
+	size_t kn;
+	g->gv = xmalloc((size_t)ngroup_fields * sizeof *g->gv);
+	key_decode(keytab_key(keys, gid, &kn), ngroup_fields, g->gv);
 	g->birth = births++;
 	g->prev = g->next = -1;
 	g->live = true;
-	table[j] = gid + 1;
 	if (++nlive > peak_groups)
 		peak_groups = nlive;
 	lru_front(gid);
@@ -1327,7 +1194,7 @@ static void cleanup(void)
 	free(panes);
 	free(heap);
 	free(groups);
-	free(table);
+	keytab_free(keys);
 	out_free(&key);
 	for (int i = 0; i < ngroup_fields; i++)
 		path_free(&gpaths[i]);
@@ -1355,6 +1222,7 @@ int main(int argc, char **argv)
 
 	struct fieldset *fs = fieldset_new();
 	setup_fields(fs, agg_text);
+	keys = keytab_new();
 	loop_signals();
 
 	struct outbuf out;

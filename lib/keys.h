@@ -1,0 +1,42 @@
+/* keys.h - group keys: values in a normal form, and a table of them
+ *
+ * Every keyed program (es-window's groups, es-join's keys, per-key state of
+ * the detectors) needs the same two things: turn a record's key fields into
+ * bytes that are equal exactly when the values are (a string in NDJSON and
+ * the same text in CSV; 1.50 and 1.5), and find the state of a key fast.
+ */
+#ifndef ES_KEYS_H
+#define ES_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "loop.h"
+#include "value.h"
+
+/* Appends v in normal form: a type tag, a length, the bytes (decoded
+ * string, shortest number); null and missing are one key. */
+void key_append(struct outbuf *k, const struct value *v);
+/* Reads n values back from a key made by key_append; strings and number
+ * texts point into key. */
+void key_decode(const char *key, int n, struct value *out);
+
+/*
+ * A hash table from key bytes to small integer ids (0, 1, ...), reused after
+ * removal, so that callers keep per-key state in plain arrays indexed by id.
+ * Keys are copied. Lookups allocate nothing.
+ */
+struct keytab;
+struct keytab *keytab_new(void);
+/* The id of key, or -1. */
+int keytab_find(const struct keytab *t, const char *key, size_t n);
+/* Adds a key that is not there; returns its id. */
+int keytab_add(struct keytab *t, const char *key, size_t n);
+void keytab_remove(struct keytab *t, int id);
+const char *keytab_key(const struct keytab *t, int id, size_t *n);
+int keytab_count(const struct keytab *t);
+/* One more than the largest id in use: the size arrays of state need. */
+int keytab_span(const struct keytab *t);
+void keytab_free(struct keytab *t);
+
+#endif

@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json.h"
 #include "expr.h"
 #include "path.h"
 
@@ -407,57 +408,18 @@ static bool number_lit(struct parser *ps, const char *s, size_t n,
 	return true;
 }
 
-static int hex4(const char *s)
-{
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-		      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decodes "\uXXXX" (a surrogate pair: two of them) at *s into o; advances
  * *s past it. Returns the bytes written, 0 if the escape is invalid. */
 static size_t unicode_escape(const char **s, char *o)
 {
 	const char *q = *s;
-	int hi = hex4(q + 2);
+	int hi = hex4_value(q + 2);
 	uint32_t cp = (uint32_t)hi;
 	q += 6;
 	if (hi < 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
 		return 0;
 	if (hi >= 0xD800 && hi <= 0xDBFF) {
-		int lo = q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
+		int lo = q[0] == '\\' && q[1] == 'u' ? hex4_value(q + 2) : -1;
 		if (lo < 0xDC00 || lo > 0xDFFF)
 			return 0;
 		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
@@ -465,7 +427,7 @@ static size_t unicode_escape(const char **s, char *o)
 		q += 6;
 	}
 	*s = q;
-	return utf8_put(o, cp);
+	return utf8_encode(o, cp);
 }
 
 static char simple_escape(char c)

@@ -630,7 +630,7 @@ error:
 
 /* ---- strings in and out ---- */
 
-static size_t utf8_put(char *o, unsigned long cp)
+size_t utf8_encode(char *o, uint32_t cp)
 {
 	if (cp < 0x80) {
 		o[0] = (char)cp;
@@ -652,6 +652,19 @@ static size_t utf8_put(char *o, unsigned long cp)
 	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
 	o[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
+}
+
+int hex4_value(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = hexval(p[i]);
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
 }
 
 static unsigned long hex4(const unsigned char *p)
@@ -693,7 +706,7 @@ size_t json_unescape(const struct span *sp, char *out)
 			/* A lone surrogate has no UTF-8 form: U+FFFD. */
 			if (cp >= 0xD800 && cp <= 0xDFFF)
 				cp = 0xFFFD;
-			o += utf8_put(o, cp);
+			o += utf8_encode(o, (uint32_t)cp);
 			break;
 		}
 		default: *o++ = (char)e;	/* " \ / */

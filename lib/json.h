@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "value.h"
 #include "path.h"
 
@@ -49,6 +50,12 @@ int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
 /* Decodes a JSON string span (with quotes) into UTF-8 bytes in out (which
  * needs at most sp->n bytes). Returns the decoded length. */
 size_t json_unescape(const struct span *sp, char *out);
+
+/* Writes code point cp as UTF-8 into o (room for 4 bytes); returns the
+ * length. */
+size_t utf8_encode(char *o, uint32_t cp);
+/* The value of the 4 hex digits at s, or -1. */
+int hex4_value(const char *s);
 
 /* True if s[0..n) is valid UTF-8 (RFC 3629). */
 bool utf8_valid(const char *s, size_t n);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json.h"
 #include "path.h"
 
 #define INDEX_MAX_DIGITS 9
@@ -37,51 +38,12 @@ static bool name_char(unsigned char c)
 	return name_start(c) || (c >= '0' && c <= '9');
 }
 
-static int hex4(const char *s)
-{
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-		      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decodes the \u escape at *q (pointing at the 'u'), a surrogate pair
  * included, into o. Returns the bytes written, or 0 if invalid. */
 static size_t unicode_escape(const char **q, char *o)
 {
 	const char *s = *q;
-	int hi = hex4(s + 1);
+	int hi = hex4_value(s + 1);
 	if (hi < 0)
 		return 0;
 	s += 5;
@@ -91,7 +53,7 @@ static size_t unicode_escape(const char **q, char *o)
 	if (hi >= 0xD800 && hi <= 0xDBFF) {
 		if (s[0] != '\\' || s[1] != 'u')
 			return 0;
-		int lo = hex4(s + 2);
+		int lo = hex4_value(s + 2);
 		if (lo < 0xDC00 || lo > 0xDFFF)
 			return 0;
 		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
@@ -99,7 +61,7 @@ static size_t unicode_escape(const char **q, char *o)
 		s += 6;
 	}
 	*q = s;
-	return utf8_put(o, cp);
+	return utf8_encode(o, cp);
 }
 
 /* Parses a quoted key at *q (on the opening quote) into a new string. */

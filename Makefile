@@ -23,7 +23,7 @@ LDLIBS = -lcsv -lm
 
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
-PROGS = es-cat es-filter es-window
+PROGS = es-cat es-filter es-window es-join
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -32,7 +32,7 @@ UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev
-TEST_PKGS = bats bats-assert bats-support jq
+TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base
 
 all: $(BINS)
 units: $(UNITS)

@@ -383,12 +383,6 @@ EOF
 }
 
 @test "csv: a quoted row over 16 MiB is bad as a whole; the next row is read" {
-	# libcsv grows a field's buffer by 128 bytes at a time: 131072 reallocs
-	# for 16 MiB, cheap with glibc's mremap, endless (copies) under ASan or
-	# valgrind.
-	if [ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ]; then
-		skip "quadratic reallocs under the sanitizer/valgrind"
-	fi
 	python3 -c '
 import sys
 w = sys.stdout.write

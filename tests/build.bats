@@ -10,10 +10,14 @@ ROOT="$BATS_TEST_DIRNAME/.."
 	run make -s -C "$ROOT" install DESTDIR="$T/dest" PREFIX=/opt/es
 	assert_success
 	run sh -c "cd '$T/dest' && find . -type f | sort"
-	assert_output "$(printf '%s\n' ./opt/es/bin/es-cat ./opt/es/bin/es-filter \
-		./opt/es/bin/es-window ./opt/es/share/man/man1/es-cat.1 \
-		./opt/es/share/man/man1/es-filter.1 ./opt/es/share/man/man1/es-window.1 \
-		./opt/es/share/man/man7/edgestream.7)"
+	# every program in cmd/ with its man page, and the overview
+	local p expected=""
+	for p in "$ROOT"/cmd/es-*.c; do
+		p=$(basename "$p" .c)
+		expected="$expected./opt/es/bin/$p\n./opt/es/share/man/man1/$p.1\n"
+	done
+	expected="$expected./opt/es/share/man/man7/edgestream.7"
+	assert_output "$(printf "$expected" | sort)"
 	run "$T/dest/opt/es/bin/es-cat" --version
 	assert_output "es-cat (edgestream) 0.1.0"
 }

@@ -1,0 +1,2075 @@
+/* es-join - enrich records from a table; join two streams within an interval
+ *
+ * Stream-table (enrichment): the table (CSV or NDJSON) is loaded into a hash
+ * table by its key; each input record is merged with the row of its key.
+ * The table is reloaded on SIGHUP and when the file changes (checked at most
+ * once a second, also while the input is quiet); a reload that fails keeps
+ * the old table and says why.
+ *
+ * Stream-stream (Flink's interval join): a left event L and a right event R
+ * join when their keys are equal and LOW <= R.t - L.t <= HIGH. Both inputs
+ * are read as data arrives (poll); every pair is written once, when its
+ * second half arrives. Each side has a watermark (its largest event time
+ * minus the lateness): an event behind its own side's watermark is late, and
+ * a buffered event goes once no future event of the other side can reach
+ * it, so the state is bounded by the interval, not by the stream.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csv.h"
+#include "diag.h"
+#include "json.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "time.h"
+
+enum jtype { J_INNER, J_LEFT, J_RIGHT, J_FULL };
+
+enum {
+	OPT_TYPE = OPT_PROGRAM, OPT_TABLE_PREFIX, OPT_LEFT, OPT_RIGHT,
+	OPT_WITHIN, OPT_LATENESS, OPT_LATE, OPT_IDLE, OPT_MAX_BUFFERED,
+	OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX, OPT_TIME_FIELD, OPT_TIME_UNIT,
+};
+
+#define DEFAULT_MAX_BUFFERED 100000
+#define CHECK_MS 1000		/* the table's file is looked at this often */
+#define MAX_NOTES 5		/* duplicate-key lines per table load */
+
+static struct {
+	const char *table, *left, *right, *on, *within, *time_field;
+	const char *table_prefix, *left_prefix, *right_prefix;
+	enum jtype type;
+	int64_t low, high, lateness, idle;
+	long max_buffered;
+	enum time_repr unit;
+	/* options given, to tell the two modes apart */
+	const char *stream_opt;
+} cfg = {
+	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
+	.max_buffered = DEFAULT_MAX_BUFFERED,
+};
+
+/* Grows a dynamic array by doubling when it is full. */
+#define GROW(arr, n, cap) \
+	do { \
+		if ((size_t)(n) >= (size_t)(cap)) { \
+			(cap) = (cap) ? (cap) * 2 : 8; \
+			(arr) = xrealloc((arr), (size_t)(cap) * sizeof *(arr)); \
+		} \
+	} while (0)
+
+static struct outbuf out;
+static struct writer *wr;
+static enum format ofmt;	/* the output format, once known */
+static struct scratch sc;	/* per input record */
+static struct scratch osc;	/* per output record */
+static struct ofield *of;	/* the output record being built */
+static size_t ofcap;
+
+/* SIGHUP: lib's reader consumes loop_hup (it reopens the dead-letter
+ * file), so the table reload watches a flag of its own. */
+static volatile sig_atomic_t hup_seen;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_seen = 1;
+	loop_hup = 1;
+}
+
+/* ---- small helpers ---- */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+static bool same(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && !memcmp(a, b, an);
+}
+
+/* A field name as text: CSV names are plain, JSON keys may need decoding. */
+static void name_of(const struct span *k, struct scratch *s, const char **p,
+		    size_t *n)
+{
+	if (k->kind == SPAN_CSV) {
+		*p = k->p;
+		*n = k->n;
+	} else if (!k->escaped) {
+		*p = k->p + 1;
+		*n = k->n - 2;
+	} else {
+		char *b = scratch_alloc(s, k->n);
+		*n = json_unescape(k, b);
+		*p = b;
+	}
+}
+
+static void of_room(size_t n)
+{
+	if (n > ofcap) {
+		ofcap = n * 2;
+		of = xrealloc(of, ofcap * sizeof *of);
+	}
+}
+
+/* CSV cells become JSON strings: they must be UTF-8. */
+static const char *csv_utf8_check(const struct record *rec)
+{
+	static char msg[160];
+	for (size_t i = 0; i < rec->nfields; i++) {
+		const struct span *k = &rec->fields[i].key, *v = &rec->fields[i].val;
+		if (!utf8_valid(k->p, k->n) || !utf8_valid(v->p, v->n)) {
+			snprintf(msg, sizeof msg, "invalid UTF-8 in CSV field '%.*s'",
+				 (int)(k->n > 64 ? 64 : k->n), k->p);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
+/* ---- a hash map of keyed entries (open addressing, linear probing) ---- */
+
+struct hkey {
+	uint64_t hash;
+	const char *key;
+	size_t keylen;
+};
+
+struct hmap {
+	struct hkey **slot;
+	size_t cap, n;
+};
+
+static size_t hmap_find(const struct hmap *m, uint64_t h, const char *k,
+			size_t n, bool *found)
+{
+	size_t mask = m->cap - 1, j = h & mask;
+	while (m->slot[j]) {
+		const struct hkey *e = m->slot[j];
+		if (e->hash == h && same(e->key, e->keylen, k, n)) {
+			*found = true;
+			return j;
+		}
+		j = (j + 1) & mask;
+	}
+	*found = false;
+	return j;
+}
+
+static struct hkey *hmap_get(const struct hmap *m, uint64_t h, const char *k,
+			     size_t n)
+{
+	bool found;
+	if (!m->cap)
+		return NULL;
+	size_t j = hmap_find(m, h, k, n, &found);
+	return found ? m->slot[j] : NULL;
+}
+
+static void hmap_grow(struct hmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	struct hkey **s = xmalloc(cap * sizeof *s);
+	memset(s, 0, cap * sizeof *s);
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slot[i])
+			continue;
+		size_t j = m->slot[i]->hash & (cap - 1);
+		while (s[j])
+			j = (j + 1) & (cap - 1);
+		s[j] = m->slot[i];
+	}
+	free(m->slot);
+	m->slot = s;
+	m->cap = cap;
+}
+
+/* Puts e in; returns the entry of the same key it replaced, or NULL. */
+static struct hkey *hmap_put(struct hmap *m, struct hkey *e)
+{
+	bool found;
+	if ((m->n + 1) * 2 > m->cap)
+		hmap_grow(m);
+	size_t j = hmap_find(m, e->hash, e->key, e->keylen, &found);
+	struct hkey *old = found ? m->slot[j] : NULL;
+	m->slot[j] = e;
+	if (!found)
+		m->n++;
+	return old;
+}
+
+/* Deletion without tombstones: later entries of the run shift back. */
+static void hmap_del(struct hmap *m, const struct hkey *e)
+{
+	bool found;
+	size_t mask = m->cap - 1;
+	size_t i = hmap_find(m, e->hash, e->key, e->keylen, &found);
+	if (!found)
+		return;
+	m->slot[i] = NULL;
+	m->n--;
+	for (size_t j = (i + 1) & mask; m->slot[j]; j = (j + 1) & mask) {
+		size_t home = m->slot[j]->hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->slot[i] = m->slot[j];
+			m->slot[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static void hmap_free(struct hmap *m)
+{
+	free(m->slot);
+	m->slot = NULL;
+	m->cap = m->n = 0;
+}
+
+/* ---- keys ---- */
+
+/*
+ * Key paths: kpath[0] for the input (or left side), kpath[1] for the table
+ * (or right side). A key is serialized in a normal form, per path a tag, a
+ * length and bytes: strings decoded, numbers in their shortest form (1.50 is
+ * 1.5; 7.0 is 7), and a string that reads as a JSON number counts as that
+ * number, so that the cell 7 of a CSV file, 7 and "7" in NDJSON are one key.
+ */
+static struct path *kpath[2];
+static int nkeys;
+static struct outbuf keybuf;
+
+/* Adds v to the key; false for null or missing (which match nothing). */
+static bool key_add(struct outbuf *k, const struct value *v)
+{
+	char buf[40];
+	struct value num;
+	const char *p = "";
+	size_t n = 0;
+	char tag;
+	if (v->t == V_STRING && number_parse(v->s, v->n, &num))
+		v = &num;
+	switch (v->t) {
+	case V_STRING: tag = 's'; p = v->s; n = v->n; break;
+	case V_INT: tag = 'n'; n = int_format(v->u.i, buf); p = buf; break;
+	case V_DOUBLE:
+		tag = 'n';
+		if (v->u.d == floor(v->u.d) && fabs(v->u.d) < 9.2e18)
+			n = int_format((int64_t)v->u.d, buf);
+		else
+			n = double_format(v->u.d, buf);
+		p = buf;
+		break;
+	case V_BOOL: tag = v->u.b ? 't' : 'f'; break;
+	case V_RAW: tag = 'r'; p = v->s; n = v->n; break;
+	default: return false;
+	}
+	uint32_t len = (uint32_t)n;
+	out_putc(k, tag);
+	out_put(k, &len, sizeof len);
+	out_put(k, p, n);
+	return true;
+}
+
+/* The key of a record into keybuf; false if a part is null or missing. */
+static bool key_build(const struct span *slots, const int *kslot,
+		      struct scratch *s)
+{
+	keybuf.len = 0;
+	for (int i = 0; i < nkeys; i++) {
+		struct value v;
+		if (value_load(&slots[kslot[i]], &v, s))
+			v.t = V_NULL;
+		if (!key_add(&keybuf, &v))
+			return false;
+	}
+	return true;
+}
+
+/* A key as text for messages: its values joined by commas. */
+static void key_text(const char *k, size_t n, char *o, size_t on)
+{
+	size_t w = 0;
+	const char *p = k, *end = k + n;
+	while (p < end) {
+		char tag = *p++;
+		uint32_t len;
+		memcpy(&len, p, sizeof len);
+		p += sizeof len;
+		const char *t = p;
+		size_t tl = len;
+		if (tag == 't' || tag == 'f') {
+			t = tag == 't' ? "true" : "false";
+			tl = strlen(t);
+		}
+		if (p != k + 1 + sizeof len && w + 1 < on)
+			o[w++] = ',';
+		for (size_t i = 0; i < tl && w + 1 < on; i++)
+			o[w++] = t[i];
+		p += len;
+	}
+	if (w + 1 >= on && on > 4)
+		memcpy(o + on - 4, "...", 3), w = on - 1;
+	o[w] = 0;
+}
+
+/* ---- the table ---- */
+
+struct tfield {
+	int col;		/* its column in the table */
+	struct value v;		/* typed; text owned by the row */
+	uint32_t joff, jlen;	/* its "name":value piece, in the row's text */
+};
+
+struct trow {
+	struct hkey h;		/* the key, normal form */
+	uint64_t line;
+	int nf;
+	struct tfield *f;	/* the row's fields but its key columns */
+	const char *text;
+};
+
+struct tcol {
+	struct hkey h;		/* the output name, with --table-prefix */
+	int idx;
+};
+
+struct table {
+	struct hmap rows, colmap;
+	struct tcol **cols;	/* every field name of any row, first seen first */
+	int ncols, capcols;
+	size_t nrows;
+};
+
+static struct table *tab;
+static struct fieldset *tfs;	/* NDJSON rows: the table key paths */
+static int *tkslot;
+static unsigned long long t_matched, t_unmatched, reloads;
+
+static struct table *table_new(void)
+{
+	struct table *t = xmalloc(sizeof *t);
+	memset(t, 0, sizeof *t);
+	return t;
+}
+
+static void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->rows.cap; i++)
+		free(t->rows.slot[i]);
+	for (int i = 0; i < t->ncols; i++) {
+		free((char *)t->cols[i]->h.key);
+		free(t->cols[i]);
+	}
+	free(t->cols);
+	hmap_free(&t->rows);
+	hmap_free(&t->colmap);
+	free(t);
+}
+
+/* The column of an output name, added if new. */
+static int table_col(struct table *t, const char *name, size_t n)
+{
+	uint64_t h = hash_bytes(name, n);
+	struct tcol *c = (struct tcol *)hmap_get(&t->colmap, h, name, n);
+	if (c)
+		return c->idx;
+	c = xmalloc(sizeof *c);
+	char *k = xmalloc(n ? n : 1);
+	memcpy(k, name, n);
+	c->h = (struct hkey){ h, k, n };
+	c->idx = t->ncols;
+	GROW(t->cols, t->ncols, t->capcols);
+	t->cols[t->ncols++] = c;
+	hmap_put(&t->colmap, &c->h);
+	return c->idx;
+}
+
+#define NO_TEXT ((size_t)-1)
+
+struct lfield {
+	struct tfield f;
+	size_t voff;		/* its value's text in the row text, or NO_TEXT */
+};
+
+/* Loading one table file. */
+struct loader {
+	const char *path;
+	struct table *t;
+	struct json_scan js;
+	struct csv_in *csv;
+	size_t nh;		/* CSV: header cells */
+	int *hcol;		/* CSV: per cell its column, -1 for a key */
+	int *kcol;		/* CSV: per key path its cell */
+	struct scratch sc;
+	struct outbuf text;	/* the row being built */
+	struct lfield *lf;
+	int nlf, caplf;
+	char *err;
+	size_t errn;
+	char notes[MAX_NOTES][256];
+	int nnotes;
+	unsigned long more;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int load_fail(struct loader *L, uint64_t line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(L->err, L->errn, "%s:%llu: ", L->path,
+			 (unsigned long long)line);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < L->errn)
+		vsnprintf(L->err + n, L->errn - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void load_note(struct loader *L, const char *fmt, ...)
+{
+	va_list ap;
+	if (L->nnotes == MAX_NOTES) {
+		L->more++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(L->notes[L->nnotes++], sizeof L->notes[0], fmt, ap);
+	va_end(ap);
+}
+
+/* Adds a field of column col with value span vs to the row being built. */
+static void row_field(struct loader *L, int col, const struct span *vs)
+{
+	const struct tcol *c = L->t->cols[col];
+	struct lfield *f;
+	GROW(L->lf, L->nlf, L->caplf);
+	f = &L->lf[L->nlf++];
+	if (value_load(vs, &f->f.v, &L->sc))
+		f->f.v.t = V_NULL;
+	f->f.col = col;
+	size_t joff = L->text.len;
+	json_write_string(&L->text, c->h.key, c->h.keylen);
+	out_putc(&L->text, ':');
+	if (vs->kind != SPAN_CSV)
+		out_put(&L->text, vs->p, vs->n);	/* JSON as written */
+	else if (f->f.v.t == V_NULL)
+		out_put(&L->text, "null", 4);
+	else if (f->f.v.t == V_STRING)
+		json_write_string(&L->text, vs->p, vs->n);
+	else
+		out_put(&L->text, vs->p, vs->n);	/* the same digits */
+	f->f.joff = (uint32_t)joff;
+	f->f.jlen = (uint32_t)(L->text.len - joff);
+	f->voff = NO_TEXT;
+	if (f->f.v.s) {
+		f->voff = L->text.len;
+		out_put(&L->text, f->f.v.s, f->f.v.n);
+	}
+}
+
+/* Files the row built from the fields gathered, under the key in keybuf. */
+static void row_insert(struct loader *L, uint64_t line)
+{
+	size_t kl = keybuf.len, nf = (size_t)L->nlf;
+	struct trow *r = xmalloc(sizeof *r + nf * sizeof(struct tfield) + kl +
+				 L->text.len);
+	r->f = (struct tfield *)(r + 1);
+	char *k = (char *)(r->f + nf);
+	memcpy(k, keybuf.buf, kl);
+	char *txt = k + kl;
+	memcpy(txt, L->text.buf, L->text.len);
+	r->h = (struct hkey){ hash_bytes(k, kl), k, kl };
+	r->line = line;
+	r->nf = (int)nf;
+	r->text = txt;
+	for (size_t i = 0; i < nf; i++) {
+		r->f[i] = L->lf[i].f;
+		if (L->lf[i].voff != NO_TEXT)
+			r->f[i].v.s = txt + L->lf[i].voff;
+	}
+	struct trow *old = (struct trow *)hmap_put(&L->t->rows, &r->h);
+	if (old) {
+		char kt[80];
+		key_text(k, kl, kt, sizeof kt);
+		load_note(L, "table %s:%llu: duplicate key '%s' (also at line %llu): "
+			  "the last row wins", L->path, (unsigned long long)line,
+			  kt, (unsigned long long)old->line);
+		free(old);
+	} else {
+		L->t->nrows++;
+	}
+}
+
+static void keyless(struct loader *L, uint64_t line)
+{
+	load_note(L, "table %s:%llu: no value for the key (--on): row skipped",
+		  L->path, (unsigned long long)line);
+}
+
+/* Is name one of the table's top-level key fields (not copied to rows)? */
+static bool table_key_name(const char *p, size_t n)
+{
+	for (int i = 0; i < nkeys; i++) {
+		const struct path *k = &kpath[1][i];
+		if (k->n == 1 && k->step[0].key && same(k->step[0].key,
+							k->step[0].keylen, p, n))
+			return true;
+	}
+	return false;
+}
+
+/* The output name of a table field: --table-prefix and the name. */
+static int table_col_named(struct loader *L, const char *p, size_t n)
+{
+	if (!cfg.table_prefix || !*cfg.table_prefix)
+		return table_col(L->t, p, n);
+	size_t pl = strlen(cfg.table_prefix);
+	char *b = scratch_alloc(&L->sc, pl + n);
+	memcpy(b, cfg.table_prefix, pl);
+	memcpy(b + pl, p, n);
+	return table_col(L->t, b, pl + n);
+}
+
+static int ndjson_row(struct loader *L, const char *p, size_t n, uint64_t line)
+{
+	const char *err;
+	size_t col;
+	if (blank(p, n))
+		return 0;
+	int st = json_scan_line(p, n, tfs, &L->js, &err, &col);
+	if (st == -2)
+		return load_fail(L, line, "not a JSON object");
+	if (st < 0)
+		return load_fail(L, line, "invalid JSON at column %zu: %s",
+				 col + 1, err);
+	scratch_reset(&L->sc);
+	if (!key_build(L->js.slots, tkslot, &L->sc)) {
+		keyless(L, line);
+		return 0;
+	}
+	L->nlf = 0;
+	L->text.len = 0;
+	for (size_t i = 0; i < L->js.nmembers; i++) {
+		const char *np;
+		size_t nn;
+		name_of(&L->js.members[i].key, &L->sc, &np, &nn);
+		if (table_key_name(np, nn))
+			continue;
+		row_field(L, table_col_named(L, np, nn), &L->js.members[i].val);
+	}
+	row_insert(L, line);
+	return 0;
+}
+
+static int csv_header(struct loader *L, const struct span *cells, size_t nc,
+		      uint64_t line)
+{
+	L->nh = nc;
+	L->hcol = xmalloc(nc * sizeof *L->hcol);
+	L->kcol = xmalloc((size_t)nkeys * sizeof *L->kcol);
+	for (size_t c = 0; c < nc; c++) {
+		if (!utf8_valid(cells[c].p, cells[c].n))
+			return load_fail(L, line, "invalid UTF-8 in the CSV header");
+		L->hcol[c] = 0;
+	}
+	/* A key path finds the column named by the whole path as written
+	 * ("a.b"), else by its single key (as the reader maps columns). */
+	for (int i = 0; i < nkeys; i++) {
+		const struct path *k = &kpath[1][i];
+		L->kcol[i] = -1;
+		for (size_t c = 0; c < nc && L->kcol[i] < 0; c++) {
+			const struct span *h = &cells[c];
+			if (same(h->p, h->n, k->text, strlen(k->text)) ||
+			    (k->n == 1 && k->step[0].key &&
+			     same(h->p, h->n, k->step[0].key, k->step[0].keylen)))
+				L->kcol[i] = (int)c;
+		}
+		if (L->kcol[i] < 0)
+			return load_fail(L, line, "no column '%s' (--on) in the "
+					 "CSV header", k->text);
+		L->hcol[L->kcol[i]] = -1;
+	}
+	scratch_reset(&L->sc);
+	for (size_t c = 0; c < nc; c++)
+		if (L->hcol[c] == 0)
+			L->hcol[c] = table_col_named(L, cells[c].p, cells[c].n);
+	return 0;
+}
+
+static int csv_row(struct loader *L, uint64_t line)
+{
+	size_t nc = csv_in_ncells(L->csv);
+	const struct span *cells = csv_in_cells(L->csv);
+	const char *raw;
+	size_t rawlen;
+	csv_in_raw(L->csv, &raw, &rawlen);
+	if (nc == 0 || (nc == 1 && cells[0].n == 0 && rawlen == 0))
+		return 0;	/* an empty line */
+	if (!L->hcol)
+		return csv_header(L, cells, nc, line);
+	if (nc != L->nh)
+		return load_fail(L, line, "CSV row has %zu field%s, header has %zu",
+				 nc, nc == 1 ? "" : "s", L->nh);
+	scratch_reset(&L->sc);
+	keybuf.len = 0;
+	for (int i = 0; i < nkeys; i++) {
+		struct value v;
+		if (value_load(&cells[L->kcol[i]], &v, &L->sc) ||
+		    !key_add(&keybuf, &v)) {
+			keyless(L, line);
+			return 0;
+		}
+	}
+	L->nlf = 0;
+	L->text.len = 0;
+	for (size_t c = 0; c < nc; c++) {
+		if (L->hcol[c] < 0)
+			continue;
+		if (!utf8_valid(cells[c].p, cells[c].n))
+			return load_fail(L, line, "invalid UTF-8 in CSV field '%s'",
+					 L->t->cols[L->hcol[c]]->h.key);
+		row_field(L, L->hcol[c], &cells[c]);
+	}
+	row_insert(L, line);
+	return 0;
+}
+
+/*
+ * Loads the table file at path. Returns 0 with the table in *out (and says
+ * on stderr which keys were duplicate), or -1 with why in err.
+ */
+static int table_load(const char *path, struct table **res, char *err,
+		      size_t errn)
+{
+	struct loader L;
+	struct input in;
+	memset(&L, 0, sizeof L);
+	if (input_open(&in, path) < 0) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	L.path = path;
+	L.err = err;
+	L.errn = errn;
+	L.t = table_new();
+	L.csv = csv_in_new();
+	L.js.slots = xmalloc((size_t)fieldset_count(tfs) * sizeof *L.js.slots);
+	out_init(&L.text, -1, "row");
+	enum format fmt = FMT_AUTO;
+	uint64_t row_line = 0;
+	bool in_row = false;
+	int rc = 0;
+	for (;;) {
+		const char *p, *e;
+		size_t n;
+		enum line_status st = input_line(&in, &p, &n);
+		if (st == LINE_EOF)
+			break;
+		if (st == LINE_TOOLONG) {
+			rc = load_fail(&L, in.lineno, "line longer than 16 MiB");
+			break;
+		}
+		if (st != LINE_OK) {
+			rc = load_fail(&L, in.lineno, "read interrupted");
+			break;
+		}
+		if (fmt == FMT_AUTO) {
+			if (blank(p, n))
+				continue;
+			size_t i = 0;
+			while (i < n && (p[i] == ' ' || p[i] == '\t'))
+				i++;
+			fmt = p[i] == '{' ? FMT_NDJSON : FMT_CSV;
+		}
+		if (fmt == FMT_NDJSON) {
+			rc = ndjson_row(&L, p, n, in.lineno);
+		} else {
+			if (!in_row) {
+				row_line = in.lineno;
+				in_row = true;
+			}
+			enum csv_status cs = csv_in_line(L.csv, p, n, &e);
+			if (cs == CSV_MORE)
+				continue;
+			in_row = false;
+			rc = cs == CSV_BAD ? load_fail(&L, row_line, "invalid CSV: %s", e)
+					   : csv_row(&L, row_line);
+		}
+		if (rc)
+			break;
+	}
+	if (!rc && in_row) {
+		const char *e;
+		if (csv_in_eof(L.csv, &e) == CSV_BAD)
+			rc = load_fail(&L, row_line, "invalid CSV: %s", e);
+	}
+	input_close(&in);
+	csv_in_free(L.csv);
+	free(L.js.slots);
+	free(L.js.members);
+	free(L.hcol);
+	free(L.kcol);
+	free(L.lf);
+	scratch_free(&L.sc);
+	out_free(&L.text);
+	if (rc) {
+		table_free(L.t);
+		return -1;
+	}
+	for (int i = 0; i < L.nnotes; i++)
+		diag_warn("%s", L.notes[i]);
+	if (L.more)
+		diag_warn("table %s: %lu more rows with a duplicate key or none",
+			  path, L.more);
+	*res = L.t;
+	return 0;
+}
+
+/* ---- enrichment output ---- */
+
+/* With CSV output the table's columns are fixed by the first record
+ * written (its header); a reloaded table maps onto them by name. */
+static char **frozen;
+static size_t *frozenlen;
+static int nfrozen, *frozen_map;
+static bool frozen_set;
+static const struct tfield **dense;	/* per column of tab: a row's field */
+
+static void table_remap(void)
+{
+	dense = xrealloc(dense, (size_t)(tab->ncols + 1) * sizeof *dense);
+	for (int i = 0; i < tab->ncols; i++)
+		dense[i] = NULL;
+	for (int i = 0; i < nfrozen; i++) {
+		const struct tcol *c = (const struct tcol *)hmap_get(
+			&tab->colmap, hash_bytes(frozen[i], frozenlen[i]),
+			frozen[i], frozenlen[i]);
+		frozen_map[i] = c ? c->idx : -1;
+	}
+}
+
+static void freeze(void)
+{
+	frozen_set = true;
+	nfrozen = tab->ncols;
+	frozen = xmalloc((size_t)(nfrozen + 1) * sizeof *frozen);
+	frozenlen = xmalloc((size_t)(nfrozen + 1) * sizeof *frozenlen);
+	frozen_map = xmalloc((size_t)(nfrozen + 1) * sizeof *frozen_map);
+	for (int i = 0; i < nfrozen; i++) {
+		frozenlen[i] = tab->cols[i]->h.keylen;
+		frozen[i] = xmalloc(frozenlen[i] + 1);
+		memcpy(frozen[i], tab->cols[i]->h.key, frozenlen[i]);
+		frozen_map[i] = i;
+	}
+}
+
+/* Has the input record a top-level field of this name? */
+static bool member_named(const struct record *rec, const char *p, size_t n)
+{
+	for (size_t i = 0; i < rec->nfields; i++) {
+		const struct span *k = &rec->fields[i].key;
+		if (k->kind == SPAN_CSV || k->escaped) {
+			const char *kp;
+			size_t kn;
+			name_of(k, &sc, &kp, &kn);
+			if (same(kp, kn, p, n))
+				return true;
+		} else if (k->n - 2 == n && !memcmp(k->p + 1, p, n)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool of_named(size_t nof, const char *p, size_t n)
+{
+	for (size_t i = 0; i < nof; i++)
+		if (same(of[i].name, of[i].namelen, p, n))
+			return true;
+	return false;
+}
+
+/* NDJSON in and out: the record's own bytes, its closing brace replaced
+ * by the row's fields. */
+static void splice(const struct record *rec, const struct trow *row)
+{
+	size_t end = rec->rawlen;
+	while (end && rec->raw[end - 1] != '}')
+		end--;
+	out_put(&out, rec->raw, end ? end - 1 : 0);
+	bool first = rec->nfields == 0;
+	for (int i = 0; i < row->nf; i++) {
+		const struct tfield *f = &row->f[i];
+		const struct tcol *c = tab->cols[f->col];
+		if (member_named(rec, c->h.key, c->h.keylen))
+			continue;	/* the input's field wins */
+		if (!first)
+			out_putc(&out, ',');
+		first = false;
+		out_put(&out, row->text + f->joff, f->jlen);
+	}
+	out_put(&out, "}\n", 2);
+	stats.out++;
+}
+
+/* Any other formats: the record's fields, then the row's (all columns,
+ * null where the row has none, for CSV output). */
+static void put_built(const struct record *rec, const struct trow *row)
+{
+	const char *err;
+	if (rec->fmt == FMT_CSV && ofmt == FMT_NDJSON &&
+	    (err = csv_utf8_check(rec))) {
+		record_bad(rec, err);
+		return;
+	}
+	if (ofmt == FMT_CSV && !frozen_set)
+		freeze();
+	of_room(rec->nfields + (size_t)(row ? row->nf : 0) + (size_t)nfrozen + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < rec->nfields; i++, n++) {
+		name_of(&rec->fields[i].key, &sc, &of[n].name, &of[n].namelen);
+		if (value_load(&rec->fields[i].val, &of[n].v, &sc))
+			of[n].v.t = V_NULL;
+	}
+	size_t nin = n;
+	if (ofmt == FMT_CSV) {
+		for (int i = 0; row && i < row->nf; i++)
+			dense[row->f[i].col] = &row->f[i];
+		for (int j = 0; j < nfrozen; j++) {
+			if (of_named(nin, frozen[j], frozenlen[j]))
+				continue;
+			int c = frozen_map[j];
+			const struct tfield *f = c >= 0 ? dense[c] : NULL;
+			of[n].name = frozen[j];
+			of[n].namelen = frozenlen[j];
+			if (f) {
+				of[n].v = f->v;
+			} else {
+				memset(&of[n].v, 0, sizeof of[n].v);
+				of[n].v.t = V_NULL;
+			}
+			n++;
+		}
+		for (int i = 0; row && i < row->nf; i++)
+			dense[row->f[i].col] = NULL;
+	} else {
+		for (int i = 0; i < row->nf; i++) {
+			const struct tcol *c = tab->cols[row->f[i].col];
+			if (of_named(nin, c->h.key, c->h.keylen))
+				continue;
+			of[n].name = c->h.key;
+			of[n].namelen = c->h.keylen;
+			of[n].v = row->f[i].v;
+			n++;
+		}
+	}
+	if (writer_put_fields(wr, of, n, &err) < 0)
+		record_bad(rec, err);
+}
+
+static void enrich(const struct record *rec, const int *kslot)
+{
+	const struct trow *row = NULL;
+	const char *err;
+	scratch_reset(&sc);
+	if (key_build(rec->slots, kslot, &sc))
+		row = (const struct trow *)hmap_get(&tab->rows,
+						    hash_bytes(keybuf.buf, keybuf.len),
+						    keybuf.buf, keybuf.len);
+	if (row) {
+		t_matched++;
+	} else {
+		t_unmatched++;
+		if (cfg.type == J_INNER) {
+			stats.dropped++;
+			return;
+		}
+		if (ofmt == FMT_NDJSON) {
+			/* unchanged: byte for byte (or converted from CSV) */
+			if (writer_put(wr, rec, &err) < 0)
+				record_bad(rec, err);
+			return;
+		}
+	}
+	if (ofmt == FMT_NDJSON && rec->fmt == FMT_NDJSON)
+		splice(rec, row);
+	else
+		put_built(rec, row);
+}
+
+/* ---- watching the table's file ---- */
+
+static struct stat tab_st;
+static bool tab_st_ok, waited;
+static int64_t last_check;
+static unsigned since_check;
+
+static bool stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Loads the table again: on SIGHUP (forced), or if the file changed. */
+static void table_reload(bool forced)
+{
+	struct stat st;
+	char err[512];
+	struct table *nt;
+	bool ok = stat(cfg.table, &st) == 0;
+	if (!forced) {
+		if (!ok) {
+			if (tab_st_ok)	/* say it once, not every second */
+				diag_warn("cannot reload table: %s: %s; keeping the "
+					  "previous table (%zu row%s)", cfg.table,
+					  strerror(errno), tab->nrows,
+					  tab->nrows == 1 ? "" : "s");
+			tab_st_ok = false;
+			return;
+		}
+		if (tab_st_ok && stat_same(&st, &tab_st))
+			return;
+	}
+	/* This version is seen, loaded or not: a bad one is not retried
+	 * until it changes again. */
+	tab_st = st;
+	tab_st_ok = ok;
+	if (table_load(cfg.table, &nt, err, sizeof err)) {
+		diag_warn("cannot reload table: %s; keeping the previous table "
+			  "(%zu row%s)", err, tab->nrows, tab->nrows == 1 ? "" : "s");
+		return;
+	}
+	table_free(tab);
+	tab = nt;
+	reloads++;
+	table_remap();
+}
+
+/* Called between records and on quiet input: SIGHUP, or once a second a
+ * look at the file's identity, size and modification time. */
+static void table_watch(bool timed_out)
+{
+	if (!timed_out && !hup_seen && !waited && ++since_check < 1024)
+		return;
+	since_check = 0;
+	waited = false;
+	int64_t now = loop_now_ms();
+	if (hup_seen) {
+		hup_seen = 0;
+		last_check = now;
+		table_reload(true);
+		return;
+	}
+	if (!timed_out && now - last_check < CHECK_MS)
+		return;
+	last_check = now;
+	table_reload(false);
+}
+
+/* ---- stream-stream: buffered events ---- */
+
+/* The fields of an event: an input record's (valid until the next record)
+ * or a buffered copy's. */
+struct evview {
+	struct ofield *f;
+	int nf;
+	int time_idx;		/* its top-level time field among f, or -1 */
+	struct value tv;	/* its time as written */
+	int64_t t;
+};
+
+struct bev;
+struct bucket {			/* a side's buffered events of one key */
+	struct hkey h;
+	struct bev *head, *tail;	/* by arrival */
+};
+
+struct bev {
+	struct bucket *b;
+	struct bev *prev, *next;
+	uint64_t seq;		/* arrival order: ties in time */
+	bool matched;
+	struct evview v;	/* fields and text follow the struct */
+};
+
+struct side {
+	const char *what, *path, *prefix;
+	size_t prefixlen;
+	struct reader *r;
+	struct fieldset *fs;
+	int *kslot, time_slot;
+	struct path tpath;
+	const char *tname;	/* the time field when it is top-level */
+	size_t tnamelen;
+	enum time_repr unit;
+	int64_t max_t, wm;
+	bool seen, eof, blocked, outer;
+	int64_t last_ms;	/* wall clock of its last record (--idle) */
+	struct hmap buckets;
+	struct bev **heap;	/* buffered events by time: the next to go */
+	size_t nheap, capheap;
+	struct evview known;	/* the names of its first record */
+	bool known_set;
+};
+
+static struct side S[2];
+static size_t nbuffered, peak_buffered;
+static uint64_t ev_seq;
+static unsigned long long pairs, s_unmatched, evicted, unwritten;
+static const char *out_time;	/* the output's time field */
+static size_t out_timelen;
+static struct ofield *rf;	/* the fields of the record being read */
+static size_t rfcap;
+
+static bool bev_less(const struct bev *a, const struct bev *b)
+{
+	if (a->v.t != b->v.t)
+		return a->v.t < b->v.t;
+	return a->seq < b->seq;
+}
+
+static void heap_push(struct side *s, struct bev *e)
+{
+	GROW(s->heap, s->nheap, s->capheap);
+	size_t i = s->nheap++;
+	while (i > 0 && bev_less(e, s->heap[(i - 1) / 2])) {
+		s->heap[i] = s->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->heap[i] = e;
+}
+
+static struct bev *heap_pop(struct side *s)
+{
+	struct bev *top = s->heap[0], *last = s->heap[--s->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->nheap)
+			break;
+		if (c + 1 < s->nheap && bev_less(s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!bev_less(s->heap[c], last))
+			break;
+		s->heap[i] = s->heap[c];
+		i = c;
+	}
+	if (s->nheap)
+		s->heap[i] = last;
+	return top;
+}
+
+/* Could a future event of the other side still match an event of side si
+ * at time t? Future left events are at or after the left watermark, and L
+ * matches R when R.t - HIGH <= L.t <= R.t - LOW; the other way round for
+ * future right events. */
+static bool can_expire(int si, int64_t t)
+{
+	const struct side *o = &S[!si];
+	if (o->eof)
+		return true;
+	int64_t reach = si == 0 ? sat_add(t, cfg.high) : sat_add(t, -cfg.low);
+	return reach < o->wm;
+}
+
+/* ---- stream-stream: output ---- */
+
+static bool view_has(const struct evview *v, const char *p, size_t n)
+{
+	for (int i = 0; i < v->nf; i++)
+		if (same(v->f[i].name, v->f[i].namelen, p, n))
+			return true;
+	return false;
+}
+
+/* Key fields of the same top-level name on both sides: written once. */
+static bool shared_key(const char *p, size_t n)
+{
+	for (int i = 0; i < nkeys; i++) {
+		const struct path *a = &kpath[0][i], *b = &kpath[1][i];
+		if (a->n == 1 && b->n == 1 && a->step[0].key && b->step[0].key &&
+		    same(a->step[0].key, a->step[0].keylen, b->step[0].key,
+			 b->step[0].keylen) &&
+		    same(a->step[0].key, a->step[0].keylen, p, n))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The output name of field i of side si's event v, next to the other
+ * side's fields: its time field always takes the side's prefix, and so does
+ * a field whose name the other side has too (or the output time field's),
+ * except the keys both sides share.
+ */
+static void out_name(int si, const struct evview *v, int i,
+		     const struct evview *other, const char **p, size_t *n)
+{
+	const struct ofield *f = &v->f[i];
+	bool ren = i == v->time_idx;
+	if (!ren && !shared_key(f->name, f->namelen))
+		ren = view_has(other, f->name, f->namelen) ||
+		      same(f->name, f->namelen, out_time, out_timelen);
+	if (!ren) {
+		*p = f->name;
+		*n = f->namelen;
+		return;
+	}
+	size_t pl = S[si].prefixlen;
+	char *b = scratch_alloc(&osc, pl + f->namelen);
+	memcpy(b, S[si].prefix, pl);
+	memcpy(b + pl, f->name, f->namelen);
+	*p = b;
+	*n = pl + f->namelen;
+}
+
+static void put_out(size_t n)
+{
+	static bool warned;
+	const char *err;
+	if (writer_put_fields(wr, of, n, &err) == 0)
+		return;
+	unwritten++;
+	stats.dropped++;
+	if (!warned)
+		diag_warn("cannot write a joined record: %s (this and any "
+			  "further ones are counted as dropped)", err);
+	warned = true;
+}
+
+static void emit_pair(const struct evview *l, const struct evview *r)
+{
+	scratch_reset(&osc);
+	of_room((size_t)(1 + l->nf + r->nf));
+	size_t n = 0;
+	const struct evview *later = r->t > l->t ? r : l;
+	of[n].name = out_time;
+	of[n].namelen = out_timelen;
+	of[n++].v = later->tv;
+	for (int i = 0; i < l->nf; i++, n++) {
+		out_name(0, l, i, r, &of[n].name, &of[n].namelen);
+		of[n].v = l->f[i].v;
+	}
+	for (int i = 0; i < r->nf; i++) {
+		if (i != r->time_idx && shared_key(r->f[i].name, r->f[i].namelen))
+			continue;
+		out_name(1, r, i, l, &of[n].name, &of[n].namelen);
+		of[n++].v = r->f[i].v;
+	}
+	pairs++;
+	put_out(n);
+}
+
+/* An event that matched nothing, of an outer side: alone. For CSV the
+ * other side's columns (from its first record) are there, empty. */
+static void emit_alone(int si, const struct evview *v)
+{
+	const struct evview *k = &S[!si].known;
+	scratch_reset(&osc);
+	of_room((size_t)(1 + v->nf + k->nf));
+	size_t n = 0;
+	of[n].name = out_time;
+	of[n].namelen = out_timelen;
+	of[n++].v = v->tv;
+	for (int i = 0; i < v->nf; i++, n++) {
+		out_name(si, v, i, k, &of[n].name, &of[n].namelen);
+		of[n].v = v->f[i].v;
+	}
+	if (ofmt == FMT_CSV) {
+		for (int i = 0; i < k->nf; i++) {
+			if (i != k->time_idx &&
+			    shared_key(k->f[i].name, k->f[i].namelen))
+				continue;
+			out_name(!si, k, i, v, &of[n].name, &of[n].namelen);
+			memset(&of[n].v, 0, sizeof of[n].v);
+			of[n++].v.t = V_NULL;
+		}
+	}
+	put_out(n);
+}
+
+/* An event leaves the state without a partner. */
+static void settle_unmatched(int si, const struct evview *v)
+{
+	s_unmatched++;
+	if (S[si].outer)
+		emit_alone(si, v);
+	else
+		stats.dropped++;
+}
+
+static struct bev *bev_new(const struct evview *v)
+{
+	size_t text = v->tv.s ? v->tv.n : 0;
+	for (int i = 0; i < v->nf; i++)
+		text += v->f[i].namelen + (v->f[i].v.s ? v->f[i].v.n : 0);
+	struct bev *e = xmalloc(sizeof *e + (size_t)v->nf * sizeof(struct ofield) +
+				text);
+	struct ofield *f = (struct ofield *)(e + 1);
+	char *p = (char *)(f + v->nf);
+	for (int i = 0; i < v->nf; i++) {
+		f[i] = v->f[i];
+		memcpy(p, v->f[i].name, v->f[i].namelen);
+		f[i].name = p;
+		p += v->f[i].namelen;
+		if (f[i].v.s) {
+			memcpy(p, v->f[i].v.s, v->f[i].v.n);
+			f[i].v.s = p;
+			p += v->f[i].v.n;
+		}
+	}
+	e->v = *v;
+	e->v.f = f;
+	if (v->tv.s) {
+		memcpy(p, v->tv.s, v->tv.n);
+		e->v.tv.s = p;
+	}
+	return e;
+}
+
+/* Buffers the event v of side si under the key in keybuf (hash h). */
+static void buffer(int si, const struct evview *v, uint64_t h, bool matched)
+{
+	struct side *s = &S[si];
+	struct bucket *b = (struct bucket *)hmap_get(&s->buckets, h, keybuf.buf,
+						     keybuf.len);
+	if (!b) {
+		b = xmalloc(sizeof *b + keybuf.len);
+		char *k = (char *)(b + 1);
+		memcpy(k, keybuf.buf, keybuf.len);
+		b->h = (struct hkey){ h, k, keybuf.len };
+		b->head = b->tail = NULL;
+		hmap_put(&s->buckets, &b->h);
+	}
+	struct bev *e = bev_new(v);
+	e->b = b;
+	e->prev = b->tail;
+	e->next = NULL;
+	if (b->tail)
+		b->tail->next = e;
+	else
+		b->head = e;
+	b->tail = e;
+	e->seq = ev_seq++;
+	e->matched = matched;
+	heap_push(s, e);
+	nbuffered++;
+}
+
+/* Takes e (already off the heap) out of its bucket; emits it alone if it
+ * never matched and its side is outer (unless quiet); frees it. */
+static void release(int si, struct bev *e, bool quiet)
+{
+	struct bucket *b = e->b;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		b->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		b->tail = e->prev;
+	if (!b->head) {
+		hmap_del(&S[si].buckets, &b->h);
+		free(b);
+	}
+	if (!e->matched && !quiet)
+		settle_unmatched(si, &e->v);
+	free(e);
+	nbuffered--;
+}
+
+/* Lets go of side si's events that no future event can match. */
+static void expire(int si)
+{
+	struct side *s = &S[si];
+	while (s->nheap && can_expire(si, s->heap[0]->v.t))
+		release(si, heap_pop(s), false);
+}
+
+/* At --max-buffered: the oldest event (by time, of either side) goes. */
+static void evict_oldest(void)
+{
+	static bool warned;
+	int si;
+	if (!S[0].nheap)
+		si = 1;
+	else if (!S[1].nheap)
+		si = 0;
+	else
+		si = bev_less(S[1].heap[0], S[0].heap[0]) ? 1 : 0;
+	if (!warned)
+		diag_warn("--max-buffered %ld reached: evicting the oldest buffered "
+			  "events (counted as \"evicted\" in --stats)",
+			  cfg.max_buffered);
+	warned = true;
+	evicted++;
+	release(si, heap_pop(&S[si]), false);
+}
+
+/* ---- stream-stream: events ---- */
+
+/* The fields of rec as a view (names decoded, values typed, in sc). */
+static void rec_view(int si, const struct record *rec, struct evview *v)
+{
+	const struct side *s = &S[si];
+	if (rec->nfields > rfcap) {
+		rfcap = rec->nfields * 2;
+		rf = xrealloc(rf, rfcap * sizeof *rf);
+	}
+	v->f = rf;
+	v->nf = (int)rec->nfields;
+	v->time_idx = -1;
+	for (size_t i = 0; i < rec->nfields; i++) {
+		name_of(&rec->fields[i].key, &sc, &rf[i].name, &rf[i].namelen);
+		if (value_load(&rec->fields[i].val, &rf[i].v, &sc))
+			rf[i].v.t = V_NULL;
+		if (v->time_idx < 0 && s->tname &&
+		    same(rf[i].name, rf[i].namelen, s->tname, s->tnamelen))
+			v->time_idx = (int)i;
+	}
+}
+
+/* The field names of a side's first record, kept for its columns in the
+ * other side's lone events (CSV) and for their names. */
+static void remember_names(struct side *s, const struct evview *v)
+{
+	size_t text = 0;
+	for (int i = 0; i < v->nf; i++)
+		text += v->f[i].namelen;
+	struct ofield *f = xmalloc((size_t)v->nf * sizeof *f + text + 1);
+	char *p = (char *)(f + v->nf);
+	for (int i = 0; i < v->nf; i++) {
+		memset(&f[i], 0, sizeof f[i]);
+		memcpy(p, v->f[i].name, v->f[i].namelen);
+		f[i].name = p;
+		f[i].namelen = v->f[i].namelen;
+		f[i].v.t = V_NULL;
+		p += v->f[i].namelen;
+	}
+	s->known.f = f;
+	s->known.nf = v->nf;
+	s->known.time_idx = v->time_idx;
+	s->known_set = true;
+}
+
+static void on_silence(int64_t now);
+
+static void on_event(int si, const struct record *rec)
+{
+	static char msg[256];
+	struct side *s = &S[si], *o = &S[!si];
+	struct evview v;
+	struct value tv;
+	int64_t t;
+	const char *err;
+
+	scratch_reset(&sc);
+	if (value_load(&rec->slots[s->time_slot], &tv, &sc))
+		tv.t = V_MISSING;
+	if (time_from_value(&tv, &s->unit, &t, &err)) {
+		snprintf(msg, sizeof msg, "%s (--time-field %s)", err,
+			 s->tpath.text);
+		record_bad(rec, msg);
+		return;
+	}
+	if (rec->fmt == FMT_CSV && ofmt == FMT_NDJSON &&
+	    (err = csv_utf8_check(rec))) {
+		record_bad(rec, err);
+		return;
+	}
+	if (t < s->wm) {
+		const struct csv_header *h = rec->header;
+		diag_late(rec->raw, rec->rawlen, h ? h->raw : NULL,
+			  h ? h->rawlen : 0);
+		return;
+	}
+	if (!s->seen || t > s->max_t)
+		s->max_t = t;
+	s->seen = true;
+	int64_t w = sat_add(s->max_t, -cfg.lateness);
+	if (w > s->wm)
+		s->wm = w;
+	int64_t now = 0;
+	if (cfg.idle) {
+		now = loop_now_ms();
+		s->last_ms = now;
+	}
+	rec_view(si, rec, &v);
+	v.t = t;
+	v.tv = tv;
+	if (!s->known_set)
+		remember_names(s, &v);
+
+	bool matched = false, keyed = key_build(rec->slots, s->kslot, &sc);
+	uint64_t h = 0;
+	if (keyed) {
+		h = hash_bytes(keybuf.buf, keybuf.len);
+		const struct bucket *b = (const struct bucket *)hmap_get(
+			&o->buckets, h, keybuf.buf, keybuf.len);
+		for (struct bev *e = b ? b->head : NULL; e; e = e->next) {
+			int64_t d = si == 0 ? e->v.t - t : t - e->v.t;
+			if (d < cfg.low || d > cfg.high)
+				continue;
+			if (si == 0)
+				emit_pair(&v, &e->v);
+			else
+				emit_pair(&e->v, &v);
+			e->matched = matched = true;
+		}
+	}
+	if (keyed && !can_expire(si, t))
+		buffer(si, &v, h, matched);
+	else if (!matched)
+		settle_unmatched(si, &v);
+	/* This side's watermark moved: the other side's events it passed
+	 * can match nothing more. */
+	expire(!si);
+	if (cfg.idle)
+		on_silence(now);
+	while (nbuffered > (size_t)cfg.max_buffered)
+		evict_oldest();
+	if (nbuffered > peak_buffered)
+		peak_buffered = nbuffered;
+}
+
+static void side_eof(int si)
+{
+	S[si].eof = true;
+	expire(!si);
+	expire(si);
+}
+
+/* --idle: the watermark side si would have after its silence, or
+ * INT64_MIN. A side that never had an event follows the other's clock. */
+static int64_t idle_wm(int si, int64_t now)
+{
+	const struct side *s = &S[si], *o = &S[!si];
+	int64_t sil = now - s->last_ms;
+	if (sil * 1000 < cfg.idle)
+		return INT64_MIN;
+	if (s->seen)
+		return sat_add(sat_add(s->max_t, sil * 1000), -cfg.lateness);
+	if (o->seen)
+		return sat_add(sat_add(o->max_t, (now - o->last_ms) * 1000),
+			       -cfg.lateness);
+	return INT64_MIN;
+}
+
+static void on_silence(int64_t now)
+{
+	for (int si = 0; si < 2; si++) {
+		if (S[si].eof)
+			continue;
+		int64_t w = idle_wm(si, now);
+		if (w > S[si].wm) {
+			S[si].wm = w;
+			expire(!si);
+		}
+	}
+}
+
+/* --idle: milliseconds until a silent side's watermark lets the oldest
+ * buffered event of the other side go; -1 for none. */
+static int idle_timeout(int64_t now)
+{
+	int64_t best = INT64_MAX;
+	if (!cfg.idle)
+		return -1;
+	for (int si = 0; si < 2; si++) {
+		const struct side *s = &S[si], *o = &S[!si];
+		if (s->eof || !o->nheap)
+			continue;
+		int64_t t = o->heap[0]->v.t;
+		int64_t need = si == 1 ? sat_add(t, cfg.high) : sat_add(t, -cfg.low);
+		int64_t base, sil;
+		if (s->seen) {
+			base = s->max_t;
+			sil = now - s->last_ms;
+		} else {
+			base = o->max_t;
+			sil = now - o->last_ms;
+		}
+		int64_t lin = sat_add(sat_add(base, sil * 1000), -cfg.lateness);
+		int64_t d_us = need >= lin ? need - lin + 1 : 0;
+		int64_t d_ms = (d_us + 999) / 1000;
+		int64_t quiet = (cfg.idle + 999) / 1000 - (now - s->last_ms);
+		if (quiet > d_ms)
+			d_ms = quiet;
+		if (d_ms < best)
+			best = d_ms;
+	}
+	if (best == INT64_MAX)
+		return -1;
+	if (best < 1)
+		best = 1;
+	return best > INT_MAX ? INT_MAX : (int)best;
+}
+
+/* Polls the blocked sides (timeout ms); those with input are unblocked.
+ * Returns poll's result. */
+static int poll_blocked(int timeout)
+{
+	struct pollfd p[2];
+	int idx[2], np = 0;
+	for (int si = 0; si < 2; si++) {
+		if (S[si].eof || !S[si].blocked)
+			continue;
+		int fd = reader_fd(S[si].r);
+		if (fd < 0) {
+			S[si].blocked = false;
+			return 1;
+		}
+		p[np] = (struct pollfd){ fd, POLLIN, 0 };
+		idx[np++] = si;
+	}
+	if (!np)
+		return 1;
+	int rc = poll(p, (nfds_t)np, timeout);
+	for (int i = 0; rc > 0 && i < np; i++)
+		if (p[i].revents)
+			S[idx[i]].blocked = false;
+	return rc;
+}
+
+/* The side to read first: the one behind in event time (so that two files
+ * are read side by side in time and the state stays small; ties in
+ * turn). */
+static int last_read = 1;
+
+static int pick_side(void)
+{
+	if (S[0].eof || S[1].eof)
+		return S[0].eof ? 1 : 0;
+	if (!S[0].seen || !S[1].seen)
+		return S[0].seen ? 1 : 0;
+	if (S[0].max_t == S[1].max_t)
+		return !last_read;	/* a tie: in turn */
+	return S[1].max_t < S[0].max_t ? 1 : 0;
+}
+
+static void set_format(const struct record *rec)
+{
+	if (ofmt == FMT_AUTO) {
+		ofmt = rec->fmt;
+		writer_set_format(wr, ofmt);
+	}
+}
+
+static void stream_run(void)
+{
+	struct record rec;
+	unsigned n = 0;
+	int64_t start = loop_now_ms();
+	S[0].last_ms = S[1].last_ms = start;
+	for (int si = 0; si < 2; si++)
+		reader_set_timeout(S[si].r, 0);
+	while (!loop_stop && !(S[0].eof && S[1].eof)) {
+		if (loop_hup) {
+			loop_hup = 0;
+			hup_seen = 0;
+			diag_reopen();
+		}
+		int first = pick_side();
+		bool progressed = false;
+		for (int k = 0; k < 2 && !progressed; k++) {
+			int si = k ? !first : first;
+			if (S[si].eof || S[si].blocked)
+				continue;
+			int got = reader_next(S[si].r, &rec);
+			if (got > 0) {
+				set_format(&rec);
+				last_read = si;
+				on_event(si, &rec);
+				progressed = true;
+			} else if (got == 0) {
+				if (loop_stop)
+					return;
+				side_eof(si);
+				progressed = true;
+			} else {
+				S[si].blocked = true;
+			}
+		}
+		if (progressed) {
+			/* now and then, see whether a quiet side woke up */
+			if ((++n & 15) == 0 && (S[0].blocked || S[1].blocked))
+				poll_blocked(0);
+			continue;
+		}
+		/* Every open side is waiting for input. */
+		out_flush(&out);
+		diag_flush();
+		int rc = poll_blocked(idle_timeout(loop_now_ms()));
+		if (rc == 0 && cfg.idle) {
+			on_silence(loop_now_ms());
+			out_flush(&out);
+		}
+	}
+}
+
+/* Frees what is still buffered (after a signal, nothing is written). */
+static void stream_free(void)
+{
+	for (int si = 0; si < 2; si++) {
+		struct side *s = &S[si];
+		while (s->nheap)
+			release(si, heap_pop(s), true);
+		free(s->heap);
+		hmap_free(&s->buckets);
+		free(s->known.f);
+		free(s->kslot);
+		path_free(&s->tpath);
+		fieldset_free(s->fs);
+		reader_close(s->r);
+	}
+	free(rf);
+}
+
+/* ---- options ---- */
+
+static void usage(void)
+{
+	printf("Usage: es-join --table FILE --on KEYS [OPTION]... [FILE]...\n"
+	       "  or:  es-join --left A --right B --on KEYS --within D [OPTION]...\n"
+	       "Enrich each record of FILEs (or standard input) with the row of a\n"
+	       "table that has its key; or join two streams: a left event L and a\n"
+	       "right event R whose keys match and with LOW <= R.t - L.t <= HIGH\n"
+	       "make one output record (an interval join; every pair, once).\n"
+	       "\n"
+	       "  -k, --on KEYS            key field paths, comma-separated; KEY=OTHER\n"
+	       "                           when the table (or right side) names it\n"
+	       "                           otherwise: --on badge=id, --on site,gate\n"
+	       "      --type T             inner (default): only records that match;\n"
+	       "                           left: unmatched left records too; with\n"
+	       "                           --left/--right also right, and full (both)\n"
+	       "\n"
+	       "Stream-table (enrichment):\n"
+	       "  -t, --table FILE         the table, CSV or NDJSON (detected); reloaded\n"
+	       "                           on SIGHUP and when the file changes (checked\n"
+	       "                           once a second); duplicate keys: the last row\n"
+	       "                           wins\n"
+	       "      --table-prefix P     table fields come as P+name (default: as they\n"
+	       "                           are, and left out where the record has a\n"
+	       "                           field of that name: input fields win)\n"
+	       "\n"
+	       "Stream-stream (interval join):\n"
+	       "      --left A             the left input: a file or named pipe (- stdin)\n"
+	       "      --right B            the right input, read at the same time\n"
+	       "      --within D           -D <= R.t - L.t <= D; or LOW,HIGH: -2s,5s\n"
+	       "      --time-field F       event time field (default: ts); F=RF when the\n"
+	       "                           right side names it otherwise\n"
+	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
+	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
+	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "      --lateness D         allowed lateness per side (default 0)\n"
+	       "      --late FILE          write late events to FILE\n"
+	       "      --idle D             after D of silence on a side, advance its\n"
+	       "                           watermark with the wall clock\n"
+	       "      --max-buffered N     at most N buffered events (default %d); at\n"
+	       "                           the limit the oldest are evicted\n"
+	       "      --left-prefix P      for the left side's time field and fields\n"
+	       "                           both sides have (default: left_)\n"
+	       "      --right-prefix P     the same for the right side (default: right_)\n"
+	       "\n"
+	       "A pair is written as: the time field (the later of the two times),\n"
+	       "the left fields, then the right fields but the shared keys.\n"
+	       "\n", DEFAULT_MAX_BUFFERED);
+	opts_common_help(stdout);
+	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+	       "\nExamples:\n"
+	       "  es-join --table visitors.csv --on badge --type left readings.ndjson\n"
+	       "  es-join --left thermal.fifo --right badges.fifo --on door --within 2s\n");
+	exit(EXIT_OK);
+}
+
+static int64_t opt_duration(const char *opt, const char *arg, bool zero_ok)
+{
+	int64_t us;
+	const char *err;
+	if (duration_parse(arg, false, &us, &err))
+		diag_usage("invalid duration '%s' for %s: %s", arg, opt, err);
+	if (!zero_ok && us == 0)
+		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
+	return us;
+}
+
+static long opt_count(const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0)
+		diag_usage("invalid argument '%s' for %s: expected a count > 0",
+			   arg, opt);
+	return v;
+}
+
+static void parse_within(const char *arg)
+{
+	const char *comma = strchr(arg, ','), *err;
+	if (!comma) {
+		int64_t d = opt_duration("--within", arg, true);
+		cfg.low = -d;
+		cfg.high = d;
+		return;
+	}
+	char low[64];
+	size_t n = (size_t)(comma - arg);
+	if (n >= sizeof low)
+		n = sizeof low - 1;
+	memcpy(low, arg, n);
+	low[n] = 0;
+	if (duration_parse(low, true, &cfg.low, &err))
+		diag_usage("invalid duration '%s' for --within: %s", low, err);
+	if (duration_parse(comma + 1, true, &cfg.high, &err))
+		diag_usage("invalid duration '%s' for --within: %s", comma + 1, err);
+	if (cfg.low > cfg.high)
+		diag_usage("invalid --within '%s': LOW must not exceed HIGH", arg);
+}
+
+/* KEY[=OTHER] pairs, comma-separated, into a[] and b[]. */
+static int parse_pairs(const char *opt, const char *text, struct path **a,
+		       struct path **b)
+{
+	const char *s = text, *err;
+	int n = 0;
+	*a = *b = NULL;
+	while (*s) {
+		*a = xrealloc(*a, (size_t)(n + 1) * sizeof **a);
+		*b = xrealloc(*b, (size_t)(n + 1) * sizeof **b);
+		const char *start = s;
+		if (path_parse(&s, &(*a)[n], &err))
+			diag_usage("invalid %s '%s' at column %d: %s", opt, text,
+				   (int)(s - text) + 1, err);
+		if (*s == '=') {
+			s++;
+			if (path_parse(&s, &(*b)[n], &err)) {
+				path_free(&(*a)[n]);
+				diag_usage("invalid %s '%s' at column %d: %s", opt,
+					   text, (int)(s - text) + 1, err);
+			}
+		} else {
+			path_parse(&start, &(*b)[n], &err);	/* the same path */
+		}
+		n++;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			diag_usage("invalid %s '%s' at column %d: expected ',' or '='",
+				   opt, text, (int)(s - text) + 1);
+	}
+	if (!n)
+		diag_usage("%s needs at least one field", opt);
+	return n;
+}
+
+static void parse_args(int argc, char **argv, struct es_opts *o,
+		       const char **late_path)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		{"table", required_argument, 0, 't'},
+		{"on", required_argument, 0, 'k'},
+		{"type", required_argument, 0, OPT_TYPE},
+		{"table-prefix", required_argument, 0, OPT_TABLE_PREFIX},
+		{"left", required_argument, 0, OPT_LEFT},
+		{"right", required_argument, 0, OPT_RIGHT},
+		{"within", required_argument, 0, OPT_WITHIN},
+		{"time-field", required_argument, 0, OPT_TIME_FIELD},
+		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
+		{"lateness", required_argument, 0, OPT_LATENESS},
+		{"late", required_argument, 0, OPT_LATE},
+		{"idle", required_argument, 0, OPT_IDLE},
+		{"max-buffered", required_argument, 0, OPT_MAX_BUFFERED},
+		{"left-prefix", required_argument, 0, OPT_LEFT_PREFIX},
+		{"right-prefix", required_argument, 0, OPT_RIGHT_PREFIX},
+		{0, 0, 0, 0}
+	};
+	static const char *const types[] = { "inner", "left", "right", "full" };
+	bool type_ok = false;
+	int c, idx;
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "t:k:", longopts,
+				&idx)) != -1) {
+		if (opts_common(o, c, optarg))
+			continue;
+		if (c >= OPT_LEFT && c <= OPT_TIME_UNIT && !cfg.stream_opt)
+			cfg.stream_opt = longopts[idx].name;
+		switch (c) {
+		case 't': cfg.table = optarg; break;
+		case 'k': cfg.on = optarg; break;
+		case OPT_TYPE:
+			type_ok = false;
+			for (int i = 0; i < 4; i++)
+				if (!strcmp(optarg, types[i])) {
+					cfg.type = (enum jtype)i;
+					type_ok = true;
+				}
+			if (!type_ok)
+				diag_usage("invalid argument '%s' for --type: expected "
+					   "inner, left, right or full", optarg);
+			break;
+		case OPT_TABLE_PREFIX: cfg.table_prefix = optarg; break;
+		case OPT_LEFT: cfg.left = optarg; break;
+		case OPT_RIGHT: cfg.right = optarg; break;
+		case OPT_WITHIN: cfg.within = optarg; break;
+		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_UNIT:
+			if (time_unit_parse(optarg, &cfg.unit))
+				diag_usage("invalid argument '%s' for --time-unit: "
+					   "expected s, ms, us, ns or auto", optarg);
+			break;
+		case OPT_LATENESS:
+			cfg.lateness = opt_duration("--lateness", optarg, true);
+			break;
+		case OPT_LATE: *late_path = optarg; break;
+		case OPT_IDLE: cfg.idle = opt_duration("--idle", optarg, false); break;
+		case OPT_MAX_BUFFERED:
+			cfg.max_buffered = opt_count("--max-buffered", optarg);
+			break;
+		case OPT_LEFT_PREFIX: cfg.left_prefix = optarg; break;
+		case OPT_RIGHT_PREFIX: cfg.right_prefix = optarg; break;
+		default: opts_bad_option();
+		}
+	}
+}
+
+static void check_args(int nfiles)
+{
+	bool stream = cfg.left || cfg.right;
+	if (cfg.table && stream)
+		diag_usage("--table and --left/--right do not go together");
+	if (!cfg.table && !stream)
+		diag_usage("either --table, or --left and --right, is needed");
+	if (!cfg.on)
+		diag_usage("--on is needed: the key field(s) to join on");
+	if (cfg.table) {
+		if (cfg.stream_opt)
+			diag_usage("--%s goes with --left and --right", cfg.stream_opt);
+		if (cfg.type == J_RIGHT || cfg.type == J_FULL)
+			diag_usage("--type %s goes with --left and --right",
+				   cfg.type == J_RIGHT ? "right" : "full");
+		if (!strcmp(cfg.table, "-"))
+			diag_usage("--table must name a file, not standard input");
+		return;
+	}
+	if (cfg.table_prefix)
+		diag_usage("--table-prefix goes with --table");
+	if (!cfg.left || !cfg.right)
+		diag_usage("%s is needed too", cfg.left ? "--right" : "--left");
+	if (nfiles)
+		diag_usage("with --left and --right, no FILE arguments");
+	if (!strcmp(cfg.left, "-") && !strcmp(cfg.right, "-"))
+		diag_usage("--left and --right cannot both be standard input");
+	if (!cfg.within)
+		diag_usage("--within is needed with --left and --right");
+	parse_within(cfg.within);
+	if (!*cfg.left_prefix || !*cfg.right_prefix)
+		diag_usage("--left-prefix and --right-prefix must not be empty");
+	if (!strcmp(cfg.left_prefix, cfg.right_prefix))
+		diag_usage("--left-prefix and --right-prefix must differ");
+}
+
+static void stats_table(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"matched\":%llu,\"unmatched\":%llu,\"table_rows\":%zu,"
+		 "\"reloads\":%llu", t_matched, t_unmatched, tab ? tab->nrows : 0,
+		 reloads);
+}
+
+static void stats_stream(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"matched\":%llu,\"unmatched\":%llu,\"evicted\":%llu,"
+		 "\"buffered\":%zu", pairs, s_unmatched, evicted, peak_buffered);
+}
+
+static void flush_out(void *ctx)
+{
+	out_flush(ctx);
+	waited = true;
+}
+
+static int *add_slots(struct fieldset *fs, const struct path *p)
+{
+	int *k = xmalloc((size_t)nkeys * sizeof *k);
+	for (int i = 0; i < nkeys; i++)
+		k[i] = fieldset_add(fs, &p[i]);
+	return k;
+}
+
+static void table_main(char **files, int nfiles, const struct es_opts *o)
+{
+	char err[512];
+	tfs = fieldset_new();
+	fieldset_want_members(tfs, true);
+	tkslot = add_slots(tfs, kpath[1]);
+	tab_st_ok = stat(cfg.table, &tab_st) == 0;
+	if (table_load(cfg.table, &tab, err, sizeof err))
+		diag_fatal(EXIT_RUNTIME, "cannot load table: %s", err);
+	table_remap();
+	last_check = loop_now_ms();
+
+	struct fieldset *fs = fieldset_new();
+	fieldset_want_members(fs, true);
+	int *kslot = add_slots(fs, kpath[0]);
+	struct reader *r = reader_open(files, nfiles, o->in_fmt, fs, flush_out,
+				       &out);
+	reader_set_timeout(r, CHECK_MS);
+	struct record rec;
+	for (;;) {
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		table_watch(got < 0);
+		if (got < 0)
+			continue;
+		set_format(&rec);
+		enrich(&rec, kslot);
+	}
+	writer_close(wr);
+	wr = NULL;
+	reader_close(r);
+	fieldset_free(fs);
+	free(kslot);
+	fieldset_free(tfs);
+	free(tkslot);
+	table_free(tab);
+	for (int i = 0; i < nfrozen; i++)
+		free(frozen[i]);
+	free(frozen);
+	free(frozenlen);
+	free(frozen_map);
+	free(dense);
+}
+
+static void side_setup(int si, const char *path, const struct path *tp,
+		       const struct es_opts *o)
+{
+	struct side *s = &S[si];
+	s->what = si ? "right" : "left";
+	s->path = path;
+	s->prefix = si ? cfg.right_prefix : cfg.left_prefix;
+	s->prefixlen = strlen(s->prefix);
+	s->outer = si ? cfg.type == J_RIGHT || cfg.type == J_FULL
+		      : cfg.type == J_LEFT || cfg.type == J_FULL;
+	s->unit = cfg.unit;
+	s->wm = INT64_MIN;
+	s->max_t = INT64_MIN;
+	s->tpath = *tp;
+	if (tp->n == 1 && tp->step[0].key) {
+		s->tname = tp->step[0].key;
+		s->tnamelen = tp->step[0].keylen;
+	}
+	s->fs = fieldset_new();
+	fieldset_want_members(s->fs, true);
+	s->kslot = add_slots(s->fs, kpath[si]);
+	s->time_slot = fieldset_add(s->fs, tp);
+	char **file = si ? (char **)&cfg.right : (char **)&cfg.left;
+	s->r = reader_open(file, 1, o->in_fmt, s->fs, flush_out, &out);
+}
+
+static void stream_main(const struct es_opts *o)
+{
+	struct path *tp[2];
+	if (parse_pairs("--time-field", cfg.time_field, &tp[0], &tp[1]) != 1) {
+		diag_usage("invalid --time-field '%s': one field, or F=RF",
+			   cfg.time_field);
+	}
+	side_setup(0, cfg.left, &tp[0][0], o);
+	side_setup(1, cfg.right, &tp[1][0], o);
+	free(tp[0]);
+	free(tp[1]);
+	if (S[0].tname) {
+		out_time = S[0].tname;
+		out_timelen = S[0].tnamelen;
+	} else {
+		out_time = S[0].tpath.text;
+		out_timelen = strlen(out_time);
+	}
+	stream_run();
+	writer_close(wr);
+	wr = NULL;
+	stream_free();
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	const char *late_path = NULL;
+
+	diag_init(argv[0]);
+	opts_init(&o);
+	parse_args(argc, argv, &o, &late_path);
+	if (o.help)
+		usage();
+	opts_apply(&o);
+	check_args(argc - optind);
+	nkeys = parse_pairs("--on", cfg.on, &kpath[0], &kpath[1]);
+	if (late_path)
+		diag_set_late(late_path);
+	diag_set_stats_extra(cfg.table ? stats_table : stats_stream);
+	loop_signals();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_hup;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);	/* no SA_RESTART, as loop.c */
+
+	out_init(&out, 1, "stdout");
+	out_init(&keybuf, -1, "key");
+	diag_set_output(&out);
+	wr = writer_open(&out, o.out_fmt);
+	ofmt = o.out_fmt;
+	if (cfg.table)
+		table_main(argv + optind, argc - optind, &o);
+	else
+		stream_main(&o);
+	for (int i = 0; i < nkeys; i++) {
+		path_free(&kpath[0][i]);
+		path_free(&kpath[1][i]);
+	}
+	free(kpath[0]);
+	free(kpath[1]);
+	free(of);
+	scratch_free(&sc);
+	scratch_free(&osc);
+	out_free(&keybuf);
+	diag_finish();
+	out_free(&out);
+	return diag_status;
+}

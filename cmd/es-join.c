@@ -28,6 +28,7 @@
 #include "csv.h"
 #include "diag.h"
 #include "json.h"
+#include "keys.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
@@ -97,14 +98,6 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return r;
 }
 
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
 static bool blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -158,104 +151,6 @@ static const char *csv_utf8_check(const struct record *rec)
 	return NULL;
 }
 
-/* ---- a hash map of keyed entries (open addressing, linear probing) ---- */
-
-struct hkey {
-	uint64_t hash;
-	const char *key;
-	size_t keylen;
-};
-
-struct hmap {
-	struct hkey **slot;
-	size_t cap, n;
-};
-
-static size_t hmap_find(const struct hmap *m, uint64_t h, const char *k,
-			size_t n, bool *found)
-{
-	size_t mask = m->cap - 1, j = h & mask;
-	while (m->slot[j]) {
-		const struct hkey *e = m->slot[j];
-		if (e->hash == h && same(e->key, e->keylen, k, n)) {
-			*found = true;
-			return j;
-		}
-		j = (j + 1) & mask;
-	}
-	*found = false;
-	return j;
-}
-
-static struct hkey *hmap_get(const struct hmap *m, uint64_t h, const char *k,
-			     size_t n)
-{
-	bool found;
-	if (!m->cap)
-		return NULL;
-	size_t j = hmap_find(m, h, k, n, &found);
-	return found ? m->slot[j] : NULL;
-}
-
-static void hmap_grow(struct hmap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 64;
-	struct hkey **s = xmalloc(cap * sizeof *s);
-	memset(s, 0, cap * sizeof *s);
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->slot[i])
-			continue;
-		size_t j = m->slot[i]->hash & (cap - 1);
-		while (s[j])
-			j = (j + 1) & (cap - 1);
-		s[j] = m->slot[i];
-	}
-	free(m->slot);
-	m->slot = s;
-	m->cap = cap;
-}
-
-/* Puts e in; returns the entry of the same key it replaced, or NULL. */
-static struct hkey *hmap_put(struct hmap *m, struct hkey *e)
-{
-	bool found;
-	if ((m->n + 1) * 2 > m->cap)
-		hmap_grow(m);
-	size_t j = hmap_find(m, e->hash, e->key, e->keylen, &found);
-	struct hkey *old = found ? m->slot[j] : NULL;
-	m->slot[j] = e;
-	if (!found)
-		m->n++;
-	return old;
-}
-
-/* Deletion without tombstones: later entries of the run shift back. */
-static void hmap_del(struct hmap *m, const struct hkey *e)
-{
-	bool found;
-	size_t mask = m->cap - 1;
-	size_t i = hmap_find(m, e->hash, e->key, e->keylen, &found);
-	if (!found)
-		return;
-	m->slot[i] = NULL;
-	m->n--;
-	for (size_t j = (i + 1) & mask; m->slot[j]; j = (j + 1) & mask) {
-		size_t home = m->slot[j]->hash & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->slot[i] = m->slot[j];
-			m->slot[j] = NULL;
-			i = j;
-		}
-	}
-}
-
-static void hmap_free(struct hmap *m)
-{
-	free(m->slot);
-	m->slot = NULL;
-	m->cap = m->n = 0;
-}
-
 /* ---- keys ---- */
 
 /*
@@ -272,32 +167,9 @@ static struct outbuf keybuf;
 /* Adds v to the key; false for null or missing (which match nothing). */
 static bool key_add(struct outbuf *k, const struct value *v)
 {
-	char buf[40];
-	struct value num;
-	const char *p = "";
-	size_t n = 0;
-	char tag;
-	if (v->t == V_STRING && number_parse(v->s, v->n, &num))
-		v = &num;
-	switch (v->t) {
-	case V_STRING: tag = 's'; p = v->s; n = v->n; break;
-	case V_INT: tag = 'n'; n = int_format(v->u.i, buf); p = buf; break;
-	case V_DOUBLE:
-		tag = 'n';
-		if (v->u.d == floor(v->u.d) && fabs(v->u.d) < 9.2e18)
-			n = int_format((int64_t)v->u.d, buf);
-		else
-			n = double_format(v->u.d, buf);
-		p = buf;
-		break;
-	case V_BOOL: tag = v->u.b ? 't' : 'f'; break;
-	case V_RAW: tag = 'r'; p = v->s; n = v->n; break;
-	default: return false;
-	}
-	uint32_t len = (uint32_t)n;
-	out_putc(k, tag);
-	out_put(k, &len, sizeof len);
-	out_put(k, p, n);
+	if (v->t == V_MISSING || v->t == V_NULL)
+		return false;
+	key_append_loose(k, v);
 	return true;
 }
 
@@ -317,26 +189,22 @@ static bool key_build(const struct span *slots, const int *kslot,
 }
 
 /* A key as text for messages: its values joined by commas. */
-static void key_text(const char *k, size_t n, char *o, size_t on)
+static void key_text(const char *k, char *o, size_t on)
 {
+	struct value v[nkeys];
 	size_t w = 0;
-	const char *p = k, *end = k + n;
-	while (p < end) {
-		char tag = *p++;
-		uint32_t len;
-		memcpy(&len, p, sizeof len);
-		p += sizeof len;
-		const char *t = p;
-		size_t tl = len;
-		if (tag == 't' || tag == 'f') {
-			t = tag == 't' ? "true" : "false";
+	key_decode(k, nkeys, v);
+	for (int i = 0; i < nkeys; i++) {
+		const char *t = v[i].s;
+		size_t tl = v[i].n;
+		if (v[i].t == V_BOOL) {
+			t = v[i].u.b ? "true" : "false";
 			tl = strlen(t);
 		}
-		if (p != k + 1 + sizeof len && w + 1 < on)
+		if (i && w + 1 < on)
 			o[w++] = ',';
-		for (size_t i = 0; i < tl && w + 1 < on; i++)
-			o[w++] = t[i];
-		p += len;
+		for (size_t j = 0; j < tl && w + 1 < on; j++)
+			o[w++] = t[j];
 	}
 	if (w + 1 >= on && on > 4)
 		memcpy(o + on - 4, "...", 3), w = on - 1;
@@ -352,22 +220,18 @@ struct tfield {
 };
 
 struct trow {
-	struct hkey h;		/* the key, normal form */
 	uint64_t line;
 	int nf;
 	struct tfield *f;	/* the row's fields but its key columns */
 	const char *text;
 };
 
-struct tcol {
-	struct hkey h;		/* the output name, with --table-prefix */
-	int idx;
-};
-
+/* Rows by key id; columns (output names, with --table-prefix) by id in
+ * the order first seen: ids of a key table without removals are 0, 1, ... */
 struct table {
-	struct hmap rows, colmap;
-	struct tcol **cols;	/* every field name of any row, first seen first */
-	int ncols, capcols;
+	struct keytab *keys, *cols;
+	struct trow **row;
+	int caprow, ncols;
 	size_t nrows;
 };
 
@@ -375,11 +239,14 @@ static struct table *tab;
 static struct fieldset *tfs;	/* NDJSON rows: the table key paths */
 static int *tkslot;
 static unsigned long long t_matched, t_unmatched, reloads;
+static size_t table_rows;	/* of the table in use, for --stats */
 
 static struct table *table_new(void)
 {
 	struct table *t = xmalloc(sizeof *t);
 	memset(t, 0, sizeof *t);
+	t->keys = keytab_new();
+	t->cols = keytab_new();
 	return t;
 }
 
@@ -387,34 +254,35 @@ static void table_free(struct table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->rows.cap; i++)
-		free(t->rows.slot[i]);
-	for (int i = 0; i < t->ncols; i++) {
-		free((char *)t->cols[i]->h.key);
-		free(t->cols[i]);
-	}
-	free(t->cols);
-	hmap_free(&t->rows);
-	hmap_free(&t->colmap);
+	for (int i = 0; i < keytab_span(t->keys); i++)
+		free(t->row[i]);
+	free(t->row);
+	keytab_free(t->keys);
+	keytab_free(t->cols);
 	free(t);
+}
+
+/* The row of the key in keybuf, or NULL. */
+static const struct trow *table_get(const struct table *t)
+{
+	int id = keytab_find(t->keys, keybuf.buf, keybuf.len);
+	return id < 0 ? NULL : t->row[id];
 }
 
 /* The column of an output name, added if new. */
 static int table_col(struct table *t, const char *name, size_t n)
 {
-	uint64_t h = hash_bytes(name, n);
-	struct tcol *c = (struct tcol *)hmap_get(&t->colmap, h, name, n);
-	if (c)
-		return c->idx;
-	c = xmalloc(sizeof *c);
-	char *k = xmalloc(n ? n : 1);
-	memcpy(k, name, n);
-	c->h = (struct hkey){ h, k, n };
-	c->idx = t->ncols;
-	GROW(t->cols, t->ncols, t->capcols);
-	t->cols[t->ncols++] = c;
-	hmap_put(&t->colmap, &c->h);
-	return c->idx;
+	int id = keytab_find(t->cols, name, n);
+	if (id < 0) {
+		id = keytab_add(t->cols, name, n);
+		t->ncols++;
+	}
+	return id;
+}
+
+static const char *col_name(const struct table *t, int col, size_t *n)
+{
+	return keytab_key(t->cols, col, n);
 }
 
 #define NO_TEXT ((size_t)-1)
@@ -473,7 +341,8 @@ static void load_note(struct loader *L, const char *fmt, ...)
 /* Adds a field of column col with value span vs to the row being built. */
 static void row_field(struct loader *L, int col, const struct span *vs)
 {
-	const struct tcol *c = L->t->cols[col];
+	size_t cn;
+	const char *cname = col_name(L->t, col, &cn);
 	struct lfield *f;
 	GROW(L->lf, L->nlf, L->caplf);
 	f = &L->lf[L->nlf++];
@@ -481,7 +350,7 @@ static void row_field(struct loader *L, int col, const struct span *vs)
 		f->f.v.t = V_NULL;
 	f->f.col = col;
 	size_t joff = L->text.len;
-	json_write_string(&L->text, c->h.key, c->h.keylen);
+	json_write_string(&L->text, cname, cn);
 	out_putc(&L->text, ':');
 	if (vs->kind != SPAN_CSV)
 		out_put(&L->text, vs->p, vs->n);	/* JSON as written */
@@ -503,15 +372,13 @@ static void row_field(struct loader *L, int col, const struct span *vs)
 /* Files the row built from the fields gathered, under the key in keybuf. */
 static void row_insert(struct loader *L, uint64_t line)
 {
-	size_t kl = keybuf.len, nf = (size_t)L->nlf;
-	struct trow *r = xmalloc(sizeof *r + nf * sizeof(struct tfield) + kl +
+	size_t nf = (size_t)L->nlf;
+	struct table *t = L->t;
+	struct trow *r = xmalloc(sizeof *r + nf * sizeof(struct tfield) +
 				 L->text.len);
 	r->f = (struct tfield *)(r + 1);
-	char *k = (char *)(r->f + nf);
-	memcpy(k, keybuf.buf, kl);
-	char *txt = k + kl;
+	char *txt = (char *)(r->f + nf);
 	memcpy(txt, L->text.buf, L->text.len);
-	r->h = (struct hkey){ hash_bytes(k, kl), k, kl };
 	r->line = line;
 	r->nf = (int)nf;
 	r->text = txt;
@@ -520,10 +387,17 @@ static void row_insert(struct loader *L, uint64_t line)
 		if (L->lf[i].voff != NO_TEXT)
 			r->f[i].v.s = txt + L->lf[i].voff;
 	}
-	struct trow *old = (struct trow *)hmap_put(&L->t->rows, &r->h);
+	int id = keytab_find(t->keys, keybuf.buf, keybuf.len);
+	if (id < 0) {
+		id = keytab_add(t->keys, keybuf.buf, keybuf.len);
+		GROW(t->row, id, t->caprow);
+		t->row[id] = NULL;
+	}
+	struct trow *old = t->row[id];
+	t->row[id] = r;
 	if (old) {
 		char kt[80];
-		key_text(k, kl, kt, sizeof kt);
+		key_text(keybuf.buf, kt, sizeof kt);
 		load_note(L, "table %s:%llu: duplicate key '%s' (also at line %llu): "
 			  "the last row wins", L->path, (unsigned long long)line,
 			  kt, (unsigned long long)old->line);
@@ -658,9 +532,12 @@ static int csv_row(struct loader *L, uint64_t line)
 	for (size_t c = 0; c < nc; c++) {
 		if (L->hcol[c] < 0)
 			continue;
-		if (!utf8_valid(cells[c].p, cells[c].n))
-			return load_fail(L, line, "invalid UTF-8 in CSV field '%s'",
-					 L->t->cols[L->hcol[c]]->h.key);
+		if (!utf8_valid(cells[c].p, cells[c].n)) {
+			size_t cn;
+			const char *cname = col_name(L->t, L->hcol[c], &cn);
+			return load_fail(L, line, "invalid UTF-8 in CSV field '%.*s'",
+					 (int)cn, cname);
+		}
 		row_field(L, L->hcol[c], &cells[c]);
 	}
 	row_insert(L, line);
@@ -774,10 +651,7 @@ static void table_remap(void)
 	for (int i = 0; i < tab->ncols; i++)
 		dense[i] = NULL;
 	for (int i = 0; i < nfrozen; i++) {
-		const struct tcol *c = (const struct tcol *)hmap_get(
-			&tab->colmap, hash_bytes(frozen[i], frozenlen[i]),
-			frozen[i], frozenlen[i]);
-		frozen_map[i] = c ? c->idx : -1;
+		frozen_map[i] = keytab_find(tab->cols, frozen[i], frozenlen[i]);
 	}
 }
 
@@ -789,9 +663,9 @@ static void freeze(void)
 	frozenlen = xmalloc((size_t)(nfrozen + 1) * sizeof *frozenlen);
 	frozen_map = xmalloc((size_t)(nfrozen + 1) * sizeof *frozen_map);
 	for (int i = 0; i < nfrozen; i++) {
-		frozenlen[i] = tab->cols[i]->h.keylen;
+		const char *name = col_name(tab, i, &frozenlen[i]);
 		frozen[i] = xmalloc(frozenlen[i] + 1);
-		memcpy(frozen[i], tab->cols[i]->h.key, frozenlen[i]);
+		memcpy(frozen[i], name, frozenlen[i]);
 		frozen_map[i] = i;
 	}
 }
@@ -833,8 +707,9 @@ static void splice(const struct record *rec, const struct trow *row)
 	bool first = rec->nfields == 0;
 	for (int i = 0; i < row->nf; i++) {
 		const struct tfield *f = &row->f[i];
-		const struct tcol *c = tab->cols[f->col];
-		if (member_named(rec, c->h.key, c->h.keylen))
+		size_t cn;
+		const char *cname = col_name(tab, f->col, &cn);
+		if (member_named(rec, cname, cn))
 			continue;	/* the input's field wins */
 		if (!first)
 			out_putc(&out, ',');
@@ -887,11 +762,12 @@ static void put_built(const struct record *rec, const struct trow *row)
 			dense[row->f[i].col] = NULL;
 	} else {
 		for (int i = 0; i < row->nf; i++) {
-			const struct tcol *c = tab->cols[row->f[i].col];
-			if (of_named(nin, c->h.key, c->h.keylen))
+			size_t cn;
+			const char *cname = col_name(tab, row->f[i].col, &cn);
+			if (of_named(nin, cname, cn))
 				continue;
-			of[n].name = c->h.key;
-			of[n].namelen = c->h.keylen;
+			of[n].name = cname;
+			of[n].namelen = cn;
 			of[n].v = row->f[i].v;
 			n++;
 		}
@@ -906,9 +782,7 @@ static void enrich(const struct record *rec, const int *kslot)
 	const char *err;
 	scratch_reset(&sc);
 	if (key_build(rec->slots, kslot, &sc))
-		row = (const struct trow *)hmap_get(&tab->rows,
-						    hash_bytes(keybuf.buf, keybuf.len),
-						    keybuf.buf, keybuf.len);
+		row = table_get(tab);
 	if (row) {
 		t_matched++;
 	} else {
@@ -976,6 +850,7 @@ static void table_reload(bool forced)
 	}
 	table_free(tab);
 	tab = nt;
+	table_rows = tab->nrows;
 	reloads++;
 	table_remap();
 }
@@ -1015,12 +890,11 @@ struct evview {
 
 struct bev;
 struct bucket {			/* a side's buffered events of one key */
-	struct hkey h;
 	struct bev *head, *tail;	/* by arrival */
 };
 
 struct bev {
-	struct bucket *b;
+	int bid;		/* its bucket: the key's id */
 	struct bev *prev, *next;
 	uint64_t seq;		/* arrival order: ties in time */
 	bool matched;
@@ -1040,7 +914,9 @@ struct side {
 	int64_t max_t, wm;
 	bool seen, eof, blocked, outer;
 	int64_t last_ms;	/* wall clock of its last record (--idle) */
-	struct hmap buckets;
+	struct keytab *keys;	/* the keys of its buffered events */
+	struct bucket *bk;	/* by key id */
+	int capbk;
 	struct bev **heap;	/* buffered events by time: the next to go */
 	size_t nheap, capheap;
 	struct evview known;	/* the names of its first record */
@@ -1262,22 +1138,19 @@ static struct bev *bev_new(const struct evview *v)
 	return e;
 }
 
-/* Buffers the event v of side si under the key in keybuf (hash h). */
-static void buffer(int si, const struct evview *v, uint64_t h, bool matched)
+/* Buffers the event v of side si under the key in keybuf, whose id is
+ * bid (-1: not there yet). */
+static void buffer(int si, const struct evview *v, int bid, bool matched)
 {
 	struct side *s = &S[si];
-	struct bucket *b = (struct bucket *)hmap_get(&s->buckets, h, keybuf.buf,
-						     keybuf.len);
-	if (!b) {
-		b = xmalloc(sizeof *b + keybuf.len);
-		char *k = (char *)(b + 1);
-		memcpy(k, keybuf.buf, keybuf.len);
-		b->h = (struct hkey){ h, k, keybuf.len };
-		b->head = b->tail = NULL;
-		hmap_put(&s->buckets, &b->h);
+	if (bid < 0) {
+		bid = keytab_add(s->keys, keybuf.buf, keybuf.len);
+		GROW(s->bk, bid, s->capbk);
+		s->bk[bid].head = s->bk[bid].tail = NULL;
 	}
+	struct bucket *b = &s->bk[bid];
 	struct bev *e = bev_new(v);
-	e->b = b;
+	e->bid = bid;
 	e->prev = b->tail;
 	e->next = NULL;
 	if (b->tail)
@@ -1295,7 +1168,7 @@ static void buffer(int si, const struct evview *v, uint64_t h, bool matched)
  * never matched and its side is outer (unless quiet); frees it. */
 static void release(int si, struct bev *e, bool quiet)
 {
-	struct bucket *b = e->b;
+	struct bucket *b = &S[si].bk[e->bid];
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -1304,10 +1177,8 @@ static void release(int si, struct bev *e, bool quiet)
 		e->next->prev = e->prev;
 	else
 		b->tail = e->prev;
-	if (!b->head) {
-		hmap_del(&S[si].buckets, &b->h);
-		free(b);
-	}
+	if (!b->head)
+		keytab_remove(S[si].keys, e->bid);
 	if (!e->matched && !quiet)
 		settle_unmatched(si, &e->v);
 	free(e);
@@ -1437,12 +1308,10 @@ static void on_event(int si, const struct record *rec)
 		remember_names(s, &v);
 
 	bool matched = false, keyed = key_build(rec->slots, s->kslot, &sc);
-	uint64_t h = 0;
 	if (keyed) {
-		h = hash_bytes(keybuf.buf, keybuf.len);
-		const struct bucket *b = (const struct bucket *)hmap_get(
-			&o->buckets, h, keybuf.buf, keybuf.len);
-		for (struct bev *e = b ? b->head : NULL; e; e = e->next) {
+		int oid = keytab_find(o->keys, keybuf.buf, keybuf.len);
+		for (struct bev *e = oid < 0 ? NULL : o->bk[oid].head; e;
+		     e = e->next) {
 			int64_t d = si == 0 ? e->v.t - t : t - e->v.t;
 			if (d < cfg.low || d > cfg.high)
 				continue;
@@ -1454,7 +1323,8 @@ static void on_event(int si, const struct record *rec)
 		}
 	}
 	if (keyed && !can_expire(si, t))
-		buffer(si, &v, h, matched);
+		buffer(si, &v, keytab_find(s->keys, keybuf.buf, keybuf.len),
+		       matched);
 	else if (!matched)
 		settle_unmatched(si, &v);
 	/* This side's watermark moved: the other side's events it passed
@@ -1651,7 +1521,8 @@ static void stream_free(void)
 		while (s->nheap)
 			release(si, heap_pop(s), true);
 		free(s->heap);
-		hmap_free(&s->buckets);
+		keytab_free(s->keys);
+		free(s->bk);
 		free(s->known.f);
 		free(s->kslot);
 		path_free(&s->tpath);
@@ -1718,33 +1589,11 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static int64_t opt_duration(const char *opt, const char *arg, bool zero_ok)
-{
-	int64_t us;
-	const char *err;
-	if (duration_parse(arg, false, &us, &err))
-		diag_usage("invalid duration '%s' for %s: %s", arg, opt, err);
-	if (!zero_ok && us == 0)
-		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
-	return us;
-}
-
-static long opt_count(const char *opt, const char *arg)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v <= 0)
-		diag_usage("invalid argument '%s' for %s: expected a count > 0",
-			   arg, opt);
-	return v;
-}
-
 static void parse_within(const char *arg)
 {
 	const char *comma = strchr(arg, ','), *err;
 	if (!comma) {
-		int64_t d = opt_duration("--within", arg, true);
+		int64_t d = opts_duration("--within", arg, true);
 		cfg.low = -d;
 		cfg.high = d;
 		return;
@@ -1855,12 +1704,12 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
 		case OPT_LATENESS:
-			cfg.lateness = opt_duration("--lateness", optarg, true);
+			cfg.lateness = opts_duration("--lateness", optarg, true);
 			break;
 		case OPT_LATE: *late_path = optarg; break;
-		case OPT_IDLE: cfg.idle = opt_duration("--idle", optarg, false); break;
+		case OPT_IDLE: cfg.idle = opts_duration("--idle", optarg, false); break;
 		case OPT_MAX_BUFFERED:
-			cfg.max_buffered = opt_count("--max-buffered", optarg);
+			cfg.max_buffered = opts_count("--max-buffered", optarg);
 			break;
 		case OPT_LEFT_PREFIX: cfg.left_prefix = optarg; break;
 		case OPT_RIGHT_PREFIX: cfg.right_prefix = optarg; break;
@@ -1908,8 +1757,7 @@ static void check_args(int nfiles)
 static void stats_table(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"matched\":%llu,\"unmatched\":%llu,\"table_rows\":%zu,"
-		 "\"reloads\":%llu", t_matched, t_unmatched, tab ? tab->nrows : 0,
-		 reloads);
+		 "\"reloads\":%llu", t_matched, t_unmatched, table_rows, reloads);
 }
 
 static void stats_stream(char *buf, size_t n)
@@ -1941,6 +1789,7 @@ static void table_main(char **files, int nfiles, const struct es_opts *o)
 	tab_st_ok = stat(cfg.table, &tab_st) == 0;
 	if (table_load(cfg.table, &tab, err, sizeof err))
 		diag_fatal(EXIT_RUNTIME, "cannot load table: %s", err);
+	table_rows = tab->nrows;
 	table_remap();
 	last_check = loop_now_ms();
 
@@ -1969,6 +1818,7 @@ static void table_main(char **files, int nfiles, const struct es_opts *o)
 	fieldset_free(tfs);
 	free(tkslot);
 	table_free(tab);
+	tab = NULL;
 	for (int i = 0; i < nfrozen; i++)
 		free(frozen[i]);
 	free(frozen);
@@ -1995,6 +1845,7 @@ static void side_setup(int si, const char *path, const struct path *tp,
 		s->tname = tp->step[0].key;
 		s->tnamelen = tp->step[0].keylen;
 	}
+	s->keys = keytab_new();
 	s->fs = fieldset_new();
 	fieldset_want_members(s->fs, true);
 	s->kslot = add_slots(s->fs, kpath[si]);

@@ -947,28 +947,6 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static int64_t opt_duration(const char *opt, const char *arg, bool zero_ok)
-{
-	int64_t us;
-	const char *err;
-	if (duration_parse(arg, false, &us, &err))
-		diag_usage("invalid duration '%s' for %s: %s", arg, opt, err);
-	if (!zero_ok && us == 0)
-		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
-	return us;
-}
-
-static long opt_count(const char *opt, const char *arg)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v <= 0)
-		diag_usage("invalid argument '%s' for %s: expected a count > 0",
-			   arg, opt);
-	return v;
-}
-
 static void set_kind(enum kind k, const char *opt)
 {
 	if (cfg.kind != K_NONE && cfg.kind != k)
@@ -1031,30 +1009,30 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		switch (c) {
 		case OPT_TUMBLING:
 			set_kind(K_TUMBLING, "--tumbling");
-			cfg.size = opt_duration("--tumbling", optarg, false);
+			cfg.size = opts_duration("--tumbling", optarg, false);
 			break;
 		case OPT_HOPPING:
 			set_kind(K_HOPPING, "--hopping");
-			cfg.size = opt_duration("--hopping", optarg, false);
+			cfg.size = opts_duration("--hopping", optarg, false);
 			break;
 		case OPT_EVERY: every_arg = optarg; break;
 		case OPT_SLIDING:
 			set_kind(K_SLIDING, "--sliding");
-			cfg.size = opt_duration("--sliding", optarg, false);
+			cfg.size = opts_duration("--sliding", optarg, false);
 			break;
 		case OPT_SESSION:
 			set_kind(K_SESSION, "--session");
-			cfg.gap = opt_duration("--session", optarg, false);
+			cfg.gap = opts_duration("--session", optarg, false);
 			break;
 		case OPT_MAX_SESSION:
-			cfg.max_session = opt_duration("--max-session", optarg, false);
+			cfg.max_session = opts_duration("--max-session", optarg, false);
 			break;
 		case OPT_COUNTW:
 			set_kind(K_COUNT, "--count");
-			cfg.count = opt_count("--count", optarg);
+			cfg.count = opts_count("--count", optarg);
 			break;
 		case OPT_OFFSET:
-			cfg.offset = opt_duration("--offset", optarg, true);
+			cfg.offset = opts_duration("--offset", optarg, true);
 			break;
 		case 'g': parse_group_by(optarg); break;
 		case 'a': *agg_text = optarg; break;
@@ -1080,13 +1058,13 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 					   "expected rfc3339, s, ms, us or ns", optarg);
 			break;
 		case OPT_LATENESS:
-			cfg.lateness = opt_duration("--lateness", optarg, true);
+			cfg.lateness = opts_duration("--lateness", optarg, true);
 			break;
 		case OPT_LATE: *late_path = optarg; break;
-		case OPT_IDLE: cfg.idle = opt_duration("--idle", optarg, false); break;
+		case OPT_IDLE: cfg.idle = opts_duration("--idle", optarg, false); break;
 		case OPT_FLUSH_ON_EXIT: cfg.flush_on_exit = true; break;
 		case OPT_MAX_GROUPS:
-			cfg.max_groups = opt_count("--max-groups", optarg);
+			cfg.max_groups = opts_count("--max-groups", optarg);
 			break;
 		default: opts_bad_option();
 		}
@@ -1117,9 +1095,9 @@ static void check_args(void)
 			   "--session or --count");
 	if (every_arg) {
 		if (cfg.kind == K_HOPPING)
-			cfg.every = opt_duration("--every", every_arg, false);
+			cfg.every = opts_duration("--every", every_arg, false);
 		else if (cfg.kind == K_COUNT)
-			cfg.count_every = opt_count("--every", every_arg);
+			cfg.count_every = opts_count("--every", every_arg);
 		else
 			diag_usage("--every goes with --hopping or --count");
 	} else if (cfg.kind == K_HOPPING) {

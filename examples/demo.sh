@@ -32,6 +32,11 @@ es-filter 'sensor == "temp"' data/sensors.ndjson |
 	es-window --tumbling 30s --lateness 1s -g device \
 		-a 'count,mean(value) as avg,max(value),p95(value)' --time-format rfc3339
 
+step "the first reading of each gateway with its room from a table (gw-002 has no row)" \
+	"es-filter 'seq == 1' data/sensors.ndjson | es-join --table data/devices.csv --on device --type left"
+es-filter 'seq == 1' data/sensors.ndjson |
+	es-join --table data/devices.csv --on device --type left
+
 step "bad input is reported, set aside, and the stream goes on" \
 	"es-filter --dead-letter dead.ndjson 'value > 37.5' data/mixed.ndjson"
 es-filter --dead-letter "$tmp/dead.ndjson" 'value > 37.5' data/mixed.ndjson

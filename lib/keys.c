@@ -1,4 +1,5 @@
 /* keys.c - group keys: values in a normal form, and a table of them */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,19 @@ void key_append(struct outbuf *k, const struct value *v)
 	out_putc(k, tag);
 	out_put(k, &len, sizeof len);
 	out_put(k, p, n);
+}
+
+void key_append_loose(struct outbuf *k, const struct value *v)
+{
+	struct value num;
+	if (v->t == V_STRING && number_parse(v->s, v->n, &num))
+		v = &num;
+	if (v->t == V_DOUBLE && v->u.d == floor(v->u.d) && fabs(v->u.d) < 9.2e18) {
+		num.t = V_INT;
+		num.u.i = (int64_t)v->u.d;
+		v = &num;
+	}
+	key_append(k, v);
 }
 
 void key_decode(const char *key, int n, struct value *out)

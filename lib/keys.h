@@ -17,6 +17,10 @@
 /* Appends v in normal form: a type tag, a length, the bytes (decoded
  * string, shortest number); null and missing are one key. */
 void key_append(struct outbuf *k, const struct value *v);
+/* The same for matching keys across formats (joins): a string that reads
+ * as a JSON number is that number ("7" from NDJSON meets 7 from a CSV
+ * cell), and an integral double is that integer (7.0 is 7). */
+void key_append_loose(struct outbuf *k, const struct value *v);
 /* Reads n values back from a key made by key_append; strings and number
  * texts point into key. */
 void key_decode(const char *key, int n, struct value *out);

@@ -1,9 +1,11 @@
 /* opts.c - the options every program shares, parsed one way */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 #include "opts.h"
+#include "time.h"
 
 #ifndef ES_VERSION
 #define ES_VERSION "0.1.0"
@@ -85,4 +87,26 @@ void opts_bad_option(void)
 {
 	fprintf(stderr, "Try '%s --help' for more information.\n", diag_prog);
 	exit(EXIT_USAGE);
+}
+
+int64_t opts_duration(const char *opt, const char *arg, bool zero_ok)
+{
+	int64_t us;
+	const char *err;
+	if (duration_parse(arg, false, &us, &err))
+		diag_usage("invalid duration '%s' for %s: %s", arg, opt, err);
+	if (!zero_ok && us == 0)
+		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
+	return us;
+}
+
+long opts_count(const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0)
+		diag_usage("invalid argument '%s' for %s: expected a count > 0",
+			   arg, opt);
+	return v;
 }

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "record.h"
 
@@ -38,6 +39,11 @@ bool opts_common(struct es_opts *o, int c, const char *arg);
  * then calls opts_common_help). */
 void opts_apply(struct es_opts *o);
 void opts_common_help(FILE *f);
+/* An option's duration in microseconds (250ms, 10s, 1h30m), above 0
+ * unless zero_ok; a count above 0. Anything else is a usage error naming
+ * the option. */
+int64_t opts_duration(const char *opt, const char *arg, bool zero_ok);
+long opts_count(const char *opt, const char *arg);
 /* After getopt_long has printed why an option is wrong: the hint, exit 2. */
 __attribute__((noreturn)) void opts_bad_option(void);
 

@@ -39,6 +39,14 @@ ROOT="$BATS_TEST_DIRNAME/.."
 	assert_equal "$stderr" ""
 }
 
+# Every program: the names of cmd/es-*.c.
+programs() {
+	local c
+	for c in "$ROOT"/cmd/es-*.c; do
+		basename "$c" .c
+	done
+}
+
 # Long options as getopt_long knows them: from the program's --help.
 long_options() {
 	"$1" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u
@@ -46,7 +54,7 @@ long_options() {
 
 @test "every option in --help is in the man page, and the other way round" {
 	local p opt
-	for p in es-cat es-filter es-window; do
+	for p in $(programs); do
 		for opt in $(long_options "$p"); do
 			grep -qF -- "${opt//-/\\-}" "$ROOT/man/$p.1" ||
 				fail "$p: $opt is in --help but not in man/$p.1"
@@ -62,7 +70,7 @@ long_options() {
 
 @test "--help names every long option getopt accepts" {
 	local p opt src
-	for p in es-cat es-filter es-window; do
+	for p in $(programs); do
 		src="$ROOT/cmd/$p.c"
 		for opt in $(grep -ohE '^\s*\{"[a-z-]+"' "$src" "$ROOT/lib/opts.h" |
 			     grep -oE '[a-z-]+'); do

@@ -1,0 +1,500 @@
+/* es-dedup - drop records whose key was already seen
+ *
+ * Three ways to remember keys, all bounded:
+ *   --last N     the last N distinct keys passed (a ring of key ids; the
+ *                oldest is forgotten when a new one comes);
+ *   --within D   keys passed within D of event time: a record is a
+ *                duplicate of a passed one with the same key when their
+ *                times are at most D apart (either order). The watermark W
+ *                is the largest time seen minus --lateness; a record before
+ *                W - D is late (its copy may have been forgotten), and a key
+ *                passed at t0 is forgotten once t0 < W - 2D, when no record
+ *                that is not late can be within D of it (a min-heap by t0);
+ *   neither      every key, up to --max-keys, oldest forgotten first.
+ * --max-keys caps the last two; reaching it is said once on stderr.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "keys.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "time.h"
+
+#define DEFAULT_MAX_KEYS 1000000L
+
+enum {
+	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS,
+	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS,
+};
+
+static struct {
+	struct path *key;
+	int nkey;
+	int *slots;
+	int64_t within;		/* 0: not by time */
+	int64_t lateness;
+	long last;		/* 0: not --last */
+	long max_keys;
+	const char *time_field;
+	enum time_repr unit;
+	int time_slot;
+} cfg = { .max_keys = DEFAULT_MAX_KEYS, .time_field = "ts" };
+
+static struct keytab *keys;
+static struct outbuf key;	/* the key of the record at hand */
+static struct scratch sc;
+static unsigned long long duplicates, evicted;
+static long peak_keys;
+
+/* Per key id: the time it passed at, and a generation that tells a heap
+ * entry of the key from one of an earlier key with the same id. */
+static int64_t *key_time;
+static unsigned *key_gen;
+static int id_cap;
+
+/* --last and the default: key ids in the order they passed. */
+static int *ring;
+static long ring_head, ring_n, ring_cap;
+
+/* --within: (time, id, generation), smallest time on top. */
+struct hitem {
+	int64_t t;
+	int id;
+	unsigned gen;
+};
+static struct hitem *heap;
+static size_t heap_n, heap_cap;
+
+static int64_t max_t;
+static bool have_time, lateness_given;
+
+static void usage(void)
+{
+	printf("Usage: es-dedup --key F1,F2 [OPTION]... [FILE]...\n"
+	       "Write the records of FILEs (or standard input) whose key was not\n"
+	       "seen before, byte for byte; drop the duplicates.\n"
+	       "\n"
+	       "  -k, --key F1,F2          the fields that make the key (required)\n"
+	       "      --within D           a duplicate has a time at most D from the\n"
+	       "                           passed record's (event time); records older\n"
+	       "                           than the largest time seen minus D are late\n"
+	       "      --last N             remember the last N distinct keys passed\n"
+	       "      --max-keys N         without --last: remember at most N keys\n"
+	       "                           (default %ld); past it the oldest are forgotten\n"
+	       "      --time-field F       event time field (default: ts)\n"
+	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
+	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
+	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "      --lateness L         with --within: allowed lateness (default 0);\n"
+	       "                           the watermark is the largest time minus L\n"
+	       "      --late FILE          with --within: write late records to FILE\n"
+	       "                           (default: count and drop them)\n"
+	       "\n", DEFAULT_MAX_KEYS);
+	opts_common_help(stdout);
+	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+	       "\nExamples:\n"
+	       "  es-dedup --key device,seq --within 5m readings.ndjson\n"
+	       "  es-dedup -k msg_id --last 10000 --stats\n");
+	exit(EXIT_OK);
+}
+
+static void stats_extra(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"duplicates\":%llu,\"keys\":%ld,\"evicted\":%llu",
+		 duplicates, peak_keys, evicted);
+}
+
+static void flush_out(void *ctx)
+{
+	out_flush(ctx);
+}
+
+/* ---- options ---- */
+
+static long opt_count(const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0 || v > 1000000000L)
+		diag_usage("invalid argument '%s' for %s: expected a count from 1 "
+			   "to 1000000000", arg, opt);
+	return v;
+}
+
+static void parse_key(const char *text)
+{
+	const char *s = text, *err;
+	while (*s) {
+		cfg.key = xrealloc(cfg.key, (size_t)(cfg.nkey + 1) * sizeof *cfg.key);
+		if (path_parse(&s, &cfg.key[cfg.nkey], &err))
+			diag_usage("invalid --key '%s' at column %d: %s", text,
+				   (int)(s - text) + 1, err);
+		cfg.nkey++;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			diag_usage("invalid --key '%s' at column %d: expected ','",
+				   text, (int)(s - text) + 1);
+	}
+}
+
+static const char *parse_args(int argc, char **argv, struct es_opts *o)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		{"key", required_argument, 0, 'k'},
+		{"within", required_argument, 0, OPT_WITHIN},
+		{"last", required_argument, 0, OPT_LAST},
+		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
+		{"time-field", required_argument, 0, OPT_TIME_FIELD},
+		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
+		{"late", required_argument, 0, OPT_LATE},
+		{"lateness", required_argument, 0, OPT_LATENESS},
+		{0, 0, 0, 0}
+	};
+	const char *late = NULL, *err;
+	int c;
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:", longopts,
+				NULL)) != -1) {
+		if (opts_common(o, c, optarg))
+			continue;
+		switch (c) {
+		case 'k': parse_key(optarg); break;
+		case OPT_WITHIN:
+			if (duration_parse(optarg, false, &cfg.within, &err))
+				diag_usage("invalid duration '%s' for --within: %s",
+					   optarg, err);
+			if (cfg.within == 0)
+				diag_usage("invalid duration '%s' for --within: must "
+					   "be above 0", optarg);
+			break;
+		case OPT_LAST: cfg.last = opt_count("--last", optarg); break;
+		case OPT_MAX_KEYS:
+			cfg.max_keys = opt_count("--max-keys", optarg);
+			break;
+		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_UNIT:
+			if (time_unit_parse(optarg, &cfg.unit))
+				diag_usage("invalid argument '%s' for --time-unit: "
+					   "expected s, ms, us, ns or auto", optarg);
+			break;
+		case OPT_LATE: late = optarg; break;
+		case OPT_LATENESS:
+			if (duration_parse(optarg, false, &cfg.lateness, &err))
+				diag_usage("invalid duration '%s' for --lateness: %s",
+					   optarg, err);
+			lateness_given = true;
+			break;
+		default: opts_bad_option();
+		}
+	}
+	return late;
+}
+
+static void check_args(const char *late)
+{
+	if (!cfg.nkey)
+		diag_usage("--key is required");
+	if (cfg.within && cfg.last)
+		diag_usage("--within and --last cannot be used together");
+	if (late && !cfg.within)
+		diag_usage("--late goes with --within");
+	if (lateness_given && !cfg.within)
+		diag_usage("--lateness goes with --within");
+}
+
+static void setup_fields(struct fieldset *fs)
+{
+	const char *err;
+	cfg.slots = xmalloc((size_t)cfg.nkey * sizeof *cfg.slots);
+	for (int i = 0; i < cfg.nkey; i++)
+		cfg.slots[i] = fieldset_add(fs, &cfg.key[i]);
+	if (cfg.within) {
+		struct path tp;
+		if (path_parse_all(cfg.time_field, &tp, &err))
+			diag_usage("invalid --time-field '%s': %s", cfg.time_field,
+				   err);
+		cfg.time_slot = fieldset_add(fs, &tp);
+		path_free(&tp);
+	}
+	ring_cap = cfg.within ? 0 : cfg.last ? cfg.last : cfg.max_keys;
+}
+
+/* ---- remembered keys ---- */
+
+static void ids_fit(int id)
+{
+	if (id < id_cap)
+		return;
+	int cap = id_cap ? id_cap : 1024;
+	while (cap <= id)
+		cap *= 2;
+	key_time = xrealloc(key_time, (size_t)cap * sizeof *key_time);
+	key_gen = xrealloc(key_gen, (size_t)cap * sizeof *key_gen);
+	memset(key_gen + id_cap, 0, (size_t)(cap - id_cap) * sizeof *key_gen);
+	id_cap = cap;
+}
+
+static void heap_push(int64_t t, int id)
+{
+	if (heap_n == heap_cap) {
+		heap_cap = heap_cap ? heap_cap * 2 : 1024;
+		heap = xrealloc(heap, heap_cap * sizeof *heap);
+	}
+	size_t i = heap_n++;
+	while (i > 0 && heap[(i - 1) / 2].t > t) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = (struct hitem){ t, id, key_gen[id] };
+}
+
+static struct hitem heap_pop(void)
+{
+	struct hitem top = heap[0], last = heap[--heap_n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= heap_n)
+			break;
+		if (c + 1 < heap_n && heap[c + 1].t < heap[c].t)
+			c++;
+		if (heap[c].t >= last.t)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (heap_n)
+		heap[i] = last;
+	return top;
+}
+
+/* A heap entry of a key that has passed again since is stale. */
+static bool heap_live(const struct hitem *h)
+{
+	return key_gen[h->id] == h->gen && key_time[h->id] == h->t;
+}
+
+static void forget(int id)
+{
+	key_gen[id]++;
+	keytab_remove(keys, id);
+}
+
+/* --within: forgets the keys passed before limit. */
+static void expire(int64_t limit)
+{
+	while (heap_n && heap[0].t < limit) {
+		struct hitem h = heap_pop();
+		if (heap_live(&h))
+			forget(h.id);
+	}
+}
+
+static void warn_cap(void)
+{
+	static bool warned;
+	if (warned)
+		return;
+	warned = true;
+	diag_warn("--max-keys %ld reached: forgetting the oldest keys early, so "
+		  "their duplicates may pass (counted as \"evicted\" in --stats)",
+		  cfg.max_keys);
+}
+
+/* Makes room for one more key. */
+static void make_room(void)
+{
+	if (cfg.within) {
+		if (keytab_count(keys) < cfg.max_keys)
+			return;
+		warn_cap();
+		while (heap_n) {
+			struct hitem h = heap_pop();
+			if (heap_live(&h)) {
+				forget(h.id);
+				evicted++;
+				return;
+			}
+		}
+		return;
+	}
+	if (ring_n < ring_cap)
+		return;
+	if (!cfg.last) {
+		warn_cap();
+		evicted++;
+	}
+	forget(ring[ring_head]);
+	ring_head = (ring_head + 1) % ring_cap;
+	ring_n--;
+}
+
+static void remember(int64_t t)
+{
+	make_room();
+	int id = keytab_add(keys, key.buf, key.len);
+	ids_fit(id);
+	key_gen[id]++;
+	key_time[id] = t;
+	if (cfg.within) {
+		heap_push(t, id);
+	} else {
+		if (!ring)
+			ring = xmalloc((size_t)ring_cap * sizeof *ring);
+		ring[(ring_head + ring_n) % ring_cap] = id;
+		ring_n++;
+	}
+	if (keytab_count(keys) > peak_keys)
+		peak_keys = keytab_count(keys);
+}
+
+/* ---- per record ---- */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* The record's key into `key`; false (reported) if a key field is missing. */
+static bool make_key(const struct record *rec)
+{
+	static char msg[200];
+	key.len = 0;
+	for (int i = 0; i < cfg.nkey; i++) {
+		const struct span *sp = &rec->slots[cfg.slots[i]];
+		struct value v;
+		if (sp->kind == SPAN_MISSING || value_load(sp, &v, &sc)) {
+			snprintf(msg, sizeof msg, "missing key field '%s'",
+				 cfg.key[i].text);
+			record_bad(rec, msg);
+			return false;
+		}
+		key_append(&key, &v);
+	}
+	return true;
+}
+
+/* Event time for --within; false (reported) if it cannot be read. */
+static bool event_time(const struct record *rec, int64_t *t)
+{
+	static char msg[256];
+	struct value tv;
+	const char *err;
+	if (value_load(&rec->slots[cfg.time_slot], &tv, &sc))
+		tv.t = V_MISSING;
+	if (time_from_value(&tv, &cfg.unit, t, &err)) {
+		snprintf(msg, sizeof msg, "%s (--time-field %s)", err, cfg.time_field);
+		record_bad(rec, msg);
+		return false;
+	}
+	return true;
+}
+
+/* True if rec is to be written. */
+static bool on_record(const struct record *rec)
+{
+	int64_t t = 0;
+	scratch_reset(&sc);
+	if (!make_key(rec))
+		return false;
+	if (cfg.within) {
+		if (!event_time(rec, &t))
+			return false;
+		int64_t wm = sat_add(max_t, -cfg.lateness);
+		if (have_time && t < sat_add(wm, -cfg.within)) {
+			const struct csv_header *h = rec->header;
+			diag_late(rec->raw, rec->rawlen, h ? h->raw : NULL,
+				  h ? h->rawlen : 0);
+			return false;
+		}
+		if (!have_time || t > max_t)
+			max_t = t;
+		have_time = true;
+		wm = sat_add(max_t, -cfg.lateness);
+		expire(sat_add(sat_add(wm, -cfg.within), -cfg.within));
+	}
+	int id = keytab_find(keys, key.buf, key.len);
+	if (id < 0) {
+		remember(t);
+		return true;
+	}
+	if (cfg.within) {
+		int64_t d = t > key_time[id] ? t - key_time[id] : key_time[id] - t;
+		if (d > cfg.within) {
+			/* Far from the passed copy: a new event, remembered
+			 * from now on (the old heap entry goes stale). */
+			key_gen[id]++;
+			key_time[id] = t;
+			heap_push(t, id);
+			return true;
+		}
+	}
+	duplicates++;
+	return false;
+}
+
+static void cleanup(void)
+{
+	for (int i = 0; i < cfg.nkey; i++)
+		path_free(&cfg.key[i]);
+	free(cfg.key);
+	free(cfg.slots);
+	keytab_free(keys);
+	out_free(&key);
+	scratch_free(&sc);
+	free(key_time);
+	free(key_gen);
+	free(ring);
+	free(heap);
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	diag_init(argv[0]);
+	opts_init(&o);
+	const char *late = parse_args(argc, argv, &o);
+	if (o.help)
+		usage();
+	opts_apply(&o);
+	check_args(late);
+	if (late)
+		diag_set_late(late);
+	diag_set_stats_extra(stats_extra);
+
+	struct fieldset *fs = fieldset_new();
+	setup_fields(fs);
+	keys = keytab_new();
+	out_init(&key, -1, "key");
+	loop_signals();
+
+	struct outbuf out;
+	out_init(&out, 1, "stdout");
+	diag_set_output(&out);
+	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
+				       fs, flush_out, &out);
+	struct writer *w = writer_open(&out, o.out_fmt);
+	struct record rec;
+	const char *err;
+	while (reader_next(r, &rec) > 0) {
+		if (on_record(&rec) && writer_put(w, &rec, &err) < 0)
+			record_bad(&rec, err);
+	}
+	writer_close(w);
+	reader_close(r);
+	fieldset_free(fs);
+	cleanup();
+	diag_finish();
+	out_free(&out);
+	return diag_status;
+}

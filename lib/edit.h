@@ -1,0 +1,67 @@
+/* edit.h - changing a record's fields: set, remove, rename, keep
+ *
+ * A record being edited is a tree of its fields. Fields nobody touches stay
+ * spans of the input text and are copied byte for byte on output; an NDJSON
+ * object (the record itself or a nested one) that only gained fields is
+ * written as its original text with the new members spliced in before its
+ * closing brace. Everything lives in a scratch arena reset per record, so
+ * editing allocates nothing once the arena has grown to fit.
+ *
+ * NDJSON paths name nested members (meta.unit); a CSV record is flat: a
+ * path names the column called as the path is written (meta.unit), or the
+ * key of a one-key path ("odd key" names the column odd key), as the reader
+ * finds CSV columns. Paths given to set, remove, rename and keep have no
+ * array index steps (the caller refuses them); edit_get takes any path.
+ */
+#ifndef ES_EDIT_H
+#define ES_EDIT_H
+
+#include <stdbool.h>
+#include "loop.h"
+#include "path.h"
+#include "record.h"
+#include "value.h"
+
+struct edit;
+struct edit *edit_new(void);
+void edit_free(struct edit *e);
+
+/* Starts editing rec (whose reader must collect its members: see
+ * fieldset_want_members). Forgets the previous record. */
+void edit_begin(struct edit *e, const struct record *rec);
+
+/*
+ * Sets the field at p to v, creating the objects on the way. v's bytes
+ * must stay valid until the next edit_begin. Returns 0, or -1 when a field
+ * on the way is not an object (*err: a message naming it).
+ */
+int edit_set(struct edit *e, const struct path *p, const struct value *v,
+	     const char **err);
+/* The current value at p as a span (computed values rendered as JSON text
+ * in the edit's arena); SPAN_MISSING if there is none. */
+void edit_get(struct edit *e, const struct path *p, struct span *out);
+/* Removes the field at p; false if there was none. */
+bool edit_remove(struct edit *e, const struct path *p);
+/* Renames from to to: in place when both have the same parent object
+ * (a field already called to is removed), else moved to the end of to's
+ * parent. Returns -1 (with *err) as edit_set; 0 also when from is missing. */
+int edit_rename(struct edit *e, const struct path *from, const struct path *to,
+		const char **err);
+/* Keeps only the fields at the n paths (and the objects leading to them),
+ * in the record's order. */
+void edit_keep(struct edit *e, const struct path *paths, int n);
+
+/* Whether anything was changed since edit_begin. */
+bool edit_changed(const struct edit *e);
+/* Writes the edited record as one NDJSON line. Returns 0, or -1 (*err
+ * set) when a CSV record holds bytes that are not UTF-8. */
+int edit_write_ndjson(struct edit *e, struct outbuf *o, const char **err);
+/* Writes it through w (CSV output: header from the first record written);
+ * -1 with *err as writer_put_fields. */
+int edit_write_fields(struct edit *e, struct writer *w, const char **err);
+
+/* Appends v as JSON text to o (strings escaped, numbers with their own
+ * digits when they have them, non-finite numbers as null). */
+void value_write_json(struct outbuf *o, const struct value *v);
+
+#endif

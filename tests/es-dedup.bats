@@ -1,0 +1,314 @@
+#!/usr/bin/env bats
+# es-dedup: --key, --within (event time, out of order, late), --last, the
+# --max-keys cap, byte-for-byte pass-through, bad input, and differential
+# tests against small awk references on generated data.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+D="$BATS_TEST_DIRNAME/fixtures/dedup"
+
+@test "es-dedup --key: the first record of each key, byte for byte" {
+	run_out es-dedup --key device,seq "$D/readings.ndjson"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	# 1.0 is not the same key as 1 (as for es-window's groups)
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":1767225600,"value":36.5570}
+	{"device":"gw-2","seq":1,"ts":1767225601,"value":38.0}
+	{ "device" : "gw-1" , "seq" : 1.0 , "ts" : 1767225603 }
+	{"device":"gw-1","seq":2,"ts":1767225604,"value":1e1}
+	{"device":"gw-3","seq":9,"ts":1767225590}
+	EOF
+}
+
+@test "es-dedup -k: one key field; nested paths" {
+	run_out es-dedup -k device "$D/readings.ndjson"
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":1767225600,"value":36.5570}
+	{"device":"gw-2","seq":1,"ts":1767225601,"value":38.0}
+	{"device":"gw-3","seq":9,"ts":1767225590}
+	EOF
+	run_out es-dedup -k m.id <<< "$(printf '{"m":{"id":1},"x":1}\n{"m":{"id":"1"},"x":2}\n{"x":3,"m":{ "id" : 1 }}')"
+	assert_file_is "$T/out" <<< "$(printf '{"m":{"id":1},"x":1}\n{"m":{"id":"1"},"x":2}')"
+}
+
+@test "es-dedup --within: duplicates within D either way in time; late records; --stats" {
+	run_out es-dedup --key device,seq --within 10s --stats "$D/readings.ndjson"
+	[ "$status" -eq 0 ]
+	# gw-1/1.0 at 1603 is not the key gw-1/1.
+	# gw-1/1 at 1620 is 20 s after the passed copy: a new event.
+	# gw-2/1 at 1595 and gw-3/9 at 1590 are before 1620 - 10 s: late,
+	# dropped and counted.
+	# gw-1/2 at 1611 is 7 s after its copy at 1604: a duplicate.
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":1767225600,"value":36.5570}
+	{"device":"gw-2","seq":1,"ts":1767225601,"value":38.0}
+	{ "device" : "gw-1" , "seq" : 1.0 , "ts" : 1767225603 }
+	{"device":"gw-1","seq":2,"ts":1767225604,"value":1e1}
+	{"device":"gw-1","seq":1,"ts":1767225620,"value":36.6}
+	EOF
+	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0}'
+}
+
+@test "es-dedup --within --late FILE: late records go there raw; --lateness" {
+	run_out es-dedup -k device,seq --within 10s --lateness 2s --late "$T/late" --stats "$D/readings.ndjson"
+	[ "$status" -eq 0 ]
+	# the watermark is 1620 - 2 s: gw-2/1 at 1595 is still late
+	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0}'
+	assert_file_is "$T/late" <<-'EOF'
+	{"device":"gw-2","seq":1,"ts":1767225595,"value":38.0}
+	{"device":"gw-3","seq":9,"ts":1767225590}
+	EOF
+	rm "$T/late"
+	run_out es-dedup -k device,seq --within 10s --lateness 30s --late "$T/late" "$D/readings.ndjson"
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":1767225600,"value":36.5570}
+	{"device":"gw-2","seq":1,"ts":1767225601,"value":38.0}
+	{ "device" : "gw-1" , "seq" : 1.0 , "ts" : 1767225603 }
+	{"device":"gw-1","seq":2,"ts":1767225604,"value":1e1}
+	{"device":"gw-1","seq":1,"ts":1767225620,"value":36.6}
+	{"device":"gw-3","seq":9,"ts":1767225590}
+	EOF
+	assert_file_is "$T/late" < /dev/null
+	rm "$T/late"
+	run_out es-dedup -k device,seq --within 10s --late "$T/late" "$D/readings.ndjson"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/late" <<-'EOF'
+	{"device":"gw-2","seq":1,"ts":1767225595,"value":38.0}
+	{"device":"gw-3","seq":9,"ts":1767225590}
+	EOF
+}
+
+@test "es-dedup --within: the boundary is inclusive; --time-field, --time-unit" {
+	printf '{"k":1,"at":1000}\n{"k":1,"at":1500}\n{"k":1,"at":1501}\n{"k":1,"at":2001}\n{"k":1,"at":2002}\n' > "$T/in"
+	run_out es-dedup -k k --within 500ms --time-field at --time-unit ms "$T/in"
+	assert_file_is "$T/out" <<< "$(printf '{"k":1,"at":1000}\n{"k":1,"at":1501}\n{"k":1,"at":2002}')"
+}
+
+@test "es-dedup --within: RFC 3339 times in CSV, header once, rows byte for byte" {
+	run_out es-dedup -k device,seq --within 2s "$D/readings.csv"
+	assert_file_is "$T/out" <<-'EOF'
+	device,seq,ts,value
+	gw-1,1,2026-01-01T00:00:00Z,36.5570
+	"gw 2, east",1,2026-01-01T00:00:01Z,38.0
+	gw-1,1.0,2026-01-01T00:00:03Z,
+	gw-1,2,2026-01-01T00:00:04Z,1e1
+	EOF
+}
+
+@test "es-dedup: CSV in, NDJSON out and back" {
+	run_out es-dedup -k device -o ndjson "$D/readings.csv"
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":"2026-01-01T00:00:00Z","value":36.5570}
+	{"device":"gw 2, east","seq":1,"ts":"2026-01-01T00:00:01Z","value":38.0}
+	EOF
+	run_out es-dedup -k device -o csv "$D/readings.ndjson"
+	assert_file_is "$T/out" <<-'EOF'
+	device,seq,ts,value
+	gw-1,1,1767225600,36.5570
+	gw-2,1,1767225601,38.0
+	gw-3,9,1767225590,
+	EOF
+}
+
+@test "es-dedup --last N: the last N distinct keys passed are remembered" {
+	printf '{"k":1}\n{"k":2}\n{"k":1}\n{"k":3}\n{"k":1}\n{"k":2}\n{"k":3}\n' > "$T/in"
+	run_out es-dedup -k k --last 2 --stats "$T/in"
+	# passed 1, 2 (ring 1,2); 1 dup; 3 passes (ring 2,3); 1 passes (ring
+	# 3,1); 2 passes (ring 1,2); 3 passes.
+	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":2}\n{"k":3}')"
+	assert_equal "$stderr" '{"program":"es-dedup","in":7,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":0}'
+}
+
+@test "es-dedup --max-keys: said once on stderr, the oldest forgotten, counted" {
+	printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":3}\n{"k":4}\n' > "$T/in"
+	run_out es-dedup -k k --max-keys 2 --stats "$T/in"
+	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":4}')"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-keys 2 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":6,"out":5,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":3}')"
+}
+
+@test "es-dedup --within --max-keys: the key with the oldest time goes first" {
+	printf '{"k":1,"ts":5}\n{"k":2,"ts":3}\n{"k":3,"ts":4}\n{"k":1,"ts":5}\n{"k":2,"ts":3}\n' > "$T/in"
+	run_out es-dedup -k k --within 1h --max-keys 2 "$T/in"
+	# 3 evicts 2 (time 3): 2 passes again and evicts 3 (time 4)
+	assert_file_is "$T/out" <<< "$(printf '{"k":1,"ts":5}\n{"k":2,"ts":3}\n{"k":3,"ts":4}\n{"k":2,"ts":3}')"
+	assert_equal "$stderr" 'es-dedup: --max-keys 2 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)'
+}
+
+# ---- bad input ----
+
+@test "es-dedup: missing key field, invalid JSON, bad time are bad input; null is a key" {
+	run_out es-dedup -k device,seq --within 1m --dead-letter "$T/dead" --stats "$D/bad.ndjson"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF'
+	{"device":"gw-1","seq":1,"ts":1767225600}
+	{"device":null,"seq":3,"ts":1767225602}
+	EOF
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"es-dedup: $D/bad.ndjson:2: missing key field 'seq'" \
+		"es-dedup: $D/bad.ndjson:3: invalid JSON at column 31: unexpected end of line" \
+		"es-dedup: $D/bad.ndjson:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)" \
+		'{"program":"es-dedup","in":6,"out":2,"bad":3,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0}')"
+	assert_file_is "$T/dead" <<-'EOF'
+	{"device":"gw-1","ts":1767225600}
+	{"device":"gw-1","seq":1,"ts":
+	{"device":"gw-1","seq":2,"ts":"soon"}
+	EOF
+}
+
+@test "es-dedup: a missing time field and a wrong type with --within" {
+	run_out es-dedup -k k --within 1s <<< "$(printf '{"k":1}\n{"k":2,"ts":[1]}\n{"k":3,"ts":1}')"
+	assert_file_is "$T/out" <<< '{"k":3,"ts":1}'
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: stdin:1: missing time field (--time-field ts)' \
+		'es-dedup: stdin:2: time field is not a number or an RFC 3339 string (--time-field ts)')"
+}
+
+@test "es-dedup: a CSV column the key names is missing: bad input" {
+	run_out es-dedup -k device,nosuch "$D/readings.csv"
+	assert_file_is "$T/out" < /dev/null
+	assert_equal "$(head -1 <<< "$stderr")" "es-dedup: $D/readings.csv:2: missing key field 'nosuch'"
+}
+
+@test "es-dedup --strict: exit 3 at the first bad line, records before it written" {
+	run_out es-dedup --strict -k device,seq "$D/bad.ndjson"
+	[ "$status" -eq 3 ]
+	assert_file_is "$T/out" <<< '{"device":"gw-1","seq":1,"ts":1767225600}'
+	assert_equal "$stderr" "es-dedup: $D/bad.ndjson:2: missing key field 'seq'"
+}
+
+@test "es-dedup: empty input; a file that cannot be opened" {
+	run --separate-stderr es-dedup -k k < /dev/null
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	run --separate-stderr es-dedup -k k "$T/nope" - <<< '{"k":1}'
+	[ "$status" -eq 1 ]
+	assert_output '{"k":1}'
+	assert_stderr "es-dedup: cannot open $T/nope: No such file or directory"
+}
+
+# ---- usage ----
+
+@test "es-dedup: usage errors exit 2 with a message" {
+	local hint="Try 'es-dedup --help' for more information."
+	run --separate-stderr es-dedup < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf 'es-dedup: --key is required\n%s' "$hint")"
+	run --separate-stderr es-dedup -k a --within 1s --last 3 < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf 'es-dedup: --within and --last cannot be used together\n%s' "$hint")"
+	run --separate-stderr es-dedup -k a --within 0 < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid duration '0' for --within: must be above 0\n%s" "$hint")"
+	run --separate-stderr es-dedup -k a --within 5x < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(head -1 <<< "$stderr" | cut -d: -f1-2)" "es-dedup: invalid duration '5x' for --within"
+	run --separate-stderr es-dedup -k a --last 0 < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid argument '0' for --last: expected a count from 1 to 1000000000\n%s" "$hint")"
+	run --separate-stderr es-dedup -k a --max-keys x < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid argument 'x' for --max-keys: expected a count from 1 to 1000000000\n%s" "$hint")"
+	run --separate-stderr es-dedup -k a --late "$T/l" < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf 'es-dedup: --late goes with --within\n%s' "$hint")"
+	run --separate-stderr es-dedup -k a --lateness 1s < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf 'es-dedup: --lateness goes with --within\n%s' "$hint")"
+	run --separate-stderr es-dedup -k a --within 1s --lateness -1s < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(head -1 <<< "$stderr" | cut -d: -f1-2)" "es-dedup: invalid duration '-1s' for --lateness"
+	run --separate-stderr es-dedup -k 'a,,b' < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid --key 'a,,b' at column 3: expected a field name or a quoted key\n%s" "$hint")"
+	run --separate-stderr es-dedup -k a --within 1s --time-unit m < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid argument 'm' for --time-unit: expected s, ms, us, ns or auto\n%s" "$hint")"
+	run --separate-stderr es-dedup -k a --within 1s --time-field 'a..b' < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(head -1 <<< "$stderr" | cut -d: -f1-2)" "es-dedup: invalid --time-field 'a..b'"
+}
+
+@test "es-dedup --help and --version" {
+	run --separate-stderr es-dedup --help
+	assert_success
+	assert_line --index 0 'Usage: es-dedup --key F1,F2 [OPTION]... [FILE]...'
+	local name
+	for name in $(long_options_of es-dedup); do
+		assert_output --partial -- "--$name"
+	done
+	run --separate-stderr es-dedup --version
+	assert_output 'es-dedup (edgestream) 0.1.0'
+}
+
+# ---- pipes and differential tests ----
+
+@test "es-dedup big | head -1: exit 0, nothing on stderr" {
+	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"seq\":%d}\n", i }' > "$T/big"
+	run bash -c 'es-dedup -k seq "$1" 2> "$2/err" | head -1 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_success
+	assert_output 0
+	assert_file_is "$T/err" < /dev/null
+	assert_file_is "$T/out" <<< '{"seq":1}'
+}
+
+# device,seq,ts rows: few keys, times jittered out of order by up to 4 s.
+gen_csv() {
+	awk -v seed="$1" 'BEGIN { srand(seed); print "device,seq,ts"
+		for (i = 0; i < 20000; i++)
+			printf "d%d,%d,%d\n", int(rand() * 4), int(rand() * 40), 1000 + int(i / 10) + int(rand() * 9) - 4 }'
+}
+
+@test "es-dedup --last N agrees with an awk reference on generated data" {
+	local seed n
+	for seed in 1 2; do
+		gen_csv "$seed" > "$T/in.csv"
+		for n in 1 7 50 200; do
+			awk -F, -v N="$n" 'NR == 1 { print; next }
+				{ k = $1 "," $2 }
+				k in seen { next }
+				{ print; if (cnt == N) { delete seen[q[h + 0]]; h++; cnt-- }
+				  q[h + cnt] = k; cnt++; seen[k] = 1 }' "$T/in.csv" > "$T/want"
+			es-dedup -k device,seq --last "$n" "$T/in.csv" > "$T/got"
+			cmp "$T/want" "$T/got" || fail "seed $seed, --last $n differs"
+		done
+	done
+}
+
+@test "es-dedup --within D agrees with an awk reference that never forgets" {
+	local seed d
+	for seed in 3 4; do
+		gen_csv "$seed" > "$T/in.csv"
+		for d in 1 3 10; do
+			awk -F, -v D="$d" -v L="$((d < 5 ? 4 : 0))" 'NR == 1 { print; next }
+				{ k = $1 "," $2; t = $3 }
+				have && t < max - L - D { late++; next }
+				{ if (!have || t > max) max = t; have = 1 }
+				(k in t0) && (t - t0[k] <= D && t0[k] - t <= D) { next }
+				{ t0[k] = t; print }
+				END { print late + 0 > "/dev/stderr" }' "$T/in.csv" > "$T/want" 2> "$T/late"
+			es-dedup -k device,seq --within "${d}s" --lateness "$((d < 5 ? 4 : 0))s" --time-unit s --stats "$T/in.csv" > "$T/got" 2> "$T/err"
+			cmp "$T/want" "$T/got" || fail "seed $seed, --within ${d}s differs"
+			grep -q "\"late\":$(cat "$T/late")," "$T/err" || fail "late count: $(cat "$T/err")"
+		done
+	done
+}
+
+@test "es-dedup: a live pipe gets each record at once; SIGINT exits 0" {
+	skip_if_slow
+	mkfifo "$T/fifo"
+	setsid es-dedup -k a --within 1m < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	local pid=$! i w st
+	exec {w}> "$T/fifo"
+	printf '{"a":1,"ts":1}\n{"a":1,"ts":2}\n' >&"$w"
+	for i in $(seq 1 100); do [ -s "$T/out" ] && break; sleep 0.02; done
+	assert_file_is "$T/out" <<< '{"a":1,"ts":1}'
+	kill -INT "$pid"
+	wait "$pid" && st=0 || st=$?
+	exec {w}>&-
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" < /dev/null
+}

@@ -206,12 +206,65 @@ int value_load(const struct span *sp, struct value *v, struct scratch *sc)
 	return -1;
 }
 
+/*
+ * The common case without printf: d is the double nearest a decimal of at
+ * most 15 significant digits, k of them after the point, with 1e-4 <= |d| <
+ * 1e15 (where %g writes no exponent). The smallest k for which m =
+ * rint(d * 10^k) gives back d as m / 10^k is the answer: m and 10^k are
+ * exact doubles, so that division is rounded once, as strtod rounds the
+ * text "m with the point k digits in", which therefore reads back as d; and
+ * a decimal of at most 15 digits is what %.15g recovers from its nearest
+ * double, so the text is the same as the slow path's. Returns 0 when d is
+ * not such a number.
+ */
+static size_t fixed_format(double d, char *buf)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+	};
+	double a = fabs(d);
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (int k = 0; k < (int)(sizeof pow10 / sizeof pow10[0]); k++) {
+		double m = rint(a * pow10[k]);
+		if (m >= 1e15)
+			return 0;	/* more than 15 digits */
+		if (m / pow10[k] != a)
+			continue;
+		char digits[24];
+		int nd = 0;
+		for (uint64_t u = (uint64_t)m; u; u /= 10)
+			digits[nd++] = (char)('0' + u % 10);
+		size_t n = 0;
+		if (d < 0)
+			buf[n++] = '-';
+		if (nd <= k) {	/* 0.000ddd */
+			buf[n++] = '0';
+			buf[n++] = '.';
+			for (int i = nd; i < k; i++)
+				buf[n++] = '0';
+		}
+		for (int i = nd - 1; i >= 0; i--) {
+			buf[n++] = digits[i];
+			if (i == k && k > 0)
+				buf[n++] = '.';
+		}
+		buf[n] = 0;
+		return n;
+	}
+	return 0;
+}
+
 size_t double_format(double d, char *buf)
 {
 	if (!isfinite(d)) {
 		memcpy(buf, "null", 5);
 		return 4;
 	}
+	size_t fixed = fixed_format(d, buf);
+	if (fixed)
+		return fixed;
 	for (int prec = 15; prec <= 17; prec++) {
 		int n = snprintf(buf, 32, "%.*g", prec, d);
 		if (prec == 17 || strtod(buf, NULL) == d)

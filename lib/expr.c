@@ -70,7 +70,7 @@ static const char *const op_text[] = {
 enum fn {
 	FN_EXISTS, FN_ABS, FN_ROUND, FN_FLOOR, FN_CEIL, FN_MIN, FN_MAX, FN_LEN,
 	FN_LOWER, FN_UPPER, FN_STARTS_WITH, FN_ENDS_WITH, FN_CONTAINS, FN_NUM,
-	FN_STR, FN_COUNT
+	FN_STR, FN_IF, FN_COUNT
 };
 
 static const struct {
@@ -85,7 +85,7 @@ static const struct {
 	[FN_STARTS_WITH] = {"starts_with", 2, 2},
 	[FN_ENDS_WITH] = {"ends_with", 2, 2},
 	[FN_CONTAINS] = {"contains", 2, 2}, [FN_NUM] = {"num", 1, 1},
-	[FN_STR] = {"str", 1, 1},
+	[FN_STR] = {"str", 1, 1}, [FN_IF] = {"if", 3, 3},
 };
 
 struct ins {
@@ -1411,6 +1411,12 @@ static int call(enum fn fn, struct value *arg, int argc, struct scratch *sc,
 		return fn_substr(fn, arg, bad);
 	case FN_NUM:
 		fn_num(arg);
+		return 0;
+	case FN_IF:	/* both branches were evaluated: no jumps needed */
+		if (!value_truthy(&arg[0]))
+			arg[0] = arg[2];
+		else
+			arg[0] = arg[1];
 		return 0;
 	case FN_STR:
 		fn_str(arg, sc);

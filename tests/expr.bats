@@ -363,6 +363,24 @@ EOF
 	selects 'num("-0.5") < 0' '1 2 3 4 5 6 7'
 }
 
+@test "expr: if(c, a, b): a when c is true, b when false, null or missing; both evaluated" {
+	selects 'if(b, n, 0) == 5' '1'
+	selects 'if(b, n, 0) == 0' '2 4 5 6 7'
+	selects 'if(z, 1, 2) == 2' '1 2 3 4 5 6 7'
+	selects 'if(n > 4, "hot", "cold") == "hot"' '1 3 4'
+	selects 'if(s == "b", s, null) == null' '1 2 3 5 6 7'
+	selects 'if(b, x, 0) == x' '1 3 5'
+	# an error in the branch not taken is still an error of the record
+	run --separate-stderr es-filter 'if(true, 1, s + 1) == 1' "$FIXTURES/expr.ndjson"
+	assert_success
+	assert_output '{"id":7}'
+	local i exp=""
+	for i in 1 2 3 4 5 6; do
+		exp+="es-filter: $FIXTURES/expr.ndjson:$i: field 's' is a string, a number is needed"$'\n'
+	done
+	assert_stderr "${exp%$'\n'}"
+}
+
 @test "expr: str: numbers as written (or shortest when computed), booleans, JSON text" {
 	selects 'str(n) == "5"' '1'
 	selects 'str(x) == "2.5"' '1'
@@ -588,6 +606,7 @@ EOF
 	syntax_error 'abs(1, 2)' 1 "function 'abs' takes 1 argument"
 	syntax_error 'abs()' 1 "function 'abs' takes 1 argument"
 	syntax_error 'starts_with("a")' 1 "function 'starts_with' takes 2 arguments"
+	syntax_error 'if(1, 2)' 1 "function 'if' takes 3 arguments"
 	syntax_error 'min()' 1 "function 'min' takes at least 1 argument"
 	syntax_error 'exists("x")' 8 "function 'exists' takes a field path"
 	syntax_error 'exists(1)' 8 "function 'exists' takes a field path"

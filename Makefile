@@ -23,7 +23,7 @@ LDLIBS = -lcsv -lm
 
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
-PROGS = es-cat es-filter es-window es-join es-map es-dedup
+PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)

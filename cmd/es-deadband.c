@@ -1,0 +1,593 @@
+/* es-deadband - report by exception: pass a record only when its value moved
+ *
+ * Per key, a record passes when its value moved more than --abs or --pct
+ * from the last value passed for that key (the first record of a key always
+ * passes), or when --max-silence of event time went by without one.
+ *
+ * --swinging-door E keeps instead the points a historian needs to redraw the
+ * series within E by straight lines between kept points. From the last kept
+ * point A (the pivot), the door is the range of slopes [lo, hi] of lines
+ * from A that pass within E of every point since A. A new point P is held
+ * while the slope from A to P lies inside the door of the points before it;
+ * then P's own range narrows the door. When the slope to P falls outside,
+ * the door closes: the held point (the one before P) is kept and becomes the
+ * pivot, and P is judged from there. So every dropped point lies within E of
+ * the line between the kept points around it. A held point is written late
+ * (when its door closes, or at the end of input), so it is kept as a copy.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "keyed.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "time.h"
+
+enum {
+	OPT_ABS = OPT_PROGRAM, OPT_PCT, OPT_MAX_SILENCE,
+	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS,
+};
+
+static struct {
+	const char *field, *time_field, *key_text;
+	double abs, pct, door;
+	bool has_abs, has_pct, has_door;
+	int64_t silence;	/* us; 0: off */
+	enum time_repr unit;
+	long max_keys;
+} cfg = {
+	.field = "value", .time_field = "ts", .max_keys = KEYED_DEFAULT_MAX,
+};
+
+/* ---- a held record, copied so that it can be written later ---- */
+
+/* CSV headers of the inputs read so far, copied: a held row may outlive
+ * its input. */
+static struct csv_header **hdrs;
+static int nhdrs;
+
+static const struct csv_header *header_copy(const struct csv_header *h)
+{
+	for (int i = nhdrs - 1; i >= 0; i--)
+		if (hdrs[i]->gen == h->gen)
+			return hdrs[i];
+	struct csv_header *c = xmalloc(sizeof *c);
+	size_t bytes = 0;
+	for (size_t i = 0; i < h->n; i++)
+		bytes += h->names[i].n;
+	*c = *h;
+	c->raw = xmalloc(h->rawlen + 1 + bytes);
+	memcpy(c->raw, h->raw, h->rawlen + 1);
+	c->names = xmalloc((h->n ? h->n : 1) * sizeof *c->names);
+	char *o = c->raw + h->rawlen + 1;
+	for (size_t i = 0; i < h->n; i++) {
+		memcpy(o, h->names[i].p, h->names[i].n);
+		c->names[i] = (struct span){ o, h->names[i].n, SPAN_CSV, false };
+		o += h->names[i].n;
+	}
+	hdrs = xrealloc(hdrs, (size_t)(nhdrs + 1) * sizeof *hdrs);
+	hdrs[nhdrs++] = c;
+	return c;
+}
+
+struct saved {
+	char *buf;		/* raw text, then (CSV) the cells' bytes */
+	size_t cap;
+	struct member *cells;	/* CSV: header names with cell values */
+	size_t capcells;
+	struct record rec;	/* points into the above */
+};
+
+static void save(struct saved *s, const struct record *rec)
+{
+	size_t need = rec->rawlen, nc = rec->fmt == FMT_CSV ? rec->nfields : 0;
+	for (size_t i = 0; i < nc; i++)
+		need += rec->fields[i].val.n;
+	if (need > s->cap || !s->buf) {
+		s->cap = need > 2 * s->cap ? need : 2 * s->cap;
+		s->buf = xrealloc(s->buf, s->cap ? s->cap : 1);
+	}
+	if (nc > s->capcells) {
+		s->capcells = nc;
+		s->cells = xrealloc(s->cells, nc * sizeof *s->cells);
+	}
+	memcpy(s->buf, rec->raw, rec->rawlen);
+	s->rec = *rec;
+	s->rec.raw = s->buf;
+	s->rec.slots = NULL;
+	if (rec->fmt != FMT_CSV) {
+		s->rec.fields = NULL;	/* the writer scans the copy if needed */
+		s->rec.nfields = 0;
+		return;
+	}
+	const struct csv_header *h = header_copy(rec->header);
+	char *o = s->buf + rec->rawlen;
+	for (size_t i = 0; i < nc; i++) {
+		const struct span *v = &rec->fields[i].val;
+		memcpy(o, v->p, v->n);
+		s->cells[i].key = h->names[i];
+		s->cells[i].val = (struct span){ o, v->n, v->kind, v->escaped };
+		o += v->n;
+	}
+	s->rec.fields = s->cells;
+	s->rec.header = h;
+}
+
+static void saved_free(struct saved *s)
+{
+	if (!s)
+		return;
+	free(s->buf);
+	free(s->cells);
+	free(s);
+}
+
+/* ---- per key ---- */
+
+struct kstate {
+	double last;		/* the value last passed (the pivot) */
+	int64_t last_t;		/* and its event time */
+	/* --swinging-door */
+	bool held;
+	double xh, lo, hi;	/* held value; the door's slopes (per us) */
+	int64_t th;
+	uint64_t hseq;		/* arrival order of the held record */
+	struct saved *sv;
+};
+
+static struct keyed *keys;
+static int peak_keys;
+static unsigned long long evicted_keys;
+static struct path *kpaths;
+static int nkeys, *kslot, vslot, tslot;
+static struct writer *out_w;
+static struct scratch sc;
+static uint64_t seq;
+static unsigned long long bytes_in, bytes_out;
+
+static void pass(const struct record *rec)
+{
+	const char *err;
+	if (writer_put(out_w, rec, &err) < 0) {
+		record_bad(rec, err);
+		return;
+	}
+	bytes_out += rec->rawlen + 1;
+}
+
+static void set_pivot(struct kstate *st, double x, int64_t t)
+{
+	st->last = x;
+	st->last_t = t;
+	st->held = false;
+}
+
+/* The door closes: the held point is kept and becomes the pivot. */
+static void emit_held(struct kstate *st)
+{
+	if (!st->held)
+		return;
+	pass(&st->sv->rec);
+	set_pivot(st, st->xh, st->th);
+}
+
+static void hold(struct kstate *st, const struct record *rec, double x,
+		 int64_t t)
+{
+	if (!st->sv) {
+		st->sv = xmalloc(sizeof *st->sv);
+		memset(st->sv, 0, sizeof *st->sv);
+	}
+	save(st->sv, rec);
+	st->held = true;
+	st->xh = x;
+	st->th = t;
+	st->hseq = seq;
+}
+
+static void door_event(struct kstate *st, const struct record *rec, double x,
+		       int64_t t)
+{
+	for (;;) {
+		if (t <= st->last_t) {
+			/* Not after the pivot: no line from it can pass
+			 * through P, so P is kept. */
+			emit_held(st);
+			pass(rec);
+			set_pivot(st, x, t);
+			return;
+		}
+		double dt = (double)(t - st->last_t);
+		double s = (x - st->last) / dt;
+		double lo = (x - cfg.door - st->last) / dt;
+		double hi = (x + cfg.door - st->last) / dt;
+		if (!st->held) {
+			hold(st, rec, x, t);
+			st->lo = lo;
+			st->hi = hi;
+			return;
+		}
+		if (s >= st->lo && s <= st->hi) {
+			hold(st, rec, x, t);
+			if (lo > st->lo)
+				st->lo = lo;
+			if (hi < st->hi)
+				st->hi = hi;
+			return;
+		}
+		emit_held(st);	/* and judge P from the new pivot */
+	}
+}
+
+static bool moved(const struct kstate *st, double x)
+{
+	double d = fabs(x - st->last);
+	return (cfg.has_abs && d > cfg.abs) ||
+	       (cfg.has_pct && d > cfg.pct / 100 * fabs(st->last));
+}
+
+/* ---- per record ---- */
+
+static const char *type_name(enum vtype t)
+{
+	switch (t) {
+	case V_MISSING: return "missing";
+	case V_NULL: return "null";
+	case V_BOOL: return "a boolean";
+	case V_STRING: return "a string";
+	default: return "an object or array";
+	}
+}
+
+/* The record's value, or false after reporting it as bad input. */
+static bool get_value(const struct record *rec, double *x)
+{
+	char msg[256];
+	struct value v;
+	if (value_load(&rec->slots[vslot], &v, &sc))
+		v.t = V_MISSING;
+	if (!value_is_num(&v)) {
+		snprintf(msg, sizeof msg, "field '%s' is %s, a number is needed",
+			 cfg.field, type_name(v.t));
+		record_bad(rec, msg);
+		return false;
+	}
+	*x = value_num(&v);
+	if (!isfinite(*x)) {
+		snprintf(msg, sizeof msg, "field '%s' is out of range", cfg.field);
+		record_bad(rec, msg);
+		return false;
+	}
+	return true;
+}
+
+static bool get_time(const struct record *rec, int64_t *t)
+{
+	char msg[256];
+	const char *err;
+	struct value v;
+	if (!cfg.silence && !cfg.has_door) {
+		*t = 0;
+		return true;
+	}
+	if (value_load(&rec->slots[tslot], &v, &sc))
+		v.t = V_MISSING;
+	if (time_from_value(&v, &cfg.unit, t, &err)) {
+		snprintf(msg, sizeof msg, "%s (--time-field %s)", err,
+			 cfg.time_field);
+		record_bad(rec, msg);
+		return false;
+	}
+	return true;
+}
+
+static void on_record(const struct record *rec)
+{
+	double x;
+	int64_t t;
+	bool fresh;
+	scratch_reset(&sc);
+	if (!get_value(rec, &x) || !get_time(rec, &t))
+		return;
+	bytes_in += rec->rawlen + 1;
+	seq++;
+	struct kstate *st = keyed_get(keys, rec->slots, kslot, nkeys, &sc,
+				      &fresh);
+	if (fresh || (cfg.silence && t - st->last_t >= cfg.silence)) {
+		emit_held(st);
+		pass(rec);
+		set_pivot(st, x, t);
+	} else if (cfg.has_door) {
+		door_event(st, rec, x, t);
+	} else if (moved(st, x)) {
+		pass(rec);
+		set_pivot(st, x, t);
+	}
+}
+
+/* ---- end of input: the held points, in order of arrival ---- */
+
+static struct kstate **pending;
+static size_t npending;
+
+static void collect(void *state, void *ctx)
+{
+	(void)ctx;
+	struct kstate *st = state;
+	if (st->held)
+		pending[npending++] = st;
+}
+
+static int by_arrival(const void *a, const void *b)
+{
+	const struct kstate *x = *(struct kstate *const *)a;
+	const struct kstate *y = *(struct kstate *const *)b;
+	return x->hseq < y->hseq ? -1 : x->hseq > y->hseq;
+}
+
+static void count_keys(void *state, void *ctx)
+{
+	(void)state;
+	++*(size_t *)ctx;
+}
+
+static void emit_all_held(void)
+{
+	size_t n = 0;
+	keyed_each(keys, count_keys, &n);
+	pending = xmalloc((n ? n : 1) * sizeof *pending);
+	npending = 0;
+	keyed_each(keys, collect, NULL);
+	qsort(pending, npending, sizeof *pending, by_arrival);
+	for (size_t i = 0; i < npending; i++)
+		emit_held(pending[i]);
+	free(pending);
+}
+
+/* A key forgotten at --max-keys: its held point goes out first (so the
+ * series can still be redrawn), then its copy is freed. */
+static bool draining;
+static void drop(void *state, void *ctx)
+{
+	(void)ctx;
+	struct kstate *st = state;
+	if (!draining)
+		emit_held(st);
+	saved_free(st->sv);
+	st->sv = NULL;
+}
+
+/* ---- options ---- */
+
+static void usage(void)
+{
+	printf("Usage: es-deadband --abs X|--pct P|--swinging-door E [OPTION]... [FILE]...\n"
+	       "Report by exception: write a record (byte for byte) only when its value\n"
+	       "moved enough since the last one written for its key.\n"
+	       "\n"
+	       "  -k, --key F1,F2          keep one series per value of these fields\n"
+	       "                           (default: the whole stream is one series)\n"
+	       "  -f, --field F            the value (default: value)\n"
+	       "      --abs X              pass when |value - last passed| > X\n"
+	       "      --pct P              pass when |value - last passed| > P%% of |last|\n"
+	       "                           (with --abs too: when either says so)\n"
+	       "      --swinging-door E    instead, keep the points needed to redraw the\n"
+	       "                           series within +-E by straight lines between\n"
+	       "                           kept points (a held point is written when the\n"
+	       "                           door closes, or at the end of input)\n"
+	       "      --max-silence D      also pass a record when D of event time went\n"
+	       "                           by since the last one passed for its key\n"
+	       "      --time-field F       event time field, for --max-silence and\n"
+	       "                           --swinging-door (default: ts)\n"
+	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
+	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
+	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
+	       "                           least recently seen key is forgotten\n"
+	       "\n", KEYED_DEFAULT_MAX);
+	opts_common_help(stdout);
+	printf("\n--stats adds keys, evicted, bytes_in, bytes_out (records as read)\n"
+	       "and ratio, bytes_ratio (read per written: the reduction).\n"
+	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+	       "\nExamples:\n"
+	       "  es-deadband -k device,sensor --abs 0.5 --max-silence 5m readings.ndjson\n"
+	       "  es-deadband -k device --swinging-door 0.1 --time-unit ms plant.csv\n");
+	exit(EXIT_OK);
+}
+
+static double opt_number(const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0)
+		diag_usage("invalid argument '%s' for %s: expected a number >= 0",
+			   arg, opt);
+	return v;
+}
+
+static void parse_keys(const char *text)
+{
+	const char *s = text, *err;
+	while (*s) {
+		kpaths = xrealloc(kpaths, (size_t)(nkeys + 1) * sizeof *kpaths);
+		if (path_parse(&s, &kpaths[nkeys], &err))
+			diag_usage("invalid --key '%s' at column %d: %s", text,
+				   (int)(s - text) + 1, err);
+		nkeys++;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			diag_usage("invalid --key '%s' at column %d: expected ','",
+				   text, (int)(s - text) + 1);
+	}
+	if (!nkeys)
+		diag_usage("--key needs at least one field");
+}
+
+static void parse_args(int argc, char **argv, struct es_opts *o)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		{"key", required_argument, 0, 'k'},
+		{"field", required_argument, 0, 'f'},
+		{"abs", required_argument, 0, OPT_ABS},
+		{"pct", required_argument, 0, OPT_PCT},
+		{"max-silence", required_argument, 0, OPT_MAX_SILENCE},
+		{"swinging-door", required_argument, 0, OPT_DOOR},
+		{"time-field", required_argument, 0, OPT_TIME_FIELD},
+		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
+		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
+		{0, 0, 0, 0}
+	};
+	int c;
+	const char *err;
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
+				NULL)) != -1) {
+		if (opts_common(o, c, optarg))
+			continue;
+		switch (c) {
+		case 'k': parse_keys(optarg); break;
+		case 'f': cfg.field = optarg; break;
+		case OPT_ABS:
+			cfg.abs = opt_number("--abs", optarg);
+			cfg.has_abs = true;
+			break;
+		case OPT_PCT:
+			cfg.pct = opt_number("--pct", optarg);
+			cfg.has_pct = true;
+			break;
+		case OPT_DOOR:
+			cfg.door = opt_number("--swinging-door", optarg);
+			cfg.has_door = true;
+			break;
+		case OPT_MAX_SILENCE:
+			if (duration_parse(optarg, false, &cfg.silence, &err))
+				diag_usage("invalid duration '%s' for --max-silence: %s",
+					   optarg, err);
+			if (!cfg.silence)
+				diag_usage("invalid duration '%s' for --max-silence: "
+					   "must be above 0", optarg);
+			break;
+		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_UNIT:
+			if (time_unit_parse(optarg, &cfg.unit))
+				diag_usage("invalid argument '%s' for --time-unit: "
+					   "expected s, ms, us, ns or auto", optarg);
+			break;
+		case OPT_MAX_KEYS: {
+			char *end;
+			errno = 0;
+			cfg.max_keys = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || cfg.max_keys <= 0 ||
+			    cfg.max_keys > 100000000)
+				diag_usage("invalid argument '%s' for --max-keys: "
+					   "expected a count from 1 to 100000000", optarg);
+			break;
+		}
+		default: opts_bad_option();
+		}
+	}
+	if (o->help || o->version)
+		return;
+	if (cfg.has_door && (cfg.has_abs || cfg.has_pct))
+		diag_usage("--swinging-door does not go with --abs or --pct");
+	if (!cfg.has_door && !cfg.has_abs && !cfg.has_pct)
+		diag_usage("say how far a value must move: --abs, --pct or "
+			   "--swinging-door");
+}
+
+static void setup_fields(struct fieldset *fs)
+{
+	struct path p;
+	const char *err;
+	kslot = xmalloc((size_t)(nkeys ? nkeys : 1) * sizeof *kslot);
+	for (int i = 0; i < nkeys; i++)
+		kslot[i] = fieldset_add(fs, &kpaths[i]);
+	if (path_parse_all(cfg.field, &p, &err))
+		diag_usage("invalid --field '%s': %s", cfg.field, err);
+	vslot = fieldset_add(fs, &p);
+	path_free(&p);
+	if (path_parse_all(cfg.time_field, &p, &err))
+		diag_usage("invalid --time-field '%s': %s", cfg.time_field, err);
+	tslot = fieldset_add(fs, &p);
+	path_free(&p);
+}
+
+static void stats_extra(char *buf, size_t n)
+{
+	char r1[32] = "null", r2[32] = "null";
+	if (stats.out) {
+		snprintf(r1, sizeof r1, "%.4g", (double)seq /
+			 (double)stats.out);
+		snprintf(r2, sizeof r2, "%.4g", (double)bytes_in / (double)bytes_out);
+	}
+	snprintf(buf, n, ",\"keys\":%d,\"evicted\":%llu,\"bytes_in\":%llu,"
+		 "\"bytes_out\":%llu,\"ratio\":%s,\"bytes_ratio\":%s",
+		 keys ? keyed_peak(keys) : peak_keys,
+		 keys ? keyed_evicted(keys) : evicted_keys,
+		 bytes_in, bytes_out, r1, r2);
+}
+
+static void flush_out(void *ctx)
+{
+	out_flush(ctx);
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	diag_init(argv[0]);
+	opts_init(&o);
+	parse_args(argc, argv, &o);
+	if (o.help)
+		usage();
+	opts_apply(&o);
+	diag_set_stats_extra(stats_extra);
+
+	struct fieldset *fs = fieldset_new();
+	setup_fields(fs);
+	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, drop, NULL);
+	loop_signals();
+
+	struct outbuf out;
+	out_init(&out, 1, "stdout");
+	diag_set_output(&out);
+	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
+				       fs, flush_out, &out);
+	out_w = writer_open(&out, o.out_fmt);
+	struct record rec;
+	while (reader_next(r, &rec) > 0)
+		on_record(&rec);
+	/* End of input or SIGINT/SIGTERM: the held points complete the
+	 * series either way. */
+	emit_all_held();
+	draining = true;
+	/* --stats at exit still reports the table's counters */
+	peak_keys = keyed_peak(keys);
+	evicted_keys = keyed_evicted(keys);
+	keyed_free(keys);
+	keys = NULL;
+	writer_close(out_w);
+	reader_close(r);
+	fieldset_free(fs);
+	for (int i = 0; i < nhdrs; i++) {
+		free(hdrs[i]->raw);
+		free(hdrs[i]->names);
+		free(hdrs[i]);
+	}
+	free(hdrs);
+	for (int i = 0; i < nkeys; i++)
+		path_free(&kpaths[i]);
+	free(kpaths);
+	free(kslot);
+	scratch_free(&sc);
+	diag_finish();
+	out_free(&out);
+	return diag_status;
+}

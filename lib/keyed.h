@@ -1,0 +1,41 @@
+/* keyed.h - per-key state of fixed size over a key table, with a cap
+ *
+ * The detectors (es-deadband, es-detect) keep a small block of state per
+ * key (device, sensor...). This holds those blocks in one array indexed by
+ * the key table's ids, finds a record's block from its key fields, and
+ * bounds the number of keys: at the cap the least recently seen key is
+ * forgotten (after a callback that may emit what it holds), said once on
+ * stderr and counted.
+ */
+#ifndef ES_KEYED_H
+#define ES_KEYED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "value.h"
+
+#define KEYED_DEFAULT_MAX 100000
+
+struct keyed;
+/*
+ * Blocks of size bytes; at most max keys. drop(state, ctx) is called for a
+ * key that is forgotten (eviction at the cap, and keyed_free), so that it
+ * can emit or free what the block owns.
+ */
+struct keyed *keyed_new(size_t size, long max,
+			void (*drop)(void *state, void *ctx), void *ctx);
+/*
+ * The block of the key made of the values of slots[kslot[0..n)] (n = 0:
+ * one key for everything), added zeroed (*fresh = true) if new. The
+ * pointer is valid until the next keyed_get (the array may move).
+ */
+void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
+		int n, struct scratch *sc, bool *fresh);
+/* Calls fn on every live block (order: most recently seen first). */
+void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx);
+int keyed_peak(const struct keyed *k);		/* most keys at once */
+unsigned long long keyed_evicted(const struct keyed *k);
+/* Calls drop on every live block, then frees everything. */
+void keyed_free(struct keyed *k);
+
+#endif

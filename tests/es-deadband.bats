@@ -1,0 +1,367 @@
+#!/usr/bin/env bats
+# es-deadband: report by exception (--abs, --pct, --max-silence) and
+# swinging-door compression on hand-made fixtures whose answers were worked
+# out by hand (tests/fixtures/deadband); the swinging-door bound checked by
+# redrawing generated series; formats, bad input, limits, signals, usage.
+#
+# readings.ndjson, per device (ts in ms):
+#   a: 10 @1s, 10.4 @2s, 10.6 @4s, 11.2 @5s, 11.0 @8s, 11.1 @20s
+#   b: 5 @3s, 5.5 @6s, 6 @7s, 6.2 @21s
+bats_require_minimum_version 1.5.0
+load test_helper
+
+DF="$BATS_TEST_DIRNAME/fixtures/deadband"
+GEN="$BATS_TEST_DIRNAME/../../shared/bench/gen-sensors"
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	BG=""
+	W=""
+}
+
+teardown() {
+	if [ -n "${W:-}" ]; then
+		exec {W}>&-
+		W=""
+	fi
+	local p
+	for p in ${BG:-}; do
+		kill -TERM -- "-$p" 2> /dev/null || true
+	done
+}
+
+# Lines N... of FILE, in that order.
+lines_of() {
+	local f=$1 n
+	shift
+	for n in "$@"; do
+		sed -n "${n}p" "$f"
+	done
+}
+
+# ---- --abs, --pct, --max-silence ----
+
+@test "es-deadband --abs: first record of each key, then only moves of more than X from the last passed value" {
+	# a: 10 first; 10.4 (0.4) no; 10.6 (0.6) yes; 11.2 (0.6 from 10.6) yes;
+	# 11.0, 11.1 no. b: 5 first; 5.5 (exactly 0.5: not more) no; 6 yes; 6.2 no.
+	run_out es-deadband -k device --abs 0.5 "$DF/readings.ndjson"
+	assert_equal "$status" 0
+	assert_stderr ""
+	lines_of "$DF/readings.ndjson" 1 3 4 5 7 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --pct: moves of more than P% of the last passed value" {
+	# a: 10.4 is 4% (no), 10.6 6% (yes), 11.2 5.7% of 10.6 (yes), 11.0 1.8%;
+	# b: 5.5 is 10% (yes), 6 9.1% of 5.5 (yes), 6.2 3.3% (no)
+	run_out es-deadband -k device --pct 5 "$DF/readings.ndjson"
+	assert_equal "$status" 0
+	lines_of "$DF/readings.ndjson" 1 3 4 5 6 7 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --abs with --pct: a record passes when either says so" {
+	run_out es-deadband -k device --abs 0.5 --pct 50 "$DF/readings.ndjson"
+	lines_of "$DF/readings.ndjson" 1 3 4 5 7 | assert_file_is "$T/out"
+	run_out es-deadband -k device --abs 100 --pct 5 "$DF/readings.ndjson"
+	lines_of "$DF/readings.ndjson" 1 3 4 5 6 7 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --max-silence: a record passes after D of event time without one" {
+	# a: last passed 11.2 @5s, 11.1 @20s is 15s later; b: 6 @7s, 6.2 @21s
+	run_out es-deadband -k device --abs 0.5 --max-silence 10s --time-unit ms "$DF/readings.ndjson"
+	assert_equal "$status" 0
+	lines_of "$DF/readings.ndjson" 1 3 4 5 7 9 10 | assert_file_is "$T/out"
+	# exactly D later passes too (a: 15s), less does not (b: 14s)
+	run_out es-deadband -k device --abs 0.5 --max-silence 15s --time-unit ms "$DF/readings.ndjson"
+	lines_of "$DF/readings.ndjson" 1 3 4 5 7 9 | assert_file_is "$T/out"
+}
+
+@test "es-deadband without --key: the whole stream is one series" {
+	run_out es-deadband --abs 0.5 "$DF/readings.ndjson"
+	lines_of "$DF/readings.ndjson" 1 3 4 5 6 8 10 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --key of two fields, --field of a nested path; a missing key field is one key (null)" {
+	printf '%s\n' '{"d":"a","s":"t","m":{"v":1}}' '{"d":"a","s":"h","m":{"v":1}}' \
+		'{"d":"a","s":"t","m":{"v":1.2}}' '{"m":{"v":3}}' '{"d":"a","s":"t","m":{"v":2.5}}' \
+		'{"m":{"v":3.1}}' > "$T/in"
+	run_out es-deadband --key d,s --field m.v --abs 1 "$T/in"
+	lines_of "$T/in" 1 2 4 5 | assert_file_is "$T/out"
+	run_out es-deadband -k d,s -f m.v --abs 1 "$T/in"
+	lines_of "$T/in" 1 2 4 5 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --pct: from a last value of 0 any change passes" {
+	printf '%s\n' '{"value":0}' '{"value":0}' '{"value":0.001}' > "$T/in"
+	run_out es-deadband --pct 10 "$T/in"
+	lines_of "$T/in" 1 3 | assert_file_is "$T/out"
+}
+
+# ---- --swinging-door ----
+
+@test "es-deadband --swinging-door: keeps the points that close the door, held points late, the last at the end" {
+	# key a, E = 0.5: (0,0) first. (1,1) held, door [0.5, 1.5]; (2,2) slope 1
+	# inside, door [0.75, 1.25]; (3,3.2) slope 1.067 inside, door [0.9, 1.233];
+	# (4,3) slope 0.75 outside: (3,3.2) is kept and the pivot; (4,3) held,
+	# door [-0.7, 0.3]; (5,3) slope -0.1 inside, door [-0.35, 0.15];
+	# (6,6) slope 0.93 outside: (5,3) kept; (6,6) held until the end.
+	# key b: (0,5) first; (1,5) held until the end (it came before a's (6,6)).
+	run_out es-deadband -k k -f v --time-field t --time-unit s --swinging-door 0.5 "$DF/door.ndjson"
+	assert_equal "$status" 0
+	assert_stderr ""
+	lines_of "$DF/door.ndjson" 1 3 5 7 8 9 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --swinging-door 0: collinear points are dropped, a bend is kept" {
+	printf '{"ts":%d,"value":%d}\n' 0 0 1 1 2 2 3 3 4 2 5 1 > "$T/in"
+	run_out es-deadband --swinging-door 0 --time-unit s "$T/in"
+	lines_of "$T/in" 1 4 6 | assert_file_is "$T/out"
+}
+
+@test "es-deadband --swinging-door: a point not after the pivot's time is kept and becomes the pivot" {
+	printf '%s\n' '{"ts":0,"value":0}' '{"ts":1,"value":1}' '{"ts":1,"value":5}' '{"ts":0,"value":5}' > "$T/in"
+	run_out es-deadband --swinging-door 0.5 --time-unit s "$T/in"
+	assert_file_is "$T/out" < "$T/in"
+}
+
+@test "es-deadband --swinging-door with --max-silence: the held point, then the record after D" {
+	printf '{"ts":%d,"value":0}\n' 0 1 2 3 4 5 > "$T/in"
+	run_out es-deadband --swinging-door 10 --max-silence 3s --time-unit s "$T/in"
+	lines_of "$T/in" 1 3 4 6 | assert_file_is "$T/out"
+}
+
+# redraw E: checks $T/in (gen-sensors) against $T/out redrawn within E.
+redraw() {
+	{ jq -r '"K \(.device)/\(.sensor) \(.ts) \(.value)"' "$T/out"
+	  jq -r '"O \(.device)/\(.sensor) \(.ts) \(.value)"' "$T/in"; } |
+		awk -v E="$1" -f "$DF/redraw.awk"
+}
+
+@test "es-deadband --swinging-door: every point of generated series is within E of the lines between kept points" {
+	"$GEN" 30000 --devices 5 > "$T/in"
+	local e
+	for e in 0 0.05 0.5 2; do
+		run_out es-deadband -k device,sensor --swinging-door "$e" "$T/in"
+		assert_equal "$status" 0
+		run redraw "$e"
+		assert_output ''
+		# and it drops something (all of it at E = 0 would be a bug too)
+		[ "$(wc -l < "$T/out")" -lt 30000 ] || fail "E=$e kept everything"
+	done
+	# the check itself catches a bound that does not hold
+	run_out es-deadband -k device,sensor --swinging-door 0.5 "$T/in"
+	run redraw 0.25
+	[ -n "$output" ]
+}
+
+@test "es-deadband --swinging-door: CSV rows held and written late stay byte for byte, quoted newlines too" {
+	printf 'ts,device,value,note\n1000,a,10,"x, y"\n2000,a,10.2,plain\n3000,a,10.4,"multi\nline"\n4000,a,10.6,z\n5000,a,12,w\n' > "$T/in.csv"
+	# 10 → 10.6 is a straight line: (3000,10.4) is dropped, (4000,10.6)
+	# closes the door at 12, and 12 is held to the end
+	run_out es-deadband --swinging-door 0.01 --time-unit ms "$T/in.csv"
+	assert_equal "$status" 0
+	printf 'ts,device,value,note\n1000,a,10,"x, y"\n4000,a,10.6,z\n5000,a,12,w\n' | assert_file_is "$T/out"
+	printf 'ts,device,value,note\n1000,a,10,"x, y"\n2000,a,10.2,plain\n3000,a,11,"multi\nline"\n4000,a,11.1,z\n' > "$T/in.csv"
+	run_out es-deadband --swinging-door 0.1 --time-unit ms "$T/in.csv"
+	assert_file_is "$T/out" < "$T/in.csv"
+	# converted to NDJSON, held rows too
+	run_out es-deadband --swinging-door 0.1 --time-unit ms -o ndjson "$T/in.csv"
+	printf '%s\n' '{"ts":1000,"device":"a","value":10,"note":"x, y"}' \
+		'{"ts":2000,"device":"a","value":10.2,"note":"plain"}' \
+		'{"ts":3000,"device":"a","value":11,"note":"multi\nline"}' \
+		'{"ts":4000,"device":"a","value":11.1,"note":"z"}' | assert_file_is "$T/out"
+}
+
+# ---- formats ----
+
+@test "es-deadband: CSV in, CSV out byte for byte; NDJSON to CSV with -o csv" {
+	printf 'ts,device,value\n1000,a,10\n2000,a,10.4\n3000,"a",11.00\n' > "$T/in.csv"
+	run_out es-deadband -k device --abs 0.5 "$T/in.csv"
+	printf 'ts,device,value\n1000,a,10\n3000,"a",11.00\n' | assert_file_is "$T/out"
+	run_out es-deadband -k device --abs 0.5 -o csv "$DF/readings.ndjson"
+	printf 'ts,device,value\n1000,a,10\n3000,b,5\n4000,a,10.6\n5000,a,11.2\n7000,b,6\n' | assert_file_is "$T/out"
+	run_out es-deadband -k device --abs 0.5 --input-format csv --output-format ndjson "$T/in.csv"
+	printf '%s\n' '{"ts":1000,"device":"a","value":10}' '{"ts":3000,"device":"a","value":11.00}' | assert_file_is "$T/out"
+}
+
+@test "es-deadband: a string key in NDJSON and the same text in CSV are one key (keys in normal form)" {
+	printf 'value,device\n1,7\n' > "$T/a.csv"
+	printf '{"value":1.1,"device":7}\n{"value":3,"device":7.0}\n' > "$T/b.ndjson"
+	run_out es-deadband -k device --abs 0.5 -o ndjson "$T/a.csv" "$T/b.ndjson"
+	printf '%s\n' '{"value":1,"device":7}' '{"value":3,"device":7.0}' | assert_file_is "$T/out"
+}
+
+# ---- bad input ----
+
+@test "es-deadband: a value that is not a number is bad input: named, dead-lettered, counted; the rest goes on" {
+	local f="$DF/bad.ndjson"
+	run --separate-stderr es-deadband --abs 0.5 --stats --dead-letter "$T/dead" "$f"
+	assert_success
+	# 1 first; 9 moved 8; 9 did not; 3 moved 6 (no time needed here)
+	assert_output "$(lines_of "$f" 1 8 10)"
+	assert_stderr "$(cat <<EOF
+es-deadband: $f:2: field 'value' is a string, a number is needed
+es-deadband: $f:3: field 'value' is missing, a number is needed
+es-deadband: $f:4: field 'value' is null, a number is needed
+es-deadband: $f:5: field 'value' is a boolean, a number is needed
+es-deadband: $f:6: field 'value' is an object or array, a number is needed
+es-deadband: $f:7: not a JSON object
+{"program":"es-deadband","in":9,"out":3,"bad":6,"late":0,"dropped":0,"keys":1,"evicted":0,"bytes_in":85,"bytes_out":56,"ratio":1.333,"bytes_ratio":1.518}
+EOF
+)"
+	sed -n '2,7p' "$f" | assert_file_is "$T/dead"
+}
+
+@test "es-deadband --max-silence: a missing or invalid time is bad input" {
+	local f="$DF/bad.ndjson"
+	run --separate-stderr es-deadband --abs 0.5 --max-silence 1s --time-unit ms "$f"
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1000,"value":1}' '{"ts":9000,"value":3}')"
+	assert_equal "$(grep -c . <<< "$stderr")" 8
+	[[ "$stderr" == *"$f:8: missing time field (--time-field ts)"* ]] || fail "$stderr"
+	[[ "$stderr" == *"$f:9: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)"* ]] || fail "$stderr"
+}
+
+@test "es-deadband: a CSV cell that is not a number is bad input, dead-lettered under its header" {
+	printf 'ts,value\n1000,1\n2000,n/a\n3000,\n4000,3\n' > "$T/in.csv"
+	run --separate-stderr es-deadband --abs 0.5 --dead-letter "$T/dead.csv" "$T/in.csv"
+	assert_success
+	assert_output "$(printf 'ts,value\n1000,1\n4000,3')"
+	assert_stderr "$(printf '%s\n' "es-deadband: $T/in.csv:3: field 'value' is a string, a number is needed" \
+		"es-deadband: $T/in.csv:4: field 'value' is null, a number is needed")"
+	printf 'ts,value\n2000,n/a\n3000,\n' | assert_file_is "$T/dead.csv"
+}
+
+@test "es-deadband --strict: the first bad line is fatal, exit 3, what came before is written" {
+	run --separate-stderr es-deadband --abs 0.5 --strict "$DF/bad.ndjson"
+	[ "$status" -eq 3 ]
+	assert_output '{"ts":1000,"value":1}'
+	assert_stderr "es-deadband: $DF/bad.ndjson:2: field 'value' is a string, a number is needed"
+}
+
+# ---- limits, stats, pipes, signals ----
+
+@test "es-deadband --max-keys: the least recently seen key is forgotten (its next record passes as a first), once said; a held point goes out first" {
+	printf '%s\n' '{"d":"a","value":1}' '{"d":"b","value":1}' '{"d":"a","value":1}' \
+		'{"d":"c","value":1}' '{"d":"b","value":1}' > "$T/in"
+	run --separate-stderr es-deadband -k d --abs 5 --max-keys 2 --stats "$T/in"
+	assert_success
+	# c evicts b (a was seen later); b again evicts a
+	assert_output "$(lines_of "$T/in" 1 2 4 5)"
+	assert_stderr "$(printf '%s\n' 'es-deadband: --max-keys 2 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-deadband","in":5,"out":4,"bad":0,"late":0,"dropped":0,"keys":2,"evicted":2,"bytes_in":100,"bytes_out":80,"ratio":1.25,"bytes_ratio":1.25}')"
+	printf '%s\n' '{"ts":0,"d":"a","value":1}' '{"ts":1,"d":"a","value":2}' '{"ts":2,"d":"b","value":1}' > "$T/in"
+	run --separate-stderr es-deadband -k d --swinging-door 0.1 --time-unit s --max-keys 1 "$T/in"
+	assert_output "$(cat "$T/in")"
+}
+
+@test "es-deadband --stats: records and bytes read and written, and the reduction ratios" {
+	run --separate-stderr es-deadband -k device --abs 0.5 --stats "$DF/readings.ndjson"
+	assert_success
+	# 10 records of 372 bytes (newlines counted); 5 written: 182 bytes
+	assert_stderr '{"program":"es-deadband","in":10,"out":5,"bad":0,"late":0,"dropped":0,"keys":2,"evicted":0,"bytes_in":372,"bytes_out":182,"ratio":2,"bytes_ratio":2.044}'
+	run --separate-stderr es-deadband --abs 0.5 --stats < /dev/null
+	assert_stderr '{"program":"es-deadband","in":0,"out":0,"bad":0,"late":0,"dropped":0,"keys":0,"evicted":0,"bytes_in":0,"bytes_out":0,"ratio":null,"bytes_ratio":null}'
+}
+
+@test "es-deadband big | head -1: exit 0, nothing on stderr" {
+	awk 'BEGIN { for (i = 0; i < 200000; i++) printf "{\"ts\":%d,\"value\":%d}\n", i, i }' > "$T/big"
+	run bash -c 'es-deadband --abs 0.5 "$1" 2> "$2/err" | head -1 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_output 0
+	assert_file_is "$T/err" < /dev/null
+	assert_file_is "$T/out" <<< '{"ts":0,"value":0}'
+}
+
+@test "es-deadband: a live pipe gets each passed record at once; SIGTERM writes the held point, exit 0" {
+	skip_if_slow
+	mkfifo "$T/fifo"
+	setsid es-deadband --swinging-door 0.1 --time-unit s < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	local pid=$! i st
+	BG="$pid"
+	exec {W}> "$T/fifo"
+	printf '{"ts":0,"value":0}\n{"ts":1,"value":5}\n' >&"$W"
+	for ((i = 0; i < 40; i++)); do
+		[ -s "$T/out" ] && break
+		sleep 0.05
+	done
+	assert_file_is "$T/out" <<< '{"ts":0,"value":0}'
+	kill -TERM "$pid"
+	wait "$pid" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	printf '%s\n' '{"ts":0,"value":0}' '{"ts":1,"value":5}' | assert_file_is "$T/out"
+	assert_file_is "$T/err" < /dev/null
+}
+
+# ---- usage ----
+
+@test "es-deadband: usage errors name the option and why, exit 2" {
+	local -a cases=(
+		'|say how far a value must move: --abs, --pct or --swinging-door'
+		'--max-silence 1m|say how far a value must move: --abs, --pct or --swinging-door'
+		'--abs 1 --swinging-door 1|--swinging-door does not go with --abs or --pct'
+		'--pct 1 --swinging-door 1|--swinging-door does not go with --abs or --pct'
+		'--abs -1|invalid argument '"'-1'"' for --abs: expected a number >= 0'
+		'--abs x|invalid argument '"'x'"' for --abs: expected a number >= 0'
+		'--pct 5%|invalid argument '"'5%'"' for --pct: expected a number >= 0'
+		'--swinging-door nan|invalid argument '"'nan'"' for --swinging-door: expected a number >= 0'
+		'--abs 1 --max-silence 0|invalid duration '"'0'"' for --max-silence: must be above 0'
+		'--abs 1 --max-silence 5|invalid duration '"'5'"' for --max-silence: missing unit in duration'
+		'--abs 1 --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
+		'--abs 1 --max-keys 0|invalid argument '"'0'"' for --max-keys: expected a count from 1 to 100000000'
+		'--abs 1 -k a,,b|invalid --key '"'a,,b'"' at column 3: expected a field name or a quoted key'
+		'--abs 1 -k a,|invalid --key '"'a,'"' at column 2: expected '"','"''
+		'--abs 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
+		'--abs 1 --time-field a..b|invalid --time-field '"'a..b'"': expected a field name or a quoted key'
+		'--abs 1 -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson or csv'
+	)
+	local c args msg
+	for c in "${cases[@]}"; do
+		args=${c%%|*}
+		msg=${c#*|}
+		# shellcheck disable=SC2086
+		run --separate-stderr es-deadband $args < /dev/null
+		[ "$status" -eq 2 ] || fail "es-deadband $args: status $status, not 2"
+		assert_output ''
+		assert_stderr "$(printf 'es-deadband: %s\nTry '"'es-deadband --help'"' for more information.' "$msg")"
+	done
+}
+
+@test "es-deadband: an unknown option: getopt's message and the hint, exit 2" {
+	run --separate-stderr es-deadband --bogus < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-deadband: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "Try 'es-deadband --help' for more information."
+}
+
+@test "es-deadband --help: usage, every option, examples; --version" {
+	run --separate-stderr es-deadband --help
+	assert_success
+	assert_stderr ""
+	assert_line --index 0 'Usage: es-deadband --abs X|--pct P|--swinging-door E [OPTION]... [FILE]...'
+	assert_line --regexp '^ +es-deadband -k device,sensor .+'
+	run --separate-stderr es-deadband --version
+	assert_success
+	assert_output 'es-deadband (edgestream) 0.1.0'
+}
+
+@test "es-deadband: every long option is in --help, in man/es-deadband.1 and in this file" {
+	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-deadband.1"
+	opts=$(long_options_of es-deadband)
+	for name in key field abs pct max-silence swinging-door time-field time-unit max-keys \
+		    input-format output-format dead-letter strict stats help version; do
+		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
+	done
+	run es-deadband --help
+	for name in $opts; do
+		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
+		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
+		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
+	done
+	[ -z "$missing" ] || fail "not mentioned:$missing"
+}
+
+@test "man/es-deadband.1 is clean for groff -man -ww" {
+	command -v groff > /dev/null || skip "groff not installed"
+	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-deadband.1"
+	assert_success
+	assert_output ''
+}

@@ -1,0 +1,396 @@
+#!/usr/bin/env bats
+# es-detect: every method on hand-made fixtures whose scores were worked out
+# by hand (tests/fixtures/detect), warm-up, hysteresis, formats, bad input,
+# limits, signals, usage; and the planted spikes of gen-sensors found.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+DF="$BATS_TEST_DIRNAME/fixtures/detect"
+GEN="$BATS_TEST_DIRNAME/../../shared/bench/gen-sensors"
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	BG=""
+	W=""
+}
+
+teardown() {
+	if [ -n "${W:-}" ]; then
+		exec {W}>&-
+		W=""
+	fi
+	local p
+	for p in ${BG:-}; do
+		kill -TERM -- "-$p" 2> /dev/null || true
+	done
+}
+
+# ---- --zscore ----
+
+@test "es-detect --zscore --window N: per key, against the N points before; warm-up until the window is full" {
+	# a: 10 12 14 | 30: mean 12, sd 2 -> 9; 13 vs 12 14 30: mean 18.667,
+	# sd 9.866 -> -0.5744; 12 vs 14 30 13: mean 19, sd 9.539 -> -0.7338.
+	# b: 1 1 1 | 2: sd 0 and 2 is off the mean: an anomaly, score null.
+	run --separate-stderr es-detect -k k --zscore 3 --window 3 "$DF/zscore.ndjson"
+	assert_success
+	assert_stderr ""
+	assert_output "$(cat <<'EOF'
+{"k":"a","value":10,"anomaly":false,"score":null}
+{"k":"b","value":1,"anomaly":false,"score":null}
+{"k":"a","value":12,"anomaly":false,"score":null}
+{"k":"a","value":14,"anomaly":false,"score":null}
+{"k":"b","value":1,"anomaly":false,"score":null}
+{"k":"a","value":30,"anomaly":true,"score":9}
+{"k":"a","value":13,"anomaly":false,"score":-0.5744}
+{"k":"b","value":1,"anomaly":false,"score":null}
+{"k":"a","value":12,"anomaly":false,"score":-0.7338}
+{"k":"b","value":2,"anomaly":true,"score":null}
+EOF
+)"
+}
+
+@test "es-detect --zscore: a constant series scores 0; anomalies enter the statistics; --only-anomalies" {
+	printf '{"value":%s}\n' 5 5 5 5 6 6 > "$T/in"
+	run --separate-stderr es-detect --zscore 3 --window 3 "$T/in"
+	assert_output "$(printf '%s\n' '{"value":5,"anomaly":false,"score":null}' \
+		'{"value":5,"anomaly":false,"score":null}' '{"value":5,"anomaly":false,"score":null}' \
+		'{"value":5,"anomaly":false,"score":0}' '{"value":6,"anomaly":true,"score":null}' \
+		'{"value":6,"anomaly":false,"score":1.1547}')"
+	run --separate-stderr es-detect --zscore 3 --window 3 --only-anomalies "$T/in"
+	assert_output '{"value":6,"anomaly":true,"score":null}'
+}
+
+@test "es-detect --zscore --window D: the points of the last D of event time before it; --warmup" {
+	# t=2: 10 12 -> mean 11, sd 1.414 -> 2.1213; t=3: 12 14 (10 is 3s old)
+	# -> 61.5183; t=4: 14 100 -> -0.7564; t=6: 11 alone, below the warm-up
+	run --separate-stderr es-detect --zscore 3 --window 3s --time-unit s --warmup 2 "$DF/timewin.ndjson"
+	assert_success
+	assert_output "$(cat <<'EOF'
+{"ts":0,"value":10,"anomaly":false,"score":null}
+{"ts":1,"value":12,"anomaly":false,"score":null}
+{"ts":2,"value":14,"anomaly":false,"score":2.1213}
+{"ts":3,"value":100,"anomaly":true,"score":61.5183}
+{"ts":4,"value":11,"anomaly":false,"score":-0.7564}
+{"ts":6,"value":12,"anomaly":false,"score":null}
+EOF
+)"
+	# the default warm-up of a window of time is 10 points
+	run --separate-stderr es-detect --zscore 3 --window 3s --time-unit s --time-field ts "$DF/timewin.ndjson"
+	refute_output --partial '"anomaly":true'
+	refute_output --regexp '"score":[0-9-]'
+}
+
+@test "es-detect --zscore --warmup W < N: scores from W points on" {
+	run --separate-stderr es-detect -k k --zscore 3 --window 3 --warmup 2 "$DF/zscore.ndjson"
+	# 14 vs 10 12: mean 11, sd 1.414 -> 2.1213
+	assert_line --index 3 '{"k":"a","value":14,"anomaly":false,"score":2.1213}'
+	assert_line --index 5 '{"k":"a","value":30,"anomaly":true,"score":9}'
+}
+
+# ---- --ewma, --mad ----
+
+@test "es-detect --ewma --threshold: exponentially weighted mean and variance of the points before" {
+	# m=10 v=0; 12: m=11 v=1; 11: score 0, m=11 v=0.5; 20: 9/0.7071 =
+	# 12.7279, m=15.5 v=20.5; 20: 4.5/4.5277 = 0.9939
+	run --separate-stderr es-detect --ewma 0.5 --threshold 2 --warmup 2 "$DF/ewma.ndjson"
+	assert_success
+	assert_output "$(cat <<'EOF'
+{"value":10,"anomaly":false,"score":null}
+{"value":12,"anomaly":false,"score":null}
+{"value":11,"anomaly":false,"score":0}
+{"value":20,"anomaly":true,"score":12.7279}
+{"value":20,"anomaly":false,"score":0.9939}
+EOF
+)"
+}
+
+@test "es-detect --mad --window N: median and scaled median absolute deviation; an even window takes the middle two" {
+	# 30 vs 10 11 10 12 11: median 11, MAD 1 -> 19/1.4826 = 12.8153;
+	# 11 vs 11 10 12 11 30: median 11 -> 0
+	run --separate-stderr es-detect --mad 3 --window 5 "$DF/mad.ndjson"
+	assert_success
+	assert_output "$(cat <<'EOF'
+{"value":10,"anomaly":false,"score":null}
+{"value":11,"anomaly":false,"score":null}
+{"value":10,"anomaly":false,"score":null}
+{"value":12,"anomaly":false,"score":null}
+{"value":11,"anomaly":false,"score":null}
+{"value":30,"anomaly":true,"score":12.8153}
+{"value":11,"anomaly":false,"score":0}
+EOF
+)"
+	# 100 vs 1 2 3 4: median 2.5, MAD 1 -> 97.5/1.4826 = 65.7628
+	printf '{"value":%s}\n' 1 2 3 4 100 > "$T/in"
+	run --separate-stderr es-detect --mad 3 --window 4 "$T/in"
+	assert_line --index 4 '{"value":100,"anomaly":true,"score":65.7628}'
+}
+
+# ---- thresholds ----
+
+@test "es-detect --above --clear: one anomaly per excursion, not one per reading" {
+	run --separate-stderr es-detect --above 80 --clear 75 "$DF/above.ndjson"
+	assert_success
+	assert_output "$(cat <<'EOF'
+{"value":70,"anomaly":false,"score":-10}
+{"value":81,"anomaly":true,"score":1}
+{"value":85,"anomaly":false,"score":5}
+{"value":78,"anomaly":false,"score":-2}
+{"value":82,"anomaly":false,"score":2}
+{"value":74,"anomaly":false,"score":-6}
+{"value":90,"anomaly":true,"score":10}
+EOF
+)"
+	# without --clear the excursion ends at X itself: 78 ends it, 82 alerts
+	run --separate-stderr es-detect --above 80 --only-anomalies "$DF/above.ndjson"
+	assert_output "$(printf '%s\n' '{"value":81,"anomaly":true,"score":1}' \
+		'{"value":82,"anomaly":true,"score":2}' '{"value":90,"anomaly":true,"score":10}')"
+}
+
+@test "es-detect --below --clear, and both with a --clear each; per key" {
+	run --separate-stderr es-detect --below 10 --clear 15 --only-anomalies "$DF/below.ndjson"
+	assert_output "$(printf '%s\n' '{"value":9,"anomaly":true,"score":1}' '{"value":5,"anomaly":true,"score":5}')"
+	printf '%s\n' '{"d":"a","value":50}' '{"d":"b","value":95}' '{"d":"a","value":91}' \
+		'{"d":"a","value":5}' '{"d":"b","value":92}' '{"d":"a","value":12}' '{"d":"a","value":3}' > "$T/in"
+	run --separate-stderr es-detect -k d --above 90 --clear 80 --below 10 --clear 20 "$T/in"
+	assert_output "$(cat <<'EOF'
+{"d":"a","value":50,"anomaly":false,"score":-40}
+{"d":"b","value":95,"anomaly":true,"score":5}
+{"d":"a","value":91,"anomaly":true,"score":1}
+{"d":"a","value":5,"anomaly":true,"score":5}
+{"d":"b","value":92,"anomaly":false,"score":2}
+{"d":"a","value":12,"anomaly":false,"score":-2}
+{"d":"a","value":3,"anomaly":false,"score":7}
+EOF
+)"
+}
+
+# ---- the planted spikes ----
+
+@test "es-detect --zscore finds every spike gen-sensors plants in temp readings, with no false alarm" {
+	"$GEN" 120000 --devices 10 > "$T/all"
+	es-filter 'sensor == "temp"' "$T/all" > "$T/temp"
+	run_out es-detect -k device --zscore 5 --window 100 --only-anomalies "$T/temp"
+	assert_equal "$status" 0
+	# planted: temp readings whose per-device seq is a multiple of 997
+	run jq -r 'select(.seq % 997 == 0) | .seq' "$T/temp"
+	local planted=${#lines[@]}
+	[ "$planted" -gt 30 ]
+	run jq -r 'select(.seq % 997 != 0) | .seq' "$T/out"
+	assert_output ''
+	assert_equal "$(wc -l < "$T/out")" "$planted"
+}
+
+@test "es-detect --zscore and --mad agree with a plain Python computation on generated data" {
+	command -v python3 > /dev/null || skip "python3 not installed"
+	"$GEN" 30000 --devices 4 | es-filter 'sensor == "temp"' > "$T/temp"
+	local m
+	for m in "zscore 7 3" "mad 8 3" "zscore 50 4" "mad 51 4"; do
+		set -- $m
+		es-detect -k device --"$1" "$3" --window "$2" "$T/temp" |
+			jq -r '"\(.anomaly) \(.score | if . == null then "null" else "\(.)" end)"' |
+			awk '{ printf "%s %s\n", $1, $2 == "null" ? "null" : sprintf("%.4f", $2) }' > "$T/got"
+		python3 "$DF/reference.py" "$1" "$2" "$3" < "$T/temp" > "$T/exp"
+		# scores may differ in the last rounded digit (sums in another order)
+		run awk 'NR == FNR { a[FNR] = $1; s[FNR] = $2; next }
+			$1 != a[FNR] || ($2 != s[FNR] && ($2 == "null" || s[FNR] == "null" || ($2 - s[FNR])^2 > 2e-8)) {
+				print FNR": "$0" vs "a[FNR]" "s[FNR]; bad++ } END { exit bad > 0 }' "$T/exp" "$T/got"
+		assert_success
+	done
+}
+
+# ---- formats ----
+
+@test "es-detect: CSV in and out (two columns added to the header); NDJSON to CSV; CSV to NDJSON" {
+	printf 'ts,device,value,note\n1000,a,10,"x, y"\n3000,a,11,"multi\nline"\n' > "$T/in.csv"
+	run_out es-detect -k device --above 10.5 "$T/in.csv"
+	printf 'ts,device,value,note,anomaly,score\n1000,a,10,"x, y",false,-0.5\n3000,a,11,"multi\nline",true,0.5\n' | assert_file_is "$T/out"
+	run_out es-detect -k device --above 10.5 --output-format ndjson "$T/in.csv"
+	printf '%s\n' '{"ts":1000,"device":"a","value":10,"note":"x, y","anomaly":false,"score":-0.5}' \
+		'{"ts":3000,"device":"a","value":11,"note":"multi\nline","anomaly":true,"score":0.5}' | assert_file_is "$T/out"
+	run_out es-detect --above 80 -o csv --input-format ndjson "$DF/above.ndjson"
+	printf 'value,anomaly,score\n70,false,-10\n81,true,1\n85,false,5\n78,false,-2\n82,true,2\n74,false,-6\n90,true,10\n' | assert_file_is "$T/out"
+}
+
+@test "es-detect: NDJSON stays byte for byte before the added fields; fields already named anomaly or score are replaced" {
+	printf '%s\n' '{ "value" : 5.50 , "x":[1, 2] }' '{"anomaly":"old","value":5,"score":1,"y":"\u00e9"}' > "$T/in"
+	run --separate-stderr es-detect --above 1 "$T/in"
+	assert_output "$(printf '%s\n' '{ "value" : 5.50 , "x":[1, 2] ,"anomaly":true,"score":4.5}' \
+		'{"value":5,"y":"é","anomaly":false,"score":4}')"
+}
+
+# ---- bad input ----
+
+@test "es-detect: a value that is not a number, or a bad time for --window D, is bad input: named, dead-lettered, counted" {
+	local f="$DF/bad.ndjson"
+	run --separate-stderr es-detect --zscore 3 --window 2s --time-unit s --warmup 2 --stats \
+		--dead-letter "$T/dead" "$f"
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"value":1,"anomaly":false,"score":null}' \
+		'{"ts":9,"value":3,"anomaly":false,"score":null}')"
+	assert_stderr "$(cat <<EOF
+es-detect: $f:2: field 'value' is a string, a number is needed
+es-detect: $f:3: field 'value' is missing, a number is needed
+es-detect: $f:4: field 'value' is null, a number is needed
+es-detect: $f:5: field 'value' is a boolean, a number is needed
+es-detect: $f:6: field 'value' is an object or array, a number is needed
+es-detect: $f:7: not a JSON object
+es-detect: $f:8: missing time field (--time-field ts)
+es-detect: $f:9: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
+{"program":"es-detect","in":9,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0}
+EOF
+)"
+	sed -n '2,9p' "$f" | assert_file_is "$T/dead"
+	# a count window needs no time: records 8 and 9 are fine then
+	run --separate-stderr es-detect --zscore 3 --window 2 "$f"
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "es-detect: a CSV cell that is not a number is bad input under its header; --strict makes it fatal" {
+	printf 'ts,value\n1,1\n2,n/a\n3,5\n' > "$T/in.csv"
+	run --separate-stderr es-detect --above 2 --dead-letter "$T/dead.csv" "$T/in.csv"
+	assert_success
+	assert_output "$(printf 'ts,value,anomaly,score\n1,1,false,-1\n3,5,true,3')"
+	assert_stderr "es-detect: $T/in.csv:3: field 'value' is a string, a number is needed"
+	printf 'ts,value\n2,n/a\n' | assert_file_is "$T/dead.csv"
+	run --separate-stderr es-detect --above 2 --strict "$T/in.csv"
+	[ "$status" -eq 3 ]
+	assert_output "$(printf 'ts,value,anomaly,score\n1,1,false,-1')"
+}
+
+# ---- limits, stats, pipes, signals ----
+
+@test "es-detect --max-keys: the least recently seen key is forgotten (its warm-up starts again), once said; --stats" {
+	printf '{"d":"%s","value":1}\n' a b a c a b > "$T/in"
+	run --separate-stderr es-detect -k d --above 0 --max-keys 2 --stats "$T/in"
+	assert_success
+	# each key's first reading is an excursion; b comes back after being
+	# forgotten, so it alerts again
+	assert_output "$(printf '%s\n' '{"d":"a","value":1,"anomaly":true,"score":1}' \
+		'{"d":"b","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
+		'{"d":"c","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
+		'{"d":"b","value":1,"anomaly":true,"score":1}')"
+	assert_stderr "$(printf '%s\n' 'es-detect: --max-keys 2 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0}')"
+}
+
+@test "es-detect --window D holds at most 10000 points per key: the oldest go early, once said, counted as trimmed" {
+	awk 'BEGIN { for (i = 0; i < 10005; i++) printf "{\"ts\":%d,\"value\":%d}\n", i, i % 7 }' > "$T/in"
+	run --separate-stderr es-detect --zscore 100 --window 1h --time-unit ms --stats --only-anomalies "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr "$(printf '%s\n' 'es-detect: a --window of time holds 10000 points of one key: the oldest go early (counted as "trimmed" in --stats)' \
+		'{"program":"es-detect","in":10005,"out":0,"bad":0,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":5}')"
+}
+
+@test "es-detect big | head -1: exit 0, nothing on stderr" {
+	awk 'BEGIN { for (i = 0; i < 200000; i++) printf "{\"value\":%d}\n", i % 10 }' > "$T/big"
+	run bash -c 'es-detect --ewma 0.1 --threshold 3 "$1" 2> "$2/err" | head -1 > "$2/out"; echo "${PIPESTATUS[0]}"' _ "$T/big" "$T"
+	assert_output 0
+	assert_file_is "$T/err" < /dev/null
+	assert_file_is "$T/out" <<< '{"value":0,"anomaly":false,"score":null}'
+}
+
+@test "es-detect: a live pipe gets each record at once; SIGTERM ends it with exit 0 and --stats" {
+	skip_if_slow
+	mkfifo "$T/fifo"
+	setsid es-detect --above 5 --stats < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	local pid=$! i st
+	BG="$pid"
+	exec {W}> "$T/fifo"
+	printf '{"value":7}\n' >&"$W"
+	for ((i = 0; i < 40; i++)); do
+		[ -s "$T/out" ] && break
+		sleep 0.05
+	done
+	assert_file_is "$T/out" <<< '{"value":7,"anomaly":true,"score":2}'
+	kill -TERM "$pid"
+	wait "$pid" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/err" <<< '{"program":"es-detect","in":1,"out":1,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0}'
+}
+
+# ---- usage ----
+
+@test "es-detect: usage errors name the option and why, exit 2" {
+	local -a cases=(
+		'|a method is needed: --zscore, --ewma, --mad, --above or --below'
+		'--zscore 3 --mad 3 --window 5|--mad: only one method may be given'
+		'--ewma 0.1 --threshold 3 --above 1|--above: only one method may be given'
+		'--zscore 3|--zscore needs --window N or D'
+		'--mad 3|--mad needs --window N or D'
+		'--ewma 0.1|--ewma needs --threshold K'
+		'--ewma 1.5 --threshold 3|invalid argument '"'1.5'"' for --ewma: expected 0 < A <= 1'
+		'--ewma 0 --threshold 3|invalid argument '"'0'"' for --ewma: must be above 0'
+		'--zscore 3 --window 5 --threshold 2|--threshold goes with --ewma'
+		'--ewma 0.1 --threshold 3 --window 5|--window goes with --zscore or --mad'
+		'--zscore -1 --window 5|invalid argument '"'-1'"' for --zscore: must be above 0'
+		'--zscore x --window 5|invalid argument '"'x'"' for --zscore: expected a number'
+		'--zscore 3 --window 1|invalid argument '"'1'"' for --window: expected a count from 2 to 100000'
+		'--zscore 3 --window 100001|invalid argument '"'100001'"' for --window: expected a count from 2 to 100000'
+		'--zscore 3 --window 0s|invalid argument '"'0s'"' for --window: must be above 0'
+		'--zscore 3 --window 5x|invalid argument '"'5x'"' for --window: unknown unit in duration (use ms, s, m, h, d) (a count or a duration)'
+		'--zscore 3 --window 5 --warmup 6|--warmup 6 is more than the --window of 5 points'
+		'--zscore 3 --window 5 --warmup 1|invalid argument '"'1'"' for --warmup: expected a count from 2 to 100000'
+		'--above 5 --warmup 3|--warmup does not go with --above or --below'
+		'--clear 3|--clear goes after --above or --below'
+		'--above 5 --clear 6|--clear 6 is above --above 5: it must not be'
+		'--below 5 --clear 4|--clear 4 is below --below 5: it must not be'
+		'--above x|invalid argument '"'x'"' for --above: expected a number'
+		'--above 1 --max-keys 0|invalid argument '"'0'"' for --max-keys: expected a count from 1 to 100000000'
+		'--above 1 --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
+		'--above 1 -k a,,b|invalid --key '"'a,,b'"' at column 3: expected a field name or a quoted key'
+		'--above 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
+		'--above 1 -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson or csv'
+	)
+	local c args msg
+	for c in "${cases[@]}"; do
+		args=${c%%|*}
+		msg=${c#*|}
+		# shellcheck disable=SC2086
+		run --separate-stderr es-detect $args < /dev/null
+		[ "$status" -eq 2 ] || fail "es-detect $args: status $status, not 2"
+		assert_output ''
+		assert_stderr "$(printf 'es-detect: %s\nTry '"'es-detect --help'"' for more information.' "$msg")"
+	done
+}
+
+@test "es-detect: an unknown option: getopt's message and the hint, exit 2" {
+	run --separate-stderr es-detect --bogus < /dev/null
+	[ "$status" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-detect: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "Try 'es-detect --help' for more information."
+}
+
+@test "es-detect --help: usage, every option, examples; --version" {
+	run --separate-stderr es-detect --help
+	assert_success
+	assert_stderr ""
+	assert_line --index 0 'Usage: es-detect METHOD [OPTION]... [FILE]...'
+	assert_line --regexp '^ +es-detect -k device --zscore .+'
+	run --separate-stderr es-detect --version
+	assert_success
+	assert_output 'es-detect (edgestream) 0.1.0'
+}
+
+@test "es-detect: every long option is in --help, in man/es-detect.1 and in this file" {
+	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-detect.1"
+	opts=$(long_options_of es-detect)
+	for name in key field zscore window ewma threshold mad above below clear warmup only-anomalies \
+		    time-field time-unit max-keys input-format output-format dead-letter strict stats help version; do
+		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
+	done
+	run es-detect --help
+	for name in $opts; do
+		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
+		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
+		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
+	done
+	[ -z "$missing" ] || fail "not mentioned:$missing"
+}
+
+@test "man/es-detect.1 is clean for groff -man -ww" {
+	command -v groff > /dev/null || skip "groff not installed"
+	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-detect.1"
+	assert_success
+	assert_output ''
+}

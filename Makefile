@@ -27,6 +27,8 @@ PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
+# The example's data generator (not installed).
+EXAMPLES = $(O)/examples/screening/gen-screening
 # Unit drivers: small mains over lib/ that tests/unit.bats runs.
 UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
 
@@ -34,7 +36,7 @@ UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base
 
-all: $(BINS)
+all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
 
 $(O)/obj/%.o: %.c
@@ -46,6 +48,10 @@ $(O)/obj/libedgestream.a: $(LIB_OBJS)
 
 $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ES_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(O)/unit/%: $(O)/obj/tests/unit/%.o $(O)/obj/libedgestream.a
 	@mkdir -p $(dir $@)
@@ -88,7 +94,7 @@ install: all
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
 
 clean:
-	rm -rf obj build $(PROGS)
+	rm -rf obj build unit $(PROGS) $(EXAMPLES)
 
 .PHONY: all units deps check check-sanitize check-valgrind demo bench install clean
 .SECONDARY:

@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# The main example (examples/screening): the generator of raw gate data and
+# the pipeline of es-* programs. The generator knows what it planted (fever
+# passes, the per-minute summary, the camera faults), so the pipeline's
+# upstream records are checked against it exactly.
+bats_require_minimum_version 1.5.0
+load test_helper
+
+ROOT="$BATS_TEST_DIRNAME/.."
+PIPELINE="$ROOT/examples/screening/pipeline.sh"
+GEN="$(dirname "$UNIT")/examples/screening/gen-screening"
+# A quarter of an hour at 4 gates, one fever in 15 passes: about 300
+# passes, 35,000 readings, a dozen fevers, each camera fault in it.
+DAY=(--hours 0.25 --gates 4 --fever-one-in 15 --seed 7)
+
+setup_file() {
+	local d="$BATS_FILE_TMPDIR"
+	"$(dirname "${ES_UNIT:-$ES_BIN/unit}")/examples/screening/gen-screening" \
+		--hours 0.25 --gates 4 --fever-one-in 15 --seed 7 \
+		--thermal "$d/thermal.ndjson" --badges "$d/badges.ndjson" \
+		--truth "$d/truth.ndjson" --truth-summary "$d/truth-summary.ndjson" \
+		--truth-anomalies "$d/truth-anomalies.ndjson"
+}
+
+# normal FILE...: the records of FILEs with sorted keys and numbers as jq
+# writes them (37.00 and 37 are one number), sorted: for comparing sets.
+normal() {
+	cat "$@" | jq -c -S . | LC_ALL=C sort
+}
+
+@test "gen-screening: the same seed writes the same bytes, another seed others" {
+	local d="$BATS_FILE_TMPDIR"
+	"$GEN" "${DAY[@]}" --thermal "$T/th" --badges "$T/bd"
+	cmp "$T/th" "$d/thermal.ndjson"
+	cmp "$T/bd" "$d/badges.ndjson"
+	"$GEN" --hours 0.25 --gates 4 --seed 8 --thermal "$T/th8" --badges "$T/bd8"
+	! cmp -s "$T/th8" "$T/th"
+	run head -2 "$d/thermal.ndjson"
+	assert_output '{"ts":1803880800372,"gate":"G3","track_id":"G3-000155","temp":35.41,"frame":"cam3/0000000.jpg"}
+{"ts":1803880800572,"gate":"G3","track_id":"G3-000155","temp":35.65,"frame":"cam3/0000006.jpg"}'
+	run head -2 "$d/badges.ndjson"
+	assert_output '{"ts":1803880800974,"gate":"G3","badge":"B00034","name":"Frances Lamarr"}
+{"ts":1803880802419,"gate":"G2","badge":"B01599","name":"Bjarne Shannon"}'
+	# readings arrive out of order (often), by less than a second (always)
+	jq -r .ts "$d/thermal.ndjson" > "$T/ts"
+	run awk 'NR > 1 && $1 < max - 800 { late++ }
+		 NR > 1 && $1 < prev { back++ }
+		 $1 > max { max = $1 } { prev = $1 }
+		 END { print late + 0, (back > 1000) }' "$T/ts"
+	assert_output "0 1"
+	run wc -l < "$d/truth.ndjson"
+	assert_output 13
+}
+
+@test "screening pipeline over files: alerts, summary and camera anomalies are exactly what was planted" {
+	local d="$BATS_FILE_TMPDIR"
+	run "$PIPELINE" "$d/thermal.ndjson" "$d/badges.ndjson" "$T/out"
+	assert_success
+	# every fever pass, with its badge, name, temperature and frame; nobody else
+	assert_equal "$(jq -c '{gate,badge,name,max_temp,frame}' "$T/out/alerts.ndjson" | normal)" \
+		"$(jq -c '{gate,badge,name,max_temp,frame}' "$d/truth.ndjson" | normal)"
+	# the face was first seen at the planted time
+	assert_equal "$(jq -c '{gate,badge,ts}' "$T/out/alerts.ndjson" | normal)" \
+		"$(es-map --time-unit ms --time-format rfc3339 --keep gate,badge,ts \
+		   "$d/truth.ndjson" | normal)"
+	assert_equal "$(normal "$T/out/summary.ndjson")" "$(normal "$d/truth-summary.ndjson")"
+	assert_equal "$(normal "$T/out/anomalies-silent.ndjson" "$T/out/anomalies-stuck.ndjson")" \
+		"$(normal "$d/truth-anomalies.ndjson")"
+	run cat "$d/truth-anomalies.ndjson"
+	assert_output '{"window_start":"2027-03-01T06:04:00Z","window_end":"2027-03-01T06:05:00Z","gate":"G3","badges_without_face":5,"problem":"camera silent"}
+{"window_start":"2027-03-01T06:08:00Z","window_end":"2027-03-01T06:09:00Z","gate":"G4","stuck_passes":3,"problem":"camera stuck"}
+{"window_start":"2027-03-01T06:09:00Z","window_end":"2027-03-01T06:10:00Z","gate":"G4","stuck_passes":4,"problem":"camera stuck"}'
+	# nothing late, nothing bad in this day; the counters of the two stateful stages
+	assert_file_is "$T/out/dead.ndjson" < /dev/null
+	assert_file_is "$T/out/late.ndjson" < /dev/null
+	run cat "$T/out/stats.log"
+	# 303 passes, 7 of them at the dead camera: 296 faces, 303 badges
+	assert_line --index 0 '{"program":"es-window","in":34788,"out":296,"bad":0,"late":0,"dropped":0,"groups":4,"evicted":0}'
+	assert_line --index 1 --partial '{"program":"es-join","in":599,"out":303,"bad":0,"late":0,"dropped":0,"matched":296,"unmatched":7,'
+}
+
+@test "screening pipeline: a malformed reading goes to the dead letters and costs nothing else" {
+	local d="$BATS_FILE_TMPDIR"
+	# line 1000 cut short: its track loses one reading, nothing more
+	awk 'NR == 1000 { print substr($0, 1, 40); next } { print }' \
+		"$d/thermal.ndjson" > "$T/thermal"
+	run "$PIPELINE" "$T/thermal" "$d/badges.ndjson" "$T/out"
+	assert_success
+	assert_file_is "$T/out/dead.ndjson" <<< "$(sed -n '1000s/^\(.\{40\}\).*/\1/p' "$d/thermal.ndjson")"
+	run cat "$T/out/stats.log"
+	assert_line --index 0 --partial "es-window: $T/thermal:1000: invalid JSON at column 41"
+	assert_equal "$(jq -c '{gate,badge,name}' "$T/out/alerts.ndjson" | normal)" \
+		"$(jq -c '{gate,badge,name}' "$d/truth.ndjson" | normal)"
+}
+
+@test "screening pipeline live: paced into named pipes, the same upstream records as over files" {
+	skip_if_slow
+	local d="$BATS_FILE_TMPDIR"
+	"$PIPELINE" "$d/thermal.ndjson" "$d/badges.ndjson" "$T/batch"
+	mkfifo "$T/th" "$T/bd"
+	"$PIPELINE" "$T/th" "$T/bd" "$T/live" &
+	local pid=$!
+	# 15 minutes of events in about 3 s
+	"$GEN" "${DAY[@]}" --rate 300 --thermal "$T/th" --badges "$T/bd"
+	wait "$pid"
+	local f
+	for f in alerts summary anomalies-silent anomalies-stuck; do
+		cmp "$T/batch/$f.ndjson" "$T/live/$f.ndjson" || fail "$f differs"
+	done
+	[ -s "$T/live/alerts.ndjson" ]
+}
+
+@test "gen-screening: --help, and a bad option or value is a usage error" {
+	run "$GEN" --help
+	assert_success
+	assert_line --index 0 'Usage: gen-screening --thermal FILE --badges FILE [OPTION]...'
+	run --separate-stderr "$GEN" --thermal "$T/a" --badges "$T/b" --gates 0
+	assert_failure 2
+	assert_equal "$stderr" "gen-screening: invalid --gates '0' (1 to 99)"
+	run --separate-stderr "$GEN" --thermal "$T/a"
+	assert_failure 2
+	assert_equal "${stderr%%$'\n'*}" "gen-screening: --thermal and --badges are needed"
+}

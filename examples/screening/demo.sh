@@ -1,0 +1,129 @@
+#!/bin/bash
+# demo.sh - the entrance-screening pipeline end to end, with a report
+#
+# Usage: demo.sh [HOURS]    (make demo runs it; default 4 hours of events)
+#
+# Generates a morning at an 8-gate site (gen-screening), starts a mosquitto
+# broker of its own on a free loopback port (BROKER=host:port uses another
+# instead), subscribes to the upstream topics, runs pipeline.sh over the
+# raw data, and reports what came in, what went upstream, the alerts and
+# the speed. It checks the alerts against what the generator planted, and
+# stops everything it started.
+set -eu -o pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${ES_BIN:-$here/../..}
+PATH="$BIN:$PATH"
+GEN=${GEN:-$BIN/examples/screening/gen-screening}
+hours=${1:-4}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2> /dev/null || true
+	done
+	wait 2> /dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf '%s\n' "$*"; }
+
+# ---- the broker ----
+if [ -z "${BROKER:-}" ]; then
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/mosquitto.conf"
+	mosquitto -c "$work/mosquitto.conf" 2> "$work/broker.log" &
+	pids+=($!)
+	for _ in $(seq 100); do
+		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+		sleep 0.05
+	done
+	BROKER=127.0.0.1:$port
+	say "broker: mosquitto on $BROKER (started for the demo)"
+else
+	say "broker: $BROKER"
+fi
+export BROKER
+host=${BROKER%:*} port=${BROKER##*:}
+prefix=${TOPIC_PREFIX:-screening-demo-$$}
+export TOPIC_PREFIX=$prefix
+
+# ---- the data ----
+say "generating $hours h of raw data at 8 gates (gen-screening, seed 1)..."
+"$GEN" --hours "$hours" --thermal "$work/thermal.ndjson" --badges "$work/badges.ndjson" \
+	--truth "$work/truth.ndjson"
+
+# ---- upstream: one subscriber per topic, ready before the pipeline ----
+for topic in alerts summary anomalies; do
+	es-mqtt-sub -h "$host" -p "$port" -q 1 -t "$prefix/$topic" \
+		> "$work/up-$topic.ndjson" 2> "$work/sub-$topic.err" &
+	pids+=($!)
+done
+# A probe on each topic tells when the subscribers are listening.
+for _ in $(seq 100); do
+	for topic in alerts summary anomalies; do
+		echo '{"probe":true}' | es-mqtt-pub -h "$host" -p "$port" -q 1 \
+			-t "$prefix/$topic" 2> /dev/null || true
+	done
+	ready=0
+	for topic in alerts summary anomalies; do
+		grep -q '"probe"' "$work/up-$topic.ndjson" && ready=$((ready + 1))
+	done
+	[ "$ready" -eq 3 ] && break
+	sleep 0.1
+done
+
+# ---- the pipeline ----
+say "running examples/screening/pipeline.sh..."
+start=$(date +%s.%N)
+"$here/pipeline.sh" "$work/thermal.ndjson" "$work/badges.ndjson" "$work/out"
+end=$(date +%s.%N)
+
+# Every record the publishers had acknowledged must reach the subscribers.
+sent=$(grep -o '"acknowledged":[0-9]*' "$work/out/stats.log" | cut -d: -f2 |
+	awk '{ n += $1 } END { print n + 0 }')
+for _ in $(seq 100); do
+	got=$(cat "$work"/up-*.ndjson | grep -vc '"probe"' || true)
+	[ "$got" -ge "$sent" ] && break
+	sleep 0.1
+done
+
+# ---- the report ----
+count() { grep -vc '"probe"' "$1" || true; }
+bytes() { grep -v '"probe"' "$1" | wc -c; }
+raw_n=$(($(wc -l < "$work/thermal.ndjson") + $(wc -l < "$work/badges.ndjson")))
+raw_b=$(($(wc -c < "$work/thermal.ndjson") + $(wc -c < "$work/badges.ndjson")))
+na=$(count "$work/up-alerts.ndjson") ns=$(count "$work/up-summary.ndjson")
+nn=$(count "$work/up-anomalies.ndjson")
+up_n=$((na + ns + nn))
+up_b=$(($(bytes "$work/up-alerts.ndjson") + $(bytes "$work/up-summary.ndjson") + \
+	$(bytes "$work/up-anomalies.ndjson")))
+awk -v rn="$raw_n" -v rb="$raw_b" -v un="$up_n" -v ub="$up_b" -v na="$na" \
+	-v ns="$ns" -v nn="$nn" -v s="$start" -v e="$end" 'BEGIN {
+	printf "\n  raw in     %10d records %9.1f MB  (thermal readings, badge events)\n", rn, rb / 1e6
+	printf "  upstream   %10d records %9.3f MB  (%d alerts, %d summaries, %d anomalies)\n", un, ub / 1e6, na, ns, nn
+	printf "  reduction  %10.0fx fewer records; upstream is %.2f%% of the raw bytes\n", rn / un, 100 * ub / rb
+	printf "  wall time  %10.2f s: %.0f events/s through the whole pipeline\n\n", e - s, rn / (e - s)
+}'
+say "alerts (visitors above 37.5 C), as received on $prefix/alerts:"
+grep -v '"probe"' "$work/up-alerts.ndjson" |
+	jq -r '[.ts[11:19], .gate, .badge, .name, (.max_temp | tostring), .frame] | @tsv' |
+	sort | awk -F'\t' '{ printf "  %s  %-3s  %s  %-22s %s C  %s\n", $1, $2, $3, $4, $5, $6 }'
+say ""
+say "camera anomalies, as received on $prefix/anomalies:"
+grep -v '"probe"' "$work/up-anomalies.ndjson" |
+	jq -r '"  \(.window_start[11:16])  \(.gate)  \(.problem)"' | sort | uniq -c |
+	awk '{ n = $1; $1 = ""; print $0 "  (x" n ")" }' | head -20
+
+# ---- the check ----
+want=$(jq -c '[.gate, .badge, .max_temp]' "$work/truth.ndjson" | sort)
+have=$(grep -v '"probe"' "$work/up-alerts.ndjson" | jq -c '[.gate, .badge, .max_temp]' | sort)
+say ""
+if [ "$want" = "$have" ]; then
+	say "check: all $(wc -l < "$work/truth.ndjson") planted fevers alerted, no false alert"
+else
+	say "check FAILED: the alerts differ from the planted fevers:"
+	diff <(echo "$want") <(echo "$have") || true
+	exit 1
+fi

@@ -268,22 +268,12 @@ static bool get_value(const struct record *rec, double *x)
 
 static bool get_time(const struct record *rec, int64_t *t)
 {
-	char msg[256];
-	const char *err;
-	struct value v;
 	if (!cfg.silence && !cfg.has_door) {
 		*t = 0;
 		return true;
 	}
-	if (value_load(&rec->slots[tslot], &v, &sc))
-		v.t = V_MISSING;
-	if (time_from_value(&v, &cfg.unit, t, &err)) {
-		snprintf(msg, sizeof msg, "%s (--time-field %s)", err,
-			 cfg.time_field);
-		record_bad(rec, msg);
-		return false;
-	}
-	return true;
+	return record_time(rec, &rec->slots[tslot], cfg.time_field, &cfg.unit,
+			   &sc, t, NULL) == 0;
 }
 
 static void on_record(const struct record *rec)

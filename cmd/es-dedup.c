@@ -387,17 +387,8 @@ static bool make_key(const struct record *rec)
 /* Event time for --within; false (reported) if it cannot be read. */
 static bool event_time(const struct record *rec, int64_t *t)
 {
-	static char msg[256];
-	struct value tv;
-	const char *err;
-	if (value_load(&rec->slots[cfg.time_slot], &tv, &sc))
-		tv.t = V_MISSING;
-	if (time_from_value(&tv, &cfg.unit, t, &err)) {
-		snprintf(msg, sizeof msg, "%s (--time-field %s)", err, cfg.time_field);
-		record_bad(rec, msg);
-		return false;
-	}
-	return true;
+	return record_time(rec, &rec->slots[cfg.time_slot], cfg.time_field,
+			   &cfg.unit, &sc, t, NULL) == 0;
 }
 
 /* True if rec is to be written. */

@@ -1263,7 +1263,6 @@ static void on_silence(int64_t now);
 
 static void on_event(int si, const struct record *rec)
 {
-	static char msg[256];
 	struct side *s = &S[si], *o = &S[!si];
 	struct evview v;
 	struct value tv;
@@ -1271,14 +1270,9 @@ static void on_event(int si, const struct record *rec)
 	const char *err;
 
 	scratch_reset(&sc);
-	if (value_load(&rec->slots[s->time_slot], &tv, &sc))
-		tv.t = V_MISSING;
-	if (time_from_value(&tv, &s->unit, &t, &err)) {
-		snprintf(msg, sizeof msg, "%s (--time-field %s)", err,
-			 s->tpath.text);
-		record_bad(rec, msg);
+	if (record_time(rec, &rec->slots[s->time_slot], s->tpath.text, &s->unit,
+			&sc, &t, &tv))
 		return;
-	}
 	if (rec->fmt == FMT_CSV && ofmt == FMT_NDJSON &&
 	    (err = csv_utf8_check(rec))) {
 		record_bad(rec, err);
@@ -1505,7 +1499,7 @@ static void stream_run(void)
 		/* Every open side is waiting for input. */
 		out_flush(&out);
 		diag_flush();
-		int rc = poll_blocked(idle_timeout(loop_now_ms()));
+		int rc = poll_blocked(loop_timeout(idle_timeout(loop_now_ms())));
 		if (rc == 0 && cfg.idle) {
 			on_silence(loop_now_ms());
 			out_flush(&out);

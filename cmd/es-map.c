@@ -304,13 +304,8 @@ static int rewrite_time(struct edit *ed, const struct record *rec)
 	const char *err;
 	int64_t us;
 	edit_get(ed, &cfg.time_path, &sp);
-	if (value_load(&sp, &tv, &sc))
-		tv.t = V_MISSING;
-	if (time_from_value(&tv, &cfg.unit, &us, &err)) {
-		snprintf(msg, sizeof msg, "%s (--time-field %s)", err, cfg.time_field);
-		record_bad(rec, msg);
+	if (record_time(rec, &sp, cfg.time_field, &cfg.unit, &sc, &us, NULL))
 		return -1;
-	}
 	char *buf = scratch_alloc(&sc, 40);
 	size_t n = time_format(us, cfg.out_repr, false, buf);
 	memset(&tv, 0, sizeof tv);

@@ -790,7 +790,6 @@ static void evict_lru(void)
 
 static void on_record(const struct record *rec)
 {
-	const char *err;
 	struct value tv;
 	int64_t t;
 	static struct value *vals;
@@ -802,14 +801,9 @@ static void on_record(const struct record *rec)
 	if (cfg.processing) {
 		t = time_now_us();
 	} else {
-		if (value_load(&rec->slots[time_slot], &tv, &sc))
-			tv.t = V_MISSING;
-		if (time_from_value(&tv, &cfg.unit, &t, &err)) {
-			snprintf(msg, sizeof msg, "%s (--time-field %s)", err,
-				 cfg.time_field);
-			record_bad(rec, msg);
+		if (record_time(rec, &rec->slots[time_slot], cfg.time_field,
+				&cfg.unit, &sc, &t, &tv))
 			return;
-		}
 	}
 	for (int i = 0; i < nspecs; i++) {
 		if (!specs[i].field) {

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "loop.h"
+#include "time.h"
 
 const char *diag_prog = "edgestream";
 struct stats stats;
@@ -247,6 +248,71 @@ void diag_stats_print(void)
 	(void)w;
 }
 
+/* ---- --stats-file ---- */
+
+static const char *stats_path;
+static char *stats_tmp;
+static int64_t started_us;
+
+/* A wall-clock time as a JSON string, or null. */
+static void json_time(char *buf, bool known, int64_t us)
+{
+	if (!known) {
+		strcpy(buf, "null");
+		return;
+	}
+	buf[0] = '"';
+	size_t n = rfc3339_format(us, buf + 1);
+	buf[n + 1] = '"';
+	buf[n + 2] = 0;
+}
+
+/* Writes the counters to a temporary file beside the target and renames
+ * it over the target, so a reader sees the old object or the new one,
+ * never half of one. A failure is said once; the program goes on. */
+static void stats_file_write(void)
+{
+	static bool warned;
+	char buf[1024], extra[256] = "", t0[48], now[48], ev[48], outt[48];
+	if (stats_extra)
+		stats_extra(extra, sizeof extra);
+	json_time(t0, true, started_us);
+	json_time(now, true, time_now_us());
+	json_time(ev, stats.has_event, stats.event_us);
+	json_time(outt, loop_out_wall_us != 0, loop_out_wall_us);
+	int n = snprintf(buf, sizeof buf,
+			 "{\"program\":\"%s\",\"pid\":%ld,\"started\":%s,\"updated\":%s,"
+			 "\"in\":%llu,\"out\":%llu,\"bad\":%llu,\"late\":%llu,"
+			 "\"dropped\":%llu%s,\"last_event_time\":%s,\"last_output\":%s}\n",
+			 diag_prog, (long)getpid(), t0, now,
+			 (unsigned long long)stats.in, (unsigned long long)stats.out,
+			 (unsigned long long)stats.bad, (unsigned long long)stats.late,
+			 (unsigned long long)stats.dropped, extra, ev, outt);
+	if (n > (int)sizeof buf - 1)
+		n = (int)sizeof buf - 1;
+	int fd = open(stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
+	if (fd >= 0 && close(fd))
+		ok = false;
+	if (ok && rename(stats_tmp, stats_path))
+		ok = false;
+	if (!ok && !warned) {
+		warned = true;
+		diag_warn("cannot write the stats file %s: %s (further failures "
+			  "are not said)", stats_path, strerror(errno));
+	}
+}
+
+void diag_set_stats_file(const char *path, int64_t every_ms)
+{
+	stats_path = path;
+	stats_tmp = xmalloc(strlen(path) + 32);
+	sprintf(stats_tmp, "%s.tmp.%ld", path, (long)getpid());
+	started_us = time_now_us();
+	stats_file_write();
+	loop_set_tick(every_ms, stats_file_write);
+}
+
 void diag_finish(void)
 {
 	static bool done;
@@ -259,4 +325,9 @@ void diag_finish(void)
 	side_close(&late);
 	if (stats_on)
 		diag_stats_print();
+	if (stats_path) {
+		stats_file_write();
+		free(stats_tmp);
+		stats_path = NULL;
+	}
 }

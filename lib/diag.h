@@ -14,8 +14,17 @@ extern const char *diag_prog;
 
 struct stats {
 	uint64_t in, out, bad, late, dropped;
+	int64_t event_us;	/* the event time of the last record that had one */
+	bool has_event;
 };
 extern struct stats stats;
+
+/* Programs with event time note each record's (for --stats-file). */
+static inline void stats_event(int64_t us)
+{
+	stats.event_us = us;
+	stats.has_event = true;
+}
 
 /* The exit status a program ends with: 1 once a runtime error that does
  * not stop it (e.g. a file that cannot be opened) was reported. */
@@ -67,6 +76,10 @@ void diag_reopen(void);
 void diag_set_stats(bool on);
 void diag_set_stats_extra(void (*fn)(char *buf, size_t n));
 void diag_stats_print(void);
+/* --stats-file: the counters, with pid, start, last event and last output
+ * times, rewritten atomically (write, rename) into path every every_ms of
+ * wall clock (on the loop's tick) and at exit. */
+void diag_set_stats_file(const char *path, int64_t every_ms);
 /* The program's main output, flushed before any exit diag makes (--strict),
  * so that the good records before a bad one are not lost. */
 struct outbuf;

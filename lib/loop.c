@@ -22,6 +22,11 @@
 
 volatile sig_atomic_t loop_stop, loop_hup;
 
+/* The tick's state (see loop_set_tick); the output notes its last write. */
+static void (*tick_fn)(void);
+static int64_t tick_every, tick_next;
+int64_t loop_out_wall_us;
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
@@ -48,6 +53,38 @@ int64_t loop_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the tick ---- */
+
+
+void loop_set_tick(int64_t every_ms, void (*fn)(void))
+{
+	tick_fn = fn;
+	tick_every = every_ms > 0 ? every_ms : 1;
+	tick_next = loop_now_ms() + tick_every;
+}
+
+int loop_tick(void)
+{
+	if (!tick_fn)
+		return -1;
+	int64_t now = loop_now_ms();
+	if (now >= tick_next) {
+		tick_fn();
+		/* A late tick does not run again at once to catch up. */
+		tick_next = now + tick_every;
+	}
+	int64_t left = tick_next - now;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+int loop_timeout(int timeout_ms)
+{
+	int t = loop_tick();
+	if (t < 0)
+		return timeout_ms;
+	return timeout_ms < 0 || t < timeout_ms ? t : timeout_ms;
 }
 
 /* ---- output ---- */
@@ -89,6 +126,11 @@ void out_flush(struct outbuf *o)
 				   strerror(e));
 		}
 		off += (size_t)w;
+	}
+	if (off && o->fd == 1 && tick_fn) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		loop_out_wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
 	o->len = 0;
 }
@@ -174,15 +216,21 @@ static enum line_status wait_readable(struct input *in)
 		return LINE_OK;
 	if (in->idle)
 		in->idle(in->ctx);
+	int64_t deadline = in->timeout_ms >= 0 ? loop_now_ms() + in->timeout_ms : -1;
 	for (;;) {
 		if (loop_stop)
 			return LINE_STOP;
-		int r = poll(&pfd, 1, in->timeout_ms);
+		int wait = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - loop_now_ms();
+			wait = left > 0 ? (int)left : 0;
+		}
+		int r = poll(&pfd, 1, loop_timeout(wait));
 		if (r > 0)
 			return LINE_OK;
-		if (r == 0)
+		if (r == 0 && deadline >= 0 && loop_now_ms() >= deadline)
 			return LINE_TIMEOUT;
-		if (errno != EINTR)
+		if (r < 0 && errno != EINTR)
 			return LINE_OK;	/* let read() report it */
 	}
 }
@@ -215,6 +263,7 @@ static enum line_status fill(struct input *in)
 		ssize_t r = read(in->fd, in->buf + in->end, in->cap - in->end);
 		if (r > 0) {
 			in->end += (size_t)r;
+			loop_tick();	/* a busy input must not starve the timer */
 			return LINE_OK;
 		}
 		if (r == 0) {

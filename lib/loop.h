@@ -70,4 +70,18 @@ enum line_status input_line(struct input *in, const char **p, size_t *n);
 /* Milliseconds on the monotonic clock, for timers. */
 int64_t loop_now_ms(void);
 
+/*
+ * One periodic timer for the whole program (--stats-file): fn runs every
+ * every_ms, from the reading loop, between records or while it waits for
+ * input. loop_tick() runs fn if it is due and returns the milliseconds to
+ * the next run (-1: no timer); loop_timeout(t) does that and returns the
+ * poll() timeout to use instead of t (-1 for ever). A program with a
+ * poll() of its own passes its timeout through loop_timeout().
+ */
+void loop_set_tick(int64_t every_ms, void (*fn)(void));
+int loop_tick(void);
+int loop_timeout(int timeout_ms);
+/* Wall clock (us) of the last write to standard output, 0 before any. */
+extern int64_t loop_out_wall_us;
+
 #endif

@@ -43,6 +43,12 @@ bool opts_common(struct es_opts *o, int c, const char *arg)
 	case OPT_STATS:
 		o->stats = true;
 		return true;
+	case OPT_STATS_FILE:
+		o->stats_file = arg;
+		return true;
+	case OPT_STATS_EVERY:
+		o->stats_every = opts_duration("--stats-every", arg, false);
+		return true;
 	case OPT_HELP:
 		o->help = true;
 		return true;
@@ -63,6 +69,12 @@ void opts_apply(struct es_opts *o)
 		diag_set_dead_letter(o->dead_letter);
 	diag_set_strict(o->strict);
 	diag_set_stats(o->stats);
+	if (o->stats_every && !o->stats_file)
+		diag_usage("--stats-every goes with --stats-file");
+	if (o->stats_file) {
+		int64_t ms = o->stats_every ? (o->stats_every + 999) / 1000 : 10000;
+		diag_set_stats_file(o->stats_file, ms);
+	}
 }
 
 void opts_common_help(FILE *f)
@@ -76,6 +88,9 @@ void opts_common_help(FILE *f)
 	      "                           their header line)\n"
 	      "      --strict             stop at the first bad line (exit status 3)\n"
 	      "      --stats              print counters as one JSON line on stderr at exit\n"
+	      "      --stats-file FILE    keep the counters in FILE (one JSON object,\n"
+	      "                           replaced atomically), for watchers\n"
+	      "      --stats-every D      how often FILE is rewritten (default 10s)\n"
 	      "      --help               show this help and exit\n"
 	      "      --version            show the version and exit\n"
 	      "\n"

@@ -11,6 +11,7 @@
 /* Long options with no short form get codes from here up. */
 enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
+	OPT_STATS_FILE, OPT_STATS_EVERY,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -21,12 +22,16 @@ enum {
 	{"dead-letter", required_argument, 0, OPT_DEAD_LETTER}, \
 	{"strict", no_argument, 0, OPT_STRICT}, \
 	{"stats", no_argument, 0, OPT_STATS}, \
+	{"stats-file", required_argument, 0, OPT_STATS_FILE}, \
+	{"stats-every", required_argument, 0, OPT_STATS_EVERY}, \
 	{"help", no_argument, 0, OPT_HELP}, \
 	{"version", no_argument, 0, OPT_VERSION}
 
 struct es_opts {
 	enum format in_fmt, out_fmt;
 	const char *dead_letter;
+	const char *stats_file;	/* --stats-file: counters rewritten there */
+	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;
 };
 

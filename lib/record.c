@@ -413,6 +413,26 @@ void record_bad(const struct record *rec, const char *msg)
 		 h ? h->raw : NULL, h ? h->rawlen : 0);
 }
 
+int record_time(const struct record *rec, const struct span *sp,
+		const char *field, enum time_repr *unit, struct scratch *sc,
+		int64_t *us, struct value *tv)
+{
+	struct value v;
+	const char *err;
+	char msg[256];
+	if (value_load(sp, &v, sc))
+		v.t = V_MISSING;
+	if (time_from_value(&v, unit, us, &err)) {
+		snprintf(msg, sizeof msg, "%s (--time-field %s)", err, field);
+		record_bad(rec, msg);
+		return -1;
+	}
+	if (tv)
+		*tv = v;
+	stats_event(*us);
+	return 0;
+}
+
 /* ---- writing ---- */
 
 struct writer {

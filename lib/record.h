@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "json.h"
 #include "loop.h"
+#include "time.h"
 #include "value.h"
 
 enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV };
@@ -62,6 +63,16 @@ void reader_close(struct reader *r);
 
 /* Reports rec as bad input (diag_bad with its source, line and raw text). */
 void record_bad(const struct record *rec, const char *msg);
+/*
+ * The event time of rec, read from sp (where its time field, named field
+ * in messages, sits) in unit (TIME_AUTO: guessed from the first value and
+ * kept). Returns 0 with *us set, noted for --stats-file, and the value as
+ * written in *tv if tv is not NULL; or -1 after reporting rec as bad
+ * ("... (--time-field FIELD)").
+ */
+int record_time(const struct record *rec, const struct span *sp,
+		const char *field, enum time_repr *unit, struct scratch *sc,
+		int64_t *us, struct value *tv);
 
 struct writer;
 /* fmt FMT_AUTO: the format of the first record written. */

@@ -2,6 +2,7 @@
 # es-dedup: --key, --within (event time, out of order, late), --last, the
 # --max-keys cap, byte-for-byte pass-through, bad input, and differential
 # tests against small awk references on generated data.
+# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -6,6 +6,7 @@
 #   make check-valgrind  the same tests with every program under valgrind
 #   make demo            run the example pipeline on bundled data
 #   make bench           time es-* against jq, Miller and DuckDB
+#   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
 #   make install         PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -31,6 +32,10 @@ BINS = $(PROGS:%=$(O)/%)
 EXAMPLES = $(O)/examples/screening/gen-screening
 # Unit drivers: small mains over lib/ that tests/unit.bats runs.
 UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
+# Fuzz targets (tests/fuzz/TARGET.c): as unit drivers over files with
+# tests/fuzz/driver.c (fuzz-TARGET, for make check), and with libFuzzer.
+FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev
@@ -57,7 +62,20 @@ $(O)/unit/%: $(O)/obj/tests/unit/%.o $(O)/obj/libedgestream.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
--include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d)
+# jansson: the json target checks the scanner against it.
+FUZZ_LDLIBS = $(LDLIBS) -ljansson
+$(O)/unit/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/driver.o \
+		$(O)/obj/libedgestream.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
+
+# With libFuzzer (clang only): everything is compiled with coverage
+# instrumentation (FUZZ_CFLAGS), the target is linked with libFuzzer's main.
+$(O)/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/libedgestream.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
+
+-include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) \
+	$(patsubst %,$(O)/obj/tests/fuzz/%.d,$(FUZZ_TARGETS) driver)
 
 # Installs what is missing when root; otherwise says what to install.
 deps:
@@ -83,6 +101,18 @@ check-valgrind: deps all $(UNITS)
 demo: deps all
 	@sh examples/demo.sh
 
+# make fuzz FUZZ_SECONDS=N: builds every target with clang into build/fuzz
+# (the normal build is untouched) and runs each for N seconds, one after
+# the other, from seeds made by tests/fuzz/run; exits 1 on a crash.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz:
+	@EXTRA_PKGS="clang libclang-rt-14-dev" $(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory O=build/fuzz CC=clang \
+		CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+	@sh tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: all
 	@EXTRA_PKGS="miller hyperfine" $(MAKE) --no-print-directory deps
 	@ES_BIN=$(abspath $(O)) bench/run
@@ -96,5 +126,6 @@ install: all
 clean:
 	rm -rf obj build unit $(PROGS) $(EXAMPLES)
 
-.PHONY: all units deps check check-sanitize check-valgrind demo bench install clean
+.PHONY: all units deps check check-sanitize check-valgrind demo bench fuzz \
+	install clean
 .SECONDARY:

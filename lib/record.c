@@ -676,8 +676,17 @@ int writer_put(struct writer *w, const struct record *rec, const char **err)
 		stats.out++;
 		return 0;
 	}
-	if (!w->header_done)
+	if (!w->header_done) {
+		size_t nf;
+		fields_of(w, rec, &nf);
+		if (nf == 0) {
+			/* An empty header line would be skipped by any reader. */
+			*err = "a record with no fields cannot start CSV output "
+			       "(there is no header to write)";
+			return -1;
+		}
 		write_header(w, rec);
+	}
 	if (rec->fmt == FMT_CSV && rec->header->gen == w->hdr_gen) {
 		out_put(w->o, rec->raw, rec->rawlen);
 		out_putc(w->o, '\n');
@@ -753,6 +762,11 @@ static int fields_csv(struct writer *w, const struct ofield *f, size_t n,
 		      const char **err)
 {
 	static char msg[160];
+	if (!w->header_done && n == 0) {
+		*err = "a record with no fields cannot start CSV output (there "
+		       "is no header to write)";
+		return -1;
+	}
 	if (!w->header_done) {
 		struct member *m = xmalloc(n * sizeof *m);
 		for (size_t i = 0; i < n; i++)

@@ -324,6 +324,15 @@ EOF
 	printf 'b\n1\n2\n' | assert_file_is "$T/out"
 }
 
+@test "ndjson->csv: a record with no fields cannot start CSV output; after a header it is a row of empty cells" {
+	printf '{}\n{"a":1,"b":2}\n{}\n' > "$T/in"
+	run_out es-cat -o csv --dead-letter "$T/dead" < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:1: a record with no fields cannot start CSV output (there is no header to write)"
+	printf 'a,b\n1,2\n,\n' | assert_file_is "$T/out"
+	printf '{}\n' | assert_file_is "$T/dead"
+}
+
 # ---- number exactness both ways ----
 
 @test "numbers keep their digits: NDJSON -> CSV" {

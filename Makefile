@@ -24,7 +24,8 @@ LDLIBS = -lcsv -lm
 
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
-PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
+PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
+	es-mqtt-pub es-mqtt-sub
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -38,8 +39,9 @@ FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c
 UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
-BUILD_PKGS = gcc make libjansson-dev libcsv-dev
-TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base
+BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev
+TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base \
+	mosquitto mosquitto-clients openssl
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -53,6 +55,10 @@ $(O)/obj/libedgestream.a: $(LIB_OBJS)
 
 $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Only the MQTT programs link libmosquitto (lib/mqtt.o is pulled from the
+# archive by them alone).
+$(O)/es-mqtt-%: LDLIBS += -lmosquitto
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,434 @@
+/* mqtt.c - connection options and reconnects shared by every MQTT program
+ *
+ * One libmosquitto client driven from the program's own poll() loop (no
+ * libmosquitto thread), so that input, timers and the broker are one event
+ * loop. Connects are libmosquitto's non-blocking ones, so that a broker
+ * that does not answer (a dead uplink) does not stop the loop; only the
+ * name lookup blocks. The TCP connect, TLS handshake and CONNACK all
+ * progress through mqtt_service().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <mosquitto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "loop.h"
+#include "mqtt.h"
+#include "time.h"
+
+#define CONNECT_TIMEOUT_MS 10000	/* no CONNACK by then: try again */
+
+void mqtt_opts_init(struct mqtt_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->host = "localhost";
+	o->keepalive = 60;
+	o->version = 3;
+	o->qos = 1;
+	o->reconnect_min_ms = 100;
+	o->reconnect_max_ms = 30000;
+}
+
+int mqtt_parse_qos(const char *opt, const char *arg)
+{
+	if (arg[0] >= '0' && arg[0] <= '2' && !arg[1])
+		return arg[0] - '0';
+	diag_usage("invalid argument '%s' for %s: expected 0, 1 or 2", arg, opt);
+}
+
+static long parse_int(const char *opt, const char *arg, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi)
+		diag_usage("invalid argument '%s' for %s: expected a number from "
+			   "%ld to %ld", arg, opt, lo, hi);
+	return v;
+}
+
+/* A duration (250ms, 2s) as milliseconds; a plain number is seconds. */
+static int64_t parse_ms(const char *opt, const char *arg)
+{
+	int64_t us;
+	const char *err;
+	if (arg[0] && strspn(arg, "0123456789") == strlen(arg))
+		return parse_int(opt, arg, 0, 86400 * 365) * 1000LL;
+	if (duration_parse(arg, false, &us, &err) < 0)
+		diag_usage("invalid argument '%s' for %s: %s", arg, opt, err);
+	return us / 1000;
+}
+
+bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'h': o->host = arg; break;
+	case 'p': o->port = (int)parse_int("-p/--port", arg, 1, 65535); break;
+	case 'V':
+		if (!strcmp(arg, "311") || !strcmp(arg, "mqttv311"))
+			o->version = 3;
+		else if (!strcmp(arg, "5") || !strcmp(arg, "mqttv5"))
+			o->version = 5;
+		else
+			diag_usage("invalid argument '%s' for -V/--protocol-version: "
+				   "expected 311 or 5", arg);
+		break;
+	case 'q': o->qos = mqtt_parse_qos("-q/--qos", arg); break;
+	case 'u': o->username = arg; break;
+	case OPT_MQTT_ID: o->id = arg; break;
+	case OPT_MQTT_KEEPALIVE: {
+		int64_t ms = parse_ms("--keepalive", arg);
+		if (ms < 5000 || ms > 65535000)
+			diag_usage("invalid argument '%s' for --keepalive: expected "
+				   "5s to 65535s", arg);
+		o->keepalive = (int)(ms / 1000);
+		break;
+	}
+	case OPT_MQTT_CLEAN: o->persistent = false; break;
+	case OPT_MQTT_PERSISTENT: o->persistent = true; break;
+	case OPT_MQTT_WILL_TOPIC: o->will_topic = arg; break;
+	case OPT_MQTT_WILL_PAYLOAD: o->will_payload = arg; break;
+	case OPT_MQTT_WILL_QOS: o->will_qos = mqtt_parse_qos("--will-qos", arg); break;
+	case OPT_MQTT_WILL_RETAIN: o->will_retain = true; break;
+	case OPT_MQTT_CAFILE: o->cafile = arg; break;
+	case OPT_MQTT_CERT: o->cert = arg; break;
+	case OPT_MQTT_KEY: o->key = arg; break;
+	case OPT_MQTT_TLS_VERSION:
+		if (strcmp(arg, "tlsv1.2") && strcmp(arg, "tlsv1.3"))
+			diag_usage("invalid argument '%s' for --tls-version: "
+				   "expected tlsv1.2 or tlsv1.3", arg);
+		o->tls_version = arg;
+		break;
+	case OPT_MQTT_INSECURE: o->insecure = true; break;
+	case OPT_MQTT_PASSWORD_FILE: o->password_file = arg; break;
+	case OPT_MQTT_RECONNECT_MIN:
+		o->reconnect_min_ms = parse_ms("--reconnect-min", arg);
+		break;
+	case OPT_MQTT_RECONNECT_MAX:
+		o->reconnect_max_ms = parse_ms("--reconnect-max", arg);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+void mqtt_opts_check(struct mqtt_opts *o)
+{
+	if (o->persistent && !o->id)
+		diag_usage("--persistent needs --id: the broker keeps the session "
+			   "under the client id");
+	if (!!o->cert != !!o->key)
+		diag_usage("--cert and --key go together");
+	if ((o->cert || o->tls_version || o->insecure) && !o->cafile)
+		diag_usage("TLS options need --cafile");
+	if (o->will_payload && !o->will_topic)
+		diag_usage("--will-payload needs --will-topic");
+	if (o->reconnect_min_ms < 1)
+		o->reconnect_min_ms = 1;
+	if (o->reconnect_max_ms < o->reconnect_min_ms)
+		diag_usage("--reconnect-max is less than --reconnect-min");
+	if (!o->port)
+		o->port = o->cafile ? 8883 : 1883;
+}
+
+void mqtt_opts_help(FILE *f)
+{
+	fputs("Connection:\n"
+	      "  -h, --host HOST          broker host (default localhost)\n"
+	      "  -p, --port PORT          broker port (default 1883, 8883 with TLS)\n"
+	      "      --id ID              client id (default: program name and pid)\n"
+	      "      --keepalive D        keepalive interval (default 60s)\n"
+	      "  -V, --protocol-version V 311 or 5 (default 311)\n"
+	      "  -q, --qos Q              0, 1 or 2 (default 1)\n"
+	      "      --clean              clean session (the default)\n"
+	      "      --persistent         persistent session (needs --id)\n"
+	      "      --will-topic T       last will: published by the broker if the\n"
+	      "                           connection dies without a DISCONNECT\n"
+	      "      --will-payload P     the will's payload (default empty)\n"
+	      "      --will-qos Q         the will's QoS (default 0)\n"
+	      "      --will-retain        retain the will\n"
+	      "      --cafile FILE        TLS: trust the CA certificates in FILE\n"
+	      "      --cert FILE          TLS: client certificate (with --key)\n"
+	      "      --key FILE           TLS: client private key\n"
+	      "      --tls-version V      tlsv1.2 or tlsv1.3 (default: the newest\n"
+	      "                           both sides speak)\n"
+	      "      --insecure           do not check the broker's host name\n"
+	      "                           against its certificate\n"
+	      "  -u, --username NAME      user name; the password comes from\n"
+	      "                           --password-file or ES_MQTT_PASSWORD\n"
+	      "      --password-file FILE read the password from FILE's first line\n"
+	      "      --reconnect-min D    first wait before reconnecting (default 100ms)\n"
+	      "      --reconnect-max D    longest wait, doubled with jitter up to it\n"
+	      "                           (default 30s)\n", f);
+}
+
+/* ---- the connection ---- */
+
+static const char *mosq_err(int rc)
+{
+	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+}
+
+const char *mqtt_where(const struct mqtt_conn *c)
+{
+	static char buf[300];
+	snprintf(buf, sizeof buf, "%s:%d", c->o->host, c->o->port);
+	return buf;
+}
+
+static char *read_password(const struct mqtt_opts *o)
+{
+	if (!o->password_file) {
+		const char *env = getenv("ES_MQTT_PASSWORD");
+		return env ? xstrdup(env) : NULL;
+	}
+	FILE *f = fopen(o->password_file, "r");
+	if (!f)
+		diag_fatal(EXIT_RUNTIME, "cannot open %s: %s", o->password_file,
+			   strerror(errno));
+	char buf[1024];
+	if (!fgets(buf, sizeof buf, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = 0;
+	return xstrdup(buf);
+}
+
+/* Waits before the next attempt: doubling, with jitter in [d/2, d]. */
+static void schedule_retry(struct mqtt_conn *c, int64_t now)
+{
+	int64_t d = c->backoff_ms;
+	int64_t half = d / 2;
+	c->retry_at = now + half + (half > 0 ? random() % (half + 1) : 0);
+	c->backoff_ms = d * 2 > c->o->reconnect_max_ms ? c->o->reconnect_max_ms
+						       : d * 2;
+	c->state = MQTT_DOWN;
+}
+
+static void went_down(struct mqtt_conn *c, int64_t now, const char *why)
+{
+	bool was_up = c->state == MQTT_UP;
+	schedule_retry(c, now);
+	if (was_up || !c->said_down) {
+		diag_warn("broker %s: %s; reconnecting", mqtt_where(c), why);
+		c->said_down = true;
+	}
+	if (was_up && c->on_down)
+		c->on_down(c->ctx);
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
+		       const mosquitto_property *props)
+{
+	(void)m;
+	(void)props;
+	struct mqtt_conn *c = obj;
+	if (rc) {
+		/* Refused: wrong credentials or not authorized will not get
+		 * better by retrying; other refusals (server busy) may. */
+		const char *why = c->o->version == 5 ? mosquitto_reason_string(rc)
+						     : mosquitto_connack_string(rc);
+		if ((c->o->version == 5 && (rc == 134 || rc == 135)) ||
+		    (c->o->version != 5 && (rc == 4 || rc == 5)))
+			diag_fatal(EXIT_RUNTIME, "broker %s refused the connection: %s",
+				   mqtt_where(c), why);
+		went_down(c, loop_now_ms(), why);
+		return;
+	}
+	if (c->ever_up)
+		c->reconnects++;
+	if (c->said_down)
+		diag_warn("broker %s: connected", mqtt_where(c));
+	c->ever_up = true;
+	c->said_down = false;
+	c->state = MQTT_UP;
+	c->backoff_ms = c->o->reconnect_min_ms;
+	if (c->on_up)
+		c->on_up(c->ctx, flags & 1);
+}
+
+/* The broker closed the session (v5 DISCONNECT) or libmosquitto saw the
+ * connection fail inside a read or write. */
+static void on_disconnect(struct mosquitto *m, void *obj, int rc,
+			  const mosquitto_property *props)
+{
+	(void)m;
+	(void)props;
+	struct mqtt_conn *c = obj;
+	if (c->state != MQTT_DOWN)
+		went_down(c, loop_now_ms(), rc ? mosquitto_strerror(rc)
+					       : "disconnected");
+}
+
+static void try_connect(struct mqtt_conn *c, int64_t now)
+{
+	/* The first call keeps host, port and keepalive in the client (even
+	 * when it fails); later ones reuse them. */
+	int rc = c->started ? mosquitto_reconnect_async(c->m)
+		: mosquitto_connect_async(c->m, c->o->host, c->o->port,
+					  c->o->keepalive);
+	c->started = true;
+	if (rc == MOSQ_ERR_SUCCESS) {
+		c->state = MQTT_CONNECTING;
+		c->connect_by = now + CONNECT_TIMEOUT_MS;
+		return;
+	}
+	went_down(c, now, mosq_err(rc));
+}
+
+static void set_tls(struct mqtt_conn *c)
+{
+	const struct mqtt_opts *o = c->o;
+	int rc = mosquitto_tls_set(c->m, o->cafile, NULL, o->cert, o->key, NULL);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_tls_opts_set(c->m, 1, o->tls_version, NULL);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_tls_insecure_set(c->m, o->insecure);
+	if (rc != MOSQ_ERR_SUCCESS)
+		diag_fatal(EXIT_RUNTIME, "TLS set-up: %s (check --cafile, --cert, "
+			   "--key)", mosq_err(rc));
+}
+
+void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
+	       void (*on_up)(void *ctx, bool session_present),
+	       void (*on_down)(void *ctx), void *ctx)
+{
+	memset(c, 0, sizeof *c);
+	c->o = o;
+	c->on_up = on_up;
+	c->on_down = on_down;
+	c->ctx = ctx;
+	c->backoff_ms = o->reconnect_min_ms;
+	srandom((unsigned)(getpid() ^ loop_now_ms()));
+	mosquitto_lib_init();
+	char id[64];
+	if (!o->id)
+		snprintf(id, sizeof id, "%s-%ld", diag_prog, (long)getpid());
+	c->m = mosquitto_new(o->id ? o->id : id, !o->persistent, c);
+	if (!c->m)
+		diag_fatal(EXIT_RUNTIME, "cannot create an MQTT client: %s",
+			   strerror(errno));
+	mosquitto_int_option(c->m, MOSQ_OPT_PROTOCOL_VERSION,
+			     o->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	/* Nagle would hold small messages back for up to 40 ms (DESIGN.md). */
+	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_connect_v5_callback_set(c->m, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->m, on_disconnect);
+	if (o->username) {
+		c->password = read_password(o);
+		mosquitto_username_pw_set(c->m, o->username, c->password);
+	}
+	if (o->will_topic) {
+		const char *p = o->will_payload ? o->will_payload : "";
+		int rc = mosquitto_will_set(c->m, o->will_topic, (int)strlen(p), p,
+					    o->will_qos, o->will_retain);
+		if (rc)
+			diag_usage("--will-topic '%s': %s", o->will_topic,
+				   mosquitto_strerror(rc));
+	}
+	if (o->cafile)
+		set_tls(c);
+	try_connect(c, loop_now_ms());
+}
+
+bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p)
+{
+	if (c->state == MQTT_DOWN || mosquitto_socket(c->m) < 0)
+		return false;
+	p->fd = mosquitto_socket(c->m);
+	p->events = POLLIN | (mosquitto_want_write(c->m) ? POLLOUT : 0);
+	p->revents = 0;
+	return true;
+}
+
+int mqtt_timeout(const struct mqtt_conn *c, int64_t now)
+{
+	int64_t at = c->state == MQTT_DOWN ? c->retry_at
+		: c->state == MQTT_CONNECTING ? c->connect_by : now + 1000;
+	if (at - now > 1000)
+		at = now + 1000;	/* keepalive: libmosquitto's misc */
+	return at <= now ? 0 : (int)(at - now);
+}
+
+void mqtt_flush(struct mqtt_conn *c)
+{
+	if (c->state != MQTT_DOWN && mosquitto_want_write(c->m)) {
+		int rc = mosquitto_loop_write(c->m, 1);
+		if (rc && c->state != MQTT_DOWN)
+			went_down(c, loop_now_ms(), mosq_err(rc));
+	}
+}
+
+/* mosquitto_loop_read() may stop after one packet (it looks at an errno
+ * that can be left over), so read until the socket has no more; bounded, so
+ * that input is not starved by a fast broker. */
+static int read_all(struct mqtt_conn *c)
+{
+	for (int i = 0; i < 256 && c->state != MQTT_DOWN; i++) {
+		errno = 0;
+		int rc = mosquitto_loop_read(c->m, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return rc;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+void mqtt_service(struct mqtt_conn *c, short revents, int64_t now)
+{
+	if (c->state == MQTT_DOWN) {
+		if (now >= c->retry_at)
+			try_connect(c, now);
+		return;
+	}
+	int rc = MOSQ_ERR_SUCCESS;
+	if (c->state == MQTT_CONNECTING && (revents & (POLLERR | POLLHUP))) {
+		/* The TCP connect failed: say why, as a blocking one would. */
+		int err = 0;
+		socklen_t len = sizeof err;
+		getsockopt(mosquitto_socket(c->m), SOL_SOCKET, SO_ERROR, &err, &len);
+		went_down(c, now, err ? strerror(err) : "connection failed");
+		return;
+	}
+	/* While connecting, writable may also mean the TLS handshake can go
+	 * on, which libmosquitto does in its read step. */
+	if (revents & (POLLIN | POLLHUP | POLLERR) ||
+	    (c->state == MQTT_CONNECTING && (revents & POLLOUT)))
+		rc = read_all(c);
+	if (rc == MOSQ_ERR_SUCCESS && c->state != MQTT_DOWN &&
+	    (revents & POLLOUT))
+		rc = mosquitto_loop_write(c->m, 1);
+	if (rc == MOSQ_ERR_SUCCESS && c->state != MQTT_DOWN)
+		rc = mosquitto_loop_misc(c->m);
+	if (c->state == MQTT_DOWN)
+		return;		/* a callback already said so */
+	if (rc != MOSQ_ERR_SUCCESS)
+		went_down(c, now, mosq_err(rc));
+	else if (c->state == MQTT_CONNECTING && now >= c->connect_by)
+		went_down(c, now, "no answer to CONNECT");
+}
+
+void mqtt_close(struct mqtt_conn *c)
+{
+	if (!c->m)
+		return;
+	if (c->state == MQTT_UP) {
+		c->state = MQTT_DOWN;	/* the callback must not report it */
+		mosquitto_disconnect(c->m);
+		mosquitto_loop_write(c->m, 1);
+	}
+	mosquitto_destroy(c->m);
+	c->m = NULL;
+	if (c->password) {
+		/* Do not leave the secret lying in freed memory. */
+		memset(c->password, 0, strlen(c->password));
+		free(c->password);
+	}
+	mosquitto_lib_cleanup();
+}

@@ -1,0 +1,119 @@
+/* mqtt.h - connection options and reconnects shared by every MQTT program
+ *
+ * A program parses the connection, TLS, credential and will options through
+ * mqtt_opt(), then drives one connection from its own poll() loop:
+ * mqtt_pollfd() says what to wait for, mqtt_timeout() how long at most,
+ * mqtt_service() does the reading, writing, keepalive and reconnecting.
+ * Reconnects back off exponentially with jitter; a broker that refuses the
+ * credentials ends the program (exit 1), as retrying cannot help.
+ */
+#ifndef ES_MQTT_H
+#define ES_MQTT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct mosquitto;
+
+/* Option codes from OPT_PROGRAM + 100 up, clear of a program's own. */
+enum {
+	OPT_MQTT_ID = 400, OPT_MQTT_KEEPALIVE, OPT_MQTT_CLEAN,
+	OPT_MQTT_PERSISTENT, OPT_MQTT_WILL_TOPIC, OPT_MQTT_WILL_PAYLOAD,
+	OPT_MQTT_WILL_QOS, OPT_MQTT_WILL_RETAIN, OPT_MQTT_CAFILE,
+	OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_MQTT_TLS_VERSION, OPT_MQTT_INSECURE,
+	OPT_MQTT_PASSWORD_FILE, OPT_MQTT_RECONNECT_MIN, OPT_MQTT_RECONNECT_MAX,
+};
+
+#define MQTT_SHORT "h:p:V:q:u:"
+/* Written out one option a line: tests read the names from this text. */
+#define MQTT_LONGOPTS \
+	{"host", required_argument, 0, 'h'}, \
+	{"port", required_argument, 0, 'p'}, \
+	{"protocol-version", required_argument, 0, 'V'}, \
+	{"qos", required_argument, 0, 'q'}, \
+	{"username", required_argument, 0, 'u'}, \
+	{"id", required_argument, 0, OPT_MQTT_ID}, \
+	{"keepalive", required_argument, 0, OPT_MQTT_KEEPALIVE}, \
+	{"clean", no_argument, 0, OPT_MQTT_CLEAN}, \
+	{"persistent", no_argument, 0, OPT_MQTT_PERSISTENT}, \
+	{"will-topic", required_argument, 0, OPT_MQTT_WILL_TOPIC}, \
+	{"will-payload", required_argument, 0, OPT_MQTT_WILL_PAYLOAD}, \
+	{"will-qos", required_argument, 0, OPT_MQTT_WILL_QOS}, \
+	{"will-retain", no_argument, 0, OPT_MQTT_WILL_RETAIN}, \
+	{"cafile", required_argument, 0, OPT_MQTT_CAFILE}, \
+	{"cert", required_argument, 0, OPT_MQTT_CERT}, \
+	{"key", required_argument, 0, OPT_MQTT_KEY}, \
+	{"tls-version", required_argument, 0, OPT_MQTT_TLS_VERSION}, \
+	{"insecure", no_argument, 0, OPT_MQTT_INSECURE}, \
+	{"password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE}, \
+	{"reconnect-min", required_argument, 0, OPT_MQTT_RECONNECT_MIN}, \
+	{"reconnect-max", required_argument, 0, OPT_MQTT_RECONNECT_MAX}
+
+struct mqtt_opts {
+	const char *host;
+	int port;		/* 0: 1883, or 8883 with TLS */
+	const char *id;		/* NULL: the program's name and pid */
+	int keepalive;		/* seconds */
+	int version;		/* 3 (3.1.1) or 5 */
+	int qos;
+	bool persistent;
+	const char *will_topic, *will_payload;
+	int will_qos;
+	bool will_retain;
+	const char *cafile, *cert, *key, *tls_version;
+	bool insecure;
+	const char *username, *password_file;
+	int64_t reconnect_min_ms, reconnect_max_ms;
+};
+
+void mqtt_opts_init(struct mqtt_opts *o);
+/* Handles a connection option; false if c is not one (usage errors exit 2). */
+bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg);
+/* Checks the options together (e.g. --key needs --cert); exit 2 if not. */
+void mqtt_opts_check(struct mqtt_opts *o);
+void mqtt_opts_help(FILE *f);
+/* A QoS argument 0, 1 or 2; exit 2 naming opt if not. */
+int mqtt_parse_qos(const char *opt, const char *arg);
+
+enum mqtt_state { MQTT_DOWN, MQTT_CONNECTING, MQTT_UP };
+
+struct mqtt_conn {
+	struct mosquitto *m;
+	const struct mqtt_opts *o;
+	enum mqtt_state state;
+	int64_t retry_at;	/* MQTT_DOWN: when to try again */
+	int64_t backoff_ms;	/* the next wait before a retry */
+	int64_t connect_by;	/* MQTT_CONNECTING: give up at */
+	unsigned long reconnects;	/* successful connects after the first */
+	bool started, ever_up, said_down;
+	char *password;
+	/* The program's callbacks (ctx is given to mqtt_open). */
+	void (*on_up)(void *ctx, bool session_present);
+	void (*on_down)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Creates the client and starts the first connection attempt. A broker
+ * that cannot be reached is not fatal: the connection is retried.
+ * Errors in the options themselves (a TLS file that cannot be read) exit 1.
+ */
+void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
+	       void (*on_up)(void *ctx, bool session_present),
+	       void (*on_down)(void *ctx), void *ctx);
+/* The socket to poll and its events; false when there is none (down). */
+bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p);
+/* Milliseconds until mqtt_service() must run even without socket events. */
+int mqtt_timeout(const struct mqtt_conn *c, int64_t now);
+/* Reads, writes, keepalive, reconnects; revents from poll (0 if none). */
+void mqtt_service(struct mqtt_conn *c, short revents, int64_t now);
+/* Sends what libmosquitto has queued now (after publishing). */
+void mqtt_flush(struct mqtt_conn *c);
+/* Sends DISCONNECT (so no will is published) and frees the client. */
+void mqtt_close(struct mqtt_conn *c);
+/* "host:port" for messages. */
+const char *mqtt_where(const struct mqtt_conn *c);
+
+#endif

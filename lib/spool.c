@@ -1,0 +1,640 @@
+/* spool.c - a bounded queue of records waiting for acknowledgement, on disk
+ * or in memory (the format and its guarantees are in spool.h)
+ *
+ * Ids in [ack_id, read_id) have been read and wait for their ack; ids in
+ * [read_id, next_id) wait to be read. A ring indexed by id keeps, per read
+ * record, whether it was acked (acks may come out of order) and where it
+ * starts on disk, so that spool_rewind() can read it again. In memory the
+ * ring holds the records themselves, in slots reused round and round.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "spool.h"
+
+#define FRAME_HDR 16
+#define ACK_EVERY_MS 200
+#define SYNC_EVERY_MS 1000
+
+struct seg {
+	uint64_t first;		/* id of its first record: its name */
+	uint64_t size;
+};
+
+struct slot {
+	bool acked;
+	uint64_t seg, off;	/* disk: where the frame starts */
+	char *buf;		/* memory: the record */
+	size_t len, cap;
+};
+
+struct spool {
+	struct spool_cfg cfg;
+	bool mem;
+	int dirfd, lockfd, wfd, rfd;
+	struct seg *segs;
+	size_t nseg, capseg;
+	uint64_t total;		/* bytes in segment files */
+	uint64_t seg_max;
+	uint64_t next_id, ack_id, read_id;
+	uint64_t rseg, roff;	/* disk: where read_id's frame starts */
+	uint64_t rfd_seg;	/* the segment rfd has open */
+	struct slot *ring;
+	uint64_t ringcap;	/* disk: a power of two; memory: max_records */
+	char *rbuf;
+	size_t rcap;
+	uint64_t dropped;
+	bool dirty, ack_dirty;
+	int64_t last_sync, last_ack;
+};
+
+/* ---- CRC-32 (IEEE 802.3, reflected), table built once ---- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc_add(uint32_t crc, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *b++) & 0xFF] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* Frame header: length, CRC of (id, length, data), id; little-endian as
+ * the machines this runs on (the spool does not travel). */
+static uint32_t frame_crc(uint64_t id, uint32_t len, const void *p)
+{
+	uint32_t c = crc_add(0, &id, sizeof id);
+	c = crc_add(c, &len, sizeof len);
+	return crc_add(c, p, len);
+}
+
+/* ---- small helpers ---- */
+
+static void fail(const struct spool *s, const char *what, const char *name)
+{
+	diag_fatal(EXIT_RUNTIME, "spool %s: %s %s: %s", s->cfg.dir, what,
+		   name ? name : "", strerror(errno));
+}
+
+static void seg_name(uint64_t first, char *buf, size_t n)
+{
+	snprintf(buf, n, "seg-%020llu.log", (unsigned long long)first);
+}
+
+static int seg_open(struct spool *s, uint64_t first, int flags)
+{
+	char name[64];
+	seg_name(first, name, sizeof name);
+	int fd = openat(s->dirfd, name, flags | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail(s, "cannot open", name);
+	return fd;
+}
+
+static struct slot *slot_of(struct spool *s, uint64_t id)
+{
+	return &s->ring[s->mem ? id % s->ringcap : id & (s->ringcap - 1)];
+}
+
+/* Disk: room in the ring for one more read record; the ring doubles and
+ * its entries move to their new places. */
+static void ring_room(struct spool *s)
+{
+	if (s->read_id - s->ack_id < s->ringcap)
+		return;
+	uint64_t cap = s->ringcap * 2;
+	struct slot *r = xmalloc(cap * sizeof *r);
+	memset(r, 0, cap * sizeof *r);
+	for (uint64_t id = s->ack_id; id < s->read_id; id++)
+		r[id & (cap - 1)] = *slot_of(s, id);
+	free(s->ring);
+	s->ring = r;
+	s->ringcap = cap;
+}
+
+static void write_ack(struct spool *s)
+{
+	unsigned char b[12];
+	uint32_t crc = crc_add(0, &s->ack_id, 8);
+	memcpy(b, &s->ack_id, 8);
+	memcpy(b + 8, &crc, 4);
+	int fd = openat(s->dirfd, "ack.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0644);
+	if (fd < 0 || write(fd, b, sizeof b) != (ssize_t)sizeof b)
+		fail(s, "cannot write", "ack.tmp");
+	if (s->cfg.sync != SPOOL_SYNC_NEVER)
+		fdatasync(fd);
+	close(fd);
+	if (renameat(s->dirfd, "ack.tmp", s->dirfd, "ack") < 0)
+		fail(s, "cannot rename", "ack.tmp");
+	s->ack_dirty = false;
+}
+
+static uint64_t read_ack(struct spool *s, bool *ok)
+{
+	unsigned char b[12];
+	uint64_t id = 0;
+	uint32_t crc;
+	*ok = false;
+	int fd = openat(s->dirfd, "ack", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, b, sizeof b) == (ssize_t)sizeof b) {
+		memcpy(&id, b, 8);
+		memcpy(&crc, b + 8, 4);
+		*ok = crc == crc_add(0, &id, 8);
+	}
+	close(fd);
+	return *ok ? id : 0;
+}
+
+/* Removes the segments whose records are all acknowledged (never the one
+ * being written). */
+static void trim(struct spool *s)
+{
+	while (s->nseg > 1 && s->segs[1].first <= s->ack_id) {
+		char name[64];
+		seg_name(s->segs[0].first, name, sizeof name);
+		if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
+			fail(s, "cannot remove", name);
+		s->total -= s->segs[0].size;
+		if (s->rfd >= 0 && s->rfd_seg == s->segs[0].first) {
+			close(s->rfd);
+			s->rfd = -1;
+		}
+		memmove(s->segs, s->segs + 1, --s->nseg * sizeof *s->segs);
+	}
+}
+
+static void seg_push(struct spool *s, uint64_t first, uint64_t size)
+{
+	if (s->nseg == s->capseg) {
+		s->capseg = s->capseg ? s->capseg * 2 : 16;
+		s->segs = xrealloc(s->segs, s->capseg * sizeof *s->segs);
+	}
+	s->segs[s->nseg].first = first;
+	s->segs[s->nseg++].size = size;
+	s->total += size;
+}
+
+/* ---- opening: find the segments, cut a torn tail, find the ack point ---- */
+
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void list_segments(struct spool *s)
+{
+	DIR *d = fdopendir(dup(s->dirfd));
+	if (!d)
+		fail(s, "cannot list", NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		unsigned long long first;
+		char tail[8];
+		if (sscanf(e->d_name, "seg-%20llu%7s", &first, tail) != 2 ||
+		    strcmp(tail, ".log"))
+			continue;
+		struct stat st;
+		if (fstatat(s->dirfd, e->d_name, &st, 0) < 0)
+			fail(s, "cannot stat", e->d_name);
+		seg_push(s, first, (uint64_t)st.st_size);
+	}
+	closedir(d);
+	if (s->nseg)
+		qsort(s->segs, s->nseg, sizeof *s->segs, cmp_seg);
+}
+
+/* Reads the frame header at off: its id and length; false at the end of the
+ * segment or if the frame is incomplete or fails its CRC (check). */
+static bool frame_at(struct spool *s, int fd, uint64_t off, uint64_t size,
+		     bool check, uint64_t *id, uint32_t *len)
+{
+	unsigned char h[FRAME_HDR];
+	uint32_t crc;
+	if (off + FRAME_HDR > size ||
+	    pread(fd, h, FRAME_HDR, (off_t)off) != FRAME_HDR)
+		return false;
+	memcpy(len, h, 4);
+	memcpy(&crc, h + 4, 4);
+	memcpy(id, h + 8, 8);
+	if (off + FRAME_HDR + *len > size)
+		return false;
+	if (!check)
+		return true;
+	if (*len > s->rcap) {
+		s->rcap = *len;
+		s->rbuf = xrealloc(s->rbuf, s->rcap);
+	}
+	if (pread(fd, s->rbuf, *len, (off_t)(off + FRAME_HDR)) != (ssize_t)*len)
+		return false;
+	return crc == frame_crc(*id, *len, s->rbuf);
+}
+
+/* The segment being written: every frame checked; a torn or damaged tail
+ * (a crash mid-write) is cut off. Sets next_id. */
+static void check_last(struct spool *s)
+{
+	struct seg *g = &s->segs[s->nseg - 1];
+	int fd = seg_open(s, g->first, O_RDWR);
+	uint64_t off = 0, id, expect = g->first;
+	uint32_t len;
+	while (frame_at(s, fd, off, g->size, true, &id, &len) && id == expect) {
+		off += FRAME_HDR + len;
+		expect++;
+	}
+	if (off < g->size) {
+		diag_warn("spool %s: dropped %llu bytes of a torn record at the end "
+			  "(the writer died mid-write)", s->cfg.dir,
+			  (unsigned long long)(g->size - off));
+		if (ftruncate(fd, (off_t)off) < 0)
+			fail(s, "cannot truncate", NULL);
+		s->total -= g->size - off;
+		g->size = off;
+	}
+	s->next_id = expect;
+	s->wfd = fd;
+	lseek(fd, 0, SEEK_END);
+}
+
+/* Positions the reader at ack_id: the frames before it in its segment are
+ * stepped over by their headers. */
+static void seek_ack(struct spool *s)
+{
+	size_t i = 0;
+	while (i + 1 < s->nseg && s->segs[i + 1].first <= s->ack_id)
+		i++;
+	s->rseg = s->segs[i].first;
+	s->roff = 0;
+	int fd = seg_open(s, s->rseg, O_RDONLY);
+	uint64_t id;
+	uint32_t len;
+	while (frame_at(s, fd, s->roff, s->segs[i].size, false, &id, &len) &&
+	       id < s->ack_id)
+		s->roff += FRAME_HDR + len;
+	s->rfd = fd;
+	s->rfd_seg = s->rseg;
+	s->read_id = s->ack_id;
+}
+
+static void open_disk(struct spool *s)
+{
+	if (mkdir(s->cfg.dir, 0755) < 0 && errno != EEXIST)
+		fail(s, "cannot create", NULL);
+	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		fail(s, "cannot open", NULL);
+	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lockfd < 0)
+		fail(s, "cannot open", "lock");
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
+		diag_fatal(EXIT_RUNTIME, "spool %s is in use by another process",
+			   s->cfg.dir);
+	s->seg_max = s->cfg.max_bytes / 8;
+	if (s->seg_max < 4096)
+		s->seg_max = 4096;
+	if (s->seg_max > (64u << 20))
+		s->seg_max = 64u << 20;
+	s->ringcap = 1024;
+	s->ring = xmalloc(s->ringcap * sizeof *s->ring);
+	memset(s->ring, 0, s->ringcap * sizeof *s->ring);
+	bool ack_ok;
+	uint64_t ack = read_ack(s, &ack_ok);
+	list_segments(s);
+	if (!s->nseg) {
+		s->next_id = ack;
+		s->wfd = seg_open(s, ack, O_RDWR | O_CREAT);
+		seg_push(s, ack, 0);
+	} else {
+		check_last(s);
+	}
+	if (!ack_ok)
+		ack = s->segs[0].first;
+	if (ack < s->segs[0].first)
+		ack = s->segs[0].first;
+	if (ack > s->next_id)
+		ack = s->next_id;
+	s->ack_id = ack;
+	trim(s);
+	seek_ack(s);
+}
+
+struct spool *spool_open(const struct spool_cfg *cfg)
+{
+	struct spool *s = xmalloc(sizeof *s);
+	memset(s, 0, sizeof *s);
+	s->cfg = *cfg;
+	s->dirfd = s->lockfd = s->wfd = s->rfd = -1;
+	crc_init();
+	if (cfg->dir) {
+		open_disk(s);
+	} else {
+		s->mem = true;
+		s->ringcap = cfg->max_records ? cfg->max_records : 1;
+		s->ring = xmalloc(s->ringcap * sizeof *s->ring);
+		memset(s->ring, 0, s->ringcap * sizeof *s->ring);
+	}
+	return s;
+}
+
+/* ---- appending ---- */
+
+bool spool_is_full(struct spool *s, size_t n)
+{
+	if (s->mem)
+		return s->next_id - s->ack_id >= s->ringcap;
+	if (s->cfg.full == SPOOL_DROP_OLDEST || s->ack_id == s->next_id)
+		return false;
+	return s->total + FRAME_HDR + n > s->cfg.max_bytes;
+}
+
+/* Drop-oldest: the oldest segment goes whole, acknowledged or not. */
+static void drop_oldest(struct spool *s)
+{
+	uint64_t end = s->segs[1].first;
+	if (end > s->ack_id)
+		s->dropped += end - s->ack_id;
+	s->ack_id = end;
+	s->ack_dirty = true;
+	if (s->read_id < end) {
+		s->read_id = end;
+		s->rseg = end;
+		s->roff = 0;
+	}
+	trim(s);
+}
+
+static void roll(struct spool *s)
+{
+	if (s->cfg.sync == SPOOL_SYNC_INTERVAL && s->dirty)
+		fdatasync(s->wfd);
+	close(s->wfd);
+	s->wfd = seg_open(s, s->next_id, O_RDWR | O_CREAT | O_TRUNC);
+	seg_push(s, s->next_id, 0);
+	if (s->cfg.sync == SPOOL_SYNC_ALWAYS)
+		fsync(s->dirfd);	/* the new name itself */
+	trim(s);
+}
+
+static uint64_t append_disk(struct spool *s, const void *p, size_t n)
+{
+	struct seg *g = &s->segs[s->nseg - 1];
+	if (g->size > 0 && g->size + FRAME_HDR + n > s->seg_max)
+		roll(s);
+	while (s->cfg.full == SPOOL_DROP_OLDEST && s->nseg > 1 &&
+	       s->total + FRAME_HDR + n > s->cfg.max_bytes)
+		drop_oldest(s);
+	g = &s->segs[s->nseg - 1];
+	uint64_t id = s->next_id;
+	uint32_t len = (uint32_t)n, crc = frame_crc(id, len, p);
+	unsigned char h[FRAME_HDR];
+	memcpy(h, &len, 4);
+	memcpy(h + 4, &crc, 4);
+	memcpy(h + 8, &id, 8);
+	struct iovec iov[2] = { { h, FRAME_HDR }, { (void *)p, n } };
+	ssize_t w = pwritev(s->wfd, iov, 2, (off_t)g->size);
+	if (w != (ssize_t)(FRAME_HDR + n)) {
+		if (w >= 0)
+			errno = ENOSPC;
+		fail(s, "cannot append to", NULL);
+	}
+	g->size += FRAME_HDR + n;
+	s->total += FRAME_HDR + n;
+	if (s->cfg.sync == SPOOL_SYNC_ALWAYS)
+		fdatasync(s->wfd);
+	else
+		s->dirty = true;
+	return s->next_id++;
+}
+
+uint64_t spool_append(struct spool *s, const void *p, size_t n)
+{
+	if (!s->mem)
+		return append_disk(s, p, n);
+	struct slot *sl = slot_of(s, s->next_id);
+	if (n > sl->cap) {
+		sl->cap = n;
+		sl->buf = xrealloc(sl->buf, n);
+	}
+	memcpy(sl->buf, p, n);
+	sl->len = n;
+	sl->acked = false;
+	return s->next_id++;
+}
+
+/* ---- reading ---- */
+
+static size_t seg_index(const struct spool *s, uint64_t first)
+{
+	for (size_t i = 0; i < s->nseg; i++)
+		if (s->segs[i].first == first)
+			return i;
+	return s->nseg;
+}
+
+/* A damaged frame in the middle (not a crash: the disk): the rest of that
+ * segment is lost; say so, count it, and go on with the next. */
+static void skip_damaged(struct spool *s, size_t i)
+{
+	if (i + 1 >= s->nseg)
+		diag_fatal(EXIT_RUNTIME, "spool %s: damaged record %llu in the "
+			   "segment being written", s->cfg.dir,
+			   (unsigned long long)s->read_id);
+	uint64_t end = s->segs[i + 1].first;
+	diag_warn("spool %s: damaged record %llu: %llu records lost", s->cfg.dir,
+		  (unsigned long long)s->read_id,
+		  (unsigned long long)(end - s->read_id));
+	s->dropped += end - s->read_id;
+	for (; s->read_id < end; s->read_id++) {
+		ring_room(s);
+		slot_of(s, s->read_id)->acked = true;
+	}
+	s->rseg = end;
+	s->roff = 0;
+}
+
+static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
+{
+	for (;;) {
+		if (s->read_id >= s->next_id)
+			return false;
+		size_t i = seg_index(s, s->rseg);
+		if (i < s->nseg && s->roff >= s->segs[i].size && i + 1 < s->nseg) {
+			s->rseg = s->segs[i + 1].first;	/* on to the next file */
+			s->roff = 0;
+			continue;
+		}
+		if (i == s->nseg) {
+			/* Its file went (all acked) while the reader stood at
+			 * its end: go on at the segment read_id starts. */
+			i = seg_index(s, s->read_id);
+			if (i == s->nseg)
+				diag_fatal(EXIT_RUNTIME, "spool %s: record %llu "
+					   "is missing", s->cfg.dir,
+					   (unsigned long long)s->read_id);
+			s->rseg = s->read_id;
+			s->roff = 0;
+		}
+		if (s->rfd < 0 || s->rfd_seg != s->rseg) {
+			if (s->rfd >= 0)
+				close(s->rfd);
+			s->rfd = seg_open(s, s->rseg, O_RDONLY);
+			s->rfd_seg = s->rseg;
+		}
+		uint32_t len;
+		uint64_t fid;
+		if (!frame_at(s, s->rfd, s->roff, s->segs[i].size, true, &fid, &len) ||
+		    fid != s->read_id) {
+			skip_damaged(s, i);
+			continue;
+		}
+		ring_room(s);
+		struct slot *sl = slot_of(s, s->read_id);
+		sl->acked = false;
+		sl->seg = s->rseg;
+		sl->off = s->roff;
+		s->roff += FRAME_HDR + len;
+		*id = s->read_id++;
+		*p = s->rbuf;
+		*n = len;
+		return true;
+	}
+}
+
+bool spool_next(struct spool *s, uint64_t *id, const void **p, size_t *n)
+{
+	if (!s->mem)
+		return next_disk(s, id, p, n);
+	if (s->read_id >= s->next_id)
+		return false;
+	struct slot *sl = slot_of(s, s->read_id);
+	*id = s->read_id++;
+	*p = sl->buf;
+	*n = sl->len;
+	return true;
+}
+
+void spool_rewind(struct spool *s)
+{
+	if (s->read_id == s->ack_id)
+		return;
+	if (!s->mem) {
+		struct slot *sl = slot_of(s, s->ack_id);
+		s->rseg = sl->seg;
+		s->roff = sl->off;
+	}
+	s->read_id = s->ack_id;
+}
+
+void spool_ack(struct spool *s, uint64_t id)
+{
+	if (id < s->ack_id || id >= s->read_id)
+		return;
+	slot_of(s, id)->acked = true;
+	while (s->ack_id < s->read_id && slot_of(s, s->ack_id)->acked)
+		s->ack_id++;
+	if (!s->mem) {
+		s->ack_dirty = true;
+		trim(s);
+	}
+}
+
+uint64_t spool_pending(const struct spool *s)
+{
+	return s->next_id - s->ack_id;
+}
+
+uint64_t spool_unacked_read(const struct spool *s)
+{
+	return s->read_id - s->ack_id;
+}
+
+uint64_t spool_dropped(const struct spool *s)
+{
+	return s->dropped;
+}
+
+void spool_tick(struct spool *s, int64_t now)
+{
+	if (s->mem)
+		return;
+	if (s->dirty && s->cfg.sync == SPOOL_SYNC_INTERVAL &&
+	    now - s->last_sync >= SYNC_EVERY_MS) {
+		fdatasync(s->wfd);
+		s->dirty = false;
+		s->last_sync = now;
+	}
+	if (s->ack_dirty && now - s->last_ack >= ACK_EVERY_MS) {
+		write_ack(s);
+		s->last_ack = now;
+	}
+}
+
+void spool_close(struct spool *s)
+{
+	if (!s)
+		return;
+	if (!s->mem) {
+		if (s->dirty && s->cfg.sync != SPOOL_SYNC_NEVER)
+			fdatasync(s->wfd);
+		write_ack(s);
+		close(s->wfd);
+		if (s->rfd >= 0)
+			close(s->rfd);
+		close(s->lockfd);
+		close(s->dirfd);
+	}
+	if (s->mem)
+		for (uint64_t i = 0; i < s->ringcap; i++)
+			free(s->ring[i].buf);
+	free(s->ring);
+	free(s->segs);
+	free(s->rbuf);
+	free(s);
+}
+
+int spool_parse_size(const char *str, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(str, &end, 10);
+	if (errno || end == str || str[0] == '-')
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* spool.h - a bounded queue of records waiting for acknowledgement, on disk
+ * (store-and-forward) or in memory
+ *
+ * Records are opaque bytes with increasing ids. A sender appends a record,
+ * reads the records it has not sent yet in order (spool_next), and marks a
+ * record acknowledged by id, in any order; a record is forgotten once it and
+ * every record before it are acknowledged.
+ *
+ * On disk (dir given), DIR holds numbered segment files and an ack file:
+ *
+ *   seg-<first id, 20 digits>.log   frames: u32 length, u32 CRC-32 (of id,
+ *                                   length and data), u64 id, then the data
+ *                                   (little-endian)
+ *   ack                             u64 first unacknowledged id, u32 CRC-32
+ *                                   (written to ack.tmp, then renamed)
+ *   lock                            flock()ed while a process uses DIR
+ *
+ * A record is in the kernel before spool_append returns, so it survives the
+ * death of the process; --fsync decides what survives power loss. A torn
+ * frame at the end (a crash mid-write) fails its CRC and is cut off when the
+ * spool is opened again. The ack file is written at most every 200 ms, so
+ * after a crash up to that much acknowledged data is sent again: delivery
+ * is at least once.
+ */
+#ifndef ES_SPOOL_H
+#define ES_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum spool_full { SPOOL_BLOCK, SPOOL_DROP_OLDEST };
+enum spool_sync { SPOOL_SYNC_INTERVAL = 0, SPOOL_SYNC_ALWAYS, SPOOL_SYNC_NEVER };
+
+struct spool_cfg {
+	const char *dir;	/* NULL: in memory */
+	uint64_t max_bytes;	/* on disk: the segment files' total size */
+	uint64_t max_records;	/* in memory: how many records */
+	enum spool_full full;
+	enum spool_sync sync;
+};
+
+struct spool;
+/* Opens (creating DIR if needed) or exits 1 with a message. */
+struct spool *spool_open(const struct spool_cfg *cfg);
+/* True if a record of n bytes does not fit now (SPOOL_BLOCK: wait for
+ * acknowledgements; SPOOL_DROP_OLDEST never says so). */
+bool spool_is_full(struct spool *s, size_t n);
+/* Appends a record; returns its id. Under SPOOL_DROP_OLDEST the oldest
+ * records may go to make room (counted by spool_dropped). */
+uint64_t spool_append(struct spool *s, const void *p, size_t n);
+/* The next record not yet read, in order: true with *id, *p, *n (valid
+ * until the next call), false when every record was read. */
+bool spool_next(struct spool *s, uint64_t *id, const void **p, size_t *n);
+/* Reads again from the oldest unacknowledged record (after a reconnect
+ * that lost what was sent). */
+void spool_rewind(struct spool *s);
+/* Marks a record acknowledged; ids already forgotten are ignored. */
+void spool_ack(struct spool *s, uint64_t id);
+/* Records appended and not yet acknowledged. */
+uint64_t spool_pending(const struct spool *s);
+/* Records read and not yet acknowledged. */
+uint64_t spool_unacked_read(const struct spool *s);
+uint64_t spool_dropped(const struct spool *s);
+/* Periodic work: fsync under SPOOL_SYNC_INTERVAL, the ack file. */
+void spool_tick(struct spool *s, int64_t now_ms);
+/* Writes the ack file and closes (the records stay on disk). */
+void spool_close(struct spool *s);
+
+/* Parses a size: 1048576, 512k, 64M, 2G (powers of 1024). -1 if bad. */
+int spool_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -4,7 +4,7 @@
 #   make check           install missing packages (as root), build, run tests
 #   make check-sanitize  the same tests against an ASan+UBSan build
 #   make check-valgrind  the same tests with every program under valgrind
-#   make demo            run the example pipeline on bundled data
+#   make demo            run the screening pipeline on a generated morning
 #   make bench           time es-* against jq, Miller and DuckDB
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -104,8 +104,11 @@ check-valgrind: deps all $(UNITS)
 	@sh tests/valgrind-bin.sh $(abspath $(O)) $(abspath build/valgrind)
 	@ES_BIN=$(abspath build/valgrind) ES_UNIT=$(abspath $(O))/unit ES_VALGRIND=1 sh tests/run
 
+# The entrance-screening pipeline on a generated morning, with its own
+# broker (BROKER=host:port for another); the tour of the programs on the
+# bundled sample data is examples/tour.sh.
 demo: deps all
-	@sh examples/demo.sh
+	@ES_BIN=$(abspath $(O)) bash examples/screening/demo.sh
 
 # make fuzz FUZZ_SECONDS=N: builds every target with clang into build/fuzz
 # (the normal build is untouched) and runs each for N seconds, one after

@@ -93,8 +93,28 @@ static uint32_t frame_crc(uint64_t id, uint32_t len, const void *p)
 
 static void fail(const struct spool *s, const char *what, const char *name)
 {
-	diag_fatal(EXIT_RUNTIME, "spool %s: %s %s: %s", s->cfg.dir, what,
-		   name ? name : "", strerror(errno));
+	diag_fatal(EXIT_RUNTIME, "spool %s: %s%s%s: %s", s->cfg.dir, what,
+		   name ? " " : "", name ? name : "", strerror(errno));
+}
+
+/* mkdir -p: a spool under a directory that does not exist yet (a fresh
+ * /var/spool/es/NAME) is made whole. */
+static int mkdir_parents(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+	for (char *q = p + 1; *q && !rc; q++) {
+		if (*q != '/')
+			continue;
+		*q = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*q = '/';
+	}
+	if (!rc && mkdir(p, 0755) < 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
 }
 
 static void seg_name(uint64_t first, char *buf, size_t n)
@@ -302,8 +322,8 @@ static void seek_ack(struct spool *s)
 
 static void open_disk(struct spool *s)
 {
-	if (mkdir(s->cfg.dir, 0755) < 0 && errno != EEXIST)
-		fail(s, "cannot create", NULL);
+	if (mkdir_parents(s->cfg.dir) < 0)
+		fail(s, "cannot create it", NULL);
 	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0)
 		fail(s, "cannot open", NULL);

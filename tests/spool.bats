@@ -130,3 +130,14 @@ next"
 	spool - 64x < /dev/null
 	[ "$status" -eq 2 ]
 }
+
+@test "spool: a DIR whose parents do not exist is made whole; one that cannot be made: why, exit 1" {
+	spool "$T/a/b/sp" <<< 'append one'
+	assert_success
+	assert_output 0
+	[ -f "$T/a/b/sp/lock" ]
+	: > "$T/file"
+	spool "$T/file/sp" <<< 'append one'
+	assert_failure 1
+	assert_stderr "spool-test: spool $T/file/sp: cannot create it: Not a directory"
+}

@@ -108,13 +108,17 @@ awk -v rn="$raw_n" -v rb="$raw_b" -v un="$up_n" -v ub="$up_b" -v na="$na" \
 }'
 say "alerts (visitors above 37.5 C), as received on $prefix/alerts:"
 grep -v '"probe"' "$work/up-alerts.ndjson" |
-	jq -r '[.ts[11:19], .gate, .badge, .name, (.max_temp | tostring), .frame] | @tsv' |
-	sort | awk -F'\t' '{ printf "  %s  %-3s  %s  %-22s %s C  %s\n", $1, $2, $3, $4, $5, $6 }'
+	jq -r '[.ts[11:19], .gate, .badge, .name, .max_temp, .frame] | @tsv' |
+	sort | awk -F'\t' '{ printf "  %s  %-3s  %s  %-22s %.2f C  %s\n", $1, $2, $3, $4, $5, $6 }'
 say ""
-say "camera anomalies, as received on $prefix/anomalies:"
+say "camera anomalies, as received on $prefix/anomalies (minutes with the fault):"
 grep -v '"probe"' "$work/up-anomalies.ndjson" |
-	jq -r '"  \(.window_start[11:16])  \(.gate)  \(.problem)"' | sort | uniq -c |
-	awk '{ n = $1; $1 = ""; print $0 "  (x" n ")" }' | head -20
+	jq -r '[.gate, .problem, .window_start[11:16]] | @tsv' | sort |
+	awk -F'\t' '{ k = $1 "\t" $2; if (!(k in first)) { first[k] = $3; order[n++] = k }
+		     last[k] = $3; count[k]++ }
+		END { for (i = 0; i < n; i++) { k = order[i]; split(k, f, "\t")
+			printf "  %-3s  %-14s %s to %s UTC, %d minutes\n", f[1], f[2],
+				first[k], last[k], count[k] } }'
 
 # ---- the check ----
 want=$(jq -c '[.gate, .badge, .max_temp]' "$work/truth.ndjson" | sort)

@@ -65,7 +65,7 @@ es-window --session 1s --lateness 1s --idle 2s -g gate,track_id \
 	-a 'count as readings,max(temp) as max_temp,min(temp) as min_temp,first(frame) as frame' \
 	--dead-letter "$out/dead.ndjson" --late "$out/late.ndjson" \
 	--stats "$thermal" 2>> "$out/stats.log" |
-	tee "$tmp/passes.summary" "$tmp/passes.stuck" > "$tmp/passes.join" &
+	tee -p "$tmp/passes.summary" "$tmp/passes.stuck" > "$tmp/passes.join" &
 
 # 2. who was it: the badge event of the same gate 0 to 3 s after the face
 # was first seen. Passes come out when they close, so their start times
@@ -73,7 +73,7 @@ es-window --session 1s --lateness 1s --idle 2s -g gate,track_id \
 es-join --left "$tmp/passes.join" --right "$badges" --on gate \
 	--time-field window_start=ts --within 0s,3s --lateness 10s --idle 5s \
 	--type right --stats 2>> "$out/stats.log" |
-	tee "$tmp/joined.silent" > "$tmp/joined.alerts" &
+	tee -p "$tmp/joined.silent" > "$tmp/joined.alerts" &
 
 # 3a. alerts: fevers with who, where and when.
 es-filter "exists(max_temp) && max_temp > $fever" "$tmp/joined.alerts" |

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The example pipeline on bundled data: validate a stream, keep only what
-# matters, convert between NDJSON and CSV, and set bad input aside.
+# A tour of the programs on the bundled sample data: validate a stream,
+# keep only what matters, convert between NDJSON and CSV, summarise, enrich,
+# and set bad input aside. (make demo runs examples/screening/demo.sh.)
 set -e
 cd "$(dirname "$0")"
 BIN=${ES_BIN:-..}

@@ -16,7 +16,9 @@
  * 37.8 to 39.5 C); everyone else stays at or below 37.3 C. --truth writes
  * what the pipeline must find: every fever pass with its badge;
  * --truth-summary the per-gate, per-minute summary it must send, and
- * --truth-anomalies the camera faults it must report.
+ * --truth-anomalies the camera faults it must report. In the truth,
+ * last_reading is when the last reading of the fever pass was written
+ * (arrival, event-time ms): with --clock, the latency of each alert.
  *
  * Times are integers (epoch ms, centi-degrees) and the random numbers come
  * from a 64-bit generator of our own, so the same seed gives the same bytes
@@ -45,6 +47,7 @@ struct pass {
 	int64_t start, badge_ts;
 	int dur_ms, base;	/* base: the face's temperature, centi-degrees */
 	int max_temp;		/* of the readings written whole */
+	int64_t last_arrival;	/* when the last of them was written */
 	uint32_t first_frame;	/* the earliest of those (UINT32_MAX: none) */
 	enum cam cam;
 	int fever;
@@ -105,6 +108,7 @@ static struct {
 	int gates, fever_one_in;
 	double hours, rate;
 	const char *thermal, *badges, *truth, *truth_summary, *truth_anomalies;
+	const char *clock;
 } opt = { .seed = 1, .gates = 8, .hours = 4, .fever_one_in = 400 };
 
 static void usage(FILE *f, int status)
@@ -130,6 +134,8 @@ static void usage(FILE *f, int status)
 		"                   about 1.2 million readings)\n"
 		"  --rate X         write in real time, X times as fast as the events\n"
 		"                   happened (default 0: as fast as possible)\n"
+		"  --clock FILE     with --rate: write there the wall clock (epoch ms)\n"
+		"                   that stands for 06:00, for measuring latency\n"
 		"  --help\n");
 	exit(status);
 }
@@ -160,6 +166,7 @@ static void parse_args(int argc, char **argv)
 		{"gates", required_argument, 0, 'g'},
 		{"hours", required_argument, 0, 'H'},
 		{"rate", required_argument, 0, 'r'},
+		{"clock", required_argument, 0, 'c'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}
 	};
@@ -176,6 +183,7 @@ static void parse_args(int argc, char **argv)
 		case 'g': opt.gates = (int)number_arg("--gates", optarg, 1, 99); break;
 		case 'H': opt.hours = number_arg("--hours", optarg, 0.001, 24); break;
 		case 'r': opt.rate = number_arg("--rate", optarg, 0, 1e6); break;
+		case 'c': opt.clock = optarg; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);
 		}
@@ -316,6 +324,20 @@ static void pace(int64_t arrival, FILE *a, FILE *b)
 	if (!started) {
 		t0 = now;
 		started = 1;
+		if (opt.clock) {
+			struct timespec w;
+			clock_gettime(CLOCK_REALTIME, &w);
+			FILE *f = fopen(opt.clock, "w");
+			if (!f) {
+				fprintf(stderr, "gen-screening: %s: %s\n", opt.clock,
+					strerror(errno));
+				exit(1);
+			}
+			/* the wall clock of event START_MS, as paced */
+			fprintf(f, "%lld\n", (long long)((int64_t)w.tv_sec * 1000 +
+				w.tv_nsec / 1000000 - (int64_t)((double)(arrival - START_MS) / opt.rate)));
+			fclose(f);
+		}
 	}
 	double due = (double)(arrival - START_MS) / 1000.0 / opt.rate;
 	double at = (double)(now.tv_sec - t0.tv_sec) +
@@ -345,6 +367,8 @@ static void write_thermal(FILE *f, const struct event *e, unsigned long *lines)
 	} else {
 		if (e->temp > p->max_temp)
 			p->max_temp = e->temp;
+		if (e->arrival > p->last_arrival)
+			p->last_arrival = e->arrival;
 		if (e->frame < p->first_frame)
 			p->first_frame = e->frame;
 	}
@@ -372,10 +396,11 @@ static void write_truth(const char *path)
 			continue;
 		name_of(p->visitor, name, sizeof name);
 		fprintf(f, "{\"gate\":\"G%d\",\"badge\":\"B%05d\",\"name\":\"%s\","
-			"\"max_temp\":%d.%02d,\"frame\":\"cam%d/%07u.jpg\",\"ts\":%lld}\n",
+			"\"max_temp\":%d.%02d,\"frame\":\"cam%d/%07u.jpg\",\"ts\":%lld,"
+			"\"last_reading\":%lld}\n",
 			p->gate, p->visitor + 1, name, p->max_temp / 100,
 			p->max_temp % 100, p->gate, p->first_frame,
-			(long long)p->start);
+			(long long)p->start, (long long)p->last_arrival);
 	}
 	if (fclose(f)) {
 		perror("gen-screening: truth");

@@ -398,7 +398,9 @@ int main(int argc, char **argv)
 	if (o.help)
 		usage();
 	opts_apply(&o);
-	struct fieldset *fs = fieldset_new();
+	/* static: a usage error in setup() exits with it still reachable */
+	static struct fieldset *fs;
+	fs = fieldset_new();
 	fieldset_want_members(fs, true);	/* edit.c builds on them */
 	setup(argc, argv, fs);
 	slots = xmalloc((size_t)(fieldset_count(fs) + 1) * sizeof *slots);

@@ -1,0 +1,410 @@
+/* es-heartbeat - tell the fleet this gateway is alive, and how its pipeline is
+ *
+ * Every --every, one status record: the gateway's id, the time, uptime,
+ * load, memory and free disk, and the latest counters of each watched
+ * --stats-file (with its age, and a stale flag when it stopped being
+ * rewritten). It is published retained, so a dashboard that subscribes
+ * later sees the last one at once, and written to stdout. The broker holds
+ * a will of {"id":...,"state":"offline"}, retained on the same topic, and
+ * publishes it if the gateway dies; a clean stop publishes it itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "json.h"
+#include "mqtt.h"
+#include "opts.h"
+#include "time.h"
+
+enum {
+	OPT_ID = OPT_PROGRAM, OPT_EVERY, OPT_WATCH, OPT_DISK, OPT_STALE,
+};
+
+#define MAX_WATCH 32
+#define WATCH_MAX_BYTES 65536	/* a stats file is one short line */
+
+static struct {
+	const char *id, *topic_tmpl, *disk;
+	char *topic;
+	const char *watch[MAX_WATCH];
+	int nwatch;
+	int64_t every_ms, stale_ms;
+	long long count;
+} cfg = { .topic_tmpl = "fleet/{id}/status", .disk = "/", .every_ms = 10000,
+	  .stale_ms = 30000 };
+
+static struct mqtt_opts mo;
+static struct mqtt_conn conn;
+static struct outbuf out, msg;
+static unsigned long long beats, published, missed;
+static char will[512];
+
+static void usage(void)
+{
+	printf("Usage: es-heartbeat --id ID [OPTION]...\n"
+	       "Publish a status record for this gateway every D, retained: its id,\n"
+	       "time, uptime, load, memory, free disk, and the counters of the\n"
+	       "programs it watches (their --stats-file), flagged stale when they stop\n"
+	       "being rewritten. The broker keeps a will that says the gateway is\n"
+	       "offline, retained on the same topic, for when it dies. Each record\n"
+	       "also goes to standard output.\n"
+	       "\n"
+	       "      --id ID              the gateway's name (needed)\n"
+	       "  -t, --topic T            topic; {id} is replaced (default\n"
+	       "                           fleet/{id}/status)\n"
+	       "      --every D            how often (default 10s)\n"
+	       "      --watch FILE         a --stats-file to report (repeatable, up to %d)\n"
+	       "      --stale D            a watched file not rewritten for D is stale\n"
+	       "                           (default 30s)\n"
+	       "      --disk PATH          report the free space of PATH's file system\n"
+	       "                           (default /)\n"
+	       "  -C, --count N            stop after N records\n"
+	       "\n", MAX_WATCH);
+	mqtt_opts_help(stdout);
+	printf("\n");
+	opts_common_help(stdout);
+	printf("\nExample:\n"
+	       "  es-heartbeat --id gw-17 -h broker --every 10s \\\n"
+	       "    --watch /run/es/filter.json --watch /run/es/window.json\n");
+	exit(EXIT_OK);
+}
+
+/* ---- the status record ---- */
+
+/* The first line of a small file (NUL-terminated), or NULL. */
+static char *read_small(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t r = read(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return NULL;
+	buf[r] = 0;
+	char *nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	return buf;
+}
+
+static void put_num(struct outbuf *o, const char *name, const char *fmt, double v)
+{
+	char b[64];
+	snprintf(b, sizeof b, fmt, v);
+	out_putc(o, ',');
+	json_write_string(o, name, strlen(name));
+	out_putc(o, ':');
+	out_puts(o, b);
+}
+
+/* uptime, load and memory from /proc (Linux); left out where unreadable. */
+static void put_system(struct outbuf *o)
+{
+	char buf[4096];
+	double a, b, c;
+	if (read_small("/proc/uptime", buf, sizeof buf) && sscanf(buf, "%lf", &a) == 1)
+		put_num(o, "uptime_s", "%.0f", a);
+	if (read_small("/proc/loadavg", buf, sizeof buf) &&
+	    sscanf(buf, "%lf %lf %lf", &a, &b, &c) == 3) {
+		char l[96];
+		snprintf(l, sizeof l, ",\"load\":[%.2f,%.2f,%.2f]", a, b, c);
+		out_puts(o, l);
+	}
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (f) {
+		unsigned long long kb;
+		while (fgets(buf, sizeof buf, f)) {
+			if (sscanf(buf, "MemTotal: %llu kB", &kb) == 1)
+				put_num(o, "mem_total_kb", "%.0f", (double)kb);
+			else if (sscanf(buf, "MemAvailable: %llu kB", &kb) == 1)
+				put_num(o, "mem_available_kb", "%.0f", (double)kb);
+		}
+		fclose(f);
+	}
+	struct statvfs sv;
+	out_puts(o, ",\"disk_path\":");
+	json_write_string(o, cfg.disk, strlen(cfg.disk));
+	if (statvfs(cfg.disk, &sv) == 0)
+		put_num(o, "disk_free_bytes", "%.0f",
+			(double)sv.f_bavail * (double)sv.f_frsize);
+	else
+		out_puts(o, ",\"disk_free_bytes\":null");
+}
+
+/* One watched file: its counters if it is a JSON object, its age, and
+ * whether it is stale (not rewritten for --stale, missing or unreadable). */
+static void put_watch(struct outbuf *o, const char *path, int64_t now_us)
+{
+	static char buf[WATCH_MAX_BYTES];
+	struct stat st;
+	out_puts(o, "{\"file\":");
+	json_write_string(o, path, strlen(path));
+	if (stat(path, &st) < 0) {
+		out_puts(o, ",\"stale\":true,\"error\":");
+		const char *e = strerror(errno);
+		json_write_string(o, e, strlen(e));
+		out_putc(o, '}');
+		return;
+	}
+	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+	int64_t age = now_us - mtime;
+	char b[64];
+	snprintf(b, sizeof b, ",\"age_s\":%.1f,\"stale\":%s", (double)age / 1e6,
+		 age > cfg.stale_ms * 1000 ? "true" : "false");
+	out_puts(o, b);
+	const char *text = read_small(path, buf, sizeof buf);
+	static struct fieldset *none;	/* no fields wanted: validation only */
+	struct json_scan js = { 0 };
+	const char *err;
+	size_t col;
+	if (!none)
+		none = fieldset_new();
+	if (text && json_scan_line(text, strlen(text), none, &js, &err, &col) == 0) {
+		out_puts(o, ",\"stats\":");
+		out_puts(o, text);	/* validated: a JSON object */
+	} else {
+		out_puts(o, ",\"error\":\"not a JSON object\"");
+	}
+	free(js.members);
+	out_putc(o, '}');
+}
+
+static void build_status(struct outbuf *o)
+{
+	char t[48];
+	int64_t now = time_now_us();
+	rfc3339_format(now, t);
+	o->len = 0;
+	out_puts(o, "{\"id\":");
+	json_write_string(o, cfg.id, strlen(cfg.id));
+	out_puts(o, ",\"state\":\"online\",\"time\":\"");
+	out_puts(o, t);
+	out_putc(o, '"');
+	put_num(o, "seq", "%.0f", (double)beats);
+	put_system(o);
+	out_puts(o, ",\"watch\":[");
+	for (int i = 0; i < cfg.nwatch; i++) {
+		if (i)
+			out_putc(o, ',');
+		put_watch(o, cfg.watch[i], now);
+	}
+	out_puts(o, "]}");
+}
+
+/* ---- publishing ---- */
+
+static bool publish(const char *payload, size_t n)
+{
+	if (conn.state != MQTT_UP)
+		return false;
+	int rc = mosquitto_publish(conn.m, NULL, cfg.topic, (int)n, payload,
+				   mo.qos, true);
+	if (rc != MOSQ_ERR_SUCCESS)
+		return false;
+	mqtt_flush(&conn);
+	return true;
+}
+
+static void beat(void)
+{
+	build_status(&msg);
+	beats++;
+	if (publish(msg.buf, msg.len))
+		published++;
+	else
+		missed++;	/* a status is only worth its moment: not queued */
+	out_put(&out, msg.buf, msg.len);
+	out_putc(&out, '\n');
+	stats.out++;
+	out_flush(&out);
+}
+
+/* A (re)connect: the first status goes out at once. */
+static int64_t next_beat;
+
+static void on_up(void *ctx, bool session_present)
+{
+	(void)ctx;
+	(void)session_present;
+	next_beat = 0;
+}
+
+/* Graceful stop: say "offline" ourselves (a DISCONNECT suppresses the
+ * will), and give the broker a moment to take it. */
+static void goodbye(void)
+{
+	if (!publish(will, strlen(will)))
+		return;
+	int64_t until = loop_now_ms() + 2000;
+	while (loop_now_ms() < until && mosquitto_want_write(conn.m)) {
+		struct pollfd p;
+		if (!mqtt_pollfd(&conn, &p))
+			break;
+		int r = poll(&p, 1, 50);
+		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
+	}
+	/* QoS 1 and 2: a short wait for the acknowledgement, so the offline
+	 * status is on the broker when we go. */
+	until = loop_now_ms() + 300;
+	while (mo.qos && loop_now_ms() < until) {
+		struct pollfd p;
+		if (!mqtt_pollfd(&conn, &p))
+			break;
+		int r = poll(&p, 1, 20);
+		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
+	}
+}
+
+/* ---- options ---- */
+
+static void stats_extra(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"beats\":%llu,\"published\":%llu,\"missed\":%llu,"
+		 "\"reconnects\":%lu", beats, published, missed, conn.reconnects);
+}
+
+/* The topic with {id} replaced. */
+static char *topic_of(const char *tmpl, const char *id)
+{
+	size_t n = strlen(tmpl) + 1, il = strlen(id);
+	for (const char *p = strstr(tmpl, "{id}"); p; p = strstr(p + 4, "{id}"))
+		n += il;
+	char *t = xmalloc(n), *w = t;
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{id}", 4)) {
+			memcpy(w, id, il);
+			w += il;
+			p += 4;
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = 0;
+	return t;
+}
+
+static void parse_args(int argc, char **argv, struct es_opts *o)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		MQTT_LONGOPTS,
+		{"topic", required_argument, 0, 't'},
+		{"every", required_argument, 0, OPT_EVERY},
+		{"watch", required_argument, 0, OPT_WATCH},
+		{"stale", required_argument, 0, OPT_STALE},
+		{"disk", required_argument, 0, OPT_DISK},
+		{"count", required_argument, 0, 'C'},
+		{0, 0, 0, 0}
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
+				longopts, NULL)) != -1) {
+		if (c == OPT_MQTT_ID)
+			c = OPT_ID;	/* the gateway's id is the client id too */
+		if (opts_common(o, c, optarg) || (c != OPT_ID && mqtt_opt(&mo, c, optarg)))
+			continue;
+		switch (c) {
+		case OPT_ID: cfg.id = optarg; break;
+		case 't': cfg.topic_tmpl = optarg; break;
+		case OPT_EVERY:
+			cfg.every_ms = opts_duration("--every", optarg, false) / 1000;
+			if (cfg.every_ms < 1)
+				diag_usage("invalid duration '%s' for --every: at least 1ms",
+					   optarg);
+			break;
+		case OPT_STALE:
+			cfg.stale_ms = opts_duration("--stale", optarg, false) / 1000;
+			break;
+		case OPT_WATCH:
+			if (cfg.nwatch == MAX_WATCH)
+				diag_usage("more than %d --watch files", MAX_WATCH);
+			cfg.watch[cfg.nwatch++] = optarg;
+			break;
+		case OPT_DISK: cfg.disk = optarg; break;
+		case 'C': cfg.count = opts_count("-C/--count", optarg); break;
+		default: opts_bad_option();
+		}
+	}
+	if (o->help)
+		usage();
+	if (o->version)
+		opts_apply(o);
+	if (!cfg.id || !*cfg.id)
+		diag_usage("--id is needed: the gateway's name");
+	if (optind < argc)
+		diag_usage("unexpected argument '%s'", argv[optind]);
+	cfg.topic = topic_of(cfg.topic_tmpl, cfg.id);
+	if (mosquitto_pub_topic_check(cfg.topic) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic", cfg.topic);
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	diag_init(argv[0]);
+	opts_init(&o);
+	mqtt_opts_init(&mo);
+	parse_args(argc, argv, &o);
+	opts_apply(&o);
+	diag_set_stats_extra(stats_extra);
+
+	/* The will: the same topic, retained, saying offline. */
+	struct outbuf w;
+	out_init(&w, -1, "will");
+	out_puts(&w, "{\"id\":");
+	json_write_string(&w, cfg.id, strlen(cfg.id));
+	out_puts(&w, ",\"state\":\"offline\"}");
+	snprintf(will, sizeof will, "%.*s", (int)w.len, w.buf);
+	out_free(&w);
+	mo.id = cfg.id;
+	if (!mo.will_topic) {
+		mo.will_topic = cfg.topic;
+		mo.will_payload = will;
+		mo.will_qos = mo.qos;
+		mo.will_retain = true;
+	}
+	mqtt_opts_check(&mo);
+	loop_signals();
+	out_init(&out, 1, "stdout");
+	out_init(&msg, -1, "status");
+	diag_set_output(&out);
+	mqtt_open(&conn, &mo, on_up, NULL, NULL);
+	/* The first status when the connection is up (on_up), or after one
+	 * period without it. */
+	next_beat = loop_now_ms() + cfg.every_ms;
+
+	while (!loop_stop && (!cfg.count || (long long)beats < cfg.count)) {
+		int64_t now = loop_now_ms();
+		if (now >= next_beat) {
+			beat();
+			next_beat = now + cfg.every_ms;
+			continue;
+		}
+		struct pollfd p;
+		int n = mqtt_pollfd(&conn, &p) ? 1 : 0;
+		int t = mqtt_timeout(&conn, now);
+		int64_t until = next_beat - now;
+		if (t < 0 || until < t)
+			t = (int)until;
+		int r = poll(&p, (nfds_t)n, loop_timeout(t));
+		if (r < 0 && errno != EINTR)
+			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
+	}
+	goodbye();
+	mqtt_close(&conn);
+	free(cfg.topic);
+	out_free(&msg);
+	diag_finish();
+	out_free(&out);
+	return diag_status;
+}

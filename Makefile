@@ -40,7 +40,7 @@ UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev
-TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base \
+TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
 	mosquitto mosquitto-clients openssl
 
 all: $(BINS) $(EXAMPLES)

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	int c;
 
 	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
 	opts_init(&o);
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "n:", longopts,
 				NULL)) != -1) {

@@ -985,8 +985,41 @@ static bool can_expire(int si, int64_t t)
 
 /* ---- stream-stream: output ---- */
 
+/*
+ * Whether view v has a field named p. The names of a view wider than
+ * WIDE_VIEW fields are put in a hash table (names_index) while the other
+ * side's fields are named against it, instead of being scanned once per
+ * field of the other side: joining two events of 40,000 fields each took
+ * 10 s that way, and the 16 MiB line limit allows 1.8 million fields.
+ */
+#define WIDE_VIEW 64
+static struct keytab *nix;		/* the names of nix_view */
+static const struct evview *nix_view;
+
+static void names_unindex(void)
+{
+	if (nix)
+		keytab_free(nix);
+	nix = NULL;
+	nix_view = NULL;
+}
+
+static void names_index(const struct evview *v)
+{
+	names_unindex();
+	if (v->nf <= WIDE_VIEW)
+		return;
+	nix = keytab_new();
+	for (int i = 0; i < v->nf; i++)
+		if (keytab_find(nix, v->f[i].name, v->f[i].namelen) < 0)
+			keytab_add(nix, v->f[i].name, v->f[i].namelen);
+	nix_view = v;
+}
+
 static bool view_has(const struct evview *v, const char *p, size_t n)
 {
+	if (v == nix_view)
+		return keytab_find(nix, p, n) >= 0;
 	for (int i = 0; i < v->nf; i++)
 		if (same(v->f[i].name, v->f[i].namelen, p, n))
 			return true;
@@ -1057,16 +1090,19 @@ static void emit_pair(const struct evview *l, const struct evview *r)
 	of[n].name = out_time;
 	of[n].namelen = out_timelen;
 	of[n++].v = later->tv;
+	names_index(r);
 	for (int i = 0; i < l->nf; i++, n++) {
 		out_name(0, l, i, r, &of[n].name, &of[n].namelen);
 		of[n].v = l->f[i].v;
 	}
+	names_index(l);
 	for (int i = 0; i < r->nf; i++) {
 		if (i != r->time_idx && shared_key(r->f[i].name, r->f[i].namelen))
 			continue;
 		out_name(1, r, i, l, &of[n].name, &of[n].namelen);
 		of[n++].v = r->f[i].v;
 	}
+	names_unindex();
 	pairs++;
 	put_out(n);
 }
@@ -1082,10 +1118,12 @@ static void emit_alone(int si, const struct evview *v)
 	of[n].name = out_time;
 	of[n].namelen = out_timelen;
 	of[n++].v = v->tv;
+	names_index(k);
 	for (int i = 0; i < v->nf; i++, n++) {
 		out_name(si, v, i, k, &of[n].name, &of[n].namelen);
 		of[n].v = v->f[i].v;
 	}
+	names_index(v);
 	if (ofmt == FMT_CSV) {
 		for (int i = 0; i < k->nf; i++) {
 			if (i != k->time_idx &&
@@ -1096,6 +1134,7 @@ static void emit_alone(int si, const struct evview *v)
 			of[n++].v.t = V_NULL;
 		}
 	}
+	names_unindex();
 	put_out(n);
 }
 
@@ -1878,6 +1917,7 @@ int main(int argc, char **argv)
 	const char *late_path = NULL;
 
 	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
 	opts_init(&o);
 	parse_args(argc, argv, &o, &late_path);
 	if (o.help)

@@ -393,6 +393,7 @@ int main(int argc, char **argv)
 {
 	struct es_opts o;
 	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
 	opts_init(&o);
 	parse_args(argc, argv, &o);
 	if (o.help)

@@ -379,6 +379,7 @@ int main(int argc, char **argv)
 {
 	struct es_opts o;
 	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
 	opts_init(&o);
 	mqtt_opts_init(&mo);
 	parse_args(argc, argv, &o);

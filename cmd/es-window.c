@@ -1182,6 +1182,7 @@ int main(int argc, char **argv)
 	const char *agg_text = "count", *late_path = NULL;
 
 	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
 	opts_init(&o);
 	parse_args(argc, argv, &o, &agg_text, &late_path);
 	if (o.help)

@@ -15,7 +15,20 @@ void key_append(struct outbuf *k, const struct value *v)
 	switch (v->t) {
 	case V_STRING: tag = 's'; p = v->s; n = v->n; break;
 	case V_INT: tag = 'i'; n = int_format(v->u.i, buf); p = buf; break;
-	case V_DOUBLE: tag = 'd'; n = double_format(v->u.d, buf); p = buf; break;
+	case V_DOUBLE:
+		tag = 'd';
+		if (isinf(v->u.d)) {
+			/* Beyond double range (1e999): one key per sign, whose
+			 * text still reads back as JSON (double_format gives
+			 * null for both, which made 1e999 and -1e999 one key). */
+			p = v->u.d > 0 ? "1e999" : "-1e999";
+			n = strlen(p);
+		} else {
+			/* -0.0 == 0.0: by value they are one key */
+			n = double_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
+			p = buf;
+		}
+		break;
 	case V_BOOL: tag = v->u.b ? 't' : 'f'; break;
 	case V_RAW: tag = 'r'; p = v->s; n = v->n; break;
 	default: tag = 'n';	/* null and missing are one key */

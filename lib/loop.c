@@ -20,7 +20,7 @@
 #define OUT_BLOCK (64u << 10)
 #define IN_BLOCK (256u << 10)
 
-volatile sig_atomic_t loop_stop, loop_hup;
+volatile sig_atomic_t loop_stop, loop_hup, loop_hups;
 
 /* The tick's state (see loop_set_tick); the output notes its last write. */
 static void (*tick_fn)(void);
@@ -29,8 +29,10 @@ int64_t loop_out_wall_us;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		loop_hup = 1;
+		loop_hups++;
+	}
 	else
 		loop_stop = 1;
 }

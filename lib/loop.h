@@ -35,6 +35,9 @@ void out_free(struct outbuf *o);
  * ignored so that writes see EPIPE. Handlers do not restart syscalls, so a
  * blocked poll() returns at once. */
 extern volatile sig_atomic_t loop_stop, loop_hup;
+/* SIGHUPs so far: each user (the reader's dead-letter reopening, a
+ * program's --config reload) compares it with the count it last saw. */
+extern volatile sig_atomic_t loop_hups;
 void loop_signals(void);
 
 enum line_status {

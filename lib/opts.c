@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "diag.h"
 #include "opts.h"
 #include "time.h"
@@ -14,6 +15,17 @@
 void opts_init(struct es_opts *o)
 {
 	memset(o, 0, sizeof *o);
+}
+
+char **opts_config(int *argc, char **argv)
+{
+	static char **expanded;	/* kept: the words stay in use */
+	char err[512];
+	char **a = config_expand(argc, argv, err, sizeof err);
+	if (!a)
+		diag_usage("--config %s", err);
+	expanded = a;
+	return expanded;
 }
 
 static enum format parse_format(const char *opt, const char *arg)
@@ -48,6 +60,9 @@ bool opts_common(struct es_opts *o, int c, const char *arg)
 		return true;
 	case OPT_STATS_EVERY:
 		o->stats_every = opts_duration("--stats-every", arg, false);
+		return true;
+	case OPT_CONFIG:
+		o->config = arg;	/* read by opts_config() already */
 		return true;
 	case OPT_HELP:
 		o->help = true;
@@ -91,6 +106,8 @@ void opts_common_help(FILE *f)
 	      "      --stats-file FILE    keep the counters in FILE (one JSON object,\n"
 	      "                           replaced atomically), for watchers\n"
 	      "      --stats-every D      how often FILE is rewritten (default 10s)\n"
+	      "      --config FILE        more options from FILE, one a line: name = value\n"
+	      "                           or name; they win over the command line's\n"
 	      "      --help               show this help and exit\n"
 	      "      --version            show the version and exit\n"
 	      "\n"

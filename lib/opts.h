@@ -11,7 +11,7 @@
 /* Long options with no short form get codes from here up. */
 enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
-	OPT_STATS_FILE, OPT_STATS_EVERY,
+	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -24,6 +24,7 @@ enum {
 	{"stats", no_argument, 0, OPT_STATS}, \
 	{"stats-file", required_argument, 0, OPT_STATS_FILE}, \
 	{"stats-every", required_argument, 0, OPT_STATS_EVERY}, \
+	{"config", required_argument, 0, OPT_CONFIG}, \
 	{"help", no_argument, 0, OPT_HELP}, \
 	{"version", no_argument, 0, OPT_VERSION}
 
@@ -31,11 +32,16 @@ struct es_opts {
 	enum format in_fmt, out_fmt;
 	const char *dead_letter;
 	const char *stats_file;	/* --stats-file: counters rewritten there */
+	const char *config;	/* --config FILE (already expanded into argv) */
 	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;
 };
 
 void opts_init(struct es_opts *o);
+/* --config FILE: argv with the file's options after the command line's
+ * (lib/config.h); a file that cannot be read or parsed is a usage error.
+ * Call before getopt_long. */
+char **opts_config(int *argc, char **argv);
 /* Handles a common option; returns false if c is not one (or 2 with a
  * usage error for a bad argument). */
 bool opts_common(struct es_opts *o, int c, const char *arg);

@@ -52,6 +52,9 @@ struct reader *reader_open(char **files, int nfiles, enum format fmt,
  * -1 when timeout_ms passed without input (see reader_set_timeout). */
 int reader_next(struct reader *r, struct record *rec);
 void reader_set_timeout(struct reader *r, int timeout_ms);
+/* The fieldset grew (a reloaded expression names new fields): the next
+ * records fill the new slots too. */
+void reader_fields_changed(struct reader *r);
 /* For programs that read several inputs at once: with a timeout of 0,
  * reader_next() returns -1 at once when it would have to wait; then poll()
  * the descriptor reader_fd() gives (-1: no input open yet, just call

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # es-cat: every option, reading rules (blank lines, CRLF, BOM, last line),
 # several inputs, and a reader that closes the pipe early.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

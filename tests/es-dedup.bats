@@ -2,7 +2,7 @@
 # es-dedup: --key, --within (event time, out of order, late), --last, the
 # --max-keys cap, byte-for-byte pass-through, bad input, and differential
 # tests against small awk references on generated data.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

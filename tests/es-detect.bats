@@ -2,7 +2,7 @@
 # es-detect: every method on hand-made fixtures whose scores were worked out
 # by hand (tests/fixtures/detect), warm-up, hysteresis, formats, bad input,
 # limits, signals, usage; and the planted spikes of gen-sensors found.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # es-filter: every option, files and formats, and a reader that closes the
 # pipe early. The expression language itself is in expr.bats.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -2,7 +2,7 @@
 # es-heartbeat: a status record every interval, retained; the watched
 # --stats-file counters with their age and a stale flag; the will when the
 # gateway dies, "offline" when it stops cleanly; against a real mosquitto.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

@@ -7,7 +7,7 @@
 # and a differential run against a brute-force join in Python.
 #
 # The interval-join fixtures use millisecond times (--time-unit ms).
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

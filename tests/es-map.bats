@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # es-map: assignments (in order, nested paths), --rename, --keep, --drop,
 # --time-format, CSV in and out, untouched text kept byte for byte, bad input.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -3,7 +3,7 @@
 # own: round trips at each QoS, topic templates, payload forms, retain,
 # will, the queue and the spool (broker outage, SIGKILL of the publisher,
 # drop-oldest, back-pressure), drain timeout, TLS, passwords, options.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

@@ -3,7 +3,7 @@
 # as they came, anything else wrapped, bytes that are not UTF-8 escaped),
 # added fields, CSV output, -C and -W, persistent sessions, reconnects,
 # flushing per message, options.
-# The common --stats-file and --stats-every: tests/stats-file.bats, for every program.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

@@ -25,7 +25,7 @@ LDLIBS = -lcsv -lm
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
-	es-mqtt-pub es-mqtt-sub es-heartbeat
+	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -59,7 +59,7 @@ $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 # Only the MQTT programs link libmosquitto (lib/mqtt.o is pulled from the
 # archive by them alone).
 $(O)/es-mqtt-%: LDLIBS += -lmosquitto
-$(O)/es-heartbeat: LDLIBS += -lmosquitto
+$(O)/es-heartbeat $(O)/es-ctl: LDLIBS += -lmosquitto
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

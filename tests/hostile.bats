@@ -50,8 +50,8 @@ invocation_of() {
 	es-mqtt-pub|es-mqtt-sub)
 		SKIP_WHY="$1 needs an MQTT broker; its stdin side is es-cat's reader"
 		return 2 ;;
-	es-heartbeat)
-		SKIP_WHY="es-heartbeat reads no records (its --watch files are tested in es-heartbeat.bats)"
+	es-heartbeat | es-ctl)
+		SKIP_WHY="$1 reads no records from stdin or files (its input is MQTT)"
 		return 2 ;;
 	*)		return 1 ;;
 	esac

@@ -1,0 +1,381 @@
+/* es-ctl - apply configuration sent over MQTT to the programs of a gateway
+ *
+ * A message on fleet/ID/config/NAME carries a whole --config file for the
+ * program NAME names (es-filter, or es-filter.INSTANCE for one of several).
+ * es-ctl has the program check it (PROGRAM --config FILE --check), and only
+ * if the program accepts it writes it to DIR/NAME.conf atomically (write,
+ * rename) and sends SIGHUP to the pid in DIR/NAME.pid, which makes the
+ * running program reload it. Every outcome, applied or rejected with the
+ * program's own message, is published on fleet/ID/config-result and
+ * written to stdout. The running program never sees a file that does not
+ * parse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "json.h"
+#include "mqtt.h"
+#include "opts.h"
+#include "time.h"
+
+extern char **environ;
+
+enum { OPT_DIR = OPT_PROGRAM, OPT_RESULT_TOPIC };
+
+#define MAX_CONFIG (256 << 10)	/* a config file is a few lines */
+
+static struct {
+	const char *id, *dir, *topic_tmpl, *result_tmpl;
+	char *topic, *result, *prefix;	/* prefix: the topic before NAME */
+	long long count;
+} cfg = { .topic_tmpl = "fleet/{id}/config/#",
+	  .result_tmpl = "fleet/{id}/config-result" };
+
+static struct mqtt_opts mo;
+static struct mqtt_conn conn;
+static struct outbuf out, res;
+static unsigned long long applied, rejected;
+
+static void usage(void)
+{
+	printf("Usage: es-ctl --id ID --dir DIR [OPTION]...\n"
+	       "Apply configuration files sent over MQTT: a message on\n"
+	       "fleet/ID/config/NAME is a --config file for the program NAME names\n"
+	       "(es-filter, or es-filter.INSTANCE). The program checks it\n"
+	       "(--config FILE --check); a good one is written to DIR/NAME.conf\n"
+	       "(atomically) and the pid in DIR/NAME.pid gets SIGHUP to reload it.\n"
+	       "The outcome goes to fleet/ID/config-result and to standard output.\n"
+	       "\n"
+	       "      --id ID              the gateway's name (needed)\n"
+	       "      --dir DIR            where the NAME.conf and NAME.pid files are\n"
+	       "                           (needed)\n"
+	       "  -t, --topic T            the topic filter, ending in /#; {id} is\n"
+	       "                           replaced (default fleet/{id}/config/#)\n"
+	       "      --result-topic T     where outcomes go (default\n"
+	       "                           fleet/{id}/config-result)\n"
+	       "  -C, --count N            stop after N configuration messages\n"
+	       "\n");
+	mqtt_opts_help(stdout);
+	printf("\n");
+	opts_common_help(stdout);
+	printf("\nExample:\n"
+	       "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
+	       "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n");
+	exit(EXIT_OK);
+}
+
+static char *fill_id(const char *tmpl)
+{
+	size_t n = strlen(tmpl) + 1, il = strlen(cfg.id);
+	for (const char *p = strstr(tmpl, "{id}"); p; p = strstr(p + 4, "{id}"))
+		n += il;
+	char *t = xmalloc(n), *w = t;
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{id}", 4)) {
+			memcpy(w, cfg.id, il);
+			w += il;
+			p += 4;
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = 0;
+	return t;
+}
+
+/* ---- one configuration ---- */
+
+/* NAME is a program's name, with an optional .INSTANCE: es-[a-z0-9-]+ and
+ * [a-z0-9-]+; nothing that could leave DIR or name another command. */
+static bool name_ok(const char *name, char *prog, size_t n)
+{
+	const char *dot = strchr(name, '.');
+	size_t pl = dot ? (size_t)(dot - name) : strlen(name);
+	if (pl < 4 || pl >= n || strncmp(name, "es-", 3))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || (*p == '.' && p == dot)))
+			return false;
+	if (dot && !dot[1])
+		return false;
+	memcpy(prog, name, pl);
+	prog[pl] = 0;
+	return true;
+}
+
+static int write_file(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	bool ok = write(fd, p, n) == (ssize_t)n && fsync(fd) == 0;
+	if (close(fd) < 0)
+		ok = false;
+	return ok ? 0 : -1;
+}
+
+/* Runs PROG --config FILE --check; 0 if it accepts the file, else -1 with
+ * the first line of what it said (or why it could not run) in why. */
+static int check(const char *prog, const char *file, char *why, size_t n)
+{
+	char errpath[4096];
+	snprintf(errpath, sizeof errpath, "%s/.es-ctl-check.%ld", cfg.dir,
+		 (long)getpid());
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, errpath,
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char *argv[] = { (char *)prog, "--config", (char *)file, "--check", NULL };
+	pid_t pid;
+	int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		snprintf(why, n, "cannot run %s: %s", prog, strerror(rc));
+		unlink(errpath);
+		return -1;
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	why[0] = 0;
+	FILE *f = fopen(errpath, "r");
+	if (f) {
+		if (fgets(why, (int)n, f))
+			why[strcspn(why, "\n")] = 0;
+		fclose(f);
+	}
+	unlink(errpath);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (!why[0])
+		snprintf(why, n, "%s --check failed (status %d)", prog,
+			 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return -1;
+}
+
+/* SIGHUP to the pid in DIR/NAME.pid: "signalled PID", or why not. */
+static void signal_program(const char *name, char *what, size_t n)
+{
+	char path[4096], buf[32];
+	snprintf(path, sizeof path, "%s/%s.pid", cfg.dir, name);
+	FILE *f = fopen(path, "r");
+	long pid = 0;
+	if (!f) {
+		snprintf(what, n, "no %s.pid: nothing running to reload", name);
+		return;
+	}
+	if (fgets(buf, sizeof buf, f))
+		pid = strtol(buf, NULL, 10);
+	fclose(f);
+	if (pid <= 1 || kill((pid_t)pid, SIGHUP) < 0)
+		snprintf(what, n, "cannot signal pid %ld from %s.pid: %s", pid,
+			 name, pid <= 1 ? "not a pid" : strerror(errno));
+	else
+		snprintf(what, n, "signalled pid %ld", pid);
+}
+
+static void report(const char *name, bool ok, const char *detail)
+{
+	char t[48];
+	rfc3339_format(time_now_us(), t);
+	res.len = 0;
+	out_puts(&res, "{\"id\":");
+	json_write_string(&res, cfg.id, strlen(cfg.id));
+	out_puts(&res, ",\"name\":");
+	json_write_string(&res, name, strlen(name));
+	out_puts(&res, ok ? ",\"result\":\"applied\"" : ",\"result\":\"rejected\"");
+	out_puts(&res, ok ? ",\"detail\":" : ",\"error\":");
+	json_write_string(&res, detail, strlen(detail));
+	out_puts(&res, ",\"time\":\"");
+	out_puts(&res, t);
+	out_puts(&res, "\"}");
+	if (conn.state == MQTT_UP &&
+	    mosquitto_publish(conn.m, NULL, cfg.result, (int)res.len, res.buf,
+			      mo.qos, false) == MOSQ_ERR_SUCCESS)
+		mqtt_flush(&conn);
+	out_put(&out, res.buf, res.len);
+	out_putc(&out, '\n');
+	stats.out++;
+	out_flush(&out);
+	if (ok)
+		applied++;
+	else
+		rejected++;
+}
+
+static void apply(const char *name, const void *p, size_t n)
+{
+	char prog[64], tmp[4096], path[4096], why[8400];
+	if (!name_ok(name, prog, sizeof prog)) {
+		report(name, false, "not a program name (es-NAME or es-NAME.INSTANCE)");
+		return;
+	}
+	if (n > MAX_CONFIG || memchr(p, 0, n)) {
+		report(name, false, "not a configuration file (NUL bytes, or over 256 KiB)");
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "%s/.%s.conf.new", cfg.dir, name);
+	snprintf(path, sizeof path, "%s/%s.conf", cfg.dir, name);
+	if (write_file(tmp, p, n) < 0) {
+		snprintf(why, sizeof why, "cannot write %s: %s", tmp, strerror(errno));
+		report(name, false, why);
+		return;
+	}
+	if (check(prog, tmp, why, sizeof why) < 0) {
+		unlink(tmp);
+		report(name, false, why);
+		return;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(why, sizeof why, "cannot rename to %s: %s", path, strerror(errno));
+		unlink(tmp);
+		report(name, false, why);
+		return;
+	}
+	signal_program(name, why, sizeof why);
+	report(name, true, why);
+}
+
+static void on_message(struct mosquitto *m, void *obj,
+		       const struct mosquitto_message *msg)
+{
+	(void)m;
+	(void)obj;
+	stats.in++;
+	size_t pl = strlen(cfg.prefix);
+	const char *name = msg->topic;
+	if (!strncmp(name, cfg.prefix, pl))
+		name += pl;
+	apply(name, msg->payload ? msg->payload : "", (size_t)msg->payloadlen);
+}
+
+static void on_up(void *ctx, bool session_present)
+{
+	(void)ctx;
+	(void)session_present;
+	int rc = mosquitto_subscribe(conn.m, NULL, cfg.topic, mo.qos);
+	if (rc)
+		diag_warn("subscribe: %s", mosquitto_strerror(rc));
+}
+
+/* ---- options ---- */
+
+static void stats_extra(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"applied\":%llu,\"rejected\":%llu,\"reconnects\":%lu",
+		 applied, rejected, conn.reconnects);
+}
+
+static void parse_args(int argc, char **argv, struct es_opts *o)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		MQTT_LONGOPTS,
+		{"dir", required_argument, 0, OPT_DIR},
+		{"topic", required_argument, 0, 't'},
+		{"result-topic", required_argument, 0, OPT_RESULT_TOPIC},
+		{"count", required_argument, 0, 'C'},
+		{0, 0, 0, 0}
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
+				longopts, NULL)) != -1) {
+		if (c == OPT_MQTT_ID) {
+			cfg.id = optarg;	/* the gateway and the client id */
+			continue;
+		}
+		if (opts_common(o, c, optarg) || mqtt_opt(&mo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_DIR: cfg.dir = optarg; break;
+		case 't': cfg.topic_tmpl = optarg; break;
+		case OPT_RESULT_TOPIC: cfg.result_tmpl = optarg; break;
+		case 'C': cfg.count = opts_count("-C/--count", optarg); break;
+		default: opts_bad_option();
+		}
+	}
+	if (o->help)
+		usage();
+	if (o->version)
+		opts_apply(o);
+	if (!cfg.id || !*cfg.id)
+		diag_usage("--id is needed: the gateway's name");
+	if (!cfg.dir)
+		diag_usage("--dir is needed: where the configuration files are");
+	if (optind < argc)
+		diag_usage("unexpected argument '%s'", argv[optind]);
+	cfg.topic = fill_id(cfg.topic_tmpl);
+	cfg.result = fill_id(cfg.result_tmpl);
+	size_t tl = strlen(cfg.topic);
+	if (tl < 2 || strcmp(cfg.topic + tl - 2, "/#") ||
+	    mosquitto_sub_topic_check(cfg.topic) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic: a filter ending "
+			   "in /# (the last level names the program)", cfg.topic);
+	if (mosquitto_pub_topic_check(cfg.result) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for --result-topic", cfg.result);
+	cfg.prefix = xstrdup(cfg.topic);
+	cfg.prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
+	struct stat st;
+	if (stat(cfg.dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		diag_fatal(EXIT_RUNTIME, "--dir %s: %s", cfg.dir,
+			   errno ? strerror(errno) : "not a directory");
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
+	opts_init(&o);
+	mqtt_opts_init(&mo);
+	parse_args(argc, argv, &o);
+	mo.id = cfg.id;
+	mqtt_opts_check(&mo);
+	opts_apply(&o);
+	diag_set_stats_extra(stats_extra);
+	loop_signals();
+	out_init(&out, 1, "stdout");
+	out_init(&res, -1, "result");
+	diag_set_output(&out);
+	mqtt_open(&conn, &mo, on_up, NULL, NULL);
+	mosquitto_message_callback_set(conn.m, on_message);
+	while (!loop_stop && (!cfg.count || (long long)stats.in < cfg.count)) {
+		struct pollfd p;
+		int n = mqtt_pollfd(&conn, &p) ? 1 : 0;
+		int64_t now = loop_now_ms();
+		int r = poll(&p, (nfds_t)n, loop_timeout(mqtt_timeout(&conn, now)));
+		if (r < 0 && errno != EINTR)
+			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
+	}
+	/* the last result on its way before we go */
+	for (int i = 0; i < 20 && conn.state == MQTT_UP &&
+	     mosquitto_want_write(conn.m); i++) {
+		struct pollfd p;
+		if (!mqtt_pollfd(&conn, &p))
+			break;
+		int r = poll(&p, 1, 50);
+		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
+	}
+	mqtt_close(&conn);
+	free(cfg.topic);
+	free(cfg.result);
+	free(cfg.prefix);
+	out_free(&res);
+	diag_finish();
+	out_free(&out);
+	return diag_status;
+}

@@ -25,7 +25,7 @@ LDLIBS = -lcsv -lm
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
-	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl
+	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -39,9 +39,9 @@ FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c
 UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
-BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev
+BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
-	mosquitto mosquitto-clients openssl
+	mosquitto mosquitto-clients openssl kcat
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -60,6 +60,8 @@ $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 # archive by them alone).
 $(O)/es-mqtt-%: LDLIBS += -lmosquitto
 $(O)/es-heartbeat $(O)/es-ctl: LDLIBS += -lmosquitto
+# Only the Kafka publisher and its test cluster need librdkafka.
+$(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

@@ -1,0 +1,855 @@
+/* es-kafka-pub - publish each record as a Kafka message, store-and-forward
+ *
+ * One poll() loop over the input and a pipe librdkafka writes to when its
+ * main queue (delivery reports, errors) becomes non-empty. Each record read
+ * becomes a queued message (key and payload) in a spool: on disk with
+ * --spool, else a bounded queue in memory. Messages go from the queue to
+ * librdkafka, at most WINDOW waiting for their delivery report at a time; a
+ * message leaves the queue only on a successful delivery report. A full
+ * queue stops the reading of input (back-pressure) instead of losing
+ * records.
+ */
+#define _GNU_SOURCE		/* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "json.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "spool.h"
+
+enum {
+	OPT_PARTITIONER = OPT_PROGRAM, OPT_PAYLOAD_FIELD, OPT_QUEUE, OPT_SPOOL,
+	OPT_SPOOL_MAX, OPT_SPOOL_FULL, OPT_FSYNC, OPT_DRAIN_TIMEOUT,
+	OPT_PASSWORD_FILE,
+};
+
+#define WINDOW 10000		/* messages handed to librdkafka, unreported;
+				   below its queue.buffering.max.messages */
+#define BATCH 256		/* records read per turn of the loop */
+#define RETRY_MS 1000		/* wait before sending a failed message again,
+				   so that a failing broker is not hammered */
+#define FRAME_MAGIC 'K'		/* first byte of a queued message: tells ours
+				   from another program's spool */
+#define NO_KEY 0xFFFFFFFFu
+
+static struct {
+	const char *brokers, *topic, *key_field, *payload_field, *spool_dir;
+	const char *partitioner, *username, *password_file;
+	uint64_t queue, spool_max;
+	enum spool_full full;
+	enum spool_sync sync;
+	int64_t drain_ms;
+	char **props;		/* -X arguments, in order */
+	int nprops;
+} cfg = {
+	.queue = 10000, .spool_max = 1ull << 30, .drain_ms = 10000,
+};
+
+static rd_kafka_t *rk;
+static rd_kafka_topic_t *rkt;
+static struct spool *q;
+static unsigned long long published, delivered, failed, retried, spooled;
+static uint64_t inflight;	/* produced, no delivery report yet */
+static bool fatal;
+
+static void usage(void)
+{
+	printf("Usage: es-kafka-pub [OPTION]... -b BROKERS -t TOPIC [FILE]...\n"
+	       "Publish each record of FILEs (or standard input) as one Kafka\n"
+	       "message with librdkafka.\n"
+	       "\n"
+	       "  -b, --brokers LIST       bootstrap brokers, host:port[,host:port...]\n"
+	       "  -t, --topic TOPIC        the topic to produce to\n"
+	       "  -k, --key FIELD          message key: the value of FIELD (a record\n"
+	       "                           without it is bad input); default: no key\n"
+	       "      --partitioner P      random, consistent, consistent_random (the\n"
+	       "                           default), murmur2, murmur2_random (as the\n"
+	       "                           Java client), fnv1a or fnv1a_random\n"
+	       "  -X, --property PROP=VAL  any librdkafka property (repeatable), e.g.\n"
+	       "                           compression.type=lz4, linger.ms=20,\n"
+	       "                           security.protocol=sasl_ssl; set before them:\n"
+	       "                           enable.idempotence=true, message.timeout.ms=0\n"
+	       "                           (retry until delivered), socket.nagle.disable=true\n"
+	       "  -u, --username NAME      SASL user name (sasl.username); the password\n"
+	       "                           comes from --password-file or ES_KAFKA_PASSWORD\n"
+	       "      --password-file FILE read the SASL password from FILE's first line\n"
+	       "      --payload-field F    payload: the raw value of field F (default:\n"
+	       "                           the record as NDJSON; -o csv: a CSV row)\n"
+	       "      --queue N            without --spool: messages held in memory\n"
+	       "                           until delivered (default 10000); a full\n"
+	       "                           queue stops reading input\n"
+	       "      --spool DIR          keep every record on disk in DIR until it is\n"
+	       "                           delivered; left-overs are sent first\n"
+	       "      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
+	       "      --spool-full P       block (stop reading input, the default) or\n"
+	       "                           drop-oldest (drop the oldest segment, counted)\n"
+	       "      --fsync WHEN         always, interval (every 1s, the default) or\n"
+	       "                           never: what survives a power loss\n"
+	       "      --drain-timeout D    at end of input, wait up to D for delivery\n"
+	       "                           reports (default 10s)\n"
+	       "\n");
+	opts_common_help(stdout);
+	printf("\nExit status 1 also when messages were not delivered at the end.\n"
+	       "\nExamples:\n"
+	       "  es-kafka-pub -b kafka1:9092 -t readings --key device --spool /var/spool/es\n"
+	       "  es-window --tumbling 10s --agg 'count' | es-kafka-pub -b k:9092 -t windows \\\n"
+	       "      -X compression.type=zstd -X acks=all\n");
+	exit(EXIT_OK);
+}
+
+static void stats_extra(char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"published\":%llu,\"delivered\":%llu,\"failed\":%llu,"
+		 "\"retried\":%llu,\"spooled\":%llu",
+		 published, delivered, failed, retried, spooled);
+}
+
+/* ---- building a message: magic, key length (u32 LE, NO_KEY for none),
+ * key, payload ---- */
+
+static struct outbuf msg;	/* the queued form, reused per record */
+static struct outbuf payload;	/* the writer's output, reused */
+static struct writer *pw;
+static int key_slot = -1, payload_slot = -1;
+static bool payload_csv, csv_header_skipped;
+
+static void put_u32(struct outbuf *o, uint32_t v)
+{
+	unsigned char b[4] = { v & 0xFF, v >> 8 & 0xFF, v >> 16 & 0xFF, v >> 24 };
+	out_put(o, b, 4);
+}
+
+/* The key from its field; false with *why if the field cannot be one. */
+static bool build_key(const struct record *rec, struct scratch *sc,
+		      const char **why)
+{
+	if (key_slot < 0) {
+		put_u32(&msg, NO_KEY);
+		return true;
+	}
+	struct value v;
+	value_load(&rec->slots[key_slot], &v, sc);
+	const char *p;
+	size_t n;
+	switch (v.t) {
+	case V_MISSING: *why = "key field is missing"; return false;
+	case V_NULL: *why = "key field is null or empty"; return false;
+	case V_RAW: *why = "key field is an object or array"; return false;
+	case V_BOOL:
+		p = v.u.b ? "true" : "false";
+		n = strlen(p);
+		break;
+	case V_INT: case V_DOUBLE:
+		if (!v.s) {
+			*why = "key field is not a plain number";
+			return false;
+		}
+		p = v.s;	/* the number as written: 7 and 7.0 differ */
+		n = v.n;
+		break;
+	default:
+		p = v.s;
+		n = v.n;
+		break;
+	}
+	put_u32(&msg, (uint32_t)n);
+	out_put(&msg, p, n);
+	return true;
+}
+
+static bool build_payload(const struct record *rec, struct scratch *sc,
+			  const char **err)
+{
+	if (payload_slot >= 0) {
+		const struct span *sp = &rec->slots[payload_slot];
+		struct value v;
+		value_load(sp, &v, sc);
+		if (v.t == V_MISSING) {
+			*err = "payload field is missing";
+			return false;
+		}
+		if (v.t == V_STRING)
+			out_put(&msg, v.s, v.n);
+		else if (!(sp->kind == SPAN_CSV && v.t == V_NULL))
+			out_put(&msg, sp->p, sp->n);	/* numbers, JSON text;
+							   an empty cell: empty */
+		return true;
+	}
+	/* The writer counts what it writes as output; ours is what Kafka
+	 * has taken (delivered). */
+	uint64_t out = stats.out;
+	bool ok = true;
+	payload.len = 0;
+	if (payload_csv && !csv_header_skipped) {
+		/* The CSV writer puts its header before the first row: write
+		 * that record once to be rid of the header. */
+		ok = writer_put(pw, rec, err) == 0;
+		payload.len = 0;
+		csv_header_skipped = ok;
+	}
+	ok = ok && writer_put(pw, rec, err) == 0;
+	stats.out = out;
+	if (ok)
+		out_put(&msg, payload.buf, payload.len - 1);	/* no "\n" */
+	return ok;
+}
+
+/* Splits a queued message; false if it is not one of ours. */
+static bool frame_split(const void *p, size_t n, const void **key,
+			size_t *keylen, const void **val, size_t *vallen)
+{
+	const unsigned char *b = p;
+	if (n < 5 || b[0] != FRAME_MAGIC)
+		return false;
+	uint32_t kl = (uint32_t)b[1] | (uint32_t)b[2] << 8 |
+		      (uint32_t)b[3] << 16 | (uint32_t)b[4] << 24;
+	size_t off = 5;
+	if (kl == NO_KEY) {
+		*key = NULL;
+		*keylen = 0;
+	} else {
+		if (kl > n - off)
+			return false;
+		*key = b + off;
+		*keylen = kl;
+		off += kl;
+	}
+	*val = b + off;
+	*vallen = n - off;
+	return true;
+}
+
+/* ---- messages to send again: failed deliveries, a full librdkafka queue.
+ * Copies of queued messages, sent before anything new, oldest (lowest id)
+ * first: failure reports do not come in the order the messages were
+ * produced, and a key's records must not be reordered by their retry. ---- */
+
+struct held {
+	uint64_t id;
+	bool again;		/* its delivery failed (else librdkafka's queue
+				   was full) */
+	size_t n;
+	unsigned char data[];
+};
+static struct held **hq;	/* hq[hpos..hn) wait */
+static size_t hpos, hn, hcap;
+static bool hq_sorted = true;
+static int64_t held_at;		/* not before (loop_now_ms) */
+
+static bool held_any(void)
+{
+	return hpos < hn;
+}
+
+static void hold(uint64_t id, const void *p, size_t n, bool again)
+{
+	struct held *h = xmalloc(sizeof *h + n);
+	h->id = id;
+	h->again = again;
+	h->n = n;
+	memcpy(h->data, p, n);
+	if (hpos == hn)
+		hpos = hn = 0;
+	if (hn == hcap) {
+		/* Reuse the room of those already sent before growing. */
+		if (hpos > 0) {
+			memmove(hq, hq + hpos, (hn - hpos) * sizeof *hq);
+			hn -= hpos;
+			hpos = 0;
+		} else {
+			hcap = hcap ? hcap * 2 : 64;
+			hq = xrealloc(hq, hcap * sizeof *hq);
+		}
+	}
+	if (hn > hpos && hq[hn - 1]->id > id)
+		hq_sorted = false;
+	hq[hn++] = h;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct held *const *)a)->id;
+	uint64_t y = (*(struct held *const *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* The oldest held message, taken out of the queue. */
+static struct held *held_take(void)
+{
+	if (!hq_sorted) {
+		qsort(hq + hpos, hn - hpos, sizeof *hq, by_id);
+		hq_sorted = true;
+	}
+	return hq[hpos++];
+}
+
+/* Puts back the message held_take gave (its place is still free). */
+static void held_unget(struct held *h)
+{
+	hq[--hpos] = h;
+}
+
+static void held_free(void)
+{
+	while (hpos < hn)
+		free(hq[hpos++]);
+	free(hq);
+}
+
+/* ---- librdkafka's callbacks (from rd_kafka_poll, on this thread, except
+ * the log) ---- */
+
+/* Errors no retry can cure: the message goes (counted as bad). */
+static bool permanent(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+	case RD_KAFKA_RESP_ERR__BAD_MSG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Errors said since a message last got through: a broker that is down
+ * gives the same few over and over, and each is said once. */
+#define MAX_SAID 16
+static int said[MAX_SAID], nsaid;
+
+static bool say_once(int err)
+{
+	for (int i = 0; i < nsaid; i++)
+		if (said[i] == err)
+			return false;
+	if (nsaid < MAX_SAID)
+		said[nsaid++] = err;
+	return true;
+}
+
+static void on_delivery(rd_kafka_t *k, const rd_kafka_message_t *m, void *o)
+{
+	(void)k;
+	(void)o;
+	uint64_t id = (uint64_t)(uintptr_t)m->_private;
+	inflight--;
+	if (!m->err) {
+		spool_ack(q, id);
+		delivered++;
+		stats.out = delivered;
+		nsaid = 0;
+		return;
+	}
+	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+	    m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+		return;		/* given up at the end: it stays queued */
+	failed++;
+	if (permanent(m->err)) {
+		diag_warn("message %llu cannot be delivered: %s",
+			  (unsigned long long)id, rd_kafka_err2str(m->err));
+		stats.bad++;
+		spool_ack(q, id);
+		return;
+	}
+	/* Sent again from a copy of what librdkafka had (the spool's reading
+	 * has moved on): at least once, after RETRY_MS. */
+	if (say_once(m->err))
+		diag_warn("delivery failed, sending again: %s",
+			  rd_kafka_err2str(m->err));
+	msg.len = 0;
+	out_putc(&msg, FRAME_MAGIC);
+	put_u32(&msg, m->key ? (uint32_t)m->key_len : NO_KEY);
+	if (m->key)
+		out_put(&msg, m->key, m->key_len);
+	out_put(&msg, m->payload, m->len);
+	hold(id, msg.buf, msg.len, true);
+	held_at = loop_now_ms() + RETRY_MS;
+}
+
+static void on_error(rd_kafka_t *k, int err, const char *reason, void *o)
+{
+	(void)k;
+	(void)o;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		fatal = true;
+		return;
+	}
+	if (say_once(err))
+		diag_warn("kafka: %s", reason);
+}
+
+/* librdkafka's own log, from its threads: warnings and worse only, and not
+ * the connection failures that on_error reports already. */
+static void on_log(const rd_kafka_t *k, int level, const char *fac,
+		   const char *buf)
+{
+	(void)k;
+	if (level > 4 || !strcmp(fac, "FAIL") || !strcmp(fac, "ERROR"))
+		return;
+	fprintf(stderr, "%s: kafka: %s\n", diag_prog, buf);
+}
+
+/* ---- sending ---- */
+
+/* Hands one message to librdkafka; false when the queue is empty, the
+ * held messages must wait, or librdkafka's queue is full. */
+static bool produce_one(int64_t now)
+{
+	uint64_t id;
+	const void *p;
+	size_t n;
+	struct held *h = NULL;
+	if (held_any() && now >= held_at) {
+		h = held_take();
+		id = h->id;
+		p = h->data;
+		n = h->n;
+		retried += h->again;
+	} else if (held_any() || !spool_next(q, &id, &p, &n)) {
+		return false;
+	}
+	const void *key, *val;
+	size_t keylen, vallen;
+	if (!frame_split(p, n, &key, &keylen, &val, &vallen)) {
+		diag_warn("message %llu in the queue is not es-kafka-pub's; "
+			  "skipped", (unsigned long long)id);
+		stats.bad++;
+		spool_ack(q, id);
+		free(h);
+		return true;
+	}
+	rd_kafka_resp_err_t err = rd_kafka_producev(rk,
+		RD_KAFKA_V_RKT(rkt),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_KEY(key, keylen),
+		RD_KAFKA_V_VALUE((void *)val, vallen),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)id),
+		RD_KAFKA_V_END);
+	if (!err) {
+		inflight++;
+		published++;
+		free(h);
+		return true;
+	}
+	if (permanent(err)) {
+		diag_warn("message %llu cannot be published: %s",
+			  (unsigned long long)id, rd_kafka_err2str(err));
+		stats.bad++;
+		spool_ack(q, id);
+		free(h);
+		return true;
+	}
+	/* A full queue (or a fatal state): keep it first in line. */
+	if (h) {
+		retried -= h->again;
+		held_unget(h);
+	} else {
+		hold(id, p, n, false);	/* the newest: last in id order too */
+	}
+	held_at = now + 10;	/* delivery reports make room meanwhile */
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+		fatal = true;
+	return false;
+}
+
+static void pump(int64_t now)
+{
+	while (!fatal && inflight < WINDOW && produce_one(now))
+		;
+}
+
+/* ---- input ---- */
+
+static struct reader *rd;
+static bool in_eof;
+static bool in_more;	/* the last batch stopped with input still there */
+
+/* Reads up to BATCH records while the queue has room; each becomes a
+ * queued message, or bad input. */
+static void read_batch(struct scratch *sc)
+{
+	struct record rec;
+	in_more = true;
+	for (int i = 0; i < BATCH && !spool_is_full(q, 0); i++) {
+		int got = reader_next(rd, &rec);
+		if (got < 0) {
+			in_more = false;	/* poll() says when there is more */
+			return;
+		}
+		if (got == 0) {
+			in_eof = true;
+			return;
+		}
+		scratch_reset(sc);
+		const char *err;
+		msg.len = 0;
+		out_putc(&msg, FRAME_MAGIC);
+		if (!build_key(&rec, sc, &err) ||
+		    !build_payload(&rec, sc, &err)) {
+			record_bad(&rec, err);
+			continue;
+		}
+		spool_append(q, msg.buf, msg.len);
+		spooled += cfg.spool_dir != NULL;
+	}
+}
+
+/* ---- options ---- */
+
+static const char *const partitioners[] = {
+	"random", "consistent", "consistent_random", "murmur2",
+	"murmur2_random", "fnv1a", "fnv1a_random", NULL
+};
+
+static void parse_args(int argc, char **argv, struct es_opts *o)
+{
+	static const struct option longopts[] = {
+		OPTS_COMMON_LONG,
+		{"brokers", required_argument, 0, 'b'},
+		{"topic", required_argument, 0, 't'},
+		{"key", required_argument, 0, 'k'},
+		{"partitioner", required_argument, 0, OPT_PARTITIONER},
+		{"property", required_argument, 0, 'X'},
+		{"username", required_argument, 0, 'u'},
+		{"password-file", required_argument, 0, OPT_PASSWORD_FILE},
+		{"payload-field", required_argument, 0, OPT_PAYLOAD_FIELD},
+		{"queue", required_argument, 0, OPT_QUEUE},
+		{"spool", required_argument, 0, OPT_SPOOL},
+		{"spool-max", required_argument, 0, OPT_SPOOL_MAX},
+		{"spool-full", required_argument, 0, OPT_SPOOL_FULL},
+		{"fsync", required_argument, 0, OPT_FSYNC},
+		{"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
+		{0, 0, 0, 0}
+	};
+	int c;
+	char *end;
+	cfg.props = xmalloc((size_t)argc * sizeof *cfg.props);
+	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
+				longopts, NULL)) != -1) {
+		if (opts_common(o, c, optarg))
+			continue;
+		switch (c) {
+		case 'b': cfg.brokers = optarg; break;
+		case 't': cfg.topic = optarg; break;
+		case 'k': cfg.key_field = optarg; break;
+		case 'u': cfg.username = optarg; break;
+		case OPT_PASSWORD_FILE: cfg.password_file = optarg; break;
+		case OPT_PAYLOAD_FIELD: cfg.payload_field = optarg; break;
+		case 'X':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				diag_usage("invalid argument '%s' for -X/--property: "
+					   "expected PROP=VALUE", optarg);
+			/* The queue is emptied by the reports of success. */
+			if (!strncmp(optarg, "delivery.report.only.error=", 27))
+				diag_usage("-X delivery.report.only.error: "
+					   "es-kafka-pub needs every delivery "
+					   "report");
+			cfg.props[cfg.nprops++] = optarg;
+			break;
+		case OPT_PARTITIONER: {
+			int i = 0;
+			while (partitioners[i] && strcmp(partitioners[i], optarg))
+				i++;
+			if (!partitioners[i])
+				diag_usage("invalid argument '%s' for --partitioner: "
+					   "expected random, consistent, "
+					   "consistent_random, murmur2, "
+					   "murmur2_random, fnv1a or fnv1a_random",
+					   optarg);
+			cfg.partitioner = optarg;
+			break;
+		}
+		case OPT_QUEUE:
+			errno = 0;
+			cfg.queue = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || !cfg.queue ||
+			    optarg[0] == '-' || cfg.queue > 100000000)
+				diag_usage("invalid argument '%s' for --queue: expected "
+					   "1 to 100000000", optarg);
+			break;
+		case OPT_SPOOL: cfg.spool_dir = optarg; break;
+		case OPT_SPOOL_MAX:
+			if (spool_parse_size(optarg, &cfg.spool_max) < 0 ||
+			    cfg.spool_max < 65536)
+				diag_usage("invalid argument '%s' for --spool-max: "
+					   "expected a size of at least 64k", optarg);
+			break;
+		case OPT_SPOOL_FULL:
+			if (!strcmp(optarg, "block"))
+				cfg.full = SPOOL_BLOCK;
+			else if (!strcmp(optarg, "drop-oldest"))
+				cfg.full = SPOOL_DROP_OLDEST;
+			else
+				diag_usage("invalid argument '%s' for --spool-full: "
+					   "expected block or drop-oldest", optarg);
+			break;
+		case OPT_FSYNC:
+			if (!strcmp(optarg, "always"))
+				cfg.sync = SPOOL_SYNC_ALWAYS;
+			else if (!strcmp(optarg, "interval"))
+				cfg.sync = SPOOL_SYNC_INTERVAL;
+			else if (!strcmp(optarg, "never"))
+				cfg.sync = SPOOL_SYNC_NEVER;
+			else
+				diag_usage("invalid argument '%s' for --fsync: expected "
+					   "always, interval or never", optarg);
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			cfg.drain_ms = opts_duration("--drain-timeout", optarg,
+						     true) / 1000;
+			break;
+		default:
+			opts_bad_option();
+		}
+	}
+	if (o->help)
+		usage();
+	if (o->version)
+		opts_apply(o);	/* prints it and exits */
+	if (!cfg.brokers)
+		diag_usage("missing -b/--brokers");
+	if (!cfg.topic)
+		diag_usage("missing -t/--topic");
+	if (!*cfg.topic)
+		diag_usage("-t/--topic: empty topic");
+}
+
+/* The first line of the password file, or ES_KAFKA_PASSWORD: never argv,
+ * which every user of the machine can read in ps. */
+static char *read_password(void)
+{
+	if (!cfg.password_file) {
+		const char *env = getenv("ES_KAFKA_PASSWORD");
+		return env ? xstrdup(env) : NULL;
+	}
+	FILE *f = fopen(cfg.password_file, "r");
+	if (!f)
+		diag_fatal(EXIT_RUNTIME, "cannot open %s: %s", cfg.password_file,
+			   strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		free(line);
+		diag_fatal(EXIT_RUNTIME, "%s: no password in it", cfg.password_file);
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	return line;
+}
+
+static void conf_set(rd_kafka_conf_t *kc, const char *opt, const char *name,
+		     const char *val)
+{
+	char errstr[512];
+	if (rd_kafka_conf_set(kc, name, val, errstr, sizeof errstr) !=
+	    RD_KAFKA_CONF_OK) {
+		rd_kafka_conf_destroy(kc);
+		diag_usage("%s: %s", opt, errstr);
+	}
+}
+
+/* The producer: our defaults, then -X in order (so -X can undo them). */
+static void kafka_open(void)
+{
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	char errstr[512];
+	conf_set(kc, "-b/--brokers", "bootstrap.servers", cfg.brokers);
+	conf_set(kc, "client.id", "client.id", "es-kafka-pub");
+	/* DESIGN.md: no Nagle delay on any hop. */
+	conf_set(kc, "socket.nagle.disable", "socket.nagle.disable", "true");
+	/* A retry after a lost connection must neither duplicate nor reorder
+	 * a key's records: librdkafka's idempotent producer keeps both. */
+	conf_set(kc, "enable.idempotence", "enable.idempotence", "true");
+	/* Store and forward: librdkafka keeps trying, in order, until the
+	 * message is delivered or the drain at the end gives up. */
+	conf_set(kc, "message.timeout.ms", "message.timeout.ms", "0");
+	if (cfg.partitioner)
+		conf_set(kc, "--partitioner", "partitioner", cfg.partitioner);
+	if (cfg.username)
+		conf_set(kc, "-u/--username", "sasl.username", cfg.username);
+	for (int i = 0; i < cfg.nprops; i++) {
+		char *eq = strchr(cfg.props[i], '=');
+		*eq = 0;
+		char opt[300];
+		snprintf(opt, sizeof opt, "-X %s", cfg.props[i]);
+		conf_set(kc, opt, cfg.props[i], eq + 1);
+		*eq = '=';
+	}
+	char *pw_ = read_password();
+	if (pw_) {
+		conf_set(kc, "--password-file", "sasl.password", pw_);
+		memset(pw_, 0, strlen(pw_));
+		free(pw_);
+	}
+	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
+	rd_kafka_conf_set_error_cb(kc, on_error);
+	rd_kafka_conf_set_log_cb(kc, on_log);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
+	if (!rk && strstr(errstr, "idempotence"))
+		diag_usage("%s (es-kafka-pub turns it on; -X "
+			   "enable.idempotence=false turns it off)", errstr);
+	if (!rk)
+		diag_usage("%s", errstr);	/* properties that do not agree */
+	rkt = rd_kafka_topic_new(rk, cfg.topic, NULL);
+	if (!rkt)
+		diag_fatal(EXIT_RUNTIME, "topic %s: %s", cfg.topic,
+			   rd_kafka_err2str(rd_kafka_last_error()));
+}
+
+/* ---- the loop ---- */
+
+static int evpipe[2];		/* librdkafka writes when it has reports */
+static rd_kafka_queue_t *mainq;
+
+static int poll_timeout(int64_t now, int64_t drain_at, bool reading)
+{
+	int t = 200;	/* the spool's ack file and fsync timers */
+	if (in_eof && drain_at - now < t)
+		t = drain_at - now < 0 ? 0 : (int)(drain_at - now);
+	if (held_any() && held_at - now < t)
+		t = held_at - now < 0 ? 0 : (int)(held_at - now);
+	if (reading && (in_more || reader_fd(rd) < 0))
+		t = 0;		/* lines already read wait, or the next input
+				   is not open yet: poll() would not say */
+	return loop_timeout(t);
+}
+
+static void run(void)
+{
+	struct scratch sc = { 0 };
+	int64_t drain_at = 0;
+	for (;;) {
+		int64_t now = loop_now_ms();
+		bool reading = !in_eof && !spool_is_full(q, 0);
+		if (reading)
+			read_batch(&sc);
+		if (loop_stop)
+			in_eof = true;	/* SIGINT/SIGTERM, even while blocked */
+		if (in_eof && !drain_at)
+			drain_at = now + cfg.drain_ms;
+		rd_kafka_poll(rk, 0);
+		pump(now);
+		spool_tick(q, now);
+		stats.dropped = spool_dropped(q);
+		if (fatal)
+			break;
+		if (in_eof && (!spool_pending(q) || now >= drain_at))
+			break;
+		reading = !in_eof && !spool_is_full(q, 0);
+		struct pollfd pf[2] = { { evpipe[0], POLLIN, 0 } };
+		int n = 1;
+		if (reading && reader_fd(rd) >= 0) {
+			pf[n].fd = reader_fd(rd);
+			pf[n].events = POLLIN;
+			n++;
+		}
+		int r = poll(pf, (nfds_t)n, poll_timeout(now, drain_at, reading));
+		if (r < 0 && errno != EINTR)
+			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		if (r > 0 && pf[0].revents) {
+			char buf[64];
+			while (read(evpipe[0], buf, sizeof buf) > 0)
+				;
+		}
+	}
+	scratch_free(&sc);
+}
+
+int main(int argc, char **argv)
+{
+	struct es_opts o;
+	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
+	opts_init(&o);
+	parse_args(argc, argv, &o);
+	opts_apply(&o);
+	diag_set_stats_extra(stats_extra);
+
+	struct fieldset *fs = fieldset_new();
+	struct path path;
+	const char *err;
+	if (cfg.key_field) {
+		if (path_parse_all(cfg.key_field, &path, &err) < 0)
+			diag_usage("--key '%s': %s", cfg.key_field, err);
+		key_slot = fieldset_add(fs, &path);
+		path_free(&path);
+	}
+	if (cfg.payload_field) {
+		if (path_parse_all(cfg.payload_field, &path, &err) < 0)
+			diag_usage("--payload-field '%s': %s", cfg.payload_field, err);
+		payload_slot = fieldset_add(fs, &path);
+		path_free(&path);
+	}
+	payload_csv = o.out_fmt == FMT_CSV;
+	kafka_open();		/* before the spool: a bad -X is a usage error */
+	loop_signals();
+
+	if (pipe2(evpipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	mainq = rd_kafka_queue_get_main(rk);
+	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "r", 1);
+
+	out_init(&msg, -1, "message");
+	out_init(&payload, -1, "payload");
+	pw = writer_open(&payload, payload_csv ? FMT_CSV : FMT_NDJSON);
+	struct spool_cfg scfg = {
+		.dir = cfg.spool_dir, .max_bytes = cfg.spool_max,
+		.max_records = cfg.queue, .full = cfg.full, .sync = cfg.sync,
+	};
+	q = spool_open(&scfg);
+	if (spool_pending(q))
+		diag_warn("spool %s: %llu records left from before go first",
+			  cfg.spool_dir, (unsigned long long)spool_pending(q));
+
+	rd = reader_open(argv + optind, argc - optind, o.in_fmt, fs, NULL, NULL);
+	reader_set_timeout(rd, 0);
+	run();
+
+	if (fatal) {
+		char why[512];
+		rd_kafka_fatal_error(rk, why, sizeof why);
+		diag_warn("kafka: fatal error: %s", why);
+	}
+	/* Whatever is still with librdkafka stays in the queue (the spool). */
+	rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(rk, 0);
+	uint64_t left = spool_pending(q);
+	stats.dropped = spool_dropped(q);
+	if (left && cfg.spool_dir)
+		diag_warn("%llu messages not delivered (they remain in the spool %s)",
+			  (unsigned long long)left, cfg.spool_dir);
+	else if (left)
+		diag_warn("%llu messages not delivered", (unsigned long long)left);
+	if (left || fatal)
+		diag_status = EXIT_RUNTIME;
+	rd_kafka_queue_io_event_enable(mainq, -1, NULL, 0);
+	rd_kafka_queue_destroy(mainq);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_destroy(rk);
+	close(evpipe[0]);
+	close(evpipe[1]);
+	spool_close(q);
+	reader_close(rd);
+	writer_close(pw);
+	fieldset_free(fs);
+	held_free();
+	free(cfg.props);
+	out_free(&msg);
+	out_free(&payload);
+	diag_finish();
+	return diag_status;
+}

@@ -38,10 +38,15 @@ static struct value value_of(const char *p, size_t n)
 	return v;
 }
 
-/* The text key_append writes for a number. */
+/* The text key_append writes for a number: an infinity as 1e999 or
+ * -1e999 (one key per sign), -0 as 0 (equal by value). */
 static size_t num_text(const struct value *v, char *buf)
 {
-	return v->t == V_INT ? int_format(v->u.i, buf) : double_format(v->u.d, buf);
+	if (v->t == V_INT)
+		return int_format(v->u.i, buf);
+	if (isinf(v->u.d))
+		return (size_t)sprintf(buf, "%s", v->u.d > 0 ? "1e999" : "-1e999");
+	return double_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
 }
 
 static void check_decoded(const struct value *in, const struct value *out)

@@ -564,6 +564,21 @@ static void header_from(struct writer *w, const struct member *f, size_t nf)
 	free(kn);
 }
 
+/* The header's names as CSV cells. A single empty name is written "":
+ * an empty line would be skipped by any reader, the header lost. */
+static void header_write(struct writer *w)
+{
+	if (w->ncols == 1 && w->names[0].n == 0) {
+		out_put(w->o, "\"\"", 2);
+		return;
+	}
+	for (size_t i = 0; i < w->ncols; i++) {
+		if (i)
+			out_putc(w->o, ',');
+		csv_write_cell(w->o, w->names[i].p, w->names[i].n);
+	}
+}
+
 static void write_header(struct writer *w, const struct record *rec)
 {
 	size_t nf;
@@ -574,11 +589,7 @@ static void write_header(struct writer *w, const struct record *rec)
 		w->hdr_gen = rec->header->gen;
 		out_put(w->o, rec->header->raw, rec->header->rawlen);
 	} else {
-		for (size_t i = 0; i < w->ncols; i++) {
-			if (i)
-				out_putc(w->o, ',');
-			csv_write_cell(w->o, w->names[i].p, w->names[i].n);
-		}
+		header_write(w);
 	}
 	out_putc(w->o, '\n');
 	w->header_done = true;
@@ -794,11 +805,7 @@ static int fields_csv(struct writer *w, const struct ofield *f, size_t n,
 						  SPAN_CSV, false };
 		header_from(w, m, n);
 		free(m);
-		for (size_t i = 0; i < w->ncols; i++) {
-			if (i)
-				out_putc(w->o, ',');
-			csv_write_cell(w->o, w->names[i].p, w->names[i].n);
-		}
+		header_write(w);
 		out_putc(w->o, '\n');
 		w->header_done = true;
 	}

@@ -333,6 +333,14 @@ EOF
 	printf '{}\n' | assert_file_is "$T/dead"
 }
 
+@test "ndjson->csv: one column with an empty name: the header is \"\" (not an empty line) and reads back" {
+	printf '{"":0}\n{"":1}\n' | es-cat -o csv > "$T/out"
+	printf '""\n0\n1\n' | assert_file_is "$T/out"
+	run es-cat -o ndjson "$T/out"
+	assert_output '{"":0}
+{"":1}'
+}
+
 # ---- number exactness both ways ----
 
 @test "numbers keep their digits: NDJSON -> CSV" {

@@ -17,15 +17,18 @@ void opts_init(struct es_opts *o)
 	memset(o, 0, sizeof *o);
 }
 
+/* The argv opts_config made: a global, so that it stays reachable (its
+ * words are in use until exit) and no optimiser drops the store. */
+char **opts_argv;
+
 char **opts_config(int *argc, char **argv)
 {
-	static char **expanded;	/* kept: the words stay in use */
 	char err[512];
 	char **a = config_expand(argc, argv, err, sizeof err);
 	if (!a)
 		diag_usage("--config %s", err);
-	expanded = a;
-	return expanded;
+	opts_argv = a;
+	return a;
 }
 
 static enum format parse_format(const char *opt, const char *arg)

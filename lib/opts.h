@@ -42,6 +42,7 @@ void opts_init(struct es_opts *o);
  * (lib/config.h); a file that cannot be read or parsed is a usage error.
  * Call before getopt_long. */
 char **opts_config(int *argc, char **argv);
+extern char **opts_argv;
 /* Handles a common option; returns false if c is not one (or 2 with a
  * usage error for a bad argument). */
 bool opts_common(struct es_opts *o, int c, const char *arg);

@@ -534,7 +534,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{0, 0, 0, 0}
 	};
 	int c;
-	char *end;
 	cfg.props = xmalloc((size_t)argc * sizeof *cfg.props);
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
 				longopts, NULL)) != -1) {
@@ -571,41 +570,11 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 			cfg.partitioner = optarg;
 			break;
 		}
-		case OPT_QUEUE:
-			errno = 0;
-			cfg.queue = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || !cfg.queue ||
-			    optarg[0] == '-' || cfg.queue > 100000000)
-				diag_usage("invalid argument '%s' for --queue: expected "
-					   "1 to 100000000", optarg);
-			break;
+		case OPT_QUEUE: cfg.queue = spool_arg_queue(optarg); break;
 		case OPT_SPOOL: cfg.spool_dir = optarg; break;
-		case OPT_SPOOL_MAX:
-			if (spool_parse_size(optarg, &cfg.spool_max) < 0 ||
-			    cfg.spool_max < 65536)
-				diag_usage("invalid argument '%s' for --spool-max: "
-					   "expected a size of at least 64k", optarg);
-			break;
-		case OPT_SPOOL_FULL:
-			if (!strcmp(optarg, "block"))
-				cfg.full = SPOOL_BLOCK;
-			else if (!strcmp(optarg, "drop-oldest"))
-				cfg.full = SPOOL_DROP_OLDEST;
-			else
-				diag_usage("invalid argument '%s' for --spool-full: "
-					   "expected block or drop-oldest", optarg);
-			break;
-		case OPT_FSYNC:
-			if (!strcmp(optarg, "always"))
-				cfg.sync = SPOOL_SYNC_ALWAYS;
-			else if (!strcmp(optarg, "interval"))
-				cfg.sync = SPOOL_SYNC_INTERVAL;
-			else if (!strcmp(optarg, "never"))
-				cfg.sync = SPOOL_SYNC_NEVER;
-			else
-				diag_usage("invalid argument '%s' for --fsync: expected "
-					   "always, interval or never", optarg);
-			break;
+		case OPT_SPOOL_MAX: cfg.spool_max = spool_arg_max(optarg); break;
+		case OPT_SPOOL_FULL: cfg.full = spool_arg_full(optarg); break;
+		case OPT_FSYNC: cfg.sync = spool_arg_sync(optarg); break;
 		case OPT_DRAIN_TIMEOUT:
 			cfg.drain_ms = opts_duration("--drain-timeout", optarg,
 						     true) / 1000;

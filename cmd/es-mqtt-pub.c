@@ -427,7 +427,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{0, 0, 0, 0}
 	};
 	int c;
-	char *end;
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:",
 				longopts, NULL)) != -1) {
 		if (opts_common(o, c, optarg) || mqtt_opt(&mo, c, optarg))
@@ -436,41 +435,11 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		case 't': cfg.topic = optarg; break;
 		case OPT_RETAIN: cfg.retain = true; break;
 		case OPT_PAYLOAD_FIELD: cfg.payload_field = optarg; break;
-		case OPT_QUEUE:
-			errno = 0;
-			cfg.queue = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || !cfg.queue ||
-			    optarg[0] == '-' || cfg.queue > 100000000)
-				diag_usage("invalid argument '%s' for --queue: expected "
-					   "1 to 100000000", optarg);
-			break;
+		case OPT_QUEUE: cfg.queue = spool_arg_queue(optarg); break;
 		case OPT_SPOOL: cfg.spool_dir = optarg; break;
-		case OPT_SPOOL_MAX:
-			if (spool_parse_size(optarg, &cfg.spool_max) < 0 ||
-			    cfg.spool_max < 65536)
-				diag_usage("invalid argument '%s' for --spool-max: "
-					   "expected a size of at least 64k", optarg);
-			break;
-		case OPT_SPOOL_FULL:
-			if (!strcmp(optarg, "block"))
-				cfg.full = SPOOL_BLOCK;
-			else if (!strcmp(optarg, "drop-oldest"))
-				cfg.full = SPOOL_DROP_OLDEST;
-			else
-				diag_usage("invalid argument '%s' for --spool-full: "
-					   "expected block or drop-oldest", optarg);
-			break;
-		case OPT_FSYNC:
-			if (!strcmp(optarg, "always"))
-				cfg.sync = SPOOL_SYNC_ALWAYS;
-			else if (!strcmp(optarg, "interval"))
-				cfg.sync = SPOOL_SYNC_INTERVAL;
-			else if (!strcmp(optarg, "never"))
-				cfg.sync = SPOOL_SYNC_NEVER;
-			else
-				diag_usage("invalid argument '%s' for --fsync: expected "
-					   "always, interval or never", optarg);
-			break;
+		case OPT_SPOOL_MAX: cfg.spool_max = spool_arg_max(optarg); break;
+		case OPT_SPOOL_FULL: cfg.full = spool_arg_full(optarg); break;
+		case OPT_FSYNC: cfg.sync = spool_arg_sync(optarg); break;
 		case OPT_DRAIN_TIMEOUT:
 			cfg.drain_ms = parse_duration("--drain-timeout", optarg);
 			break;

@@ -658,3 +658,47 @@ int spool_parse_size(const char *str, uint64_t *out)
 	*out = (uint64_t)v << shift;
 	return 0;
 }
+
+/* ---- the publishers' options ---- */
+
+uint64_t spool_arg_queue(const char *arg)
+{
+	char *end;
+	errno = 0;
+	uint64_t n = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || !n || arg[0] == '-' || n > 100000000)
+		diag_usage("invalid argument '%s' for --queue: expected "
+			   "1 to 100000000", arg);
+	return n;
+}
+
+uint64_t spool_arg_max(const char *arg)
+{
+	uint64_t n;
+	if (spool_parse_size(arg, &n) < 0 || n < 65536)
+		diag_usage("invalid argument '%s' for --spool-max: "
+			   "expected a size of at least 64k", arg);
+	return n;
+}
+
+enum spool_full spool_arg_full(const char *arg)
+{
+	if (!strcmp(arg, "block"))
+		return SPOOL_BLOCK;
+	if (!strcmp(arg, "drop-oldest"))
+		return SPOOL_DROP_OLDEST;
+	diag_usage("invalid argument '%s' for --spool-full: "
+		   "expected block or drop-oldest", arg);
+}
+
+enum spool_sync spool_arg_sync(const char *arg)
+{
+	if (!strcmp(arg, "always"))
+		return SPOOL_SYNC_ALWAYS;
+	if (!strcmp(arg, "interval"))
+		return SPOOL_SYNC_INTERVAL;
+	if (!strcmp(arg, "never"))
+		return SPOOL_SYNC_NEVER;
+	diag_usage("invalid argument '%s' for --fsync: expected "
+		   "always, interval or never", arg);
+}

@@ -70,4 +70,13 @@ void spool_close(struct spool *s);
 /* Parses a size: 1048576, 512k, 64M, 2G (powers of 1024). -1 if bad. */
 int spool_parse_size(const char *s, uint64_t *out);
 
+/* The arguments of the options every publisher with a spool takes:
+ * --queue N (1 to 100000000), --spool-max SIZE (at least 64k),
+ * --spool-full block|drop-oldest, --fsync always|interval|never. A bad
+ * one is a usage error naming the option (exit 2). */
+uint64_t spool_arg_queue(const char *arg);
+uint64_t spool_arg_max(const char *arg);
+enum spool_full spool_arg_full(const char *arg);
+enum spool_sync spool_arg_sync(const char *arg);
+
 #endif

@@ -233,37 +233,10 @@ static bool moved(const struct kstate *st, double x)
 
 /* ---- per record ---- */
 
-static const char *type_name(enum vtype t)
-{
-	switch (t) {
-	case V_MISSING: return "missing";
-	case V_NULL: return "null";
-	case V_BOOL: return "a boolean";
-	case V_STRING: return "a string";
-	default: return "an object or array";
-	}
-}
-
 /* The record's value, or false after reporting it as bad input. */
 static bool get_value(const struct record *rec, double *x)
 {
-	char msg[256];
-	struct value v;
-	if (value_load(&rec->slots[vslot], &v, &sc))
-		v.t = V_MISSING;
-	if (!value_is_num(&v)) {
-		snprintf(msg, sizeof msg, "field '%s' is %s, a number is needed",
-			 cfg.field, type_name(v.t));
-		record_bad(rec, msg);
-		return false;
-	}
-	*x = value_num(&v);
-	if (!isfinite(*x)) {
-		snprintf(msg, sizeof msg, "field '%s' is out of range", cfg.field);
-		record_bad(rec, msg);
-		return false;
-	}
-	return true;
+	return record_number(rec, &rec->slots[vslot], cfg.field, &sc, x) == 0;
 }
 
 static bool get_time(const struct record *rec, int64_t *t)

@@ -6,6 +6,7 @@
  * converts it otherwise.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,39 @@ void record_bad(const struct record *rec, const char *msg)
 	const struct csv_header *h = rec->header;
 	diag_bad(rec->src, rec->line, msg, rec->raw, rec->rawlen,
 		 h ? h->raw : NULL, h ? h->rawlen : 0);
+}
+
+static const char *kind_name(enum vtype t)
+{
+	switch (t) {
+	case V_MISSING: return "missing";
+	case V_NULL: return "null";
+	case V_BOOL: return "a boolean";
+	case V_STRING: return "a string";
+	default: return "an object or array";
+	}
+}
+
+int record_number(const struct record *rec, const struct span *sp,
+		  const char *field, struct scratch *sc, double *x)
+{
+	char msg[256];
+	struct value v;
+	if (value_load(sp, &v, sc))
+		v.t = V_MISSING;
+	if (!value_is_num(&v)) {
+		snprintf(msg, sizeof msg, "field '%s' is %s, a number is needed",
+			 field, kind_name(v.t));
+		record_bad(rec, msg);
+		return -1;
+	}
+	*x = value_num(&v);
+	if (!isfinite(*x)) {
+		snprintf(msg, sizeof msg, "field '%s' is out of range", field);
+		record_bad(rec, msg);
+		return -1;
+	}
+	return 0;
 }
 
 int record_time(const struct record *rec, const struct span *sp,

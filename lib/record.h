@@ -73,6 +73,11 @@ void record_bad(const struct record *rec, const char *msg);
  * written in *tv if tv is not NULL; or -1 after reporting rec as bad
  * ("... (--time-field FIELD)").
  */
+/* A finite number from sp (field names it in messages): 0 with *x, or -1
+ * after reporting rec as bad ("is a string, a number is needed", "is out
+ * of range" for 1e999). */
+int record_number(const struct record *rec, const struct span *sp,
+		  const char *field, struct scratch *sc, double *x);
 int record_time(const struct record *rec, const struct span *sp,
 		const char *field, enum time_repr *unit, struct scratch *sc,
 		int64_t *us, struct value *tv);

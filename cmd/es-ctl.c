@@ -26,6 +26,7 @@
 #include "json.h"
 #include "mqtt.h"
 #include "opts.h"
+#include "reload.h"
 #include "time.h"
 
 extern char **environ;
@@ -34,14 +35,16 @@ enum { OPT_DIR = OPT_PROGRAM, OPT_RESULT_TOPIC };
 
 #define MAX_CONFIG (256 << 10)	/* a config file is a few lines */
 
-static struct {
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
 	const char *id, *dir, *topic_tmpl, *result_tmpl;
-	char *topic, *result, *prefix;	/* prefix: the topic before NAME */
+	char *topic, *result, *prefix;	/* owned; prefix: the topic before
+					   NAME */
 	long long count;
-} cfg = { .topic_tmpl = "fleet/{id}/config/#",
-	  .result_tmpl = "fleet/{id}/config-result" };
+	struct mqtt_opts mo;
+};
 
-static struct mqtt_opts mo;
+static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
 static struct outbuf out, res;
 static unsigned long long applied, rejected;
@@ -64,6 +67,10 @@ static void usage(void)
 	       "      --result-topic T     where outcomes go (default\n"
 	       "                           fleet/{id}/config-result)\n"
 	       "  -C, --count N            stop after N configuration messages\n"
+	       "\n"
+	       "A reload of its own --config (SIGHUP, --watch-config) applies --dir,\n"
+	       "--result-topic and -C from the next message, a new -t by unsubscribing\n"
+	       "and subscribing, a new --id or connection option by reconnecting.\n"
 	       "\n");
 	mqtt_opts_help(stdout);
 	printf("\n");
@@ -74,15 +81,15 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static char *fill_id(const char *tmpl)
+static char *fill_id(const char *tmpl, const char *id)
 {
-	size_t n = strlen(tmpl) + 1, il = strlen(cfg.id);
+	size_t n = strlen(tmpl) + 1, il = strlen(id);
 	for (const char *p = strstr(tmpl, "{id}"); p; p = strstr(p + 4, "{id}"))
 		n += il;
 	char *t = xmalloc(n), *w = t;
 	for (const char *p = tmpl; *p;) {
 		if (!strncmp(p, "{id}", 4)) {
-			memcpy(w, cfg.id, il);
+			memcpy(w, id, il);
 			w += il;
 			p += 4;
 		} else {
@@ -125,6 +132,31 @@ static int write_file(const char *path, const void *p, size_t n)
 	return ok ? 0 : -1;
 }
 
+/* 0 if prog can be run as posix_spawnp() would find it, else the errno.
+ * posix_spawnp() says so itself, but not where it has to fork (under
+ * valgrind the child just exits 127), so look first. */
+static int runnable(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) ? errno : 0;
+	const char *path = getenv("PATH");
+	int err = ENOENT;
+	for (const char *d = path ? path : "/bin:/usr/bin"; ; d++) {
+		size_t dl = strcspn(d, ":");
+		char full[4096];
+		snprintf(full, sizeof full, "%.*s%s%s", (int)dl, d, dl ? "/" : "",
+			 prog);
+		if (access(full, X_OK) == 0)
+			return 0;
+		if (errno == EACCES)
+			err = EACCES;
+		d += dl;
+		if (!*d)
+			break;
+	}
+	return err;
+}
+
 /* Runs PROG --config FILE --check; 0 if it accepts the file, else -1 with
  * the first line of what it said (or why it could not run) in why. */
 static int check(const char *prog, const char *file, char *why, size_t n)
@@ -140,7 +172,9 @@ static int check(const char *prog, const char *file, char *why, size_t n)
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	char *argv[] = { (char *)prog, "--config", (char *)file, "--check", NULL };
 	pid_t pid;
-	int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
+	int rc = runnable(prog);
+	if (!rc)
+		rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
 		snprintf(why, n, "cannot run %s: %s", prog, strerror(rc));
@@ -204,7 +238,7 @@ static void report(const char *name, bool ok, const char *detail)
 	out_puts(&res, "\"}");
 	if (conn.state == MQTT_UP &&
 	    mosquitto_publish(conn.m, NULL, cfg.result, (int)res.len, res.buf,
-			      mo.qos, false) == MOSQ_ERR_SUCCESS)
+			      cfg.mo.qos, false) == MOSQ_ERR_SUCCESS)
 		mqtt_flush(&conn);
 	out_put(&out, res.buf, res.len);
 	out_putc(&out, '\n');
@@ -266,7 +300,7 @@ static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	int rc = mosquitto_subscribe(conn.m, NULL, cfg.topic, mo.qos);
+	int rc = mosquitto_subscribe(conn.m, NULL, cfg.topic, cfg.mo.qos);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 }
@@ -279,7 +313,11 @@ static void stats_extra(char *buf, size_t n)
 		 applied, rejected, conn.reconnects);
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static bool in_reload;	/* parsing a reloaded file: no --help there */
+
+/* Parses argv into c (from its defaults) and checks it; --dir must be a
+ * directory (exit 1), which is looked at, not written. */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -290,48 +328,132 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"count", required_argument, 0, 'C'},
 		{0, 0, 0, 0}
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
-				longopts, NULL)) != -1) {
-		if (c == OPT_MQTT_ID) {
-			cfg.id = optarg;	/* the gateway and the client id */
+	memset(c, 0, sizeof *c);
+	c->topic_tmpl = "fleet/{id}/config/#";
+	c->result_tmpl = "fleet/{id}/config-result";
+	mqtt_opts_init(&c->mo);
+	int ch;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
+				 longopts, NULL)) != -1) {
+		if (ch == OPT_MQTT_ID) {
+			c->id = optarg;	/* the gateway and the client id */
 			continue;
 		}
-		if (opts_common(o, c, optarg) || mqtt_opt(&mo, c, optarg))
+		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
 			continue;
-		switch (c) {
-		case OPT_DIR: cfg.dir = optarg; break;
-		case 't': cfg.topic_tmpl = optarg; break;
-		case OPT_RESULT_TOPIC: cfg.result_tmpl = optarg; break;
-		case 'C': cfg.count = opts_count("-C/--count", optarg); break;
+		switch (ch) {
+		case OPT_DIR: c->dir = optarg; break;
+		case 't': c->topic_tmpl = optarg; break;
+		case OPT_RESULT_TOPIC: c->result_tmpl = optarg; break;
+		case 'C': c->count = opts_count("-C/--count", optarg); break;
 		default: opts_bad_option();
 		}
 	}
-	if (o->help)
+	if (o->help && !in_reload)
 		usage();
-	if (o->version)
+	if (o->version && !in_reload)
 		opts_apply(o);
-	if (!cfg.id || !*cfg.id)
+	if (!c->id || !*c->id)
 		diag_usage("--id is needed: the gateway's name");
-	if (!cfg.dir)
+	if (!c->dir)
 		diag_usage("--dir is needed: where the configuration files are");
 	if (optind < argc)
 		diag_usage("unexpected argument '%s'", argv[optind]);
-	cfg.topic = fill_id(cfg.topic_tmpl);
-	cfg.result = fill_id(cfg.result_tmpl);
-	size_t tl = strlen(cfg.topic);
-	if (tl < 2 || strcmp(cfg.topic + tl - 2, "/#") ||
-	    mosquitto_sub_topic_check(cfg.topic) != MOSQ_ERR_SUCCESS)
+	c->topic = fill_id(c->topic_tmpl, c->id);
+	c->result = fill_id(c->result_tmpl, c->id);
+	size_t tl = strlen(c->topic);
+	if (tl < 2 || strcmp(c->topic + tl - 2, "/#") ||
+	    mosquitto_sub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
 		diag_usage("invalid topic '%s' for -t/--topic: a filter ending "
-			   "in /# (the last level names the program)", cfg.topic);
-	if (mosquitto_pub_topic_check(cfg.result) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for --result-topic", cfg.result);
-	cfg.prefix = xstrdup(cfg.topic);
-	cfg.prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
+			   "in /# (the last level names the program)", c->topic);
+	if (mosquitto_pub_topic_check(c->result) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for --result-topic", c->result);
+	c->prefix = xstrdup(c->topic);
+	c->prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
+	c->mo.id = c->id;
+	mqtt_opts_check(&c->mo);
 	struct stat st;
-	if (stat(cfg.dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		diag_fatal(EXIT_RUNTIME, "--dir %s: %s", cfg.dir,
+	if (stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		diag_fatal(EXIT_RUNTIME, "--dir %s: %s", c->dir,
 			   errno ? strerror(errno) : "not a directory");
+}
+
+static void conf_free(struct conf *c)
+{
+	free(c->topic);
+	free(c->result);
+	free(c->prefix);
+}
+
+/* ---- reloading ---- */
+
+/*
+ * On SIGHUP, or with --watch-config when es-ctl's own --config file
+ * changed, between two messages: --dir, --result-topic and -C apply from
+ * the next message; a new -t unsubscribes the old filter and subscribes
+ * the new one; a new --id or connection option closes the connection and
+ * opens one with the new options (which subscribes).
+ */
+static char **conf_words;	/* the reloaded command line in use */
+static const char *config_path;
+
+static void open_conn(void)
+{
+	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
+	mosquitto_message_callback_set(conn.m, on_message);
+}
+
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	in_reload = true;
+	parse_args(ac, av, &no, &nc);
+	in_reload = false;
+	char why[600];
+	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		conf_free(&nc);
+		reload_free(av);
+		return;
+	}
+	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
+	bool resub = !copt && (strcmp(cfg.topic, nc.topic) ||
+			       cfg.mo.qos != nc.mo.qos);
+	unsigned long reconnects = conn.reconnects + conn.ever_up;
+	if (copt)
+		mqtt_close(&conn);
+	if (resub && conn.state == MQTT_UP) {
+		/* unsubscribe the old, then on_up's subscribe for the new */
+		int rc = mosquitto_unsubscribe(conn.m, NULL, cfg.topic);
+		if (rc)
+			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
+	}
+	conf_free(&cfg);
+	cfg = nc;	/* conn.o points to cfg.mo */
+	if (copt) {
+		open_conn();
+		conn.reconnects = reconnects;
+	} else if (resub && conn.state == MQTT_UP) {
+		on_up(NULL, false);
+		mqtt_flush(&conn);
+	}
+	char said[1200];
+	int n = snprintf(said, sizeof said, "--dir %s -t %s --result-topic %s",
+			 cfg.dir, cfg.topic, cfg.result);
+	if (copt)
+		snprintf(said + n, sizeof said - (size_t)n, "; %s changed: "
+			 "connecting to %s", copt, mqtt_where(&conn));
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
 }
 
 int main(int argc, char **argv)
@@ -340,23 +462,25 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	mqtt_opts_init(&mo);
-	parse_args(argc, argv, &o);
-	mo.id = cfg.id;
-	mqtt_opts_check(&mo);
+	parse_args(argc, argv, &o, &cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
+	opts_check_done(&o);	/* --check: no connection */
+	config_path = o.config;
 	loop_signals();
+	reload_init(&o);
 	out_init(&out, 1, "stdout");
 	out_init(&res, -1, "result");
 	diag_set_output(&out);
-	mqtt_open(&conn, &mo, on_up, NULL, NULL);
-	mosquitto_message_callback_set(conn.m, on_message);
+	open_conn();
 	while (!loop_stop && (!cfg.count || (long long)stats.in < cfg.count)) {
+		if (reload_due())
+			conf_reload();
 		struct pollfd p;
 		int n = mqtt_pollfd(&conn, &p) ? 1 : 0;
 		int64_t now = loop_now_ms();
-		int r = poll(&p, (nfds_t)n, loop_timeout(mqtt_timeout(&conn, now)));
+		int t = reload_timeout(mqtt_timeout(&conn, now));
+		int r = poll(&p, (nfds_t)n, loop_timeout(t));
 		if (r < 0 && errno != EINTR)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
@@ -371,9 +495,8 @@ int main(int argc, char **argv)
 		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
 	}
 	mqtt_close(&conn);
-	free(cfg.topic);
-	free(cfg.result);
-	free(cfg.prefix);
+	conf_free(&cfg);
+	reload_free(conf_words);
 	out_free(&res);
 	diag_finish();
 	out_free(&out);

@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 enum {
@@ -33,16 +34,21 @@ enum {
 	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS,
 };
 
-static struct {
-	const char *field, *time_field, *key_text;
+/* What the options say (parsed at start and again on a reload); the
+ * running one is cfg. Option values point into the command line's words. */
+struct conf {
+	const char *field, *time_field;
+	struct path *kpaths;	/* --key */
+	int nkeys;
 	double abs, pct, door;
 	bool has_abs, has_pct, has_door;
 	int64_t silence;	/* us; 0: off */
-	enum time_repr unit;
+	enum time_repr unit_opt;	/* --time-unit as given */
+	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
 	long max_keys;
-} cfg = {
-	.field = "value", .time_field = "ts", .max_keys = KEYED_DEFAULT_MAX,
 };
+
+static struct conf cfg;
 
 /* ---- a held record, copied so that it can be written later ---- */
 
@@ -143,8 +149,7 @@ struct kstate {
 static struct keyed *keys;
 static int peak_keys;
 static unsigned long long evicted_keys;
-static struct path *kpaths;
-static int nkeys, *kslot, vslot, tslot;
+static int *kslot, vslot, tslot;
 static struct writer *out_w;
 static struct scratch sc;
 static uint64_t seq;
@@ -259,7 +264,7 @@ static void on_record(const struct record *rec)
 		return;
 	bytes_in += rec->rawlen + 1;
 	seq++;
-	struct kstate *st = keyed_get(keys, rec->slots, kslot, nkeys, &sc,
+	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
 				      &fresh);
 	if (fresh || (cfg.silence && t - st->last_t >= cfg.silence)) {
 		emit_held(st);
@@ -299,7 +304,8 @@ static void count_keys(void *state, void *ctx)
 	++*(size_t *)ctx;
 }
 
-static void emit_all_held(void)
+/* Returns how many points were held. */
+static size_t emit_all_held(void)
 {
 	size_t n = 0;
 	keyed_each(keys, count_keys, &n);
@@ -310,6 +316,7 @@ static void emit_all_held(void)
 	for (size_t i = 0; i < npending; i++)
 		emit_held(pending[i]);
 	free(pending);
+	return npending;
 }
 
 /* A key forgotten at --max-keys: its held point goes out first (so the
@@ -352,6 +359,12 @@ static void usage(void)
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
+	       "from the next record. The state of each key is kept unless --key,\n"
+	       "--field, the method (--swinging-door or --abs/--pct) or the event time\n"
+	       "(whether read, --time-field, --time-unit) changed; then the held points\n"
+	       "are written and every key starts again.\n"
 	       "\n", KEYED_DEFAULT_MAX);
 	opts_common_help(stdout);
 	printf("\n--stats adds keys, evicted, bytes_in, bytes_out (records as read)\n"
@@ -374,26 +387,28 @@ static double opt_number(const char *opt, const char *arg)
 	return v;
 }
 
-static void parse_keys(const char *text)
+static void parse_keys(struct conf *c, const char *text)
 {
 	const char *s = text, *err;
 	while (*s) {
-		kpaths = xrealloc(kpaths, (size_t)(nkeys + 1) * sizeof *kpaths);
-		if (path_parse(&s, &kpaths[nkeys], &err))
+		c->kpaths = xrealloc(c->kpaths, (size_t)(c->nkeys + 1) *
+				     sizeof *c->kpaths);
+		if (path_parse(&s, &c->kpaths[c->nkeys], &err))
 			diag_usage("invalid --key '%s' at column %d: %s", text,
 				   (int)(s - text) + 1, err);
-		nkeys++;
+		c->nkeys++;
 		if (*s == ',' && s[1])
 			s++;
 		else if (*s)
 			diag_usage("invalid --key '%s' at column %d: expected ','",
 				   text, (int)(s - text) + 1);
 	}
-	if (!nkeys)
+	if (!c->nkeys)
 		diag_usage("--key needs at least one field");
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static void parse_args(int argc, char **argv, struct es_opts *o,
+		       struct conf *cf)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -410,45 +425,48 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 	};
 	int c;
 	const char *err;
+	*cf = (struct conf){ .field = "value", .time_field = "ts",
+			     .max_keys = KEYED_DEFAULT_MAX };
+	optind = 0;	/* a reload parses again from the start */
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
 				NULL)) != -1) {
 		if (opts_common(o, c, optarg))
 			continue;
 		switch (c) {
-		case 'k': parse_keys(optarg); break;
-		case 'f': cfg.field = optarg; break;
+		case 'k': parse_keys(cf, optarg); break;
+		case 'f': cf->field = optarg; break;
 		case OPT_ABS:
-			cfg.abs = opt_number("--abs", optarg);
-			cfg.has_abs = true;
+			cf->abs = opt_number("--abs", optarg);
+			cf->has_abs = true;
 			break;
 		case OPT_PCT:
-			cfg.pct = opt_number("--pct", optarg);
-			cfg.has_pct = true;
+			cf->pct = opt_number("--pct", optarg);
+			cf->has_pct = true;
 			break;
 		case OPT_DOOR:
-			cfg.door = opt_number("--swinging-door", optarg);
-			cfg.has_door = true;
+			cf->door = opt_number("--swinging-door", optarg);
+			cf->has_door = true;
 			break;
 		case OPT_MAX_SILENCE:
-			if (duration_parse(optarg, false, &cfg.silence, &err))
+			if (duration_parse(optarg, false, &cf->silence, &err))
 				diag_usage("invalid duration '%s' for --max-silence: %s",
 					   optarg, err);
-			if (!cfg.silence)
+			if (!cf->silence)
 				diag_usage("invalid duration '%s' for --max-silence: "
 					   "must be above 0", optarg);
 			break;
-		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_FIELD: cf->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cfg.unit))
+			if (time_unit_parse(optarg, &cf->unit_opt))
 				diag_usage("invalid argument '%s' for --time-unit: "
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
 		case OPT_MAX_KEYS: {
 			char *end;
 			errno = 0;
-			cfg.max_keys = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || cfg.max_keys <= 0 ||
-			    cfg.max_keys > 100000000)
+			cf->max_keys = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || cf->max_keys <= 0 ||
+			    cf->max_keys > 100000000)
 				diag_usage("invalid argument '%s' for --max-keys: "
 					   "expected a count from 1 to 100000000", optarg);
 			break;
@@ -456,22 +474,25 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		default: opts_bad_option();
 		}
 	}
+	cf->unit = cf->unit_opt;
 	if (o->help || o->version)
 		return;
-	if (cfg.has_door && (cfg.has_abs || cfg.has_pct))
+	if (cf->has_door && (cf->has_abs || cf->has_pct))
 		diag_usage("--swinging-door does not go with --abs or --pct");
-	if (!cfg.has_door && !cfg.has_abs && !cfg.has_pct)
+	if (!cf->has_door && !cf->has_abs && !cf->has_pct)
 		diag_usage("say how far a value must move: --abs, --pct or "
 			   "--swinging-door");
 }
 
+/* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
 	struct path p;
 	const char *err;
-	kslot = xmalloc((size_t)(nkeys ? nkeys : 1) * sizeof *kslot);
-	for (int i = 0; i < nkeys; i++)
-		kslot[i] = fieldset_add(fs, &kpaths[i]);
+	free(kslot);
+	kslot = xmalloc((size_t)(cfg.nkeys ? cfg.nkeys : 1) * sizeof *kslot);
+	for (int i = 0; i < cfg.nkeys; i++)
+		kslot[i] = fieldset_add(fs, &cfg.kpaths[i]);
 	if (path_parse_all(cfg.field, &p, &err))
 		diag_usage("invalid --field '%s': %s", cfg.field, err);
 	vslot = fieldset_add(fs, &p);
@@ -502,32 +523,118 @@ static void flush_out(void *ctx)
 	out_flush(ctx);
 }
 
+static void conf_free(struct conf *c)
+{
+	for (int i = 0; i < c->nkeys; i++)
+		path_free(&c->kpaths[i]);
+	free(c->kpaths);
+}
+
+static bool uses_time(const struct conf *c)
+{
+	return c->silence || c->has_door;
+}
+
+/* True if a key's state under a means the same under b: the same series
+ * (keys, value), the same method, and times read the same way. */
+static bool same_series(const struct conf *a, const struct conf *b)
+{
+	if (a->nkeys != b->nkeys || strcmp(a->field, b->field) ||
+	    a->has_door != b->has_door || uses_time(a) != uses_time(b))
+		return false;
+	for (int i = 0; i < a->nkeys; i++)
+		if (strcmp(a->kpaths[i].text, b->kpaths[i].text))
+			return false;
+	return !uses_time(a) || (!strcmp(a->time_field, b->time_field) &&
+				 a->unit_opt == b->unit_opt);
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed, between two
+ * records: the new options apply from the next record. If the series are
+ * the same (same_series), every key keeps its state (last value passed,
+ * its time, a held point and its door) and the guessed time unit stays;
+ * the new --abs, --pct, --swinging-door width, --max-silence and
+ * --max-keys judge the next records. Otherwise the held points are
+ * written, as at the end of input, and every key starts again (its next
+ * record passes as a first). The file was checked by reload_argv(); the
+ * common options keep their start-up values.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+
+static void conf_reload(struct fieldset *fs, struct reader *r)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	char said[160];
+	int live = keyed_live(keys);
+	if (same_series(&cfg, &nc)) {
+		nc.unit = cfg.unit;
+		snprintf(said, sizeof said, "the state of %d key%s kept", live,
+			 live == 1 ? "" : "s");
+	} else {
+		size_t held = emit_all_held();
+		keyed_clear(keys);
+		snprintf(said, sizeof said, "the series changed: the state of %d "
+			 "key%s reset, %zu held point%s written", live,
+			 live == 1 ? "" : "s", held, held == 1 ? "" : "s");
+	}
+	conf_free(&cfg);
+	cfg = nc;
+	setup_fields(fs);
+	reader_fields_changed(r);
+	keyed_set_max(keys, cfg.max_keys);
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
 int main(int argc, char **argv)
 {
 	struct es_opts o;
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	struct fieldset *fs = fieldset_new();
+	/* static: a usage error in setup_fields() exits with it reachable */
+	static struct fieldset *fs;
+	fs = fieldset_new();
 	setup_fields(fs);
+	opts_check_done(&o);
 	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, drop, NULL);
 	loop_signals();
+	reload_init(&o);
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
+	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&out, o.out_fmt);
 	struct record rec;
-	while (reader_next(r, &rec) > 0)
-		on_record(&rec);
+	for (;;) {
+		/* Between two records, with none in hand: the next one is
+		 * read with the new fields located. */
+		if (reload_due())
+			conf_reload(fs, r);
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			on_record(&rec);
+	}
 	/* End of input or SIGINT/SIGTERM: the held points complete the
 	 * series either way. */
 	emit_all_held();
@@ -546,9 +653,8 @@ int main(int argc, char **argv)
 		free(hdrs[i]);
 	}
 	free(hdrs);
-	for (int i = 0; i < nkeys; i++)
-		path_free(&kpaths[i]);
-	free(kpaths);
+	conf_free(&cfg);
+	reload_free(conf_words);
 	free(kslot);
 	scratch_free(&sc);
 	diag_finish();

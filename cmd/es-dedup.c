@@ -23,6 +23,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 #define DEFAULT_MAX_KEYS 1000000L
@@ -32,18 +33,30 @@ enum {
 	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS,
 };
 
-static struct {
+/* What the options say: parsed at start and again on a reload. */
+struct conf {
+	const char *key_text;	/* --key as given (the last one counts) */
 	struct path *key;
 	int nkey;
-	int *slots;
+	int *slots;		/* the key paths' slots (setup_fields) */
+	const char *within_text;
 	int64_t within;		/* 0: not by time */
 	int64_t lateness;
 	long last;		/* 0: not --last */
 	long max_keys;
 	const char *time_field;
-	enum time_repr unit;
+	enum time_repr unit;	/* as given */
+	const char *late;
+	bool lateness_given;
 	int time_slot;
-} cfg = { .max_keys = DEFAULT_MAX_KEYS, .time_field = "ts" };
+};
+
+static const struct conf conf_defaults = {
+	.max_keys = DEFAULT_MAX_KEYS, .time_field = "ts"
+};
+
+static struct conf cfg;		/* the one in use */
+static enum time_repr unit;	/* cfg.unit, or the unit guessed */
 
 static struct keytab *keys;
 static struct outbuf key;	/* the key of the record at hand */
@@ -71,7 +84,7 @@ static struct hitem *heap;
 static size_t heap_n, heap_cap;
 
 static int64_t max_t;
-static bool have_time, lateness_given;
+static bool have_time;
 
 static void usage(void)
 {
@@ -79,7 +92,8 @@ static void usage(void)
 	       "Write the records of FILEs (or standard input) whose key was not\n"
 	       "seen before, byte for byte; drop the duplicates.\n"
 	       "\n"
-	       "  -k, --key F1,F2          the fields that make the key (required)\n"
+	       "  -k, --key F1,F2          the fields that make the key (required; given\n"
+	       "                           twice, the last one counts)\n"
 	       "      --within D           a duplicate has a time at most D from the\n"
 	       "                           passed record's (event time); records older\n"
 	       "                           than the largest time seen minus D are late\n"
@@ -94,6 +108,10 @@ static void usage(void)
 	       "                           the watermark is the largest time minus L\n"
 	       "      --late FILE          with --within: write late records to FILE\n"
 	       "                           (default: count and drop them)\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies from the next\n"
+	       "record; the keys remembered are kept if --key (and, with --within,\n"
+	       "the time field and unit) did not change, else forgotten.\n"
 	       "\n", DEFAULT_MAX_KEYS);
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
@@ -127,15 +145,28 @@ static long opt_count(const char *opt, const char *arg)
 	return v;
 }
 
-static void parse_key(const char *text)
+static void key_free(struct conf *c)
+{
+	for (int i = 0; i < c->nkey; i++)
+		path_free(&c->key[i]);
+	free(c->key);
+	c->key = NULL;
+	c->nkey = 0;
+}
+
+/* The key paths of --key text into c (a second --key replaces the first,
+ * as a --config file's replaces the command line's). */
+static void parse_key(struct conf *c, const char *text)
 {
 	const char *s = text, *err;
+	key_free(c);
+	c->key_text = text;
 	while (*s) {
-		cfg.key = xrealloc(cfg.key, (size_t)(cfg.nkey + 1) * sizeof *cfg.key);
-		if (path_parse(&s, &cfg.key[cfg.nkey], &err))
+		c->key = xrealloc(c->key, (size_t)(c->nkey + 1) * sizeof *c->key);
+		if (path_parse(&s, &c->key[c->nkey], &err))
 			diag_usage("invalid --key '%s' at column %d: %s", text,
 				   (int)(s - text) + 1, err);
-		cfg.nkey++;
+		c->nkey++;
 		if (*s == ',')
 			s++;
 		else if (*s)
@@ -144,7 +175,10 @@ static void parse_key(const char *text)
 	}
 }
 
-static const char *parse_args(int argc, char **argv, struct es_opts *o)
+/* Parses argv into c (from the defaults); optind is left at the first
+ * FILE. */
+static void parse_args(int argc, char **argv, struct es_opts *o,
+		       struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -158,72 +192,86 @@ static const char *parse_args(int argc, char **argv, struct es_opts *o)
 		{"lateness", required_argument, 0, OPT_LATENESS},
 		{0, 0, 0, 0}
 	};
-	const char *late = NULL, *err;
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:", longopts,
-				NULL)) != -1) {
-		if (opts_common(o, c, optarg))
+	const char *err;
+	int ch;
+	*c = conf_defaults;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:", longopts,
+				 NULL)) != -1) {
+		if (opts_common(o, ch, optarg))
 			continue;
-		switch (c) {
-		case 'k': parse_key(optarg); break;
+		switch (ch) {
+		case 'k': parse_key(c, optarg); break;
 		case OPT_WITHIN:
-			if (duration_parse(optarg, false, &cfg.within, &err))
+			if (duration_parse(optarg, false, &c->within, &err))
 				diag_usage("invalid duration '%s' for --within: %s",
 					   optarg, err);
-			if (cfg.within == 0)
+			c->within_text = optarg;
+			if (c->within == 0)
 				diag_usage("invalid duration '%s' for --within: must "
 					   "be above 0", optarg);
 			break;
-		case OPT_LAST: cfg.last = opt_count("--last", optarg); break;
+		case OPT_LAST: c->last = opt_count("--last", optarg); break;
 		case OPT_MAX_KEYS:
-			cfg.max_keys = opt_count("--max-keys", optarg);
+			c->max_keys = opt_count("--max-keys", optarg);
 			break;
-		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cfg.unit))
+			if (time_unit_parse(optarg, &c->unit))
 				diag_usage("invalid argument '%s' for --time-unit: "
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
-		case OPT_LATE: late = optarg; break;
+		case OPT_LATE: c->late = optarg; break;
 		case OPT_LATENESS:
-			if (duration_parse(optarg, false, &cfg.lateness, &err))
+			if (duration_parse(optarg, false, &c->lateness, &err))
 				diag_usage("invalid duration '%s' for --lateness: %s",
 					   optarg, err);
-			lateness_given = true;
+			c->lateness_given = true;
 			break;
 		default: opts_bad_option();
 		}
 	}
-	return late;
 }
 
-static void check_args(const char *late)
+static void check_args(const struct conf *c)
 {
-	if (!cfg.nkey)
+	const char *err;
+	struct path tp;
+	if (!c->nkey)
 		diag_usage("--key is required");
-	if (cfg.within && cfg.last)
+	if (c->within && c->last)
 		diag_usage("--within and --last cannot be used together");
-	if (late && !cfg.within)
+	if (c->late && !c->within)
 		diag_usage("--late goes with --within");
-	if (lateness_given && !cfg.within)
+	if (c->lateness_given && !c->within)
 		diag_usage("--lateness goes with --within");
+	if (c->within) {
+		if (path_parse_all(c->time_field, &tp, &err))
+			diag_usage("invalid --time-field '%s': %s", c->time_field,
+				   err);
+		path_free(&tp);
+	}
 }
 
+/* cfg's fields in fs (which only grows). */
 static void setup_fields(struct fieldset *fs)
 {
 	const char *err;
+	free(cfg.slots);
 	cfg.slots = xmalloc((size_t)cfg.nkey * sizeof *cfg.slots);
 	for (int i = 0; i < cfg.nkey; i++)
 		cfg.slots[i] = fieldset_add(fs, &cfg.key[i]);
 	if (cfg.within) {
 		struct path tp;
-		if (path_parse_all(cfg.time_field, &tp, &err))
-			diag_usage("invalid --time-field '%s': %s", cfg.time_field,
-				   err);
+		path_parse_all(cfg.time_field, &tp, &err);	/* checked */
 		cfg.time_slot = fieldset_add(fs, &tp);
 		path_free(&tp);
 	}
-	ring_cap = cfg.within ? 0 : cfg.last ? cfg.last : cfg.max_keys;
+}
+
+static long ring_size(const struct conf *c)
+{
+	return c->within ? 0 : c->last ? c->last : c->max_keys;
 }
 
 /* ---- remembered keys ---- */
@@ -388,7 +436,7 @@ static bool make_key(const struct record *rec)
 static bool event_time(const struct record *rec, int64_t *t)
 {
 	return record_time(rec, &rec->slots[cfg.time_slot], cfg.time_field,
-			   &cfg.unit, &sc, t, NULL) == 0;
+			   &unit, &sc, t, NULL) == 0;
 }
 
 /* True if rec is to be written. */
@@ -434,11 +482,148 @@ static bool on_record(const struct record *rec)
 	return false;
 }
 
+/* ---- reloading --config ---- */
+
+/* Forgets every key: a new key definition, or times not comparable. */
+static void forget_all(void)
+{
+	keytab_free(keys);
+	keys = keytab_new();
+	heap_n = 0;
+	free(ring);
+	ring = NULL;
+	ring_head = ring_n = 0;
+	have_time = false;
+	max_t = 0;
+}
+
+/* The ring at a new size, the keys in the order they passed; past the
+ * size the oldest are forgotten (evicted, if by --max-keys). */
+static void ring_resize(long cap, bool by_max_keys)
+{
+	if (ring) {
+		int *nr = xmalloc((size_t)cap * sizeof *nr);
+		long n = 0;
+		for (long i = 0; i < ring_n; i++) {
+			int id = ring[(ring_head + i) % ring_cap];
+			if (ring_n - i > cap) {
+				forget(id);
+				if (by_max_keys) {
+					warn_cap();
+					evicted++;
+				}
+			} else {
+				nr[n++] = id;
+			}
+		}
+		free(ring);
+		ring = nr;
+		ring_n = n;
+		ring_head = 0;
+	}
+	ring_cap = cap;
+}
+
+/* --within under a smaller --max-keys: the oldest keys go at once. */
+static void heap_trim(void)
+{
+	while (keytab_count(keys) > cfg.max_keys && heap_n) {
+		struct hitem h = heap_pop();
+		if (heap_live(&h)) {
+			warn_cap();
+			forget(h.id);
+			evicted++;
+		}
+	}
+}
+
+static bool paths_same(const struct conf *a, const struct conf *b)
+{
+	if (a->nkey != b->nkey)
+		return false;
+	for (int i = 0; i < a->nkey; i++)
+		if (strcmp(a->key[i].text, b->key[i].text))
+			return false;
+	return true;
+}
+
+/* Do the remembered keys still mean the same under nc? Their bytes come
+ * from the key fields; under --within their times from the time field,
+ * and the ring of the counting modes has no times. */
+static bool keys_fit(const struct conf *nc)
+{
+	if (!paths_same(nc, &cfg) || !nc->within != !cfg.within)
+		return false;
+	return !nc->within || (!strcmp(nc->time_field, cfg.time_field) &&
+			       nc->unit == cfg.unit);
+}
+
+/* The settings as a --key ... line, for the reload message. */
+static void conf_text(char *buf, size_t n)
+{
+	int w = snprintf(buf, n, "--key %s", cfg.key_text);
+	if (w < 0 || (size_t)w >= n)
+		return;
+	if (cfg.within)
+		snprintf(buf + w, n - (size_t)w, " --within %s", cfg.within_text);
+	else if (cfg.last)
+		snprintf(buf + w, n - (size_t)w, " --last %ld", cfg.last);
+	else
+		snprintf(buf + w, n - (size_t)w, " --max-keys %ld", cfg.max_keys);
+}
+
+static char **conf_words;	/* the reloaded command line cfg points into */
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed (checked by
+ * reload_argv). The same key definition keeps the remembered keys, and the
+ * new --within, --lateness, --last or --max-keys applies to them from the
+ * next record; another one forgets them. --late and the common options
+ * keep their start-up values.
+ */
+static void conf_reload(struct fieldset *fs, struct reader *r)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	check_args(&nc);
+	bool keep = keys_fit(&nc);
+	int had = keytab_count(keys);
+	if (!keep)
+		forget_all();
+	key_free(&cfg);
+	free(cfg.slots);
+	nc.slots = NULL;
+	cfg = nc;
+	if (!keep)
+		unit = cfg.unit;	/* else as guessed */
+	setup_fields(fs);
+	reader_fields_changed(r);
+	if (cfg.within)
+		heap_trim();
+	else if (ring_size(&cfg) != ring_cap)
+		ring_resize(ring_size(&cfg), !cfg.last);
+	char said[512], text[256];
+	conf_text(text, sizeof text);
+	if (keep)
+		snprintf(said, sizeof said, "%s; %d remembered key%s kept", text,
+			 keytab_count(keys), keytab_count(keys) == 1 ? "" : "s");
+	else
+		snprintf(said, sizeof said, "%s; %d remembered key%s forgotten",
+			 text, had, had == 1 ? "" : "s");
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
 static void cleanup(void)
 {
-	for (int i = 0; i < cfg.nkey; i++)
-		path_free(&cfg.key[i]);
-	free(cfg.key);
+	key_free(&cfg);
 	free(cfg.slots);
 	keytab_free(keys);
 	out_free(&key);
@@ -447,6 +632,7 @@ static void cleanup(void)
 	free(key_gen);
 	free(ring);
 	free(heap);
+	reload_free(conf_words);
 }
 
 int main(int argc, char **argv)
@@ -455,30 +641,44 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	const char *late = parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
-	check_args(late);
-	if (late)
-		diag_set_late(late);
+	check_args(&cfg);
+	opts_check_done(&o);
+	if (cfg.late)
+		diag_set_late(cfg.late);
 	diag_set_stats_extra(stats_extra);
 
 	struct fieldset *fs = fieldset_new();
 	setup_fields(fs);
+	unit = cfg.unit;
+	ring_cap = ring_size(&cfg);
 	keys = keytab_new();
 	out_init(&key, -1, "key");
 	loop_signals();
+	reload_init(&o);
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
+	reader_set_timeout(r, reload_timeout(-1));
 	struct writer *w = writer_open(&out, o.out_fmt);
 	struct record rec;
 	const char *err;
-	while (reader_next(r, &rec) > 0) {
+	int got;
+	for (;;) {
+		/* Between two records, with none in hand: the reload's
+		 * reader_fields_changed() moves the slots a record points into. */
+		if (reload_due())
+			conf_reload(fs, r);
+		if ((got = reader_next(r, &rec)) == 0)
+			break;
+		if (got < 0)
+			continue;
 		if (on_record(&rec) && writer_put(w, &rec, &err) < 0)
 			record_bad(&rec, err);
 	}

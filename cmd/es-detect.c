@@ -34,6 +34,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "roll.h"
 #include "time.h"
 
@@ -50,7 +51,9 @@ enum {
 #define DEFAULT_WARMUP 10	/* time windows and --ewma */
 #define MAD_SCALE 1.4826	/* MAD to sd for normal data */
 
-static struct {
+/* What the options say (parsed at start and again on a reload); the
+ * running one is cfg. Option values point into the command line's words. */
+struct conf {
 	enum method method;
 	double k, alpha;
 	bool has_threshold;
@@ -59,13 +62,16 @@ static struct {
 	long warmup;		/* -1: the default */
 	bool above, below, only;
 	double above_x, above_clear, below_x, below_clear;
+	int last_level;		/* OPT_ABOVE or OPT_BELOW: what --clear is for */
 	const char *field, *time_field;
-	enum time_repr unit;
+	struct path *kpaths;	/* --key */
+	int nkeys;
+	enum time_repr unit_opt;	/* --time-unit as given */
+	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
 	long max_keys;
-} cfg = {
-	.field = "value", .time_field = "ts", .warmup = -1,
-	.max_keys = KEYED_DEFAULT_MAX,
 };
+
+static struct conf cfg;
 
 struct kstate {
 	struct roll r;		/* --zscore, --mad */
@@ -77,8 +83,7 @@ struct kstate {
 static struct keyed *keys;
 static int peak_keys;
 static unsigned long long evicted_keys;
-static struct path *kpaths;
-static int nkeys, *kslot, vslot, tslot, aslot, sslot;
+static int *kslot, vslot, tslot, aslot, sslot;
 static struct scratch sc;
 static struct writer *out_w;
 static struct outbuf *out;
@@ -370,7 +375,7 @@ static void on_record(const struct record *rec)
 	scratch_reset(&sc);
 	if (!get_value(rec, &x) || !get_time(rec, &t))
 		return;
-	struct kstate *st = keyed_get(keys, rec->slots, kslot, nkeys, &sc,
+	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
 				      &fresh);
 	switch (cfg.method) {
 	case M_EWMA: v = score_ewma(st, x); break;
@@ -427,6 +432,11 @@ static void usage(void)
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
+	       "from the next record. Each key keeps its statistics unless --key,\n"
+	       "--field, the method or the --window (and its time field and unit)\n"
+	       "changed; then every key starts again with a warm-up.\n"
 	       "\n", DEFAULT_WARMUP, KEYED_DEFAULT_MAX);
 	opts_common_help(stdout);
 	printf("\nEvery point enters its key's statistics, anomalies too. Scores are\n"
@@ -473,148 +483,148 @@ static long opt_count(const char *opt, const char *arg, long lo, long hi)
 }
 
 /* --window N (a count) or D (a duration). */
-static void opt_window(const char *arg)
+static void opt_window(struct conf *c, const char *arg)
 {
 	const char *err;
 	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
-		cfg.window = opt_count("--window", arg, 2, MAX_WINDOW);
+		c->window = opt_count("--window", arg, 2, MAX_WINDOW);
 		return;
 	}
-	if (duration_parse(arg, false, &cfg.span, &err))
+	if (duration_parse(arg, false, &c->span, &err))
 		diag_usage("invalid argument '%s' for --window: %s (a count or "
 			   "a duration)", arg, err);
-	if (!cfg.span)
+	if (!c->span)
 		diag_usage("invalid argument '%s' for --window: must be above 0",
 			   arg);
 }
 
-static void set_method(enum method m, const char *opt)
+static void set_method(struct conf *c, enum method m, const char *opt)
 {
-	bool thresholds = cfg.method == M_THRESHOLD && m == M_THRESHOLD;
-	if (cfg.method != M_NONE && !thresholds)
+	bool thresholds = c->method == M_THRESHOLD && m == M_THRESHOLD;
+	if (c->method != M_NONE && !thresholds)
 		diag_usage("%s: only one method may be given", opt);
-	cfg.method = m;
+	c->method = m;
 }
 
-static void parse_keys(const char *text)
+static void parse_keys(struct conf *c, const char *text)
 {
 	const char *s = text, *err;
 	while (*s) {
-		kpaths = xrealloc(kpaths, (size_t)(nkeys + 1) * sizeof *kpaths);
-		if (path_parse(&s, &kpaths[nkeys], &err))
+		c->kpaths = xrealloc(c->kpaths, (size_t)(c->nkeys + 1) *
+				     sizeof *c->kpaths);
+		if (path_parse(&s, &c->kpaths[c->nkeys], &err))
 			diag_usage("invalid --key '%s' at column %d: %s", text,
 				   (int)(s - text) + 1, err);
-		nkeys++;
+		c->nkeys++;
 		if (*s == ',' && s[1])
 			s++;
 		else if (*s)
 			diag_usage("invalid --key '%s' at column %d: expected ','",
 				   text, (int)(s - text) + 1);
 	}
-	if (!nkeys)
+	if (!c->nkeys)
 		diag_usage("--key needs at least one field");
 }
 
-static int last_level;	/* OPT_ABOVE or OPT_BELOW: what --clear is for */
-
-static void opt_clear(const char *arg)
+static void opt_clear(struct conf *c, const char *arg)
 {
 	double y = opt_number("--clear", arg);
-	if (last_level == OPT_ABOVE) {
-		if (y > cfg.above_x)
+	if (c->last_level == OPT_ABOVE) {
+		if (y > c->above_x)
 			diag_usage("--clear %s is above --above %g: it must not be",
-				   arg, cfg.above_x);
-		cfg.above_clear = y;
-	} else if (last_level == OPT_BELOW) {
-		if (y < cfg.below_x)
+				   arg, c->above_x);
+		c->above_clear = y;
+	} else if (c->last_level == OPT_BELOW) {
+		if (y < c->below_x)
 			diag_usage("--clear %s is below --below %g: it must not be",
-				   arg, cfg.below_x);
-		cfg.below_clear = y;
+				   arg, c->below_x);
+		c->below_clear = y;
 	} else {
 		diag_usage("--clear goes after --above or --below");
 	}
 }
 
-static void parse_one(int c, const char *arg)
+static void parse_one(struct conf *c, int ch, const char *arg)
 {
-	switch (c) {
-	case 'k': parse_keys(arg); break;
-	case 'f': cfg.field = arg; break;
+	switch (ch) {
+	case 'k': parse_keys(c, arg); break;
+	case 'f': c->field = arg; break;
 	case OPT_ZSCORE:
-		set_method(M_ZSCORE, "--zscore");
-		cfg.k = opt_positive("--zscore", arg);
+		set_method(c, M_ZSCORE, "--zscore");
+		c->k = opt_positive("--zscore", arg);
 		break;
 	case OPT_MAD:
-		set_method(M_MAD, "--mad");
-		cfg.k = opt_positive("--mad", arg);
+		set_method(c, M_MAD, "--mad");
+		c->k = opt_positive("--mad", arg);
 		break;
 	case OPT_EWMA:
-		set_method(M_EWMA, "--ewma");
-		cfg.alpha = opt_positive("--ewma", arg);
-		if (cfg.alpha > 1)
+		set_method(c, M_EWMA, "--ewma");
+		c->alpha = opt_positive("--ewma", arg);
+		if (c->alpha > 1)
 			diag_usage("invalid argument '%s' for --ewma: expected "
 				   "0 < A <= 1", arg);
 		break;
 	case OPT_THRESHOLD:
-		cfg.k = opt_positive("--threshold", arg);
-		cfg.has_threshold = true;
+		c->k = opt_positive("--threshold", arg);
+		c->has_threshold = true;
 		break;
-	case OPT_WINDOW: opt_window(arg); break;
+	case OPT_WINDOW: opt_window(c, arg); break;
 	case OPT_ABOVE:
-		set_method(M_THRESHOLD, "--above");
-		cfg.above = true;
-		cfg.above_x = cfg.above_clear = opt_number("--above", arg);
-		last_level = OPT_ABOVE;
+		set_method(c, M_THRESHOLD, "--above");
+		c->above = true;
+		c->above_x = c->above_clear = opt_number("--above", arg);
+		c->last_level = OPT_ABOVE;
 		break;
 	case OPT_BELOW:
-		set_method(M_THRESHOLD, "--below");
-		cfg.below = true;
-		cfg.below_x = cfg.below_clear = opt_number("--below", arg);
-		last_level = OPT_BELOW;
+		set_method(c, M_THRESHOLD, "--below");
+		c->below = true;
+		c->below_x = c->below_clear = opt_number("--below", arg);
+		c->last_level = OPT_BELOW;
 		break;
-	case OPT_CLEAR: opt_clear(arg); break;
+	case OPT_CLEAR: opt_clear(c, arg); break;
 	case OPT_WARMUP:
-		cfg.warmup = opt_count("--warmup", arg, 2, MAX_WINDOW);
+		c->warmup = opt_count("--warmup", arg, 2, MAX_WINDOW);
 		break;
-	case OPT_ONLY: cfg.only = true; break;
-	case OPT_TIME_FIELD: cfg.time_field = arg; break;
+	case OPT_ONLY: c->only = true; break;
+	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT:
-		if (time_unit_parse(arg, &cfg.unit))
+		if (time_unit_parse(arg, &c->unit_opt))
 			diag_usage("invalid argument '%s' for --time-unit: "
 				   "expected s, ms, us, ns or auto", arg);
 		break;
 	case OPT_MAX_KEYS:
-		cfg.max_keys = opt_count("--max-keys", arg, 1, 100000000);
+		c->max_keys = opt_count("--max-keys", arg, 1, 100000000);
 		break;
 	default: opts_bad_option();
 	}
 }
 
-static void check_args(void)
+static void check_args(struct conf *c)
 {
-	bool windowed = cfg.method == M_ZSCORE || cfg.method == M_MAD;
-	if (cfg.method == M_NONE)
+	bool windowed = c->method == M_ZSCORE || c->method == M_MAD;
+	if (c->method == M_NONE)
 		diag_usage("a method is needed: --zscore, --ewma, --mad, --above "
 			   "or --below");
-	if (windowed && !cfg.window && !cfg.span)
+	if (windowed && !c->window && !c->span)
 		diag_usage("%s needs --window N or D",
-			   cfg.method == M_ZSCORE ? "--zscore" : "--mad");
-	if (!windowed && (cfg.window || cfg.span))
+			   c->method == M_ZSCORE ? "--zscore" : "--mad");
+	if (!windowed && (c->window || c->span))
 		diag_usage("--window goes with --zscore or --mad");
-	if (cfg.method == M_EWMA && !cfg.has_threshold)
+	if (c->method == M_EWMA && !c->has_threshold)
 		diag_usage("--ewma needs --threshold K");
-	if (cfg.method != M_EWMA && cfg.has_threshold)
+	if (c->method != M_EWMA && c->has_threshold)
 		diag_usage("--threshold goes with --ewma");
-	if (cfg.method == M_THRESHOLD && cfg.warmup >= 0)
+	if (c->method == M_THRESHOLD && c->warmup >= 0)
 		diag_usage("--warmup does not go with --above or --below");
-	if (cfg.window && cfg.warmup > cfg.window)
+	if (c->window && c->warmup > c->window)
 		diag_usage("--warmup %ld is more than the --window of %ld points",
-			   cfg.warmup, cfg.window);
-	if (cfg.warmup < 0)
-		cfg.warmup = cfg.window ? cfg.window : DEFAULT_WARMUP;
+			   c->warmup, c->window);
+	if (c->warmup < 0)
+		c->warmup = c->window ? c->window : DEFAULT_WARMUP;
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static void parse_args(int argc, char **argv, struct es_opts *o,
+		       struct conf *cf)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -636,12 +646,16 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{0, 0, 0, 0}
 	};
 	int c;
+	*cf = (struct conf){ .field = "value", .time_field = "ts",
+			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX };
+	optind = 0;	/* a reload parses again from the start */
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
 				NULL)) != -1)
 		if (!opts_common(o, c, optarg))
-			parse_one(c, optarg);
+			parse_one(cf, c, optarg);
+	cf->unit = cf->unit_opt;
 	if (!o->help && !o->version)
-		check_args();
+		check_args(cf);
 }
 
 static int add_path(struct fieldset *fs, const char *text, const char *opt)
@@ -655,11 +669,13 @@ static int add_path(struct fieldset *fs, const char *text, const char *opt)
 	return slot;
 }
 
+/* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
-	kslot = xmalloc((size_t)(nkeys ? nkeys : 1) * sizeof *kslot);
-	for (int i = 0; i < nkeys; i++)
-		kslot[i] = fieldset_add(fs, &kpaths[i]);
+	free(kslot);
+	kslot = xmalloc((size_t)(cfg.nkeys ? cfg.nkeys : 1) * sizeof *kslot);
+	for (int i = 0; i < cfg.nkeys; i++)
+		kslot[i] = fieldset_add(fs, &cfg.kpaths[i]);
 	vslot = add_path(fs, cfg.field, "--field");
 	tslot = add_path(fs, cfg.time_field, "--time-field");
 	/* Present already: the record is rebuilt with them replaced. */
@@ -680,24 +696,94 @@ static void flush_out(void *ctx)
 	out_flush(ctx);
 }
 
+static void conf_free(struct conf *c)
+{
+	for (int i = 0; i < c->nkeys; i++)
+		path_free(&c->kpaths[i]);
+	free(c->kpaths);
+}
+
+/* True if a key's statistics under a mean the same under b: the same
+ * series (keys, value), method and window, times read the same way.
+ * Thresholds (K, --above, --below, --clear), --ewma's weight, --warmup
+ * and --only-anomalies do not change what the statistics are. */
+static bool same_series(const struct conf *a, const struct conf *b)
+{
+	if (a->nkeys != b->nkeys || strcmp(a->field, b->field) ||
+	    a->method != b->method || a->window != b->window ||
+	    a->span != b->span)
+		return false;
+	for (int i = 0; i < a->nkeys; i++)
+		if (strcmp(a->kpaths[i].text, b->kpaths[i].text))
+			return false;
+	return !a->span || (!strcmp(a->time_field, b->time_field) &&
+			    a->unit_opt == b->unit_opt);
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed, between two
+ * records: the new options apply from the next record. If the series are
+ * the same (same_series), every key keeps its statistics (window, weighted
+ * mean and variance, points seen, an excursion under way) and the guessed
+ * time unit stays. Otherwise every key starts again, with a warm-up;
+ * nothing is held back, so nothing is written then. The file was checked
+ * by reload_argv(); the common options keep their start-up values.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+
+static void conf_reload(struct fieldset *fs, struct reader *r)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	char said[128];
+	int live = keyed_live(keys);
+	if (same_series(&cfg, &nc)) {
+		nc.unit = cfg.unit;
+		snprintf(said, sizeof said, "the state of %d key%s kept", live,
+			 live == 1 ? "" : "s");
+	} else {
+		keyed_clear(keys);
+		snprintf(said, sizeof said, "the series changed: the state of %d "
+			 "key%s reset", live, live == 1 ? "" : "s");
+	}
+	conf_free(&cfg);
+	cfg = nc;
+	setup_fields(fs);
+	reader_fields_changed(r);
+	keyed_set_max(keys, cfg.max_keys);
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
 int main(int argc, char **argv)
 {
 	struct es_opts o;
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	struct fieldset *fs = fieldset_new();
+	/* static: a usage error in setup_fields() exits with it reachable */
+	static struct fieldset *fs;
+	fs = fieldset_new();
 	setup_fields(fs);
+	opts_check_done(&o);
 	if (o.out_fmt == FMT_CSV)
 		fieldset_want_members(fs, true);	/* NDJSON to CSV */
 	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, drop, NULL);
 	loop_signals();
+	reload_init(&o);
 
 	struct outbuf ob;
 	out_init(&ob, 1, "stdout");
@@ -706,10 +792,20 @@ int main(int argc, char **argv)
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &ob);
 	ofmt = o.out_fmt;
+	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&ob, o.out_fmt);
 	struct record rec;
-	while (reader_next(r, &rec) > 0)
-		on_record(&rec);
+	for (;;) {
+		/* Between two records, with none in hand: the next one is
+		 * read with the new fields located. */
+		if (reload_due())
+			conf_reload(fs, r);
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			on_record(&rec);
+	}
 	/* --stats at exit still reports the table's counters */
 	peak_keys = keyed_peak(keys);
 	evicted_keys = keyed_evicted(keys);
@@ -723,9 +819,8 @@ int main(int argc, char **argv)
 	free(js.slots);
 	free(js.members);
 	free(of);
-	for (int i = 0; i < nkeys; i++)
-		path_free(&kpaths[i]);
-	free(kpaths);
+	conf_free(&cfg);
+	reload_free(conf_words);
 	free(kslot);
 	scratch_free(&sc);
 	diag_finish();

@@ -3,15 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-
-#include "config.h"
 #include "diag.h"
 #include "expr.h"
 #include "opts.h"
 #include "record.h"
+#include "reload.h"
 
-enum { OPT_EXPR = OPT_PROGRAM, OPT_CHECK, OPT_WATCH_CONFIG };
+enum { OPT_EXPR = OPT_PROGRAM };
 
 static void usage(void)
 {
@@ -24,11 +22,9 @@ static void usage(void)
 	       "  -c, --count              print only the number of records written\n"
 	       "      --expr EXPR          the expression (then every operand is a FILE);\n"
 	       "                           in a --config file: expr = EXPR\n"
-	       "      --check              check the options and the expression, exit 0\n"
-	       "                           (2 with why if they are wrong); read nothing\n"
-	       "      --watch-config       reload --config when the file changes (SIGHUP\n"
-	       "                           always reloads it): its expr and invert apply\n"
-	       "                           from the next record\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the file's expr\n"
+	       "and invert from the next record.\n"
 	       "\n");
 	opts_common_help(stdout);
 	printf("\nExamples:\n"
@@ -67,176 +63,125 @@ static void syntax_error(const char *text, const char *msg, size_t col)
 	exit(EXIT_USAGE);
 }
 
-/* ---- --config: reloading the expression ---- */
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
+	bool invert, count;
+	const char *text;	/* the expression */
+};
 
-static struct {
-	const char *path;	/* --config FILE, or NULL */
-	bool watch;		/* --watch-config */
-	struct timespec mtime;
-	bool mtime_ok;
-	int64_t checked;	/* when the file was last looked at (ms) */
-	sig_atomic_t hups;	/* SIGHUPs handled */
-} conf;
-
-static bool same_mtime(const struct stat *st)
-{
-	return conf.mtime_ok && st->st_mtim.tv_sec == conf.mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == conf.mtime.tv_nsec;
-}
-
-/* The expression and --invert the file says now; false with why. */
-static bool conf_read(char **text, bool *invert, char *why, size_t whyn)
-{
-	char *args[] = { (char *)diag_prog, "--config", (char *)conf.path, NULL };
-	int ac = 3;
-	char **av = config_expand(&ac, args, why, whyn);
-	if (!av)
-		return false;
-	*text = NULL;
-	for (int i = 3; i < ac; i++) {
-		if (!strncmp(av[i], "--expr=", 7)) {
-			free(*text);
-			*text = xstrdup(av[i] + 7);
-		} else if (!strcmp(av[i], "--invert")) {
-			*invert = true;
-		}
-	}
-	config_free(av, args);
-	if (!*text) {
-		snprintf(why, whyn, "%s: no 'expr = ...' line", conf.path);
-		return false;
-	}
-	return true;
-}
-
-/*
- * On SIGHUP, or with --watch-config when the file changed (looked at once a
- * second at most): the file's expression and --invert apply from the next
- * record. A file that does not read or compile keeps the running ones, and
- * says why. Other options keep their start-up values.
- */
-static void conf_reload(struct expr **e, bool *invert, struct fieldset *fs,
-			struct reader *r, bool timed_out)
-{
-	bool hup = loop_hups != conf.hups;
-	if (!hup && !conf.watch)
-		return;
-	int64_t now = loop_now_ms();
-	if (!hup && !timed_out && now - conf.checked < 1000)
-		return;
-	conf.checked = now;
-	conf.hups = loop_hups;
-	struct stat st;
-	if (!hup && (stat(conf.path, &st) < 0 || same_mtime(&st)))
-		return;	/* unchanged (or gone: the running one stays) */
-	if (stat(conf.path, &st) == 0) {
-		conf.mtime = st.st_mtim;
-		conf.mtime_ok = true;
-	}
-	char why[512], msg[256];
-	char *text = NULL;
-	bool inv = false;
-	size_t col;
-	if (!conf_read(&text, &inv, why, sizeof why)) {
-		diag_warn("cannot reload --config %s; keeping the running "
-			  "configuration", why);
-		return;
-	}
-	struct expr *ne = expr_compile(text, fs, msg, sizeof msg, &col);
-	if (!ne) {
-		diag_warn("cannot reload --config %s: syntax error at column %zu: "
-			  "%s; keeping the running configuration", conf.path,
-			  col + 1, msg);
-		free(text);
-		return;
-	}
-	reader_fields_changed(r);
-	expr_free(*e);
-	*e = ne;
-	*invert = inv;
-	diag_warn("--config %s reloaded: %s%s", conf.path, inv ? "-v " : "", text);
-	free(text);
-}
-
-int main(int argc, char **argv)
+/* Parses argv into c; the first operand is the expression unless --expr
+ * gave it (optind is left at the first FILE). */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
 		{"invert", no_argument, 0, 'v'},
 		{"count", no_argument, 0, 'c'},
 		{"expr", required_argument, 0, OPT_EXPR},
-		{"check", no_argument, 0, OPT_CHECK},
-		{"watch-config", no_argument, 0, OPT_WATCH_CONFIG},
 		{0, 0, 0, 0}
 	};
+	int ch;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "vc", longopts,
+				 NULL)) != -1) {
+		if (opts_common(o, ch, optarg))
+			continue;
+		if (ch == 'v')
+			c->invert = true;
+		else if (ch == 'c')
+			c->count = true;
+		else if (ch == OPT_EXPR)
+			c->text = optarg;
+		else
+			opts_bad_option();
+	}
+	if (!c->text && !o->help && optind < argc)
+		c->text = argv[optind++];
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed: the new
+ * expression and --invert apply from the next record. The file was
+ * checked by reload_argv(); other options keep their start-up values.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+
+static void conf_reload(struct expr **e, bool *invert, struct fieldset *fs,
+			struct reader *r)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc = { 0 };
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	char msg[256];
+	size_t col;
+	struct expr *ne = nc.text ? expr_compile(nc.text, fs, msg, sizeof msg, &col)
+				  : NULL;
+	if (!ne) {	/* cannot be after the check; kept for safety */
+		diag_warn("cannot reload --config: no expression; keeping the "
+			  "running configuration");
+		reload_free(av);
+		return;
+	}
+	reader_fields_changed(r);
+	expr_free(*e);
+	*e = ne;
+	*invert = nc.invert;
+	char said[512];
+	snprintf(said, sizeof said, "%s%s", nc.invert ? "-v " : "", nc.text);
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
+int main(int argc, char **argv)
+{
 	struct es_opts o;
-	bool invert = false, count = false, check = false;
-	const char *text = NULL;
-	int c;
+	struct conf c = { 0 };
 
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "vc", longopts,
-				NULL)) != -1) {
-		if (opts_common(&o, c, optarg))
-			continue;
-		if (c == 'v')
-			invert = true;
-		else if (c == 'c')
-			count = true;
-		else if (c == OPT_EXPR)
-			text = optarg;
-		else if (c == OPT_CHECK)
-			check = true;
-		else if (c == OPT_WATCH_CONFIG)
-			conf.watch = true;
-		else
-			opts_bad_option();
-	}
+	parse_args(argc, argv, &o, &c);
 	if (o.help)
 		usage();
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
-	conf.path = o.config;
-	if (conf.watch && !conf.path)
-		diag_usage("--watch-config goes with --config");
-	if (!text) {
-		if (optind >= argc)
-			diag_usage("missing expression");
-		text = argv[optind++];
-	}
+	if (!c.text)
+		diag_usage("missing expression");
+	bool invert = c.invert;
 
 	struct fieldset *fs = fieldset_new();
 	char msg[256];
 	size_t col;
-	struct expr *e = expr_compile(text, fs, msg, sizeof msg, &col);
+	struct expr *e = expr_compile(c.text, fs, msg, sizeof msg, &col);
 	if (!e)
-		syntax_error(text, msg, col);
-	if (check)
-		exit(EXIT_OK);	/* --check: the configuration is good */
+		syntax_error(c.text, msg, col);
+	opts_check_done(&o);
 	loop_signals();
-	conf.hups = loop_hups;
-	struct stat st;
-	if (conf.path && stat(conf.path, &st) == 0) {
-		conf.mtime = st.st_mtim;
-		conf.mtime_ok = true;
-	}
+	reload_init(&o);
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
-	if (conf.path)
-		reader_set_timeout(r, 1000);	/* a quiet input still reloads */
+	reader_set_timeout(r, reload_timeout(-1));
 	struct writer *w = writer_open(&out, o.out_fmt);
 	struct scratch sc = { 0 };
 	struct record rec;
 	int got;
-	while ((got = reader_next(r, &rec)) != 0) {
-		if (conf.path)
-			conf_reload(&e, &invert, fs, r, got < 0);
+	for (;;) {
+		/* Between two records, with none in hand: the reload's
+		 * reader_fields_changed() moves the slots a record points into. */
+		if (reload_due())
+			conf_reload(&e, &invert, fs, r);
+		if ((got = reader_next(r, &rec)) == 0)
+			break;
 		if (got < 0)
 			continue;
 		struct value v;
@@ -249,7 +194,7 @@ int main(int argc, char **argv)
 		if (value_truthy(&v) == invert)
 			continue;
 		const char *err;
-		if (count) {
+		if (c.count) {
 			matched++;
 			stats.out++;
 		} else if (writer_put(w, &rec, &err) < 0) {
@@ -259,7 +204,7 @@ int main(int argc, char **argv)
 			matched++;
 		}
 	}
-	if (count) {
+	if (c.count) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%llu\n", matched);
 		out_put(&out, line, (size_t)n);
@@ -268,6 +213,7 @@ int main(int argc, char **argv)
 	reader_close(r);
 	scratch_free(&sc);
 	expr_free(e);
+	reload_free(conf_words);
 	fieldset_free(fs);
 	diag_finish();
 	out_free(&out);

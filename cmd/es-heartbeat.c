@@ -22,6 +22,7 @@
 #include "json.h"
 #include "mqtt.h"
 #include "opts.h"
+#include "reload.h"
 #include "time.h"
 
 enum {
@@ -31,21 +32,23 @@ enum {
 #define MAX_WATCH 32
 #define WATCH_MAX_BYTES 65536	/* a stats file is one short line */
 
-static struct {
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
 	const char *id, *topic_tmpl, *disk;
-	char *topic;
+	char *topic;		/* {id} filled in (owned) */
 	const char *watch[MAX_WATCH];
 	int nwatch;
 	int64_t every_ms, stale_ms;
 	long long count;
-} cfg = { .topic_tmpl = "fleet/{id}/status", .disk = "/", .every_ms = 10000,
-	  .stale_ms = 30000 };
+	struct mqtt_opts mo;
+	bool own_will;		/* the will is ours: offline on the topic */
+	char will[512];		/* {"id":...,"state":"offline"} */
+};
 
-static struct mqtt_opts mo;
+static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
 static struct outbuf out, msg;
 static unsigned long long beats, published, missed;
-static char will[512];
 
 static void usage(void)
 {
@@ -67,6 +70,10 @@ static void usage(void)
 	       "      --disk PATH          report the free space of PATH's file system\n"
 	       "                           (default /)\n"
 	       "  -C, --count N            stop after N records\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies --every, --watch,\n"
+	       "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
+	       "or connection option says offline on the old topic and reconnects.\n"
 	       "\n", MAX_WATCH);
 	mqtt_opts_help(stdout);
 	printf("\n");
@@ -207,7 +214,7 @@ static bool publish(const char *payload, size_t n)
 	if (conn.state != MQTT_UP)
 		return false;
 	int rc = mosquitto_publish(conn.m, NULL, cfg.topic, (int)n, payload,
-				   mo.qos, true);
+				   cfg.mo.qos, true);
 	if (rc != MOSQ_ERR_SUCCESS)
 		return false;
 	mqtt_flush(&conn);
@@ -242,7 +249,7 @@ static void on_up(void *ctx, bool session_present)
  * will), and give the broker a moment to take it. */
 static void goodbye(void)
 {
-	if (!publish(will, strlen(will)))
+	if (!publish(cfg.will, strlen(cfg.will)))
 		return;
 	int64_t until = loop_now_ms() + 2000;
 	while (loop_now_ms() < until && mosquitto_want_write(conn.m)) {
@@ -255,7 +262,7 @@ static void goodbye(void)
 	/* QoS 1 and 2: a short wait for the acknowledgement, so the offline
 	 * status is on the broker when we go. */
 	until = loop_now_ms() + 300;
-	while (mo.qos && loop_now_ms() < until) {
+	while (cfg.mo.qos && loop_now_ms() < until) {
 		struct pollfd p;
 		if (!mqtt_pollfd(&conn, &p))
 			break;
@@ -292,7 +299,11 @@ static char *topic_of(const char *tmpl, const char *id)
 	return t;
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static bool in_reload;	/* parsing a reloaded file: no --help there */
+
+/* Parses argv into c (from its defaults); checks the options together,
+ * the connection's with the will and client id filled in. */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -305,46 +316,140 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"count", required_argument, 0, 'C'},
 		{0, 0, 0, 0}
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
-				longopts, NULL)) != -1) {
-		if (c == OPT_MQTT_ID)
-			c = OPT_ID;	/* the gateway's id is the client id too */
-		if (opts_common(o, c, optarg) || (c != OPT_ID && mqtt_opt(&mo, c, optarg)))
+	memset(c, 0, sizeof *c);
+	c->topic_tmpl = "fleet/{id}/status";
+	c->disk = "/";
+	c->every_ms = 10000;
+	c->stale_ms = 30000;
+	mqtt_opts_init(&c->mo);
+	int ch;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
+				 longopts, NULL)) != -1) {
+		if (ch == OPT_MQTT_ID)
+			ch = OPT_ID;	/* the gateway's id is the client id too */
+		if (opts_common(o, ch, optarg) ||
+		    (ch != OPT_ID && mqtt_opt(&c->mo, ch, optarg)))
 			continue;
-		switch (c) {
-		case OPT_ID: cfg.id = optarg; break;
-		case 't': cfg.topic_tmpl = optarg; break;
+		switch (ch) {
+		case OPT_ID: c->id = optarg; break;
+		case 't': c->topic_tmpl = optarg; break;
 		case OPT_EVERY:
-			cfg.every_ms = opts_duration("--every", optarg, false) / 1000;
-			if (cfg.every_ms < 1)
+			c->every_ms = opts_duration("--every", optarg, false) / 1000;
+			if (c->every_ms < 1)
 				diag_usage("invalid duration '%s' for --every: at least 1ms",
 					   optarg);
 			break;
 		case OPT_STALE:
-			cfg.stale_ms = opts_duration("--stale", optarg, false) / 1000;
+			c->stale_ms = opts_duration("--stale", optarg, false) / 1000;
 			break;
 		case OPT_WATCH:
-			if (cfg.nwatch == MAX_WATCH)
+			if (c->nwatch == MAX_WATCH)
 				diag_usage("more than %d --watch files", MAX_WATCH);
-			cfg.watch[cfg.nwatch++] = optarg;
+			c->watch[c->nwatch++] = optarg;
 			break;
-		case OPT_DISK: cfg.disk = optarg; break;
-		case 'C': cfg.count = opts_count("-C/--count", optarg); break;
+		case OPT_DISK: c->disk = optarg; break;
+		case 'C': c->count = opts_count("-C/--count", optarg); break;
 		default: opts_bad_option();
 		}
 	}
-	if (o->help)
+	if (o->help && !in_reload)
 		usage();
-	if (o->version)
+	if (o->version && !in_reload)
 		opts_apply(o);
-	if (!cfg.id || !*cfg.id)
+	if (!c->id || !*c->id)
 		diag_usage("--id is needed: the gateway's name");
 	if (optind < argc)
 		diag_usage("unexpected argument '%s'", argv[optind]);
-	cfg.topic = topic_of(cfg.topic_tmpl, cfg.id);
-	if (mosquitto_pub_topic_check(cfg.topic) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for -t/--topic", cfg.topic);
+	c->topic = topic_of(c->topic_tmpl, c->id);
+	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
+	/* The will: the same topic, retained, saying offline. */
+	struct outbuf w;
+	out_init(&w, -1, "will");
+	out_puts(&w, "{\"id\":");
+	json_write_string(&w, c->id, strlen(c->id));
+	out_puts(&w, ",\"state\":\"offline\"}");
+	snprintf(c->will, sizeof c->will, "%.*s", (int)w.len, w.buf);
+	out_free(&w);
+	c->mo.id = c->id;
+	c->own_will = !c->mo.will_topic;
+	if (c->own_will) {
+		c->mo.will_topic = c->topic;
+		c->mo.will_payload = c->will;
+		c->mo.will_qos = c->mo.qos;
+		c->mo.will_retain = true;
+	}
+	mqtt_opts_check(&c->mo);
+}
+
+/* After a struct copy: the will's pointers into the copy. */
+static void conf_moved(struct conf *c)
+{
+	if (c->own_will) {
+		c->mo.will_topic = c->topic;
+		c->mo.will_payload = c->will;
+	}
+}
+
+/* ---- reloading ---- */
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed, between two
+ * statuses: --every (counted from the last status), --watch, --stale,
+ * --disk, -C and --qos apply from the next status. A new --id or topic, or
+ * a connection option, says offline on the old topic (as a clean stop
+ * does), closes the connection and opens one with the new options; its
+ * first status goes at once.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+static const char *config_path;
+static int64_t last_beat;	/* when the last status went */
+
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	in_reload = true;
+	parse_args(ac, av, &no, &nc);
+	in_reload = false;
+	char why[600];
+	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		free(nc.topic);
+		reload_free(av);
+		return;
+	}
+	conf_moved(&nc);
+	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
+	if (copt)
+		goodbye();
+	unsigned long reconnects = conn.reconnects + conn.ever_up;
+	if (copt)
+		mqtt_close(&conn);
+	free(cfg.topic);
+	cfg = nc;
+	conf_moved(&cfg);	/* conn.o points to cfg.mo */
+	if (copt) {
+		mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
+		conn.reconnects = reconnects;
+	}
+	next_beat = last_beat + cfg.every_ms;
+	char said[800];
+	int n = snprintf(said, sizeof said, "--every %lldms, %d watched, -t %s -q %d",
+			 (long long)cfg.every_ms, cfg.nwatch, cfg.topic, cfg.mo.qos);
+	if (copt)
+		snprintf(said + n, sizeof said - (size_t)n, "; %s changed: "
+			 "connecting to %s", copt, mqtt_where(&conn));
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
 }
 
 int main(int argc, char **argv)
@@ -353,40 +458,32 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	mqtt_opts_init(&mo);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
+	conf_moved(&cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
-
-	/* The will: the same topic, retained, saying offline. */
-	struct outbuf w;
-	out_init(&w, -1, "will");
-	out_puts(&w, "{\"id\":");
-	json_write_string(&w, cfg.id, strlen(cfg.id));
-	out_puts(&w, ",\"state\":\"offline\"}");
-	snprintf(will, sizeof will, "%.*s", (int)w.len, w.buf);
-	out_free(&w);
-	mo.id = cfg.id;
-	if (!mo.will_topic) {
-		mo.will_topic = cfg.topic;
-		mo.will_payload = will;
-		mo.will_qos = mo.qos;
-		mo.will_retain = true;
-	}
-	mqtt_opts_check(&mo);
+	opts_check_done(&o);	/* --check: no connection */
+	config_path = o.config;
 	loop_signals();
+	reload_init(&o);
 	out_init(&out, 1, "stdout");
 	out_init(&msg, -1, "status");
 	diag_set_output(&out);
-	mqtt_open(&conn, &mo, on_up, NULL, NULL);
+	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
 	/* The first status when the connection is up (on_up), or after one
 	 * period without it. */
-	next_beat = loop_now_ms() + cfg.every_ms;
+	last_beat = loop_now_ms();
+	next_beat = last_beat + cfg.every_ms;
 
 	while (!loop_stop && (!cfg.count || (long long)beats < cfg.count)) {
 		int64_t now = loop_now_ms();
+		if (reload_due()) {
+			conf_reload();
+			continue;
+		}
 		if (now >= next_beat) {
 			beat();
+			last_beat = now;
 			next_beat = now + cfg.every_ms;
 			continue;
 		}
@@ -396,7 +493,7 @@ int main(int argc, char **argv)
 		int64_t until = next_beat - now;
 		if (t < 0 || until < t)
 			t = (int)until;
-		int r = poll(&p, (nfds_t)n, loop_timeout(t));
+		int r = poll(&p, (nfds_t)n, loop_timeout(reload_timeout(t)));
 		if (r < 0 && errno != EINTR)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
@@ -404,6 +501,7 @@ int main(int argc, char **argv)
 	goodbye();
 	mqtt_close(&conn);
 	free(cfg.topic);
+	reload_free(conf_words);
 	out_free(&msg);
 	diag_finish();
 	out_free(&out);

@@ -13,6 +13,11 @@
  * minus the lateness): an event behind its own side's watermark is late, and
  * a buffered event goes once no future event of the other side can reach
  * it, so the state is bounded by the interval, not by the stream.
+ *
+ * --config FILE is reloaded on SIGHUP (and with --watch-config when it
+ * changes) between two records: a new table, key or prefix loads the
+ * table again (all or nothing); a new join definition first lets the
+ * buffered events go as at the end of input.
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +37,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 enum jtype { J_INNER, J_LEFT, J_RIGHT, J_FULL };
@@ -46,19 +52,28 @@ enum {
 #define CHECK_MS 1000		/* the table's file is looked at this often */
 #define MAX_NOTES 5		/* duplicate-key lines per table load */
 
-static struct {
+/* What the options say: parsed at start and again on a reload. */
+struct conf {
 	const char *table, *left, *right, *on, *within, *time_field;
-	const char *table_prefix, *left_prefix, *right_prefix;
+	const char *table_prefix, *left_prefix, *right_prefix, *late;
 	enum jtype type;
 	int64_t low, high, lateness, idle;
 	long max_buffered;
 	enum time_repr unit;
 	/* options given, to tell the two modes apart */
 	const char *stream_opt;
-} cfg = {
+	/* compiled by check_args: the key paths, [0] of the input (or left
+	 * side), [1] of the table (or right side); the time field's */
+	struct path *kpath[2], *tpath[2];
+	int nkeys;
+};
+
+static const struct conf conf_defaults = {
 	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
 	.max_buffered = DEFAULT_MAX_BUFFERED,
 };
+
+static struct conf cfg;		/* the one in use */
 
 /* Grows a dynamic array by doubling when it is full. */
 #define GROW(arr, n, cap) \
@@ -76,17 +91,6 @@ static struct scratch sc;	/* per input record */
 static struct scratch osc;	/* per output record */
 static struct ofield *of;	/* the output record being built */
 static size_t ofcap;
-
-/* SIGHUP: lib's reader consumes loop_hup (it reopens the dead-letter
- * file), so the table reload watches a flag of its own. */
-static volatile sig_atomic_t hup_seen;
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	hup_seen = 1;
-	loop_hup = 1;
-}
 
 /* ---- small helpers ---- */
 
@@ -154,14 +158,13 @@ static const char *csv_utf8_check(const struct record *rec)
 /* ---- keys ---- */
 
 /*
- * Key paths: kpath[0] for the input (or left side), kpath[1] for the table
- * (or right side). A key is serialized in a normal form, per path a tag, a
- * length and bytes: strings decoded, numbers in their shortest form (1.50 is
- * 1.5; 7.0 is 7), and a string that reads as a JSON number counts as that
- * number, so that the cell 7 of a CSV file, 7 and "7" in NDJSON are one key.
+ * Key paths: cfg.kpath[0] for the input (or left side), cfg.kpath[1] for
+ * the table (or right side). A key is serialized in a normal form, per
+ * path a tag, a length and bytes: strings decoded, numbers in their
+ * shortest form (1.50 is 1.5; 7.0 is 7), and a string that reads as a
+ * JSON number counts as that number, so that the cell 7 of a CSV file, 7
+ * and "7" in NDJSON are one key.
  */
-static struct path *kpath[2];
-static int nkeys;
 static struct outbuf keybuf;
 
 /* Adds v to the key; false for null or missing (which match nothing). */
@@ -178,7 +181,7 @@ static bool key_build(const struct span *slots, const int *kslot,
 		      struct scratch *s)
 {
 	keybuf.len = 0;
-	for (int i = 0; i < nkeys; i++) {
+	for (int i = 0; i < cfg.nkeys; i++) {
 		struct value v;
 		if (value_load(&slots[kslot[i]], &v, s))
 			v.t = V_NULL;
@@ -191,10 +194,10 @@ static bool key_build(const struct span *slots, const int *kslot,
 /* A key as text for messages: its values joined by commas. */
 static void key_text(const char *k, char *o, size_t on)
 {
-	struct value v[nkeys];
+	struct value v[cfg.nkeys];
 	size_t w = 0;
-	key_decode(k, nkeys, v);
-	for (int i = 0; i < nkeys; i++) {
+	key_decode(k, cfg.nkeys, v);
+	for (int i = 0; i < cfg.nkeys; i++) {
 		const char *t = v[i].s;
 		size_t tl = v[i].n;
 		if (v[i].t == V_BOOL) {
@@ -209,6 +212,15 @@ static void key_text(const char *k, char *o, size_t on)
 	if (w + 1 >= on && on > 4)
 		memcpy(o + on - 4, "...", 3), w = on - 1;
 	o[w] = 0;
+}
+
+/* The slots of the key paths p in fs. */
+static int *add_slots(struct fieldset *fs, const struct path *p)
+{
+	int *k = xmalloc((size_t)cfg.nkeys * sizeof *k);
+	for (int i = 0; i < cfg.nkeys; i++)
+		k[i] = fieldset_add(fs, &p[i]);
+	return k;
 }
 
 /* ---- the table ---- */
@@ -416,8 +428,8 @@ static void keyless(struct loader *L, uint64_t line)
 /* Is name one of the table's top-level key fields (not copied to rows)? */
 static bool table_key_name(const char *p, size_t n)
 {
-	for (int i = 0; i < nkeys; i++) {
-		const struct path *k = &kpath[1][i];
+	for (int i = 0; i < cfg.nkeys; i++) {
+		const struct path *k = &cfg.kpath[1][i];
 		if (k->n == 1 && k->step[0].key && same(k->step[0].key,
 							k->step[0].keylen, p, n))
 			return true;
@@ -473,7 +485,7 @@ static int csv_header(struct loader *L, const struct span *cells, size_t nc,
 {
 	L->nh = nc;
 	L->hcol = xmalloc(nc * sizeof *L->hcol);
-	L->kcol = xmalloc((size_t)nkeys * sizeof *L->kcol);
+	L->kcol = xmalloc((size_t)cfg.nkeys * sizeof *L->kcol);
 	for (size_t c = 0; c < nc; c++) {
 		if (!utf8_valid(cells[c].p, cells[c].n))
 			return load_fail(L, line, "invalid UTF-8 in the CSV header");
@@ -481,8 +493,8 @@ static int csv_header(struct loader *L, const struct span *cells, size_t nc,
 	}
 	/* A key path finds the column named by the whole path as written
 	 * ("a.b"), else by its single key (as the reader maps columns). */
-	for (int i = 0; i < nkeys; i++) {
-		const struct path *k = &kpath[1][i];
+	for (int i = 0; i < cfg.nkeys; i++) {
+		const struct path *k = &cfg.kpath[1][i];
 		L->kcol[i] = -1;
 		for (size_t c = 0; c < nc && L->kcol[i] < 0; c++) {
 			const struct span *h = &cells[c];
@@ -519,7 +531,7 @@ static int csv_row(struct loader *L, uint64_t line)
 				 nc, nc == 1 ? "" : "s", L->nh);
 	scratch_reset(&L->sc);
 	keybuf.len = 0;
-	for (int i = 0; i < nkeys; i++) {
+	for (int i = 0; i < cfg.nkeys; i++) {
 		struct value v;
 		if (value_load(&cells[L->kcol[i]], &v, &L->sc) ||
 		    !key_add(&keybuf, &v)) {
@@ -810,6 +822,9 @@ static struct stat tab_st;
 static bool tab_st_ok, waited;
 static int64_t last_check;
 static unsigned since_check;
+/* The SIGHUPs seen by the table's watcher (lib's reader consumes
+ * loop_hup, to reopen the dead-letter file, so it counts loop_hups). */
+static sig_atomic_t tab_hups;
 
 static bool stat_same(const struct stat *a, const struct stat *b)
 {
@@ -859,13 +874,14 @@ static void table_reload(bool forced)
  * look at the file's identity, size and modification time. */
 static void table_watch(bool timed_out)
 {
-	if (!timed_out && !hup_seen && !waited && ++since_check < 1024)
+	bool hup = loop_hups != tab_hups;
+	if (!timed_out && !hup && !waited && ++since_check < 1024)
 		return;
 	since_check = 0;
 	waited = false;
 	int64_t now = loop_now_ms();
-	if (hup_seen) {
-		hup_seen = 0;
+	if (hup) {
+		tab_hups = loop_hups;
 		last_check = now;
 		table_reload(true);
 		return;
@@ -901,19 +917,26 @@ struct bev {
 	struct evview v;	/* fields and text follow the struct */
 };
 
+/* A side: its input (which a reload that swaps the sides moves to the
+ * other side), what cfg says of it, and its state. */
 struct side {
-	const char *what, *path, *prefix;
-	size_t prefixlen;
+	char *file;		/* the input's name (a copy) */
 	struct reader *r;
 	struct fieldset *fs;
+	bool eof, blocked;
+	int64_t last_ms;	/* wall clock of its last record (--idle) */
+	/* from cfg (side_define) */
+	const char *prefix;
+	size_t prefixlen;
 	int *kslot, time_slot;
-	struct path tpath;
+	const struct path *tpath;	/* cfg's */
 	const char *tname;	/* the time field when it is top-level */
 	size_t tnamelen;
 	enum time_repr unit;
+	bool outer;
+	/* state (side_clear) */
 	int64_t max_t, wm;
-	bool seen, eof, blocked, outer;
-	int64_t last_ms;	/* wall clock of its last record (--idle) */
+	bool seen;
 	struct keytab *keys;	/* the keys of its buffered events */
 	struct bucket *bk;	/* by key id */
 	int capbk;
@@ -1029,8 +1052,8 @@ static bool view_has(const struct evview *v, const char *p, size_t n)
 /* Key fields of the same top-level name on both sides: written once. */
 static bool shared_key(const char *p, size_t n)
 {
-	for (int i = 0; i < nkeys; i++) {
-		const struct path *a = &kpath[0][i], *b = &kpath[1][i];
+	for (int i = 0; i < cfg.nkeys; i++) {
+		const struct path *a = &cfg.kpath[0][i], *b = &cfg.kpath[1][i];
 		if (a->n == 1 && b->n == 1 && a->step[0].key && b->step[0].key &&
 		    same(a->step[0].key, a->step[0].keylen, b->step[0].key,
 			 b->step[0].keylen) &&
@@ -1309,7 +1332,7 @@ static void on_event(int si, const struct record *rec)
 	const char *err;
 
 	scratch_reset(&sc);
-	if (record_time(rec, &rec->slots[s->time_slot], s->tpath.text, &s->unit,
+	if (record_time(rec, &rec->slots[s->time_slot], s->tpath->text, &s->unit,
 			&sc, &t, &tv))
 		return;
 	if (rec->fmt == FMT_CSV && ofmt == FMT_NDJSON &&
@@ -1494,6 +1517,8 @@ static void set_format(const struct record *rec)
 	}
 }
 
+static void conf_reload(void);
+
 static void stream_run(void)
 {
 	struct record rec;
@@ -1503,9 +1528,10 @@ static void stream_run(void)
 	for (int si = 0; si < 2; si++)
 		reader_set_timeout(S[si].r, 0);
 	while (!loop_stop && !(S[0].eof && S[1].eof)) {
+		if (reload_due())
+			conf_reload();
 		if (loop_hup) {
 			loop_hup = 0;
-			hup_seen = 0;
 			diag_reopen();
 		}
 		int first = pick_side();
@@ -1538,7 +1564,8 @@ static void stream_run(void)
 		/* Every open side is waiting for input. */
 		out_flush(&out);
 		diag_flush();
-		int rc = poll_blocked(loop_timeout(idle_timeout(loop_now_ms())));
+		int rc = poll_blocked(reload_timeout(loop_timeout(
+				idle_timeout(loop_now_ms()))));
 		if (rc == 0 && cfg.idle) {
 			on_silence(loop_now_ms());
 			out_flush(&out);
@@ -1558,11 +1585,77 @@ static void stream_free(void)
 		free(s->bk);
 		free(s->known.f);
 		free(s->kslot);
-		path_free(&s->tpath);
 		fieldset_free(s->fs);
 		reader_close(s->r);
+		free(s->file);
 	}
 	free(rf);
+}
+
+/* What cfg says of side si: its prefix, outer or not, its key and time
+ * fields (added to its fieldset, which only grows; the reader then reads
+ * the new ones too). */
+static void side_define(int si)
+{
+	struct side *s = &S[si];
+	const struct path *tp = &cfg.tpath[si][0];
+	s->prefix = si ? cfg.right_prefix : cfg.left_prefix;
+	s->prefixlen = strlen(s->prefix);
+	s->outer = si ? cfg.type == J_RIGHT || cfg.type == J_FULL
+		      : cfg.type == J_LEFT || cfg.type == J_FULL;
+	s->tpath = tp;
+	s->tname = NULL;
+	s->tnamelen = 0;
+	if (tp->n == 1 && tp->step[0].key) {
+		s->tname = tp->step[0].key;
+		s->tnamelen = tp->step[0].keylen;
+	}
+	int before = fieldset_count(s->fs);
+	free(s->kslot);
+	s->kslot = add_slots(s->fs, cfg.kpath[si]);
+	s->time_slot = fieldset_add(s->fs, tp);
+	if (s->r && fieldset_count(s->fs) != before)
+		reader_fields_changed(s->r);
+	if (si == 0) {
+		out_time = s->tname ? s->tname : tp->text;
+		out_timelen = s->tname ? s->tnamelen : strlen(out_time);
+	}
+}
+
+/* A side as at the start: no watermark, no names known, its time unit
+ * to be guessed again (unless given). Nothing may be buffered. */
+static void side_clear(int si)
+{
+	struct side *s = &S[si];
+	s->unit = cfg.unit;
+	s->wm = INT64_MIN;
+	s->max_t = INT64_MIN;
+	s->seen = false;
+	free(s->known.f);
+	memset(&s->known, 0, sizeof s->known);
+	s->known_set = false;
+}
+
+/*
+ * A reload that changes the join definition: every buffered event goes
+ * as at the end of the input (an outer side's events that never matched
+ * are written alone), oldest first by event time. Returns how many went;
+ * *alone: how many of them were written alone.
+ */
+static size_t flush_state(size_t *alone)
+{
+	size_t n = 0;
+	*alone = 0;
+	while (S[0].nheap || S[1].nheap) {
+		int si = !S[0].nheap ? 1 : !S[1].nheap ? 0 :
+			 bev_less(S[1].heap[0], S[0].heap[0]) ? 1 : 0;
+		struct bev *e = heap_pop(&S[si]);
+		if (!e->matched && S[si].outer)
+			(*alone)++;
+		release(si, e, false);
+		n++;
+	}
+	return n;
 }
 
 /* ---- options ---- */
@@ -1613,6 +1706,11 @@ static void usage(void)
 	       "\n"
 	       "A pair is written as: the time field (the later of the two times),\n"
 	       "the left fields, then the right fields but the shared keys.\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies from the next\n"
+	       "record; a new table, keys or prefix loads the table (all or nothing);\n"
+	       "a new join definition first ends the buffered events as at the end\n"
+	       "of input. --check loads the table too.\n"
 	       "\n", DEFAULT_MAX_BUFFERED);
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
@@ -1622,13 +1720,13 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static void parse_within(const char *arg)
+static void parse_within(struct conf *c, const char *arg)
 {
 	const char *comma = strchr(arg, ','), *err;
 	if (!comma) {
 		int64_t d = opts_duration("--within", arg, true);
-		cfg.low = -d;
-		cfg.high = d;
+		c->low = -d;
+		c->high = d;
 		return;
 	}
 	char low[64];
@@ -1637,11 +1735,11 @@ static void parse_within(const char *arg)
 		n = sizeof low - 1;
 	memcpy(low, arg, n);
 	low[n] = 0;
-	if (duration_parse(low, true, &cfg.low, &err))
+	if (duration_parse(low, true, &c->low, &err))
 		diag_usage("invalid duration '%s' for --within: %s", low, err);
-	if (duration_parse(comma + 1, true, &cfg.high, &err))
+	if (duration_parse(comma + 1, true, &c->high, &err))
 		diag_usage("invalid duration '%s' for --within: %s", comma + 1, err);
-	if (cfg.low > cfg.high)
+	if (c->low > c->high)
 		diag_usage("invalid --within '%s': LOW must not exceed HIGH", arg);
 }
 
@@ -1681,8 +1779,10 @@ static int parse_pairs(const char *opt, const char *text, struct path **a,
 	return n;
 }
 
+/* Parses argv into c (from the defaults); optind is left at the first
+ * FILE. */
 static void parse_args(int argc, char **argv, struct es_opts *o,
-		       const char **late_path)
+		       struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -1705,87 +1805,112 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 	};
 	static const char *const types[] = { "inner", "left", "right", "full" };
 	bool type_ok = false;
-	int c, idx;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "t:k:", longopts,
-				&idx)) != -1) {
-		if (opts_common(o, c, optarg))
+	int ch, idx;
+	*c = conf_defaults;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "t:k:", longopts,
+				 &idx)) != -1) {
+		if (opts_common(o, ch, optarg))
 			continue;
-		if (c >= OPT_LEFT && c <= OPT_TIME_UNIT && !cfg.stream_opt)
-			cfg.stream_opt = longopts[idx].name;
-		switch (c) {
-		case 't': cfg.table = optarg; break;
-		case 'k': cfg.on = optarg; break;
+		if (ch >= OPT_LEFT && ch <= OPT_TIME_UNIT && !c->stream_opt)
+			c->stream_opt = longopts[idx].name;
+		switch (ch) {
+		case 't': c->table = optarg; break;
+		case 'k': c->on = optarg; break;
 		case OPT_TYPE:
 			type_ok = false;
 			for (int i = 0; i < 4; i++)
 				if (!strcmp(optarg, types[i])) {
-					cfg.type = (enum jtype)i;
+					c->type = (enum jtype)i;
 					type_ok = true;
 				}
 			if (!type_ok)
 				diag_usage("invalid argument '%s' for --type: expected "
 					   "inner, left, right or full", optarg);
 			break;
-		case OPT_TABLE_PREFIX: cfg.table_prefix = optarg; break;
-		case OPT_LEFT: cfg.left = optarg; break;
-		case OPT_RIGHT: cfg.right = optarg; break;
-		case OPT_WITHIN: cfg.within = optarg; break;
-		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TABLE_PREFIX: c->table_prefix = optarg; break;
+		case OPT_LEFT: c->left = optarg; break;
+		case OPT_RIGHT: c->right = optarg; break;
+		case OPT_WITHIN: c->within = optarg; break;
+		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cfg.unit))
+			if (time_unit_parse(optarg, &c->unit))
 				diag_usage("invalid argument '%s' for --time-unit: "
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
 		case OPT_LATENESS:
-			cfg.lateness = opts_duration("--lateness", optarg, true);
+			c->lateness = opts_duration("--lateness", optarg, true);
 			break;
-		case OPT_LATE: *late_path = optarg; break;
-		case OPT_IDLE: cfg.idle = opts_duration("--idle", optarg, false); break;
+		case OPT_LATE: c->late = optarg; break;
+		case OPT_IDLE: c->idle = opts_duration("--idle", optarg, false); break;
 		case OPT_MAX_BUFFERED:
-			cfg.max_buffered = opts_count("--max-buffered", optarg);
+			c->max_buffered = opts_count("--max-buffered", optarg);
 			break;
-		case OPT_LEFT_PREFIX: cfg.left_prefix = optarg; break;
-		case OPT_RIGHT_PREFIX: cfg.right_prefix = optarg; break;
+		case OPT_LEFT_PREFIX: c->left_prefix = optarg; break;
+		case OPT_RIGHT_PREFIX: c->right_prefix = optarg; break;
 		default: opts_bad_option();
 		}
 	}
 }
 
-static void check_args(int nfiles)
+/* Checks c (a usage error says why) and compiles its paths. */
+static void check_args(struct conf *c, int nfiles)
 {
-	bool stream = cfg.left || cfg.right;
-	if (cfg.table && stream)
+	bool stream = c->left || c->right;
+	if (c->table && stream)
 		diag_usage("--table and --left/--right do not go together");
-	if (!cfg.table && !stream)
+	if (!c->table && !stream)
 		diag_usage("either --table, or --left and --right, is needed");
-	if (!cfg.on)
+	if (!c->on)
 		diag_usage("--on is needed: the key field(s) to join on");
-	if (cfg.table) {
-		if (cfg.stream_opt)
-			diag_usage("--%s goes with --left and --right", cfg.stream_opt);
-		if (cfg.type == J_RIGHT || cfg.type == J_FULL)
+	if (c->table) {
+		if (c->stream_opt)
+			diag_usage("--%s goes with --left and --right", c->stream_opt);
+		if (c->type == J_RIGHT || c->type == J_FULL)
 			diag_usage("--type %s goes with --left and --right",
-				   cfg.type == J_RIGHT ? "right" : "full");
-		if (!strcmp(cfg.table, "-"))
+				   c->type == J_RIGHT ? "right" : "full");
+		if (!strcmp(c->table, "-"))
 			diag_usage("--table must name a file, not standard input");
+		c->nkeys = parse_pairs("--on", c->on, &c->kpath[0], &c->kpath[1]);
 		return;
 	}
-	if (cfg.table_prefix)
+	if (c->table_prefix)
 		diag_usage("--table-prefix goes with --table");
-	if (!cfg.left || !cfg.right)
-		diag_usage("%s is needed too", cfg.left ? "--right" : "--left");
+	if (!c->left || !c->right)
+		diag_usage("%s is needed too", c->left ? "--right" : "--left");
 	if (nfiles)
 		diag_usage("with --left and --right, no FILE arguments");
-	if (!strcmp(cfg.left, "-") && !strcmp(cfg.right, "-"))
+	if (!strcmp(c->left, "-") && !strcmp(c->right, "-"))
 		diag_usage("--left and --right cannot both be standard input");
-	if (!cfg.within)
+	if (!c->within)
 		diag_usage("--within is needed with --left and --right");
-	parse_within(cfg.within);
-	if (!*cfg.left_prefix || !*cfg.right_prefix)
+	parse_within(c, c->within);
+	if (!*c->left_prefix || !*c->right_prefix)
 		diag_usage("--left-prefix and --right-prefix must not be empty");
-	if (!strcmp(cfg.left_prefix, cfg.right_prefix))
+	if (!strcmp(c->left_prefix, c->right_prefix))
 		diag_usage("--left-prefix and --right-prefix must differ");
+	c->nkeys = parse_pairs("--on", c->on, &c->kpath[0], &c->kpath[1]);
+	if (parse_pairs("--time-field", c->time_field, &c->tpath[0],
+			&c->tpath[1]) != 1)
+		diag_usage("invalid --time-field '%s': one field, or F=RF",
+			   c->time_field);
 }
+
+static void paths_free(struct path *p, int n)
+{
+	for (int i = 0; p && i < n; i++)
+		path_free(&p[i]);
+	free(p);
+}
+
+static void conf_free(struct conf *c)
+{
+	for (int si = 0; si < 2; si++) {
+		paths_free(c->kpath[si], c->nkeys);
+		paths_free(c->tpath[si], 1);
+	}
+}
+
 
 static void stats_table(char *buf, size_t n)
 {
@@ -1805,49 +1930,67 @@ static void flush_out(void *ctx)
 	waited = true;
 }
 
-static int *add_slots(struct fieldset *fs, const struct path *p)
+/* ---- the table mode's run ---- */
+
+static struct fieldset *in_fs;	/* the input's fields */
+static int *in_kslot;		/* its key paths' slots */
+static struct reader *in_r;
+
+/* The fields a table row is read for: cfg's table key paths. */
+static void table_fields(void)
 {
-	int *k = xmalloc((size_t)nkeys * sizeof *k);
-	for (int i = 0; i < nkeys; i++)
-		k[i] = fieldset_add(fs, &p[i]);
-	return k;
+	fieldset_free(tfs);
+	free(tkslot);
+	tfs = fieldset_new();
+	fieldset_want_members(tfs, true);
+	tkslot = add_slots(tfs, cfg.kpath[1]);
+}
+
+/* The first load, at start-up and under --check (where a table that does
+ * not load is a bad configuration: es-ctl must not apply it). */
+static void table_first(const struct es_opts *o)
+{
+	char err[512];
+	table_fields();
+	tab_st_ok = stat(cfg.table, &tab_st) == 0;
+	if (table_load(cfg.table, &tab, err, sizeof err))
+		diag_fatal(o->check ? EXIT_USAGE : EXIT_RUNTIME,
+			   "cannot load table: %s", err);
+	table_rows = tab->nrows;
+	last_check = loop_now_ms();
 }
 
 static void table_main(char **files, int nfiles, const struct es_opts *o)
 {
-	char err[512];
-	tfs = fieldset_new();
-	fieldset_want_members(tfs, true);
-	tkslot = add_slots(tfs, kpath[1]);
-	tab_st_ok = stat(cfg.table, &tab_st) == 0;
-	if (table_load(cfg.table, &tab, err, sizeof err))
-		diag_fatal(EXIT_RUNTIME, "cannot load table: %s", err);
-	table_rows = tab->nrows;
 	table_remap();
-	last_check = loop_now_ms();
-
-	struct fieldset *fs = fieldset_new();
-	fieldset_want_members(fs, true);
-	int *kslot = add_slots(fs, kpath[0]);
-	struct reader *r = reader_open(files, nfiles, o->in_fmt, fs, flush_out,
-				       &out);
-	reader_set_timeout(r, CHECK_MS);
+	in_fs = fieldset_new();
+	fieldset_want_members(in_fs, true);
+	in_kslot = add_slots(in_fs, cfg.kpath[0]);
+	in_r = reader_open(files, nfiles, o->in_fmt, in_fs, flush_out, &out);
+	reader_set_timeout(in_r, reload_timeout(CHECK_MS));
 	struct record rec;
 	for (;;) {
-		int got = reader_next(r, &rec);
+		/* --config only with no record in hand (its reload moves the
+		 * slots a record points into), and before the table: a SIGHUP
+		 * that loads a new table from it is that table's reload too. */
+		if (reload_due())
+			conf_reload();
+		int got = reader_next(in_r, &rec);
 		if (got == 0)
 			break;
-		table_watch(got < 0);
+		if (got < 0 && reload_due())
+			conf_reload();
+		table_watch(got < 0);	/* the table applies to this record */
 		if (got < 0)
 			continue;
 		set_format(&rec);
-		enrich(&rec, kslot);
+		enrich(&rec, in_kslot);
 	}
 	writer_close(wr);
 	wr = NULL;
-	reader_close(r);
-	fieldset_free(fs);
-	free(kslot);
+	reader_close(in_r);
+	fieldset_free(in_fs);
+	free(in_kslot);
 	fieldset_free(tfs);
 	free(tkslot);
 	table_free(tab);
@@ -1860,83 +2003,255 @@ static void table_main(char **files, int nfiles, const struct es_opts *o)
 	free(dense);
 }
 
-static void side_setup(int si, const char *path, const struct path *tp,
-		       const struct es_opts *o)
+/* ---- the stream mode's run ---- */
+
+static void side_setup(int si, const char *path, const struct es_opts *o)
 {
 	struct side *s = &S[si];
-	s->what = si ? "right" : "left";
-	s->path = path;
-	s->prefix = si ? cfg.right_prefix : cfg.left_prefix;
-	s->prefixlen = strlen(s->prefix);
-	s->outer = si ? cfg.type == J_RIGHT || cfg.type == J_FULL
-		      : cfg.type == J_LEFT || cfg.type == J_FULL;
-	s->unit = cfg.unit;
-	s->wm = INT64_MIN;
-	s->max_t = INT64_MIN;
-	s->tpath = *tp;
-	if (tp->n == 1 && tp->step[0].key) {
-		s->tname = tp->step[0].key;
-		s->tnamelen = tp->step[0].keylen;
-	}
+	s->file = xstrdup(path);
 	s->keys = keytab_new();
 	s->fs = fieldset_new();
 	fieldset_want_members(s->fs, true);
-	s->kslot = add_slots(s->fs, kpath[si]);
-	s->time_slot = fieldset_add(s->fs, tp);
-	char **file = si ? (char **)&cfg.right : (char **)&cfg.left;
-	s->r = reader_open(file, 1, o->in_fmt, s->fs, flush_out, &out);
+	side_define(si);
+	side_clear(si);
+	s->r = reader_open(&s->file, 1, o->in_fmt, s->fs, flush_out, &out);
 }
 
 static void stream_main(const struct es_opts *o)
 {
-	struct path *tp[2];
-	if (parse_pairs("--time-field", cfg.time_field, &tp[0], &tp[1]) != 1) {
-		diag_usage("invalid --time-field '%s': one field, or F=RF",
-			   cfg.time_field);
-	}
-	side_setup(0, cfg.left, &tp[0][0], o);
-	side_setup(1, cfg.right, &tp[1][0], o);
-	free(tp[0]);
-	free(tp[1]);
-	if (S[0].tname) {
-		out_time = S[0].tname;
-		out_timelen = S[0].tnamelen;
-	} else {
-		out_time = S[0].tpath.text;
-		out_timelen = strlen(out_time);
-	}
+	side_setup(0, cfg.left, o);
+	side_setup(1, cfg.right, o);
 	stream_run();
 	writer_close(wr);
 	wr = NULL;
 	stream_free();
 }
 
+/* ---- reloading --config ---- */
+
+static const char *config_file;	/* --config FILE */
+static char **conf_words;	/* the reloaded command line cfg points into */
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool paths_same(const struct path *a, const struct path *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(a[i].text, b[i].text))
+			return false;
+	return true;
+}
+
+static bool keys_same(const struct conf *a, const struct conf *b)
+{
+	return a->nkeys == b->nkeys &&
+	       paths_same(a->kpath[0], b->kpath[0], a->nkeys) &&
+	       paths_same(a->kpath[1], b->kpath[1], a->nkeys);
+}
+
+/* What buffered events mean: if any of it changes, they go. */
+static bool stream_def_same(const struct conf *a, const struct conf *b)
+{
+	return keys_same(a, b) && !strcmp(a->left, b->left) &&
+	       !strcmp(a->right, b->right) &&
+	       paths_same(a->tpath[0], b->tpath[0], 1) &&
+	       paths_same(a->tpath[1], b->tpath[1], 1) &&
+	       a->unit == b->unit && a->low == b->low && a->high == b->high &&
+	       a->type == b->type;
+}
+
+static void refuse(const char *why)
+{
+	diag_warn("cannot reload --config %s: %s; keeping the running "
+		  "configuration", config_file, why);
+}
+
+/* The inputs are the process's: a reload may swap the two sides, but
+ * neither change them nor change between the two modes. */
+static const char *inputs_changed(const struct conf *nc)
+{
+	if (!cfg.table != !nc->table)
+		return "a reload cannot change between --table and --left/--right";
+	if (cfg.table)
+		return NULL;
+	if ((!strcmp(nc->left, cfg.left) && !strcmp(nc->right, cfg.right)) ||
+	    (!strcmp(nc->left, cfg.right) && !strcmp(nc->right, cfg.left)))
+		return NULL;
+	return "a reload cannot change the inputs --left and --right "
+	       "(it may swap them)";
+}
+
+static const char *const type_name[] = { "inner", "left", "right", "full" };
+
+/* Table mode: a new table file, keys or prefix load the table anew (all
+ * or nothing); the rest applies from the next record. */
+static bool table_apply(struct conf *nc, char *said, size_t n)
+{
+	bool load = strcmp(nc->table, cfg.table) || !keys_same(nc, &cfg) ||
+		    !str_same(nc->table_prefix, cfg.table_prefix);
+	if (load) {
+		/* the loader reads cfg: try with the new one, undo if bad */
+		struct conf old = cfg;
+		struct fieldset *ofs = tfs;
+		int *oks = tkslot;
+		struct table *nt;
+		struct stat st;
+		char err[512], why[600];
+		bool st_ok = stat(nc->table, &st) == 0;
+		cfg = *nc;
+		tfs = NULL;
+		tkslot = NULL;
+		table_fields();
+		if (table_load(cfg.table, &nt, err, sizeof err)) {
+			fieldset_free(tfs);
+			free(tkslot);
+			tfs = ofs;
+			tkslot = oks;
+			cfg = old;
+			snprintf(why, sizeof why, "cannot load table: %s", err);
+			refuse(why);
+			return false;
+		}
+		fieldset_free(ofs);
+		free(oks);
+		cfg = old;
+		table_free(tab);
+		tab = nt;
+		table_rows = tab->nrows;
+		reloads++;
+		tab_st = st;
+		tab_st_ok = st_ok;
+		tab_hups = loop_hups;	/* this SIGHUP's table reload */
+		last_check = loop_now_ms();
+	}
+	conf_free(&cfg);
+	cfg = *nc;
+	if (load)
+		table_remap();
+	free(in_kslot);
+	in_kslot = add_slots(in_fs, cfg.kpath[0]);
+	reader_fields_changed(in_r);
+	snprintf(said, n, "--table %s (%s %zu row%s) --on %s --type %s%s%s",
+		 cfg.table, load ? "loaded," : "unchanged,", tab->nrows,
+		 tab->nrows == 1 ? "" : "s", cfg.on, type_name[cfg.type],
+		 cfg.table_prefix ? " --table-prefix " : "",
+		 cfg.table_prefix ? cfg.table_prefix : "");
+	return true;
+}
+
+/* Stream mode: the same join definition keeps the buffered events (a
+ * new lateness, --idle, --max-buffered or prefix applies from the next
+ * event); another one ends them as at the end of input, then starts from
+ * nothing. */
+static void stream_apply(struct conf *nc, char *said, size_t n)
+{
+	bool same = stream_def_same(nc, &cfg);
+	size_t went = 0, alone = 0;
+	if (!same)
+		went = flush_state(&alone);
+	bool swap = strcmp(nc->left, cfg.left) != 0;
+	if (nc->idle && !cfg.idle)	/* silence counts from now */
+		S[0].last_ms = S[1].last_ms = loop_now_ms();
+	conf_free(&cfg);
+	cfg = *nc;
+	if (swap) {
+		struct side t = S[0];
+		S[0].file = S[1].file;
+		S[0].r = S[1].r;
+		S[0].fs = S[1].fs;
+		S[0].eof = S[1].eof;
+		S[0].blocked = S[1].blocked;
+		S[0].last_ms = S[1].last_ms;
+		S[1].file = t.file;
+		S[1].r = t.r;
+		S[1].fs = t.fs;
+		S[1].eof = t.eof;
+		S[1].blocked = t.blocked;
+		S[1].last_ms = t.last_ms;
+		/* the slots were of the other fieldset */
+		free(S[0].kslot);
+		free(S[1].kslot);
+		S[0].kslot = S[1].kslot = NULL;
+	}
+	for (int si = 0; si < 2; si++) {
+		side_define(si);
+		if (!same)
+			side_clear(si);
+	}
+	size_t kept = nbuffered;
+	while (nbuffered > (size_t)cfg.max_buffered)
+		evict_oldest();
+	if (same)
+		snprintf(said, n, "the join definition is unchanged: %zu buffered "
+			 "event%s kept", kept, kept == 1 ? "" : "s");
+	else
+		snprintf(said, n, "a new join definition: %zu buffered event%s "
+			 "ended as at the end of input (%zu written alone)",
+			 went, went == 1 ? "" : "s", alone);
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed. The file was
+ * checked by reload_argv() (with --check, which also loads a table);
+ * the common options and --late keep their start-up values.
+ */
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	char said[1024];
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	check_args(&nc, ac - optind);
+	const char *why = inputs_changed(&nc);
+	bool ok = !why;
+	if (why)
+		refuse(why);
+	else if (cfg.table)
+		ok = table_apply(&nc, said, sizeof said);
+	else
+		stream_apply(&nc, said, sizeof said);
+	if (!ok) {
+		conf_free(&nc);
+		reload_free(av);
+		return;
+	}
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
 int main(int argc, char **argv)
 {
 	struct es_opts o;
-	const char *late_path = NULL;
 
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o, &late_path);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
-	check_args(argc - optind);
-	nkeys = parse_pairs("--on", cfg.on, &kpath[0], &kpath[1]);
-	if (late_path)
-		diag_set_late(late_path);
+	check_args(&cfg, argc - optind);
 	diag_set_stats_extra(cfg.table ? stats_table : stats_stream);
 	loop_signals();
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_hup;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);	/* no SA_RESTART, as loop.c */
+	out_init(&keybuf, -1, "key");
+	if (cfg.table)
+		table_first(&o);	/* --check loads the table too */
+	opts_check_done(&o);
+	config_file = o.config;
+	reload_init(&o);
+	if (cfg.late)
+		diag_set_late(cfg.late);
 
 	out_init(&out, 1, "stdout");
-	out_init(&keybuf, -1, "key");
 	diag_set_output(&out);
 	wr = writer_open(&out, o.out_fmt);
 	ofmt = o.out_fmt;
@@ -1944,12 +2259,8 @@ int main(int argc, char **argv)
 		table_main(argv + optind, argc - optind, &o);
 	else
 		stream_main(&o);
-	for (int i = 0; i < nkeys; i++) {
-		path_free(&kpath[0][i]);
-		path_free(&kpath[1][i]);
-	}
-	free(kpath[0]);
-	free(kpath[1]);
+	conf_free(&cfg);
+	reload_free(conf_words);
 	free(of);
 	scratch_free(&sc);
 	scratch_free(&osc);

@@ -24,6 +24,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "spool.h"
 
 enum {
@@ -41,18 +42,19 @@ enum {
 				   from another program's spool */
 #define NO_KEY 0xFFFFFFFFu
 
-static struct {
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
 	const char *brokers, *topic, *key_field, *payload_field, *spool_dir;
 	const char *partitioner, *username, *password_file;
 	uint64_t queue, spool_max;
 	enum spool_full full;
 	enum spool_sync sync;
 	int64_t drain_ms;
-	char **props;		/* -X arguments, in order */
+	char **props;		/* -X arguments, in order (the array owned) */
 	int nprops;
-} cfg = {
-	.queue = 10000, .spool_max = 1ull << 30, .drain_ms = 10000,
 };
+
+static struct conf cfg;		/* the running configuration */
 
 static rd_kafka_t *rk;
 static rd_kafka_topic_t *rkt;
@@ -96,6 +98,12 @@ static void usage(void)
 	       "                           never: what survives a power loss\n"
 	       "      --drain-timeout D    at end of input, wait up to D for delivery\n"
 	       "                           reports (default 10s)\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies --key,\n"
+	       "--payload-field and --drain-timeout from the next record; a new -b,\n"
+	       "-t, --partitioner, -X, -u or --password-file once the messages queued\n"
+	       "before it are delivered (reading waits), with a new producer. The\n"
+	       "spool options need a restart.\n"
 	       "\n");
 	opts_common_help(stdout);
 	printf("\nExit status 1 also when messages were not delivered at the end.\n"
@@ -473,16 +481,24 @@ static void pump(int64_t now)
 /* ---- input ---- */
 
 static struct reader *rd;
+static struct fieldset *fs;
 static bool in_eof;
 static bool in_more;	/* the last batch stopped with input still there */
+static bool reload_waits;	/* a reload waits for the queue to drain */
+static void conf_reload(void);
 
 /* Reads up to BATCH records while the queue has room; each becomes a
- * queued message, or bad input. */
+ * queued message, or bad input. A reload is looked for before each
+ * record, so that it falls between two. */
 static void read_batch(struct scratch *sc)
 {
 	struct record rec;
 	in_more = true;
 	for (int i = 0; i < BATCH && !spool_is_full(q, 0); i++) {
+		if (reload_due())
+			conf_reload();
+		if (reload_waits)
+			return;
 		int got = reader_next(rd, &rec);
 		if (got < 0) {
 			in_more = false;	/* poll() says when there is more */
@@ -513,7 +529,10 @@ static const char *const partitioners[] = {
 	"murmur2_random", "fnv1a", "fnv1a_random", NULL
 };
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static bool in_reload;	/* parsing a reloaded file: no --help there */
+
+/* Parses argv into c (from its defaults). */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -533,19 +552,23 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
 		{0, 0, 0, 0}
 	};
-	int c;
-	cfg.props = xmalloc((size_t)argc * sizeof *cfg.props);
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
-				longopts, NULL)) != -1) {
-		if (opts_common(o, c, optarg))
+	*c = (struct conf){
+		.queue = 10000, .spool_max = 1ull << 30, .drain_ms = 10000,
+	};
+	int ch;
+	c->props = xmalloc((size_t)argc * sizeof *c->props);
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
+				 longopts, NULL)) != -1) {
+		if (opts_common(o, ch, optarg))
 			continue;
-		switch (c) {
-		case 'b': cfg.brokers = optarg; break;
-		case 't': cfg.topic = optarg; break;
-		case 'k': cfg.key_field = optarg; break;
-		case 'u': cfg.username = optarg; break;
-		case OPT_PASSWORD_FILE: cfg.password_file = optarg; break;
-		case OPT_PAYLOAD_FIELD: cfg.payload_field = optarg; break;
+		switch (ch) {
+		case 'b': c->brokers = optarg; break;
+		case 't': c->topic = optarg; break;
+		case 'k': c->key_field = optarg; break;
+		case 'u': c->username = optarg; break;
+		case OPT_PASSWORD_FILE: c->password_file = optarg; break;
+		case OPT_PAYLOAD_FIELD: c->payload_field = optarg; break;
 		case 'X':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
 				diag_usage("invalid argument '%s' for -X/--property: "
@@ -555,7 +578,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 				diag_usage("-X delivery.report.only.error: "
 					   "es-kafka-pub needs every delivery "
 					   "report");
-			cfg.props[cfg.nprops++] = optarg;
+			c->props[c->nprops++] = optarg;
 			break;
 		case OPT_PARTITIONER: {
 			int i = 0;
@@ -567,32 +590,46 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 					   "consistent_random, murmur2, "
 					   "murmur2_random, fnv1a or fnv1a_random",
 					   optarg);
-			cfg.partitioner = optarg;
+			c->partitioner = optarg;
 			break;
 		}
-		case OPT_QUEUE: cfg.queue = spool_arg_queue(optarg); break;
-		case OPT_SPOOL: cfg.spool_dir = optarg; break;
-		case OPT_SPOOL_MAX: cfg.spool_max = spool_arg_max(optarg); break;
-		case OPT_SPOOL_FULL: cfg.full = spool_arg_full(optarg); break;
-		case OPT_FSYNC: cfg.sync = spool_arg_sync(optarg); break;
+		case OPT_QUEUE: c->queue = spool_arg_queue(optarg); break;
+		case OPT_SPOOL: c->spool_dir = optarg; break;
+		case OPT_SPOOL_MAX: c->spool_max = spool_arg_max(optarg); break;
+		case OPT_SPOOL_FULL: c->full = spool_arg_full(optarg); break;
+		case OPT_FSYNC: c->sync = spool_arg_sync(optarg); break;
 		case OPT_DRAIN_TIMEOUT:
-			cfg.drain_ms = opts_duration("--drain-timeout", optarg,
-						     true) / 1000;
+			c->drain_ms = opts_duration("--drain-timeout", optarg,
+						    true) / 1000;
 			break;
 		default:
 			opts_bad_option();
 		}
 	}
-	if (o->help)
+	if (o->help && !in_reload)
 		usage();
-	if (o->version)
+	if (o->version && !in_reload)
 		opts_apply(o);	/* prints it and exits */
-	if (!cfg.brokers)
+	if (!c->brokers)
 		diag_usage("missing -b/--brokers");
-	if (!cfg.topic)
+	if (!c->topic)
 		diag_usage("missing -t/--topic");
-	if (!*cfg.topic)
+	if (!*c->topic)
 		diag_usage("-t/--topic: empty topic");
+}
+
+/* The slot of a field option's path, or -1 without one. */
+static int slot_of(const char *opt, const char *field)
+{
+	if (!field)
+		return -1;
+	struct path path;
+	const char *err;
+	if (path_parse_all(field, &path, &err) < 0)
+		diag_usage("%s '%s': %s", opt, field, err);
+	int slot = fieldset_add(fs, &path);
+	path_free(&path);
+	return slot;
 }
 
 /* The first line of the password file, or ES_KAFKA_PASSWORD: never argv,
@@ -631,8 +668,19 @@ static void conf_set(rd_kafka_conf_t *kc, const char *opt, const char *name,
 	}
 }
 
-/* The producer: our defaults, then -X in order (so -X can undo them). */
-static void kafka_open(void)
+static void quiet_log(const rd_kafka_t *k, int level, const char *fac,
+		      const char *buf)
+{
+	(void)k;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+/* The producer: our defaults, then -X in order (so -X can undo them).
+ * check: only to see that the properties agree, then gone; it is given
+ * no broker, so it connects to nothing. */
+static void kafka_open(bool check)
 {
 	rd_kafka_conf_t *kc = rd_kafka_conf_new();
 	char errstr[512];
@@ -664,15 +712,22 @@ static void kafka_open(void)
 		memset(pw_, 0, strlen(pw_));
 		free(pw_);
 	}
+	if (check)
+		conf_set(kc, "-b/--brokers", "bootstrap.servers", "");
 	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
 	rd_kafka_conf_set_error_cb(kc, on_error);
-	rd_kafka_conf_set_log_cb(kc, on_log);
+	rd_kafka_conf_set_log_cb(kc, check ? quiet_log : on_log);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof errstr);
 	if (!rk && strstr(errstr, "idempotence"))
 		diag_usage("%s (es-kafka-pub turns it on; -X "
 			   "enable.idempotence=false turns it off)", errstr);
 	if (!rk)
 		diag_usage("%s", errstr);	/* properties that do not agree */
+	if (check) {
+		rd_kafka_destroy(rk);
+		rk = NULL;
+		return;
+	}
 	rkt = rd_kafka_topic_new(rk, cfg.topic, NULL);
 	if (!rkt)
 		diag_fatal(EXIT_RUNTIME, "topic %s: %s", cfg.topic,
@@ -684,6 +739,155 @@ static void kafka_open(void)
 static int evpipe[2];		/* librdkafka writes when it has reports */
 static rd_kafka_queue_t *mainq;
 
+/* The producer, its reports made to wake poll() through evpipe. */
+static void kafka_start(void)
+{
+	kafka_open(false);
+	mainq = rd_kafka_queue_get_main(rk);
+	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "r", 1);
+}
+
+static void kafka_stop(void)
+{
+	rd_kafka_queue_io_event_enable(mainq, -1, NULL, 0);
+	rd_kafka_queue_destroy(mainq);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_destroy(rk);
+}
+
+/* ---- reloading ---- */
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed. --key,
+ * --payload-field and --drain-timeout shape each record as it is read:
+ * they apply from the next one. The brokers, topic, partitioner, -X
+ * properties and SASL credentials belong to the producer, and a queued
+ * message does not say its topic: a reload that changes them waits, not
+ * reading, until every message queued before it is delivered, then
+ * applies everything with a new producer. The spool options need a
+ * restart; such a file is refused.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+static struct conf next;	/* a reload waiting to be applied */
+static char **next_words;
+static const char *config_path;
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static const char *needs_restart(const struct conf *a, const struct conf *b)
+{
+	if (!same(a->spool_dir, b->spool_dir))
+		return "--spool";
+	if (a->queue != b->queue)
+		return "--queue";
+	if (a->spool_max != b->spool_max)
+		return "--spool-max";
+	if (a->full != b->full)
+		return "--spool-full";
+	if (a->sync != b->sync)
+		return "--fsync";
+	return NULL;
+}
+
+/* The option that needs a new producer, or NULL. */
+static const char *producer_differs(const struct conf *a, const struct conf *b)
+{
+	if (!same(a->brokers, b->brokers))
+		return "-b/--brokers";
+	if (!same(a->topic, b->topic))
+		return "-t/--topic";
+	if (!same(a->partitioner, b->partitioner))
+		return "--partitioner";
+	if (!same(a->username, b->username))
+		return "-u/--username";
+	if (!same(a->password_file, b->password_file))
+		return "--password-file";
+	if (a->nprops != b->nprops)
+		return "-X/--property";
+	for (int i = 0; i < a->nprops; i++)
+		if (strcmp(a->props[i], b->props[i]))
+			return "-X/--property";
+	return NULL;
+}
+
+/* Applies the waiting reload when it can be (see above). */
+static void try_apply(void)
+{
+	if (!reload_waits)
+		return;
+	const char *popt = producer_differs(&cfg, &next);
+	if (popt && (spool_pending(q) || inflight || held_any()))
+		return;
+	key_slot = slot_of("--key", next.key_field);
+	payload_slot = slot_of("--payload-field", next.payload_field);
+	reader_fields_changed(rd);
+	if (popt) {
+		rd_kafka_poll(rk, 0);
+		kafka_stop();
+	}
+	free(cfg.props);
+	cfg = next;
+	if (popt) {
+		kafka_start();
+		nsaid = 0;
+	}
+	char what[600];
+	int n = snprintf(what, sizeof what, "-t %s", cfg.topic);
+	if (cfg.key_field)
+		n += snprintf(what + n, sizeof what - (size_t)n, " --key %s",
+			      cfg.key_field);
+	if (cfg.payload_field)
+		n += snprintf(what + n, sizeof what - (size_t)n,
+			      " --payload-field %s", cfg.payload_field);
+	if (popt)
+		snprintf(what + n, sizeof what - (size_t)n,
+			 "; %s changed: a new producer", popt);
+	reload_said(what);
+	reload_free(conf_words);
+	conf_words = next_words;
+	next_words = NULL;
+	next.props = NULL;
+	reload_waits = false;
+}
+
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	in_reload = true;
+	parse_args(ac, av, &no, &nc);
+	in_reload = false;
+	const char *opt = needs_restart(&cfg, &nc);
+	char why[600] = "";
+	if (opt)
+		snprintf(why, sizeof why, "changing %s needs a restart", opt);
+	else if (nc.password_file && access(nc.password_file, R_OK) < 0)
+		snprintf(why, sizeof why, "cannot read %s: %s", nc.password_file,
+			 strerror(errno));
+	if (*why) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		free(nc.props);
+		reload_free(av);
+		return;
+	}
+	if (reload_waits)	/* a newer file replaces a waiting one */
+		free(next.props);
+	reload_free(next_words);
+	next = nc;
+	next_words = av;
+	reload_waits = true;
+	try_apply();
+}
+
 static int poll_timeout(int64_t now, int64_t drain_at, bool reading)
 {
 	int t = 200;	/* the spool's ack file and fsync timers */
@@ -694,7 +898,7 @@ static int poll_timeout(int64_t now, int64_t drain_at, bool reading)
 	if (reading && (in_more || reader_fd(rd) < 0))
 		t = 0;		/* lines already read wait, or the next input
 				   is not open yet: poll() would not say */
-	return loop_timeout(t);
+	return loop_timeout(reload_timeout(t));
 }
 
 static void run(void)
@@ -703,9 +907,12 @@ static void run(void)
 	int64_t drain_at = 0;
 	for (;;) {
 		int64_t now = loop_now_ms();
-		bool reading = !in_eof && !spool_is_full(q, 0);
+		try_apply();
+		bool reading = !in_eof && !spool_is_full(q, 0) && !reload_waits;
 		if (reading)
 			read_batch(&sc);
+		else if (!in_eof && reload_due())
+			conf_reload();	/* a newer file, while reading waits */
 		if (loop_stop)
 			in_eof = true;	/* SIGINT/SIGTERM, even while blocked */
 		if (in_eof && !drain_at)
@@ -718,7 +925,7 @@ static void run(void)
 			break;
 		if (in_eof && (!spool_pending(q) || now >= drain_at))
 			break;
-		reading = !in_eof && !spool_is_full(q, 0);
+		reading = !in_eof && !spool_is_full(q, 0) && !reload_waits;
 		struct pollfd pf[2] = { { evpipe[0], POLLIN, 0 } };
 		int n = 1;
 		if (reading && reader_fd(rd) >= 0) {
@@ -744,33 +951,26 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	struct fieldset *fs = fieldset_new();
-	struct path path;
-	const char *err;
-	if (cfg.key_field) {
-		if (path_parse_all(cfg.key_field, &path, &err) < 0)
-			diag_usage("--key '%s': %s", cfg.key_field, err);
-		key_slot = fieldset_add(fs, &path);
-		path_free(&path);
-	}
-	if (cfg.payload_field) {
-		if (path_parse_all(cfg.payload_field, &path, &err) < 0)
-			diag_usage("--payload-field '%s': %s", cfg.payload_field, err);
-		payload_slot = fieldset_add(fs, &path);
-		path_free(&path);
-	}
+	fs = fieldset_new();
+	key_slot = slot_of("--key", cfg.key_field);
+	payload_slot = slot_of("--payload-field", cfg.payload_field);
 	payload_csv = o.out_fmt == FMT_CSV;
-	kafka_open();		/* before the spool: a bad -X is a usage error */
-	loop_signals();
-
+	if (o.check) {
+		kafka_open(true);	/* a bad -X is a usage error */
+		fieldset_free(fs);
+		free(cfg.props);
+		opts_check_done(&o);
+	}
+	config_path = o.config;
 	if (pipe2(evpipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
-	mainq = rd_kafka_queue_get_main(rk);
-	rd_kafka_queue_io_event_enable(mainq, evpipe[1], "r", 1);
+	kafka_start();		/* before the spool: a bad -X is a usage error */
+	loop_signals();
+	reload_init(&o);
 
 	out_init(&msg, -1, "message");
 	out_init(&payload, -1, "payload");
@@ -805,10 +1005,7 @@ int main(int argc, char **argv)
 		diag_warn("%llu messages not delivered", (unsigned long long)left);
 	if (left || fatal)
 		diag_status = EXIT_RUNTIME;
-	rd_kafka_queue_io_event_enable(mainq, -1, NULL, 0);
-	rd_kafka_queue_destroy(mainq);
-	rd_kafka_topic_destroy(rkt);
-	rd_kafka_destroy(rk);
+	kafka_stop();
 	close(evpipe[0]);
 	close(evpipe[1]);
 	spool_close(q);
@@ -817,6 +1014,10 @@ int main(int argc, char **argv)
 	fieldset_free(fs);
 	held_free();
 	free(cfg.props);
+	if (reload_waits)
+		free(next.props);
+	reload_free(next_words);
+	reload_free(conf_words);
 	out_free(&msg);
 	out_free(&payload);
 	diag_finish();

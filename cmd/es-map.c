@@ -14,11 +14,12 @@
 #include "expr.h"
 #include "opts.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 enum {
 	OPT_RENAME = OPT_PROGRAM, OPT_KEEP, OPT_DROP, OPT_TIME_FIELD,
-	OPT_TIME_UNIT, OPT_TIME_FORMAT,
+	OPT_TIME_UNIT, OPT_TIME_FORMAT, OPT_SET,
 };
 
 struct assign {
@@ -32,7 +33,11 @@ struct rename {
 	struct path from, to;
 };
 
-static struct {
+/* What the options say (parsed at start and again on a reload); the
+ * running one is cfg. Option values point into the command line's words. */
+struct conf {
+	const char **sets;	/* --set, compiled in setup() */
+	int nsets;
 	struct assign *as;
 	int nas;
 	struct rename *ren;
@@ -40,10 +45,14 @@ static struct {
 	struct path *keep, *drop;
 	int nkeep, ndrop;
 	const char *time_field;
-	enum time_repr unit, out_repr;	/* out_repr TIME_AUTO: no rewrite */
+	enum time_repr unit_opt;	/* --time-unit as given */
+	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
+	enum time_repr out_repr;	/* TIME_AUTO: no rewrite */
 	struct path time_path;
 	int time_slot;
-} cfg = { .time_field = "ts" };
+};
+
+static struct conf cfg;
 
 static void usage(void)
 {
@@ -56,6 +65,9 @@ static void usage(void)
 	       "alone keep their exact text; a record nothing changed is written byte\n"
 	       "for byte. The first argument that is not an assignment starts the FILEs.\n"
 	       "\n"
+	       "      --set ASSIGNMENT     an assignment as an option (repeatable; these\n"
+	       "                           run first, in order); in a --config file:\n"
+	       "                           set = PATH = EXPR\n"
 	       "      --rename OLD:NEW     rename field OLD to NEW (repeatable)\n"
 	       "      --keep F1,F2         keep only these fields (in the record's order)\n"
 	       "      --drop F1,F2         remove these fields\n"
@@ -65,6 +77,10 @@ static void usage(void)
 	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
 	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the file's edits\n"
+	       "from the next record; a guessed time unit is kept while --time-field\n"
+	       "and --time-unit stay the same.\n"
 	       "\n");
 	opts_common_help(stdout);
 	printf("\nExamples:\n"
@@ -156,11 +172,11 @@ static void parse_paths(const char *opt, const char *text, struct path **list,
 	}
 }
 
-static void parse_rename(const char *text)
+static void parse_rename(struct conf *c, const char *text)
 {
 	const char *s = text, *err;
-	cfg.ren = xrealloc(cfg.ren, (size_t)(cfg.nren + 1) * sizeof *cfg.ren);
-	struct rename *r = &cfg.ren[cfg.nren++];
+	c->ren = xrealloc(c->ren, (size_t)(c->nren + 1) * sizeof *c->ren);
+	struct rename *r = &c->ren[c->nren++];
 	if (path_parse(&s, &r->from, &err) < 0)
 		diag_usage("invalid --rename '%s' at column %d: %s", text,
 			   (int)(s - text) + 1, err);
@@ -172,7 +188,8 @@ static void parse_rename(const char *text)
 	check_target(&r->to, "--rename");
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static void parse_args(int argc, char **argv, struct es_opts *o,
+		       struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -182,38 +199,48 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"time-format", required_argument, 0, OPT_TIME_FORMAT},
+		{"set", required_argument, 0, OPT_SET},
 		{0, 0, 0, 0}
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT, longopts,
-				NULL)) != -1) {
-		if (opts_common(o, c, optarg))
+	int ch;
+	memset(c, 0, sizeof *c);
+	c->time_field = "ts";
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT, longopts,
+				 NULL)) != -1) {
+		if (opts_common(o, ch, optarg))
 			continue;
-		switch (c) {
-		case OPT_RENAME: parse_rename(optarg); break;
+		switch (ch) {
+		case OPT_SET:
+			c->sets = xrealloc(c->sets, (size_t)(c->nsets + 1) *
+					   sizeof *c->sets);
+			c->sets[c->nsets++] = optarg;
+			break;
+		case OPT_RENAME: parse_rename(c, optarg); break;
 		case OPT_KEEP:
-			parse_paths("--keep", optarg, &cfg.keep, &cfg.nkeep);
+			parse_paths("--keep", optarg, &c->keep, &c->nkeep);
 			break;
 		case OPT_DROP:
-			parse_paths("--drop", optarg, &cfg.drop, &cfg.ndrop);
+			parse_paths("--drop", optarg, &c->drop, &c->ndrop);
 			break;
-		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cfg.unit))
+			if (time_unit_parse(optarg, &c->unit_opt))
 				diag_usage("invalid argument '%s' for --time-unit: "
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
 		case OPT_TIME_FORMAT:
 			if (!strcmp(optarg, "rfc3339"))
-				cfg.out_repr = TIME_RFC3339;
-			else if (time_unit_parse(optarg, &cfg.out_repr) ||
-				 cfg.out_repr == TIME_AUTO)
+				c->out_repr = TIME_RFC3339;
+			else if (time_unit_parse(optarg, &c->out_repr) ||
+				 c->out_repr == TIME_AUTO)
 				diag_usage("invalid argument '%s' for --time-format: "
 					   "expected rfc3339, s, ms, us or ns", optarg);
 			break;
 		default: opts_bad_option();
 		}
 	}
+	c->unit = c->unit_opt;
 }
 
 /* True if one path is the other or lies inside it (a change to one
@@ -234,32 +261,45 @@ static bool related(const struct path *a, const struct path *b)
 	return true;
 }
 
-/* The assignments from the arguments after the options; optind moves to
- * the first FILE. Every path is in fs before the refresh lists are made. */
-static void setup(int argc, char **argv, struct fieldset *fs)
+static void add_assign(struct conf *c, const struct assign *a)
 {
+	c->as = xrealloc(c->as, (size_t)(c->nas + 1) * sizeof *c->as);
+	c->as[c->nas++] = *a;
+}
+
+/* The assignments of --set, then those from the arguments after the
+ * options; optind moves to the first FILE. Every path is in fs before the
+ * refresh lists are made. */
+static void setup(struct conf *c, int argc, char **argv, struct fieldset *fs)
+{
+	for (int i = 0; i < c->nsets; i++) {
+		struct assign a = { 0 };
+		if (!parse_assignment(c->sets[i], fs, &a))
+			diag_usage("invalid --set '%s': expected PATH = EXPR",
+				   c->sets[i]);
+		add_assign(c, &a);
+	}
 	while (optind < argc) {
 		struct assign a = { 0 };
 		if (!parse_assignment(argv[optind], fs, &a))
 			break;
-		cfg.as = xrealloc(cfg.as, (size_t)(cfg.nas + 1) * sizeof *cfg.as);
-		cfg.as[cfg.nas++] = a;
+		add_assign(c, &a);
 		optind++;
 	}
 	const char *err;
-	if (cfg.out_repr) {
-		if (path_parse_all(cfg.time_field, &cfg.time_path, &err))
-			diag_usage("invalid --time-field '%s': %s", cfg.time_field,
+	if (c->out_repr) {
+		if (path_parse_all(c->time_field, &c->time_path, &err))
+			diag_usage("invalid --time-field '%s': %s", c->time_field,
 				   err);
-		check_target(&cfg.time_path, "--time-field");
-		cfg.time_slot = fieldset_add(fs, &cfg.time_path);
+		check_target(&c->time_path, "--time-field");
+		c->time_slot = fieldset_add(fs, &c->time_path);
 	}
-	if (!cfg.nas && !cfg.out_repr && !cfg.nren && !cfg.nkeep && !cfg.ndrop)
+	if (!c->nas && !c->out_repr && !c->nren && !c->nkeep && !c->ndrop)
 		diag_usage("nothing to do: give an assignment, --rename, --keep, "
 			   "--drop or --time-format");
 	int ns = fieldset_count(fs);
-	for (int i = 0; i < cfg.nas; i++) {
-		struct assign *a = &cfg.as[i];
+	for (int i = 0; i < c->nas; i++) {
+		struct assign *a = &c->as[i];
 		a->refresh = xmalloc((size_t)(ns ? ns : 1) * sizeof *a->refresh);
 		for (int s = 0; s < ns; s++)
 			if (related(&a->target, fieldset_path(fs, s)))
@@ -364,27 +404,73 @@ static void map_record(struct edit *ed, const struct fieldset *fs,
 	}
 }
 
+static void conf_free(struct conf *c)
+{
+	free(c->sets);
+	for (int i = 0; i < c->nas; i++) {
+		path_free(&c->as[i].target);
+		expr_free(c->as[i].e);
+		free(c->as[i].refresh);
+	}
+	free(c->as);
+	for (int i = 0; i < c->nren; i++) {
+		path_free(&c->ren[i].from);
+		path_free(&c->ren[i].to);
+	}
+	free(c->ren);
+	for (int i = 0; i < c->nkeep; i++)
+		path_free(&c->keep[i]);
+	free(c->keep);
+	for (int i = 0; i < c->ndrop; i++)
+		path_free(&c->drop[i]);
+	free(c->drop);
+	if (c->out_repr)
+		path_free(&c->time_path);
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed: the new edits
+ * (assignments, --time-format, --rename, --keep, --drop) apply from the
+ * next record. The time unit guessed from the first value is kept while
+ * --time-field and --time-unit stay the same. The file was checked by
+ * reload_argv(); the inputs are open already (FILE operands do not change)
+ * and the common options keep their start-up values.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+
+static void conf_reload(struct fieldset *fs, struct reader *r)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	parse_args(ac, av, &no, &nc);
+	setup(&nc, ac, av, fs);	/* cannot fail after the check */
+	bool same_time = !strcmp(nc.time_field, cfg.time_field) &&
+			 nc.unit_opt == cfg.unit_opt;
+	if (same_time)
+		nc.unit = cfg.unit;
+	conf_free(&cfg);
+	cfg = nc;
+	slots = xrealloc(slots, (size_t)(fieldset_count(fs) + 1) * sizeof *slots);
+	reader_fields_changed(r);
+	char said[256];
+	snprintf(said, sizeof said, "%d assignments, %d renames, %d keep, "
+		 "%d drop, %s--time-format%s", cfg.nas, cfg.nren, cfg.nkeep,
+		 cfg.ndrop, cfg.out_repr ? "" : "no ",
+		 same_time ? "" : "; time unit reset");
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
 static void cleanup(void)
 {
-	for (int i = 0; i < cfg.nas; i++) {
-		path_free(&cfg.as[i].target);
-		expr_free(cfg.as[i].e);
-		free(cfg.as[i].refresh);
-	}
-	free(cfg.as);
-	for (int i = 0; i < cfg.nren; i++) {
-		path_free(&cfg.ren[i].from);
-		path_free(&cfg.ren[i].to);
-	}
-	free(cfg.ren);
-	for (int i = 0; i < cfg.nkeep; i++)
-		path_free(&cfg.keep[i]);
-	free(cfg.keep);
-	for (int i = 0; i < cfg.ndrop; i++)
-		path_free(&cfg.drop[i]);
-	free(cfg.drop);
-	if (cfg.out_repr)
-		path_free(&cfg.time_path);
+	conf_free(&cfg);
+	reload_free(conf_words);
 	scratch_free(&sc);
 	free(slots);
 }
@@ -395,7 +481,7 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
@@ -403,19 +489,31 @@ int main(int argc, char **argv)
 	static struct fieldset *fs;
 	fs = fieldset_new();
 	fieldset_want_members(fs, true);	/* edit.c builds on them */
-	setup(argc, argv, fs);
+	setup(&cfg, argc, argv, fs);
+	opts_check_done(&o);
 	slots = xmalloc((size_t)(fieldset_count(fs) + 1) * sizeof *slots);
 	loop_signals();
+	reload_init(&o);
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
+	reader_set_timeout(r, reload_timeout(-1));
 	struct writer *w = writer_open(&out, o.out_fmt);
 	struct edit *ed = edit_new();
 	struct record rec;
-	while (reader_next(r, &rec) > 0) {
+	for (;;) {
+		/* Between two records, with none in hand: the next one is
+		 * read with the new fields located. */
+		if (reload_due())
+			conf_reload(fs, r);
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got < 0)
+			continue;	/* a timeout: SIGHUP, or time to look */
 		writer_set_format(w, rec.fmt);
 		map_record(ed, fs, w, &out, &rec,
 			   o.out_fmt ? o.out_fmt : reader_format(r));

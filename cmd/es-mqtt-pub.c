@@ -21,6 +21,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "spool.h"
 #include "time.h"
 
@@ -33,18 +34,18 @@ enum {
 #define BATCH 256		/* records read per turn of the loop */
 #define MAX_TOPIC 65535		/* MQTT's limit on a topic's length */
 
-static struct {
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
 	const char *topic, *payload_field, *spool_dir;
 	bool retain;
 	uint64_t queue, spool_max;
 	enum spool_full full;
 	enum spool_sync sync;
 	int64_t drain_ms;
-} cfg = {
-	.queue = 1000, .spool_max = 1ull << 30, .drain_ms = 10000,
+	struct mqtt_opts mo;
 };
 
-static struct mqtt_opts mo;
+static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
 static struct spool *q;
 static unsigned long long published, acknowledged, retried, spooled;
@@ -72,6 +73,11 @@ static void usage(void)
 	       "                           never: what survives a power loss\n"
 	       "      --drain-timeout D    at end of input, wait up to D for\n"
 	       "                           acknowledgements (default 10s)\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the topic,\n"
+	       "--payload-field and --drain-timeout from the next record; a new --qos,\n"
+	       "--retain or connection option once the messages queued before it are\n"
+	       "acknowledged (reading waits). The spool options need a restart.\n"
 	       "\n");
 	mqtt_opts_help(stdout);
 	printf("\n");
@@ -98,15 +104,21 @@ struct tpart {
 	int slot;
 	const char *name;
 };
-static struct tpart *parts;
-static int nparts;
+struct tmpl {
+	struct tpart *parts;
+	int n;
+};
+static struct tmpl tt;		/* the running topic */
 
-static void template_compile(const char *t, struct fieldset *fs)
+static void template_compile(const char *topic, struct fieldset *fs,
+			     struct tmpl *out)
 {
-	size_t n = (strlen(t) + 1) * sizeof *parts;
-	parts = memset(xmalloc(n), 0, n);
+	const char *t = topic;
+	size_t n = (strlen(t) + 1) * sizeof *out->parts;
+	out->parts = memset(xmalloc(n), 0, n);
+	out->n = 0;
 	while (*t) {
-		struct tpart *p = &parts[nparts++];
+		struct tpart *p = &out->parts[out->n++];
 		const char *open = strchr(t, '{');
 		if (open != t) {
 			p->lit = t;
@@ -129,9 +141,32 @@ static void template_compile(const char *t, struct fieldset *fs)
 		path_free(&path);
 		t = close + 1;
 	}
-	for (const char *c = cfg.topic; *c; c++)
+	for (const char *c = topic; *c; c++)
 		if (*c == '+' || *c == '#')
 			diag_usage("-t/--topic: wildcards (+, #) cannot be published to");
+}
+
+static void template_free(struct tmpl *t)
+{
+	for (int i = 0; i < t->n; i++)
+		free((char *)t->parts[i].name);
+	free(t->parts);
+	t->parts = NULL;
+	t->n = 0;
+}
+
+/* The slot of --payload-field F, or -1 without one. */
+static int payload_slot_of(const char *field, struct fieldset *fs)
+{
+	if (!field)
+		return -1;
+	struct path path;
+	const char *err;
+	if (path_parse_all(field, &path, &err) < 0)
+		diag_usage("--payload-field '%s': %s", field, err);
+	int slot = fieldset_add(fs, &path);
+	path_free(&path);
+	return slot;
 }
 
 /* One level of the topic from a field; NULL with *why if it cannot be. */
@@ -187,8 +222,8 @@ static bool build_topic(const struct record *rec, struct scratch *sc,
 {
 	msg.len = 0;
 	out_put(&msg, "\0\0", 2);
-	for (int i = 0; i < nparts; i++) {
-		const struct tpart *tp = &parts[i];
+	for (int i = 0; i < tt.n; i++) {
+		const struct tpart *tp = &tt.parts[i];
 		if (tp->lit) {
 			out_put(&msg, tp->lit, tp->litlen);
 			continue;
@@ -281,7 +316,7 @@ static void on_down(void *ctx)
 {
 	(void)ctx;
 	retried += spool_unacked_read(q);
-	if (mo.qos == 0) {
+	if (cfg.mo.qos == 0) {
 		memset(midmap, 0, 65536 * sizeof *midmap);
 		spool_rewind(q);
 	}
@@ -304,7 +339,7 @@ static bool publish_one(void)
 	int mid = 0;
 	early_mid = -1;
 	int rc = mosquitto_publish(conn.m, &mid, topic, (int)(n - 2 - tl),
-				   b + 2 + tl, mo.qos, cfg.retain);
+				   b + 2 + tl, cfg.mo.qos, cfg.retain);
 	if (mid && early_mid == mid) {
 		spool_ack(q, id);
 		acknowledged++;
@@ -324,7 +359,7 @@ static bool publish_one(void)
 		spool_ack(q, id);
 		return true;
 	}
-	published += mo.qos > 0;	/* libmosquitto has it queued */
+	published += cfg.mo.qos > 0;	/* libmosquitto has it queued */
 	return false;
 }
 
@@ -342,8 +377,11 @@ static void pump(void)
 /* ---- input ---- */
 
 static struct reader *rd;
+static struct fieldset *fs;
 static bool in_eof;
 static bool in_more;	/* the last batch stopped with input still there */
+static bool reload_waits;	/* a reload waits for the queue to drain */
+static void conf_reload(void);
 
 /* The queue's bound reached: said once (DESIGN.md: state is bounded and
  * says so), since a slow broker can make it the normal state. */
@@ -367,13 +405,18 @@ static void say_full(void)
 }
 
 /* Reads up to BATCH records while the queue has room; each becomes a
- * queued message, or bad input. */
+ * queued message, or bad input. A reload is looked for before each
+ * record, so that it falls between two. */
 static void read_batch(struct scratch *sc)
 {
 	struct record rec;
 	char err[256];
 	in_more = true;
 	for (int i = 0; i < BATCH && !spool_is_full(q, 0); i++) {
+		if (reload_due())
+			conf_reload();
+		if (reload_waits)
+			return;
 		int got = reader_next(rd, &rec);
 		if (got < 0) {
 			in_more = false;	/* poll() says when there is more */
@@ -410,7 +453,10 @@ static int64_t parse_duration(const char *opt, const char *arg)
 	return us / 1000;
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static bool in_reload;	/* parsing a reloaded file: no --help there */
+
+/* Parses argv into c (from its defaults); checks the options together. */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -426,34 +472,162 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
 		{0, 0, 0, 0}
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:",
-				longopts, NULL)) != -1) {
-		if (opts_common(o, c, optarg) || mqtt_opt(&mo, c, optarg))
+	*c = (struct conf){
+		.queue = 1000, .spool_max = 1ull << 30, .drain_ms = 10000,
+	};
+	mqtt_opts_init(&c->mo);
+	int ch;
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:",
+				 longopts, NULL)) != -1) {
+		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
 			continue;
-		switch (c) {
-		case 't': cfg.topic = optarg; break;
-		case OPT_RETAIN: cfg.retain = true; break;
-		case OPT_PAYLOAD_FIELD: cfg.payload_field = optarg; break;
-		case OPT_QUEUE: cfg.queue = spool_arg_queue(optarg); break;
-		case OPT_SPOOL: cfg.spool_dir = optarg; break;
-		case OPT_SPOOL_MAX: cfg.spool_max = spool_arg_max(optarg); break;
-		case OPT_SPOOL_FULL: cfg.full = spool_arg_full(optarg); break;
-		case OPT_FSYNC: cfg.sync = spool_arg_sync(optarg); break;
+		switch (ch) {
+		case 't': c->topic = optarg; break;
+		case OPT_RETAIN: c->retain = true; break;
+		case OPT_PAYLOAD_FIELD: c->payload_field = optarg; break;
+		case OPT_QUEUE: c->queue = spool_arg_queue(optarg); break;
+		case OPT_SPOOL: c->spool_dir = optarg; break;
+		case OPT_SPOOL_MAX: c->spool_max = spool_arg_max(optarg); break;
+		case OPT_SPOOL_FULL: c->full = spool_arg_full(optarg); break;
+		case OPT_FSYNC: c->sync = spool_arg_sync(optarg); break;
 		case OPT_DRAIN_TIMEOUT:
-			cfg.drain_ms = parse_duration("--drain-timeout", optarg);
+			c->drain_ms = parse_duration("--drain-timeout", optarg);
 			break;
 		default:
 			opts_bad_option();
 		}
 	}
-	if (o->help)
+	if (o->help && !in_reload)
 		usage();
-	if (o->version)
+	if (o->version && !in_reload)
 		opts_apply(o);	/* prints it and exits */
-	if (!cfg.topic)
+	if (!c->topic)
 		diag_usage("missing -t/--topic");
-	mqtt_opts_check(&mo);
+	mqtt_opts_check(&c->mo);
+}
+
+/* ---- reloading ---- */
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed. The topic,
+ * --payload-field and --drain-timeout shape each record as it is read:
+ * they apply from the next one. --qos and --retain are applied as a
+ * message is handed to the broker, and a connection option needs a new
+ * client: so a reload that changes them waits, not reading, until every
+ * message queued before it is acknowledged, then applies everything (and
+ * reconnects if needed). A new connection while the broker cannot be
+ * reached is made at once: the messages still queued go to it. The spool
+ * options need a restart; such a file is refused.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+static struct conf next;	/* a reload waiting to be applied */
+static char **next_words;
+static const char *config_path;
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static const char *needs_restart(const struct conf *a, const struct conf *b)
+{
+	if (!same(a->spool_dir, b->spool_dir))
+		return "--spool";
+	if (a->queue != b->queue)
+		return "--queue";
+	if (a->spool_max != b->spool_max)
+		return "--spool-max";
+	if (a->full != b->full)
+		return "--spool-full";
+	if (a->sync != b->sync)
+		return "--fsync";
+	return NULL;
+}
+
+static void open_conn(void)
+{
+	mqtt_open(&conn, &cfg.mo, on_up, on_down, NULL);
+	mosquitto_publish_callback_set(conn.m, on_publish);
+	mosquitto_max_inflight_messages_set(conn.m, WINDOW);
+}
+
+/* After mqtt_close(): a client on the new options. What was handed to the
+ * old one and not acknowledged is queued again for it; the reconnects
+ * count on. */
+static void reopen(unsigned long reconnects)
+{
+	retried += spool_unacked_read(q);
+	memset(midmap, 0, 65536 * sizeof *midmap);
+	spool_rewind(q);
+	open_conn();
+	conn.reconnects = reconnects;
+}
+
+/* Applies the waiting reload when it can be (see above). */
+static void try_apply(void)
+{
+	if (!reload_waits)
+		return;
+	const char *copt = mqtt_opts_differ(&cfg.mo, &next.mo);
+	bool per_message = next.mo.qos != cfg.mo.qos || next.retain != cfg.retain;
+	if ((copt || per_message) && spool_pending(q) &&
+	    !(copt && conn.state != MQTT_UP))
+		return;
+	template_free(&tt);
+	template_compile(next.topic, fs, &tt);
+	payload_slot = payload_slot_of(next.payload_field, fs);
+	reader_fields_changed(rd);
+	unsigned long reconnects = conn.reconnects + conn.ever_up;
+	if (copt)
+		mqtt_close(&conn);
+	cfg = next;		/* conn.o points to cfg.mo */
+	if (copt)
+		reopen(reconnects);
+	char said[600];
+	int n = snprintf(said, sizeof said, "-t %s", cfg.topic);
+	if (cfg.payload_field)
+		n += snprintf(said + n, sizeof said - (size_t)n,
+			      " --payload-field %s", cfg.payload_field);
+	n += snprintf(said + n, sizeof said - (size_t)n, " -q %d%s",
+		      cfg.mo.qos, cfg.retain ? " --retain" : "");
+	if (copt)
+		snprintf(said + n, sizeof said - (size_t)n,
+			 "; %s changed: connecting to %s", copt, mqtt_where(&conn));
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = next_words;
+	next_words = NULL;
+	reload_waits = false;
+}
+
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	in_reload = true;
+	parse_args(ac, av, &no, &nc);
+	in_reload = false;
+	char why[600];
+	const char *opt = needs_restart(&cfg, &nc);
+	if (opt)
+		snprintf(why, sizeof why, "changing %s needs a restart", opt);
+	if (opt || !mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		reload_free(av);
+		return;
+	}
+	reload_free(next_words);	/* a newer file replaces a waiting one */
+	next = nc;
+	next_words = av;
+	reload_waits = true;
+	try_apply();
 }
 
 /* ---- the loop ---- */
@@ -480,9 +654,12 @@ static void run(void)
 	int64_t drain_at = 0;
 	for (;;) {
 		int64_t now = loop_now_ms();
-		bool reading = !in_eof && !spool_is_full(q, 0);
+		try_apply();
+		bool reading = !in_eof && !spool_is_full(q, 0) && !reload_waits;
 		if (reading)
 			read_batch(&sc);
+		else if (!in_eof && reload_due())
+			conf_reload();	/* a newer file, while reading waits */
 		if (loop_stop)
 			in_eof = true;	/* SIGINT/SIGTERM, even while blocked */
 		if (in_eof && !drain_at)
@@ -491,7 +668,7 @@ static void run(void)
 		spool_tick(q, now);
 		if (in_eof && (!spool_pending(q) || now >= drain_at))
 			break;
-		reading = !in_eof && !spool_is_full(q, 0);
+		reading = !in_eof && !spool_is_full(q, 0) && !reload_waits;
 		struct pollfd pf[2];
 		int n = 0, in_at = -1, mq_at = -1;
 		if (reading && reader_fd(rd) >= 0) {
@@ -501,8 +678,8 @@ static void run(void)
 		}
 		if (mqtt_pollfd(&conn, &pf[n]))
 			mq_at = n++;
-		int r = poll(pf, (nfds_t)n,
-			     loop_timeout(poll_timeout(now, drain_at, reading)));
+		int t = reload_timeout(poll_timeout(now, drain_at, reading));
+		int r = poll(pf, (nfds_t)n, loop_timeout(t));
 		if (r < 0 && errno != EINTR)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		(void)in_at;
@@ -518,23 +695,18 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	mqtt_opts_init(&mo);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	struct fieldset *fs = fieldset_new();
-	template_compile(cfg.topic, fs);
-	if (cfg.payload_field) {
-		struct path path;
-		const char *err;
-		if (path_parse_all(cfg.payload_field, &path, &err) < 0)
-			diag_usage("--payload-field '%s': %s", cfg.payload_field, err);
-		payload_slot = fieldset_add(fs, &path);
-		path_free(&path);
-	}
+	fs = fieldset_new();
+	template_compile(cfg.topic, fs, &tt);
+	payload_slot = payload_slot_of(cfg.payload_field, fs);
 	payload_csv = o.out_fmt == FMT_CSV;
+	opts_check_done(&o);	/* --check: no spool, no connection */
+	config_path = o.config;
 	loop_signals();
+	reload_init(&o);
 
 	out_init(&msg, -1, "message");
 	out_init(&payload, -1, "payload");
@@ -552,9 +724,7 @@ int main(int argc, char **argv)
 
 	rd = reader_open(argv + optind, argc - optind, o.in_fmt, fs, NULL, NULL);
 	reader_set_timeout(rd, 0);
-	mqtt_open(&conn, &mo, on_up, on_down, NULL);
-	mosquitto_publish_callback_set(conn.m, on_publish);
-	mosquitto_max_inflight_messages_set(conn.m, WINDOW);
+	open_conn();
 	run();
 
 	uint64_t left = spool_pending(q);
@@ -572,12 +742,12 @@ int main(int argc, char **argv)
 	reader_close(rd);
 	writer_close(pw);
 	fieldset_free(fs);
-	for (int i = 0; i < nparts; i++)
-		free((char *)parts[i].name);
-	free(parts);
+	template_free(&tt);
 	free(midmap);
 	out_free(&msg);
 	out_free(&payload);
+	reload_free(next_words);
+	reload_free(conf_words);
 	diag_finish();
 	return diag_status;
 }

@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 enum {
@@ -28,15 +29,17 @@ enum {
 
 #define MAX_FILTERS 64
 
-static struct {
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
 	const char *filters[MAX_FILTERS];
 	int nfilters;
 	long long count;	/* -C: 0 = no limit */
 	int64_t idle_ms;	/* -W: 0 = no limit */
 	const char *topic_field, *arrival_field, *fields;
-} cfg;
+	struct mqtt_opts mo;
+};
 
-static struct mqtt_opts mo;
+static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
 static struct outbuf out;
 static struct writer *wr;
@@ -62,6 +65,10 @@ static void usage(void)
 	       "      --fields LIST        -o csv: the columns, comma-separated: payload\n"
 	       "                           fields, the topic/arrival field names, and\n"
 	       "                           topic and payload for wrapped messages\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) applies the output\n"
+	       "options, -C and -W from the next message, new filters or --qos by\n"
+	       "unsubscribing and subscribing, a connection option by reconnecting.\n"
 	       "\n");
 	mqtt_opts_help(stdout);
 	printf("\n");
@@ -264,15 +271,34 @@ static void on_message(struct mosquitto *m, void *obj,
 	stats.out++;
 }
 
+/* Filters a reload dropped while the connection was down: a persistent
+ * session still has them at the broker. */
+static char *stale[MAX_FILTERS];
+static int nstale;
+
+static void forget_stale(void)
+{
+	for (int i = 0; i < nstale; i++)
+		free(stale[i]);
+	nstale = 0;
+}
+
 static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
+	if (nstale) {
+		int rc = mosquitto_unsubscribe_multiple(conn.m, NULL, nstale,
+							stale, NULL);
+		if (rc)
+			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
+		forget_stale();
+	}
 	/* Subscribing again on a resumed session is harmless and covers a
 	 * broker that lost it. */
 	int rc = mosquitto_subscribe_multiple(conn.m, NULL, cfg.nfilters,
-					      (char *const *)cfg.filters, mo.qos,
-					      0, NULL);
+					      (char *const *)cfg.filters,
+					      cfg.mo.qos, 0, NULL);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 }
@@ -304,7 +330,10 @@ static void set_fields(void)
 	}
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o)
+static bool in_reload;	/* parsing a reloaded file: no --help there */
+
+/* Parses argv into c (from its defaults); checks the options together. */
+static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -317,28 +346,31 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 		{"fields", required_argument, 0, OPT_FIELDS},
 		{0, 0, 0, 0}
 	};
-	int c;
+	int ch;
 	char *end;
 	int64_t us;
 	const char *err;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:W:",
-				longopts, NULL)) != -1) {
-		if (opts_common(o, c, optarg) || mqtt_opt(&mo, c, optarg))
+	memset(c, 0, sizeof *c);
+	mqtt_opts_init(&c->mo);
+	optind = 0;	/* a reload parses again from the start */
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:W:",
+				 longopts, NULL)) != -1) {
+		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
 			continue;
-		switch (c) {
+		switch (ch) {
 		case 't':
-			if (cfg.nfilters == MAX_FILTERS)
+			if (c->nfilters == MAX_FILTERS)
 				diag_usage("more than %d -t/--topic filters",
 					   MAX_FILTERS);
 			if (mosquitto_sub_topic_check(optarg) != MOSQ_ERR_SUCCESS)
 				diag_usage("invalid topic filter '%s' for -t/--topic",
 					   optarg);
-			cfg.filters[cfg.nfilters++] = optarg;
+			c->filters[c->nfilters++] = optarg;
 			break;
 		case 'C':
 			errno = 0;
-			cfg.count = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || cfg.count < 1)
+			c->count = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || c->count < 1)
 				diag_usage("invalid argument '%s' for -C/--count: "
 					   "expected a positive number", optarg);
 			break;
@@ -346,24 +378,142 @@ static void parse_args(int argc, char **argv, struct es_opts *o)
 			if (duration_parse(optarg, false, &us, &err) < 0 || us < 1000)
 				diag_usage("invalid argument '%s' for -W/--timeout: %s",
 					   optarg, us < 1000 ? "at least 1ms" : err);
-			cfg.idle_ms = us / 1000;
+			c->idle_ms = us / 1000;
 			break;
-		case OPT_TOPIC_FIELD: cfg.topic_field = optarg; break;
-		case OPT_ARRIVAL_FIELD: cfg.arrival_field = optarg; break;
-		case OPT_FIELDS: cfg.fields = optarg; break;
+		case OPT_TOPIC_FIELD: c->topic_field = optarg; break;
+		case OPT_ARRIVAL_FIELD: c->arrival_field = optarg; break;
+		case OPT_FIELDS: c->fields = optarg; break;
 		default:
 			opts_bad_option();
 		}
 	}
-	if (o->help)
+	if (o->help && !in_reload)
 		usage();
-	if (o->version)
+	if (o->version && !in_reload)
 		opts_apply(o);	/* prints it and exits */
-	if (!cfg.nfilters)
+	if (!c->nfilters)
 		diag_usage("missing -t/--topic");
 	if (optind < argc)
 		diag_usage("unexpected argument '%s'", argv[optind]);
-	mqtt_opts_check(&mo);
+	mqtt_opts_check(&c->mo);
+}
+
+/* ---- reloading ---- */
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed, between two
+ * reads from the broker: the output options, -C and -W apply from the next
+ * message; filters no longer wanted are unsubscribed and new ones (all of
+ * them on a new --qos) subscribed, in that order and in one write; a
+ * connection option closes the connection and opens one with the new
+ * options. --fields cannot change under -o csv: the header is written.
+ */
+static char **conf_words;	/* the reloaded command line in use */
+static const char *config_path;
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool has_filter(const struct conf *c, const char *f)
+{
+	for (int i = 0; i < c->nfilters; i++)
+		if (!strcmp(c->filters[i], f))
+			return true;
+	return false;
+}
+
+static void open_conn(void)
+{
+	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
+	mosquitto_message_callback_set(conn.m, on_message);
+}
+
+/* The subscriptions of old changed to those of cfg. */
+static void resubscribe(const struct conf *old)
+{
+	char *gone[MAX_FILTERS], *added[MAX_FILTERS];
+	int ng = 0, na = 0;
+	for (int i = 0; i < old->nfilters; i++)
+		if (!has_filter(&cfg, old->filters[i]))
+			gone[ng++] = (char *)old->filters[i];
+	for (int i = 0; i < cfg.nfilters; i++)
+		if (cfg.mo.qos != old->mo.qos || !has_filter(old, cfg.filters[i]))
+			added[na++] = (char *)cfg.filters[i];
+	if (conn.state != MQTT_UP) {
+		/* on_up subscribes to cfg's; a persistent session keeps the
+		 * old ones at the broker until they are unsubscribed */
+		for (int i = 0; i < ng && cfg.mo.persistent; i++)
+			if (nstale < MAX_FILTERS)
+				stale[nstale++] = xstrdup(gone[i]);
+		return;
+	}
+	int rc = 0;
+	if (ng)
+		rc = mosquitto_unsubscribe_multiple(conn.m, NULL, ng, gone, NULL);
+	if (!rc && na)
+		rc = mosquitto_subscribe_multiple(conn.m, NULL, na, added,
+						  cfg.mo.qos, 0, NULL);
+	if (rc)
+		diag_warn("subscribe: %s", mosquitto_strerror(rc));
+	mqtt_flush(&conn);
+}
+
+static void conf_reload(void)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	struct conf nc;
+	opts_init(&no);
+	in_reload = true;
+	parse_args(ac, av, &no, &nc);
+	in_reload = false;
+	char why[600];
+	bool ok = true;
+	if (csv && !same(cfg.fields, nc.fields)) {
+		snprintf(why, sizeof why, "changing --fields needs a restart "
+			 "(the CSV header is written)");
+		ok = false;
+	} else {
+		ok = mqtt_opts_files_ok(&nc.mo, why, sizeof why);
+	}
+	if (!ok) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		reload_free(av);
+		return;
+	}
+	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
+	struct conf old = cfg;
+	unsigned long reconnects = conn.reconnects + conn.ever_up;
+	if (copt)
+		mqtt_close(&conn);
+	cfg = nc;	/* conn.o points to cfg.mo */
+	if (copt) {
+		forget_stale();	/* a new session */
+		open_conn();
+		conn.reconnects = reconnects;
+	} else {
+		resubscribe(&old);
+	}
+	char said[1200];
+	size_t n = 0;
+	for (int i = 0; i < cfg.nfilters && n < sizeof said; i++)
+		n += (size_t)snprintf(said + n, sizeof said - n, "-t %s ",
+				      cfg.filters[i]);
+	if (n < sizeof said)
+		n += (size_t)snprintf(said + n, sizeof said - n, "-q %d",
+				      cfg.mo.qos);
+	if (copt && n < sizeof said)
+		snprintf(said + n, sizeof said - n, "; %s changed: connecting "
+			 "to %s", copt, mqtt_where(&conn));
+	reload_said(said);
+	reload_free(conf_words);	/* old's words: no longer used */
+	conf_words = av;
 }
 
 static bool done(int64_t now)
@@ -381,8 +531,7 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	mqtt_opts_init(&mo);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &o, &cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 	fs = fieldset_new();
@@ -390,24 +539,28 @@ int main(int argc, char **argv)
 	if (csv)
 		set_fields();
 	js.slots = xmalloc(((size_t)fieldset_count(fs) + 1) * sizeof *js.slots);
+	opts_check_done(&o);	/* --check: no connection */
+	config_path = o.config;
 	loop_signals();
+	reload_init(&o);
 
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	wr = writer_open(&out, csv ? FMT_CSV : FMT_NDJSON);
-	mqtt_open(&conn, &mo, on_up, NULL, NULL);
-	mosquitto_message_callback_set(conn.m, on_message);
+	open_conn();
 	last_msg = loop_now_ms();
 	for (;;) {
 		int64_t now = loop_now_ms();
 		if (done(now))
 			break;
+		if (reload_due())
+			conf_reload();
 		struct pollfd pf;
 		int n = mqtt_pollfd(&conn, &pf) ? 1 : 0;
 		int t = mqtt_timeout(&conn, now);
 		if (cfg.idle_ms && last_msg + cfg.idle_ms - now < t)
 			t = (int)(last_msg + cfg.idle_ms - now);
-		int r = poll(&pf, (nfds_t)n, loop_timeout(t < 0 ? 0 : t));
+		int r = poll(&pf, (nfds_t)n, loop_timeout(reload_timeout(t < 0 ? 0 : t)));
 		if (r < 0 && errno != EINTR)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
 		mqtt_service(&conn, r > 0 && n ? pf.revents : 0, loop_now_ms());
@@ -425,6 +578,8 @@ int main(int argc, char **argv)
 		free(names[0]);
 	free(names);
 	scratch_free(&sc);
+	forget_stale();
+	reload_free(conf_words);
 	diag_finish();
 	out_free(&out);
 	return diag_status;

@@ -13,10 +13,12 @@
  * oldest panes; sessions close through a heap ordered by end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agg.h"
 #include "diag.h"
@@ -24,6 +26,7 @@
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "reload.h"
 #include "time.h"
 
 enum kind { K_NONE, K_TUMBLING, K_HOPPING, K_SLIDING, K_SESSION, K_COUNT };
@@ -37,17 +40,29 @@ enum {
 
 #define DEFAULT_MAX_GROUPS 100000
 
-static struct {
+/*
+ * What the options say: parsed at start and again on a reload (lib/reload.h).
+ * The window definition is kind, sizes, group-by, aggregates and how time
+ * is read (def_same() compares it); the rest may change under open windows.
+ * Strings point into the command line in use.
+ */
+struct conf {
 	enum kind kind;
 	int64_t size, every, offset, gap, max_session, lateness, idle;
 	long count, count_every;
 	bool processing, flush_on_exit;
-	enum time_repr unit, out_repr;
+	enum time_repr unit, out_repr;	/* unit as given (auto stays auto) */
 	long max_groups;
 	const char *time_field;
-} cfg = {
-	.time_field = "ts", .max_groups = DEFAULT_MAX_GROUPS,
+	struct path *gpaths;	/* --group-by */
+	int ngroup_fields;
+	const char *agg_text, *late_path, *every_arg;
 };
+
+static struct conf cfg;
+/* The unit times are read in: cfg.unit, or what auto guessed from the
+ * first time (kept across a reload that reads time the same way). */
+static enum time_repr time_unit;
 
 /* Grows a dynamic array by doubling when it is full. */
 #define GROW(arr, n, cap) \
@@ -63,8 +78,6 @@ static struct {
 static struct agg_spec *specs;
 static int nspecs;
 static size_t state_size;
-static struct path *gpaths;	/* --group-by */
-static int ngroup_fields;
 static int *gslots, time_slot;
 
 struct win {
@@ -218,7 +231,7 @@ static void key_build(const struct span *slots)
 	if (!key.buf)
 		out_init(&key, -1, "key");
 	key.len = 0;
-	for (int i = 0; i < ngroup_fields; i++) {
+	for (int i = 0; i < cfg.ngroup_fields; i++) {
 		struct value v;
 		if (value_load(&slots[gslots[i]], &v, &sc))
 			v.t = V_NULL;
@@ -254,8 +267,8 @@ static int group_get(const struct span *slots)
 	memset(g, 0, sizeof *g);
 	g->gen = gen;
 	size_t kn;
-	g->gv = xmalloc((size_t)ngroup_fields * sizeof *g->gv);
-	key_decode(keytab_key(keys, gid, &kn), ngroup_fields, g->gv);
+	g->gv = xmalloc((size_t)cfg.ngroup_fields * sizeof *g->gv);
+	key_decode(keytab_key(keys, gid, &kn), cfg.ngroup_fields, g->gv);
 	g->birth = births++;
 	g->prev = g->next = -1;
 	g->live = true;
@@ -306,7 +319,7 @@ static void win_remove(struct group *g, struct win *w)
 
 static void time_value(int64_t us, struct value *v, char *buf)
 {
-	enum time_repr r = cfg.out_repr ? cfg.out_repr : cfg.unit;
+	enum time_repr r = cfg.out_repr ? cfg.out_repr : time_unit;
 	if (r == TIME_AUTO)
 		r = TIME_MS;
 	memset(v, 0, sizeof *v);
@@ -315,33 +328,25 @@ static void time_value(int64_t us, struct value *v, char *buf)
 	v->n = time_format(us, r, false, buf);
 }
 
+/* A window's output fields (named by state_setup() for the definition)
+ * and its aggregates' results. */
+static struct ofield *ofs;
+static int nofs;
+static struct value *res;
+static struct value *ev_vals;	/* an event's values, one per aggregate */
+
 static void emit(struct group *g, struct win *w)
 {
-	static struct ofield *f;
-	static struct value *res;
-	int nf = 2 + ngroup_fields + nspecs;
 	char b1[48], b2[48];
-	if (!f) {
-		f = xrealloc(NULL, (size_t)nf * sizeof *f);
-		res = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *res);
-		f[0].name = "window_start";
-		f[1].name = "window_end";
-		for (int i = 0; i < ngroup_fields; i++)
-			f[2 + i].name = gpaths[i].text;
-		for (int i = 0; i < nspecs; i++)
-			f[2 + ngroup_fields + i].name = specs[i].name;
-		for (int i = 0; i < nf; i++)
-			f[i].namelen = strlen(f[i].name);
-	}
-	time_value(w->start, &f[0].v, b1);
-	time_value(w->end, &f[1].v, b2);
-	for (int i = 0; i < ngroup_fields; i++)
-		f[2 + i].v = g->gv[i];
+	time_value(w->start, &ofs[0].v, b1);
+	time_value(w->end, &ofs[1].v, b2);
+	for (int i = 0; i < cfg.ngroup_fields; i++)
+		ofs[2 + i].v = g->gv[i];
 	agg_state_result(specs, nspecs, w->st, w->end - w->start, res);
 	for (int i = 0; i < nspecs; i++)
-		f[2 + ngroup_fields + i].v = res[i];
+		ofs[2 + cfg.ngroup_fields + i].v = res[i];
 	const char *err;
-	if (writer_put_fields(out_w, f, (size_t)nf, &err) < 0)
+	if (writer_put_fields(out_w, ofs, (size_t)nofs, &err) < 0)
 		diag_warn("cannot write a window: %s", err);
 }
 
@@ -792,23 +797,20 @@ static void on_record(const struct record *rec)
 {
 	struct value tv;
 	int64_t t;
-	static struct value *vals;
 	static char msg[256];
-	if (!vals)
-		vals = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *vals);
 	scratch_reset(&sc);
 
 	if (cfg.processing) {
 		t = time_now_us();
 	} else {
 		if (record_time(rec, &rec->slots[time_slot], cfg.time_field,
-				&cfg.unit, &sc, &t, &tv))
+				&time_unit, &sc, &t, &tv))
 			return;
 	}
 	for (int i = 0; i < nspecs; i++) {
 		if (!specs[i].field) {
-			memset(&vals[i], 0, sizeof vals[i]);
-			vals[i].t = V_NULL;
+			memset(&ev_vals[i], 0, sizeof ev_vals[i]);
+			ev_vals[i].t = V_NULL;
 			continue;
 		}
 		/* Aggregates of one field (mean, max, p95 of value) share
@@ -817,10 +819,10 @@ static void on_record(const struct record *rec)
 		while (same < i && specs[same].slot != specs[i].slot)
 			same++;
 		if (same < i && specs[same].field)
-			vals[i] = vals[same];
-		else if (value_load(&rec->slots[specs[i].slot], &vals[i], &sc))
-			vals[i].t = V_NULL;
-		enum vtype vt = vals[i].t;
+			ev_vals[i] = ev_vals[same];
+		else if (value_load(&rec->slots[specs[i].slot], &ev_vals[i], &sc))
+			ev_vals[i].t = V_NULL;
+		enum vtype vt = ev_vals[i].t;
 		if (agg_needs_number(specs[i].kind) && vt != V_INT &&
 		    vt != V_DOUBLE && vt != V_NULL && vt != V_MISSING) {
 			snprintf(msg, sizeof msg, "field '%s' is %s, a number is "
@@ -849,14 +851,19 @@ static void on_record(const struct record *rec)
 	int gid = group_get(rec->slots);
 	switch (cfg.kind) {
 	case K_TUMBLING:
-	case K_HOPPING: pane_event(gid, t, vals); break;
-	case K_SESSION: session_event(gid, t, vals); break;
-	case K_COUNT: count_event(gid, t, vals); break;
-	case K_SLIDING: sliding_event(gid, t, vals); break;
+	case K_HOPPING: pane_event(gid, t, ev_vals); break;
+	case K_SESSION: session_event(gid, t, ev_vals); break;
+	case K_COUNT: count_event(gid, t, ev_vals); break;
+	case K_SLIDING: sliding_event(gid, t, ev_vals); break;
 	default: break;
 	}
 	if (cfg.kind == K_SLIDING)
 		sliding_trim(gid);
+	/* An event before a capped session's start can pull its end (start +
+	 * --max-session) behind the watermark, and a session capped shorter
+	 * than the gap can start there: such a session is complete now. */
+	if (cfg.kind == K_SESSION)
+		close_windows();
 }
 
 /*
@@ -932,6 +939,9 @@ static void usage(void)
 	       "      --flush-on-exit      on SIGINT/SIGTERM, emit the open windows\n"
 	       "      --max-groups N       at most N groups (default %d); at the limit the\n"
 	       "                           least recently seen group's windows go out early\n"
+	       "\n"
+	       "A reload of --config (SIGHUP, --watch-config) keeps the open windows if\n"
+	       "the window definition is the same; if not, it writes them out first.\n"
 	       "\n", DEFAULT_MAX_GROUPS);
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
@@ -941,36 +951,54 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static void set_kind(enum kind k, const char *opt)
+
+static void set_kind(struct conf *c, enum kind k, const char *opt)
 {
-	if (cfg.kind != K_NONE && cfg.kind != k)
+	if (c->kind != K_NONE && c->kind != k)
 		diag_usage("%s: only one window kind may be given", opt);
-	cfg.kind = k;
+	c->kind = k;
 }
 
-static void parse_group_by(const char *text)
+static void parse_group_by(struct conf *c, const char *text)
 {
 	const char *s = text, *err;
 	while (*s) {
-		gpaths = xrealloc(gpaths, (size_t)(ngroup_fields + 1) * sizeof *gpaths);
-		if (path_parse(&s, &gpaths[ngroup_fields], &err))
+		c->gpaths = xrealloc(c->gpaths, (size_t)(c->ngroup_fields + 1) *
+						      sizeof *c->gpaths);
+		if (path_parse(&s, &c->gpaths[c->ngroup_fields], &err))
 			diag_usage("invalid --group-by '%s' at column %d: %s", text,
 				   (int)(s - text) + 1, err);
-		ngroup_fields++;
+		c->ngroup_fields++;
 		if (*s == ',')
 			s++;
 		else if (*s)
 			diag_usage("invalid --group-by '%s' at column %d: expected ','",
 				   text, (int)(s - text) + 1);
 	}
-	if (!ngroup_fields)
+	if (!c->ngroup_fields)
 		diag_usage("--group-by needs at least one field");
 }
 
-static const char *every_arg;
+static void conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->time_field = "ts";
+	c->max_groups = DEFAULT_MAX_GROUPS;
+	c->agg_text = "count";
+}
 
+static void conf_free(struct conf *c)
+{
+	for (int i = 0; i < c->ngroup_fields; i++)
+		path_free(&c->gpaths[i]);
+	free(c->gpaths);
+	c->gpaths = NULL;
+	c->ngroup_fields = 0;
+}
+
+/* Parses argv into o and c (from the start: a reload parses again). */
 static void parse_args(int argc, char **argv, struct es_opts *o,
-		       const char **agg_text, const char **late_path)
+		       struct conf *c)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -995,70 +1023,73 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"max-groups", required_argument, 0, OPT_MAX_GROUPS},
 		{0, 0, 0, 0}
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "g:a:", longopts,
-				NULL)) != -1) {
-		if (opts_common(o, c, optarg))
+	int ch;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "g:a:", longopts,
+				 NULL)) != -1) {
+		if (opts_common(o, ch, optarg))
 			continue;
-		switch (c) {
+		switch (ch) {
 		case OPT_TUMBLING:
-			set_kind(K_TUMBLING, "--tumbling");
-			cfg.size = opts_duration("--tumbling", optarg, false);
+			set_kind(c, K_TUMBLING, "--tumbling");
+			c->size = opts_duration("--tumbling", optarg, false);
 			break;
 		case OPT_HOPPING:
-			set_kind(K_HOPPING, "--hopping");
-			cfg.size = opts_duration("--hopping", optarg, false);
+			set_kind(c, K_HOPPING, "--hopping");
+			c->size = opts_duration("--hopping", optarg, false);
 			break;
-		case OPT_EVERY: every_arg = optarg; break;
+		case OPT_EVERY: c->every_arg = optarg; break;
 		case OPT_SLIDING:
-			set_kind(K_SLIDING, "--sliding");
-			cfg.size = opts_duration("--sliding", optarg, false);
+			set_kind(c, K_SLIDING, "--sliding");
+			c->size = opts_duration("--sliding", optarg, false);
 			break;
 		case OPT_SESSION:
-			set_kind(K_SESSION, "--session");
-			cfg.gap = opts_duration("--session", optarg, false);
+			set_kind(c, K_SESSION, "--session");
+			c->gap = opts_duration("--session", optarg, false);
 			break;
 		case OPT_MAX_SESSION:
-			cfg.max_session = opts_duration("--max-session", optarg, false);
+			c->max_session = opts_duration("--max-session", optarg, false);
 			break;
 		case OPT_COUNTW:
-			set_kind(K_COUNT, "--count");
-			cfg.count = opts_count("--count", optarg);
+			set_kind(c, K_COUNT, "--count");
+			c->count = opts_count("--count", optarg);
 			break;
 		case OPT_OFFSET:
-			cfg.offset = opts_duration("--offset", optarg, true);
+			c->offset = opts_duration("--offset", optarg, true);
 			break;
-		case 'g': parse_group_by(optarg); break;
-		case 'a': *agg_text = optarg; break;
-		case OPT_TIME_FIELD: cfg.time_field = optarg; break;
+		case 'g': parse_group_by(c, optarg); break;
+		case 'a': c->agg_text = optarg; break;
+		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cfg.unit))
+			if (time_unit_parse(optarg, &c->unit))
 				diag_usage("invalid argument '%s' for --time-unit: "
 					   "expected s, ms, us, ns or auto", optarg);
 			break;
 		case OPT_TIME:
 			if (!strcmp(optarg, "processing"))
-				cfg.processing = true;
-			else if (strcmp(optarg, "event"))
+				c->processing = true;
+			else if (!strcmp(optarg, "event"))
+				c->processing = false;
+			else
 				diag_usage("invalid argument '%s' for --time: "
 					   "expected event or processing", optarg);
 			break;
 		case OPT_TIME_FORMAT:
 			if (!strcmp(optarg, "rfc3339"))
-				cfg.out_repr = TIME_RFC3339;
-			else if (time_unit_parse(optarg, &cfg.out_repr) ||
-				 cfg.out_repr == TIME_AUTO)
+				c->out_repr = TIME_RFC3339;
+			else if (time_unit_parse(optarg, &c->out_repr) ||
+				 c->out_repr == TIME_AUTO)
 				diag_usage("invalid argument '%s' for --time-format: "
 					   "expected rfc3339, s, ms, us or ns", optarg);
 			break;
 		case OPT_LATENESS:
-			cfg.lateness = opts_duration("--lateness", optarg, true);
+			c->lateness = opts_duration("--lateness", optarg, true);
 			break;
-		case OPT_LATE: *late_path = optarg; break;
-		case OPT_IDLE: cfg.idle = opts_duration("--idle", optarg, false); break;
-		case OPT_FLUSH_ON_EXIT: cfg.flush_on_exit = true; break;
+		case OPT_LATE: c->late_path = optarg; break;
+		case OPT_IDLE: c->idle = opts_duration("--idle", optarg, false); break;
+		case OPT_FLUSH_ON_EXIT: c->flush_on_exit = true; break;
 		case OPT_MAX_GROUPS:
-			cfg.max_groups = opts_count("--max-groups", optarg);
+			c->max_groups = opts_count("--max-groups", optarg);
 			break;
 		default: opts_bad_option();
 		}
@@ -1066,14 +1097,13 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 }
 
 /* Window bounds must be exact in the --time-format asked for. */
-static void check_time_format(void)
+static void check_time_format(const struct conf *c)
 {
-	int64_t unit = cfg.out_repr == TIME_S ? US_PER_S :
-		       cfg.out_repr == TIME_MS ? US_PER_MS : 1;
-	int64_t d[] = { cfg.size, cfg.every, cfg.offset, cfg.gap,
-			cfg.max_session };
-	const char *name = cfg.out_repr == TIME_S ? "s" : "ms";
-	if (cfg.kind == K_COUNT || cfg.kind == K_SESSION)
+	int64_t unit = c->out_repr == TIME_S ? US_PER_S :
+		       c->out_repr == TIME_MS ? US_PER_MS : 1;
+	int64_t d[] = { c->size, c->every, c->offset, c->gap, c->max_session };
+	const char *name = c->out_repr == TIME_S ? "s" : "ms";
+	if (c->kind == K_COUNT || c->kind == K_SESSION)
 		return;		/* bounds are event times, as exact as those */
 	for (size_t i = 0; i < sizeof d / sizeof *d; i++)
 		if (d[i] % unit)
@@ -1082,40 +1112,44 @@ static void check_time_format(void)
 				   name);
 }
 
-static void check_args(void)
+static void check_args(struct conf *c)
 {
-	if (cfg.kind == K_NONE)
+	if (c->kind == K_NONE)
 		diag_usage("a window is needed: --tumbling, --hopping, --sliding, "
 			   "--session or --count");
-	if (every_arg) {
-		if (cfg.kind == K_HOPPING)
-			cfg.every = opts_duration("--every", every_arg, false);
-		else if (cfg.kind == K_COUNT)
-			cfg.count_every = opts_count("--every", every_arg);
+	if (c->every_arg) {
+		if (c->kind == K_HOPPING)
+			c->every = opts_duration("--every", c->every_arg, false);
+		else if (c->kind == K_COUNT)
+			c->count_every = opts_count("--every", c->every_arg);
 		else
 			diag_usage("--every goes with --hopping or --count");
-	} else if (cfg.kind == K_HOPPING) {
+	} else if (c->kind == K_HOPPING) {
 		diag_usage("--hopping needs --every");
 	}
-	if (cfg.kind == K_COUNT && !cfg.count_every)
-		cfg.count_every = cfg.count;
-	if (cfg.kind == K_HOPPING && cfg.every > cfg.size)
+	if (c->kind == K_COUNT && !c->count_every)
+		c->count_every = c->count;
+	if (c->kind == K_HOPPING && c->every > c->size)
 		diag_usage("--every must not exceed the --hopping size");
-	if (cfg.kind == K_COUNT && cfg.count_every > cfg.count)
+	if (c->kind == K_COUNT && c->count_every > c->count)
 		diag_usage("--every must not exceed the --count size");
-	check_time_format();
-	if (cfg.max_session && cfg.kind != K_SESSION)
+	check_time_format(c);
+	if (c->max_session && c->kind != K_SESSION)
 		diag_usage("--max-session goes with --session");
-	if (cfg.offset && cfg.kind != K_TUMBLING && cfg.kind != K_HOPPING)
+	if (c->offset && c->kind != K_TUMBLING && c->kind != K_HOPPING)
 		diag_usage("--offset goes with --tumbling or --hopping");
-	if (cfg.processing && !cfg.out_repr)
-		cfg.out_repr = TIME_MS;
+	if (c->processing && !c->out_repr)
+		c->out_repr = TIME_MS;
 }
+
+static unsigned long long reloads;
 
 static void stats_extra(char *buf, size_t n)
 {
-	snprintf(buf, n, ",\"groups\":%d,\"evicted\":%llu", peak_groups,
-		 evicted);
+	int len = snprintf(buf, n, ",\"groups\":%d,\"evicted\":%llu",
+			   peak_groups, evicted);
+	if (reload_enabled() && len >= 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, ",\"reloads\":%llu", reloads);
 }
 
 static void flush_out(void *ctx)
@@ -1123,13 +1157,20 @@ static void flush_out(void *ctx)
 	out_flush(ctx);
 }
 
-static void setup_fields(struct fieldset *fs, const char *agg_text)
+/* ---- the definition's state ---- */
+
+/*
+ * Sets up what the definition in cfg needs: the aggregates, the slots of
+ * their fields, of the group and time fields in fs (a fieldset only grows:
+ * a reload adds the paths it needs, the reader is told), the output fields.
+ */
+static void state_setup(struct fieldset *fs)
 {
 	char err[256];
 	const char *perr;
-	nspecs = agg_parse(agg_text, &specs, err, sizeof err);
+	nspecs = agg_parse(cfg.agg_text, &specs, err, sizeof err);
 	if (nspecs < 0)
-		diag_usage("invalid --agg '%s': %s", agg_text, err);
+		diag_usage("invalid --agg '%s': %s", cfg.agg_text, err);
 	for (int i = 0; i < nspecs; i++) {
 		if (!specs[i].field)
 			continue;
@@ -1140,19 +1181,35 @@ static void setup_fields(struct fieldset *fs, const char *agg_text)
 		specs[i].slot = fieldset_add(fs, &p);
 		path_free(&p);
 	}
-	gslots = xrealloc(NULL, (size_t)(ngroup_fields ? ngroup_fields : 1) *
-				       sizeof *gslots);
-	for (int i = 0; i < ngroup_fields; i++)
-		gslots[i] = fieldset_add(fs, &gpaths[i]);
+	int ng = cfg.ngroup_fields;
+	gslots = xrealloc(NULL, (size_t)(ng ? ng : 1) * sizeof *gslots);
+	for (int i = 0; i < ng; i++)
+		gslots[i] = fieldset_add(fs, &cfg.gpaths[i]);
 	struct path tp;
 	if (path_parse_all(cfg.time_field, &tp, &perr))
 		diag_usage("invalid --time-field '%s': %s", cfg.time_field, perr);
 	time_slot = fieldset_add(fs, &tp);
 	path_free(&tp);
 	state_size = agg_state_size(specs, nspecs);
+	keys = keytab_new();
+
+	nofs = 2 + ng + nspecs;
+	ofs = xrealloc(NULL, (size_t)nofs * sizeof *ofs);
+	ofs[0].name = "window_start";
+	ofs[1].name = "window_end";
+	for (int i = 0; i < ng; i++)
+		ofs[2 + i].name = cfg.gpaths[i].text;
+	for (int i = 0; i < nspecs; i++)
+		ofs[2 + ng + i].name = specs[i].name;
+	for (int i = 0; i < nofs; i++)
+		ofs[i].namelen = strlen(ofs[i].name);
+	res = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *res);
+	ev_vals = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *ev_vals);
 }
 
-static void cleanup(void)
+/* Frees every group, window, pane and buffered event, and what
+ * state_setup() made; the watermark is the caller's. */
+static void state_free(void)
 {
 	for (int gid = lru_head; gid >= 0;) {
 		int next = groups[gid].next;
@@ -1164,55 +1221,285 @@ static void cleanup(void)
 	for (int i = 0; i < npanes; i++)
 		free(panes[i].refs);
 	free(panes);
+	panes = NULL;
+	npanes = cappanes = 0;
 	free(heap);
+	heap = NULL;
+	nheap = capheap = 0;
 	free(groups);
+	groups = NULL;
+	ngroups_cap = nlive = 0;
+	lru_head = lru_tail = -1;
+	births = 0;
 	keytab_free(keys);
-	out_free(&key);
-	for (int i = 0; i < ngroup_fields; i++)
-		path_free(&gpaths[i]);
-	free(gpaths);
+	keys = NULL;
 	free(gslots);
+	gslots = NULL;
 	agg_specs_free(specs, nspecs);
+	specs = NULL;
+	nspecs = 0;
+	free(ofs);
+	ofs = NULL;
+	free(res);
+	res = NULL;
+	free(ev_vals);
+	ev_vals = NULL;
+}
+
+/* ---- reloading --config ---- */
+
+static bool paths_same(const struct conf *a, const struct conf *b)
+{
+	if (a->ngroup_fields != b->ngroup_fields)
+		return false;
+	for (int i = 0; i < a->ngroup_fields; i++)
+		if (strcmp(a->gpaths[i].text, b->gpaths[i].text))
+			return false;
+	return true;
+}
+
+static bool specs_same(const struct agg_spec *x, const struct agg_spec *y,
+		       int n)
+{
+	for (int i = 0; i < n; i++)
+		if (x[i].kind != y[i].kind || x[i].pct != y[i].pct ||
+		    strcmp(x[i].name, y[i].name) ||
+		    !x[i].field != !y[i].field ||
+		    (x[i].field && strcmp(x[i].field, y[i].field)))
+			return false;
+	return true;
+}
+
+/* Is time read the same way (so that the watermark still holds)? */
+static bool time_same(const struct conf *a, const struct conf *b)
+{
+	return a->processing == b->processing &&
+	       (a->processing || (a->unit == b->unit &&
+				  !strcmp(a->time_field, b->time_field)));
+}
+
+/* Is the window definition of c (aggregates ns) the running one? */
+static bool def_same(const struct conf *c, const struct agg_spec *ns, int nn)
+{
+	return c->kind == cfg.kind && c->size == cfg.size &&
+	       c->every == cfg.every && c->offset == cfg.offset &&
+	       c->gap == cfg.gap && c->max_session == cfg.max_session &&
+	       c->count == cfg.count && c->count_every == cfg.count_every &&
+	       paths_same(c, &cfg) && time_same(c, &cfg) &&
+	       nn == nspecs && specs_same(ns, specs, nn);
+}
+
+/* Would c write the same output fields as the running definition? */
+static bool columns_same(const struct conf *c, const struct agg_spec *ns,
+			 int nn)
+{
+	if (!paths_same(c, &cfg) || nn != nspecs)
+		return false;
+	for (int i = 0; i < nn; i++)
+		if (strcmp(ns[i].name, specs[i].name))
+			return false;
+	return true;
+}
+
+/* Can --late FILE be opened (created, appended to)? */
+static bool late_ok(const char *path, char *why, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(why, n, "cannot open late-events file %s: %s", path,
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* The same definition: every window, group and the watermark stay; the
+ * other options of c apply. */
+static void keep_definition(struct conf *c, char *said, size_t n)
+{
+	struct path *gp = cfg.gpaths;
+	int ng = cfg.ngroup_fields;
+	conf_free(c);	/* its paths are the running ones: keep those */
+	cfg = *c;
+	cfg.gpaths = gp;
+	cfg.ngroup_fields = ng;
+	int len = snprintf(said, n, "same window definition, open windows kept");
+	long over = 0;
+	while (nlive > cfg.max_groups) {
+		evict_lru();
+		over++;
+	}
+	if (over && len >= 0 && (size_t)len < n)
+		snprintf(said + len, n - (size_t)len, "; --max-groups %ld: the "
+			 "windows of %ld group%s written early", cfg.max_groups,
+			 over, over == 1 ? "" : "s");
+}
+
+/* A new definition: the open windows are written as at the end of the
+ * input, then c's definition starts afresh. */
+static void new_definition(struct conf *c, const struct agg_spec *ns, int nn,
+			   struct fieldset *fs, struct reader *r,
+			   struct outbuf *out, enum format fmt, char *said,
+			   size_t n)
+{
+	unsigned long long open = open_windows();
+	bool same_time = time_same(c, &cfg);
+	bool same_cols = columns_same(c, ns, nn);
+	flush_all();
+	state_free();
+	conf_free(&cfg);
+	cfg = *c;
+	state_setup(fs);
+	reader_fields_changed(r);
+	if (!same_time) {	/* another clock: the old watermark means nothing */
+		max_t = wm = INT64_MIN;
+		have_time = false;
+		time_unit = cfg.unit;
+	}
+	if (!same_cols) {	/* CSV: a new header line for the new fields */
+		writer_close(out_w);
+		out_w = writer_open(out, fmt);
+	}
+	snprintf(said, n, "new window definition, %llu open window%s written%s",
+		 open, open == 1 ? "" : "s",
+		 same_time ? "" : "; the watermark starts again");
+}
+
+/* The command line in use since the last reload (cfg points into it). */
+static char **conf_words;
+static const char *config_path;	/* --config FILE, for messages */
+
+/*
+ * Applies the checked command line av (its words must outlive cfg's use of
+ * them): keeps or replaces the definition, applies the other options.
+ * Returns 0 when the running configuration stays (a --late file that
+ * cannot be opened: said), 1 when the definition was kept, 2 when it was
+ * replaced; what was done in said.
+ */
+static int conf_apply(int ac, char **av, struct fieldset *fs,
+		      struct reader *r, struct outbuf *out, enum format fmt,
+		      char *said, size_t n)
+{
+	struct es_opts no;
+	struct conf c;
+	opts_init(&no);
+	conf_init(&c);
+	parse_args(ac, av, &no, &c);
+	check_args(&c);
+	char why[PATH_MAX + 128];
+	bool late_moved = !c.late_path != !cfg.late_path ||
+			  (c.late_path && strcmp(c.late_path, cfg.late_path));
+	if (late_moved && c.late_path && !late_ok(c.late_path, why, sizeof why)) {
+		diag_warn("cannot reload --config %s: %s; keeping the running "
+			  "configuration", config_path, why);
+		conf_free(&c);
+		return 0;
+	}
+	struct agg_spec *ns = NULL;
+	int nn = agg_parse(c.agg_text, &ns, why, sizeof why);	/* checked */
+	int done = nn >= 0 && def_same(&c, ns, nn) ? 1 : 2;
+	if (done == 1)
+		keep_definition(&c, said, n);
+	else
+		new_definition(&c, ns, nn, fs, r, out, fmt, said, n);
+	if (nn >= 0)
+		agg_specs_free(ns, nn);
+	/* A lower --lateness moves the watermark now, so that the next event
+	 * is judged late or not against the watermark it would close. */
+	if (have_time && cfg.kind != K_COUNT)
+		advance(sat_add(max_t, -cfg.lateness));
+	diag_set_late(cfg.late_path);	/* the same file, or a new one */
+	if (late_moved)
+		diag_reopen();
+	reloads++;
+	return done;
+}
+
+/*
+ * On SIGHUP, or with --watch-config when the file changed, between two
+ * records: the file was checked by reload_argv(). Returns false if the
+ * running configuration stays.
+ */
+static bool conf_reload(struct fieldset *fs, struct reader *r,
+			struct outbuf *out, enum format fmt)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return false;
+	char said[256];
+	if (!conf_apply(ac, av, fs, r, out, fmt, said, sizeof said)) {
+		reload_free(av);
+		return false;
+	}
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+	return true;
+}
+
+static void cleanup(void)
+{
+	state_free();
+	conf_free(&cfg);
+	out_free(&key);
 	scratch_free(&sc);
+	reload_free(conf_words);
 }
 
 int main(int argc, char **argv)
 {
 	struct es_opts o;
-	const char *agg_text = "count", *late_path = NULL;
 
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o, &agg_text, &late_path);
+	conf_init(&cfg);
+	parse_args(argc, argv, &o, &cfg);
 	if (o.help)
 		usage();
 	opts_apply(&o);
-	check_args();
-	if (late_path)
-		diag_set_late(late_path);
+	check_args(&cfg);
+	time_unit = cfg.unit;
 	diag_set_stats_extra(stats_extra);
-
 	struct fieldset *fs = fieldset_new();
-	setup_fields(fs, agg_text);
-	keys = keytab_new();
+	state_setup(fs);
+	opts_check_done(&o);
+	if (cfg.late_path)
+		diag_set_late(cfg.late_path);
 	loop_signals();
+	reload_init(&o);
+	config_path = o.config;
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
-	out_w = writer_open(&out, o.out_fmt);
+	enum format out_fmt = o.out_fmt;
+	out_w = writer_open(&out, out_fmt);
 	struct record rec;
 	int64_t last_input = loop_now_ms();
 	int timeout = cfg.processing || cfg.idle ? (int)((cfg.idle + 999) / 1000) : -1;
 	for (;;) {
-		reader_set_timeout(r, timeout);
+		/* Between two records: the record read next is the first one
+		 * the new configuration sees (its fields are in fs). */
+		if (reload_due()) {
+			bool clocked = cfg.processing || cfg.idle;
+			if (conf_reload(fs, r, &out, out_fmt)) {
+				if (!clocked)	/* silence counts from now */
+					last_input = loop_now_ms();
+				timeout = on_silence(loop_now_ms() - last_input);
+			}
+		}
+		reader_set_timeout(r, reload_timeout(timeout));
 		int got = reader_next(r, &rec);
 		if (got == 0)
 			break;
 		if (got > 0) {
+			if (out_fmt == FMT_AUTO)
+				out_fmt = o.out_fmt ? o.out_fmt : rec.fmt;
 			writer_set_format(out_w, rec.fmt);
 			on_record(&rec);
 			if (cfg.processing || cfg.idle) {

@@ -149,12 +149,32 @@ unsigned long long keyed_evicted(const struct keyed *k)
 	return k->evicted;
 }
 
+int keyed_live(const struct keyed *k)
+{
+	return k->live;
+}
+
+void keyed_clear(struct keyed *k)
+{
+	while (k->head >= 0)
+		forget(k, k->head);
+}
+
+void keyed_set_max(struct keyed *k, long max)
+{
+	if (max == k->max)
+		return;
+	k->max = max;
+	k->warned = false;	/* the new limit is said when reached */
+	while (k->live > k->max)
+		evict_oldest(k);
+}
+
 void keyed_free(struct keyed *k)
 {
 	if (!k)
 		return;
-	while (k->head >= 0)
-		forget(k, k->head);
+	keyed_clear(k);
 	keytab_free(k->t);
 	out_free(&k->key);
 	free(k->blocks);

@@ -34,6 +34,14 @@ void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
 /* Calls fn on every live block (order: most recently seen first). */
 void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx);
 int keyed_peak(const struct keyed *k);		/* most keys at once */
+int keyed_live(const struct keyed *k);		/* keys now */
+/* Forgets every key (drop is called on each, most recently seen first);
+ * the counters (peak, evicted) stay. For a reload that changes what a
+ * key's state means. */
+void keyed_clear(struct keyed *k);
+/* A new cap (a reload): keys beyond it are forgotten at once, least
+ * recently seen first, as evictions (said once more). */
+void keyed_set_max(struct keyed *k, long max);
 unsigned long long keyed_evicted(const struct keyed *k);
 /* Calls drop on every live block, then frees everything. */
 void keyed_free(struct keyed *k);

@@ -21,6 +21,7 @@
 #define IN_BLOCK (256u << 10)
 
 volatile sig_atomic_t loop_stop, loop_hup, loop_hups;
+bool loop_hup_wakes;
 
 /* The tick's state (see loop_set_tick); the output notes its last write. */
 static void (*tick_fn)(void);
@@ -219,9 +220,12 @@ static enum line_status wait_readable(struct input *in)
 	if (in->idle)
 		in->idle(in->ctx);
 	int64_t deadline = in->timeout_ms >= 0 ? loop_now_ms() + in->timeout_ms : -1;
+	sig_atomic_t hups = loop_hups;
 	for (;;) {
 		if (loop_stop)
 			return LINE_STOP;
+		if (loop_hup_wakes && loop_hups != hups)
+			return LINE_TIMEOUT;	/* the program reloads */
 		int wait = -1;
 		if (deadline >= 0) {
 			int64_t left = deadline - loop_now_ms();

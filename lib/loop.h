@@ -39,6 +39,9 @@ extern volatile sig_atomic_t loop_stop, loop_hup;
  * program's --config reload) compares it with the count it last saw. */
 extern volatile sig_atomic_t loop_hups;
 void loop_signals(void);
+/* Set (by lib/reload.c) when a SIGHUP must wake a reader blocked on input:
+ * the wait then ends as a timeout, and the program reloads. */
+extern bool loop_hup_wakes;
 
 enum line_status {
 	LINE_OK,		/* a line: *p, *n (no "\n", no "\r" before it) */

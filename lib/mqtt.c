@@ -128,12 +128,60 @@ void mqtt_opts_check(struct mqtt_opts *o)
 		diag_usage("TLS options need --cafile");
 	if (o->will_payload && !o->will_topic)
 		diag_usage("--will-payload needs --will-topic");
+	/* As mosquitto_will_set() would in mqtt_open(), so that --check (and
+	 * with it a reload) says so before a connection is made. */
+	if (o->will_topic &&
+	    (mosquitto_pub_topic_check(o->will_topic) != MOSQ_ERR_SUCCESS ||
+	     mosquitto_validate_utf8(o->will_topic, (int)strlen(o->will_topic))))
+		diag_usage("--will-topic '%s': %s", o->will_topic,
+			   mosquitto_strerror(MOSQ_ERR_INVAL));
 	if (o->reconnect_min_ms < 1)
 		o->reconnect_min_ms = 1;
 	if (o->reconnect_max_ms < o->reconnect_min_ms)
 		diag_usage("--reconnect-max is less than --reconnect-min");
 	if (!o->port)
 		o->port = o->cafile ? 8883 : 1883;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+const char *mqtt_opts_differ(const struct mqtt_opts *a, const struct mqtt_opts *b)
+{
+	if (!same(a->host, b->host)) return "--host";
+	if (a->port != b->port) return "--port";
+	if (!same(a->id, b->id)) return "--id";
+	if (a->keepalive != b->keepalive) return "--keepalive";
+	if (a->version != b->version) return "--protocol-version";
+	if (a->persistent != b->persistent) return "--persistent";
+	if (!same(a->will_topic, b->will_topic)) return "--will-topic";
+	if (!same(a->will_payload, b->will_payload)) return "--will-payload";
+	if (a->will_qos != b->will_qos) return "--will-qos";
+	if (a->will_retain != b->will_retain) return "--will-retain";
+	if (!same(a->cafile, b->cafile)) return "--cafile";
+	if (!same(a->cert, b->cert)) return "--cert";
+	if (!same(a->key, b->key)) return "--key";
+	if (!same(a->tls_version, b->tls_version)) return "--tls-version";
+	if (a->insecure != b->insecure) return "--insecure";
+	if (!same(a->username, b->username)) return "--username";
+	if (!same(a->password_file, b->password_file)) return "--password-file";
+	if (a->reconnect_min_ms != b->reconnect_min_ms) return "--reconnect-min";
+	if (a->reconnect_max_ms != b->reconnect_max_ms) return "--reconnect-max";
+	return NULL;
+}
+
+bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n)
+{
+	const char *f[] = { o->username ? o->password_file : NULL, o->cafile,
+			    o->cert, o->key };
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if (f[i] && access(f[i], R_OK) < 0) {
+			snprintf(why, n, "cannot read %s: %s", f[i], strerror(errno));
+			return false;
+		}
+	return true;
 }
 
 void mqtt_opts_help(FILE *f)

@@ -74,6 +74,14 @@ bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg);
 /* Checks the options together (e.g. --key needs --cert); exit 2 if not. */
 void mqtt_opts_check(struct mqtt_opts *o);
 void mqtt_opts_help(FILE *f);
+/* For a reload: the first connection option that differs between a and b,
+ * as its name ("--host"), or NULL when both connect alike (--qos is not
+ * one: it is per message). */
+const char *mqtt_opts_differ(const struct mqtt_opts *a, const struct mqtt_opts *b);
+/* Whether the files the options name (--password-file, --cafile, --cert,
+ * --key) can be read, so that mqtt_open() will not exit on them; false
+ * with why ("cannot read FILE: ...") if not. */
+bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n);
 /* A QoS argument 0, 1 or 2; exit 2 naming opt if not. */
 int mqtt_parse_qos(const char *opt, const char *arg);
 

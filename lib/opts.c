@@ -20,13 +20,20 @@ void opts_init(struct es_opts *o)
 /* The argv opts_config made: a global, so that it stays reachable (its
  * words are in use until exit) and no optimiser drops the store. */
 char **opts_argv;
+int opts_orig_argc;
+char **opts_orig_argv;
 
 char **opts_config(int *argc, char **argv)
 {
 	char err[512];
+	opts_orig_argc = *argc;
+	opts_orig_argv = argv;
 	char **a = config_expand(argc, argv, err, sizeof err);
 	if (!a)
 		diag_usage("--config %s", err);
+	/* getopt's messages name argv[0]: make it the name ours use, not the
+	 * path the program was started by. */
+	a[0] = (char *)diag_prog;
 	opts_argv = a;
 	return a;
 }
@@ -67,6 +74,12 @@ bool opts_common(struct es_opts *o, int c, const char *arg)
 	case OPT_CONFIG:
 		o->config = arg;	/* read by opts_config() already */
 		return true;
+	case OPT_CHECK:
+		o->check = true;
+		return true;
+	case OPT_WATCH_CONFIG:
+		o->watch_config = true;
+		return true;
 	case OPT_HELP:
 		o->help = true;
 		return true;
@@ -83,13 +96,17 @@ void opts_apply(struct es_opts *o)
 		printf("%s (edgestream) %s\n", diag_prog, ES_VERSION);
 		exit(EXIT_OK);
 	}
-	if (o->dead_letter)
+	/* --check writes nothing: a reload runs it beside the running
+	 * program, whose dead letter and stats file these are. */
+	if (o->dead_letter && !o->check)
 		diag_set_dead_letter(o->dead_letter);
 	diag_set_strict(o->strict);
 	diag_set_stats(o->stats);
+	if (o->watch_config && !o->config)
+		diag_usage("--watch-config goes with --config");
 	if (o->stats_every && !o->stats_file)
 		diag_usage("--stats-every goes with --stats-file");
-	if (o->stats_file) {
+	if (o->stats_file && !o->check) {
 		int64_t ms = o->stats_every ? (o->stats_every + 999) / 1000 : 10000;
 		diag_set_stats_file(o->stats_file, ms);
 	}
@@ -110,12 +127,22 @@ void opts_common_help(FILE *f)
 	      "                           replaced atomically), for watchers\n"
 	      "      --stats-every D      how often FILE is rewritten (default 10s)\n"
 	      "      --config FILE        more options from FILE, one a line: name = value\n"
-	      "                           or name; they win over the command line's\n"
+	      "                           or name; they win over the command line's.\n"
+	      "                           SIGHUP reloads it (see the program's page)\n"
+	      "      --watch-config       reload --config FILE also when it changes\n"
+	      "      --check              check the options (and --config FILE), exit 0\n"
+	      "                           if good, 2 with why if not; read nothing\n"
 	      "      --help               show this help and exit\n"
 	      "      --version            show the version and exit\n"
 	      "\n"
 	      "Exit status: 0 success, 1 runtime failure, 2 usage error,\n"
 	      "3 bad input under --strict.\n", f);
+}
+
+void opts_check_done(const struct es_opts *o)
+{
+	if (o->check)
+		exit(EXIT_OK);
 }
 
 void opts_bad_option(void)

@@ -11,7 +11,7 @@
 /* Long options with no short form get codes from here up. */
 enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
-	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG,
+	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG, OPT_CHECK, OPT_WATCH_CONFIG,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -25,6 +25,8 @@ enum {
 	{"stats-file", required_argument, 0, OPT_STATS_FILE}, \
 	{"stats-every", required_argument, 0, OPT_STATS_EVERY}, \
 	{"config", required_argument, 0, OPT_CONFIG}, \
+	{"check", no_argument, 0, OPT_CHECK}, \
+	{"watch-config", no_argument, 0, OPT_WATCH_CONFIG}, \
 	{"help", no_argument, 0, OPT_HELP}, \
 	{"version", no_argument, 0, OPT_VERSION}
 
@@ -35,6 +37,8 @@ struct es_opts {
 	const char *config;	/* --config FILE (already expanded into argv) */
 	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;
+	bool check;		/* --check: validate the options, read nothing */
+	bool watch_config;	/* --watch-config (lib/reload.h) */
 };
 
 void opts_init(struct es_opts *o);
@@ -43,6 +47,9 @@ void opts_init(struct es_opts *o);
  * Call before getopt_long. */
 char **opts_config(int *argc, char **argv);
 extern char **opts_argv;
+/* The command line as main() got it, before --config (for reloading). */
+extern int opts_orig_argc;
+extern char **opts_orig_argv;
 /* Handles a common option; returns false if c is not one (or 2 with a
  * usage error for a bad argument). */
 bool opts_common(struct es_opts *o, int c, const char *arg);
@@ -51,6 +58,9 @@ bool opts_common(struct es_opts *o, int c, const char *arg);
  * then calls opts_common_help). */
 void opts_apply(struct es_opts *o);
 void opts_common_help(FILE *f);
+/* After the program has checked its options, before it reads or connects:
+ * with --check, exit 0 (the options are good). */
+void opts_check_done(const struct es_opts *o);
 /* An option's duration in microseconds (250ms, 10s, 1h30m), above 0
  * unless zero_ok; a count above 0. Anything else is a usage error naming
  * the option. */

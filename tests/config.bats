@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # --config FILE (every program: options from a file, after the command
-# line's) and es-filter's reload of it: SIGHUP, --watch-config, --check.
+# line's), every program's --check, and es-filter's reload of it: SIGHUP,
+# --watch-config.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -66,37 +67,16 @@ Try 'es-cat --help' for more information."
 Try 'es-filter --help' for more information."
 }
 
-# A live es-filter on a FIFO whose writer stays open.
-start_filter() {
-	mkfifo "$T/fifo"
-	es-filter "$@" < "$T/fifo" > "$T/out" 2> "$T/err" &
-	PID=$!
-	exec {W}> "$T/fifo"
-}
+# start_live, await_out, await_err: test_helper.bash.
 
-# await_out N: up to 3 s for $T/out to have N lines.
-await_out() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		[ "$(wc -l < "$T/out")" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "$T/out has $(wc -l < "$T/out") lines, not $1"
-}
-
-await_err() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		grep -qF -- "$1" "$T/err" && return 0
-		sleep 0.05
-	done
-	fail "stderr lacks '$1': $(cat "$T/err")"
+teardown() {
+	live_teardown
 }
 
 @test "es-filter --config: SIGHUP reloads the expression from the next record; none lost; a bad file keeps the running one" {
 	skip_if_slow
 	printf 'expr = value > 40\n' > "$T/f.conf"
-	start_filter --config "$T/f.conf"
+	start_live es-filter --config "$T/f.conf"
 	printf '{"value":41}\n{"value":39}\n' >&"$W"
 	await_out 1
 	printf 'expr = value > 38\n' > "$T/f.conf"
@@ -108,8 +88,8 @@ await_err() {
 	kill -HUP "$PID"
 	await_err "keeping the running configuration"
 	printf '{"value":38.5}\n{"value":20}\n' >&"$W"
-	exec {W}>&-
-	wait "$PID"
+	finish_live
+	[ "$status" -eq 0 ]
 	assert_file_is "$T/out" <<< $'{"value":41}\n{"value":39}\n{"value":38.5}'
 	run cat "$T/err"
 	assert_output "es-filter: --config $T/f.conf reloaded: value > 38
@@ -119,7 +99,7 @@ es-filter: cannot reload --config $T/f.conf: syntax error at column 8: unexpecte
 @test "es-filter --watch-config: a changed file is reloaded within a second, on a quiet input; new fields are read" {
 	skip_if_slow
 	printf 'expr = value > 40\n' > "$T/f.conf"
-	start_filter --config "$T/f.conf" --watch-config
+	start_live es-filter --config "$T/f.conf" --watch-config
 	printf '{"value":41,"site":"b"}\n' >&"$W"
 	await_out 1
 	# a field the first expression did not name; the file replaced whole
@@ -128,7 +108,52 @@ es-filter: cannot reload --config $T/f.conf: syntax error at column 8: unexpecte
 	mv "$T/new.conf" "$T/f.conf"
 	await_err "reloaded: -v site == \"a\""
 	printf '{"value":1,"site":"a"}\n{"value":2,"site":"b"}\n' >&"$W"
-	exec {W}>&-
-	wait "$PID"
+	finish_live
+	[ "$status" -eq 0 ]
 	assert_file_is "$T/out" <<< $'{"value":41,"site":"b"}\n{"value":2,"site":"b"}'
+}
+
+# A minimal good command line of each program (its options only; the
+# brokers named are closed ports, so a program that connected would fail).
+check_args_of() {
+	case $1 in
+	es-cat)		ARGS=() ;;
+	es-filter)	ARGS=('value > 1') ;;
+	es-window)	ARGS=(--tumbling 10s -a count) ;;
+	es-join)	ARGS=(--table "$T/table.csv" --on device) ;;
+	es-map)		ARGS=('x = 1') ;;
+	es-dedup)	ARGS=(--key device) ;;
+	es-deadband)	ARGS=(--key device --field value --abs 1) ;;
+	es-detect)	ARGS=(--key device --field value --zscore 3 --window 10) ;;
+	es-mqtt-pub)	ARGS=(-h 127.0.0.1 -p 1 -t x) ;;
+	es-mqtt-sub)	ARGS=(-h 127.0.0.1 -p 1 -t x) ;;
+	es-kafka-pub)	ARGS=(-b 127.0.0.1:1 -t x) ;;
+	es-heartbeat)	ARGS=(--id g -h 127.0.0.1 -p 1) ;;
+	es-ctl)		ARGS=(--id g -h 127.0.0.1 -p 1 --dir "$T/ctl") ;;
+	*)		return 1 ;;
+	esac
+}
+
+@test "every program: --check with a good configuration exits 0 at once, reading, writing and connecting to nothing; a bad one exits 2 with why" {
+	local src p missing=""
+	printf 'device,site\ngw-1,a\n' > "$T/table.csv"
+	mkdir "$T/ctl"
+	: > "$T/good.conf"
+	printf 'stats-every = 0s\n' > "$T/bad.conf"
+	mkfifo "$T/fifo"
+	exec {Q}<> "$T/fifo"	# open, never written: a read would block
+	for src in "$BATS_TEST_DIRNAME"/../cmd/es-*.c; do
+		p=$(basename "$src" .c)
+		check_args_of "$p" || { missing="$missing $p"; continue; }
+		run --separate-stderr timeout 5 "$p" "${ARGS[@]}" --config "$T/good.conf" --check <&$Q
+		[ "$status" -eq 0 ] || fail "$p --check: status $status: $stderr"
+		[ -z "$output$stderr" ] || fail "$p --check printed: $output$stderr"
+		run --separate-stderr timeout 5 "$p" "${ARGS[@]}" --config "$T/bad.conf" --check <&$Q
+		[ "$status" -eq 2 ] || fail "$p --check of a bad file: status $status"
+		[ "${stderr%%$'\n'*}" = "$p: invalid duration '0s' for --stats-every: must be above 0" ] ||
+			fail "$p: $stderr"
+	done
+	exec {Q}<&-
+	[ -z "$missing" ] || fail "no entry in check_args_of:$missing"
+	[ -z "$(ls "$T/ctl")" ] || fail "es-ctl --check wrote: $(ls "$T/ctl")"
 }

@@ -538,3 +538,82 @@ while i < len(data):
 	assert_output "$(printf '{"f":1}\n{"f":2}')"
 	assert_stderr "es-cat: cannot open $T/nope: No such file or directory"
 }
+
+# ---- --config reloads ----
+# start_live, finish_live, await_out, await_err, rewrite_later and
+# live_teardown: test_helper.bash.
+
+teardown() {
+	live_teardown
+}
+
+@test "es-cat --check: good options exit 0 reading nothing; a bad --head exits 2 with the message" {
+	mkfifo "$T/in"
+	printf 'head = 2\n' > "$T/c.conf"
+	# stdin a FIFO nobody writes: a read would block until the timeout
+	run --separate-stderr timeout 5 es-cat --config "$T/c.conf" --check - "$T/no-such-input" <> "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'head = -1\n' > "$T/c.conf"
+	run --separate-stderr timeout 5 es-cat --config "$T/c.conf" --check <> "$T/in"
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-cat: invalid argument '-1' for -n/--head: expected a count >= 0
+Try 'es-cat --help' for more information."
+}
+
+@test "es-cat --config: SIGHUP applies --head from the next record, counted from the start; a bad file keeps the running one; formats stay" {
+	skip_if_slow
+	printf 'head = 3\n' > "$T/c.conf"
+	start_live es-cat --config "$T/c.conf"
+	printf '{"n":1}\n{"n":2}\n' >&"$W"
+	await_out 2
+	# the common options keep their start-up values: output stays NDJSON
+	printf 'head = 4\noutput-format = csv\n' > "$T/c.conf"
+	kill -HUP "$PID"
+	await_err "es-cat: --config $T/c.conf reloaded: --head 4 (2 written)"
+	printf 'head = -1\n' > "$T/c.conf"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	# es-cat may end before the last line is written: no SIGPIPE here
+	(trap '' PIPE; printf '{"n":3}\n{"n":4}\n{"n":5}\n' >&"$W") 2> /dev/null || true
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<< $'{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}'
+	assert_file_is "$T/err" <<EOF2
+es-cat: --config $T/c.conf reloaded: --head 4 (2 written)
+es-cat: cannot reload --config $T/c.conf: invalid argument '-1' for -n/--head: expected a count >= 0; keeping the running configuration
+EOF2
+}
+
+@test "es-cat --config: a reload to a head already reached ends the stream at once; none lost" {
+	skip_if_slow
+	printf '# no head\n' > "$T/c.conf"
+	start_live es-cat --config "$T/c.conf"
+	printf '{"n":1}\n{"n":2}\n{"n":3}\n' >&"$W"
+	await_out 3
+	printf 'head = 2\n' > "$T/c.conf"
+	kill -HUP "$PID"
+	# ends with its input still open
+	wait "$PID" && status=0 || status=$?
+	PID=""
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<< $'{"n":1}\n{"n":2}\n{"n":3}'
+	assert_file_is "$T/err" <<< "es-cat: --config $T/c.conf reloaded: --head 2 (3 written)"
+}
+
+@test "es-cat --watch-config: a changed file is reloaded on a quiet input" {
+	skip_if_slow
+	printf '# no head\n' > "$T/c.conf"
+	start_live es-cat --config "$T/c.conf" --watch-config
+	printf '{"n":1}\n' >&"$W"
+	await_out 1
+	printf 'head = 2\n' | rewrite_later "$T/c.conf"
+	await_err "es-cat: --config $T/c.conf reloaded: --head 2 (1 written)"
+	(trap '' PIPE; printf '{"n":2}\n{"n":3}\n' >&"$W") 2> /dev/null || true
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<< $'{"n":1}\n{"n":2}'
+	assert_file_is "$T/err" <<< "es-cat: --config $T/c.conf reloaded: --head 2 (1 written)"
+}

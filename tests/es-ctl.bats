@@ -90,6 +90,104 @@ await_file_has() {
 	[ ! -e "$T/etc/.es-no-such-program.conf.new" ]
 }
 
+# ---- es-ctl's own --config: --check and reloads ----
+
+@test "es-ctl --check: good options exit 0 at once with no broker, nothing written; bad ones exit 2" {
+	mkdir "$T/etc"
+	printf 'id = gw-1\ndir = %s\nhost = 127.0.0.1\nport = %s\n' "$T/etc" "$PORT" > "$T/ctl.conf"
+	run --separate-stderr timeout 5 es-ctl --config "$T/ctl.conf" --check
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	run ls -A "$T/etc"
+	assert_output ''
+	printf 'id = gw-1\ndir = %s\ntopic = fleet/{id}/config\n' "$T/etc" > "$T/ctl.conf"
+	run --separate-stderr timeout 5 es-ctl --config "$T/ctl.conf" --check
+	assert_failure 2
+	assert_stderr "es-ctl: invalid topic 'fleet/gw-1/config' for -t/--topic: a filter ending in /# (the last level names the program)
+Try 'es-ctl --help' for more information."
+}
+
+@test "es-ctl --config: SIGHUP moves it to a new topic, result topic and --dir from the next message; a bad file is refused" {
+	broker_start
+	mkdir "$T/etc" "$T/etc2"
+	printf 'id = gw-1\ndir = %s\nhost = 127.0.0.1\nport = %s\n' "$T/etc" "$PORT" > "$T/ctl.conf"
+	bg "$T/results" "$T/res.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" \
+		-t fleet/gw-1/config-result -t site/gw-1/result -v -C 2 -W 20
+	local sub=$BG
+	wait_subscribed site/gw-1/result
+	bg "$T/ctl.out" "$T/ctl.err" es-ctl --config "$T/ctl.conf"
+	CTL=$BG
+	wait_subscribed 'fleet/gw-1/config/#'
+	send es-filter.a 'expr = true'
+	wait_lines "$T/ctl.out" 1
+	printf 'id = gw-1\ndir = %s\ntopic = site/{id}/cfg/#\nresult-topic = site/{id}/result\nhost = 127.0.0.1\nport = %s\n' \
+		"$T/etc2" "$PORT" > "$T/ctl.conf"
+	kill -HUP "$CTL"
+	wait_subscribed 'site/gw-1/cfg/#'
+	send es-filter.b 'expr = true'	# the old topic: no longer heard
+	printf 'expr = false' | mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t site/gw-1/cfg/es-filter.c -s
+	wait_lines "$T/ctl.out" 2
+	printf 'id = gw-1\ndir = %s\n' "$T/none" > "$T/ctl.conf"
+	kill -HUP "$CTL"
+	await_file_has "$T/ctl.err" "keeping the running configuration"
+	kill "$CTL"
+	wait_status "$CTL"
+	assert_equal "$status" 0
+	wait_status "$sub"
+	run jq -c '[.name, .result, .detail]' "$T/ctl.out"
+	assert_output '["es-filter.a","applied","no es-filter.a.pid: nothing running to reload"]
+["es-filter.c","applied","no es-filter.c.pid: nothing running to reload"]'
+	run cut -d' ' -f1 "$T/results"
+	assert_output 'fleet/gw-1/config-result
+site/gw-1/result'
+	run ls -A "$T/etc" "$T/etc2"
+	assert_output "$T/etc:
+es-filter.a.conf
+
+$T/etc2:
+es-filter.c.conf"
+	assert_file_is "$T/ctl.err" <<-EOF
+	es-ctl: --config $T/ctl.conf reloaded: --dir $T/etc2 -t site/gw-1/cfg/# --result-topic site/gw-1/result
+	es-ctl: cannot reload --config $T/ctl.conf: --dir $T/none: No such file or directory; keeping the running configuration
+	EOF
+}
+
+@test "es-ctl drives es-mqtt-pub: a new topic over MQTT is checked, written, and applied from the next record" {
+	broker_start
+	start_ctl
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'out/#' -v -C 4 -W 20
+	local sub=$BG
+	wait_subscribed 'out/#'
+	printf 'topic = out/a\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/etc/es-mqtt-pub.conf"
+	mkfifo "$T/fifo"
+	es-mqtt-pub --config "$T/etc/es-mqtt-pub.conf" < "$T/fifo" 2> "$T/pub.err" &
+	local pub=$!
+	echo "$pub" >> "$T/bg.pids"
+	echo "$pub" > "$T/etc/es-mqtt-pub.pid"
+	exec {W}> "$T/fifo"
+	printf '{"seq":1}\n{"seq":2}\n' >&"$W"
+	wait_lines "$T/sub" 2
+	send es-mqtt-pub "$(printf 'topic = out/b/{seq}\nhost = 127.0.0.1\nport = %s\n' "$PORT")"
+	await_file_has "$T/pub.err" "reloaded: -t out/b/{seq} -q 1"
+	send es-mqtt-pub 'topic = out/+'
+	wait_lines "$T/results" 2
+	printf '{"seq":3}\n{"seq":4}\n' >&"$W"
+	exec {W}>&-
+	wait_status "$pub"
+	assert_equal "$status" 0
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	out/a {"seq":1}
+	out/a {"seq":2}
+	out/b/3 {"seq":3}
+	out/b/4 {"seq":4}
+	EOF
+	run jq -c '[.name, .result, .error]' "$T/results"
+	assert_output '["es-mqtt-pub","applied",null]
+["es-mqtt-pub","rejected","es-mqtt-pub: -t/--topic: wildcards (+, #) cannot be published to"]'
+}
+
 @test "es-ctl: usage errors name the option, exit 2; a --dir that is not one, exit 1" {
 	run --separate-stderr es-ctl --dir "$T"
 	assert_failure 2

@@ -29,6 +29,9 @@ teardown() {
 	for p in ${BG:-}; do
 		kill -TERM -- "-$p" 2> /dev/null || true
 	done
+	if [ -n "${PID:-}" ]; then
+		kill "$PID" 2> /dev/null || true
+	fi
 }
 
 # Lines N... of FILE, in that order.
@@ -365,4 +368,132 @@ EOF
 	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-deadband.1"
 	assert_success
 	assert_output ''
+}
+
+# ---- --config reloads ----
+# start_live, finish_live, await_out, await_err, rewrite_later and
+# live_teardown: test_helper.bash.
+
+@test "es-deadband --check: good options exit 0 reading nothing; bad ones exit 2 with the message" {
+	mkfifo "$T/in"
+	printf 'key = k\nabs = 1\nmax-silence = 1m\n' > "$T/d.conf"
+	# stdin a FIFO nobody writes: a read would block until the timeout
+	run --separate-stderr timeout 5 es-deadband --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'abs = 1\nswinging-door = 0.5\n' > "$T/d.conf"
+	run --separate-stderr timeout 5 es-deadband --config "$T/d.conf" --check <> "$T/in"
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-deadband: --swinging-door does not go with --abs or --pct
+Try 'es-deadband --help' for more information."
+}
+
+@test "es-deadband --config: SIGHUP with the same series keeps each key's last value and applies the new --abs; a bad file keeps the running one" {
+	skip_if_slow
+	printf 'key = k\nabs = 1\n' > "$T/d.conf"
+	start_live es-deadband --config "$T/d.conf"
+	# 10.8 is within 1 of 10: dropped; b's first passes
+	printf '{"k":"a","value":10}\n{"k":"a","value":10.8}\n{"k":"b","value":1}\n' >&"$W"
+	await_out 2
+	printf 'key = k\nabs = 0.5\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept"
+	# against a's last passed value, 10: 10.3 is dropped (a reset would
+	# pass it as a first), 10.6 passes under 0.5 (not under 1)
+	printf '{"k":"a","value":10.3}\n{"k":"a","value":10.6}\n' >&"$W"
+	await_out 3
+	printf 'key = k\nabs = x\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	printf '{"k":"a","value":11.0}\n{"k":"a","value":11.2}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","value":10}
+	{"k":"b","value":1}
+	{"k":"a","value":10.6}
+	{"k":"a","value":11.2}
+	EOF2
+	assert_file_is "$T/err" <<-EOF2
+	es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept
+	es-deadband: cannot reload --config $T/d.conf: invalid argument 'x' for --abs: expected a number >= 0; keeping the running configuration
+	EOF2
+}
+
+@test "es-deadband --config: a reload that changes --key writes the held points at once and starts every series again" {
+	skip_if_slow
+	printf 'key = k\nswinging-door = 0.1\ntime-unit = s\n' > "$T/d.conf"
+	start_live es-deadband --config "$T/d.conf"
+	# a: 0 passes, 1 and 2 lie on a line (2 held); b's first passes
+	printf '%s\n' '{"k":"a","ts":0,"value":0}' '{"k":"a","ts":1,"value":1}' \
+		'{"k":"a","ts":2,"value":2}' '{"k":"b","ts":0,"value":5}' >&"$W"
+	await_out 2
+	printf 'swinging-door = 0.1\ntime-unit = s\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	# the held point is written by the reload, before any more input
+	await_out 3
+	# one series now: 3 passes as its first, 4 is held to the end
+	printf '%s\n' '{"k":"a","ts":3,"value":3}' '{"k":"b","ts":4,"value":4}' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","ts":0,"value":0}
+	{"k":"b","ts":0,"value":5}
+	{"k":"a","ts":2,"value":2}
+	{"k":"a","ts":3,"value":3}
+	{"k":"b","ts":4,"value":4}
+	EOF2
+	assert_file_is "$T/err" <<< "es-deadband: --config $T/d.conf reloaded: the series changed: the state of 2 keys reset, 1 held point written"
+}
+
+@test "es-deadband --watch-config: a changed file is reloaded on a quiet input; a lower --max-keys forgets keys at once" {
+	skip_if_slow
+	printf 'key = k\nabs = 1\n' > "$T/d.conf"
+	start_live es-deadband --config "$T/d.conf" --watch-config
+	printf '{"k":"a","value":1}\n{"k":"b","value":1}\n' >&"$W"
+	await_out 2
+	printf 'key = k\nabs = 1\nmax-keys = 1\n' | rewrite_later "$T/d.conf"
+	await_err "reloaded"
+	# a, the least recently seen, was forgotten: its next record is a first
+	printf '{"k":"b","value":1.5}\n{"k":"a","value":1.5}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","value":1}
+	{"k":"b","value":1}
+	{"k":"a","value":1.5}
+	EOF2
+	assert_file_is "$T/err" <<-EOF2
+	es-deadband: --max-keys 1 reached: forgetting the least recently seen key (counted as "evicted" in --stats)
+	es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept
+	EOF2
+}
+
+@test "es-deadband --config: the same series across a reload keep a held point and its door; the new width narrows it from the next point" {
+	skip_if_slow
+	printf 'key = k\nswinging-door = 0.1\ntime-unit = s\n' > "$T/d.conf"
+	start_live es-deadband --config "$T/d.conf"
+	# a: 0 passes, 1 is held; b's first passes
+	printf '%s\n' '{"k":"a","ts":0,"value":0}' '{"k":"a","ts":1,"value":1}' \
+		'{"k":"b","ts":0,"value":5}' >&"$W"
+	await_out 2
+	printf 'key = k\nswinging-door = 0.5\ntime-unit = s\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept"
+	# 2 is held in the door [0.9, 1.1] that 1 left; 3.6 at 3 s (slope 1.2)
+	# closes it, so 2 is kept and 3.6 held to the end (had the door
+	# started again at 0.5, [0.75, 1.25] would have held 3.6 and dropped
+	# 2; a reset would have written 1 and passed 2 as a first)
+	printf '%s\n' '{"k":"a","ts":2,"value":2}' '{"k":"a","ts":3,"value":3.6}' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","ts":0,"value":0}
+	{"k":"b","ts":0,"value":5}
+	{"k":"a","ts":2,"value":2}
+	{"k":"a","ts":3,"value":3.6}
+	EOF2
+	assert_file_is "$T/err" <<< "es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept"
 }

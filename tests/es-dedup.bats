@@ -245,6 +245,156 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	assert_output 'es-dedup (edgestream) 0.1.0'
 }
 
+# ---- --config: --check and reloads ----
+
+# A live es-dedup on the FIFO $T/fifo (stdout $T/out, stderr $T/err),
+# whose write end the test holds open in $W. Sets PID.
+start_dedup() {
+	mkfifo "$T/fifo"
+	setsid es-dedup "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
+	PID=$!
+	exec {W}> "$T/fifo"
+}
+
+# await_lines N: up to 5 s for $T/out to have N lines.
+await_lines() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l < "$T/out")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$T/out has $(wc -l < "$T/out") lines, not $1"
+}
+
+# await_err TEXT: up to 5 s for $T/err to contain TEXT.
+await_err() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qF -- "$1" "$T/err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/err")"
+}
+
+# Closes the FIFO and waits for es-dedup to end; fails unless it exits 0.
+finish_dedup() {
+	local st
+	exec {W}>&-
+	wait "$PID" && st=0 || st=$?
+	[ "$st" -eq 0 ] || fail "es-dedup exited $st"
+}
+
+@test "es-dedup --check: a good configuration exits 0 and reads nothing; a bad one exits 2 with the message" {
+	cd "$T"
+	mkfifo in
+	printf 'key = device,seq\nwithin = 5m\nlate = late.ndjson\n' > d.conf
+	# stdin a FIFO nobody writes, opened read-write so that opening it
+	# does not wait: a program that read it would hang
+	run --separate-stderr timeout 5 es-dedup --config d.conf --check <> in
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	[ ! -e late.ndjson ] || fail "--check created the --late file"
+	run --separate-stderr timeout 5 es-dedup --config d.conf --check no-such-input <> in
+	assert_success
+	assert_stderr ''
+	printf 'key = device\nlast = 10\nwithin = 5m\n' > d.conf
+	run --separate-stderr timeout 5 es-dedup --config d.conf --check <> in
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-dedup: --within and --last cannot be used together
+Try 'es-dedup --help' for more information."
+	run --separate-stderr es-dedup -k a --watch-config < /dev/null
+	assert_failure 2
+	assert_stderr "es-dedup: --watch-config goes with --config
+Try 'es-dedup --help' for more information."
+}
+
+@test "es-dedup: --key given twice, or on the command line and in --config: the last one counts" {
+	printf '{"a":1,"b":1}\n{"a":1,"b":2}\n{"a":2,"b":2}\n' > "$T/in"
+	run es-dedup -k a -k b "$T/in"
+	assert_success
+	assert_output '{"a":1,"b":1}
+{"a":1,"b":2}'
+	printf 'key = a\n' > "$T/d.conf"
+	run es-dedup -k b --config "$T/d.conf" "$T/in"
+	assert_output '{"a":1,"b":1}
+{"a":2,"b":2}'
+}
+
+@test "es-dedup --config: SIGHUP applies from the next record; the same key keeps the keys remembered, a new key forgets them; a bad file keeps the running one" {
+	skip_if_slow
+	printf 'key = id\nwithin = 1s\ntime-unit = ms\n' > "$T/d.conf"
+	start_dedup --config "$T/d.conf" --stats
+	# the second is a duplicate; the third (passed) shows it was read
+	printf '%s\n' '{"id":1,"dev":"a","ts":1000}' '{"id":1,"dev":"a","ts":1500}' \
+		'{"id":2,"dev":"a","ts":1600}' >&"$W"
+	await_lines 2
+	printf 'key = id\nwithin = 5s\ntime-unit = ms\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err 'reloaded:'
+	# 3 s from the id 1 kept: a duplicate within 5 s (it passed under 1s)
+	printf '%s\n' '{"id":1,"dev":"a","ts":4000}' '{"id":3,"dev":"a","ts":4100}' >&"$W"
+	await_lines 3
+	printf 'key = dev\nwithin = 5s\ntime-unit = ms\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err 'forgotten'
+	# a new key: nothing remembered, dev a passes once more
+	printf '%s\n' '{"id":1,"dev":"a","ts":4200}' '{"id":9,"dev":"a","ts":4300}' \
+		'{"id":9,"dev":"b","ts":4400}' >&"$W"
+	await_lines 5
+	printf 'key = dev\nwithin = 5s\nlast = 3\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err 'keeping the running configuration'
+	printf '%s\n' '{"id":5,"dev":"a","ts":4500}' '{"id":5,"dev":"c","ts":4600}' >&"$W"
+	finish_dedup
+	assert_file_is "$T/out" <<'EOF'
+{"id":1,"dev":"a","ts":1000}
+{"id":2,"dev":"a","ts":1600}
+{"id":3,"dev":"a","ts":4100}
+{"id":1,"dev":"a","ts":4200}
+{"id":9,"dev":"b","ts":4400}
+{"id":5,"dev":"c","ts":4600}
+EOF
+	assert_file_is "$T/err" <<EOF
+es-dedup: --config $T/d.conf reloaded: --key id --within 5s; 2 remembered keys kept
+es-dedup: --config $T/d.conf reloaded: --key dev --within 5s; 3 remembered keys forgotten
+es-dedup: cannot reload --config $T/d.conf: --within and --last cannot be used together; keeping the running configuration
+{"program":"es-dedup","in":10,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":4,"keys":3,"evicted":0}
+EOF
+}
+
+@test "es-dedup --watch-config: a changed file is reloaded on a quiet input; a smaller --last forgets the oldest; --within instead forgets all" {
+	skip_if_slow
+	printf 'key = id\nlast = 3\n' > "$T/d.conf"
+	start_dedup --config "$T/d.conf" --watch-config
+	printf '{"id":1}\n{"id":2}\n{"id":3}\n' >&"$W"
+	await_lines 3
+	printf 'key = id\nlast = 1\n' > "$T/d.conf"
+	touch -d '+1 minute' "$T/d.conf"
+	await_err 'reloaded:'
+	# 3 is kept, 2 was forgotten; 2 then pushes 3 out
+	printf '{"id":3}\n{"id":2}\n{"id":3}\n' >&"$W"
+	await_lines 5
+	printf 'key = id\nwithin = 1m\ntime-unit = s\n' > "$T/d.conf"
+	touch -d '+2 minutes' "$T/d.conf"
+	await_err 'forgotten'
+	printf '{"id":3,"ts":100}\n{"id":3,"ts":110}\n' >&"$W"
+	finish_dedup
+	assert_file_is "$T/out" <<'EOF'
+{"id":1}
+{"id":2}
+{"id":3}
+{"id":2}
+{"id":3}
+{"id":3,"ts":100}
+EOF
+	assert_file_is "$T/err" <<EOF
+es-dedup: --config $T/d.conf reloaded: --key id --last 1; 1 remembered key kept
+es-dedup: --config $T/d.conf reloaded: --key id --within 1m; 1 remembered key forgotten
+EOF
+}
+
 # ---- pipes and differential tests ----
 
 @test "es-dedup big | head -1: exit 0, nothing on stderr" {

@@ -24,6 +24,9 @@ teardown() {
 	for p in ${BG:-}; do
 		kill -TERM -- "-$p" 2> /dev/null || true
 	done
+	if [ -n "${PID:-}" ]; then
+		kill "$PID" 2> /dev/null || true
+	fi
 }
 
 # ---- --zscore ----
@@ -394,4 +397,103 @@ EOF
 	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-detect.1"
 	assert_success
 	assert_output ''
+}
+
+# ---- --config reloads ----
+# start_live, finish_live, await_out, await_err, rewrite_later and
+# live_teardown: test_helper.bash.
+
+@test "es-detect --check: good options exit 0 reading nothing; bad ones exit 2 with the message" {
+	mkfifo "$T/in"
+	printf 'key = k\nzscore = 3\nwindow = 10s\n' > "$T/d.conf"
+	# stdin a FIFO nobody writes: a read would block until the timeout
+	run --separate-stderr timeout 5 es-detect --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'zscore = 3\n' > "$T/d.conf"
+	run --separate-stderr timeout 5 es-detect --config "$T/d.conf" --check <> "$T/in"
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-detect: --zscore needs --window N or D
+Try 'es-detect --help' for more information."
+}
+
+@test "es-detect --config: SIGHUP with the same window keeps each key's points and applies the new K; a bad file keeps the running one" {
+	skip_if_slow
+	printf 'zscore = 3\nwindow = 3\n' > "$T/d.conf"
+	start_live es-detect --config "$T/d.conf"
+	printf '{"value":10}\n{"value":11}\n{"value":12}\n{"value":13}\n' >&"$W"
+	await_out 4
+	printf 'zscore = 1.5\nwindow = 3\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "es-detect: --config $T/d.conf reloaded: the state of 1 key kept"
+	# 14 against 11, 12, 13 from before the reload: score 2, over 1.5
+	printf '{"value":14}\n' >&"$W"
+	await_out 5
+	printf 'zscore = 1.5\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	printf '{"value":15}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"value":10,"anomaly":false,"score":null}
+	{"value":11,"anomaly":false,"score":null}
+	{"value":12,"anomaly":false,"score":null}
+	{"value":13,"anomaly":false,"score":2}
+	{"value":14,"anomaly":true,"score":2}
+	{"value":15,"anomaly":true,"score":2}
+	EOF2
+	assert_file_is "$T/err" <<-EOF2
+	es-detect: --config $T/d.conf reloaded: the state of 1 key kept
+	es-detect: cannot reload --config $T/d.conf: --zscore needs --window N or D; keeping the running configuration
+	EOF2
+}
+
+@test "es-detect --config: a reload that changes the window starts every key again, with its warm-up; nothing is written by it" {
+	skip_if_slow
+	printf 'key = k\nzscore = 1\nwindow = 2\n' > "$T/d.conf"
+	start_live es-detect --config "$T/d.conf"
+	printf '%s\n' '{"k":"a","value":1}' '{"k":"a","value":2}' '{"k":"a","value":3}' '{"k":"b","value":1}' >&"$W"
+	await_out 4
+	printf 'key = k\nzscore = 1\nwindow = 3\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err "reloaded"
+	printf '%s\n' '{"k":"a","value":9}' '{"k":"a","value":9}' '{"k":"a","value":9}' '{"k":"a","value":9}' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","value":1,"anomaly":false,"score":null}
+	{"k":"a","value":2,"anomaly":false,"score":null}
+	{"k":"a","value":3,"anomaly":true,"score":2.1213}
+	{"k":"b","value":1,"anomaly":false,"score":null}
+	{"k":"a","value":9,"anomaly":false,"score":null}
+	{"k":"a","value":9,"anomaly":false,"score":null}
+	{"k":"a","value":9,"anomaly":false,"score":null}
+	{"k":"a","value":9,"anomaly":false,"score":0}
+	EOF2
+	assert_file_is "$T/err" <<< "es-detect: --config $T/d.conf reloaded: the series changed: the state of 2 keys reset"
+}
+
+@test "es-detect --watch-config: a changed file is reloaded on a quiet input; an excursion under way is kept, the new clear level ends it" {
+	skip_if_slow
+	printf 'above = 5\nclear = 3\n' > "$T/d.conf"
+	start_live es-detect --config "$T/d.conf" --watch-config
+	printf '{"value":6}\n' >&"$W"
+	await_out 1
+	printf 'above = 10\nclear = 8\n' | rewrite_later "$T/d.conf"
+	await_err "reloaded"
+	# still in the excursion that 6 began: 11 is no new anomaly; 7 ends
+	# it (at or below 8), then 12 is one
+	printf '{"value":11}\n{"value":7}\n{"value":12}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"value":6,"anomaly":true,"score":1}
+	{"value":11,"anomaly":false,"score":1}
+	{"value":7,"anomaly":false,"score":-3}
+	{"value":12,"anomaly":true,"score":2}
+	EOF2
+	assert_file_is "$T/err" <<< "es-detect: --config $T/d.conf reloaded: the state of 1 key kept"
 }

@@ -61,6 +61,7 @@ load mqtt_helper
 }
 
 @test "es-heartbeat --watch: the counters of a live pipeline, fresh; a file not rewritten is stale; a missing one says why" {
+	skip_if_slow	# its timings are a live run's, not valgrind's
 	mkfifo "$T/fifo"
 	es-filter true --stats-file "$T/live.json" --stats-every 100ms < "$T/fifo" > /dev/null &
 	echo $! >> "$T/bg.pids"
@@ -99,6 +100,82 @@ load mqtt_helper
 	run jq -c '[.id, .state]' "$T/sub"
 	assert_output '["gw-4","online"]
 ["gw-4","offline"]'
+}
+
+# ---- --config: --check and reloads ----
+
+# Up to 10 s for a line holding TEXT on $T/hb.err.
+await_err() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$T/hb.err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/hb.err")"
+}
+
+@test "es-heartbeat --check: good options exit 0 at once with no broker; bad ones exit 2" {
+	printf 'id = gw-1\nevery = 1s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
+	run --separate-stderr timeout 5 es-heartbeat --config "$T/h.conf" --check
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'every = 1s\n' > "$T/h.conf"
+	run --separate-stderr timeout 5 es-heartbeat --config "$T/h.conf" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "es-heartbeat: --id is needed: the gateway's name
+Try 'es-heartbeat --help' for more information."
+}
+
+@test "es-heartbeat --config: a new --id says offline on the old topic and reconnects; --every, --watch, -C from the next status; a bad file is refused" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" es-mqtt-sub -h 127.0.0.1 -p "$PORT" -t 'fleet/+/status' -C 6 --topic-field topic
+	local sub=$BG
+	wait_subscribed 'fleet/+/status'
+	printf '{"program":"es-filter","in":1}\n' > "$T/w.json"
+	printf 'id = gw-1\nevery = 30s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
+	bg "$T/hb" "$T/hb.err" es-heartbeat --config "$T/h.conf"
+	local hb=$BG
+	wait_lines "$T/sub" 1
+	printf 'id = gw-2\nevery = 30s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
+	kill -HUP "$hb"
+	wait_lines "$T/sub" 3
+	printf 'id = gw-2\nevery = 0s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
+	kill -HUP "$hb"
+	await_err "keeping the running configuration"
+	printf 'id = gw-2\nevery = 100ms\ncount = 4\nwatch = %s\nhost = 127.0.0.1\nport = %s\n' "$T/w.json" "$PORT" > "$T/h.conf"
+	kill -HUP "$hb"
+	wait_status "$hb"
+	[ "$status" -eq 0 ]
+	wait_status "$sub"
+	run jq -c '[.topic, .id, .state, .seq, (.watch | length?)]' "$T/sub"
+	assert_output '["fleet/gw-1/status","gw-1","online",0,0]
+["fleet/gw-1/status","gw-1","offline",null,0]
+["fleet/gw-2/status","gw-2","online",1,0]
+["fleet/gw-2/status","gw-2","online",2,1]
+["fleet/gw-2/status","gw-2","online",3,1]
+["fleet/gw-2/status","gw-2","offline",null,0]'
+	assert_file_is "$T/hb.err" <<-EOF
+	es-heartbeat: --config $T/h.conf reloaded: --every 30000ms, 0 watched, -t fleet/gw-2/status -q 1; --id changed: connecting to 127.0.0.1:$PORT
+	es-heartbeat: cannot reload --config $T/h.conf: invalid duration '0s' for --every: must be above 0; keeping the running configuration
+	es-heartbeat: --config $T/h.conf reloaded: --every 100ms, 1 watched, -t fleet/gw-2/status -q 1
+	EOF
+}
+
+@test "es-heartbeat --watch-config: a changed file applies within a second" {
+	broker_start
+	printf 'id = gw-1\nevery = 30s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
+	touch -d '1 minute ago' "$T/h.conf"
+	bg "$T/hb" "$T/hb.err" es-heartbeat --config "$T/h.conf" --watch-config
+	local hb=$BG
+	wait_lines "$T/hb" 1	# the first status, on connecting
+	printf 'id = gw-1\nevery = 50ms\ncount = 3\ndisk = %s\nhost = 127.0.0.1\nport = %s\n' "$T" "$PORT" > "$T/h.conf"
+	wait_status "$hb"
+	[ "$status" -eq 0 ]
+	run jq -c '[.id, .seq, (.disk_path == "'"$T"'")]' "$T/hb"
+	assert_output '["gw-1",0,false]
+["gw-1",1,true]
+["gw-1",2,true]'
 }
 
 @test "es-heartbeat: usage errors name the option, exit 2" {

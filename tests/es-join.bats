@@ -895,6 +895,221 @@ PY
 
 # ==== usage ====
 
+# ==== --config: --check and reloads ====
+
+@test "es-join --check: a good configuration exits 0 and reads nothing (the table is loaded); a bad one or a table that cannot load exits 2" {
+	cd "$T"
+	mkfifo in lf rf
+	printf 'badge,name\nB7,AAA\n' > t.csv
+	printf 'table = t.csv\non = badge\ntype = left\n' > j.conf
+	# stdin a FIFO nobody writes, opened read-write so that opening it
+	# does not wait: a program that read it would hang
+	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	run --separate-stderr timeout 5 es-join --config j.conf --check no-such-input <> in
+	assert_success
+	assert_stderr ''
+	# the streams: the inputs are not opened, --late is not created
+	printf 'left = lf\nright = rf\non = door\nwithin = 2s\nlate = late.ndjson\n' > s.conf
+	run --separate-stderr timeout 5 es-join --config s.conf --check <> in
+	assert_success
+	assert_stderr ''
+	[ ! -e late.ndjson ] || fail "--check created the --late file"
+	# a table that does not load is a bad configuration
+	printf 'table = none.csv\non = badge\n' > j.conf
+	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	assert_failure 2
+	assert_output ''
+	assert_stderr 'es-join: cannot load table: none.csv: No such file or directory'
+	printf 'badge,name\nB7,AAA,x\n' > t.csv
+	printf 'table = t.csv\non = badge\n' > j.conf
+	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	assert_failure 2
+	assert_stderr 'es-join: cannot load table: t.csv:2: CSV row has 3 fields, header has 2'
+	printf 'left = lf\nright = rf\non = door\n' > s.conf
+	run --separate-stderr timeout 5 es-join --config s.conf --check <> in
+	assert_failure 2
+	assert_stderr "es-join: --within is needed with --left and --right
+Try 'es-join --help' for more information."
+	run --separate-stderr es-join --watch-config -t t.csv -k badge
+	assert_failure 2
+	assert_stderr "es-join: --watch-config goes with --config
+Try 'es-join --help' for more information."
+}
+
+@test "es-join --config --table: SIGHUP applies a new table, key and type from the next record; none lost or doubled" {
+	skip_if_slow
+	cd "$T"
+	printf 'badge,name\nB7,AAA\n' > t.csv
+	printf 'badge,name\nB7,BBB\nB8,CCC\n' > t2.csv
+	printf 'table = t.csv\non = badge\n' > j.conf
+	start_bg es-join --config j.conf --stats
+	open_writer
+	printf '{"badge":"B7"}\n{"badge":"B8"}\n' >&"$W"
+	printf '{"badge":"B7","name":"AAA"}\n' > exp
+	await_out 3
+	# another table, the input's key under another name, unmatched kept
+	printf 'table = t2.csv\non = b=badge\ntype = left\n' > j.conf
+	kill -HUP "$PID"
+	await_err 'reloaded:' 5
+	printf '{"b":"B8"}\n{"b":"B9"}\n{"badge":"B7"}\n' >&"$W"
+	printf '{"b":"B8","name":"CCC"}\n{"b":"B9"}\n{"badge":"B7"}\n' >> exp
+	await_out 3
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is out < exp
+	assert_file_is err <<'EOF'
+es-join: --config j.conf reloaded: --table t2.csv (loaded, 2 rows) --on b=badge --type left
+{"program":"es-join","in":5,"out":4,"bad":0,"late":0,"dropped":1,"matched":2,"unmatched":3,"table_rows":2,"reloads":1}
+EOF
+}
+
+@test "es-join --config --table: a table that cannot load, or a change of mode, refuses the whole reload; the running one stays" {
+	skip_if_slow
+	cd "$T"
+	printf 'badge,name\nB7,AAA\n' > t.csv
+	printf 'table = t.csv\non = badge\n' > j.conf
+	start_bg es-join --config j.conf --stats
+	open_writer
+	printf '{"badge":"B7"}\n' >&"$W"
+	printf '{"badge":"B7","name":"AAA"}\n' > exp
+	await_out 3
+	# the new type would pass B9: refused with the table, B9 still dropped
+	printf 'table = none.csv\non = badge\ntype = left\n' > j.conf
+	kill -HUP "$PID"
+	await_err 'keeping the running configuration' 5
+	printf '{"badge":"B9"}\n{"badge":"B7"}\n' >&"$W"
+	printf '{"badge":"B7","name":"AAA"}\n' >> exp
+	await_out 3
+	printf 'left = a\nright = b\non = badge\nwithin = 1s\n' > j.conf
+	kill -HUP "$PID"
+	await_err 'between --table' 5
+	printf '{"badge":"B7"}\n' >&"$W"
+	printf '{"badge":"B7","name":"AAA"}\n' >> exp
+	await_out 3
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is out < exp
+	# each SIGHUP reloaded the running table too
+	assert_file_is err <<'EOF'
+es-join: cannot reload --config j.conf: cannot load table: none.csv: No such file or directory; keeping the running configuration
+es-join: cannot reload --config j.conf: a reload cannot change between --table and --left/--right; keeping the running configuration
+{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":1,"matched":3,"unmatched":1,"table_rows":1,"reloads":2}
+EOF
+}
+
+@test "es-join --config --watch-config: a changed file is reloaded on a quiet input, without SIGHUP; the table is not reloaded for it" {
+	skip_if_slow
+	cd "$T"
+	printf 'badge,name\nB7,AAA\n' > t.csv
+	printf 'table = t.csv\non = badge\n' > j.conf
+	start_bg es-join --config j.conf --watch-config --stats
+	open_writer
+	printf '{"badge":"B7"}\n{"badge":"B9"}\n' >&"$W"
+	printf '{"badge":"B7","name":"AAA"}\n' > exp
+	await_out 3
+	printf 'table = t.csv\non = badge\ntype = left\ntable-prefix = t_\n' > j.conf
+	touch -d '+1 minute' j.conf
+	await_err 'reloaded:' 5
+	printf '{"badge":"B7"}\n{"badge":"B9"}\n' >&"$W"
+	printf '{"badge":"B7","t_name":"AAA"}\n{"badge":"B9"}\n' >> exp
+	await_out 3
+	# the type alone: the table stays as loaded
+	printf 'table = t.csv\non = badge\ntable-prefix = t_\n' > j.conf
+	touch -d '+2 minutes' j.conf
+	await_err 'unchanged' 5
+	printf '{"badge":"B9"}\n{"badge":"B7"}\n' >&"$W"
+	printf '{"badge":"B7","t_name":"AAA"}\n' >> exp
+	await_out 3
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is out < exp
+	assert_file_is err <<'EOF'
+es-join: --config j.conf reloaded: --table t.csv (loaded, 1 row) --on badge --type left --table-prefix t_
+es-join: --config j.conf reloaded: --table t.csv (unchanged, 1 row) --on badge --type inner --table-prefix t_
+{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":2,"matched":3,"unmatched":3,"table_rows":1,"reloads":1}
+EOF
+}
+
+@test "es-join --config --left/--right: the same join definition keeps the buffered events; a new one ends them as at the end of input" {
+	skip_if_slow
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\n' > "$T/s.conf"
+	start_join --config "$T/s.conf" --stats
+	open_writers
+	# the pair shows that all three were read (a2 came before a1)
+	printf '{"ts":1000,"door":"d2","a":2}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
+	printf '{"ts":1200,"door":"d1","b":1}\n' >&"$WR"
+	printf '{"ts":1200,"left_ts":1000,"door":"d1","a":1,"right_ts":1200,"b":1}\n' > "$T/exp"
+	await_out 3
+	# a lateness is no new definition: a1 is still there for b2
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nlateness = 500ms\n' > "$T/s.conf"
+	kill -HUP "$PID"
+	await_err 'reloaded:' 5
+	printf '{"ts":1400,"door":"d1","b":2}\n' >&"$WR"
+	printf '{"ts":1400,"left_ts":1000,"door":"d1","a":1,"right_ts":1400,"b":2}\n' >> "$T/exp"
+	await_out 3
+	# a new interval: the four events go as at the end (a2 alone), then
+	# a3 and b3 pair only with each other
+	printf 'on = door\nwithin = 100ms\ntime-unit = ms\ntype = full\n' > "$T/s.conf"
+	kill -HUP "$PID"
+	printf '{"ts":1000,"left_ts":1000,"door":"d2","a":2}\n' >> "$T/exp"
+	await_out 5
+	printf '{"ts":1500,"door":"d1","a":3}\n' >&"$WL"
+	printf '{"ts":1550,"door":"d1","b":3}\n' >&"$WR"
+	printf '{"ts":1550,"left_ts":1500,"door":"d1","a":3,"right_ts":1550,"b":3}\n' >> "$T/exp"
+	await_out 3
+	# other inputs: refused
+	printf 'on = door\nwithin = 100ms\nleft = %s\n' "$T/other" > "$T/s.conf"
+	kill -HUP "$PID"
+	await_err 'keeping the running configuration' 5
+	close_writers
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOF
+es-join: --config $T/s.conf reloaded: the join definition is unchanged: 3 buffered events kept
+es-join: --config $T/s.conf reloaded: a new join definition: 4 buffered events ended as at the end of input (1 written alone)
+es-join: cannot reload --config $T/s.conf: a reload cannot change the inputs --left and --right (it may swap them); keeping the running configuration
+{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":1,"evicted":0,"buffered":4}
+EOF
+}
+
+@test "es-join --config --left/--right: swapping the sides is a new definition; the inputs change roles from the next event" {
+	skip_if_slow
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = left\n' > "$T/s.conf"
+	start_join --config "$T/s.conf" --stats
+	open_writers
+	# the pair shows that the three were read (a0 came before a1)
+	printf '{"ts":1000,"door":"d9","a":0}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
+	printf '{"ts":1100,"door":"d1","b":1}\n' >&"$WR"
+	printf '{"ts":1100,"left_ts":1000,"door":"d1","a":1,"right_ts":1100,"b":1}\n' > "$T/exp"
+	await_out 3
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = left\nleft = %s\nright = %s\n' \
+		"$T/rf" "$T/lf" > "$T/s.conf"
+	kill -HUP "$PID"
+	# a0 was left and never matched: alone, with the left prefix
+	printf '{"ts":1000,"left_ts":1000,"door":"d9","a":0}\n' >> "$T/exp"
+	await_out 5
+	# now b2 (of $T/rf) is the left event, a2 the right one
+	printf '{"ts":2000,"door":"d1","b":2}\n' >&"$WR"
+	printf '{"ts":2100,"door":"d1","a":2}\n' >&"$WL"
+	printf '{"ts":2100,"left_ts":2000,"door":"d1","b":2,"right_ts":2100,"a":2}\n' >> "$T/exp"
+	await_out 3
+	close_writers
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOF
+es-join: --config $T/s.conf reloaded: a new join definition: 3 buffered events ended as at the end of input (1 written alone)
+{"program":"es-join","in":5,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":0,"buffered":3}
+EOF
+}
+
 @test "es-join: usage errors name the option and why, exit 2" {
 	local -a cases=(
 		'|either --table, or --left and --right, is needed'
@@ -974,7 +1189,7 @@ PY
 	opts=$(long_options_of es-join)
 	for name in table on type table-prefix left right within time-field time-unit lateness late \
 		    idle max-buffered left-prefix right-prefix input-format output-format dead-letter \
-		    strict stats help version; do
+		    strict stats help version config check watch-config; do
 		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
 	done
 	run es-join --help

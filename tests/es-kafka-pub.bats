@@ -430,6 +430,107 @@ Try '"'es-kafka-pub --help'"' for more information.'
 
 # ---- interface ----
 
+# ---- --config: --check and reloads ----
+
+# Up to 10 s for a line holding TEXT on $T/err.
+await_err() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$T/err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/err")"
+}
+
+# A live es-kafka-pub on a FIFO written through fd 8; stderr to $T/err.
+start_pub() {
+	mkfifo "$T/in"
+	es-kafka-pub "$@" < "$T/in" 2> "$T/err" 3>&- &
+	PUB_PID=$!
+	exec 8> "$T/in"
+}
+
+@test "es-kafka-pub --check: good options exit 0 at once with no cluster, reading nothing, no spool made; -X that disagree exit 2" {
+	mkfifo "$T/fifo"
+	exec 6<> "$T/fifo"	# open, and nobody writes
+	printf 'brokers = 127.0.0.1:9\ntopic = t\nspool = %s\nproperty = linger.ms=5\n' "$T/spool" > "$T/k.conf"
+	run --separate-stderr timeout 5 es-kafka-pub --config "$T/k.conf" --check <&6
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	[ ! -e "$T/spool" ]
+	printf 'brokers = 127.0.0.1:9\ntopic = t\nproperty = acks=0\n' > "$T/k.conf"
+	run --separate-stderr timeout 5 es-kafka-pub --config "$T/k.conf" --check <&6
+	assert_failure 2
+	assert_stderr "es-kafka-pub: \`acks\` must be set to \`all\` when \`enable.idempotence\` is true (es-kafka-pub turns it on; -X enable.idempotence=false turns it off)
+Try 'es-kafka-pub --help' for more information."
+	exec 6>&-
+}
+
+@test "es-kafka-pub --config: SIGHUP: --key from the next record; a new topic after the queued ones are delivered, with a new producer; a new --spool is refused" {
+	mock_start 1 t 3
+	printf 'brokers = %s\ntopic = t\nkey = device\n' "$ADDR" > "$T/k.conf"
+	start_pub --config "$T/k.conf" --stats-file "$T/st" --stats-every 50ms
+	seqs 1 2 >&8
+	wait_stat "$T/st" delivered 2
+	printf 'brokers = %s\ntopic = t\nkey = seq\n' "$ADDR" > "$T/k.conf"
+	kill -HUP "$PUB_PID"
+	await_err "reloaded: -t t --key seq"
+	seqs 3 3 >&8
+	wait_stat "$T/st" delivered 3
+	printf 'brokers = %s\ntopic = u\nkey = seq\nspool = %s\n' "$ADDR" "$T/spool" > "$T/k.conf"
+	kill -HUP "$PUB_PID"
+	await_err "needs a restart"
+	printf 'brokers = %s\ntopic = u\nkey = seq\n' "$ADDR" > "$T/k.conf"
+	kill -HUP "$PUB_PID"
+	await_err "reloaded: -t u --key seq; -t/--topic changed: a new producer"
+	seqs 4 5 >&8
+	exec 8>&-
+	wait "$PUB_PID"
+	local st=$?
+	PUB_PID=""
+	assert_equal "$st" 0
+	[ ! -e "$T/spool" ]
+	run consume t
+	# the key "3" in partition CRC32("3") % 3 = 1, after gw-1's
+	assert_output '1 gw-1 {"device":"gw-1","seq":1}
+1 3 {"device":"gw-3","seq":3}
+2 gw-2 {"device":"gw-2","seq":2}'
+	run bash -c "timeout 20 kcat -C -b '$ADDR' -t u -o beginning -e -q -f '%k %s\n' | sort"
+	assert_output '4 {"device":"gw-0","seq":4}
+5 {"device":"gw-1","seq":5}'
+	assert_file_is "$T/err" <<-EOF
+	es-kafka-pub: --config $T/k.conf reloaded: -t t --key seq
+	es-kafka-pub: cannot reload --config $T/k.conf: changing --spool needs a restart; keeping the running configuration
+	es-kafka-pub: --config $T/k.conf reloaded: -t u --key seq; -t/--topic changed: a new producer
+	EOF
+}
+
+@test "es-kafka-pub --watch-config: a changed file is applied within a second; a bad one keeps the running configuration" {
+	mock_start 1 t 1
+	printf 'brokers = %s\ntopic = t\n' "$ADDR" > "$T/k.conf"
+	touch -d '1 minute ago' "$T/k.conf"
+	start_pub --config "$T/k.conf" --watch-config --stats-file "$T/st" --stats-every 50ms
+	seqs 1 1 >&8
+	wait_stat "$T/st" delivered 1
+	printf 'brokers = %s\ntopic = t\npartitioner = fast\n' "$ADDR" > "$T/k.conf"
+	await_err "keeping the running configuration"
+	printf 'brokers = %s\ntopic = t\npayload-field = seq\n' "$ADDR" > "$T/k.conf"
+	touch -d '1 minute' "$T/k.conf"
+	await_err "reloaded: -t t --payload-field seq"
+	seqs 2 2 >&8
+	exec 8>&-
+	wait "$PUB_PID"
+	PUB_PID=""
+	run consume t
+	assert_output '0  {"device":"gw-1","seq":1}
+0  2'
+	assert_file_is "$T/err" <<-EOF
+	es-kafka-pub: cannot reload --config $T/k.conf: invalid argument 'fast' for --partitioner: expected random, consistent, consistent_random, murmur2, murmur2_random, fnv1a or fnv1a_random; keeping the running configuration
+	es-kafka-pub: --config $T/k.conf reloaded: -t t --payload-field seq
+	EOF
+}
+
 @test "es-kafka-pub: missing -b or -t is a usage error" {
 	run --separate-stderr es-kafka-pub --topic t /dev/null
 	assert_failure 2

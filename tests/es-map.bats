@@ -377,3 +377,107 @@ M="$BATS_TEST_DIRNAME/fixtures/map"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/err" < /dev/null
 }
+
+@test "es-map --set: assignments as options, run first and in order; a --set that is not one is a usage error" {
+	printf '{"value":2}\n' > "$T/in"
+	run --separate-stderr es-map --set 'a = value + 1' 'c = b * 10' --set 'b = a * 2' "$T/in"
+	assert_success
+	assert_output '{"value":2,"a":3,"b":6,"c":60}'
+	run --separate-stderr es-map --set 'value > 1' < /dev/null
+	assert_failure 2
+	assert_stderr "es-map: invalid --set 'value > 1': expected PATH = EXPR
+Try 'es-map --help' for more information."
+}
+
+# ---- --config reloads ----
+# start_live, finish_live, await_out, await_err, rewrite_later and
+# live_teardown: test_helper.bash.
+
+teardown() {
+	live_teardown
+}
+
+@test "es-map --check: good options exit 0 reading nothing; a bad assignment exits 2 with the message" {
+	mkfifo "$T/in"
+	printf 'set = f = value * 2\ndrop = value\n' > "$T/m.conf"
+	# stdin a FIFO nobody writes: a read would block until the timeout
+	run --separate-stderr timeout 5 es-map --config "$T/m.conf" --check - "$T/no-such-input" <> "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'set = f = value *\n' > "$T/m.conf"
+	run --separate-stderr timeout 5 es-map --config "$T/m.conf" --check <> "$T/in"
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-map: syntax error at column 12: unexpected end of expression
+  f = value *
+             ^"
+}
+
+@test "es-map --config: SIGHUP replaces the edit from the next record, the guessed time unit kept; a bad file keeps the running edit" {
+	skip_if_slow
+	printf 'set = f = value * 2\ntime-format = rfc3339\n' > "$T/m.conf"
+	start_live es-map --config "$T/m.conf"
+	# ms, guessed from the first time value
+	printf '{"ts":1700000000000,"value":1}\n' >&"$W"
+	await_out 1
+	printf 'set = g = value + 1\ndrop = value\ntime-format = rfc3339\n' > "$T/m.conf"
+	kill -HUP "$PID"
+	await_err "reloaded"
+	# 5000 is still read in ms (a fresh guess would take seconds)
+	printf '{"ts":5000,"value":1}\n' >&"$W"
+	await_out 2
+	printf 'set = g = value +\n' > "$T/m.conf"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	printf '{"ts":6000,"value":2}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"ts":"2023-11-14T22:13:20Z","value":1,"f":2}
+	{"ts":"1970-01-01T00:00:05Z","g":2}
+	{"ts":"1970-01-01T00:00:06Z","g":3}
+	EOF2
+	assert_file_is "$T/err" <<-EOF2
+	es-map: --config $T/m.conf reloaded: 1 assignments, 0 renames, 0 keep, 1 drop, --time-format
+	es-map: cannot reload --config $T/m.conf: syntax error at column 12: unexpected end of expression; keeping the running configuration
+	EOF2
+}
+
+@test "es-map --config: a reload that changes --time-unit or --time-field drops the guessed unit" {
+	skip_if_slow
+	printf 'time-format = rfc3339\n' > "$T/m.conf"
+	start_live es-map --config "$T/m.conf"
+	printf '{"ts":1700000000000}\n' >&"$W"
+	await_out 1
+	printf 'time-format = rfc3339\ntime-field = t\n' > "$T/m.conf"
+	kill -HUP "$PID"
+	await_err "reloaded"
+	# guessed again: seconds
+	printf '{"ts":5000,"t":5000}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"ts":"2023-11-14T22:13:20Z"}
+	{"ts":5000,"t":"1970-01-01T01:23:20Z"}
+	EOF2
+	assert_file_is "$T/err" <<< "es-map: --config $T/m.conf reloaded: 0 assignments, 0 renames, 0 keep, 0 drop, --time-format; time unit reset"
+}
+
+@test "es-map --watch-config: a changed file is reloaded on a quiet input; the command line's assignments stay" {
+	skip_if_slow
+	printf 'set = f = 1\n' > "$T/m.conf"
+	start_live es-map --config "$T/m.conf" --watch-config 'x = 0'
+	printf '{"n":1}\n' >&"$W"
+	await_out 1
+	printf 'set = f = 2\nrename = n:m\n' | rewrite_later "$T/m.conf"
+	await_err "reloaded"
+	printf '{"n":2}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"n":1,"f":1,"x":0}
+	{"m":2,"f":2,"x":0}
+	EOF2
+	assert_file_is "$T/err" <<< "es-map: --config $T/m.conf reloaded: 2 assignments, 1 renames, 0 keep, 0 drop, no --time-format"
+}

@@ -115,6 +115,7 @@ roundtrip() {
 }
 
 @test "es-mqtt-pub: the will is published when es-mqtt-pub is killed, not when it ends" {
+	skip_if_slow	# its timings are a live run's, not valgrind's
 	broker_start
 	bg "$T/sub" "$T/sub.err" es-mqtt-sub -h 127.0.0.1 -p "$PORT" -t 'w/#' -C 1 -W 5s
 	local sub=$BG
@@ -212,6 +213,7 @@ roundtrip() {
 }
 
 @test "es-mqtt-pub --spool: broker stopped and restarted mid-stream: all 10000 arrive" {
+	skip_if_slow	# its timings are a live run's, not valgrind's
 	broker_start
 	# a persistent subscriber: the broker keeps its messages while it is away
 	bg "$T/sub" "$T/sub.err" es-mqtt-sub -h 127.0.0.1 -p "$PORT" -t 'out/#' -q 1 \
@@ -293,6 +295,7 @@ roundtrip() {
 }
 
 @test "es-mqtt-pub --spool-max (block): a full spool stops the input; SIGTERM ends it" {
+	skip_if_slow	# its timings are a live run's, not valgrind's
 	records 1 5000 > "$T/in"
 	es-mqtt-pub -h 127.0.0.1 -p "$PORT" -t 'b/{site}' --spool "$T/spool" --spool-max 64k \
 		--spool-full block --fsync interval --drain-timeout 100ms < "$T/in" > /dev/null 2> "$T/err" &
@@ -340,6 +343,7 @@ make_certs() {
 }
 
 @test "es-mqtt-pub and es-mqtt-sub over TLS with CA, server and client certificates" {
+	skip_if_slow	# its timings are a live run's, not valgrind's
 	make_certs
 	broker_start "allow_anonymous true" "cafile $T/ca.crt" "certfile $T/server.crt" \
 		"keyfile $T/server.key" "require_certificate true"
@@ -449,6 +453,178 @@ make_certs() {
 	exec 5>&-
 	[ "$status" -eq 1 ]
 	assert_stderr "es-mqtt-pub: spool $T/spool is in use by another process"
+}
+
+# ---- --config: --check and reloads ----
+
+# A live es-mqtt-pub on a FIFO whose writer ($W) stays open; stderr to
+# $T/err. Noted for teardown.
+start_pub() {
+	mkfifo "$T/fifo"
+	es-mqtt-pub "$@" < "$T/fifo" > /dev/null 2> "$T/err" &
+	PID=$!
+	echo "$PID" >> "$T/bg.pids"
+	exec {W}> "$T/fifo"
+}
+
+# Up to 10 s for a line holding TEXT on $T/err.
+await_err() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$T/err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/err")"
+}
+
+@test "es-mqtt-pub --check: good options exit 0 at once with no broker, reading nothing, no spool made; bad ones exit 2" {
+	mkfifo "$T/fifo"
+	exec 7<> "$T/fifo"	# open, and nobody writes
+	printf 'topic = a/{site}\nspool = %s\nhost = 127.0.0.1\nport = %s\n' "$T/spool" "$PORT" > "$T/p.conf"
+	run --separate-stderr timeout 5 es-mqtt-pub --config "$T/p.conf" --check <&7
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	[ ! -e "$T/spool" ]
+	printf 'topic = a/{site\n' > "$T/p.conf"
+	run --separate-stderr timeout 5 es-mqtt-pub --config "$T/p.conf" --check <&7
+	[ "$status" -eq 2 ]
+	assert_stderr "es-mqtt-pub: -t/--topic: '{' without '}'
+Try 'es-mqtt-pub --help' for more information."
+	run --separate-stderr es-mqtt-pub --watch-config -t x
+	[ "$status" -eq 2 ]
+	assert_stderr "es-mqtt-pub: --watch-config goes with --config
+Try 'es-mqtt-pub --help' for more information."
+}
+
+@test "es-mqtt-pub --config: SIGHUP changes the topic from the next record; a bad file and a new --spool are refused, it runs on" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'r/#' -v -C 6 -W 20
+	local sub=$BG
+	wait_subscribed 'r/#'
+	printf 'topic = r/all\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/p.conf"
+	start_pub --config "$T/p.conf" --stats
+	records 1 2 >&"$W"
+	wait_lines "$T/sub" 2
+	printf 'topic = r/{site}\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/p.conf"
+	kill -HUP "$PID"
+	await_err "reloaded: -t r/{site} -q 1"
+	records 3 4 >&"$W"
+	wait_lines "$T/sub" 4
+	printf 'topic = r/+\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/p.conf"
+	kill -HUP "$PID"
+	await_err "wildcards"
+	printf 'topic = r/new\nspool = %s\nhost = 127.0.0.1\nport = %s\n' "$T/spool" "$PORT" > "$T/p.conf"
+	kill -HUP "$PID"
+	await_err "needs a restart"
+	[ ! -e "$T/spool" ]
+	records 5 6 >&"$W"
+	exec {W}>&-
+	wait_status "$PID"
+	[ "$status" -eq 0 ]
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	r/all {"seq":1,"site":"s1"}
+	r/all {"seq":2,"site":"s2"}
+	r/s0 {"seq":3,"site":"s0"}
+	r/s1 {"seq":4,"site":"s1"}
+	r/s2 {"seq":5,"site":"s2"}
+	r/s0 {"seq":6,"site":"s0"}
+	EOF
+	assert_file_is "$T/err" <<-EOF
+	es-mqtt-pub: --config $T/p.conf reloaded: -t r/{site} -q 1
+	es-mqtt-pub: cannot reload --config $T/p.conf: -t/--topic: wildcards (+, #) cannot be published to; keeping the running configuration
+	es-mqtt-pub: cannot reload --config $T/p.conf: changing --spool needs a restart; keeping the running configuration
+	{"program":"es-mqtt-pub","in":6,"out":6,"bad":0,"late":0,"dropped":0,"published":6,"acknowledged":6,"retried":0,"spooled":0,"reconnects":0}
+	EOF
+}
+
+@test "es-mqtt-pub --config: a new --retain, --qos and --id apply after the queued messages, on a new connection; none lost or twice" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'k/#' -v -C 4 -W 20
+	local sub=$BG
+	wait_subscribed 'k/#'
+	printf 'topic = k/a\nhost = 127.0.0.1\nport = %s\nid = pub-1\n' "$PORT" > "$T/p.conf"
+	start_pub --config "$T/p.conf" --spool "$T/spool" --stats
+	records 1 2 >&"$W"
+	wait_lines "$T/sub" 2
+	printf 'topic = k/b\nretain\nqos = 2\nhost = 127.0.0.1\nport = %s\nid = pub-2\n' "$PORT" > "$T/p.conf"
+	kill -HUP "$PID"
+	await_err "reloaded: -t k/b -q 2 --retain; --id changed: connecting to 127.0.0.1:$PORT"
+	records 3 4 >&"$W"
+	wait_status "$sub"
+	[ "$status" -eq 0 ]
+	# retained: a later subscriber gets the last one
+	run mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'k/#' -v -C 1 -W 5
+	assert_output 'k/b {"seq":4,"site":"s1"}'
+	exec {W}>&-
+	wait_status "$PID"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/sub" <<-'EOF'
+	k/a {"seq":1,"site":"s1"}
+	k/a {"seq":2,"site":"s2"}
+	k/b {"seq":3,"site":"s0"}
+	k/b {"seq":4,"site":"s1"}
+	EOF
+	assert_file_is "$T/err" <<-EOF
+	es-mqtt-pub: --config $T/p.conf reloaded: -t k/b -q 2 --retain; --id changed: connecting to 127.0.0.1:$PORT
+	{"program":"es-mqtt-pub","in":4,"out":4,"bad":0,"late":0,"dropped":0,"published":4,"acknowledged":4,"retried":0,"spooled":4,"reconnects":1}
+	EOF
+}
+
+@test "es-mqtt-pub --config: a new --port while the broker cannot be reached applies at once; the queued messages go to the new one, in order" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'd/#' -v -C 4 -W 20
+	local sub=$BG i dead
+	wait_subscribed 'd/#'
+	dead=$(free_port)	# nobody listens there
+	printf 'topic = d/{seq}\nhost = 127.0.0.1\nport = %s\nreconnect-max = 200ms\n' "$dead" > "$T/p.conf"
+	start_pub --config "$T/p.conf" --stats-file "$T/st" --stats-every 50ms
+	records 1 2 >&"$W"
+	for ((i = 0; i < 200; i++)); do
+		[ "$(jq .in "$T/st" 2> /dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	[ "$(jq .in "$T/st")" = 2 ] || fail "not read: $(cat "$T/st")"
+	printf 'topic = d/{seq}\nhost = 127.0.0.1\nport = %s\nreconnect-max = 200ms\n' "$PORT" > "$T/p.conf"
+	kill -HUP "$PID"
+	await_err "reloaded: -t d/{seq} -q 1; --port changed: connecting to 127.0.0.1:$PORT"
+	records 3 4 >&"$W"
+	wait_status "$sub"
+	[ "$status" -eq 0 ]
+	exec {W}>&-
+	wait_status "$PID"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/sub" <<-'EOF'
+	d/1 {"seq":1,"site":"s1"}
+	d/2 {"seq":2,"site":"s2"}
+	d/3 {"seq":3,"site":"s0"}
+	d/4 {"seq":4,"site":"s1"}
+	EOF
+	assert_file_is "$T/err" <<-EOF
+	es-mqtt-pub: broker 127.0.0.1:$dead: Connection refused; reconnecting
+	es-mqtt-pub: --config $T/p.conf reloaded: -t d/{seq} -q 1; --port changed: connecting to 127.0.0.1:$PORT
+	EOF
+}
+
+@test "es-mqtt-pub --watch-config: a changed file is applied within a second on a quiet input" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'w/#' -v -C 2 -W 20
+	local sub=$BG
+	wait_subscribed 'w/#'
+	printf 'topic = w/one\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/p.conf"
+	touch -d '1 minute ago' "$T/p.conf"
+	start_pub --config "$T/p.conf" --watch-config
+	records 1 1 >&"$W"
+	wait_lines "$T/sub" 1
+	printf 'topic = w/two\npayload-field = seq\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/p.conf"
+	await_err "reloaded: -t w/two --payload-field seq -q 1"
+	records 2 2 >&"$W"
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	w/one {"seq":1,"site":"s1"}
+	w/two 2
+	EOF
 }
 
 @test "es-mqtt-pub --help and the man page name every option, --version" {

@@ -210,6 +210,119 @@ time.sleep(30)' "$PORT" "$T/ready" &
 	assert_stderr "es-mqtt-sub: cannot open $T/none: No such file or directory"
 }
 
+# ---- --config: --check and reloads ----
+
+# Up to 10 s for a line holding TEXT on $T/sub.err.
+await_err() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$T/sub.err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/sub.err")"
+}
+
+pub() {
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"
+}
+
+@test "es-mqtt-sub --check: good options exit 0 at once with no broker; bad ones exit 2" {
+	printf 'topic = a/#\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	printf 'topic = a/#/b\n' > "$T/s.conf"
+	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "es-mqtt-sub: invalid topic filter 'a/#/b' for -t/--topic
+Try 'es-mqtt-sub --help' for more information."
+	# what the connection would refuse is found without one
+	printf 'topic = a/#\nwill-topic = gw/+/state\n' > "$T/s.conf"
+	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "es-mqtt-sub: --will-topic 'gw/+/state': Invalid function arguments provided.
+Try 'es-mqtt-sub --help' for more information."
+}
+
+@test "es-mqtt-sub --config: SIGHUP unsubscribes the old filters and subscribes the new; output options from the next message; a new --id reconnects; a bad file is refused" {
+	broker_start
+	printf 'topic = s/a\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	bg "$T/sub" "$T/sub.err" es-mqtt-sub --config "$T/s.conf"
+	local sub=$BG
+	wait_subscribed 's/a'
+	pub s/b '{"n":1}'
+	pub s/a '{"n":2}'
+	wait_lines "$T/sub" 1
+	printf 'topic = s/b\ntopic-field = t\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	kill -HUP "$sub"
+	await_err "reloaded: -t s/b -q 1"
+	wait_subscribed 's/b'
+	pub s/a '{"n":3}'
+	pub s/b '{"n":4}'
+	wait_lines "$T/sub" 2
+	printf 'topic = s/c\ntopic = s/b\nid = sub-2\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	kill -HUP "$sub"
+	await_err "reloaded: -t s/c -t s/b -q 1; --id changed: connecting to 127.0.0.1:$PORT"
+	wait_subscribed 's/c'
+	pub s/c '{"n":5}'
+	pub s/b 'six'
+	wait_lines "$T/sub" 4
+	printf 'topic = s/#/x\n' > "$T/s.conf"
+	kill -HUP "$sub"
+	await_err "keeping the running configuration"
+	pub s/b '{"n":7}'
+	wait_lines "$T/sub" 5
+	kill "$sub"
+	wait_status "$sub"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/sub" <<-'EOF'
+	{"n":2}
+	{"n":4,"t":"s/b"}
+	{"n":5}
+	{"topic":"s/b","payload":"six"}
+	{"n":7}
+	EOF
+	assert_file_is "$T/sub.err" <<-EOF
+	es-mqtt-sub: --config $T/s.conf reloaded: -t s/b -q 1
+	es-mqtt-sub: --config $T/s.conf reloaded: -t s/c -t s/b -q 1; --id changed: connecting to 127.0.0.1:$PORT
+	es-mqtt-sub: cannot reload --config $T/s.conf: invalid topic filter 's/#/x' for -t/--topic; keeping the running configuration
+	EOF
+}
+
+@test "es-mqtt-sub --watch-config: a changed file applies within a second; -o csv cannot change --fields" {
+	broker_start
+	printf 'topic = v/a\nfields = n,topic\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	touch -d '1 minute ago' "$T/s.conf"
+	bg "$T/sub" "$T/sub.err" es-mqtt-sub -o csv --config "$T/s.conf" --watch-config
+	local sub=$BG
+	wait_subscribed 'v/a'
+	pub v/a '{"n":1}'
+	wait_lines "$T/sub" 2
+	printf 'topic = v/b\nfields = n,topic\ntopic-field = topic\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	await_err "reloaded: -t v/b -q 1"
+	wait_subscribed 'v/b'
+	pub v/b '{"n":2}'
+	wait_lines "$T/sub" 3
+	printf 'topic = v/b\nfields = n\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
+	touch -d '1 minute' "$T/s.conf"
+	await_err "needs a restart"
+	pub v/b '{"n":3}'
+	wait_lines "$T/sub" 4
+	kill "$sub"
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	n,topic
+	1,
+	2,v/b
+	3,v/b
+	EOF
+	assert_file_is "$T/sub.err" <<-EOF
+	es-mqtt-sub: --config $T/s.conf reloaded: -t v/b -q 1
+	es-mqtt-sub: cannot reload --config $T/s.conf: changing --fields needs a restart (the CSV header is written); keeping the running configuration
+	EOF
+}
+
 @test "es-mqtt-sub --help and the man page name every option, --version" {
 	local opt
 	for opt in $(cat "$ROOT/cmd/es-mqtt-sub.c" "$ROOT/lib/mqtt.h" "$ROOT/lib/opts.h" |

@@ -7,7 +7,8 @@
 #
 # Most fixtures use small millisecond times (--time-unit ms): 1000 is one
 # second after the epoch, so windows read 0, 5000, 10000...
-# The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common --stats-file and --stats-every: tests/stats-file.bats; --config:
+# tests/config.bats, and its reload (SIGHUP, --watch-config, --check) here.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -315,6 +316,23 @@ EOF
 }
 
 # ---- count ----
+
+@test "es-window --session --max-session: an out-of-order event that pulls a capped session's end behind the watermark writes it at once" {
+	skip_if_slow
+	start_bg es-window --session 50ms --max-session 60ms --lateness 100ms --time-unit ms -g d
+	open_writer
+	# a's session [100, 150) is open at watermark 140; 51 joins it (it
+	# touches it and fits in 60 ms): [51, 111), behind the watermark
+	printf '%s\n' '{"ts":100,"d":"a"}' '{"ts":240,"d":"b"}' '{"ts":51,"d":"a"}' >&"$W"
+	printf '{"window_start":51,"window_end":111,"d":"a","count":2}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '{"window_start":240,"window_end":290,"d":"b","count":1}\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" < /dev/null
+}
 
 @test "es-window --count 2: N events per group; start/end are their times; a partial window at the end" {
 	run --separate-stderr es-window --count 2 --time-unit ms -g device -a 'count,sum(value)' "$WF/readings.ndjson"
@@ -1127,6 +1145,248 @@ EOF
 	[ "$st" -eq 0 ]
 }
 
+# ---- --config reload (SIGHUP, --watch-config) and --check ----
+
+# await_err: test_helper.bash.
+
+# sync_input N: sends a line without a time, line N of the input, and waits
+# for its report: every line before it has then been handled, so a reload
+# that follows cannot come before them.
+sync_input() {
+	printf '{}\n' >&"$W"
+	await_err "es-window: stdin:$1: missing time field (--time-field ts)"
+}
+
+# new_conf TEXT: replaces $T/w.conf whole (a rename, as an editor or
+# deployment does), with a modification time later than the last one.
+new_conf() {
+	CONF_AGE=$(( ${CONF_AGE:-600} - 60 ))
+	printf '%s\n' "$1" > "$T/w.conf.new"
+	touch -d "$CONF_AGE seconds ago" "$T/w.conf.new"
+	mv "$T/w.conf.new" "$T/w.conf"
+}
+
+@test "es-window --check: a good configuration exits 0 and reads nothing, not even the input; a bad one exits 2 with the message" {
+	mkfifo "$T/fifo"
+	printf 'tumbling = 10s\ngroup-by = d\nagg = count,p95(v)\nlate = %s\n' "$T/late" > "$T/w.conf"
+	# nobody writes the FIFO: reading it would block until the timeout
+	run --separate-stderr timeout 5 es-window --config "$T/w.conf" --check "$T/fifo"
+	assert_success
+	assert_output ''
+	assert_stderr ''
+	[ ! -e "$T/late" ] || fail "--check created the --late file"
+	run --separate-stderr timeout 5 es-window --check --tumbling 10s -a 'p95(v),p95(v)' <> "$T/fifo"
+	assert_failure 2
+	assert_stderr "es-window: invalid --agg 'p95(v),p95(v)': duplicate aggregate name 'p95_v'
+Try 'es-window --help' for more information."
+	printf 'hopping = 10s\n' > "$T/w.conf"
+	run --separate-stderr timeout 5 es-window --config "$T/w.conf" --check <> "$T/fifo"
+	assert_failure 2
+	assert_stderr "es-window: --hopping needs --every
+Try 'es-window --help' for more information."
+}
+
+@test "es-window --config: SIGHUP with the same window definition keeps the open window (records before and after); new --lateness and --late apply" {
+	skip_if_slow
+	printf 'tumbling = 10s\ntime-unit = ms\nagg = count,sum(v)\nlate = %s\n' "$T/late1" > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --stats
+	open_writer
+	printf '%s\n' '{"ts":1000,"v":1}' '{"ts":10500,"v":3}' '{"ts":500,"v":0}' >&"$W"
+	sync_input 4
+	# the same definition written another way; lateness and late change
+	new_conf "$(printf 'agg = count, sum(v)\ntime-unit = ms\ntumbling = 10000ms\nlateness = 5s\nlate = %s' "$T/late2")"
+	kill -HUP "$PID"
+	await_err "es-window: --config $T/w.conf reloaded: same window definition, open windows kept"
+	# 9000 is late (its window was written); 12000 counts after 21000:
+	# the watermark trails by 5 s now
+	printf '%s\n' '{"ts":16000,"v":4}' '{"ts":9000,"v":5}' '{"ts":21000,"v":6}' \
+		'{"ts":12000,"v":7}' >&"$W"
+	printf '{"ts":26000,"v":8}\n' >&"$W"
+	printf '%s\n' '{"window_start":0,"window_end":10000,"count":1,"sum_v":1}' \
+		'{"window_start":10000,"window_end":20000,"count":3,"sum_v":14}' > "$T/exp"
+	await_out 3
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '{"window_start":20000,"window_end":30000,"count":2,"sum_v":14}\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/late1" <<< '{"ts":500,"v":0}'
+	assert_file_is "$T/late2" <<< '{"ts":9000,"v":5}'
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:4: missing time field (--time-field ts)
+es-window: --config $T/w.conf reloaded: same window definition, open windows kept
+{"program":"es-window","in":9,"out":3,"bad":1,"late":2,"dropped":0,"groups":1,"evicted":0,"reloads":1}
+EOT
+}
+
+@test "es-window --config: a new window definition writes the open windows at once, then windows the rest anew; the watermark stays" {
+	skip_if_slow
+	printf 'tumbling = 10s\ngroup-by = d\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms --late "$T/late"
+	open_writer
+	printf '%s\n' '{"ts":1000,"d":"a"}' '{"ts":2000,"d":"b"}' '{"ts":11000,"d":"a"}' \
+		'{"ts":12000,"d":"b"}' >&"$W"
+	sync_input 5
+	printf '%s\n' '{"window_start":0,"window_end":10000,"d":"a","count":1}' \
+		'{"window_start":0,"window_end":10000,"d":"b","count":1}' > "$T/exp"
+	await_out
+	new_conf "$(printf 'tumbling = 5s\nagg = count,max(v)')"
+	kill -HUP "$PID"
+	# the open windows go out as at the end of the input, before any record
+	printf '%s\n' '{"window_start":10000,"window_end":20000,"d":"a","count":1}' \
+		'{"window_start":10000,"window_end":20000,"d":"b","count":1}' >> "$T/exp"
+	await_out
+	await_err "es-window: --config $T/w.conf reloaded: new window definition, 2 open windows written"
+	# 7000 is behind the watermark (12000) and its new window [5000,
+	# 10000) ends before it: late. The new windows hold only new records.
+	printf '%s\n' '{"ts":7000,"v":1,"d":"a"}' '{"ts":12500,"v":2,"d":"a"}' \
+		'{"ts":14000,"v":3,"d":"b"}' '{"ts":16000,"v":4,"d":"a"}' >&"$W"
+	printf '{"window_start":10000,"window_end":15000,"count":2,"max_v":3}\n' >> "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '{"window_start":15000,"window_end":20000,"count":1,"max_v":4}\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/late" <<< '{"ts":7000,"v":1,"d":"a"}'
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:5: missing time field (--time-field ts)
+es-window: --config $T/w.conf reloaded: new window definition, 2 open windows written
+EOT
+}
+
+@test "es-window --config: from event time to processing time: the open windows go out and the watermark starts again" {
+	skip_if_slow
+	printf 'tumbling = 10s\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms
+	open_writer
+	# event times far in the future: a watermark kept from them would make
+	# every wall-clock time late
+	printf '%s\n' '{"ts":99999999000000}' '{"ts":99999999001000}' >&"$W"
+	sync_input 3
+	new_conf "$(printf 'tumbling = 100ms\ntime = processing')"
+	kill -HUP "$PID"
+	printf '{"window_start":99999999000000,"window_end":99999999010000,"count":2}\n' > "$T/exp"
+	await_out
+	await_err "es-window: --config $T/w.conf reloaded: new window definition, 1 open window written; the watermark starts again"
+	printf '{}\n{}\n' >&"$W"
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ "$(wc -l < "$T/out")" -ge 2 ] && break
+		sleep 0.05
+	done
+	run sed 1d "$T/out"
+	# both records in windows of the wall clock (one, or two if they
+	# straddle a boundary), none late
+	assert_output --regexp '^\{"window_start":[0-9]{13},"window_end":[0-9]{13},"count":[12]\}'
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	run awk -F'"count":' '{ s += $2 + 0 } END { print s }' "$T/out"
+	assert_output 4
+}
+
+@test "es-window --watch-config: a changed file is reloaded on a quiet input; a bad one keeps the running configuration" {
+	skip_if_slow
+	printf 'tumbling = 10s\n' > "$T/w.conf"
+	touch -d '10 minutes ago' "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --watch-config --time-unit ms
+	open_writer
+	printf '{"ts":1000}\n' >&"$W"
+	sync_input 2	# running: the file is not changed under its start
+	new_conf 'hopping = 10s'
+	await_err "es-window: cannot reload --config $T/w.conf: --hopping needs --every; keeping the running configuration"
+	printf '{"ts":2000}\n' >&"$W"
+	new_conf "$(printf 'tumbling = 10s\nlateness = 1s')"
+	await_err "es-window: --config $T/w.conf reloaded: same window definition, open windows kept"
+	# with the new lateness 10500 does not close [0, 10000); 11500 does
+	printf '{"ts":10500}\n{"ts":11500}\n' >&"$W"
+	printf '{"window_start":0,"window_end":10000,"count":2}\n' > "$T/exp"
+	await_out
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '{"window_start":10000,"window_end":20000,"count":2}\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:2: missing time field (--time-field ts)
+es-window: cannot reload --config $T/w.conf: --hopping needs --every; keeping the running configuration
+es-window: --config $T/w.conf reloaded: same window definition, open windows kept
+EOT
+}
+
+@test "es-window --config: a lower --max-groups writes the least recently seen groups' windows at the reload; a new --idle closes windows on a quiet input" {
+	skip_if_slow
+	printf 'tumbling = 2s\ngroup-by = d\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms --stats
+	open_writer
+	printf '%s\n' '{"ts":500,"d":"a"}' '{"ts":600,"d":"b"}' '{"ts":700,"d":"c"}' '{"ts":800,"d":"a"}' >&"$W"
+	sync_input 5
+	new_conf "$(printf 'tumbling = 2s\ngroup-by = d\nmax-groups = 1\nidle = 300ms')"
+	kill -HUP "$PID"
+	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"b","count":1}' \
+		'{"window_start":0,"window_end":2000,"d":"c","count":1}' > "$T/exp"
+	await_out
+	# [0, 2000) of a closes after 1.2 s of silence (2000 - 800 ms), without
+	# any record
+	printf '{"window_start":0,"window_end":2000,"d":"a","count":2}\n' >> "$T/exp"
+	await_out 3
+	kill -0 "$PID" || fail "es-window ended before its input did"
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:5: missing time field (--time-field ts)
+es-window: --max-groups 1 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)
+es-window: --config $T/w.conf reloaded: same window definition, open windows kept; --max-groups 1: the windows of 2 groups written early
+{"program":"es-window","in":5,"out":3,"bad":1,"late":0,"dropped":0,"groups":3,"evicted":2,"reloads":1}
+EOT
+}
+
+@test "es-window --config: with CSV output a new definition with other fields starts a new header line; --flush-on-exit and --time-format apply" {
+	skip_if_slow
+	printf 'tumbling = 10s\nagg = count\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms -o csv
+	open_writer
+	printf '{"ts":1000,"v":1}\n{"ts":12000,"v":2}\n' >&"$W"
+	printf 'window_start,window_end,count\n0,10000,1\n' > "$T/exp"
+	await_out
+	new_conf "$(printf 'tumbling = 10s\nagg = count,sum(v)\nflush-on-exit\ntime-format = s')"
+	kill -HUP "$PID"
+	printf '10000,20000,1\n' >> "$T/exp"
+	await_out
+	printf '{"ts":13000,"v":3}\n{"ts":21000,"v":4}\n' >&"$W"
+	printf 'window_start,window_end,count,sum_v\n10,20,1,3\n' >> "$T/exp"
+	await_out
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '20,30,1,4\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+}
+
+@test "es-window --config: a new --late file that cannot be opened keeps the running configuration, open windows and all" {
+	skip_if_slow
+	printf 'tumbling = 10s\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms
+	open_writer
+	printf '{"ts":1000}\n' >&"$W"
+	sync_input 2
+	new_conf "$(printf 'tumbling = 1m\nlate = %s/no-such-dir/late' "$T")"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	printf '{"ts":2000}\n' >&"$W"
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" <<< '{"window_start":0,"window_end":10000,"count":2}'
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:2: missing time field (--time-field ts)
+es-window: cannot reload --config $T/w.conf: cannot open late-events file $T/no-such-dir/late: No such file or directory; keeping the running configuration
+EOT
+}
+
 # ---- usage ----
 
 @test "es-window: usage errors name the option and why, exit 2" {
@@ -1205,7 +1465,7 @@ EOF
 	opts=$(long_options_of es-window)
 	for name in tumbling hopping every sliding session max-session count offset group-by agg \
 		    time-field time-unit time time-format lateness late idle flush-on-exit max-groups \
-		    input-format output-format dead-letter strict stats help version; do
+		    input-format output-format dead-letter strict stats config check watch-config help version; do
 		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
 	done
 	run es-window --help

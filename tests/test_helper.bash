@@ -67,3 +67,63 @@ strip_dir() {
 
 # Unit drivers (tests/unit/*.c) built next to the programs.
 UNIT="${ES_UNIT:-$ES_BIN/unit}"
+
+# ---- a live program on a FIFO (the --config reload tests) ----
+
+# start_live PROG ARG...: PROG reading a FIFO whose writer (fd $W) stays
+# open, stdout to $T/out, stderr to $T/err; its pid in $PID.
+start_live() {
+	mkfifo "$T/fifo"
+	"$@" < "$T/fifo" > "$T/out" 2> "$T/err" &
+	PID=$!
+	exec {W}> "$T/fifo"
+}
+
+# finish_live: closes the input and waits for the program; sets $status.
+finish_live() {
+	if [ -n "${W:-}" ]; then
+		exec {W}>&-
+		W=""
+	fi
+	wait "$PID" && status=0 || status=$?
+	PID=""
+}
+
+# await_out N: up to 10 s for $T/out to have N lines.
+await_out() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(wc -l < "$T/out")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$T/out has $(wc -l < "$T/out") lines, not $1"
+}
+
+# await_err TEXT: up to 10 s for $T/err to hold TEXT.
+await_err() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$T/err" && return 0
+		sleep 0.05
+	done
+	fail "stderr lacks '$1': $(cat "$T/err")"
+}
+
+# rewrite_later FILE: FILE replaced at once by standard input, with a
+# modification time a minute ahead (--watch-config sees one change, whole).
+rewrite_later() {
+	cat > "$1.new"
+	touch -d "@$(($(date +%s) + 60))" "$1.new"
+	mv "$1.new" "$1"
+}
+
+# live_teardown: for a teardown, closes the input and stops the program
+# start_live started, if a test left them.
+live_teardown() {
+	if [ -n "${W:-}" ]; then
+		exec {W}>&-
+	fi
+	if [ -n "${PID:-}" ]; then
+		kill "$PID" 2> /dev/null || true
+	fi
+}

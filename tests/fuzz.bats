@@ -96,3 +96,8 @@ regress() {
 	fuzz_run reader $(regress reader) "$FIXTURES"/*/*.csv "$FIXTURES"/*/*.ndjson \
 		"$FIXTURES"/expr.ndjson
 }
+
+@test "fuzz window: regression inputs and the seed event sequences, each kind of window (tests/fuzz/window.c)" {
+	seeds_from_lines "$FUZZ/seeds/window.txt"
+	fuzz_run window $(regress window) "$T"/seeds/*
+}

@@ -81,6 +81,7 @@ long_options() {
 }
 
 @test "SIGHUP reopens the dead-letter file (logrotate moved it)" {
+	skip_if_slow	# valgrind delivers the signal when it gets round to it
 	mkfifo "$T/in"
 	{ echo 'bad1'; sleep 1; echo 'bad2'; echo '{"ok":1}'; } > "$T/in" &
 	es-cat -i ndjson --dead-letter "$T/dead" < "$T/in" > "$T/out" 2> "$T/err" &

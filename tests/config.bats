@@ -141,14 +141,15 @@ check_args_of() {
 	: > "$T/good.conf"
 	printf 'stats-every = 0s\n' > "$T/bad.conf"
 	mkfifo "$T/fifo"
-	exec {Q}<> "$T/fifo"	# open, never written: a read would block
+	exec {Q}<> "$T/fifo"	# open, never written: a read would block (30 s:
+				# long only when it fails, or under valgrind)
 	for src in "$BATS_TEST_DIRNAME"/../cmd/es-*.c; do
 		p=$(basename "$src" .c)
 		check_args_of "$p" || { missing="$missing $p"; continue; }
-		run --separate-stderr timeout 5 "$p" "${ARGS[@]}" --config "$T/good.conf" --check <&$Q
+		run --separate-stderr timeout 30 "$p" "${ARGS[@]}" --config "$T/good.conf" --check <&$Q
 		[ "$status" -eq 0 ] || fail "$p --check: status $status: $stderr"
 		[ -z "$output$stderr" ] || fail "$p --check printed: $output$stderr"
-		run --separate-stderr timeout 5 "$p" "${ARGS[@]}" --config "$T/bad.conf" --check <&$Q
+		run --separate-stderr timeout 30 "$p" "${ARGS[@]}" --config "$T/bad.conf" --check <&$Q
 		[ "$status" -eq 2 ] || fail "$p --check of a bad file: status $status"
 		[ "${stderr%%$'\n'*}" = "$p: invalid duration '0s' for --stats-every: must be above 0" ] ||
 			fail "$p: $stderr"

@@ -551,12 +551,12 @@ teardown() {
 	mkfifo "$T/in"
 	printf 'head = 2\n' > "$T/c.conf"
 	# stdin a FIFO nobody writes: a read would block until the timeout
-	run --separate-stderr timeout 5 es-cat --config "$T/c.conf" --check - "$T/no-such-input" <> "$T/in"
+	run --separate-stderr timeout 30 es-cat --config "$T/c.conf" --check - "$T/no-such-input" <> "$T/in"
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'head = -1\n' > "$T/c.conf"
-	run --separate-stderr timeout 5 es-cat --config "$T/c.conf" --check <> "$T/in"
+	run --separate-stderr timeout 30 es-cat --config "$T/c.conf" --check <> "$T/in"
 	assert_failure 2
 	assert_output ''
 	assert_stderr "es-cat: invalid argument '-1' for -n/--head: expected a count >= 0

@@ -95,14 +95,14 @@ await_file_has() {
 @test "es-ctl --check: good options exit 0 at once with no broker, nothing written; bad ones exit 2" {
 	mkdir "$T/etc"
 	printf 'id = gw-1\ndir = %s\nhost = 127.0.0.1\nport = %s\n' "$T/etc" "$PORT" > "$T/ctl.conf"
-	run --separate-stderr timeout 5 es-ctl --config "$T/ctl.conf" --check
+	run --separate-stderr timeout 30 es-ctl --config "$T/ctl.conf" --check
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	run ls -A "$T/etc"
 	assert_output ''
 	printf 'id = gw-1\ndir = %s\ntopic = fleet/{id}/config\n' "$T/etc" > "$T/ctl.conf"
-	run --separate-stderr timeout 5 es-ctl --config "$T/ctl.conf" --check
+	run --separate-stderr timeout 30 es-ctl --config "$T/ctl.conf" --check
 	assert_failure 2
 	assert_stderr "es-ctl: invalid topic 'fleet/gw-1/config' for -t/--topic: a filter ending in /# (the last level names the program)
 Try 'es-ctl --help' for more information."

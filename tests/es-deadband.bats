@@ -378,12 +378,12 @@ EOF
 	mkfifo "$T/in"
 	printf 'key = k\nabs = 1\nmax-silence = 1m\n' > "$T/d.conf"
 	# stdin a FIFO nobody writes: a read would block until the timeout
-	run --separate-stderr timeout 5 es-deadband --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
+	run --separate-stderr timeout 30 es-deadband --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'abs = 1\nswinging-door = 0.5\n' > "$T/d.conf"
-	run --separate-stderr timeout 5 es-deadband --config "$T/d.conf" --check <> "$T/in"
+	run --separate-stderr timeout 30 es-deadband --config "$T/d.conf" --check <> "$T/in"
 	assert_failure 2
 	assert_output ''
 	assert_stderr "es-deadband: --swinging-door does not go with --abs or --pct

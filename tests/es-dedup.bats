@@ -290,16 +290,16 @@ finish_dedup() {
 	printf 'key = device,seq\nwithin = 5m\nlate = late.ndjson\n' > d.conf
 	# stdin a FIFO nobody writes, opened read-write so that opening it
 	# does not wait: a program that read it would hang
-	run --separate-stderr timeout 5 es-dedup --config d.conf --check <> in
+	run --separate-stderr timeout 30 es-dedup --config d.conf --check <> in
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	[ ! -e late.ndjson ] || fail "--check created the --late file"
-	run --separate-stderr timeout 5 es-dedup --config d.conf --check no-such-input <> in
+	run --separate-stderr timeout 30 es-dedup --config d.conf --check no-such-input <> in
 	assert_success
 	assert_stderr ''
 	printf 'key = device\nlast = 10\nwithin = 5m\n' > d.conf
-	run --separate-stderr timeout 5 es-dedup --config d.conf --check <> in
+	run --separate-stderr timeout 30 es-dedup --config d.conf --check <> in
 	assert_failure 2
 	assert_output ''
 	assert_stderr "es-dedup: --within and --last cannot be used together

@@ -407,12 +407,12 @@ EOF
 	mkfifo "$T/in"
 	printf 'key = k\nzscore = 3\nwindow = 10s\n' > "$T/d.conf"
 	# stdin a FIFO nobody writes: a read would block until the timeout
-	run --separate-stderr timeout 5 es-detect --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
+	run --separate-stderr timeout 30 es-detect --config "$T/d.conf" --check - "$T/no-such-input" <> "$T/in"
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'zscore = 3\n' > "$T/d.conf"
-	run --separate-stderr timeout 5 es-detect --config "$T/d.conf" --check <> "$T/in"
+	run --separate-stderr timeout 30 es-detect --config "$T/d.conf" --check <> "$T/in"
 	assert_failure 2
 	assert_output ''
 	assert_stderr "es-detect: --zscore needs --window N or D

@@ -116,12 +116,12 @@ await_err() {
 
 @test "es-heartbeat --check: good options exit 0 at once with no broker; bad ones exit 2" {
 	printf 'id = gw-1\nevery = 1s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
-	run --separate-stderr timeout 5 es-heartbeat --config "$T/h.conf" --check
+	run --separate-stderr timeout 30 es-heartbeat --config "$T/h.conf" --check
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'every = 1s\n' > "$T/h.conf"
-	run --separate-stderr timeout 5 es-heartbeat --config "$T/h.conf" --check
+	run --separate-stderr timeout 30 es-heartbeat --config "$T/h.conf" --check
 	[ "$status" -eq 2 ]
 	assert_stderr "es-heartbeat: --id is needed: the gateway's name
 Try 'es-heartbeat --help' for more information."

@@ -454,13 +454,13 @@ start_pub() {
 	mkfifo "$T/fifo"
 	exec 6<> "$T/fifo"	# open, and nobody writes
 	printf 'brokers = 127.0.0.1:9\ntopic = t\nspool = %s\nproperty = linger.ms=5\n' "$T/spool" > "$T/k.conf"
-	run --separate-stderr timeout 5 es-kafka-pub --config "$T/k.conf" --check <&6
+	run --separate-stderr timeout 30 es-kafka-pub --config "$T/k.conf" --check <&6
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	[ ! -e "$T/spool" ]
 	printf 'brokers = 127.0.0.1:9\ntopic = t\nproperty = acks=0\n' > "$T/k.conf"
-	run --separate-stderr timeout 5 es-kafka-pub --config "$T/k.conf" --check <&6
+	run --separate-stderr timeout 30 es-kafka-pub --config "$T/k.conf" --check <&6
 	assert_failure 2
 	assert_stderr "es-kafka-pub: \`acks\` must be set to \`all\` when \`enable.idempotence\` is true (es-kafka-pub turns it on; -X enable.idempotence=false turns it off)
 Try 'es-kafka-pub --help' for more information."

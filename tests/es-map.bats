@@ -401,12 +401,12 @@ teardown() {
 	mkfifo "$T/in"
 	printf 'set = f = value * 2\ndrop = value\n' > "$T/m.conf"
 	# stdin a FIFO nobody writes: a read would block until the timeout
-	run --separate-stderr timeout 5 es-map --config "$T/m.conf" --check - "$T/no-such-input" <> "$T/in"
+	run --separate-stderr timeout 30 es-map --config "$T/m.conf" --check - "$T/no-such-input" <> "$T/in"
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'set = f = value *\n' > "$T/m.conf"
-	run --separate-stderr timeout 5 es-map --config "$T/m.conf" --check <> "$T/in"
+	run --separate-stderr timeout 30 es-map --config "$T/m.conf" --check <> "$T/in"
 	assert_failure 2
 	assert_output ''
 	assert_stderr "es-map: syntax error at column 12: unexpected end of expression

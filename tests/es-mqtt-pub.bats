@@ -481,13 +481,13 @@ await_err() {
 	mkfifo "$T/fifo"
 	exec 7<> "$T/fifo"	# open, and nobody writes
 	printf 'topic = a/{site}\nspool = %s\nhost = 127.0.0.1\nport = %s\n' "$T/spool" "$PORT" > "$T/p.conf"
-	run --separate-stderr timeout 5 es-mqtt-pub --config "$T/p.conf" --check <&7
+	run --separate-stderr timeout 30 es-mqtt-pub --config "$T/p.conf" --check <&7
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	[ ! -e "$T/spool" ]
 	printf 'topic = a/{site\n' > "$T/p.conf"
-	run --separate-stderr timeout 5 es-mqtt-pub --config "$T/p.conf" --check <&7
+	run --separate-stderr timeout 30 es-mqtt-pub --config "$T/p.conf" --check <&7
 	[ "$status" -eq 2 ]
 	assert_stderr "es-mqtt-pub: -t/--topic: '{' without '}'
 Try 'es-mqtt-pub --help' for more information."

@@ -228,18 +228,18 @@ pub() {
 
 @test "es-mqtt-sub --check: good options exit 0 at once with no broker; bad ones exit 2" {
 	printf 'topic = a/#\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/s.conf"
-	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	run --separate-stderr timeout 30 es-mqtt-sub --config "$T/s.conf" --check
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	printf 'topic = a/#/b\n' > "$T/s.conf"
-	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	run --separate-stderr timeout 30 es-mqtt-sub --config "$T/s.conf" --check
 	[ "$status" -eq 2 ]
 	assert_stderr "es-mqtt-sub: invalid topic filter 'a/#/b' for -t/--topic
 Try 'es-mqtt-sub --help' for more information."
 	# what the connection would refuse is found without one
 	printf 'topic = a/#\nwill-topic = gw/+/state\n' > "$T/s.conf"
-	run --separate-stderr timeout 5 es-mqtt-sub --config "$T/s.conf" --check
+	run --separate-stderr timeout 30 es-mqtt-sub --config "$T/s.conf" --check
 	[ "$status" -eq 2 ]
 	assert_stderr "es-mqtt-sub: --will-topic 'gw/+/state': Invalid function arguments provided.
 Try 'es-mqtt-sub --help' for more information."

@@ -1170,17 +1170,17 @@ new_conf() {
 	mkfifo "$T/fifo"
 	printf 'tumbling = 10s\ngroup-by = d\nagg = count,p95(v)\nlate = %s\n' "$T/late" > "$T/w.conf"
 	# nobody writes the FIFO: reading it would block until the timeout
-	run --separate-stderr timeout 5 es-window --config "$T/w.conf" --check "$T/fifo"
+	run --separate-stderr timeout 30 es-window --config "$T/w.conf" --check "$T/fifo"
 	assert_success
 	assert_output ''
 	assert_stderr ''
 	[ ! -e "$T/late" ] || fail "--check created the --late file"
-	run --separate-stderr timeout 5 es-window --check --tumbling 10s -a 'p95(v),p95(v)' <> "$T/fifo"
+	run --separate-stderr timeout 30 es-window --check --tumbling 10s -a 'p95(v),p95(v)' <> "$T/fifo"
 	assert_failure 2
 	assert_stderr "es-window: invalid --agg 'p95(v),p95(v)': duplicate aggregate name 'p95_v'
 Try 'es-window --help' for more information."
 	printf 'hopping = 10s\n' > "$T/w.conf"
-	run --separate-stderr timeout 5 es-window --config "$T/w.conf" --check <> "$T/fifo"
+	run --separate-stderr timeout 30 es-window --config "$T/w.conf" --check <> "$T/fifo"
 	assert_failure 2
 	assert_stderr "es-window: --hopping needs --every
 Try 'es-window --help' for more information."

@@ -920,7 +920,11 @@ struct bev {
 /* A side: its input (which a reload that swaps the sides moves to the
  * other side), what cfg says of it, and its state. */
 struct side {
-	char *file;		/* the input's name (a copy) */
+	/* The input's name (a copy), in a cell of its own that moves with
+	 * the reader: the reader keeps the address it was given and opens the
+	 * file at its first read, which may come after a reload swapped the
+	 * sides (the side's own field would then name the other input). */
+	char **file;
 	struct reader *r;
 	struct fieldset *fs;
 	bool eof, blocked;
@@ -1587,9 +1591,18 @@ static void stream_free(void)
 		free(s->kslot);
 		fieldset_free(s->fs);
 		reader_close(s->r);
+		if (s->file)
+			free(*s->file);
 		free(s->file);
 	}
 	free(rf);
+	/* As at start: the fuzz target runs the join again and again. */
+	memset(S, 0, sizeof S);
+	rf = NULL;
+	rfcap = 0;
+	nbuffered = 0;
+	ev_seq = 0;
+	last_read = 1;
 }
 
 /* What cfg says of side si: its prefix, outer or not, its key and time
@@ -2008,13 +2021,14 @@ static void table_main(char **files, int nfiles, const struct es_opts *o)
 static void side_setup(int si, const char *path, const struct es_opts *o)
 {
 	struct side *s = &S[si];
-	s->file = xstrdup(path);
+	s->file = xmalloc(sizeof *s->file);
+	*s->file = xstrdup(path);
 	s->keys = keytab_new();
 	s->fs = fieldset_new();
 	fieldset_want_members(s->fs, true);
 	side_define(si);
 	side_clear(si);
-	s->r = reader_open(&s->file, 1, o->in_fmt, s->fs, flush_out, &out);
+	s->r = reader_open(s->file, 1, o->in_fmt, s->fs, flush_out, &out);
 }
 
 static void stream_main(const struct es_opts *o)
@@ -2228,6 +2242,28 @@ static void conf_reload(void)
 	conf_words = av;
 }
 
+/* What either mode leaves at the end (but the output), freed and set as
+ * at start, so that a run can follow (the fuzz target's); after --stats,
+ * whose counters it resets. */
+static void join_free(void)
+{
+	pairs = s_unmatched = evicted = unwritten = 0;
+	peak_buffered = 0;
+	t_matched = t_unmatched = reloads = 0;
+	table_rows = 0;
+	conf_free(&cfg);
+	memset(&cfg, 0, sizeof cfg);
+	reload_free(conf_words);
+	conf_words = NULL;
+	free(of);
+	of = NULL;
+	ofcap = 0;
+	scratch_free(&sc);
+	scratch_free(&osc);
+	out_free(&keybuf);
+	ofmt = FMT_AUTO;
+}
+
 int main(int argc, char **argv)
 {
 	struct es_opts o;
@@ -2259,13 +2295,8 @@ int main(int argc, char **argv)
 		table_main(argv + optind, argc - optind, &o);
 	else
 		stream_main(&o);
-	conf_free(&cfg);
-	reload_free(conf_words);
-	free(of);
-	scratch_free(&sc);
-	scratch_free(&osc);
-	out_free(&keybuf);
 	diag_finish();
+	join_free();
 	out_free(&out);
 	return diag_status;
 }

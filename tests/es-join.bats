@@ -904,32 +904,32 @@ PY
 	printf 'table = t.csv\non = badge\ntype = left\n' > j.conf
 	# stdin a FIFO nobody writes, opened read-write so that opening it
 	# does not wait: a program that read it would hang
-	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	run --separate-stderr timeout 30 es-join --config j.conf --check <> in
 	assert_success
 	assert_output ''
 	assert_stderr ''
-	run --separate-stderr timeout 5 es-join --config j.conf --check no-such-input <> in
+	run --separate-stderr timeout 30 es-join --config j.conf --check no-such-input <> in
 	assert_success
 	assert_stderr ''
 	# the streams: the inputs are not opened, --late is not created
 	printf 'left = lf\nright = rf\non = door\nwithin = 2s\nlate = late.ndjson\n' > s.conf
-	run --separate-stderr timeout 5 es-join --config s.conf --check <> in
+	run --separate-stderr timeout 30 es-join --config s.conf --check <> in
 	assert_success
 	assert_stderr ''
 	[ ! -e late.ndjson ] || fail "--check created the --late file"
 	# a table that does not load is a bad configuration
 	printf 'table = none.csv\non = badge\n' > j.conf
-	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	run --separate-stderr timeout 30 es-join --config j.conf --check <> in
 	assert_failure 2
 	assert_output ''
 	assert_stderr 'es-join: cannot load table: none.csv: No such file or directory'
 	printf 'badge,name\nB7,AAA,x\n' > t.csv
 	printf 'table = t.csv\non = badge\n' > j.conf
-	run --separate-stderr timeout 5 es-join --config j.conf --check <> in
+	run --separate-stderr timeout 30 es-join --config j.conf --check <> in
 	assert_failure 2
 	assert_stderr 'es-join: cannot load table: t.csv:2: CSV row has 3 fields, header has 2'
 	printf 'left = lf\nright = rf\non = door\n' > s.conf
-	run --separate-stderr timeout 5 es-join --config s.conf --check <> in
+	run --separate-stderr timeout 30 es-join --config s.conf --check <> in
 	assert_failure 2
 	assert_stderr "es-join: --within is needed with --left and --right
 Try 'es-join --help' for more information."
@@ -1213,4 +1213,46 @@ EOF
 	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-join.1"
 	assert_success
 	assert_output ''
+}
+
+@test "es-join --config: sides swapped before the right input is first read: each input is read once, in its new role" {
+	skip_if_slow
+	# The left input starts with 4000 lines without a time: bad lines keep
+	# es-join on that side (it has no event yet), and go to a dead-letter
+	# FIFO that nobody reads yet, where es-join waits, the right input not
+	# yet opened. The reload that swaps the sides comes then. (The readers
+	# open their file at the first read, by the name's address given at
+	# start: the side's own field, swapped, named the other input, so the
+	# new left side opened the old left input again.)
+	awk 'BEGIN { for (i = 0; i < 4000; i++)
+		printf "{\"door\":\"d0\",\"pad\":\"%090d\"}\n", i }' > "$T/a"
+	printf '{"ts":1000,"door":"d1","a":1}\n' >> "$T/a"
+	printf '{"ts":1500,"door":"d1","b":1}\n' > "$T/b"
+	printf 'on = door\nwithin = 0,1s\ntime-unit = ms\ntype = full\n' > "$T/s.conf"
+	mkfifo "$T/dl"
+	exec {W}<> "$T/dl"	# the dead letters' reader, reading nothing yet
+	setsid es-join --left "$T/a" --right "$T/b" --config "$T/s.conf" \
+		--dead-letter "$T/dl" --stats < /dev/null > "$T/out" 2> "$T/err" 3>&- &
+	PID=$!
+	BG="$BG $PID"
+	await_err 'missing time field' 5
+	printf 'on = door\nwithin = 0,1s\ntime-unit = ms\ntype = full\nleft = %s\nright = %s\n' \
+		"$T/b" "$T/a" > "$T/s.conf"
+	kill -HUP "$PID"
+	cat "$T/dl" > /dev/null 3>&- &
+	exec {W}<&-
+	W=""
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	# b1 is now the left event and a1 the right one, 500 ms before it:
+	# outside 0,1s, so both alone, with their new prefixes
+	assert_file_is "$T/out" <<EOF2
+{"ts":1000,"right_ts":1000,"door":"d1","a":1}
+{"ts":1500,"left_ts":1500,"door":"d1","b":1}
+EOF2
+	run grep -c 'missing time field' "$T/err"
+	assert_output 4000
+	run grep -v 'missing time field' "$T/err"
+	assert_output "es-join: --config $T/s.conf reloaded: a new join definition: 0 buffered events ended as at the end of input (0 written alone)
+{\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1}"
 }

@@ -101,3 +101,8 @@ regress() {
 	seeds_from_lines "$FUZZ/seeds/window.txt"
 	fuzz_run window $(regress window) "$T"/seeds/*
 }
+
+@test "fuzz join: regression inputs and the seed inputs, the interval join driven by fuzzed event sequences (tests/fuzz/join.c)" {
+	seeds_from_lines "$FUZZ/seeds/join.txt"
+	fuzz_run join $(regress join) "$T"/seeds/*
+}

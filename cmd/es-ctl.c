@@ -396,7 +396,6 @@ static void conf_free(struct conf *c)
  * opens one with the new options (which subscribes).
  */
 static char **conf_words;	/* the reloaded command line in use */
-static const char *config_path;
 
 static void open_conn(void)
 {
@@ -418,8 +417,7 @@ static void conf_reload(void)
 	in_reload = false;
 	char why[600];
 	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		conf_free(&nc);
 		reload_free(av);
 		return;
@@ -466,7 +464,6 @@ int main(int argc, char **argv)
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 	opts_check_done(&o);	/* --check: no connection */
-	config_path = o.config;
 	loop_signals();
 	reload_init(&o);
 	out_init(&out, 1, "stdout");

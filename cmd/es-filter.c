@@ -122,8 +122,7 @@ static void conf_reload(struct expr **e, bool *invert, struct fieldset *fs,
 	struct expr *ne = nc.text ? expr_compile(nc.text, fs, msg, sizeof msg, &col)
 				  : NULL;
 	if (!ne) {	/* cannot be after the check; kept for safety */
-		diag_warn("cannot reload --config: no expression; keeping the "
-			  "running configuration");
+		reload_refuse("no expression");
 		reload_free(av);
 		return;
 	}

@@ -403,7 +403,6 @@ static void conf_moved(struct conf *c)
  * first status goes at once.
  */
 static char **conf_words;	/* the reloaded command line in use */
-static const char *config_path;
 static int64_t last_beat;	/* when the last status went */
 
 static void conf_reload(void)
@@ -420,8 +419,7 @@ static void conf_reload(void)
 	in_reload = false;
 	char why[600];
 	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		free(nc.topic);
 		reload_free(av);
 		return;
@@ -463,7 +461,6 @@ int main(int argc, char **argv)
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 	opts_check_done(&o);	/* --check: no connection */
-	config_path = o.config;
 	loop_signals();
 	reload_init(&o);
 	out_init(&out, 1, "stdout");

@@ -2043,7 +2043,6 @@ static void stream_main(const struct es_opts *o)
 
 /* ---- reloading --config ---- */
 
-static const char *config_file;	/* --config FILE */
 static char **conf_words;	/* the reloaded command line cfg points into */
 
 static bool str_same(const char *a, const char *b)
@@ -2075,12 +2074,6 @@ static bool stream_def_same(const struct conf *a, const struct conf *b)
 	       paths_same(a->tpath[1], b->tpath[1], 1) &&
 	       a->unit == b->unit && a->low == b->low && a->high == b->high &&
 	       a->type == b->type;
-}
-
-static void refuse(const char *why)
-{
-	diag_warn("cannot reload --config %s: %s; keeping the running "
-		  "configuration", config_file, why);
 }
 
 /* The inputs are the process's: a reload may swap the two sides, but
@@ -2126,7 +2119,7 @@ static bool table_apply(struct conf *nc, char *said, size_t n)
 			tkslot = oks;
 			cfg = old;
 			snprintf(why, sizeof why, "cannot load table: %s", err);
-			refuse(why);
+			reload_refuse(why);
 			return false;
 		}
 		fieldset_free(ofs);
@@ -2227,7 +2220,7 @@ static void conf_reload(void)
 	const char *why = inputs_changed(&nc);
 	bool ok = !why;
 	if (why)
-		refuse(why);
+		reload_refuse(why);
 	else if (cfg.table)
 		ok = table_apply(&nc, said, sizeof said);
 	else
@@ -2282,7 +2275,6 @@ int main(int argc, char **argv)
 	if (cfg.table)
 		table_first(&o);	/* --check loads the table too */
 	opts_check_done(&o);
-	config_file = o.config;
 	reload_init(&o);
 	if (cfg.late)
 		diag_set_late(cfg.late);

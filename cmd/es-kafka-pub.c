@@ -770,7 +770,6 @@ static void kafka_stop(void)
 static char **conf_words;	/* the reloaded command line in use */
 static struct conf next;	/* a reload waiting to be applied */
 static char **next_words;
-static const char *config_path;
 
 static bool same(const char *a, const char *b)
 {
@@ -873,8 +872,7 @@ static void conf_reload(void)
 		snprintf(why, sizeof why, "cannot read %s: %s", nc.password_file,
 			 strerror(errno));
 	if (*why) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		free(nc.props);
 		reload_free(av);
 		return;
@@ -965,7 +963,6 @@ int main(int argc, char **argv)
 		free(cfg.props);
 		opts_check_done(&o);
 	}
-	config_path = o.config;
 	if (pipe2(evpipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
 	kafka_start();		/* before the spool: a bad -X is a usage error */

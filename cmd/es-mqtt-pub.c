@@ -523,7 +523,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 static char **conf_words;	/* the reloaded command line in use */
 static struct conf next;	/* a reload waiting to be applied */
 static char **next_words;
-static const char *config_path;
 
 static bool same(const char *a, const char *b)
 {
@@ -618,8 +617,7 @@ static void conf_reload(void)
 	if (opt)
 		snprintf(why, sizeof why, "changing %s needs a restart", opt);
 	if (opt || !mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		reload_free(av);
 		return;
 	}
@@ -704,7 +702,6 @@ int main(int argc, char **argv)
 	payload_slot = payload_slot_of(cfg.payload_field, fs);
 	payload_csv = o.out_fmt == FMT_CSV;
 	opts_check_done(&o);	/* --check: no spool, no connection */
-	config_path = o.config;
 	loop_signals();
 	reload_init(&o);
 

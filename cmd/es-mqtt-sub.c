@@ -409,7 +409,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
  * options. --fields cannot change under -o csv: the header is written.
  */
 static char **conf_words;	/* the reloaded command line in use */
-static const char *config_path;
 
 static bool same(const char *a, const char *b)
 {
@@ -482,8 +481,7 @@ static void conf_reload(void)
 		ok = mqtt_opts_files_ok(&nc.mo, why, sizeof why);
 	}
 	if (!ok) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		reload_free(av);
 		return;
 	}
@@ -540,7 +538,6 @@ int main(int argc, char **argv)
 		set_fields();
 	js.slots = xmalloc(((size_t)fieldset_count(fs) + 1) * sizeof *js.slots);
 	opts_check_done(&o);	/* --check: no connection */
-	config_path = o.config;
 	loop_signals();
 	reload_init(&o);
 

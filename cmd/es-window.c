@@ -1368,7 +1368,6 @@ static void new_definition(struct conf *c, const struct agg_spec *ns, int nn,
 
 /* The command line in use since the last reload (cfg points into it). */
 static char **conf_words;
-static const char *config_path;	/* --config FILE, for messages */
 
 /*
  * Applies the checked command line av (its words must outlive cfg's use of
@@ -1391,8 +1390,7 @@ static int conf_apply(int ac, char **av, struct fieldset *fs,
 	bool late_moved = !c.late_path != !cfg.late_path ||
 			  (c.late_path && strcmp(c.late_path, cfg.late_path));
 	if (late_moved && c.late_path && !late_ok(c.late_path, why, sizeof why)) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", config_path, why);
+		reload_refuse(why);
 		conf_free(&c);
 		return 0;
 	}
@@ -1470,7 +1468,6 @@ int main(int argc, char **argv)
 		diag_set_late(cfg.late_path);
 	loop_signals();
 	reload_init(&o);
-	config_path = o.config;
 
 	struct outbuf out;
 	out_init(&out, 1, "stdout");

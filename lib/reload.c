@@ -205,8 +205,7 @@ char **reload_argv(int *argc)
 		a = NULL;
 	}
 	if (!a) {
-		diag_warn("cannot reload --config %s: %s; keeping the running "
-			  "configuration", rl.path, why);
+		reload_refuse(why);
 		return NULL;
 	}
 	*argc = n;
@@ -235,4 +234,10 @@ void reload_free(char **argv)
 void reload_said(const char *what)
 {
 	diag_warn("--config %s reloaded: %s", rl.path, what);
+}
+
+void reload_refuse(const char *why)
+{
+	diag_warn("cannot reload --config %s: %s; keeping the running "
+		  "configuration", rl.path, why);
 }

@@ -40,5 +40,9 @@ char **reload_argv(int *argc);
 void reload_free(char **argv);
 /* "--config FILE reloaded: what" on stderr. */
 void reload_said(const char *what);
+/* For a reload the program itself cannot apply (after the check passed):
+ * the same one line as a rejected file, "cannot reload --config FILE: why;
+ * keeping the running configuration". */
+void reload_refuse(const char *why);
 
 #endif

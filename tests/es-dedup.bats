@@ -247,41 +247,10 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 
 # ---- --config: --check and reloads ----
 
-# A live es-dedup on the FIFO $T/fifo (stdout $T/out, stderr $T/err),
-# whose write end the test holds open in $W. Sets PID.
-start_dedup() {
-	mkfifo "$T/fifo"
-	setsid es-dedup "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
-	PID=$!
-	exec {W}> "$T/fifo"
-}
+# start_live, finish_live, await_out, await_err: test_helper.bash.
 
-# await_lines N: up to 5 s for $T/out to have N lines.
-await_lines() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l < "$T/out")" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "$T/out has $(wc -l < "$T/out") lines, not $1"
-}
-
-# await_err TEXT: up to 5 s for $T/err to contain TEXT.
-await_err() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -qF -- "$1" "$T/err" && return 0
-		sleep 0.05
-	done
-	fail "stderr lacks '$1': $(cat "$T/err")"
-}
-
-# Closes the FIFO and waits for es-dedup to end; fails unless it exits 0.
-finish_dedup() {
-	local st
-	exec {W}>&-
-	wait "$PID" && st=0 || st=$?
-	[ "$st" -eq 0 ] || fail "es-dedup exited $st"
+teardown() {
+	live_teardown
 }
 
 @test "es-dedup --check: a good configuration exits 0 and reads nothing; a bad one exits 2 with the message" {
@@ -325,29 +294,30 @@ Try 'es-dedup --help' for more information."
 @test "es-dedup --config: SIGHUP applies from the next record; the same key keeps the keys remembered, a new key forgets them; a bad file keeps the running one" {
 	skip_if_slow
 	printf 'key = id\nwithin = 1s\ntime-unit = ms\n' > "$T/d.conf"
-	start_dedup --config "$T/d.conf" --stats
+	start_live es-dedup --config "$T/d.conf" --stats
 	# the second is a duplicate; the third (passed) shows it was read
 	printf '%s\n' '{"id":1,"dev":"a","ts":1000}' '{"id":1,"dev":"a","ts":1500}' \
 		'{"id":2,"dev":"a","ts":1600}' >&"$W"
-	await_lines 2
+	await_out 2
 	printf 'key = id\nwithin = 5s\ntime-unit = ms\n' > "$T/d.conf"
 	kill -HUP "$PID"
 	await_err 'reloaded:'
 	# 3 s from the id 1 kept: a duplicate within 5 s (it passed under 1s)
 	printf '%s\n' '{"id":1,"dev":"a","ts":4000}' '{"id":3,"dev":"a","ts":4100}' >&"$W"
-	await_lines 3
+	await_out 3
 	printf 'key = dev\nwithin = 5s\ntime-unit = ms\n' > "$T/d.conf"
 	kill -HUP "$PID"
 	await_err 'forgotten'
 	# a new key: nothing remembered, dev a passes once more
 	printf '%s\n' '{"id":1,"dev":"a","ts":4200}' '{"id":9,"dev":"a","ts":4300}' \
 		'{"id":9,"dev":"b","ts":4400}' >&"$W"
-	await_lines 5
+	await_out 5
 	printf 'key = dev\nwithin = 5s\nlast = 3\n' > "$T/d.conf"
 	kill -HUP "$PID"
 	await_err 'keeping the running configuration'
 	printf '%s\n' '{"id":5,"dev":"a","ts":4500}' '{"id":5,"dev":"c","ts":4600}' >&"$W"
-	finish_dedup
+	finish_live
+	[ "$status" -eq 0 ] || fail "es-dedup exited $status"
 	assert_file_is "$T/out" <<'EOF'
 {"id":1,"dev":"a","ts":1000}
 {"id":2,"dev":"a","ts":1600}
@@ -367,20 +337,21 @@ EOF
 @test "es-dedup --watch-config: a changed file is reloaded on a quiet input; a smaller --last forgets the oldest; --within instead forgets all" {
 	skip_if_slow
 	printf 'key = id\nlast = 3\n' > "$T/d.conf"
-	start_dedup --config "$T/d.conf" --watch-config
+	start_live es-dedup --config "$T/d.conf" --watch-config
 	printf '{"id":1}\n{"id":2}\n{"id":3}\n' >&"$W"
-	await_lines 3
+	await_out 3
 	printf 'key = id\nlast = 1\n' > "$T/d.conf"
 	touch -d '+1 minute' "$T/d.conf"
 	await_err 'reloaded:'
 	# 3 is kept, 2 was forgotten; 2 then pushes 3 out
 	printf '{"id":3}\n{"id":2}\n{"id":3}\n' >&"$W"
-	await_lines 5
+	await_out 5
 	printf 'key = id\nwithin = 1m\ntime-unit = s\n' > "$T/d.conf"
 	touch -d '+2 minutes' "$T/d.conf"
 	await_err 'forgotten'
 	printf '{"id":3,"ts":100}\n{"id":3,"ts":110}\n' >&"$W"
-	finish_dedup
+	finish_live
+	[ "$status" -eq 0 ] || fail "es-dedup exited $status"
 	assert_file_is "$T/out" <<'EOF'
 {"id":1}
 {"id":2}

@@ -89,6 +89,7 @@ struct keytab {
 	size_t cap;
 	struct entry *e;
 	int ne, cape, nlive, free_head;
+	size_t bytes;		/* of the live keys */
 };
 
 static uint64_t hash_bytes(const char *p, size_t n)
@@ -171,6 +172,7 @@ int keytab_add(struct keytab *t, const char *key, size_t n)
 	e->key = xmalloc(n);
 	memcpy(e->key, key, n);
 	e->n = n;
+	t->bytes += n;
 	bool found;
 	t->slots[probe(t, e->hash, key, n, &found)] = id + 1;
 	t->nlive++;
@@ -194,6 +196,7 @@ void keytab_remove(struct keytab *t, int id)
 	}
 	free(e->key);
 	e->key = NULL;
+	t->bytes -= e->n;
 	e->next_free = t->free_head;
 	t->free_head = id;
 	t->nlive--;
@@ -208,6 +211,11 @@ const char *keytab_key(const struct keytab *t, int id, size_t *n)
 int keytab_count(const struct keytab *t)
 {
 	return t->nlive;
+}
+
+size_t keytab_bytes(const struct keytab *t)
+{
+	return t->bytes;
 }
 
 int keytab_span(const struct keytab *t)

@@ -39,6 +39,8 @@ int keytab_add(struct keytab *t, const char *key, size_t n);
 void keytab_remove(struct keytab *t, int id);
 const char *keytab_key(const struct keytab *t, int id, size_t *n);
 int keytab_count(const struct keytab *t);
+/* The bytes of the live keys (for byte limits on state). */
+size_t keytab_bytes(const struct keytab *t);
 /* One more than the largest id in use: the size arrays of state need. */
 int keytab_span(const struct keytab *t);
 void keytab_free(struct keytab *t);

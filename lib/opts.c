@@ -6,6 +6,7 @@
 #include "config.h"
 #include "diag.h"
 #include "opts.h"
+#include "spool.h"
 #include "time.h"
 
 #ifndef ES_VERSION
@@ -160,6 +161,15 @@ int64_t opts_duration(const char *opt, const char *arg, bool zero_ok)
 	if (!zero_ok && us == 0)
 		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
 	return us;
+}
+
+uint64_t opts_size(const char *opt, const char *arg)
+{
+	uint64_t v;
+	if (spool_parse_size(arg, &v) < 0)
+		diag_usage("invalid argument '%s' for %s: expected a size > 0 "
+			   "(bytes, or with K, M or G)", arg, opt);
+	return v;
 }
 
 long opts_count(const char *opt, const char *arg)

@@ -66,6 +66,8 @@ void opts_check_done(const struct es_opts *o);
  * the option. */
 int64_t opts_duration(const char *opt, const char *arg, bool zero_ok);
 long opts_count(const char *opt, const char *arg);
+/* A size in bytes: 1048576, 512k, 64M, 2G (powers of 1024), above 0. */
+uint64_t opts_size(const char *opt, const char *arg);
 /* After getopt_long has printed why an option is wrong: the hint, exit 2. */
 __attribute__((noreturn)) void opts_bad_option(void);
 

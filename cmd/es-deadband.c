@@ -31,7 +31,7 @@
 
 enum {
 	OPT_ABS = OPT_PROGRAM, OPT_PCT, OPT_MAX_SILENCE,
-	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS,
+	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
 };
 
 /* What the options say (parsed at start and again on a reload); the
@@ -46,6 +46,7 @@ struct conf {
 	enum time_repr unit_opt;	/* --time-unit as given */
 	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
 	long max_keys;
+	size_t max_state;	/* bytes */
 };
 
 static struct conf cfg;
@@ -124,6 +125,13 @@ static void save(struct saved *s, const struct record *rec)
 	s->rec.header = h;
 }
 
+/* What a held copy takes: it is as big as the record, so --max-state
+ * counts it. */
+static size_t saved_bytes(const struct saved *s)
+{
+	return sizeof *s + s->cap + s->capcells * sizeof *s->cells;
+}
+
 static void saved_free(struct saved *s)
 {
 	if (!s)
@@ -148,6 +156,7 @@ struct kstate {
 
 static struct keyed *keys;
 static int peak_keys;
+static size_t peak_bytes;
 static unsigned long long evicted_keys;
 static int *kslot, vslot, tslot;
 static struct writer *out_w;
@@ -193,6 +202,8 @@ static void hold(struct kstate *st, const struct record *rec, double x,
 	st->xh = x;
 	st->th = t;
 	st->hseq = seq;
+	/* may forget other keys, whose held points go out first */
+	keyed_held(keys, st, saved_bytes(st->sv));
 }
 
 static void door_event(struct kstate *st, const struct record *rec, double x,
@@ -319,8 +330,8 @@ static size_t emit_all_held(void)
 	return npending;
 }
 
-/* A key forgotten at --max-keys: its held point goes out first (so the
- * series can still be redrawn), then its copy is freed. */
+/* A key forgotten at --max-keys or --max-state: its held point goes out
+ * first (so the series can still be redrawn), then its copy is freed. */
 static bool draining;
 static void drop(void *state, void *ctx)
 {
@@ -359,6 +370,9 @@ static void usage(void)
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
+	       "      --max-state SIZE     at most SIZE bytes of keys and held points\n"
+	       "                           (default 64M; 512k, 64M, 2G); at the limit\n"
+	       "                           the least recently seen keys are forgotten\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
 	       "from the next record. The state of each key is kept unless --key,\n"
@@ -368,7 +382,8 @@ static void usage(void)
 	       "\n", KEYED_DEFAULT_MAX);
 	opts_common_help(stdout);
 	printf("\n--stats adds keys, evicted, bytes_in, bytes_out (records as read)\n"
-	       "and ratio, bytes_ratio (read per written: the reduction).\n"
+	       "and ratio, bytes_ratio (read per written: the reduction), state_bytes\n"
+	       "(the most bytes of --max-state held at once).\n"
 	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
 	       "  es-deadband -k device,sensor --abs 0.5 --max-silence 5m readings.ndjson\n"
@@ -421,12 +436,14 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{0, 0, 0, 0}
 	};
 	int c;
 	const char *err;
 	*cf = (struct conf){ .field = "value", .time_field = "ts",
-			     .max_keys = KEYED_DEFAULT_MAX };
+			     .max_keys = KEYED_DEFAULT_MAX,
+			     .max_state = KEYED_DEFAULT_MAX_STATE };
 	optind = 0;	/* a reload parses again from the start */
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
 				NULL)) != -1) {
@@ -471,6 +488,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 					   "expected a count from 1 to 100000000", optarg);
 			break;
 		}
+		case OPT_MAX_STATE:
+			cf->max_state = opts_size("--max-state", optarg);
+			break;
 		default: opts_bad_option();
 		}
 	}
@@ -512,10 +532,12 @@ static void stats_extra(char *buf, size_t n)
 		snprintf(r2, sizeof r2, "%.4g", (double)bytes_in / (double)bytes_out);
 	}
 	snprintf(buf, n, ",\"keys\":%d,\"evicted\":%llu,\"bytes_in\":%llu,"
-		 "\"bytes_out\":%llu,\"ratio\":%s,\"bytes_ratio\":%s",
+		 "\"bytes_out\":%llu,\"ratio\":%s,\"bytes_ratio\":%s,"
+		 "\"state_bytes\":%zu",
 		 keys ? keyed_peak(keys) : peak_keys,
 		 keys ? keyed_evicted(keys) : evicted_keys,
-		 bytes_in, bytes_out, r1, r2);
+		 bytes_in, bytes_out, r1, r2,
+		 keys ? keyed_peak_bytes(keys) : peak_bytes);
 }
 
 static void flush_out(void *ctx)
@@ -554,11 +576,12 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * records: the new options apply from the next record. If the series are
  * the same (same_series), every key keeps its state (last value passed,
  * its time, a held point and its door) and the guessed time unit stays;
- * the new --abs, --pct, --swinging-door width, --max-silence and
- * --max-keys judge the next records. Otherwise the held points are
- * written, as at the end of input, and every key starts again (its next
- * record passes as a first). The file was checked by reload_argv(); the
- * common options keep their start-up values.
+ * the new --abs, --pct, --swinging-door width, --max-silence,
+ * --max-keys and --max-state judge the next records (a lower cap forgets
+ * keys at once, their held points written first). Otherwise the held
+ * points are written, as at the end of input, and every key starts again
+ * (its next record passes as a first). The file was checked by
+ * reload_argv(); the common options keep their start-up values.
  */
 static char **conf_words;	/* the reloaded command line in use */
 
@@ -589,7 +612,7 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	cfg = nc;
 	setup_fields(fs);
 	reader_fields_changed(r);
-	keyed_set_max(keys, cfg.max_keys);
+	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
 	reload_said(said);
 	reload_free(conf_words);
 	conf_words = av;
@@ -612,7 +635,8 @@ int main(int argc, char **argv)
 	fs = fieldset_new();
 	setup_fields(fs);
 	opts_check_done(&o);
-	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, drop, NULL);
+	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, cfg.max_state,
+			 drop, NULL);
 	loop_signals();
 	reload_init(&o);
 
@@ -641,6 +665,7 @@ int main(int argc, char **argv)
 	draining = true;
 	/* --stats at exit still reports the table's counters */
 	peak_keys = keyed_peak(keys);
+	peak_bytes = keyed_peak_bytes(keys);
 	evicted_keys = keyed_evicted(keys);
 	keyed_free(keys);
 	keys = NULL;

@@ -11,7 +11,9 @@
  *                passed at t0 is forgotten once t0 < W - 2D, when no record
  *                that is not late can be within D of it (a min-heap by t0);
  *   neither      every key, up to --max-keys, oldest forgotten first.
- * --max-keys caps the last two; reaching it is said once on stderr.
+ * --max-keys caps the last two; --max-state caps the bytes of the keys in
+ * all three (a key is as long as its fields' values: the input decides).
+ * At either cap the oldest keys go early, said once on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,9 +29,10 @@
 #include "time.h"
 
 #define DEFAULT_MAX_KEYS 1000000L
+#define DEFAULT_MAX_STATE ((size_t)64 << 20)	/* 64M */
 
 enum {
-	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS,
+	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS, OPT_MAX_STATE,
 	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS,
 };
 
@@ -44,6 +47,7 @@ struct conf {
 	int64_t lateness;
 	long last;		/* 0: not --last */
 	long max_keys;
+	size_t max_state;	/* bytes of keys */
 	const char *time_field;
 	enum time_repr unit;	/* as given */
 	const char *late;
@@ -52,7 +56,8 @@ struct conf {
 };
 
 static const struct conf conf_defaults = {
-	.max_keys = DEFAULT_MAX_KEYS, .time_field = "ts"
+	.max_keys = DEFAULT_MAX_KEYS, .max_state = DEFAULT_MAX_STATE,
+	.time_field = "ts"
 };
 
 static struct conf cfg;		/* the one in use */
@@ -63,6 +68,7 @@ static struct outbuf key;	/* the key of the record at hand */
 static struct scratch sc;
 static unsigned long long duplicates, evicted;
 static long peak_keys;
+static size_t peak_bytes;
 
 /* Per key id: the time it passed at, and a generation that tells a heap
  * entry of the key from one of an earlier key with the same id. */
@@ -100,6 +106,9 @@ static void usage(void)
 	       "      --last N             remember the last N distinct keys passed\n"
 	       "      --max-keys N         without --last: remember at most N keys\n"
 	       "                           (default %ld); past it the oldest are forgotten\n"
+	       "      --max-state SIZE     remember at most SIZE bytes of keys (default\n"
+	       "                           64M; 512k, 64M, 2G); past it the oldest are\n"
+	       "                           forgotten\n"
 	       "      --time-field F       event time field (default: ts)\n"
 	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
 	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
@@ -114,7 +123,9 @@ static void usage(void)
 	       "the time field and unit) did not change, else forgotten.\n"
 	       "\n", DEFAULT_MAX_KEYS);
 	opts_common_help(stdout);
-	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+	printf("\n--stats adds duplicates, keys, evicted, state_bytes (the most bytes\n"
+	       "of keys remembered at once).\n"
+	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
 	       "  es-dedup --key device,seq --within 5m readings.ndjson\n"
 	       "  es-dedup -k msg_id --last 10000 --stats\n");
@@ -123,8 +134,8 @@ static void usage(void)
 
 static void stats_extra(char *buf, size_t n)
 {
-	snprintf(buf, n, ",\"duplicates\":%llu,\"keys\":%ld,\"evicted\":%llu",
-		 duplicates, peak_keys, evicted);
+	snprintf(buf, n, ",\"duplicates\":%llu,\"keys\":%ld,\"evicted\":%llu,"
+		 "\"state_bytes\":%zu", duplicates, peak_keys, evicted, peak_bytes);
 }
 
 static void flush_out(void *ctx)
@@ -186,6 +197,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"within", required_argument, 0, OPT_WITHIN},
 		{"last", required_argument, 0, OPT_LAST},
 		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"late", required_argument, 0, OPT_LATE},
@@ -214,6 +226,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		case OPT_LAST: c->last = opt_count("--last", optarg); break;
 		case OPT_MAX_KEYS:
 			c->max_keys = opt_count("--max-keys", optarg);
+			break;
+		case OPT_MAX_STATE:
+			c->max_state = opts_size("--max-state", optarg);
 			break;
 		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
@@ -289,8 +304,53 @@ static void ids_fit(int id)
 	id_cap = cap;
 }
 
+/* A heap entry of a key that has passed again since is stale. */
+static bool heap_live(const struct hitem *h)
+{
+	return key_gen[h->id] == h->gen && key_time[h->id] == h->t;
+}
+
+/* Moves heap[i] down to its place. */
+static void sift_down(size_t i)
+{
+	struct hitem it = heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= heap_n)
+			break;
+		if (c + 1 < heap_n && heap[c + 1].t < heap[c].t)
+			c++;
+		if (heap[c].t >= it.t)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = it;
+}
+
+/*
+ * Keeps the live entries only. A key that passes again far from its copy
+ * leaves a stale entry, which goes when its time expires; but times out of
+ * order within --lateness (one key at 0 s, 1.5 s, 0 s... under --within
+ * 1s --lateness 2s) would pile them up without bound. Done when the heap
+ * is full and at least half stale: O(1) a push on the whole, and the heap
+ * stays within four entries a key.
+ */
+static void heap_compact(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < heap_n; i++)
+		if (heap_live(&heap[i]))
+			heap[n++] = heap[i];
+	heap_n = n;
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(i);
+}
+
 static void heap_push(int64_t t, int id)
 {
+	if (heap_n == heap_cap && heap_n / 2 >= (size_t)keytab_count(keys))
+		heap_compact();
 	if (heap_n == heap_cap) {
 		heap_cap = heap_cap ? heap_cap * 2 : 1024;
 		heap = xrealloc(heap, heap_cap * sizeof *heap);
@@ -305,28 +365,11 @@ static void heap_push(int64_t t, int id)
 
 static struct hitem heap_pop(void)
 {
-	struct hitem top = heap[0], last = heap[--heap_n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= heap_n)
-			break;
-		if (c + 1 < heap_n && heap[c + 1].t < heap[c].t)
-			c++;
-		if (heap[c].t >= last.t)
-			break;
-		heap[i] = heap[c];
-		i = c;
-	}
+	struct hitem top = heap[0];
+	heap[0] = heap[--heap_n];
 	if (heap_n)
-		heap[i] = last;
+		sift_down(0);
 	return top;
-}
-
-/* A heap entry of a key that has passed again since is stale. */
-static bool heap_live(const struct hitem *h)
-{
-	return key_gen[h->id] == h->gen && key_time[h->id] == h->t;
 }
 
 static void forget(int id)
@@ -356,37 +399,82 @@ static void warn_cap(void)
 		  cfg.max_keys);
 }
 
-/* Makes room for one more key. */
-static void make_room(void)
+static bool state_warned;	/* again after a reload that changes it */
+
+static void warn_state(void)
 {
-	if (cfg.within) {
-		if (keytab_count(keys) < cfg.max_keys)
+	char size[32];
+	if (state_warned)
+		return;
+	state_warned = true;
+	diag_warn("--max-state %s reached: forgetting the oldest keys early, so "
+		  "their duplicates may pass (counted as \"evicted\" in --stats)",
+		  opts_size_text(cfg.max_state, size, sizeof size));
+}
+
+/* Would n more bytes of keys be over --max-state? (O(1)) */
+static bool over(size_t n)
+{
+	return keytab_bytes(keys) + n > cfg.max_state;
+}
+
+/* --within: forgets the key that passed at the earliest time. */
+static void heap_evict(void)
+{
+	while (heap_n) {
+		struct hitem h = heap_pop();
+		if (heap_live(&h)) {
+			forget(h.id);
+			evicted++;
 			return;
-		warn_cap();
-		while (heap_n) {
-			struct hitem h = heap_pop();
-			if (heap_live(&h)) {
-				forget(h.id);
-				evicted++;
-				return;
-			}
 		}
-		return;
 	}
-	if (ring_n < ring_cap)
-		return;
-	if (!cfg.last) {
-		warn_cap();
-		evicted++;
-	}
+}
+
+/* The counting modes: forgets the key that passed first. */
+static void ring_drop(void)
+{
 	forget(ring[ring_head]);
 	ring_head = (ring_head + 1) % ring_cap;
 	ring_n--;
 }
 
+/* Forgets the oldest keys until n more bytes fit in --max-state (or none
+ * is left: a key alone over it is still remembered). Every key is in the
+ * ring, or has one live heap entry. */
+static void fit_state(size_t n)
+{
+	while (over(n) && keytab_count(keys) > 0) {
+		warn_state();
+		if (cfg.within) {
+			heap_evict();
+		} else {
+			ring_drop();
+			evicted++;
+		}
+	}
+}
+
+/* Makes room for one more key of n bytes: at --max-keys (or --last N)
+ * the oldest key goes, then more of them while over --max-state. */
+static void make_room(size_t n)
+{
+	if (cfg.within && keytab_count(keys) >= cfg.max_keys) {
+		warn_cap();
+		heap_evict();
+	} else if (!cfg.within && ring_n == ring_cap) {
+		if (!cfg.last) {
+			warn_cap();
+			evicted++;
+		}
+		ring_drop();
+	}
+	fit_state(n);
+}
+
 static void remember(int64_t t)
 {
-	make_room();
+	make_room(key.len);
 	int id = keytab_add(keys, key.buf, key.len);
 	ids_fit(id);
 	key_gen[id]++;
@@ -401,6 +489,8 @@ static void remember(int64_t t)
 	}
 	if (keytab_count(keys) > peak_keys)
 		peak_keys = keytab_count(keys);
+	if (keytab_bytes(keys) > peak_bytes)
+		peak_bytes = keytab_bytes(keys);
 }
 
 /* ---- per record ---- */
@@ -528,12 +618,8 @@ static void ring_resize(long cap, bool by_max_keys)
 static void heap_trim(void)
 {
 	while (keytab_count(keys) > cfg.max_keys && heap_n) {
-		struct hitem h = heap_pop();
-		if (heap_live(&h)) {
-			warn_cap();
-			forget(h.id);
-			evicted++;
-		}
+		warn_cap();
+		heap_evict();
 	}
 }
 
@@ -561,15 +647,15 @@ static bool keys_fit(const struct conf *nc)
 /* The settings as a --key ... line, for the reload message. */
 static void conf_text(char *buf, size_t n)
 {
-	int w = snprintf(buf, n, "--key %s", cfg.key_text);
-	if (w < 0 || (size_t)w >= n)
-		return;
+	char mode[64], size[32];
 	if (cfg.within)
-		snprintf(buf + w, n - (size_t)w, " --within %s", cfg.within_text);
+		snprintf(mode, sizeof mode, "--within %s", cfg.within_text);
 	else if (cfg.last)
-		snprintf(buf + w, n - (size_t)w, " --last %ld", cfg.last);
+		snprintf(mode, sizeof mode, "--last %ld", cfg.last);
 	else
-		snprintf(buf + w, n - (size_t)w, " --max-keys %ld", cfg.max_keys);
+		snprintf(mode, sizeof mode, "--max-keys %ld", cfg.max_keys);
+	snprintf(buf, n, "--key %s %s --max-state %s", cfg.key_text, mode,
+		 opts_size_text(cfg.max_state, size, sizeof size));
 }
 
 static char **conf_words;	/* the reloaded command line cfg points into */
@@ -577,8 +663,9 @@ static char **conf_words;	/* the reloaded command line cfg points into */
 /*
  * On SIGHUP, or with --watch-config when the file changed (checked by
  * reload_argv). The same key definition keeps the remembered keys, and the
- * new --within, --lateness, --last or --max-keys applies to them from the
- * next record; another one forgets them. --late and the common options
+ * new --within, --lateness, --last, --max-keys or --max-state applies to
+ * them from the next record (a smaller cap forgets the oldest at once);
+ * another one forgets them. --late and the common options
  * keep their start-up values.
  */
 static void conf_reload(struct fieldset *fs, struct reader *r)
@@ -596,6 +683,8 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	int had = keytab_count(keys);
 	if (!keep)
 		forget_all();
+	if (nc.max_state != cfg.max_state)
+		state_warned = false;	/* the new limit is said when reached */
 	key_free(&cfg);
 	free(cfg.slots);
 	nc.slots = NULL;
@@ -608,6 +697,7 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 		heap_trim();
 	else if (ring_size(&cfg) != ring_cap)
 		ring_resize(ring_size(&cfg), !cfg.last);
+	fit_state(0);
 	char said[512], text[256];
 	conf_text(text, sizeof text);
 	if (keep)

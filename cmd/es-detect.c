@@ -43,7 +43,7 @@ enum method { M_NONE, M_ZSCORE, M_EWMA, M_MAD, M_THRESHOLD };
 enum {
 	OPT_ZSCORE = OPT_PROGRAM, OPT_WINDOW, OPT_EWMA,
 	OPT_THRESHOLD, OPT_MAD, OPT_ABOVE, OPT_BELOW, OPT_CLEAR, OPT_WARMUP,
-	OPT_ONLY, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS,
+	OPT_ONLY, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
 };
 
 #define MAX_WINDOW 100000	/* points a count window may hold */
@@ -69,6 +69,7 @@ struct conf {
 	enum time_repr unit_opt;	/* --time-unit as given */
 	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
 	long max_keys;
+	size_t max_state;	/* bytes */
 };
 
 static struct conf cfg;
@@ -82,6 +83,7 @@ struct kstate {
 
 static struct keyed *keys;
 static int peak_keys;
+static size_t peak_bytes;
 static unsigned long long evicted_keys;
 static int *kslot, vslot, tslot, aslot, sslot;
 static struct scratch sc;
@@ -110,12 +112,26 @@ static struct verdict judge(double x, double centre, double spread)
 	return v;
 }
 
+/* What a key's window takes: it grows with the points, up to the
+ * window's bound, so --max-state counts it. */
+static size_t roll_bytes(const struct roll *r)
+{
+	size_t point = sizeof *r->x + sizeof *r->t +
+		       (r->keep_sorted ? sizeof *r->sorted : 0);
+	return (size_t)r->cap * point;
+}
+
 static void window_push(struct kstate *st, double x, int64_t t)
 {
+	int cap = st->r.cap;
 	if (st->r.max == 0)
 		roll_init(&st->r, cfg.window ? (int)cfg.window : TIME_WINDOW_MAX,
 			  cfg.method == M_MAD);
-	if (roll_push(&st->r, x, t) && !cfg.window) {
+	bool full = roll_push(&st->r, x, t);
+	/* may forget other keys (not st) */
+	if (st->r.cap != cap)
+		keyed_held(keys, st, roll_bytes(&st->r));
+	if (full && !cfg.window) {
 		static bool warned;
 		if (!warned)
 			diag_warn("a --window of time holds %d points of one key: "
@@ -432,6 +448,9 @@ static void usage(void)
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
+	       "      --max-state SIZE     at most SIZE bytes of keys and windows\n"
+	       "                           (default 64M; 512k, 64M, 2G); at the limit\n"
+	       "                           the least recently seen keys are forgotten\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
 	       "from the next record. Each key keeps its statistics unless --key,\n"
@@ -442,7 +461,7 @@ static void usage(void)
 	printf("\nEvery point enters its key's statistics, anomalies too. Scores are\n"
 	       "rounded to 4 decimals. A count window holds at most %d points, a\n"
 	       "window of time %d per key. --stats adds anomalies, keys, evicted,\n"
-	       "trimmed.\n"
+	       "trimmed, state_bytes (the most bytes of --max-state held at once).\n"
 	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
 	       "  es-detect -k device --zscore 5 --window 100 readings.ndjson\n"
@@ -595,6 +614,9 @@ static void parse_one(struct conf *c, int ch, const char *arg)
 	case OPT_MAX_KEYS:
 		c->max_keys = opt_count("--max-keys", arg, 1, 100000000);
 		break;
+	case OPT_MAX_STATE:
+		c->max_state = opts_size("--max-state", arg);
+		break;
 	default: opts_bad_option();
 	}
 }
@@ -643,11 +665,13 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{0, 0, 0, 0}
 	};
 	int c;
 	*cf = (struct conf){ .field = "value", .time_field = "ts",
-			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX };
+			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX,
+			     .max_state = KEYED_DEFAULT_MAX_STATE };
 	optind = 0;	/* a reload parses again from the start */
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
 				NULL)) != -1)
@@ -686,9 +710,10 @@ static void setup_fields(struct fieldset *fs)
 static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"anomalies\":%llu,\"keys\":%d,\"evicted\":%llu,"
-		 "\"trimmed\":%llu", anomalies,
+		 "\"trimmed\":%llu,\"state_bytes\":%zu", anomalies,
 		 keys ? keyed_peak(keys) : peak_keys,
-		 keys ? keyed_evicted(keys) : evicted_keys, trimmed);
+		 keys ? keyed_evicted(keys) : evicted_keys, trimmed,
+		 keys ? keyed_peak_bytes(keys) : peak_bytes);
 }
 
 static void flush_out(void *ctx)
@@ -726,8 +751,10 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * the same (same_series), every key keeps its statistics (window, weighted
  * mean and variance, points seen, an excursion under way) and the guessed
  * time unit stays. Otherwise every key starts again, with a warm-up;
- * nothing is held back, so nothing is written then. The file was checked
- * by reload_argv(); the common options keep their start-up values.
+ * nothing is held back, so nothing is written then. A lower --max-keys
+ * or --max-state forgets the keys over it at once (evictions). The file
+ * was checked by reload_argv(); the common options keep their start-up
+ * values.
  */
 static char **conf_words;	/* the reloaded command line in use */
 
@@ -756,7 +783,7 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	cfg = nc;
 	setup_fields(fs);
 	reader_fields_changed(r);
-	keyed_set_max(keys, cfg.max_keys);
+	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
 	reload_said(said);
 	reload_free(conf_words);
 	conf_words = av;
@@ -781,7 +808,8 @@ int main(int argc, char **argv)
 	opts_check_done(&o);
 	if (o.out_fmt == FMT_CSV)
 		fieldset_want_members(fs, true);	/* NDJSON to CSV */
-	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, drop, NULL);
+	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, cfg.max_state,
+			 drop, NULL);
 	loop_signals();
 	reload_init(&o);
 
@@ -808,6 +836,7 @@ int main(int argc, char **argv)
 	}
 	/* --stats at exit still reports the table's counters */
 	peak_keys = keyed_peak(keys);
+	peak_bytes = keyed_peak_bytes(keys);
 	evicted_keys = keyed_evicted(keys);
 	keyed_free(keys);
 	keys = NULL;

@@ -12,7 +12,9 @@
  * second half arrives. Each side has a watermark (its largest event time
  * minus the lateness): an event behind its own side's watermark is late, and
  * a buffered event goes once no future event of the other side can reach
- * it, so the state is bounded by the interval, not by the stream.
+ * it, so the state is bounded by the interval, not by the stream; and by
+ * --max-buffered (events) and --max-state (their bytes and their keys'),
+ * at which the oldest buffered events are evicted.
  *
  * --config FILE is reloaded on SIGHUP (and with --watch-config when it
  * changes) between two records: a new table, key or prefix loads the
@@ -45,10 +47,13 @@ enum jtype { J_INNER, J_LEFT, J_RIGHT, J_FULL };
 enum {
 	OPT_TYPE = OPT_PROGRAM, OPT_TABLE_PREFIX, OPT_LEFT, OPT_RIGHT,
 	OPT_WITHIN, OPT_LATENESS, OPT_LATE, OPT_IDLE, OPT_MAX_BUFFERED,
-	OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX, OPT_TIME_FIELD, OPT_TIME_UNIT,
+	OPT_MAX_STATE, OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX, OPT_TIME_FIELD,
+	OPT_TIME_UNIT,
 };
 
 #define DEFAULT_MAX_BUFFERED 100000
+#define DEFAULT_MAX_STATE ((uint64_t)64 << 20)
+#define DEFAULT_MAX_STATE_ARG "64M"	/* as --help and the warning say it */
 #define CHECK_MS 1000		/* the table's file is looked at this often */
 #define MAX_NOTES 5		/* duplicate-key lines per table load */
 
@@ -59,6 +64,8 @@ struct conf {
 	enum jtype type;
 	int64_t low, high, lateness, idle;
 	long max_buffered;
+	uint64_t max_state;		/* --max-state, bytes */
+	const char *max_state_arg;	/* as given: for messages */
 	enum time_repr unit;
 	/* options given, to tell the two modes apart */
 	const char *stream_opt;
@@ -71,6 +78,7 @@ struct conf {
 static const struct conf conf_defaults = {
 	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
 	.max_buffered = DEFAULT_MAX_BUFFERED,
+	.max_state = DEFAULT_MAX_STATE, .max_state_arg = DEFAULT_MAX_STATE_ARG,
 };
 
 static struct conf cfg;		/* the one in use */
@@ -914,6 +922,7 @@ struct bev {
 	struct bev *prev, *next;
 	uint64_t seq;		/* arrival order: ties in time */
 	bool matched;
+	size_t bytes;		/* its fields and text, counted in ev_bytes */
 	struct evview v;	/* fields and text follow the struct */
 };
 
@@ -952,6 +961,10 @@ struct side {
 
 static struct side S[2];
 static size_t nbuffered, peak_buffered;
+/* What --max-state counts, kept up to date as events come and go: the
+ * buffered events' fields and text (their fixed header is bounded by
+ * --max-buffered) and the bytes of the sides' keys. */
+static size_t ev_bytes, peak_state;
 static uint64_t ev_seq;
 static unsigned long long pairs, s_unmatched, evicted, unwritten;
 static const char *out_time;	/* the output's time field */
@@ -1175,13 +1188,25 @@ static void settle_unmatched(int si, const struct evview *v)
 		stats.dropped++;
 }
 
-static struct bev *bev_new(const struct evview *v)
+static size_t state_bytes(void)
+{
+	return ev_bytes + keytab_bytes(S[0].keys) + keytab_bytes(S[1].keys);
+}
+
+/* The bytes a buffered copy of v holds past its header: fields, text. */
+static size_t view_bytes(const struct evview *v)
 {
 	size_t text = v->tv.s ? v->tv.n : 0;
 	for (int i = 0; i < v->nf; i++)
 		text += v->f[i].namelen + (v->f[i].v.s ? v->f[i].v.n : 0);
-	struct bev *e = xmalloc(sizeof *e + (size_t)v->nf * sizeof(struct ofield) +
-				text);
+	return (size_t)v->nf * sizeof(struct ofield) + text;
+}
+
+/* A copy of v, of view_bytes(v) bytes past the header. */
+static struct bev *bev_new(const struct evview *v, size_t bytes)
+{
+	struct bev *e = xmalloc(sizeof *e + bytes);
+	e->bytes = bytes;
 	struct ofield *f = (struct ofield *)(e + 1);
 	char *p = (char *)(f + v->nf);
 	for (int i = 0; i < v->nf; i++) {
@@ -1204,9 +1229,10 @@ static struct bev *bev_new(const struct evview *v)
 	return e;
 }
 
-/* Buffers the event v of side si under the key in keybuf, whose id is
- * bid (-1: not there yet). */
-static void buffer(int si, const struct evview *v, int bid, bool matched)
+/* Buffers the event v (of view_bytes bytes) of side si under the key in
+ * keybuf, whose id is bid (-1: not there yet). */
+static void buffer(int si, const struct evview *v, size_t bytes, int bid,
+		   bool matched)
 {
 	struct side *s = &S[si];
 	if (bid < 0) {
@@ -1215,7 +1241,8 @@ static void buffer(int si, const struct evview *v, int bid, bool matched)
 		s->bk[bid].head = s->bk[bid].tail = NULL;
 	}
 	struct bucket *b = &s->bk[bid];
-	struct bev *e = bev_new(v);
+	struct bev *e = bev_new(v, bytes);
+	ev_bytes += bytes;
 	e->bid = bid;
 	e->prev = b->tail;
 	e->next = NULL;
@@ -1247,6 +1274,7 @@ static void release(int si, struct bev *e, bool quiet)
 		keytab_remove(S[si].keys, e->bid);
 	if (!e->matched && !quiet)
 		settle_unmatched(si, &e->v);
+	ev_bytes -= e->bytes;
 	free(e);
 	nbuffered--;
 }
@@ -1259,10 +1287,13 @@ static void expire(int si)
 		release(si, heap_pop(s), false);
 }
 
-/* At --max-buffered: the oldest event (by time, of either side) goes. */
-static void evict_oldest(void)
+enum limit { BY_COUNT, BY_STATE };
+
+/* At --max-buffered or --max-state: the oldest event (by time, of either
+ * side) goes. Each limit says so once. */
+static void evict_oldest(enum limit why)
 {
-	static bool warned;
+	static bool warned[2];
 	int si;
 	if (!S[0].nheap)
 		si = 1;
@@ -1270,13 +1301,32 @@ static void evict_oldest(void)
 		si = 0;
 	else
 		si = bev_less(S[1].heap[0], S[0].heap[0]) ? 1 : 0;
-	if (!warned)
+	if (!warned[why] && why == BY_COUNT)
 		diag_warn("--max-buffered %ld reached: evicting the oldest buffered "
 			  "events (counted as \"evicted\" in --stats)",
 			  cfg.max_buffered);
-	warned = true;
+	else if (!warned[why])
+		diag_warn("--max-state %s reached: evicting the oldest buffered "
+			  "events (counted as \"evicted\" in --stats)",
+			  cfg.max_state_arg);
+	warned[why] = true;
 	evicted++;
 	release(si, heap_pop(&S[si]), false);
+}
+
+/* Before the event in hand is buffered (bytes of its own, its key in
+ * keybuf): the oldest go until it fits within --max-state, or nothing else
+ * is left (the event in hand is never evicted: the bound is SIZE plus one
+ * event). Returns its key's id, which an eviction may have removed. */
+static int make_room(int si, size_t bytes, int bid)
+{
+	for (;;) {
+		size_t need = bytes + (bid < 0 ? keybuf.len : 0);
+		if (!nbuffered || state_bytes() + need <= cfg.max_state)
+			return bid;
+		evict_oldest(BY_STATE);
+		bid = keytab_find(S[si].keys, keybuf.buf, keybuf.len);
+	}
 }
 
 /* ---- stream-stream: events ---- */
@@ -1382,18 +1432,28 @@ static void on_event(int si, const struct record *rec)
 			e->matched = matched = true;
 		}
 	}
-	if (keyed && !can_expire(si, t))
-		buffer(si, &v, keytab_find(s->keys, keybuf.buf, keybuf.len),
-		       matched);
-	else if (!matched)
-		settle_unmatched(si, &v);
 	/* This side's watermark moved: the other side's events it passed
-	 * can match nothing more. */
-	expire(!si);
+	 * can match nothing more (they go before this event needs room). */
+	if (keyed && !can_expire(si, t)) {
+		expire(!si);
+		size_t bytes = view_bytes(&v);
+		int bid = keytab_find(s->keys, keybuf.buf, keybuf.len);
+		if (state_bytes() + bytes + (bid < 0 ? keybuf.len : 0) >
+		    cfg.max_state)
+			bid = make_room(si, bytes, bid);
+		buffer(si, &v, bytes, bid, matched);
+		size_t st = state_bytes();
+		if (st > peak_state)
+			peak_state = st;
+	} else {
+		if (!matched)
+			settle_unmatched(si, &v);
+		expire(!si);
+	}
 	if (cfg.idle)
 		on_silence(now);
 	while (nbuffered > (size_t)cfg.max_buffered)
-		evict_oldest();
+		evict_oldest(BY_COUNT);
 	if (nbuffered > peak_buffered)
 		peak_buffered = nbuffered;
 }
@@ -1601,6 +1661,7 @@ static void stream_free(void)
 	rf = NULL;
 	rfcap = 0;
 	nbuffered = 0;
+	ev_bytes = 0;
 	ev_seq = 0;
 	last_read = 1;
 }
@@ -1713,6 +1774,9 @@ static void usage(void)
 	       "                           watermark with the wall clock\n"
 	       "      --max-buffered N     at most N buffered events (default %d); at\n"
 	       "                           the limit the oldest are evicted\n"
+	       "      --max-state SIZE     at most SIZE bytes (512k, 64M, 2G; default %s)\n"
+	       "                           of buffered events and their keys; at the\n"
+	       "                           limit the oldest are evicted\n"
 	       "      --left-prefix P      for the left side's time field and fields\n"
 	       "                           both sides have (default: left_)\n"
 	       "      --right-prefix P     the same for the right side (default: right_)\n"
@@ -1724,7 +1788,7 @@ static void usage(void)
 	       "record; a new table, keys or prefix loads the table (all or nothing);\n"
 	       "a new join definition first ends the buffered events as at the end\n"
 	       "of input. --check loads the table too.\n"
-	       "\n", DEFAULT_MAX_BUFFERED);
+	       "\n", DEFAULT_MAX_BUFFERED, DEFAULT_MAX_STATE_ARG);
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
@@ -1812,6 +1876,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"late", required_argument, 0, OPT_LATE},
 		{"idle", required_argument, 0, OPT_IDLE},
 		{"max-buffered", required_argument, 0, OPT_MAX_BUFFERED},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{"left-prefix", required_argument, 0, OPT_LEFT_PREFIX},
 		{"right-prefix", required_argument, 0, OPT_RIGHT_PREFIX},
 		{0, 0, 0, 0}
@@ -1858,6 +1923,10 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		case OPT_IDLE: c->idle = opts_duration("--idle", optarg, false); break;
 		case OPT_MAX_BUFFERED:
 			c->max_buffered = opts_count("--max-buffered", optarg);
+			break;
+		case OPT_MAX_STATE:
+			c->max_state = opts_size("--max-state", optarg);
+			c->max_state_arg = optarg;
 			break;
 		case OPT_LEFT_PREFIX: c->left_prefix = optarg; break;
 		case OPT_RIGHT_PREFIX: c->right_prefix = optarg; break;
@@ -1934,7 +2003,8 @@ static void stats_table(char *buf, size_t n)
 static void stats_stream(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"matched\":%llu,\"unmatched\":%llu,\"evicted\":%llu,"
-		 "\"buffered\":%zu", pairs, s_unmatched, evicted, peak_buffered);
+		 "\"buffered\":%zu,\"state_bytes\":%zu", pairs, s_unmatched,
+		 evicted, peak_buffered, peak_state);
 }
 
 static void flush_out(void *ctx)
@@ -2188,16 +2258,25 @@ static void stream_apply(struct conf *nc, char *said, size_t n)
 		if (!same)
 			side_clear(si);
 	}
-	size_t kept = nbuffered;
+	size_t kept = nbuffered, over = 0;
 	while (nbuffered > (size_t)cfg.max_buffered)
-		evict_oldest();
+		evict_oldest(BY_COUNT);
+	while (nbuffered && state_bytes() > cfg.max_state) {
+		evict_oldest(BY_STATE);
+		over++;
+	}
+	int len = 0;
 	if (same)
-		snprintf(said, n, "the join definition is unchanged: %zu buffered "
-			 "event%s kept", kept, kept == 1 ? "" : "s");
+		len = snprintf(said, n, "the join definition is unchanged: %zu "
+			       "buffered event%s kept", kept, kept == 1 ? "" : "s");
 	else
-		snprintf(said, n, "a new join definition: %zu buffered event%s "
-			 "ended as at the end of input (%zu written alone)",
-			 went, went == 1 ? "" : "s", alone);
+		len = snprintf(said, n, "a new join definition: %zu buffered "
+			       "event%s ended as at the end of input (%zu "
+			       "written alone)", went, went == 1 ? "" : "s",
+			       alone);
+	if (over && len >= 0 && (size_t)len < n)
+		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
+			 "%zu oldest evicted", cfg.max_state_arg, over);
 }
 
 /*
@@ -2241,7 +2320,7 @@ static void conf_reload(void)
 static void join_free(void)
 {
 	pairs = s_unmatched = evicted = unwritten = 0;
-	peak_buffered = 0;
+	peak_buffered = peak_state = 0;
 	t_matched = t_unmatched = reloads = 0;
 	table_rows = 0;
 	conf_free(&cfg);

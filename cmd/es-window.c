@@ -10,7 +10,11 @@
  * State: groups live in a hash table and an LRU list; each holds its open
  * windows sorted by start. Tumbling and hopping windows of all groups that
  * share a start are listed in one "pane", so closing is a walk over the
- * oldest panes; sessions close through a heap ordered by end.
+ * oldest panes; sessions close through a heap ordered by end. Two limits
+ * bound it, and at either the least recently seen group's windows go out
+ * early: --max-groups counts groups, --max-state the bytes that grow with
+ * the input (group keys, the aggregates' heap parts, the buffered events of
+ * sliding windows), kept as a running total.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,10 +39,12 @@ enum {
 	OPT_TUMBLING = OPT_PROGRAM, OPT_HOPPING, OPT_EVERY, OPT_SLIDING,
 	OPT_SESSION, OPT_MAX_SESSION, OPT_COUNTW, OPT_OFFSET, OPT_TIME_FIELD,
 	OPT_TIME_UNIT, OPT_TIME, OPT_TIME_FORMAT, OPT_LATENESS, OPT_LATE,
-	OPT_IDLE, OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS,
+	OPT_IDLE, OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS, OPT_MAX_STATE,
 };
 
 #define DEFAULT_MAX_GROUPS 100000
+#define DEFAULT_MAX_STATE ((uint64_t)64 << 20)
+#define DEFAULT_MAX_STATE_ARG "64M"	/* as --help and the warning say it */
 
 /*
  * What the options say: parsed at start and again on a reload (lib/reload.h).
@@ -53,6 +59,8 @@ struct conf {
 	bool processing, flush_on_exit;
 	enum time_repr unit, out_repr;	/* unit as given (auto stays auto) */
 	long max_groups;
+	uint64_t max_state;	/* --max-state, bytes */
+	const char *max_state_arg;	/* as given: for messages */
 	const char *time_field;
 	struct path *gpaths;	/* --group-by */
 	int ngroup_fields;
@@ -85,6 +93,7 @@ struct win {
 	int64_t last;		/* session, count: time of the latest event */
 	long n;			/* count: events in it */
 	void *st;		/* the aggregates' state */
+	size_t heap;		/* st's bytes on the heap, counted in agg_heap */
 };
 
 /* A buffered event of a sliding window: its time and aggregated values. */
@@ -95,8 +104,9 @@ struct sev {
 
 struct group {		/* indexed by its id in the key table */
 	struct value *gv;	/* the group values, for output */
-	struct win *w;		/* open windows, by start */
-	int nw, capw;
+	struct win *w;		/* open windows, by start: wbase[woff..] */
+	struct win *wbase;	/* their array, of capw */
+	int nw, capw, woff;
 	long seen;		/* count windows: events so far */
 	uint64_t birth;		/* order of first sight: ties in output */
 	int prev, next;		/* LRU list, most recent first */
@@ -113,6 +123,29 @@ static uint64_t births;
 static unsigned long long evicted;
 static int peak_groups;
 
+/*
+ * What --max-state counts, kept up to date as state grows and shrinks
+ * (never walked): the keys' bytes (keytab_bytes), agg_heap and ev_bytes.
+ * Only aggregates with heap parts (hspec: first/last past 32 bytes, the
+ * exact values of median/pN, the distinct set) are looked at after an
+ * event is added to a window; the others have a fixed block, bounded with
+ * the windows and groups.
+ */
+static size_t agg_heap;		/* the heap parts of open windows' state */
+static size_t ev_bytes;		/* sliding windows' buffered events */
+static size_t peak_state;	/* for --stats */
+struct hspec {			/* an aggregate with heap parts */
+	const struct agg_spec *spec;
+	size_t off;		/* its slot's offset in a state block */
+};
+static struct hspec *hspec;
+static int nhspec;
+
+static size_t state_bytes(void)
+{
+	return keytab_bytes(keys) + agg_heap + ev_bytes;
+}
+
 /* Panes: for tumbling and hopping, the open windows sharing a start. */
 struct ref {
 	int gid;
@@ -123,8 +156,9 @@ struct pane {
 	struct ref *refs;
 	int nrefs, cap;
 };
-static struct pane *panes;
-static int npanes, cappanes;
+static struct pane *panes;	/* by start: pane_base[pane_off..] */
+static struct pane *pane_base;	/* of cappanes; slides as win_room's */
+static int npanes, cappanes, pane_off;
 
 /* Sessions close in order of end, through a heap (entries may be stale:
  * a session that grew is pushed again, one that merged is gone). */
@@ -191,16 +225,18 @@ static void lru_front(int gid)
 		lru_tail = gid;
 }
 
+static void sev_free(struct sev *e);
+
 static void group_free(int gid)
 {
 	struct group *g = &groups[gid];
 	lru_unlink(gid);
 	keytab_remove(keys, gid);
 	for (int i = 0; i < g->nev; i++)
-		free(g->ev[i].v);
+		sev_free(&g->ev[i]);
 	free(g->ev);
 	free(g->gv);
-	free(g->w);
+	free(g->wbase);
 	uint32_t gen = g->gen + 1;
 	memset(g, 0, sizeof *g);
 	g->gen = gen;
@@ -221,7 +257,9 @@ static void group_maybe_free(int gid)
 }
 
 static void emit(struct group *g, struct win *w);
-static void evict_lru(void);
+
+enum limit { BY_GROUPS, BY_STATE };
+static void evict_lru(enum limit why);
 
 static struct outbuf key;
 
@@ -254,7 +292,11 @@ static int group_get(const struct span *slots)
 		return gid;
 	}
 	if (nlive >= cfg.max_groups)
-		evict_lru();
+		evict_lru(BY_GROUPS);
+	/* The new key's bytes are known: room for them first, as for a
+	 * group at --max-groups (what the event adds is seen after it). */
+	while (lru_tail >= 0 && state_bytes() + key.len > cfg.max_state)
+		evict_lru(BY_STATE);
 	gid = keytab_add(keys, key.buf, key.len);
 	while (ngroups_cap < keytab_span(keys)) {
 		int old = ngroups_cap;
@@ -280,17 +322,45 @@ static int group_get(const struct span *slots)
 
 /* ---- windows of a group ---- */
 
+/* A group's windows are kept by start (win_add): the last one with this
+ * start, by binary search (a hopping window has up to 100000). */
 static struct win *win_find(struct group *g, int64_t start)
 {
-	for (int i = g->nw - 1; i >= 0; i--)
-		if (g->w[i].start == start)
-			return &g->w[i];
-	return NULL;
+	int lo = 0, hi = g->nw;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (g->w[mid].start <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && g->w[lo - 1].start == start ? &g->w[lo - 1] : NULL;
+}
+
+/*
+ * Windows leave a group from the front (the oldest closes first), so the
+ * array slides: removing the first one moves a pointer, not the rest, and
+ * the room at the front is taken back when the end is full. A hopping
+ * window of up to 100000 windows per event would otherwise cost as many
+ * moves per close (quadratic at the end of input).
+ */
+static void win_room(struct group *g)
+{
+	if (g->woff + g->nw < g->capw)
+		return;
+	if (g->woff < g->nw || !g->woff) {	/* less than half free: grow */
+		g->capw = g->capw ? g->capw * 2 : 4;
+		g->wbase = xrealloc(g->wbase, (size_t)g->capw * sizeof *g->wbase);
+	}
+	if (g->nw && g->woff)
+		memmove(g->wbase, g->wbase + g->woff, (size_t)g->nw * sizeof *g->w);
+	g->woff = 0;
+	g->w = g->wbase;
 }
 
 static struct win *win_add(struct group *g, int64_t start, int64_t end)
 {
-	GROW(g->w, g->nw, g->capw);
+	win_room(g);
 	int i = g->nw;
 	while (i > 0 && g->w[i - 1].start > start)
 		i--;
@@ -302,16 +372,44 @@ static struct win *win_add(struct group *g, int64_t start, int64_t end)
 	w->last = start;
 	w->n = 0;
 	w->st = xrealloc(NULL, state_size);
+	w->heap = 0;
 	agg_state_init(specs, nspecs, w->st);
 	return w;
 }
 
+/* Counts what w's aggregates now hold on the heap (after an event or a
+ * merge changed them). */
+static inline void win_heap_update(struct win *w)
+{
+	size_t h = 0;
+	for (const struct hspec *p = hspec; p < hspec + nhspec; p++)
+		h += agg_state_heap(p->spec, 1, (char *)w->st + p->off);
+	agg_heap = agg_heap - w->heap + h;
+	w->heap = h;
+}
+
+/* Adds an event to window w's aggregates. */
+static inline void win_take(struct win *w, const struct value *vals,
+			    int64_t t)
+{
+	agg_state_add(specs, nspecs, w->st, vals, t);
+	if (nhspec)
+		win_heap_update(w);
+}
+
 static void win_remove(struct group *g, struct win *w)
 {
+	agg_heap -= w->heap;
 	agg_state_free(specs, nspecs, w->st);
 	free(w->st);
 	int i = (int)(w - g->w);
-	memmove(&g->w[i], &g->w[i + 1], (size_t)(g->nw - i - 1) * sizeof *g->w);
+	if (i == 0 && g->nw > 1) {
+		g->w++;
+		g->woff++;
+	} else {
+		memmove(&g->w[i], &g->w[i + 1],
+			(size_t)(g->nw - i - 1) * sizeof *g->w);
+	}
 	g->nw--;
 }
 
@@ -359,7 +457,18 @@ static struct pane *pane_get(int64_t start, int64_t end)
 		i--;
 	if (i > 0 && panes[i - 1].start == start)
 		return &panes[i - 1];
-	GROW(panes, npanes, cappanes);
+	if (pane_off + npanes == cappanes) {
+		if (pane_off < npanes || !pane_off) {
+			cappanes = cappanes ? cappanes * 2 : 4;
+			pane_base = xrealloc(pane_base,
+					     (size_t)cappanes * sizeof *panes);
+		}
+		if (npanes && pane_off)
+			memmove(pane_base, pane_base + pane_off,
+				(size_t)npanes * sizeof *panes);
+		pane_off = 0;
+		panes = pane_base;
+	}
 	memmove(&panes[i + 1], &panes[i], (size_t)(npanes - i) * sizeof *panes);
 	npanes++;
 	panes[i] = (struct pane){ start, end, NULL, 0, 0 };
@@ -382,7 +491,8 @@ static void pane_close(void)
 		group_maybe_free(p->refs[i].gid);
 	}
 	free(p->refs);
-	memmove(&panes[0], &panes[1], (size_t)(npanes - 1) * sizeof *panes);
+	panes++;
+	pane_off++;
 	npanes--;
 }
 
@@ -391,20 +501,25 @@ static void pane_event(int gid, int64_t t, const struct value *vals)
 	struct group *g = &groups[gid];
 	int64_t step = cfg.kind == K_HOPPING ? cfg.every : cfg.size;
 	int64_t s = floor_div(t - cfg.offset, step) * step + cfg.offset;
-	/* The windows containing t: starts s, s - step, ... while start + size
-	 * is past t; the open ones (end past the watermark) take it. */
-	for (; sat_add(s, cfg.size) > t; s -= step) {
-		int64_t end = sat_add(s, cfg.size);
-		if (end <= wm)
-			break;
-		struct win *w = win_find(g, s);
+	/* The windows containing t start at s, s - step, ... while start +
+	 * size is past t; the open ones (end past the watermark) take it.
+	 * They are taken from the earliest, so that new ones append to the
+	 * group's windows and to the panes (both kept by start): linear, not
+	 * quadratic, in the windows per event. (Times and durations are
+	 * bounded so that these sums cannot overflow: lib/time.c.) */
+	int64_t lo = s + step;
+	for (int64_t a = s; a + cfg.size > t && a + cfg.size > wm; a -= step)
+		lo = a;
+	for (; lo <= s; lo += step) {
+		int64_t end = lo + cfg.size;
+		struct win *w = win_find(g, lo);
 		if (!w) {
-			w = win_add(g, s, end);
-			struct pane *p = pane_get(s, end);
+			w = win_add(g, lo, end);
+			struct pane *p = pane_get(lo, end);
 			GROW(p->refs, p->nrefs, p->cap);
 			p->refs[p->nrefs++] = (struct ref){ gid, g->gen };
 		}
-		agg_state_add(specs, nspecs, w->st, vals, t);
+		win_take(w, vals, t);
 	}
 }
 
@@ -501,6 +616,8 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 		if (!session_fits(hit, w->start, w->last))
 			continue;
 		agg_state_merge(specs, nspecs, hit->st, w->st);
+		if (nhspec)
+			win_heap_update(hit);
 		if (w->last > hit->last)
 			hit->last = w->last;
 		win_remove(g, w);
@@ -514,6 +631,7 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 		/* Earlier than its start: the window moves, re-sort. */
 		int64_t last = hit->last;
 		void *st = hit->st;
+		size_t held = hit->heap;
 		int i = (int)(hit - g->w);
 		memmove(&g->w[i], &g->w[i + 1], (size_t)(g->nw - i - 1) * sizeof *g->w);
 		g->nw--;
@@ -521,11 +639,12 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 		agg_state_free(specs, nspecs, hit->st);
 		free(hit->st);
 		hit->st = st;
+		hit->heap = held;
 		hit->last = last;
 	}
 	if (t > hit->last)
 		hit->last = t;
-	agg_state_add(specs, nspecs, hit->st, vals, t);
+	win_take(hit, vals, t);
 	int64_t old = hit->end;
 	hit->end = session_end(hit);
 	if (hit->end != old)
@@ -560,7 +679,7 @@ static void count_event(int gid, int64_t t, const struct value *vals)
 	g->seen++;
 	for (int i = 0; i < g->nw; i++) {
 		struct win *w = &g->w[i];
-		agg_state_add(specs, nspecs, w->st, vals, t);
+		win_take(w, vals, t);
 		w->n++;
 		if (t < w->start)
 			w->start = t;
@@ -577,12 +696,20 @@ static void count_event(int gid, int64_t t, const struct value *vals)
 
 /* ---- sliding windows ---- */
 
-static struct value *values_copy(const struct value *vals)
+/* The bytes of a buffered event's values: the block values_copy makes. */
+static size_t values_bytes(const struct value *vals)
 {
 	size_t bytes = (size_t)nspecs * sizeof *vals;
 	for (int i = 0; i < nspecs; i++)
 		if (vals[i].s)
 			bytes += vals[i].n;
+	return bytes;
+}
+
+static struct value *values_copy(const struct value *vals)
+{
+	size_t bytes = values_bytes(vals);
+	ev_bytes += bytes;
 	struct value *c = xrealloc(NULL, bytes);
 	char *text = (char *)(c + nspecs);
 	for (int i = 0; i < nspecs; i++) {
@@ -594,6 +721,12 @@ static struct value *values_copy(const struct value *vals)
 		}
 	}
 	return c;
+}
+
+static void sev_free(struct sev *e)
+{
+	ev_bytes -= values_bytes(e->v);
+	free(e->v);
 }
 
 /* Events a sliding window keeps per group: a bound on memory however fast
@@ -611,7 +744,7 @@ static void sliding_event(int gid, int64_t t, const struct value *vals)
 				  "in --stats)", SLIDING_MAX_EVENTS);
 		warned = true;
 		evicted++;
-		free(g->ev[0].v);
+		sev_free(&g->ev[0]);
 		memmove(g->ev, g->ev + 1, (size_t)(g->nev - 1) * sizeof *g->ev);
 		g->nev--;
 	}
@@ -623,7 +756,8 @@ static void sliding_event(int gid, int64_t t, const struct value *vals)
 	g->ev[i] = (struct sev){ t, values_copy(vals) };
 	g->nev++;
 	/* The window (t - size, t] over what has arrived. */
-	struct win w = { t - cfg.size, t, t, 0, xrealloc(NULL, state_size) };
+	struct win w = { .start = t - cfg.size, .end = t, .last = t,
+			  .st = xrealloc(NULL, state_size) };
 	agg_state_init(specs, nspecs, w.st);
 	for (int k = 0; k < g->nev && g->ev[k].t <= t; k++)
 		if (g->ev[k].t > t - cfg.size)
@@ -639,7 +773,7 @@ static void sliding_trim(int gid)
 	struct group *g = &groups[gid];
 	int k = 0;
 	while (k < g->nev && g->ev[k].t <= wm - cfg.size)
-		free(g->ev[k++].v);
+		sev_free(&g->ev[k++]);
 	if (k) {
 		memmove(g->ev, g->ev + k, (size_t)(g->nev - k) * sizeof *g->ev);
 		g->nev -= k;
@@ -766,29 +900,46 @@ static unsigned long long open_windows(void)
 	return n;
 }
 
-/* At --max-groups: the least recently seen group's windows go out now. */
-static void evict_lru(void)
+/* At --max-groups or --max-state: the least recently seen group's
+ * windows go out now. Each limit says so once. */
+static void evict_lru(enum limit why)
 {
-	static bool warned;
+	static bool warned[2];
 	int gid = lru_tail;
 	if (gid < 0)
 		return;
-	if (!warned) {
-		diag_warn("--max-groups %ld reached: emitting the windows of the "
-			  "least recently seen group early (counted as \"evicted\" "
-			  "in --stats)", cfg.max_groups);
-		warned = true;
+	if (!warned[why]) {
+		if (why == BY_GROUPS)
+			diag_warn("--max-groups %ld reached: emitting the windows "
+				  "of the least recently seen group early (counted "
+				  "as \"evicted\" in --stats)", cfg.max_groups);
+		else
+			diag_warn("--max-state %s reached: emitting the windows "
+				  "of the least recently seen group early (counted "
+				  "as \"evicted\" in --stats)", cfg.max_state_arg);
+		warned[why] = true;
 	}
 	struct group *g = &groups[gid];
 	while (g->nw) {
 		emit(g, &g->w[0]);
 		win_remove(g, &g->w[0]);
 	}
-	for (int i = 0; i < g->nev; i++)
-		free(g->ev[i].v);
-	g->nev = 0;
 	evicted++;
-	group_free(gid);
+	group_free(gid);	/* and the buffered events */
+}
+
+/* After an event: within --max-state again, but for the event's own
+ * group, which stays even if it alone holds more (the record in hand is
+ * never lost: the bound is SIZE plus one group). */
+static void state_limit(int gid)
+{
+	size_t st = state_bytes();
+	if (st > peak_state)
+		peak_state = st;
+	while (st > cfg.max_state && lru_tail >= 0 && lru_tail != gid) {
+		evict_lru(BY_STATE);
+		st = state_bytes();
+	}
 }
 
 /* ---- per event ---- */
@@ -864,6 +1015,7 @@ static void on_record(const struct record *rec)
 	 * than the gap can start there: such a session is complete now. */
 	if (cfg.kind == K_SESSION)
 		close_windows();
+	state_limit(gid);
 }
 
 /*
@@ -939,10 +1091,13 @@ static void usage(void)
 	       "      --flush-on-exit      on SIGINT/SIGTERM, emit the open windows\n"
 	       "      --max-groups N       at most N groups (default %d); at the limit the\n"
 	       "                           least recently seen group's windows go out early\n"
+	       "      --max-state SIZE     at most SIZE bytes (512k, 64M, 2G; default %s) of\n"
+	       "                           group keys, aggregate values and buffered events;\n"
+	       "                           at the limit, as at --max-groups\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) keeps the open windows if\n"
 	       "the window definition is the same; if not, it writes them out first.\n"
-	       "\n", DEFAULT_MAX_GROUPS);
+	       "\n", DEFAULT_MAX_GROUPS, DEFAULT_MAX_STATE_ARG);
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
@@ -984,6 +1139,8 @@ static void conf_init(struct conf *c)
 	memset(c, 0, sizeof *c);
 	c->time_field = "ts";
 	c->max_groups = DEFAULT_MAX_GROUPS;
+	c->max_state = DEFAULT_MAX_STATE;
+	c->max_state_arg = DEFAULT_MAX_STATE_ARG;
 	c->agg_text = "count";
 }
 
@@ -1021,6 +1178,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"idle", required_argument, 0, OPT_IDLE},
 		{"flush-on-exit", no_argument, 0, OPT_FLUSH_ON_EXIT},
 		{"max-groups", required_argument, 0, OPT_MAX_GROUPS},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{0, 0, 0, 0}
 	};
 	int ch;
@@ -1091,6 +1249,10 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		case OPT_MAX_GROUPS:
 			c->max_groups = opts_count("--max-groups", optarg);
 			break;
+		case OPT_MAX_STATE:
+			c->max_state = opts_size("--max-state", optarg);
+			c->max_state_arg = optarg;
+			break;
 		default: opts_bad_option();
 		}
 	}
@@ -1110,6 +1272,23 @@ static void check_time_format(const struct conf *c)
 			diag_usage("--time-format %s cannot show the bounds of these "
 				   "windows exactly: use a finer unit or rfc3339",
 				   name);
+}
+
+/* Every event goes into size/every windows of its group: a hopping 1d
+ * every 1us would be 86,400,000,000 per event, a loop no signal ends. */
+#define MAX_OVERLAP 100000
+
+static void check_overlap(const struct conf *c)
+{
+	long long n = 1;
+	if (c->kind == K_HOPPING)
+		n = c->size / c->every + (c->size % c->every != 0);
+	else if (c->kind == K_COUNT)
+		n = c->count / c->count_every + (c->count % c->count_every != 0);
+	if (n > MAX_OVERLAP)
+		diag_usage("--every %s puts each event in %lld windows; at most "
+			   "%d: use a coarser --every", c->every_arg, n,
+			   MAX_OVERLAP);
 }
 
 static void check_args(struct conf *c)
@@ -1133,6 +1312,7 @@ static void check_args(struct conf *c)
 		diag_usage("--every must not exceed the --hopping size");
 	if (c->kind == K_COUNT && c->count_every > c->count)
 		diag_usage("--every must not exceed the --count size");
+	check_overlap(c);
 	check_time_format(c);
 	if (c->max_session && c->kind != K_SESSION)
 		diag_usage("--max-session goes with --session");
@@ -1146,8 +1326,8 @@ static unsigned long long reloads;
 
 static void stats_extra(char *buf, size_t n)
 {
-	int len = snprintf(buf, n, ",\"groups\":%d,\"evicted\":%llu",
-			   peak_groups, evicted);
+	int len = snprintf(buf, n, ",\"groups\":%d,\"evicted\":%llu,"
+			   "\"state_bytes\":%zu", peak_groups, evicted, peak_state);
 	if (reload_enabled() && len >= 0 && (size_t)len < n)
 		snprintf(buf + len, n - (size_t)len, ",\"reloads\":%llu", reloads);
 }
@@ -1191,6 +1371,20 @@ static void state_setup(struct fieldset *fs)
 	time_slot = fieldset_add(fs, &tp);
 	path_free(&tp);
 	state_size = agg_state_size(specs, nspecs);
+	hspec = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *hspec);
+	nhspec = 0;
+	for (int i = 0; i < nspecs; i++) {
+		switch (specs[i].kind) {
+		case AGG_FIRST: case AGG_LAST: case AGG_MEDIAN: case AGG_PCT:
+		case AGG_DISTINCT:
+			/* slots follow each other in spec order (lib/agg.c) */
+			hspec[nhspec++] = (struct hspec){
+				&specs[i], i ? agg_state_size(specs, i) : 0 };
+			break;
+		default:
+			break;
+		}
+	}
 	keys = keytab_new();
 
 	nofs = 2 + ng + nspecs;
@@ -1220,9 +1414,9 @@ static void state_free(void)
 	}
 	for (int i = 0; i < npanes; i++)
 		free(panes[i].refs);
-	free(panes);
-	panes = NULL;
-	npanes = cappanes = 0;
+	free(pane_base);
+	panes = pane_base = NULL;
+	npanes = cappanes = pane_off = 0;
 	free(heap);
 	heap = NULL;
 	nheap = capheap = 0;
@@ -1235,6 +1429,10 @@ static void state_free(void)
 	keys = NULL;
 	free(gslots);
 	gslots = NULL;
+	free(hspec);
+	hspec = NULL;
+	nhspec = 0;
+	agg_heap = ev_bytes = 0;	/* nothing is held any more */
 	agg_specs_free(specs, nspecs);
 	specs = NULL;
 	nspecs = 0;
@@ -1327,12 +1525,21 @@ static void keep_definition(struct conf *c, char *said, size_t n)
 	int len = snprintf(said, n, "same window definition, open windows kept");
 	long over = 0;
 	while (nlive > cfg.max_groups) {
-		evict_lru();
+		evict_lru(BY_GROUPS);
 		over++;
 	}
 	if (over && len >= 0 && (size_t)len < n)
-		snprintf(said + len, n - (size_t)len, "; --max-groups %ld: the "
-			 "windows of %ld group%s written early", cfg.max_groups,
+		len += snprintf(said + len, n - (size_t)len, "; --max-groups %ld: "
+				"the windows of %ld group%s written early",
+				cfg.max_groups, over, over == 1 ? "" : "s");
+	over = 0;
+	while (lru_tail >= 0 && state_bytes() > cfg.max_state) {
+		evict_lru(BY_STATE);
+		over++;
+	}
+	if (over && len >= 0 && (size_t)len < n)
+		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
+			 "windows of %ld group%s written early", cfg.max_state_arg,
 			 over, over == 1 ? "" : "s");
 }
 

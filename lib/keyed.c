@@ -1,4 +1,5 @@
-/* keyed.c - per-key state of fixed size over a key table, with a cap */
+/* keyed.c - per-key state over a key table, with caps on keys and bytes */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 #include "keyed.h"
 #include "keys.h"
 #include "loop.h"
+#include "opts.h"
 
 struct link {
 	int prev, next;		/* LRU list, most recent first; -1 ends */
@@ -15,17 +17,21 @@ struct keyed {
 	struct keytab *t;
 	size_t size;
 	long max;
+	size_t max_bytes;
 	void (*drop)(void *state, void *ctx);
 	void *ctx;
 	char *blocks;		/* size bytes per id */
 	struct link *lru;
+	size_t *held_by;	/* per id: what its block owns (keyed_held) */
+	size_t held;		/* their sum */
+	size_t peak_bytes;
 	int cap, head, tail, live, peak;
 	unsigned long long evicted;
-	bool warned;
+	bool warned, warned_bytes;
 	struct outbuf key;	/* the key being looked up */
 };
 
-struct keyed *keyed_new(size_t size, long max,
+struct keyed *keyed_new(size_t size, long max, size_t max_bytes,
 			void (*drop)(void *state, void *ctx), void *ctx)
 {
 	struct keyed *k = xmalloc(sizeof *k);
@@ -33,6 +39,7 @@ struct keyed *keyed_new(size_t size, long max,
 	k->t = keytab_new();
 	k->size = size ? size : 1;
 	k->max = max;
+	k->max_bytes = max_bytes;
 	k->drop = drop;
 	k->ctx = ctx;
 	k->head = k->tail = -1;
@@ -77,17 +84,49 @@ static void forget(struct keyed *k, int id)
 		k->drop(block(k, id), k->ctx);
 	unlink_id(k, id);
 	keytab_remove(k->t, id);
+	k->held -= k->held_by[id];
+	k->held_by[id] = 0;
 	k->live--;
 }
 
-static void evict_oldest(struct keyed *k)
+/* The state that depends on the input: O(1), the table keeps its sum. */
+static size_t state_bytes(const struct keyed *k)
 {
-	if (!k->warned)
+	return keytab_bytes(k->t) + k->held;
+}
+
+static void note_peak(struct keyed *k)
+{
+	if (state_bytes(k) > k->peak_bytes)
+		k->peak_bytes = state_bytes(k);
+}
+
+/* Forgets the least recently seen key, at the cap on keys or on bytes. */
+static void evict_oldest(struct keyed *k, bool for_bytes)
+{
+	char size[32];
+	if (!for_bytes && !k->warned)
 		diag_warn("--max-keys %ld reached: forgetting the least recently "
 			  "seen key (counted as \"evicted\" in --stats)", k->max);
-	k->warned = true;
+	else if (for_bytes && !k->warned_bytes)
+		diag_warn("--max-state %s reached: forgetting the least recently "
+			  "seen key (counted as \"evicted\" in --stats)",
+			  opts_size_text(k->max_bytes, size, sizeof size));
+	if (for_bytes)
+		k->warned_bytes = true;
+	else
+		k->warned = true;
 	k->evicted++;
 	forget(k, k->tail);
+}
+
+/* Forgets keys, least recently seen first and never keep, until the state
+ * and need more bytes are within the cap (or keep is alone). */
+static void fit_bytes(struct keyed *k, size_t need, int keep)
+{
+	while (k->tail >= 0 && k->tail != keep &&
+	       state_bytes(k) + need > k->max_bytes)
+		evict_oldest(k, true);
 }
 
 static void grow(struct keyed *k)
@@ -100,6 +139,9 @@ static void grow(struct keyed *k)
 		cap *= 2;
 	k->blocks = xrealloc(k->blocks, (size_t)cap * k->size);
 	k->lru = xrealloc(k->lru, (size_t)cap * sizeof *k->lru);
+	k->held_by = xrealloc(k->held_by, (size_t)cap * sizeof *k->held_by);
+	memset(k->held_by + k->cap, 0,
+	       (size_t)(cap - k->cap) * sizeof *k->held_by);
 	k->cap = cap;
 }
 
@@ -123,14 +165,25 @@ void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
 		return block(k, id);
 	}
 	if (k->live >= k->max)
-		evict_oldest(k);
+		evict_oldest(k, false);
+	fit_bytes(k, k->key.len, -1);
 	id = keytab_add(k->t, k->key.buf ? k->key.buf : "", k->key.len);
 	grow(k);
 	memset(block(k, id), 0, k->size);
 	push_front(k, id);
 	if (++k->live > k->peak)
 		k->peak = k->live;
+	note_peak(k);
 	return block(k, id);
+}
+
+void keyed_held(struct keyed *k, const void *state, size_t bytes)
+{
+	int id = (int)(((const char *)state - k->blocks) / k->size);
+	k->held = k->held - k->held_by[id] + bytes;
+	k->held_by[id] = bytes;
+	fit_bytes(k, 0, id);
+	note_peak(k);
 }
 
 void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx)
@@ -149,6 +202,11 @@ unsigned long long keyed_evicted(const struct keyed *k)
 	return k->evicted;
 }
 
+size_t keyed_peak_bytes(const struct keyed *k)
+{
+	return k->peak_bytes;
+}
+
 int keyed_live(const struct keyed *k)
 {
 	return k->live;
@@ -160,14 +218,18 @@ void keyed_clear(struct keyed *k)
 		forget(k, k->head);
 }
 
-void keyed_set_max(struct keyed *k, long max)
+void keyed_set_max(struct keyed *k, long max, size_t max_bytes)
 {
-	if (max == k->max)
-		return;
+	/* a new limit is said when reached */
+	if (max != k->max)
+		k->warned = false;
+	if (max_bytes != k->max_bytes)
+		k->warned_bytes = false;
 	k->max = max;
-	k->warned = false;	/* the new limit is said when reached */
+	k->max_bytes = max_bytes;
 	while (k->live > k->max)
-		evict_oldest(k);
+		evict_oldest(k, false);
+	fit_bytes(k, 0, -1);
 }
 
 void keyed_free(struct keyed *k)
@@ -179,5 +241,6 @@ void keyed_free(struct keyed *k)
 	out_free(&k->key);
 	free(k->blocks);
 	free(k->lru);
+	free(k->held_by);
 	free(k);
 }

@@ -172,6 +172,18 @@ uint64_t opts_size(const char *opt, const char *arg)
 	return v;
 }
 
+const char *opts_size_text(uint64_t n, char *buf, size_t len)
+{
+	static const char suffix[] = " kMG";
+	int u = 0;
+	while (u < 3 && n && n % 1024 == 0) {
+		n /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu%.*s", (unsigned long long)n, u > 0, suffix + u);
+	return buf;
+}
+
 long opts_count(const char *opt, const char *arg)
 {
 	char *end;

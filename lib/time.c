@@ -6,15 +6,19 @@
 
 #include "time.h"
 
-/* The instants every event time must lie within: 0000-01-01T00:00:00Z to
- * 9999-12-31T23:59:59.999999Z (days_from_civil(0,1,1) = -719528 and
- * days_from_civil(10000,1,1) = 2932897). */
+/* The instants every time must lie within: years -99999 to 99999
+ * (days_from_civil(-99999,1,1) = -37243412, days_from_civil(100000,1,1) =
+ * 35804722), under 2^61.5 us either way; with durations of at most 10000
+ * years, a time plus or minus a few durations never leaves int64, so the
+ * programs' window arithmetic cannot overflow. Years outside 0000-9999 are
+ * written and read in ISO 8601's expanded form (-0001, +10000), as
+ * java.time does: a window bound next to year 0 or 9999 reads back. */
 #define US_PER_DAY (86400LL * US_PER_S)
-#define TIME_MIN_US (-719528LL * US_PER_DAY)
-#define TIME_MAX_US (2932897LL * US_PER_DAY - 1)
+#define TIME_MIN_US (-37243412LL * US_PER_DAY)
+#define TIME_MAX_US (35804722LL * US_PER_DAY - 1)
 
-static const char range_msg[] = "event time out of range (years 0000-9999)";
-static const char rfc_range_msg[] = "time out of range (years 0000-9999)";
+static const char range_msg[] = "event time out of range (years -99999 to 99999)";
+static const char rfc_range_msg[] = "time out of range (years -99999 to 99999)";
 
 /* Floor division and modulo for a positive divisor. */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -71,10 +75,11 @@ static unsigned days_in_month(int64_t y, unsigned m)
 
 /* ---- durations ---- */
 
-/* Exact arithmetic in nanoseconds; the sum of components of any duration
- * that fits int64 us fits easily. */
+/* Exact arithmetic in nanoseconds. At most 10000 Gregorian years
+ * (3652425 days): far beyond any window or timeout, and small enough that
+ * times (above) plus durations stay inside int64. */
 typedef __int128 i128;
-#define DUR_MAX_NS ((i128)INT64_MAX * 1000 + 999)
+#define DUR_MAX_NS ((i128)3652425 * 86400 * 1000000000 + 999)
 
 static bool is_digit(char c)
 {
@@ -173,7 +178,7 @@ int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err)
 	} while (*p);
 
 	if (too_large) {
-		*err = "duration too large";
+		*err = "duration too large (10000 years at most)";
 		return -1;
 	}
 	if (nonzero && total < 1000) {
@@ -239,6 +244,26 @@ static bool digits(const char *s, size_t n, size_t *i, int k, unsigned *out)
 	return true;
 }
 
+/* The year: RFC 3339's four digits, or ISO 8601's expanded form as
+ * java.time's Instant writes and reads it: '-' and 4 to 6 digits before
+ * year 0000 (-0001), '+' and 5 or 6 after 9999 (+10000). */
+static bool year_digits(const char *s, size_t n, size_t *i, int64_t *year)
+{
+	bool neg = false, sign = *i < n && (s[*i] == '+' || s[*i] == '-');
+	size_t j = *i + sign;
+	int64_t v = 0;
+	int k = 0;
+	if (sign)
+		neg = s[*i] == '-';
+	for (; j < n && is_digit(s[j]) && k < 7; j++, k++)
+		v = v * 10 + (s[j] - '0');
+	if (!sign ? k != 4 : neg ? k < 4 || k > 6 || v == 0 : k < 5 || k > 6)
+		return false;
+	*i = j;
+	*year = neg ? -v : v;
+	return true;
+}
+
 static bool expect(const char *s, size_t n, size_t *i, char c)
 {
 	if (*i < n && s[*i] == c) {
@@ -251,9 +276,10 @@ static bool expect(const char *s, size_t n, size_t *i, char c)
 int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 {
 	size_t i = 0;
-	unsigned year, mon, day, hh, mm, ss, frac = 0;
+	unsigned mon, day, hh, mm, ss, frac = 0;
+	int64_t year;
 
-	if (!digits(s, n, &i, 4, &year) || !expect(s, n, &i, '-') ||
+	if (!year_digits(s, n, &i, &year) || !expect(s, n, &i, '-') ||
 	    !digits(s, n, &i, 2, &mon) || !expect(s, n, &i, '-') ||
 	    !digits(s, n, &i, 2, &day)) {
 		*err = "expected a date YYYY-MM-DD";
@@ -333,14 +359,16 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		return -1;
 	}
 
+	/* Years of 6 digits reach past int64 us (and the first second of
+	 * the range does before its fraction is added): 128 bits. */
 	int64_t secs = days_from_civil(year, mon, day) * 86400 +
 		       (int64_t)hh * 3600 + mm * 60 + ss - off_s;
-	int64_t t = secs * US_PER_S + frac;
+	i128 t = (i128)secs * US_PER_S + frac;
 	if (t < TIME_MIN_US || t > TIME_MAX_US) {
 		*err = rfc_range_msg;
 		return -1;
 	}
-	*us = t;
+	*us = (int64_t)t;
 	return 0;
 }
 
@@ -358,11 +386,13 @@ size_t rfc3339_format(int64_t us, char *buf)
 		snprintf(frac, sizeof frac, ".%06u", f);
 	else if (f != 0)
 		snprintf(frac, sizeof frac, ".%03u", f / 1000);
-	/* Years outside 0000-9999 (times time_from_value refuses) still
-	 * fit: int64 us spans under +-300000 years. */
-	int w = snprintf(buf, 32, "%04lld-%02u-%02uT%02u:%02u:%02u%sZ",
-			 (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60,
-			 frac);
+	/* Outside 0000-9999 the year has a sign (ISO 8601 expanded, as
+	 * java.time writes it); int64 us needs at most 6 digits. */
+	int w = snprintf(buf, 32, y > 9999 ? "+%lld-%02u-%02uT%02u:%02u:%02u%sZ" :
+			 y < 0 ? "-%04lld-%02u-%02uT%02u:%02u:%02u%sZ" :
+			 "%04lld-%02u-%02uT%02u:%02u:%02u%sZ",
+			 (long long)(y < 0 ? -y : y), m, d, sod / 3600,
+			 sod / 60 % 60, sod % 60, frac);
 	return w < 0 ? 0 : (size_t)w < 32 ? (size_t)w : 31;
 }
 

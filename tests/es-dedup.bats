@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # es-dedup: --key, --within (event time, out of order, late), --last, the
-# --max-keys cap, byte-for-byte pass-through, bad input, and differential
-# tests against small awk references on generated data.
+# --max-keys and --max-state caps, byte-for-byte pass-through, bad input,
+# and differential tests against small awk references on generated data.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
@@ -48,14 +48,14 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	{"device":"gw-1","seq":2,"ts":1767225604,"value":1e1}
 	{"device":"gw-1","seq":1,"ts":1767225620,"value":36.6}
 	EOF
-	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0}'
+	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}'
 }
 
 @test "es-dedup --within --late FILE: late records go there raw; --lateness" {
 	run_out es-dedup -k device,seq --within 10s --lateness 2s --late "$T/late" --stats "$D/readings.ndjson"
 	[ "$status" -eq 0 ]
 	# the watermark is 1620 - 2 s: gw-2/1 at 1595 is still late
-	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0}'
+	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}'
 	assert_file_is "$T/late" <<-'EOF'
 	{"device":"gw-2","seq":1,"ts":1767225595,"value":38.0}
 	{"device":"gw-3","seq":9,"ts":1767225590}
@@ -118,7 +118,7 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	# passed 1, 2 (ring 1,2); 1 dup; 3 passes (ring 2,3); 1 passes (ring
 	# 3,1); 2 passes (ring 1,2); 3 passes.
 	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":2}\n{"k":3}')"
-	assert_equal "$stderr" '{"program":"es-dedup","in":7,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":0}'
+	assert_equal "$stderr" '{"program":"es-dedup","in":7,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":0,"state_bytes":12}'
 }
 
 @test "es-dedup --max-keys: said once on stderr, the oldest forgotten, counted" {
@@ -127,7 +127,7 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":4}')"
 	assert_equal "$stderr" "$(printf '%s\n' \
 		'es-dedup: --max-keys 2 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
-		'{"program":"es-dedup","in":6,"out":5,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":3}')"
+		'{"program":"es-dedup","in":6,"out":5,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":3,"state_bytes":12}')"
 }
 
 @test "es-dedup --within --max-keys: the key with the oldest time goes first" {
@@ -136,6 +136,102 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	# 3 evicts 2 (time 3): 2 passes again and evicts 3 (time 4)
 	assert_file_is "$T/out" <<< "$(printf '{"k":1,"ts":5}\n{"k":2,"ts":3}\n{"k":3,"ts":4}\n{"k":2,"ts":3}')"
 	assert_equal "$stderr" 'es-dedup: --max-keys 2 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)'
+}
+
+# A key takes 5 bytes a field plus its value's text: {"k":1} is 6 bytes,
+# so --max-state 12 holds two of them, as --max-keys 2 does.
+
+@test "es-dedup --max-state: at the limit the oldest keys go as at --max-keys, said once, counted; --stats state_bytes" {
+	printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":3}\n{"k":4}\n' > "$T/in"
+	run_out es-dedup -k k --max-state 12 --stats "$T/in"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":4}')"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-state 12 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":6,"out":5,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":3,"state_bytes":12}')"
+	# the same records as at --max-keys 2
+	es-dedup -k k --max-keys 2 "$T/in" 2> /dev/null | cmp - "$T/out"
+	# the size is said back in units --max-state reads: 1024 is 1k
+	awk 'BEGIN { for (i = 0; i < 200; i++) printf "{\"k\":%d}\n", i % 100 + 1000 }' > "$T/in"
+	run_out es-dedup -k k --max-state 1024 --stats "$T/in"
+	# 100 keys of 9 bytes fit in 1024: no eviction, every second round a duplicate
+	assert_equal "$stderr" '{"program":"es-dedup","in":200,"out":100,"bad":0,"late":0,"dropped":0,"duplicates":100,"keys":100,"evicted":0,"state_bytes":900}'
+	run_out es-dedup -k k --max-state 1k --max-keys 1000 --last 50 --stats "$T/in"
+	assert_equal "$stderr" '{"program":"es-dedup","in":200,"out":200,"bad":0,"late":0,"dropped":0,"duplicates":0,"keys":50,"evicted":0,"state_bytes":450}'
+	run_out es-dedup -k k --max-state 810 --stats "$T/in"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-state 810 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":200,"out":200,"bad":0,"late":0,"dropped":0,"duplicates":0,"keys":90,"evicted":110,"state_bytes":810}')"
+}
+
+@test "es-dedup --within --max-state: the key with the oldest time goes first, as at --max-keys" {
+	printf '{"k":1,"ts":5}\n{"k":2,"ts":3}\n{"k":3,"ts":4}\n{"k":1,"ts":5}\n{"k":2,"ts":3}\n' > "$T/in"
+	run_out es-dedup -k k --within 1h --max-state 12 --stats "$T/in"
+	# 3 evicts 2 (time 3): 2 passes again and evicts 3 (time 4)
+	assert_file_is "$T/out" <<< "$(printf '{"k":1,"ts":5}\n{"k":2,"ts":3}\n{"k":3,"ts":4}\n{"k":2,"ts":3}')"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-state 12 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":5,"out":4,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":2,"state_bytes":12}')"
+}
+
+@test "es-dedup --last N --max-state: the bytes cap the ring too; only those evictions are counted" {
+	printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}\n{"k":3}\n' > "$T/in"
+	run_out es-dedup -k k --last 3 --stats "$T/in"
+	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}')"
+	# under 12 bytes 3 evicts 1, which passes again and evicts 2
+	run_out es-dedup -k k --last 3 --max-state 12 --stats "$T/in"
+	assert_file_is "$T/out" <<< "$(printf '{"k":1}\n{"k":2}\n{"k":3}\n{"k":1}')"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-state 12 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":5,"out":4,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":2,"evicted":2,"state_bytes":12}')"
+}
+
+@test "es-dedup --max-state: a key bigger than the limit alone is still remembered, the others forgotten" {
+	local big
+	big=$(printf 'x%.0s' $(seq 1 100))
+	printf '{"k":"%s","n":%d}\n' "$big" 1 "$big" 2 b 3 "$big" 4 "$big" 5 > "$T/in"
+	run_out es-dedup -k k --max-state 10 --stats "$T/in"
+	[ "$status" -eq 0 ]
+	# the big key (105 bytes) is kept alone: its copy 2 is a duplicate; b
+	# evicts it, so 4 passes (and evicts b), 5 is a duplicate of 4
+	assert_file_is "$T/out" <<-EOF
+	{"k":"$big","n":1}
+	{"k":"b","n":3}
+	{"k":"$big","n":4}
+	EOF
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-dedup: --max-state 10 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":5,"out":3,"bad":0,"late":0,"dropped":0,"duplicates":2,"keys":1,"evicted":2,"state_bytes":105}')"
+	run_out es-dedup -k k --within 1h --max-state 10 <<< "$(printf '{"k":"%s","ts":1}\n{"k":"%s","ts":2}' "$big" "$big")"
+	assert_file_is "$T/out" <<< "{\"k\":\"$big\",\"ts\":1}"
+}
+
+@test "es-dedup --max-state: 40 keys of 1 MiB under 8M take 8 MiB, not 40 (peak RSS)" {
+	python3 -c '
+import sys
+for i in range(40):
+    sys.stdout.write("{\"ts\":%d,\"v\":\"%s\"}\n" % (i, ("%06d" % i) * ((1 << 20) // 6)))
+' > "$T/in"
+	/usr/bin/time -f %M -o "$T/rss" es-dedup -k v --max-state 8M --stats "$T/in" > "$T/out" 2> "$T/err"
+	# 7 keys of 1 MiB + 5 bytes fit in 8M; the 33 others were forgotten
+	assert_equal "$(cat "$T/err")" "$(printf '%s\n' \
+		'es-dedup: --max-state 8M reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)' \
+		'{"program":"es-dedup","in":40,"out":40,"bad":0,"late":0,"dropped":0,"duplicates":0,"keys":7,"evicted":33,"state_bytes":7340039}')"
+	cmp "$T/in" "$T/out"
+	# 12 MiB measured; 45 MiB without the limit
+	# (the bound is the plain build's: ASan and valgrind add their own)
+	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 24576 ] || fail "peak RSS $(cat "$T/rss") KiB"
+}
+
+@test "es-dedup --within: a key passing again out of order keeps the heap within a few entries a key" {
+	[ -z "${ES_VALGRIND:-}" ] || skip "a million records under valgrind"
+	# one key at 0 s and 1.5 s by turns: 1.5 s apart, each passes again,
+	# none late under --lateness 2s; its stale entries once piled up (16 MB)
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "{\"k\":1,\"ts\":%d}\n", i % 2 ? 1500 : 0 }' > "$T/in"
+	/usr/bin/time -f %M -o "$T/rss" es-dedup -k k --within 1s --lateness 2s --time-unit ms --stats "$T/in" > "$T/out" 2> "$T/err"
+	assert_equal "$(cat "$T/err")" '{"program":"es-dedup","in":1000000,"out":1000000,"bad":0,"late":0,"dropped":0,"duplicates":0,"keys":1,"evicted":0,"state_bytes":6}'
+	# (the bound is the plain build's: ASan and valgrind add their own)
+	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 8192 ] || fail "peak RSS $(cat "$T/rss") KiB"
 }
 
 # ---- bad input ----
@@ -151,7 +247,7 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 		"es-dedup: $D/bad.ndjson:2: missing key field 'seq'" \
 		"es-dedup: $D/bad.ndjson:3: invalid JSON at column 31: unexpected end of line" \
 		"es-dedup: $D/bad.ndjson:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)" \
-		'{"program":"es-dedup","in":6,"out":2,"bad":3,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0}')"
+		'{"program":"es-dedup","in":6,"out":2,"bad":3,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0,"state_bytes":26}')"
 	assert_file_is "$T/dead" <<-'EOF'
 	{"device":"gw-1","ts":1767225600}
 	{"device":"gw-1","seq":1,"ts":
@@ -213,6 +309,12 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	run --separate-stderr es-dedup -k a --max-keys x < /dev/null
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-dedup: invalid argument 'x' for --max-keys: expected a count from 1 to 1000000000\n%s" "$hint")"
+	local size
+	for size in 0 x 5T 1.5M -1 ''; do
+		run --separate-stderr es-dedup -k a --max-state "$size" < /dev/null
+		[ "$status" -eq 2 ] || fail "--max-state '$size': status $status"
+		assert_stderr "$(printf "es-dedup: invalid argument '%s' for --max-state: expected a size > 0 (bytes, or with K, M or G)\n%s" "$size" "$hint")"
+	done
 	run --separate-stderr es-dedup -k a --late "$T/l" < /dev/null
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf 'es-dedup: --late goes with --within\n%s' "$hint")"
@@ -277,6 +379,16 @@ Try 'es-dedup --help' for more information."
 	assert_failure 2
 	assert_stderr "es-dedup: --watch-config goes with --config
 Try 'es-dedup --help' for more information."
+	printf 'key = device\nmax-state = 64x\n' > d.conf
+	run --separate-stderr timeout 30 es-dedup --config d.conf --check <> in
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-dedup: invalid argument '64x' for --max-state: expected a size > 0 (bytes, or with K, M or G)
+Try 'es-dedup --help' for more information."
+	printf 'key = device\nmax-state = 512k\n' > d.conf
+	run --separate-stderr timeout 30 es-dedup --config d.conf --check <> in
+	assert_success
+	assert_stderr ''
 }
 
 @test "es-dedup: --key given twice, or on the command line and in --config: the last one counts" {
@@ -327,10 +439,10 @@ Try 'es-dedup --help' for more information."
 {"id":5,"dev":"c","ts":4600}
 EOF
 	assert_file_is "$T/err" <<EOF
-es-dedup: --config $T/d.conf reloaded: --key id --within 5s; 2 remembered keys kept
-es-dedup: --config $T/d.conf reloaded: --key dev --within 5s; 3 remembered keys forgotten
+es-dedup: --config $T/d.conf reloaded: --key id --within 5s --max-state 64M; 2 remembered keys kept
+es-dedup: --config $T/d.conf reloaded: --key dev --within 5s --max-state 64M; 3 remembered keys forgotten
 es-dedup: cannot reload --config $T/d.conf: --within and --last cannot be used together; keeping the running configuration
-{"program":"es-dedup","in":10,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":4,"keys":3,"evicted":0}
+{"program":"es-dedup","in":10,"out":6,"bad":0,"late":0,"dropped":0,"duplicates":4,"keys":3,"evicted":0,"state_bytes":18}
 EOF
 }
 
@@ -361,8 +473,61 @@ EOF
 {"id":3,"ts":100}
 EOF
 	assert_file_is "$T/err" <<EOF
-es-dedup: --config $T/d.conf reloaded: --key id --last 1; 1 remembered key kept
-es-dedup: --config $T/d.conf reloaded: --key id --within 1m; 1 remembered key forgotten
+es-dedup: --config $T/d.conf reloaded: --key id --last 1 --max-state 64M; 1 remembered key kept
+es-dedup: --config $T/d.conf reloaded: --key id --within 1m --max-state 64M; 1 remembered key forgotten
+EOF
+}
+
+@test "es-dedup --watch-config: a lower --max-state forgets the oldest keys at once, said and counted; the new limit holds from the next record" {
+	skip_if_slow
+	printf 'key = id\n' > "$T/d.conf"
+	start_live es-dedup --config "$T/d.conf" --watch-config --stats
+	printf '{"id":1}\n{"id":2}\n{"id":3}\n' >&"$W"
+	await_out 3
+	# 6 bytes a key: 12 keeps 2 and 3
+	printf 'key = id\nmax-state = 12\n' | rewrite_later "$T/d.conf"
+	await_err 'reloaded:'
+	# 3 is a duplicate; 1 was forgotten: it passes and evicts 2, which
+	# then passes too
+	printf '{"id":3}\n{"id":1}\n{"id":2}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ] || fail "es-dedup exited $status"
+	assert_file_is "$T/out" <<'EOF'
+{"id":1}
+{"id":2}
+{"id":3}
+{"id":1}
+{"id":2}
+EOF
+	assert_file_is "$T/err" <<EOF
+es-dedup: --max-state 12 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)
+es-dedup: --config $T/d.conf reloaded: --key id --max-keys 1000000 --max-state 12; 2 remembered keys kept
+{"program":"es-dedup","in":6,"out":5,"bad":0,"late":0,"dropped":0,"duplicates":1,"keys":3,"evicted":3,"state_bytes":18}
+EOF
+}
+
+@test "es-dedup --config: a lower --max-state under --within forgets the keys that passed earliest" {
+	skip_if_slow
+	printf 'key = id\nwithin = 1h\ntime-unit = s\n' > "$T/d.conf"
+	start_live es-dedup --config "$T/d.conf"
+	printf '{"id":1,"ts":30}\n{"id":2,"ts":10}\n{"id":3,"ts":20}\n' >&"$W"
+	await_out 3
+	printf 'key = id\nwithin = 1h\ntime-unit = s\nmax-state = 6\n' > "$T/d.conf"
+	kill -HUP "$PID"
+	await_err 'reloaded:'
+	# 1 (time 30) is kept: a duplicate; 2 was forgotten and passes
+	printf '{"id":1,"ts":31}\n{"id":2,"ts":11}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ] || fail "es-dedup exited $status"
+	assert_file_is "$T/out" <<'EOF'
+{"id":1,"ts":30}
+{"id":2,"ts":10}
+{"id":3,"ts":20}
+{"id":2,"ts":11}
+EOF
+	assert_file_is "$T/err" <<EOF
+es-dedup: --max-state 6 reached: forgetting the oldest keys early, so their duplicates may pass (counted as "evicted" in --stats)
+es-dedup: --config $T/d.conf reloaded: --key id --within 1h --max-state 6; 1 remembered key kept
 EOF
 }
 
@@ -415,6 +580,36 @@ gen_csv() {
 			es-dedup -k device,seq --within "${d}s" --lateness "$((d < 5 ? 4 : 0))s" --time-unit s --stats "$T/in.csv" > "$T/got" 2> "$T/err"
 			cmp "$T/want" "$T/got" || fail "seed $seed, --within ${d}s differs"
 			grep -q "\"late\":$(cat "$T/late")," "$T/err" || fail "late count: $(cat "$T/err")"
+		done
+	done
+}
+
+@test "es-dedup --max-state agrees with an awk reference: the first passed forgotten first, by bytes (5 + the string's length a key)" {
+	local seed cap last
+	for seed in 5 6; do
+		awk -v seed="$seed" 'BEGIN { srand(seed); split("1 2 5 20 60", w, " ")
+			for (i = 0; i < 3000; i++) {
+				k = sprintf("%*s%d", w[int(rand() * 5) + 1], "", int(rand() * 31))
+				gsub(/ /, "x", k)
+				printf "{\"k\":\"%s\",\"i\":%d}\n", k, i } }' > "$T/in"
+		for cap in 6 100 300 1000; do
+			for last in 0 7; do
+				awk -v CAP="$cap" -v N="$((last ? last : 1000000))" -v LAST="$last" '
+					{ k = $0; sub(/^\{"k":"/, "", k); sub(/".*/, "", k) }
+					k in seen { next }
+					{ print
+					  if (n == N) { o = q[h++]; delete seen[o]; b -= 5 + length(o); n--; if (!LAST) ev++ }
+					  while (n && b + 5 + length(k) > CAP) { o = q[h++]; delete seen[o]; b -= 5 + length(o); n--; ev++ }
+					  q[h + n] = k; n++; seen[k] = 1; b += 5 + length(k) }
+					END { print ev + 0 > "/dev/stderr" }' "$T/in" > "$T/want" 2> "$T/ev"
+				if [ "$last" -eq 0 ]; then
+					es-dedup -k k --max-state "$cap" --stats "$T/in" > "$T/got" 2> "$T/err"
+				else
+					es-dedup -k k --max-state "$cap" --last "$last" --stats "$T/in" > "$T/got" 2> "$T/err"
+				fi
+				cmp "$T/want" "$T/got" || fail "seed $seed, --max-state $cap --last $last differs"
+				grep -q "\"evicted\":$(cat "$T/ev")," "$T/err" || fail "evicted: $(cat "$T/err") (want $(cat "$T/ev"))"
+			done
 		done
 	done
 }

@@ -240,7 +240,7 @@ es-detect: $f:6: field 'value' is an object or array, a number is needed
 es-detect: $f:7: not a JSON object
 es-detect: $f:8: missing time field (--time-field ts)
 es-detect: $f:9: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-detect","in":9,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0}
+{"program":"es-detect","in":9,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0,"state_bytes":256}
 EOF
 )"
 	sed -n '2,9p' "$f" | assert_file_is "$T/dead"
@@ -274,7 +274,77 @@ EOF
 		'{"d":"c","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
 		'{"d":"b","value":1,"anomaly":true,"score":1}')"
 	assert_stderr "$(printf '%s\n' 'es-detect: --max-keys 2 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0}')"
+		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
+}
+
+# A key takes 5 bytes a field plus its value's text: "a" is 6 bytes, so
+# --max-state 12 holds two series of --above, as --max-keys 2 does.
+@test "es-detect --max-state: at the limit the least recently seen key is forgotten as at --max-keys, once said; --stats state_bytes" {
+	printf '{"d":"%s","value":1}\n' a b a c a b > "$T/in"
+	run --separate-stderr es-detect -k d --above 0 --max-state 12 --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"d":"a","value":1,"anomaly":true,"score":1}' \
+		'{"d":"b","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
+		'{"d":"c","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
+		'{"d":"b","value":1,"anomaly":true,"score":1}')"
+	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 12 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
+	# the same records as at --max-keys 2
+	es-detect -k d --above 0 --max-keys 2 "$T/in" 2> /dev/null > "$T/keys"
+	cmp "$T/keys" <<< "$output"
+}
+
+@test "es-detect --max-state: windows count (16 bytes a point as allocated); a key forgotten for them warms up again" {
+	printf '{"d":"%s","value":%s}\n' a 1 a 2 a 3 b 1 a 3 > "$T/in"
+	# each window of 5 points takes 80 bytes, and its key 6: a and b do
+	# not fit in 150, so b's window forgets a, whose 3 is then a first
+	run --separate-stderr es-detect -k d --zscore 1 --window 5 --warmup 2 --max-state 150 --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"d":"a","value":1,"anomaly":false,"score":null}' \
+		'{"d":"a","value":2,"anomaly":false,"score":null}' '{"d":"a","value":3,"anomaly":true,"score":2.1213}' \
+		'{"d":"b","value":1,"anomaly":false,"score":null}' '{"d":"a","value":3,"anomaly":false,"score":null}')"
+	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 150 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":2,"trimmed":0,"state_bytes":92}')"
+	# unlimited: a's window is kept, its 3 is scored against 1, 2, 3
+	run --separate-stderr es-detect -k d --zscore 1 --window 5 --warmup 2 --stats "$T/in"
+	assert_line --index 4 '{"d":"a","value":3,"anomaly":false,"score":1}'
+	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":172}'
+	# --mad keeps a sorted copy too: 24 bytes a point
+	run --separate-stderr es-detect -k d --mad 1 --window 5 --warmup 2 --stats "$T/in"
+	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":252}'
+}
+
+@test "es-detect --max-state: a key bigger than the limit alone is still kept, its window too" {
+	local big
+	big=$(printf 'x%.0s' $(seq 1 100))
+	printf '{"d":"%s","value":%s}\n' "$big" 1 "$big" 1 b 1 "$big" 1 > "$T/in"
+	run --separate-stderr es-detect -k d --above 0 --max-state 10 --stats "$T/in"
+	assert_success
+	# the big key (105 bytes) is kept alone: its second reading is in the
+	# same excursion; b evicts it, so its third alerts again
+	assert_output "$(printf '%s\n' "{\"d\":\"$big\",\"value\":1,\"anomaly\":true,\"score\":1}" \
+		"{\"d\":\"$big\",\"value\":1,\"anomaly\":false,\"score\":1}" '{"d":"b","value":1,"anomaly":true,"score":1}' \
+		"{\"d\":\"$big\",\"value\":1,\"anomaly\":true,\"score\":1}")"
+	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 10 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"anomalies":3,"keys":1,"evicted":2,"trimmed":0,"state_bytes":105}')"
+	printf '{"d":"%s","value":%s}\n' "$big" 1 "$big" 2 "$big" 9 > "$T/in"
+	run --separate-stderr es-detect -k d --zscore 1 --window 5 --warmup 2 --max-state 10 --stats "$T/in"
+	assert_line --index 2 "{\"d\":\"$big\",\"value\":9,\"anomaly\":true,\"score\":10.6066}"
+	assert_stderr '{"program":"es-detect","in":3,"out":3,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":185}'
+}
+
+@test "es-detect --max-state: 40 keys of 1 MiB under 8M take 8 MiB, not 40 (peak RSS)" {
+	python3 -c '
+import sys
+for i in range(40):
+    sys.stdout.write("{\"value\":1,\"v\":\"%s\"}\n" % (("%06d" % i) * ((1 << 20) // 6)))
+' > "$T/in"
+	/usr/bin/time -f %M -o "$T/rss" es-detect -k v --above 0 --max-state 8M --stats "$T/in" > "$T/out" 2> "$T/err"
+	assert_equal "$(cat "$T/err")" "$(printf '%s\n' 'es-detect: --max-state 8M reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
+		'{"program":"es-detect","in":40,"out":40,"bad":0,"late":0,"dropped":0,"anomalies":40,"keys":7,"evicted":33,"trimmed":0,"state_bytes":7340039}')"
+	# 12 MiB measured; 45 MiB without the limit
+	# (the bound is the plain build's: ASan and valgrind add their own)
+	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 24576 ] || fail "peak RSS $(cat "$T/rss") KiB"
 }
 
 @test "es-detect --window D holds at most 10000 points per key: the oldest go early, once said, counted as trimmed" {
@@ -283,7 +353,7 @@ EOF
 	assert_success
 	assert_output ''
 	assert_stderr "$(printf '%s\n' 'es-detect: a --window of time holds 10000 points of one key: the oldest go early (counted as "trimmed" in --stats)' \
-		'{"program":"es-detect","in":10005,"out":0,"bad":0,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":5}')"
+		'{"program":"es-detect","in":10005,"out":0,"bad":0,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":5,"state_bytes":160000}')"
 }
 
 @test "es-detect big | head -1: exit 0, nothing on stderr" {
@@ -310,7 +380,7 @@ EOF
 	kill -TERM "$pid"
 	wait "$pid" && st=0 || st=$?
 	[ "$st" -eq 0 ]
-	assert_file_is "$T/err" <<< '{"program":"es-detect","in":1,"out":1,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-detect","in":1,"out":1,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":0}'
 }
 
 # ---- usage ----
@@ -341,6 +411,10 @@ EOF
 		'--below 5 --clear 4|--clear 4 is below --below 5: it must not be'
 		'--above x|invalid argument '"'x'"' for --above: expected a number'
 		'--above 1 --max-keys 0|invalid argument '"'0'"' for --max-keys: expected a count from 1 to 100000000'
+		'--above 1 --max-state 0|invalid argument '"'0'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--above 1 --max-state 64x|invalid argument '"'64x'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--above 1 --max-state 1.5M|invalid argument '"'1.5M'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--above 1 --max-state -1|invalid argument '"'-1'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
 		'--above 1 --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
 		'--above 1 -k a,,b|invalid --key '"'a,,b'"' at column 3: expected a field name or a quoted key'
 		'--above 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
@@ -380,7 +454,7 @@ EOF
 	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-detect.1"
 	opts=$(long_options_of es-detect)
 	for name in key field zscore window ewma threshold mad above below clear warmup only-anomalies \
-		    time-field time-unit max-keys input-format output-format dead-letter strict stats help version; do
+		    time-field time-unit max-keys max-state input-format output-format dead-letter strict stats help version; do
 		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
 	done
 	run es-detect --help
@@ -417,6 +491,16 @@ EOF
 	assert_output ''
 	assert_stderr "es-detect: --zscore needs --window N or D
 Try 'es-detect --help' for more information."
+	printf 'above = 1\nmax-state = 1.5M\n' > "$T/d.conf"
+	run --separate-stderr timeout 30 es-detect --config "$T/d.conf" --check <> "$T/in"
+	assert_failure 2
+	assert_output ''
+	assert_stderr "es-detect: invalid argument '1.5M' for --max-state: expected a size > 0 (bytes, or with K, M or G)
+Try 'es-detect --help' for more information."
+	printf 'above = 1\nmax-state = 1048576\n' > "$T/d.conf"
+	run --separate-stderr timeout 30 es-detect --config "$T/d.conf" --check <> "$T/in"
+	assert_success
+	assert_stderr ''
 }
 
 @test "es-detect --config: SIGHUP with the same window keeps each key's points and applies the new K; a bad file keeps the running one" {
@@ -496,4 +580,30 @@ Try 'es-detect --help' for more information."
 	{"value":12,"anomaly":true,"score":2}
 	EOF2
 	assert_file_is "$T/err" <<< "es-detect: --config $T/d.conf reloaded: the state of 1 key kept"
+}
+
+@test "es-detect --watch-config: a lower --max-state forgets the least recently seen keys at once" {
+	skip_if_slow
+	printf 'key = k\nabove = 0\n' > "$T/d.conf"
+	start_live es-detect --config "$T/d.conf" --watch-config --stats
+	printf '{"k":"a","value":1}\n{"k":"b","value":1}\n' >&"$W"
+	await_out 2
+	# 6 bytes a key: 6 keeps b only
+	printf 'key = k\nabove = 0\nmax-state = 6\n' | rewrite_later "$T/d.conf"
+	await_err "reloaded"
+	# b is still in its excursion; a was forgotten: it alerts again
+	printf '{"k":"b","value":1}\n{"k":"a","value":1}\n' >&"$W"
+	finish_live
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF2'
+	{"k":"a","value":1,"anomaly":true,"score":1}
+	{"k":"b","value":1,"anomaly":true,"score":1}
+	{"k":"b","value":1,"anomaly":false,"score":1}
+	{"k":"a","value":1,"anomaly":true,"score":1}
+	EOF2
+	assert_file_is "$T/err" <<-EOF2
+	es-detect: --max-state 6 reached: forgetting the least recently seen key (counted as "evicted" in --stats)
+	es-detect: --config $T/d.conf reloaded: the state of 2 keys kept
+	{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"anomalies":3,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}
+	EOF2
 }

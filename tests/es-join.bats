@@ -495,7 +495,7 @@ PAIRS='{"ts":1500,"left_ts":1000,"door":"d1","temp":37.9,"right_ts":1500,"badge"
 		--on door --within 2s --time-unit ms --stats
 	assert_success
 	assert_output "$PAIRS"
-	assert_stderr '{"program":"es-join","in":7,"out":4,"bad":0,"late":0,"dropped":3,"matched":4,"unmatched":3,"evicted":0,"buffered":5}'
+	assert_stderr '{"program":"es-join","in":7,"out":4,"bad":0,"late":0,"dropped":3,"matched":4,"unmatched":3,"evicted":0,"buffered":5,"state_bytes":859}'
 }
 
 @test "es-join --type left|right|full: unmatched events alone, when they can no longer match" {
@@ -560,13 +560,13 @@ EOF
 		--time-unit ms --late "$T/late" --stats
 	assert_success
 	assert_output '{"ts":3500,"left_ts":3000,"k":"a","right_ts":3500}'
-	assert_stderr '{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2}'
+	assert_stderr '{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2,"state_bytes":228}'
 	assert_file_is "$T/late" <<< '{"ts":1000,"k":"a"}'
 	# without lateness 3000 is late too: each side's own watermark
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --stats
 	assert_success
 	assert_output ''
-	assert_stderr '{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1}'
+	assert_stderr '{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1,"state_bytes":114}'
 }
 
 @test "es-join: a late CSV event goes to --late under its header" {
@@ -603,7 +603,7 @@ EOF
 	assert_success
 	assert_output "$(printf '%s\n' '{"ts":1000,"left_ts":1000,"temp":37}' '{"ts":1000,"right_ts":1000,"door":null}' \
 		'{"ts":1000,"left_ts":1000,"door":null}')"
-	assert_stderr '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":3,"evicted":0,"buffered":0}'
+	assert_stderr '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":3,"evicted":0,"buffered":0,"state_bytes":0}'
 }
 
 @test "es-join: CSV on both sides, RFC 3339 times, CSV out: lone events have the other side's columns empty" {
@@ -650,7 +650,7 @@ es-join: left.ndjson:2: invalid JSON at column 7: unexpected character
 es-join: left.ndjson:3: missing time field (--time-field ts)
 es-join: right.csv:3: CSV row has 1 field, header has 2
 es-join: right.csv:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-join","in":5,"out":2,"bad":4,"late":0,"dropped":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3}
+{"program":"es-join","in":5,"out":2,"bad":4,"late":0,"dropped":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":336}
 EOF
 )"
 	assert_file_is dead <<'EOF'
@@ -683,7 +683,55 @@ EOF
 	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
 	assert_stderr "$(printf '%s\n' \
 		'es-join: --max-buffered 2 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2}')"
+		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":338}')"
+}
+
+@test "es-join --max-state: at the limit the oldest events are evicted as at --max-buffered; one warning, counted; the peak bytes in --stats" {
+	printf '{"ts":%d,"k":"a"}\n' 1000 2000 3000 4000 5000 > "$T/l"
+	printf '{"ts":%d,"k":"z"}\n' 10000 20000 > "$T/r"
+	# a left event holds 108 bytes (2 fields of 48, their names and text,
+	# its time), its key 6; the right one 110 and 6: 300 holds one of each
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
+		--type left --max-state 300 --stats
+	assert_success
+	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
+	assert_stderr "$(printf '%s\n' \
+		'es-join: --max-state 300 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
+		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":230}')"
+	# the same records as at --max-buffered 2
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
+		--type left --max-buffered 2
+	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
+	# without a limit: 5 left events and a right one, 662 bytes
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
+		--type left --stats
+	assert_stderr '{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":0,"buffered":6,"state_bytes":662}'
+}
+
+@test "es-join --max-state: an event larger than SIZE alone is still buffered and joins; it goes when the next event needs room" {
+	local x
+	x=$(printf 'x%.0s' $(seq 2000))
+	printf '{"ts":1000,"k":"a","blob":"%s"}\n' "$x" > "$T/l"
+	printf '{"ts":1500,"k":"a","v":1}\n' > "$T/r"
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms \
+		--max-state 1k --stats
+	assert_success
+	assert_output "{\"ts\":1500,\"left_ts\":1000,\"k\":\"a\",\"blob\":\"$x\",\"right_ts\":1500,\"v\":1}"
+	# 2160 bytes and its key's 6 held alone; the right event, once paired,
+	# is buffered in its place
+	assert_stderr "$(printf '%s\n' \
+		'es-join: --max-state 1k reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
+		'{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":1,"buffered":1,"state_bytes":2166}')"
+	# every event larger than SIZE: each one in hand evicts the one before
+	printf '{"ts":%d,"k":"a"}\n' 1000 2000 3000 > "$T/l"
+	printf '{"ts":%d,"k":"z"}\n' 10000 > "$T/r"
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
+		--type left --max-state 50 --stats
+	assert_success
+	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000)"
+	assert_stderr "$(printf '%s\n' \
+		'es-join: --max-state 50 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
+		'{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":1,"matched":0,"unmatched":4,"evicted":3,"buffered":1,"state_bytes":116}')"
 }
 
 @test "es-join: the state is bounded by the interval, not the stream (two files read side by side in time)" {
@@ -711,7 +759,7 @@ EOF
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --type full --stats
 	assert_success
 	assert_equal "${#lines[@]}" 101
-	assert_stderr '{"program":"es-join","in":101,"out":101,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":101,"evicted":0,"buffered":1}'
+	assert_stderr '{"program":"es-join","in":101,"out":101,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":101,"evicted":0,"buffered":1,"state_bytes":118}'
 }
 
 # ---- live inputs ----
@@ -746,7 +794,7 @@ EOF
 	# the left event of d9 can no longer match: alone at the end
 	printf '{"ts":3000,"left_ts":3000,"door":"d9","temp":36.0}\n' >> "$T/exp"
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":5,"out":5,"bad":0,"late":0,"dropped":0,"matched":4,"unmatched":1,"evicted":0,"buffered":5}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":5,"out":5,"bad":0,"late":0,"dropped":0,"matched":4,"unmatched":1,"evicted":0,"buffered":5,"state_bytes":859}'
 }
 
 @test "es-join: a live left FIFO and a right file; one side ending releases the other's events" {
@@ -793,7 +841,7 @@ EOF
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/late" <<< '{"ts":1500,"door":"d1","badge":"B7"}'
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2,"state_bytes":348}'
 }
 
 @test "es-join without --idle: a quiet side holds the other side's events until the end" {
@@ -822,7 +870,7 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}'
 }
 
 @test "es-join: the same records from live FIFOs with pauses as from the files" {
@@ -1075,7 +1123,42 @@ EOF
 es-join: --config $T/s.conf reloaded: the join definition is unchanged: 3 buffered events kept
 es-join: --config $T/s.conf reloaded: a new join definition: 4 buffered events ended as at the end of input (1 written alone)
 es-join: cannot reload --config $T/s.conf: a reload cannot change the inputs --left and --right (it may swap them); keeping the running configuration
-{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":1,"evicted":0,"buffered":4}
+{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":1,"evicted":0,"buffered":4,"state_bytes":669}
+EOF
+}
+
+@test "es-join --config --left/--right: a lower --max-state evicts the oldest buffered events at once; a bad SIZE is refused" {
+	skip_if_slow
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\n' > "$T/s.conf"
+	start_join --config "$T/s.conf" --stats
+	open_writers
+	# 162 bytes an event (3 fields), 7 a key: 507 held after b1
+	printf '{"ts":1000,"door":"d2","a":2}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
+	printf '{"ts":1200,"door":"d1","b":1}\n' >&"$WR"
+	printf '{"ts":1200,"left_ts":1000,"door":"d1","a":1,"right_ts":1200,"b":1}\n' > "$T/exp"
+	await_out 3
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nmax-state = 2x\n' > "$T/s.conf"
+	kill -HUP "$PID"
+	await_err 'keeping the running configuration' 5
+	# 200: a2 (alone: it never matched) and a1 go, b1 stays
+	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nmax-state = 200\n' > "$T/s.conf"
+	kill -HUP "$PID"
+	printf '{"ts":1000,"left_ts":1000,"door":"d2","a":2}\n' >> "$T/exp"
+	await_out 5
+	await_err 'reloaded:' 5
+	# a3 pairs with b1, then b1 goes to make room for a3
+	printf '{"ts":1300,"door":"d1","a":3}\n' >&"$WL"
+	printf '{"ts":1300,"left_ts":1300,"door":"d1","a":3,"right_ts":1200,"b":1}\n' >> "$T/exp"
+	await_out 3
+	close_writers
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOF
+es-join: cannot reload --config $T/s.conf: invalid argument '2x' for --max-state: expected a size > 0 (bytes, or with K, M or G); keeping the running configuration
+es-join: --max-state 200 reached: evicting the oldest buffered events (counted as "evicted" in --stats)
+es-join: --config $T/s.conf reloaded: the join definition is unchanged: 3 buffered events kept; --max-state 200: the 2 oldest evicted
+{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":3,"buffered":3,"state_bytes":507}
 EOF
 }
 
@@ -1106,7 +1189,7 @@ EOF
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/err" <<EOF
 es-join: --config $T/s.conf reloaded: a new join definition: 3 buffered events ended as at the end of input (1 written alone)
-{"program":"es-join","in":5,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":0,"buffered":3}
+{"program":"es-join","in":5,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":0,"buffered":3,"state_bytes":507}
 EOF
 }
 
@@ -1120,6 +1203,7 @@ EOF
 		'-t t.csv -k x --idle 1s|--idle goes with --left and --right'
 		'-t t.csv -k x --late f|--late goes with --left and --right'
 		'-t t.csv -k x --max-buffered 5|--max-buffered goes with --left and --right'
+		'-t t.csv -k x --max-state 1M|--max-state goes with --left and --right'
 		'-t t.csv -k x --left-prefix a_|--left-prefix goes with --left and --right'
 		'-t t.csv -k x --right-prefix b_|--right-prefix goes with --left and --right'
 		'-t t.csv -k x --time-field t|--time-field goes with --left and --right'
@@ -1144,6 +1228,9 @@ EOF
 		'--left a --right b -k x --within 1s --lateness -1s|invalid duration '"'-1s'"' for --lateness: negative duration'
 		'--left a --right b -k x --within 1s --idle 0|invalid duration '"'0'"' for --idle: must be above 0'
 		'--left a --right b -k x --within 1s --max-buffered 0|invalid argument '"'0'"' for --max-buffered: expected a count > 0'
+		'--left a --right b -k x --within 1s --max-state 0|invalid argument '"'0'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--left a --right b -k x --within 1s --max-state 12q|invalid argument '"'12q'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--left a --right b -k x --within 1s --max-state M|invalid argument '"'M'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
 		'--left a --right b -k x --within 1s --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
 		'--left a --right b -k x --within 1s --time-field a,b|invalid --time-field '"'a,b'"': one field, or F=RF'
 		'--left a --right b -k x --within 1s --left-prefix p --right-prefix p|--left-prefix and --right-prefix must differ'
@@ -1188,7 +1275,7 @@ EOF
 	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-join.1"
 	opts=$(long_options_of es-join)
 	for name in table on type table-prefix left right within time-field time-unit lateness late \
-		    idle max-buffered left-prefix right-prefix input-format output-format dead-letter \
+		    idle max-buffered max-state left-prefix right-prefix input-format output-format dead-letter \
 		    strict stats help version config check watch-config; do
 		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
 	done
@@ -1254,5 +1341,5 @@ EOF2
 	assert_output 4000
 	run grep -v 'missing time field' "$T/err"
 	assert_output "es-join: --config $T/s.conf reloaded: a new join definition: 0 buffered events ended as at the end of input (0 written alone)
-{\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1}"
+{\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1,\"state_bytes\":169}"
 }

@@ -217,11 +217,11 @@ EOF
 {"window_start":1500,"window_end":3500,"count":3,"sum_v":22}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":6,"out":5,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":6,"out":5,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":261}'
 	run --separate-stderr es-window --sliding 2s --time-unit ms -a 'count,sum(v)' --stats "$T/in"
 	assert_success
 	assert_equal "${#lines[@]}" 3
-	assert_stderr '{"program":"es-window","in":6,"out":3,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":6,"out":3,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":65}'
 }
 
 # ---- session ----
@@ -256,7 +256,7 @@ EOF
 {"window_start":21000,"window_end":24000,"k":"b","count":1,"sum_value":300}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":8,"out":6,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":8,"out":6,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0,"state_bytes":12}'
 }
 
 @test "es-window --session: events exactly GAP apart are two sessions, whatever their arrival order" {
@@ -282,7 +282,7 @@ EOF
 	run --separate-stderr es-window --session 3s --time-unit ms -a count --stats "$T/in"
 	assert_success
 	assert_output '{"window_start":1000,"window_end":12000,"count":6}'
-	assert_stderr '{"program":"es-window","in":6,"out":1,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":6,"out":1,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window --session --max-session: a session is cut at start + D" {
@@ -384,7 +384,7 @@ EOF
 	assert_output "$(printf '%s\n' \
 		'{"window_start":1000,"window_end":5000,"count":3,"first_v":2,"last_v":1}' \
 		'{"window_start":0,"window_end":0,"count":1,"first_v":4,"last_v":4}')"
-	assert_stderr '{"program":"es-window","in":4,"out":2,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":4,"out":2,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 # ---- aggregates ----
@@ -529,7 +529,7 @@ PY
 {"window_start":15000,"window_end":20000,"count":1,"sum_value":7}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window --late FILE: late events raw, one a line; counted in --stats" {
@@ -544,7 +544,7 @@ EOF
 {"window_start":15000,"window_end":20000,"count":1,"sum_value":7}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":4,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":4,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 	# appended, byte for byte
 	printf '%s\n' 'stale line' '{"ts":4000,"value":3}' '{"ts":4999,"value":5}' \
 		'{"ts":9000,"value":6}' '{"ts":9500,"value":8}' | assert_file_is "$T/late"
@@ -575,7 +575,7 @@ EOF
 		'{"window_start":5000,"window_end":10000,"count":1}' \
 		'{"window_start":10000,"window_end":15000,"count":1}')"
 	assert_file_is "$T/late" <<< '{"ts":4999}'
-	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window --hopping: an event is late only when all its windows were emitted (as Flink)" {
@@ -589,7 +589,7 @@ EOF
 		'{"window_start":0,"window_end":10000,"count":1}' \
 		'{"window_start":5000,"window_end":15000,"count":2}' \
 		'{"window_start":10000,"window_end":20000,"count":1}')"
-	assert_stderr '{"program":"es-window","in":4,"out":4,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":4,"out":4,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window: the watermark is global: one group's events close another group's windows" {
@@ -600,7 +600,7 @@ EOF
 		'{"window_start":0,"window_end":10000,"d":"a","count":1}' \
 		'{"window_start":10000,"window_end":20000,"d":"b","count":1}')"
 	# a's window closed (and a was forgotten) before b took a slot
-	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}'
 }
 
 @test "es-window: RFC 3339 times (CSV input, offsets and fractions) give RFC 3339 windows" {
@@ -637,7 +637,7 @@ EOF
 	# the first value decides for the rest of the input
 	run --separate-stderr es-window --tumbling 10s --stats <<< "$(printf '{"ts":1798761601000}\n{"ts":1798761602}')"
 	assert_output '{"window_start":1798761600000,"window_end":1798761610000,"count":1}'
-	assert_stderr '{"program":"es-window","in":2,"out":1,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":2,"out":1,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window --time-unit s|ms|us|ns: the same number read in each unit" {
@@ -652,10 +652,10 @@ EOF
 	run --separate-stderr es-window --tumbling 1s --time-unit auto <<< '{"ts":1500}'
 	assert_output '{"window_start":1500,"window_end":1501,"count":1}'
 	# a value out of range in the unit is bad input
-	run --separate-stderr es-window --tumbling 1s --time-unit s <<< '{"ts":1798761602000}'
+	run --separate-stderr es-window --tumbling 1s --time-unit s <<< '{"ts":1798761602000000}'
 	assert_success
 	assert_output ''
-	assert_stderr "es-window: stdin:1: event time out of range (years 0000-9999) (--time-field ts)"
+	assert_stderr "es-window: stdin:1: event time out of range (years -99999 to 99999) (--time-field ts)"
 }
 
 @test "es-window --time-format rfc3339|s|ms|us|ns: window_start/end written that way" {
@@ -784,7 +784,7 @@ EOF
 	run_out es-window --tumbling 5s --stats < /dev/null
 	[ "$status" -eq 0 ]
 	assert_file_is "$T/out" < /dev/null
-	assert_equal "$stderr" '{"program":"es-window","in":0,"out":0,"bad":0,"late":0,"dropped":0,"groups":0,"evicted":0}'
+	assert_equal "$stderr" '{"program":"es-window","in":0,"out":0,"bad":0,"late":0,"dropped":0,"groups":0,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window: empty input with every window kind: nothing written, exit 0" {
@@ -846,7 +846,7 @@ es-window: $f:7: field 'value' is a boolean, a number is needed for mean_value
 es-window: $f:8: field 'value' is an object or array, a number is needed for mean_value
 es-window: $f:9: time field is not a number or an RFC 3339 string (--time-field ts)
 es-window: $f:10: not a JSON object
-{"program":"es-window","in":10,"out":1,"bad":7,"late":0,"dropped":0,"groups":1,"evicted":0}
+{"program":"es-window","in":10,"out":1,"bad":7,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}
 EOF
 )"
 	printf '%s\n' '{"value":2}' '{"ts":"yesterday","value":3}' '{"ts":2000,"value":"n/a"}' \
@@ -879,7 +879,7 @@ EOF
 	run --separate-stderr es-window --tumbling 5s --time-unit ms -a 'count,mean(value)' --strict --stats "$WF/bad.ndjson"
 	[ "$status" -eq 3 ]
 	assert_stderr "$(printf '%s\n' "es-window: $WF/bad.ndjson:2: missing time field (--time-field ts)" \
-		'{"program":"es-window","in":2,"out":0,"bad":1,"late":0,"dropped":0,"groups":1,"evicted":0}')"
+		'{"program":"es-window","in":2,"out":0,"bad":1,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
 # ---- state limits ----
@@ -900,7 +900,7 @@ EOF
 )"
 	assert_stderr "$(printf '%s\n' \
 		'es-window: --max-groups 2 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
-		'{"program":"es-window","in":6,"out":5,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":3}')"
+		'{"program":"es-window","in":6,"out":5,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":3,"state_bytes":12}')"
 }
 
 @test "es-window --max-groups 1 with sessions and hopping windows: every open window of the group goes out" {
@@ -912,7 +912,7 @@ EOF
 		'{"window_start":2000,"window_end":7000,"d":"b","count":1}')"
 	assert_stderr "$(printf '%s\n' \
 		'es-window: --max-groups 1 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
-		'{"program":"es-window","in":3,"out":2,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1}')"
+		'{"program":"es-window","in":3,"out":2,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1,"state_bytes":6}')"
 	run --separate-stderr es-window --hopping 10s --every 5s --time-unit ms --max-groups 1 -g d "$T/in"
 	assert_success
 	assert_output "$(printf '%s\n' \
@@ -929,7 +929,7 @@ EOF
 	run --separate-stderr es-window --tumbling 10s --time-unit ms --group-by d --stats "$T/in"
 	assert_success
 	assert_equal "${#lines[@]}" 16
-	assert_stderr '{"program":"es-window","in":16,"out":16,"bad":0,"late":0,"dropped":0,"groups":11,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":16,"out":16,"bad":0,"late":0,"dropped":0,"groups":11,"evicted":0,"state_bytes":66}'
 }
 
 @test "es-window --max-groups: the windows an event's watermark closes free their groups before it needs a slot" {
@@ -941,7 +941,97 @@ EOF
 		'{"window_start":0,"window_end":10000,"d":"a","count":1}' \
 		'{"window_start":0,"window_end":10000,"d":"b","count":1}' \
 		'{"window_start":10000,"window_end":20000,"d":"c","count":1}')"
-	assert_stderr '{"program":"es-window","in":3,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0}'
+	assert_stderr '{"program":"es-window","in":3,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0,"state_bytes":12}'
+}
+
+@test "es-window --max-state: group keys count their bytes; at the limit the least recently seen group's windows go out early, as at --max-groups" {
+	local a b c d
+	# keys of 1000 bytes: 1005 stored (a type byte, a 4-byte length), two fit in 2k
+	a=$(printf 'a%.0s' $(seq 1000)) b=$(printf 'b%.0s' $(seq 1000))
+	c=$(printf 'c%.0s' $(seq 1000)) d=$(printf 'd%.0s' $(seq 1000))
+	printf '{"ts":%d,"d":"%s","v":%d}\n' 1000 "$a" 1 1100 "$b" 2 1200 "$a" 3 1300 "$c" 4 \
+		1400 "$b" 5 1500 "$d" 6 > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-state 2k -g d -a 'count,sum(v)' --stats "$T/in"
+	assert_success
+	# as at --max-groups 2: c evicts b (a was seen later), b evicts a, d evicts c
+	assert_output "$(printf '{"window_start":0,"window_end":10000,"d":"%s","count":%d,"sum_v":%d}\n' \
+		"$b" 1 2 "$a" 2 4 "$c" 1 4 "$b" 1 5 "$d" 1 6)"
+	assert_stderr "$(printf '%s\n' \
+		'es-window: --max-state 2k reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":6,"out":5,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":3,"state_bytes":2010}')"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-groups 2 -g d -a 'count,sum(v)' "$T/in"
+	assert_output "$(printf '{"window_start":0,"window_end":10000,"d":"%s","count":%d,"sum_v":%d}\n' \
+		"$b" 1 2 "$a" 2 4 "$c" 1 4 "$b" 1 5 "$d" 1 6)"
+}
+
+@test "es-window --max-state: the aggregates' heap counts (last of long strings, distinct); the event's own group stays" {
+	local x y
+	x=$(printf 'x%.0s' $(seq 100)) y=$(printf 'y%.0s' $(seq 100))
+	# a 100-byte last(s) keeps 128 bytes: a holds 6 + 128, b as much; at b
+	# the total, 268, passes 200 and a (not b, the event's) goes; a short
+	# string is kept inline, on no heap
+	printf '{"ts":%d,"d":"%s","s":"%s"}\n' 1000 a "$x" 1100 b "$y" 1200 a z > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-state 200 -g d -a 'count,last(s)' --stats "$T/in"
+	assert_success
+	assert_output "$(printf '{"window_start":0,"window_end":10000,"d":"%s","count":1,"last_s":"%s"}\n' a "$x" b "$y" a z)"
+	assert_stderr "$(printf '%s\n' \
+		'es-window: --max-state 200 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":3,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":1,"state_bytes":268}')"
+	# distinct: its exact set takes 512 bytes from the first value (a
+	# table of 16 slots and a 256-byte arena); with 1k, one group's window
+	# and another's key fit, two windows do not
+	printf '%s\n' '{"ts":1000,"d":"a","v":1}' '{"ts":1100,"d":"a","v":2}' '{"ts":1200,"d":"b","v":1}' \
+		'{"ts":1300,"d":"a","v":3}' > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-state 1k -g d -a 'count,distinct(v)' --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"window_start":0,"window_end":10000,"d":"a","count":2,"distinct_v":2}' \
+		'{"window_start":0,"window_end":10000,"d":"b","count":1,"distinct_v":1}' \
+		'{"window_start":0,"window_end":10000,"d":"a","count":1,"distinct_v":1}')"
+	assert_stderr "$(printf '%s\n' \
+		'es-window: --max-state 1k reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":4,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":2,"state_bytes":1036}')"
+	# without the limit: nothing evicted, the same peak
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,distinct(v)' --stats "$T/in"
+	assert_success
+	assert_stderr '{"program":"es-window","in":4,"out":2,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0,"state_bytes":1036}'
+}
+
+@test "es-window --max-state --sliding: buffered events count (32 bytes a value); an evicted group's later windows start afresh" {
+	# a holds 6 + 2 x 32 bytes, b's first event makes 108: a goes (its
+	# windows were written at its events; its buffered events are
+	# forgotten); a again makes 76, b's second 108: a goes again
+	printf '%s\n' '{"ts":1000,"d":"a"}' '{"ts":2000,"d":"a"}' '{"ts":3000,"d":"b"}' '{"ts":4000,"d":"a"}' \
+		'{"ts":5000,"d":"b"}' > "$T/in"
+	run --separate-stderr es-window --sliding 10s --time-unit ms --max-state 100 -g d --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"window_start":-9000,"window_end":1000,"d":"a","count":1}' \
+		'{"window_start":-8000,"window_end":2000,"d":"a","count":2}' \
+		'{"window_start":-7000,"window_end":3000,"d":"b","count":1}' \
+		'{"window_start":-6000,"window_end":4000,"d":"a","count":1}' \
+		'{"window_start":-5000,"window_end":5000,"d":"b","count":2}')"
+	assert_stderr "$(printf '%s\n' \
+		'es-window: --max-state 100 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":5,"out":5,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":2,"state_bytes":108}')"
+}
+
+@test "es-window --max-state: a group larger than SIZE alone is still taken, with all its events" {
+	local big
+	big=$(printf 'k%.0s' $(seq 5000))
+	printf '{"ts":%d,"d":"%s"}\n' 1000 small 2000 "$big" 3000 "$big" 4000 small > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-state 1k -g d --stats "$T/in"
+	assert_success
+	# the big key (5005 bytes) pushes small out first, then stays alone
+	assert_output "$(printf '{"window_start":0,"window_end":10000,"d":"%s","count":%d}\n' small 1 "$big" 2 small 1)"
+	assert_stderr "$(printf '%s\n' \
+		'es-window: --max-state 1k reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)' \
+		'{"program":"es-window","in":4,"out":3,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":2,"state_bytes":5005}')"
+	# alone from the start: nothing to evict, nothing said
+	run --separate-stderr es-window --tumbling 10s --time-unit ms --max-state 1 -g d --stats <<< "{\"ts\":1000,\"d\":\"$big\"}"
+	assert_success
+	assert_output "{\"window_start\":0,\"window_end\":10000,\"d\":\"$big\",\"count\":1}"
+	assert_stderr '{"program":"es-window","in":1,"out":1,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":5005}'
 }
 
 # ---- end of input, live input, signals ----
@@ -1035,7 +1125,7 @@ EOF
 	printf '{"window_start":9000,"window_end":10000,"d":"a","count":1}\n' >> "$T/exp"
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/late" <<< '{"ts":5100,"d":"a"}'
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":4,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-window","in":4,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}'
 }
 
 @test "es-window without --idle: a quiet input closes nothing" {
@@ -1064,7 +1154,7 @@ EOF
 	[ "$st" -eq 0 ]
 	printf '%s\n' '{"window_start":10000,"window_end":20000,"d":"x","count":1}' >> "$T/exp"
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":3,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-window","in":3,"out":3,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":0,"state_bytes":12}'
 }
 
 @test "es-window --flush-on-exit: SIGINT too, for sessions and count windows" {
@@ -1098,7 +1188,7 @@ EOF
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
 	# the open window was dropped: said in --stats, not lost in silence
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":1,"groups":1,"evicted":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":1,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
 @test "es-window: SIGHUP reopens the --late file (log rotation)" {
@@ -1215,7 +1305,7 @@ Try 'es-window --help' for more information."
 	assert_file_is "$T/err" <<EOT
 es-window: stdin:4: missing time field (--time-field ts)
 es-window: --config $T/w.conf reloaded: same window definition, open windows kept
-{"program":"es-window","in":9,"out":3,"bad":1,"late":2,"dropped":0,"groups":1,"evicted":0,"reloads":1}
+{"program":"es-window","in":9,"out":3,"bad":1,"late":2,"dropped":0,"groups":1,"evicted":0,"state_bytes":0,"reloads":1}
 EOT
 }
 
@@ -1340,7 +1430,49 @@ EOT
 es-window: stdin:5: missing time field (--time-field ts)
 es-window: --max-groups 1 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)
 es-window: --config $T/w.conf reloaded: same window definition, open windows kept; --max-groups 1: the windows of 2 groups written early
-{"program":"es-window","in":5,"out":3,"bad":1,"late":0,"dropped":0,"groups":3,"evicted":2,"reloads":1}
+{"program":"es-window","in":5,"out":3,"bad":1,"late":0,"dropped":0,"groups":3,"evicted":2,"state_bytes":18,"reloads":1}
+EOT
+}
+
+@test "es-window --config: a lower --max-state writes the least recently seen groups' windows at the reload; a bad SIZE is refused by --check" {
+	skip_if_slow
+	run --separate-stderr timeout 30 es-window --check --tumbling 2s --max-state 512k < /dev/null
+	assert_success
+	assert_stderr ''
+	run --separate-stderr timeout 30 es-window --check --tumbling 2s --max-state 12x < /dev/null
+	assert_failure 2
+	assert_stderr "es-window: invalid argument '12x' for --max-state: expected a size > 0 (bytes, or with K, M or G)
+Try 'es-window --help' for more information."
+	printf 'tumbling = 2s\ngroup-by = d\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms --stats
+	open_writer
+	# keys of 6 bytes each: 18 held
+	printf '%s\n' '{"ts":500,"d":"a"}' '{"ts":600,"d":"b"}' '{"ts":700,"d":"c"}' '{"ts":800,"d":"a"}' >&"$W"
+	sync_input 5
+	new_conf "$(printf 'tumbling = 2s\ngroup-by = d\nmax-state = 12x')"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	# 12: b, the least recently seen, goes at once; then d's key needs
+	# room: c goes
+	new_conf "$(printf 'tumbling = 2s\ngroup-by = d\nmax-state = 12')"
+	kill -HUP "$PID"
+	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"b","count":1}' > "$T/exp"
+	await_out 3
+	printf '{"ts":900,"d":"d"}\n' >&"$W"
+	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"c","count":1}' >> "$T/exp"
+	await_out 3
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"a","count":2}' \
+		'{"window_start":0,"window_end":2000,"d":"d","count":1}' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:5: missing time field (--time-field ts)
+es-window: cannot reload --config $T/w.conf: invalid argument '12x' for --max-state: expected a size > 0 (bytes, or with K, M or G); keeping the running configuration
+es-window: --max-state 12 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)
+es-window: --config $T/w.conf reloaded: same window definition, open windows kept; --max-state 12: the windows of 1 group written early
+{"program":"es-window","in":6,"out":4,"bad":1,"late":0,"dropped":0,"groups":3,"evicted":2,"state_bytes":18,"reloads":1}
 EOT
 }
 
@@ -1414,6 +1546,11 @@ EOT
 		'--tumbling 5s --lateness -1s|invalid duration '"'-1s'"' for --lateness: negative duration'
 		'--tumbling 5s --idle 0|invalid duration '"'0'"' for --idle: must be above 0'
 		'--tumbling 5s --max-groups 0|invalid argument '"'0'"' for --max-groups: expected a count > 0'
+		'--tumbling 5s --max-state 0|invalid argument '"'0'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--tumbling 5s --max-state 64X|invalid argument '"'64X'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--tumbling 5s --max-state -1M|invalid argument '"'-1M'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--tumbling 5s --max-state 1.5M|invalid argument '"'1.5M'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
+		'--tumbling 5s --max-state 99999999999G|invalid argument '"'99999999999G'"' for --max-state: expected a size > 0 (bytes, or with K, M or G)'
 		'--tumbling 5s --time bogus|invalid argument '"'bogus'"' for --time: expected event or processing'
 		'--tumbling 5s --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
 		'--tumbling 5s --time-format auto|invalid argument '"'auto'"' for --time-format: expected rfc3339, s, ms, us or ns'
@@ -1464,7 +1601,7 @@ EOT
 	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-window.1"
 	opts=$(long_options_of es-window)
 	for name in tumbling hopping every sliding session max-session count offset group-by agg \
-		    time-field time-unit time time-format lateness late idle flush-on-exit max-groups \
+		    time-field time-unit time time-format lateness late idle flush-on-exit max-groups max-state \
 		    input-format output-format dead-letter strict stats config check watch-config help version; do
 		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
 	done
@@ -1524,7 +1661,7 @@ PY
 	run_out es-window --tumbling 10s --lateness 2s --stats -g device \
 		-a 'count,sum(value),mean(value),min(value),max(value)' "$T/in"
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" '{"program":"es-window","in":20000,"out":376,"bad":0,"late":0,"dropped":0,"groups":100,"evicted":0}'
+	assert_equal "$stderr" '{"program":"es-window","in":20000,"out":376,"bad":0,"late":0,"dropped":0,"groups":100,"evicted":0,"state_bytes":1100}'
 	mv "$T/out" "$T/es"
 	mlr --ijsonl --ojsonl put '$win=int($ts/10000)*10000' then stats1 -a count,sum,mean,min,max -f value -g device,win "$T/in" > "$T/mlr"
 	run compare_with_mlr "$T/es" "$T/mlr"
@@ -1595,5 +1732,5 @@ PY
 	assert_equal "$(wc -l < "$T/out")" 10001
 	assert_equal "$stderr" "$(printf '%s\n' \
 		'es-window: a sliding window holds 10000 events of one group: forgetting the oldest (counted as "evicted" in --stats)' \
-		'{"program":"es-window","in":10001,"out":10001,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1}')"
+		'{"program":"es-window","in":10001,"out":10001,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1,"state_bytes":320000}')"
 }

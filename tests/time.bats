@@ -104,22 +104,24 @@ durneg 5s => 5000000
 EOF
 }
 
-@test "duration: below 1us and beyond int64" {
+@test "duration: below 1us and beyond 10000 years" {
 	check <<'EOF'
 dur 999ns => error: duration below 1us
 dur 0.1ns => error: duration below 1us
 dur 0.5us => error: duration below 1us
 durneg -1ns => error: duration below 1us
-dur 9223372036854775807us => 9223372036854775807
-dur 9223372036854775808us => error: duration too large
-dur 9223372036854775807999ns => 9223372036854775807
-dur 9223372036854775808000ns => error: duration too large
-dur 106751991d => 9223372022400000000
-dur 106751992d => error: duration too large
-dur 106751991d4h54s775ms807us => 9223372036854775807
-dur 106751991d4h54s775ms808us => error: duration too large
-dur 99999999999999999999999999999999999999999d => error: duration too large
-durneg -9223372036854775807us => -9223372036854775807
+dur 315569520000000000us => 315569520000000000
+dur 315569520000000001us => error: duration too large (10000 years at most)
+dur 315569520000000000999ns => 315569520000000000
+dur 315569520000000001000ns => error: duration too large (10000 years at most)
+dur 3652425d => 315569520000000000
+dur 3652426d => error: duration too large (10000 years at most)
+dur 3652424d23h59m59s999ms999us => 315569519999999999
+dur 3652425d1us => error: duration too large (10000 years at most)
+dur 9223372036854775808us => error: duration too large (10000 years at most)
+dur 99999999999999999999999999999999999999999d => error: duration too large (10000 years at most)
+durneg -315569520000000000us => -315569520000000000
+durneg -3652426d => error: duration too large (10000 years at most)
 EOF
 }
 
@@ -153,7 +155,8 @@ EOF
 
 @test "duration_format: what it writes parses back" {
 	check <<'EOF'
-durneg 106751991d4h54s775ms807us => 9223372036854775807
+durneg 3652425d => 315569520000000000
+durneg -3652424d23h59m59s999ms999us => -315569519999999999
 durneg -1s500ms => -1500000
 durneg 1d1h1m1s1ms1us => 90061001001
 dur 0s => 0
@@ -275,8 +278,27 @@ EOF
 rfc 0000-01-01T00:00:00Z => -62167219200000000
 rfc 9999-12-31T23:59:59.999999999Z => 253402300799999999
 rfc 0000-01-01T00:30:00+00:30 => -62167219200000000
-rfc 0000-01-01T00:00:00+00:01 => error: time out of range (years 0000-9999)
-rfc 9999-12-31T23:59:59-00:01 => error: time out of range (years 0000-9999)
+rfc 0000-01-01T00:00:00+00:01 => -62167219260000000
+rfc 9999-12-31T23:59:59-00:01 => 253402300859000000
+EOF
+}
+
+@test "rfc3339: years beyond 0000-9999 in ISO 8601's expanded form, to -99999 and 99999" {
+	check <<'EOF'
+rfc -0001-12-31T00:00:00Z => -62167305600000000
+rfc +10000-01-01T00:00:00Z => 253402300800000000
+rfc -10000-02-29T00:00:00Z => -377731641600000000
+rfc -99999-01-01T00:00:00Z => -3217830796800000000
+rfc +99999-12-31T23:59:59.999999Z => 3093527980799999999
+rfc -99999-01-01T00:00:00+00:01 => error: time out of range (years -99999 to 99999)
+rfc +99999-12-31T23:59:59-00:01 => error: time out of range (years -99999 to 99999)
+rfc +100000-01-01T00:00:00Z => error: time out of range (years -99999 to 99999)
+rfc -290308-12-21T19:59:05.224193Z => error: time out of range (years -99999 to 99999)
+rfc 10000-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
+rfc -0000-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
+rfc -001-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
+rfc +9999-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
+rfc +1000000-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
 EOF
 }
 
@@ -307,12 +329,16 @@ rfcfmt -2203977600000000 => 1900-02-28T00:00:00Z
 rfcfmt -62167219200000000 => 0000-01-01T00:00:00Z
 rfcfmt -62162121600000000 => 0000-02-29T00:00:00Z
 rfcfmt 253402300799999999 => 9999-12-31T23:59:59.999999Z
+rfcfmt -62167219200000001 => -0001-12-31T23:59:59.999999Z
+rfcfmt 253402300800000000 => +10000-01-01T00:00:00Z
+rfcfmt -3217830796800000000 => -99999-01-01T00:00:00Z
+rfcfmt 3093527980799999999 => +99999-12-31T23:59:59.999999Z
 EOF
 }
 
 @test "rfc3339_format: whatever int64 us, a terminated string that fits" {
 	check <<'EOF'
-rfcfmt 9223372036854775807 => 294247-01-10T04:00:54.775807Z
+rfcfmt 9223372036854775807 => +294247-01-10T04:00:54.775807Z
 rfcfmt -9223372036854775808 => -290308-12-21T19:59:05.224192Z
 EOF
 }
@@ -381,7 +407,7 @@ EOF
 @test "time_from_value: the guess sticks for later values" {
 	check <<'EOF'
 val auto 1798761600 => 1798761600000000 s
-val = 1798761600123 => error: event time out of range (years 0000-9999)
+val = 1798761600123000 => error: event time out of range (years -99999 to 99999)
 val = 5 => 5000000 s
 val auto 1798761600123 => 1798761600123000 ms
 val = 5 => 5000 ms
@@ -390,7 +416,7 @@ EOF
 
 @test "time_from_value: an out-of-range or bad first value guesses nothing" {
 	check <<'EOF'
-val auto -99999999999 => error: event time out of range (years 0000-9999)
+val auto -1e30 => error: event time out of range (years -99999 to 99999)
 val = 5 => 5000000 s
 val auto null => error: time field is null
 val = 1798761600123 => 1798761600123000 ms
@@ -439,36 +465,38 @@ val auto "" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
 val auto "2027-13-01T00:00:00Z" => error: invalid RFC 3339 time: month out of range
 val auto "2027-01-01T00:00:00" => error: invalid RFC 3339 time: missing time zone (Z or +hh:mm)
 val s "1798761600" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
-val auto "9999-12-31T23:59:59-01:00" => error: event time out of range (years 0000-9999)
+val auto "+99999-12-31T23:59:59-01:00" => error: event time out of range (years -99999 to 99999)
 EOF
 }
 
-@test "time_from_value: years 0000-9999 in every unit" {
+@test "time_from_value: years -99999 to 99999 in every unit" {
 	check <<'EOF'
-val s -62167219200 => -62167219200000000 s
-val s -62167219201 => error: event time out of range (years 0000-9999)
-val s 253402300799 => 253402300799000000 s
-val s 253402300800 => error: event time out of range (years 0000-9999)
-val ms 253402300799999 => 253402300799999000 ms
-val ms 253402300800000 => error: event time out of range (years 0000-9999)
-val ms -62167219200000 => -62167219200000000 ms
-val ms -62167219200001 => error: event time out of range (years 0000-9999)
-val us 253402300799999999 => 253402300799999999 us
-val us 253402300800000000 => error: event time out of range (years 0000-9999)
-val us -62167219200000000 => -62167219200000000 us
-val us -62167219200000001 => error: event time out of range (years 0000-9999)
-val s 9223372036854775807 => error: event time out of range (years 0000-9999)
-val s -9223372036854775808 => error: event time out of range (years 0000-9999)
-val ms 9223372036854775807 => error: event time out of range (years 0000-9999)
+val s -3217830796800 => -3217830796800000000 s
+val s -3217830796801 => error: event time out of range (years -99999 to 99999)
+val s 3093527980799 => 3093527980799000000 s
+val s 3093527980800 => error: event time out of range (years -99999 to 99999)
+val ms 3093527980799999 => 3093527980799999000 ms
+val ms 3093527980800000 => error: event time out of range (years -99999 to 99999)
+val ms -3217830796800000 => -3217830796800000000 ms
+val ms -3217830796800001 => error: event time out of range (years -99999 to 99999)
+val us 3093527980799999999 => 3093527980799999999 us
+val us 3093527980800000000 => error: event time out of range (years -99999 to 99999)
+val us -3217830796800000000 => -3217830796800000000 us
+val us -3217830796800000001 => error: event time out of range (years -99999 to 99999)
+val s 9223372036854775807 => error: event time out of range (years -99999 to 99999)
+val s -9223372036854775808 => error: event time out of range (years -99999 to 99999)
+val ms 9223372036854775807 => error: event time out of range (years -99999 to 99999)
 val ns 9223372036854775807 => 9223372036854775 ns
 val ns -9223372036854775808 => -9223372036854776 ns
-val s 253402300799.5 => 253402300799500000 s
-val s 253402300800.5 => error: event time out of range (years 0000-9999)
-val s 1e300 => error: event time out of range (years 0000-9999)
-val s -1e300 => error: event time out of range (years 0000-9999)
+val s 3e12 => 3000000000000000000 s
+val s 3.1e12 => error: event time out of range (years -99999 to 99999)
+val s 1e300 => error: event time out of range (years -99999 to 99999)
+val s -1e300 => error: event time out of range (years -99999 to 99999)
 val ns 1e19 => 10000000000000000 ns
-val ns 2.534023008e20 => error: event time out of range (years 0000-9999)
-val auto 1e30 => error: event time out of range (years 0000-9999)
+val ns 3.1e21 => error: event time out of range (years -99999 to 99999)
+val auto 1e30 => error: event time out of range (years -99999 to 99999)
+val s -62167219201 => -62167219201000000 s
+val ms 253402300800000 => 253402300800000000 ms
 EOF
 }
 

@@ -5,7 +5,7 @@
  *   - the first bytes pick a join definition, as options parsed by the
  *     program's own parse_args/check_args (--within D or LOW,HIGH, --type,
  *     --on K, K=RK or K1,K2, --time-field F or F=RF, --time-unit,
- *     --lateness, --max-buffered, --idle, prefixes);
+ *     --lateness, --max-buffered, --max-state, --idle, prefixes);
  *   - the rest becomes the lines of two inputs, A and B (NDJSON or CSV
  *     each), written to two memfds that --left and --right name as
  *     /proc/self/fd/N and read by the real reader, and a schedule: which
@@ -29,7 +29,10 @@
  *   - always: no record written twice; an event alone only of an outer
  *     side, never also in a pair; every event of an outer side written;
  *   - after each step: the buffered count within --max-buffered and equal
- *     to the heaps' sizes; no buffered event that can_expire left; the
+ *     to the heaps' sizes; the bytes --max-state counts, kept as a running
+ *     total, those the buffered events and keys hold, and within
+ *     --max-state unless one event alone is buffered; no buffered event
+ *     that can_expire left; the
  *     watermarks never go back; idle_timeout (what the poll loop would
  *     wait) -1 or at least 1 ms; nothing buffered once both inputs ended.
  * FUZZ_JOIN_DEBUG=1 prints a run's command lines, schedule, inputs and
@@ -112,7 +115,7 @@ static unsigned take(struct bytes *b)
 static const char *const withins[] = {
 	"0", "1ms", "3ms", "10ms", "100ms", "1s", "-5ms,5ms", "0,10ms",
 	"-10ms,0", "2ms,8ms", "-8ms,-2ms", "0,0", "-1ms,0", "5ms,5ms",
-	"-1s,1ms", "1d",
+	"-1s,1ms", "3652425d",
 };
 static const char *const types[] = { "inner", "left", "right", "full" };
 static const char *const ons[] = { "k", "k=j", "k,j", "j=k" };
@@ -120,12 +123,14 @@ static const char *const tfields[] = { "ts", "ts=t2", "t2=ts", "t2" };
 static const char *const tunits[] = { "ms", "ms", "auto", "us" };
 static const char *const latenesses[] = { NULL, "1ms", "10ms", "1s" };
 static const char *const maxbufs[] = { NULL, "1", "2", "5" };
+/* An event holds about 320 bytes (6 fields of 48 and their text). */
+static const char *const maxstates[] = { NULL, "200", "700", "2k" };
 
 /* A definition by its choices. */
 struct def {
 	unsigned within, type, on, tfield, unit;	/* the join definition */
 	bool swap;
-	unsigned lateness, maxbuf;			/* knobs */
+	unsigned lateness, maxbuf, maxstate;		/* knobs */
 	bool idle, prefix;
 };
 
@@ -145,6 +150,7 @@ static void def_knobs(struct def *d, unsigned x)
 {
 	d->lateness = x % 4;
 	d->maxbuf = (x >> 2) % 4;
+	d->maxstate = (x >> 5) % 4;
 	/* --idle follows the wall clock: rare, the runs differ. */
 	d->idle = (x >> 4) == 15;
 	d->prefix = (x >> 4) & 1;
@@ -185,6 +191,7 @@ static void make_cmd(const struct def *d, struct cmdline *c)
 	opt(c, "--time-unit", tunits[d->unit]);
 	opt(c, "--lateness", latenesses[d->lateness]);
 	opt(c, "--max-buffered", maxbufs[d->maxbuf]);
+	opt(c, "--max-state", maxstates[d->maxstate]);
 	if (d->idle)
 		opt(c, "--idle", "5ms");
 	if (d->prefix) {
@@ -278,6 +285,9 @@ static void step_time(struct gen *g, unsigned op, struct bytes *b)
 	static const int64_t ends[] = {
 		0, -1, 253402300799999LL, 253402300800000LL, -62135596800000LL,
 		99999999999LL, 100000000000LL, 99999999999999LL,
+		/* the ends of the range, years -99999 to 99999 */
+		3093527980799999LL, 3093527980800000LL,
+		-3217830796800000LL, -3217830796800001LL,
 	};
 	switch (op % 8) {
 	case 0: case 1: g->t += take(b) % 16; break;
@@ -286,7 +296,7 @@ static void step_time(struct gen *g, unsigned op, struct bytes *b)
 	case 4: g->t += (int64_t)take(b) * take(b); break;
 	case 5: g->t -= (int64_t)take(b) * 10; break;
 	case 6: g->t += 1000 + take(b); break;
-	default: g->t = ends[take(b) % 8];
+	default: g->t = ends[take(b) % 12];
 	}
 	if (g->t > INT64_MAX / 4)
 		g->t = INT64_MAX / 4;
@@ -590,7 +600,7 @@ static uint64_t *expected_pairs(const struct seg *sg, size_t *np)
 			const struct ev *r = &sg->ev[j];
 			if (r->input == l->input || strcmp(l->key, r->key))
 				continue;
-			/* the times are years 0000-9999: no overflow */
+			/* the times are years -99999 to 99999: no overflow */
 			int64_t d = r->t - l->t;
 			if (d < sg->low || d > sg->high)
 				continue;
@@ -703,6 +713,17 @@ static void check_state(int64_t prev_wm[2])
 {
 	JCHECK(nbuffered <= (size_t)cfg.max_buffered);
 	JCHECK(S[0].nheap + S[1].nheap == nbuffered);
+	/* --max-state: the running total is what the events hold */
+	size_t evb = 0;
+	for (int si = 0; si < 2; si++)
+		for (size_t i = 0; i < S[si].nheap; i++) {
+			const struct bev *e = S[si].heap[i];
+			JCHECK(e->bytes == view_bytes(&e->v));
+			evb += e->bytes;
+		}
+	JCHECK(evb == ev_bytes);
+	JCHECK(state_bytes() <= cfg.max_state || nbuffered <= 1);
+	JCHECK(state_bytes() <= peak_state);
 	for (int si = 0; si < 2; si++) {
 		JCHECK(S[si].wm >= prev_wm[si]);
 		prev_wm[si] = S[si].wm;

@@ -5,9 +5,12 @@
  * a JSON number, as a number) with every unit. Its first 8 bytes are also
  * an instant to format. The round trips time.h promises:
  *   - duration_format() writes what duration_parse() reads back the same;
- *   - rfc3339_format() of a time in years 0000-9999 parses back the same;
+ *   - rfc3339_format() of a time in years -99999 to 99999 parses back the
+ *     same (years beyond 0000-9999 in ISO 8601's expanded form), and of
+ *     any other int64 gives a string that parses as out of range;
  *   - time_format() in microseconds or RFC 3339 reads back through
- *     time_from_value() the same; event times lie in years 0000-9999.
+ *     time_from_value() the same; event times lie in years -99999..99999;
+ *   - durations are at most 10000 years.
  */
 #include <stdbool.h>
 
@@ -16,16 +19,19 @@
 #include "value.h"
 
 static int64_t tmin, tmax;	/* the first and last instant allowed */
+static int64_t dur_max;		/* the longest duration */
 
 static void bounds_init(void)
 {
 	const char *err;
-	static const char lo[] = "0000-01-01T00:00:00Z";
-	static const char hi[] = "9999-12-31T23:59:59.999999Z";
+	static const char lo[] = "-99999-01-01T00:00:00Z";
+	static const char hi[] = "+99999-12-31T23:59:59.999999Z";
+	static const char dmax[] = "3652425d";
 	if (tmax)
 		return;
 	FUZZ_CHECK(rfc3339_parse(lo, sizeof lo - 1, &tmin, &err) == 0);
 	FUZZ_CHECK(rfc3339_parse(hi, sizeof hi - 1, &tmax, &err) == 0);
+	FUZZ_CHECK(duration_parse(dmax, false, &dur_max, &err) == 0);
 }
 
 static void duration_round_trip(int64_t us)
@@ -42,7 +48,7 @@ static void check_duration(const char *s)
 	int64_t us;
 	const char *err = NULL;
 	if (duration_parse(s, false, &us, &err) == 0) {
-		FUZZ_CHECK(us >= 0);
+		FUZZ_CHECK(us >= 0 && us <= dur_max);
 		duration_round_trip(us);
 	} else {
 		FUZZ_CHECK(err && *err);
@@ -120,9 +126,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 8) {
 		int64_t x;
 		memcpy(&x, data, sizeof x);
-		if (x != INT64_MIN)	/* no duration_parse result is */
-			duration_round_trip(x);
-		/* Fold x into the years 0000-9999. */
+		/* Fold x into the durations duration_parse gives. */
+		duration_round_trip(x % (dur_max + 1));
+		/* Any int64 is written; out of range, it reads as that. */
+		char buf[32];
+		size_t n = rfc3339_format(x, buf);
+		FUZZ_CHECK(n > 0 && n < sizeof buf && buf[n] == 0);
+		if (x < tmin || x > tmax)
+			FUZZ_CHECK(rfc3339_parse(buf, n, &us, &err) < 0 &&
+				   strstr(err, "out of range"));
+		/* Fold x into the years -99999 to 99999. */
 		uint64_t span = (uint64_t)(tmax - tmin) + 1;
 		rfc_round_trip(tmin + (int64_t)((uint64_t)x % span));
 	}

@@ -4,8 +4,8 @@
  * state and functions are those under test. Per input:
  *   - the first bytes pick a window definition, as options parsed by the
  *     program's own parse_args/check_args (every kind, with and without
- *     group-by, several aggregate lists, lateness, --max-groups, time unit
- *     and output time format);
+ *     group-by, several aggregate lists, lateness, --max-groups,
+ *     --max-state, time unit and output time format);
  *   - the rest becomes a sequence of events written as NDJSON or CSV lines
  *     (times that go forward, back, stay, jump by years, hit the ends of
  *     the range, RFC 3339 strings, bad times; keys from a small set; values
@@ -29,7 +29,11 @@
  *     evicted; after each event no pane or session that the watermark has
  *     passed is still open; the watermark never goes back (but when a
  *     reload changes how time is read); the groups held stay within
- *     --max-groups.
+ *     --max-groups;
+ *   - the bytes --max-state counts, kept as a running total, are those a
+ *     walk over every group, window and buffered event finds (key bytes,
+ *     agg_state_heap of each window, each event's values); they stay
+ *     within --max-state but for the one group of the event in hand.
  * Diagnostics (bad lines, warnings) go to /dev/null while a run lasts;
  * sanitizer reports and broken invariants still reach the real stderr.
  */
@@ -95,9 +99,10 @@ static unsigned take(struct bytes *b)
 /* ---- a definition, as a command line ---- */
 
 static const char *const dur[] = { "1ms", "3ms", "10ms", "64ms", "250ms",
-				   "1s", "1m", "1d" };
+				   "1s", "1m", "1d", "3652425d" };
 static const int64_t dur_us[] = { 1000, 3000, 10000, 64000, 250000, 1000000,
-				  60000000, 86400000000LL };
+				  60000000, 86400000000LL,
+				  315569520000000000LL };	/* 10000 years */
 #define NDUR (sizeof dur / sizeof *dur)
 static const char *const aggs[] = {
 	"count",
@@ -112,6 +117,9 @@ static const char *const aggs[] = {
 static const char *const groups_by[] = { NULL, "d", "d,e.x", "e.x" };
 static const char *const lateness[] = { NULL, "3ms", "100ms", "1s" };
 static const char *const max_groups[] = { NULL, "1", "2", "3" };
+/* A key is 6 bytes or so, a window's distinct set 512, a percentile's
+ * values 128 and more, a sliding window's event 32 per aggregate. */
+static const char *const max_states[] = { "16", "100", "600", "2k" };
 static const char *const units[] = { "ms", "auto", "us", "s" };
 static const char *const formats[] = { "us", NULL, "rfc3339", "ms" };
 
@@ -223,6 +231,10 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 		arg(c, "--max-groups");
 		arg(c, max_groups[y % 4]);
 	}
+	if (x & 128) {
+		arg(c, "--max-state");
+		arg(c, max_states[s >> 6]);
+	}
 	arg(c, "--time-unit");
 	arg(c, units[(y >> 2) % 4]);
 	const char *f = formats[(y >> 4) % 4];
@@ -327,8 +339,11 @@ static void step_time(struct gen *g, unsigned op, struct bytes *b)
 		static const int64_t ends[] = {
 			0, -62135596800000LL, 253402300799999LL, 1798761600000LL,
 			-1, 253402300800000LL, INT64_MAX / 2, -62167219200000LL,
+			/* the ends of the range, years -99999 to 99999 */
+			3093527980799999LL, 3093527980800000LL,
+			-3217830796800000LL, -3217830796800001LL,
 		};
-		g->t = ends[take(b) % 8];
+		g->t = ends[take(b) % 12];
 	}
 	}
 	/* Keep clear of overflow in the generator itself. */
@@ -517,6 +532,30 @@ static void seg_end(const struct outbuf *o, struct seg *sg, const struct def *d)
 	seg_start(sg, o);
 }
 
+/* The bytes --max-state counts, walked and summed: the running totals. */
+static void check_bytes(void)
+{
+	size_t keyb = 0, aggb = 0, evb = 0;
+	for (int gid = lru_head; gid >= 0; gid = groups[gid].next) {
+		const struct group *g = &groups[gid];
+		size_t kn;
+		keytab_key(keys, gid, &kn);
+		keyb += kn;
+		for (int i = 0; i < g->nw; i++) {
+			size_t h = agg_state_heap(specs, nspecs, g->w[i].st);
+			WCHECK(g->w[i].heap == h);
+			aggb += h;
+		}
+		for (int i = 0; i < g->nev; i++)
+			evb += values_bytes(g->ev[i].v);
+	}
+	WCHECK(keyb == keytab_bytes(keys));
+	WCHECK(aggb == agg_heap);
+	WCHECK(evb == ev_bytes);
+	WCHECK(state_bytes() <= cfg.max_state || nlive <= 1);
+	WCHECK(state_bytes() <= peak_state);
+}
+
 /* After each event: the state is what the watermark says. */
 static void check_state(int64_t *prev_wm)
 {
@@ -524,6 +563,7 @@ static void check_state(int64_t *prev_wm)
 	*prev_wm = wm;
 	WCHECK(nlive <= cfg.max_groups);
 	WCHECK(nlive == keytab_count(keys));
+	check_bytes();
 	if (cfg.kind == K_TUMBLING || cfg.kind == K_HOPPING)
 		WCHECK(!npanes || panes[0].end > wm);
 	if (cfg.kind == K_SESSION)
@@ -598,6 +638,7 @@ static void run(struct bytes *b)
 	have_time = false;
 	evicted = 0;
 	peak_groups = 0;
+	peak_state = 0;
 	struct fieldset *fs = fieldset_new();
 	start(&cmd, &d, fs);
 	struct outbuf out;

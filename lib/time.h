@@ -8,8 +8,9 @@
 #include "value.h"
 
 /*
- * Times and durations are int64 microseconds: fine enough for any window
- * and wide enough for year 9999 (and before 1970) without overflow.
+ * Times and durations are int64 microseconds: fine enough for any window.
+ * Times lie in years -99999 to 99999 and durations are at most 10000
+ * years, so that a time plus or minus a few durations never overflows.
  * Nanosecond input is truncated to the microsecond.
  */
 #define US_PER_MS 1000LL
@@ -25,7 +26,8 @@ enum time_repr {
 /*
  * Durations: a decimal integer or decimal fraction followed by a unit, and
  * sums of those: 250ms, 10s, 1.5s, 5m, 1h, 2d, 1h30m, 100us, 500ns.
- * "0" alone is allowed (no lateness). Negative only where allow_neg.
+ * "0" alone is allowed (no lateness). Negative only where allow_neg. At
+ * most 10000 years (3652425d).
  * Returns 0, or -1 with *err set to a static message.
  */
 int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err);
@@ -38,11 +40,15 @@ void duration_format(int64_t us, char *buf, size_t n);
  * digits, truncated to us) and Z or ±hh:mm offset; 't'/'z' and a space for
  * 'T' are accepted (RFC 3339 section 5.6 note). Checks field ranges,
  * including days per month and leap years (leap second :60 is refused).
- * Years 0000-9999. Returns 0, or -1 (*err set).
+ * Years 0000-9999 as RFC 3339 has them, and beyond in ISO 8601's expanded
+ * form as java.time writes them ('-' and 4-6 digits, '+' and 5-6 digits:
+ * -0001, +10000), within years -99999 to 99999. Returns 0, or -1 (*err
+ * set).
  */
 int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err);
 /* Writes us as RFC 3339 in UTC ("Z"), with as many fraction digits as
- * needed (0, 3 or 6). Returns the length; buf needs 32 bytes. */
+ * needed (0, 3 or 6), years beyond 0000-9999 as rfc3339_parse reads them
+ * (any int64 fits). Returns the length; buf needs 32 bytes. */
 size_t rfc3339_format(int64_t us, char *buf);
 
 /*
@@ -51,7 +57,7 @@ size_t rfc3339_format(int64_t us, char *buf);
  * *unit is set to the guess so that later values use the same), a string is
  * RFC 3339 (*unit becomes TIME_RFC3339 if it was TIME_AUTO).
  * Returns 0, or -1 with a static message (missing, wrong type, out of
- * range: beyond years 0000-9999).
+ * range: beyond years -99999 to 99999).
  */
 int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		    const char **err);

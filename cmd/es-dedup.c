@@ -29,7 +29,6 @@
 #include "time.h"
 
 #define DEFAULT_MAX_KEYS 1000000L
-#define DEFAULT_MAX_STATE ((size_t)64 << 20)	/* 64M */
 
 enum {
 	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS, OPT_MAX_STATE,
@@ -56,7 +55,7 @@ struct conf {
 };
 
 static const struct conf conf_defaults = {
-	.max_keys = DEFAULT_MAX_KEYS, .max_state = DEFAULT_MAX_STATE,
+	.max_keys = DEFAULT_MAX_KEYS, .max_state = OPTS_DEFAULT_MAX_STATE,
 	.time_field = "ts"
 };
 

@@ -671,7 +671,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 	int c;
 	*cf = (struct conf){ .field = "value", .time_field = "ts",
 			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX,
-			     .max_state = KEYED_DEFAULT_MAX_STATE };
+			     .max_state = OPTS_DEFAULT_MAX_STATE };
 	optind = 0;	/* a reload parses again from the start */
 	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
 				NULL)) != -1)

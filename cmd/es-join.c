@@ -52,8 +52,6 @@ enum {
 };
 
 #define DEFAULT_MAX_BUFFERED 100000
-#define DEFAULT_MAX_STATE ((uint64_t)64 << 20)
-#define DEFAULT_MAX_STATE_ARG "64M"	/* as --help and the warning say it */
 #define CHECK_MS 1000		/* the table's file is looked at this often */
 #define MAX_NOTES 5		/* duplicate-key lines per table load */
 
@@ -65,7 +63,6 @@ struct conf {
 	int64_t low, high, lateness, idle;
 	long max_buffered;
 	uint64_t max_state;		/* --max-state, bytes */
-	const char *max_state_arg;	/* as given: for messages */
 	enum time_repr unit;
 	/* options given, to tell the two modes apart */
 	const char *stream_opt;
@@ -78,7 +75,7 @@ struct conf {
 static const struct conf conf_defaults = {
 	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
 	.max_buffered = DEFAULT_MAX_BUFFERED,
-	.max_state = DEFAULT_MAX_STATE, .max_state_arg = DEFAULT_MAX_STATE_ARG,
+	.max_state = OPTS_DEFAULT_MAX_STATE,
 };
 
 static struct conf cfg;		/* the one in use */
@@ -1294,6 +1291,7 @@ enum limit { BY_COUNT, BY_STATE };
 static void evict_oldest(enum limit why)
 {
 	static bool warned[2];
+	char size[32];
 	int si;
 	if (!S[0].nheap)
 		si = 1;
@@ -1308,7 +1306,7 @@ static void evict_oldest(enum limit why)
 	else if (!warned[why])
 		diag_warn("--max-state %s reached: evicting the oldest buffered "
 			  "events (counted as \"evicted\" in --stats)",
-			  cfg.max_state_arg);
+			  opts_size_text(cfg.max_state, size, sizeof size));
 	warned[why] = true;
 	evicted++;
 	release(si, heap_pop(&S[si]), false);
@@ -1736,6 +1734,7 @@ static size_t flush_state(size_t *alone)
 
 static void usage(void)
 {
+	char size[32];
 	printf("Usage: es-join --table FILE --on KEYS [OPTION]... [FILE]...\n"
 	       "  or:  es-join --left A --right B --on KEYS --within D [OPTION]...\n"
 	       "Enrich each record of FILEs (or standard input) with the row of a\n"
@@ -1788,7 +1787,8 @@ static void usage(void)
 	       "record; a new table, keys or prefix loads the table (all or nothing);\n"
 	       "a new join definition first ends the buffered events as at the end\n"
 	       "of input. --check loads the table too.\n"
-	       "\n", DEFAULT_MAX_BUFFERED, DEFAULT_MAX_STATE_ARG);
+	       "\n", DEFAULT_MAX_BUFFERED,
+	       opts_size_text(OPTS_DEFAULT_MAX_STATE, size, sizeof size));
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
@@ -1926,7 +1926,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_MAX_STATE:
 			c->max_state = opts_size("--max-state", optarg);
-			c->max_state_arg = optarg;
 			break;
 		case OPT_LEFT_PREFIX: c->left_prefix = optarg; break;
 		case OPT_RIGHT_PREFIX: c->right_prefix = optarg; break;
@@ -2225,6 +2224,7 @@ static bool table_apply(struct conf *nc, char *said, size_t n)
  * nothing. */
 static void stream_apply(struct conf *nc, char *said, size_t n)
 {
+	char size[32];
 	bool same = stream_def_same(nc, &cfg);
 	size_t went = 0, alone = 0;
 	if (!same)
@@ -2276,7 +2276,8 @@ static void stream_apply(struct conf *nc, char *said, size_t n)
 			       alone);
 	if (over && len >= 0 && (size_t)len < n)
 		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
-			 "%zu oldest evicted", cfg.max_state_arg, over);
+			 "%zu oldest evicted",
+			 opts_size_text(cfg.max_state, size, sizeof size), over);
 }
 
 /*

@@ -43,8 +43,6 @@ enum {
 };
 
 #define DEFAULT_MAX_GROUPS 100000
-#define DEFAULT_MAX_STATE ((uint64_t)64 << 20)
-#define DEFAULT_MAX_STATE_ARG "64M"	/* as --help and the warning say it */
 
 /*
  * What the options say: parsed at start and again on a reload (lib/reload.h).
@@ -60,7 +58,6 @@ struct conf {
 	enum time_repr unit, out_repr;	/* unit as given (auto stays auto) */
 	long max_groups;
 	uint64_t max_state;	/* --max-state, bytes */
-	const char *max_state_arg;	/* as given: for messages */
 	const char *time_field;
 	struct path *gpaths;	/* --group-by */
 	int ngroup_fields;
@@ -134,11 +131,7 @@ static int peak_groups;
 static size_t agg_heap;		/* the heap parts of open windows' state */
 static size_t ev_bytes;		/* sliding windows' buffered events */
 static size_t peak_state;	/* for --stats */
-struct hspec {			/* an aggregate with heap parts */
-	const struct agg_spec *spec;
-	size_t off;		/* its slot's offset in a state block */
-};
-static struct hspec *hspec;
+static struct agg_heap_slot *hspec;	/* the aggregates with heap parts */
 static int nhspec;
 
 static size_t state_bytes(void)
@@ -381,9 +374,7 @@ static struct win *win_add(struct group *g, int64_t start, int64_t end)
  * merge changed them). */
 static inline void win_heap_update(struct win *w)
 {
-	size_t h = 0;
-	for (const struct hspec *p = hspec; p < hspec + nhspec; p++)
-		h += agg_state_heap(p->spec, 1, (char *)w->st + p->off);
+	size_t h = agg_slots_heap(hspec, nhspec, w->st);
 	agg_heap = agg_heap - w->heap + h;
 	w->heap = h;
 }
@@ -905,6 +896,7 @@ static unsigned long long open_windows(void)
 static void evict_lru(enum limit why)
 {
 	static bool warned[2];
+	char size[32];
 	int gid = lru_tail;
 	if (gid < 0)
 		return;
@@ -916,7 +908,8 @@ static void evict_lru(enum limit why)
 		else
 			diag_warn("--max-state %s reached: emitting the windows "
 				  "of the least recently seen group early (counted "
-				  "as \"evicted\" in --stats)", cfg.max_state_arg);
+				  "as \"evicted\" in --stats)",
+				  opts_size_text(cfg.max_state, size, sizeof size));
 		warned[why] = true;
 	}
 	struct group *g = &groups[gid];
@@ -1054,6 +1047,7 @@ static int on_silence(int64_t silence_ms)
 
 static void usage(void)
 {
+	char size[32];
 	printf("Usage: es-window WINDOW [OPTION]... [FILE]...\n"
 	       "Aggregate records into event-time windows per group; write one\n"
 	       "record per window and group (window_start, window_end, the group\n"
@@ -1097,7 +1091,8 @@ static void usage(void)
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) keeps the open windows if\n"
 	       "the window definition is the same; if not, it writes them out first.\n"
-	       "\n", DEFAULT_MAX_GROUPS, DEFAULT_MAX_STATE_ARG);
+	       "\n", DEFAULT_MAX_GROUPS,
+	       opts_size_text(OPTS_DEFAULT_MAX_STATE, size, sizeof size));
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
@@ -1139,8 +1134,7 @@ static void conf_init(struct conf *c)
 	memset(c, 0, sizeof *c);
 	c->time_field = "ts";
 	c->max_groups = DEFAULT_MAX_GROUPS;
-	c->max_state = DEFAULT_MAX_STATE;
-	c->max_state_arg = DEFAULT_MAX_STATE_ARG;
+	c->max_state = OPTS_DEFAULT_MAX_STATE;
 	c->agg_text = "count";
 }
 
@@ -1251,7 +1245,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_MAX_STATE:
 			c->max_state = opts_size("--max-state", optarg);
-			c->max_state_arg = optarg;
 			break;
 		default: opts_bad_option();
 		}
@@ -1372,19 +1365,7 @@ static void state_setup(struct fieldset *fs)
 	path_free(&tp);
 	state_size = agg_state_size(specs, nspecs);
 	hspec = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *hspec);
-	nhspec = 0;
-	for (int i = 0; i < nspecs; i++) {
-		switch (specs[i].kind) {
-		case AGG_FIRST: case AGG_LAST: case AGG_MEDIAN: case AGG_PCT:
-		case AGG_DISTINCT:
-			/* slots follow each other in spec order (lib/agg.c) */
-			hspec[nhspec++] = (struct hspec){
-				&specs[i], i ? agg_state_size(specs, i) : 0 };
-			break;
-		default:
-			break;
-		}
-	}
+	nhspec = agg_heap_slots(specs, nspecs, hspec);
 	keys = keytab_new();
 
 	nofs = 2 + ng + nspecs;
@@ -1516,6 +1497,7 @@ static bool late_ok(const char *path, char *why, size_t n)
  * other options of c apply. */
 static void keep_definition(struct conf *c, char *said, size_t n)
 {
+	char size[32];
 	struct path *gp = cfg.gpaths;
 	int ng = cfg.ngroup_fields;
 	conf_free(c);	/* its paths are the running ones: keep those */
@@ -1539,7 +1521,8 @@ static void keep_definition(struct conf *c, char *said, size_t n)
 	}
 	if (over && len >= 0 && (size_t)len < n)
 		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
-			 "windows of %ld group%s written early", cfg.max_state_arg,
+			 "windows of %ld group%s written early",
+			 opts_size_text(cfg.max_state, size, sizeof size),
 			 over, over == 1 ? "" : "s");
 }
 

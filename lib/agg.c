@@ -1655,32 +1655,57 @@ void agg_state_free(const struct agg_spec *specs, int n, void *st)
 	}
 }
 
+/* What one slot holds on the heap; 0 for the kinds that hold nothing. */
+static size_t slot_heap(enum agg_kind kind, const char *p)
+{
+	switch (kind) {
+	case AGG_FIRST: case AGG_LAST:
+		return ((const struct s_val *)p)->cap;
+	case AGG_MEDIAN: case AGG_PCT: {
+		const struct s_quant *s = (const struct s_quant *)p;
+		return s->cap * sizeof(double) + (s->td ? sizeof *s->td : 0);
+	}
+	case AGG_DISTINCT: {
+		const struct s_dist *s = (const struct s_dist *)p;
+		return s->cap * sizeof(struct dent) + s->acap +
+		       (s->hll ? HLL_M : 0);
+	}
+	default:
+		return 0;
+	}
+}
+
 size_t agg_state_heap(const struct agg_spec *specs, int n, const void *st)
 {
 	const char *p = st;
 	size_t sz = 0;
-	for (int i = 0; i < n; p += slot_size(specs[i].kind), i++) {
+	for (int i = 0; i < n; p += slot_size(specs[i].kind), i++)
+		sz += slot_heap(specs[i].kind, p);
+	return sz;
+}
+
+int agg_heap_slots(const struct agg_spec *specs, int n,
+		   struct agg_heap_slot *out)
+{
+	size_t off = 0;
+	int m = 0;
+	for (int i = 0; i < n; off += slot_size(specs[i].kind), i++) {
 		switch (specs[i].kind) {
-		case AGG_FIRST: case AGG_LAST:
-			sz += ((const struct s_val *)p)->cap;
+		case AGG_FIRST: case AGG_LAST: case AGG_MEDIAN: case AGG_PCT:
+		case AGG_DISTINCT:
+			out[m++] = (struct agg_heap_slot){ specs[i].kind, off };
 			break;
-		case AGG_MEDIAN: case AGG_PCT: {
-			const struct s_quant *s = (const struct s_quant *)p;
-			sz += s->cap * sizeof(double);
-			if (s->td)
-				sz += sizeof *s->td;
-			break;
-		}
-		case AGG_DISTINCT: {
-			const struct s_dist *s = (const struct s_dist *)p;
-			sz += s->cap * sizeof(struct dent) + s->acap;
-			if (s->hll)
-				sz += HLL_M;
-			break;
-		}
 		default:
 			break;
 		}
 	}
+	return m;
+}
+
+size_t agg_slots_heap(const struct agg_heap_slot *hs, int n, const void *st)
+{
+	size_t sz = 0;
+	for (int i = 0; i < n; i++)
+		sz += slot_heap(hs[i].kind, (const char *)st + hs[i].off);
 	return sz;
 }

@@ -72,5 +72,18 @@ void agg_state_result(const struct agg_spec *specs, int n, void *st,
 void agg_state_free(const struct agg_spec *specs, int n, void *st);
 /* Bytes the state holds on the heap (for --stats and state limits). */
 size_t agg_state_heap(const struct agg_spec *specs, int n, const void *st);
+/*
+ * The same, looking only at the slots that can hold heap parts (first/last
+ * past 32 bytes, median/pN values, distinct sets): for a caller that keeps
+ * the count up to date after every event. agg_heap_slots fills out (room
+ * for n) and returns how many; agg_slots_heap sums them over one block.
+ */
+struct agg_heap_slot {
+	enum agg_kind kind;
+	size_t off;		/* in the block */
+};
+int agg_heap_slots(const struct agg_spec *specs, int n,
+		   struct agg_heap_slot *out);
+size_t agg_slots_heap(const struct agg_heap_slot *hs, int n, const void *st);
 
 #endif

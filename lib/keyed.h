@@ -17,7 +17,6 @@
 #include "value.h"
 
 #define KEYED_DEFAULT_MAX 100000
-#define KEYED_DEFAULT_MAX_STATE ((size_t)64 << 20)	/* --max-state 64M */
 
 struct keyed;
 /*

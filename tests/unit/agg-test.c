@@ -238,6 +238,13 @@ static int run_lines(const char *aggs, int argc, char **argv)
 		state_del(specs, n, b);
 	}
 	size_t heap = agg_state_heap(specs, n, a);
+	/* the slots es-window recounts after each event hold all of it */
+	struct agg_heap_slot hs[64];
+	if (n > 64)
+		die("%s", "at most 64 aggregates");
+	int nh = agg_heap_slots(specs, n, hs);
+	if (agg_slots_heap(hs, nh, a) != heap)
+		die("%s", "agg_slots_heap differs from agg_state_heap");
 	agg_state_result(specs, n, a, length, vals);
 	for (int i = 0; i < n; i++) {
 		printf("%s=", specs[i].name);

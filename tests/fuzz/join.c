@@ -46,8 +46,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fuzz.h"
-
 int es_join_main(int argc, char **argv);
 #define main es_join_main
 #define splice es_join_splice	/* _GNU_SOURCE's fcntl.h has one */
@@ -55,36 +53,17 @@ int es_join_main(int argc, char **argv);
 #undef splice
 #undef main
 
-/* Sanitizer reports go to this descriptor (weak: absent in a plain build). */
-void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+#include "prog.h"
 
-static int real_err = -1, null_fd = -1, in_fd[2] = { -1, -1 };
+static int in_fd[2] = { -1, -1 };
 static char in_name[2][40];
-
-/* Like FUZZ_CHECK, but says so on the real stderr. */
-#define JCHECK(cond)                                                       \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			dprintf(real_err, "%s:%d: invariant failed: %s\n", \
-				__FILE__, __LINE__, #cond);                \
-			dup2(real_err, 2);                                 \
-			abort();                                           \
-		}                                                          \
-	} while (0)
 
 static bool debug;
 
 static void setup_once(void)
 {
-	if (real_err >= 0)
+	if (!prog_setup("es-join"))
 		return;
-	diag_init("es-join");
-	real_err = dup(2);
-	FUZZ_CHECK(real_err >= 0);
-	null_fd = open("/dev/null", O_WRONLY);
-	FUZZ_CHECK(null_fd >= 0);
-	if (__sanitizer_set_report_fd)
-		__sanitizer_set_report_fd((void *)(intptr_t)real_err);
 	/* The inputs: files in memory, opened afresh by name on each run. */
 	for (int i = 0; i < 2; i++) {
 		in_fd[i] = memfd_create(i ? "join-b" : "join-a", 0);
@@ -93,21 +72,6 @@ static void setup_once(void)
 			 in_fd[i]);
 	}
 	debug = getenv("FUZZ_JOIN_DEBUG") != NULL;
-}
-
-/* ---- the input as bytes to take ---- */
-
-struct bytes {
-	const uint8_t *p;
-	size_t n;
-};
-
-static unsigned take(struct bytes *b)
-{
-	if (!b->n)
-		return 0;
-	b->n--;
-	return *b->p++;
 }
 
 /* ---- a definition, as a command line ---- */
@@ -158,18 +122,6 @@ static void def_knobs(struct def *d, unsigned x)
 
 /* A command line and the words it owns; cfg's strings point into it while
  * it is in force. */
-struct cmdline {
-	int argc;
-	char *argv[32];
-};
-
-static void arg(struct cmdline *c, const char *w)
-{
-	FUZZ_CHECK(c->argc < 31);
-	c->argv[c->argc++] = (char *)w;
-	c->argv[c->argc] = NULL;
-}
-
 static void opt(struct cmdline *c, const char *name, const char *val)
 {
 	if (!val)
@@ -512,7 +464,7 @@ static void taken(struct seg *sg, int si, const struct record *rec)
 	int64_t t;
 	/* The side's unit is now resolved: the time the program got. */
 	enum time_repr u = S[si].unit;
-	JCHECK(record_time(rec, &rec->slots[S[si].time_slot], "ts", &u, &s, &t,
+	PCHECK(record_time(rec, &rec->slots[S[si].time_slot], "ts", &u, &s, &t,
 			   &tv) == 0);
 	GROW(sg->ev, sg->nev, sg->cap);
 	struct ev *e = &sg->ev[sg->nev++];
@@ -524,7 +476,7 @@ static void taken(struct seg *sg, int si, const struct record *rec)
 	if (!e->id && debug)
 		dprintf(real_err, "no id: side %d (input %c): %.*s\n", si,
 			'A' + e->input, (int)rec->rawlen, rec->raw);
-	JCHECK(e->id > 0);
+	PCHECK(e->id > 0);
 	member(rec, "k", &s, &v);
 	key_norm(&v, e->key, sizeof e->key);
 	scratch_free(&s);
@@ -629,7 +581,7 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 			bi.ix[x] = nx;
 			bi.n[x] = e->id;
 		}
-		JCHECK(!bi.ix[x][e->id - 1]);	/* an id taken twice */
+		PCHECK(!bi.ix[x][e->id - 1]);	/* an id taken twice */
 		bi.ix[x][e->id - 1] = i + 1;
 	}
 	/* per event: times written alone, times in a pair */
@@ -641,11 +593,11 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 	while (i < o->len) {
 		const char *line = o->buf + i;
 		const char *nl = memchr(line, '\n', o->len - i);
-		JCHECK(nl != NULL);
+		PCHECK(nl != NULL);
 		size_t n = (size_t)(nl - line);
 		const char *err;
 		size_t col;
-		JCHECK(json_scan_line(line, n, out_fs, &out_js, &err, &col) == 0);
+		PCHECK(json_scan_line(line, n, out_fs, &out_js, &err, &col) == 0);
 		struct scratch s = { 0 };
 		struct value va, vb;
 		if (value_load(&out_js.slots[0], &va, &s))
@@ -656,8 +608,8 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 		unsigned b = vb.t == V_MISSING ? 0 : id_of(&vb);
 		scratch_free(&s);
 		struct ev *ea = find(sg, &bi, 0, a), *eb = find(sg, &bi, 1, b);
-		JCHECK(ea || eb);		/* a record of events taken */
-		JCHECK(!!ea == (a != 0) && !!eb == (b != 0));
+		PCHECK(ea || eb);		/* a record of events taken */
+		PCHECK(!!ea == (a != 0) && !!eb == (b != 0));
 		if (ea && eb) {
 			GROW(got, ngot, capgot);
 			got[ngot++] = pair_id(a, b);
@@ -665,7 +617,7 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 			paired[eb - sg->ev]++;
 		} else {
 			struct ev *e = ea ? ea : eb;
-			JCHECK(sg->outer[e->input ^ sg->swap]);
+			PCHECK(sg->outer[e->input ^ sg->swap]);
 			alone[e - sg->ev]++;
 		}
 		i += n + 1;
@@ -673,7 +625,7 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 	if (ngot)
 		qsort(got, ngot, sizeof *got, cmp_u64);
 	for (size_t k = 1; k < ngot; k++)
-		JCHECK(got[k] != got[k - 1]);	/* a pair written twice */
+		PCHECK(got[k] != got[k - 1]);	/* a pair written twice */
 	size_t nexp;
 	uint64_t *exp = expected_pairs(sg, &nexp);
 	bool exact = evicted == sg->evicted;
@@ -682,23 +634,23 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 			"force), evicted %llu\n", sg->nev, ngot, nexp,
 			evicted - sg->evicted);
 	if (exact) {
-		JCHECK(ngot == nexp);
-		JCHECK(!ngot || !memcmp(got, exp, ngot * sizeof *got));
+		PCHECK(ngot == nexp);
+		PCHECK(!ngot || !memcmp(got, exp, ngot * sizeof *got));
 	} else {
 		/* every pair written is one of the brute force's */
 		for (size_t k = 0; k < ngot; k++)
-			JCHECK(nexp && bsearch(&got[k], exp, nexp,
+			PCHECK(nexp && bsearch(&got[k], exp, nexp,
 					       sizeof *exp, cmp_u64));
 	}
 	for (size_t k = 0; k < sg->nev; k++) {
 		const struct ev *e = &sg->ev[k];
 		bool outer = sg->outer[e->input ^ sg->swap];
-		JCHECK(alone[k] <= 1);
-		JCHECK(!alone[k] || !paired[k]);
+		PCHECK(alone[k] <= 1);
+		PCHECK(!alone[k] || !paired[k]);
 		if (outer)
-			JCHECK(alone[k] || paired[k]);
+			PCHECK(alone[k] || paired[k]);
 		if (exact && outer)
-			JCHECK(alone[k] == !paired[k]);
+			PCHECK(alone[k] == !paired[k]);
 	}
 	free(exp);
 	free(got);
@@ -711,39 +663,31 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 /* After each step: the state is what the watermarks say. */
 static void check_state(int64_t prev_wm[2])
 {
-	JCHECK(nbuffered <= (size_t)cfg.max_buffered);
-	JCHECK(S[0].nheap + S[1].nheap == nbuffered);
+	PCHECK(nbuffered <= (size_t)cfg.max_buffered);
+	PCHECK(S[0].nheap + S[1].nheap == nbuffered);
 	/* --max-state: the running total is what the events hold */
 	size_t evb = 0;
 	for (int si = 0; si < 2; si++)
 		for (size_t i = 0; i < S[si].nheap; i++) {
 			const struct bev *e = S[si].heap[i];
-			JCHECK(e->bytes == view_bytes(&e->v));
+			PCHECK(e->bytes == view_bytes(&e->v));
 			evb += e->bytes;
 		}
-	JCHECK(evb == ev_bytes);
-	JCHECK(state_bytes() <= cfg.max_state || nbuffered <= 1);
-	JCHECK(state_bytes() <= peak_state);
+	PCHECK(evb == ev_bytes);
+	PCHECK(state_bytes() <= cfg.max_state || nbuffered <= 1);
+	PCHECK(state_bytes() <= peak_state);
 	for (int si = 0; si < 2; si++) {
-		JCHECK(S[si].wm >= prev_wm[si]);
+		PCHECK(S[si].wm >= prev_wm[si]);
 		prev_wm[si] = S[si].wm;
-		JCHECK(!S[si].nheap || !can_expire(si, S[si].heap[0]->v.t));
-		JCHECK(!S[si].nheap || keytab_count(S[si].keys) > 0);
+		PCHECK(!S[si].nheap || !can_expire(si, S[si].heap[0]->v.t));
+		PCHECK(!S[si].nheap || keytab_count(S[si].keys) > 0);
 	}
 	/* what the poll loop would wait for (--idle) */
 	int to = idle_timeout(loop_now_ms());
-	JCHECK(to == -1 || to >= 1);
+	PCHECK(to == -1 || to >= 1);
 }
 
 /* ---- the run ---- */
-
-static void dump_cmd(const char *what, const struct cmdline *c)
-{
-	dprintf(real_err, "%s:", what);
-	for (int i = 1; i < c->argc; i++)
-		dprintf(real_err, " '%s'", c->argv[i]);
-	dprintf(real_err, "\n");
-}
 
 static void dump(const struct gen *g, const struct cmdline *c)
 {
@@ -796,7 +740,7 @@ static void reload(struct step *st, struct seg *sg, int64_t prev_wm[2])
 	opts_init(&no);
 	parse_args(st->cmd.argc, st->cmd.argv, &no, &nc);
 	check_args(&nc, st->cmd.argc - optind);
-	JCHECK(inputs_changed(&nc) == NULL);
+	PCHECK(inputs_changed(&nc) == NULL);
 	bool same = stream_def_same(&nc, &cfg);
 	stream_apply(&nc, said, sizeof said);
 	if (!same) {
@@ -804,7 +748,7 @@ static void reload(struct step *st, struct seg *sg, int64_t prev_wm[2])
 		seg_end(sg, &out);
 		seg_start(sg, &out);
 		prev_wm[0] = prev_wm[1] = INT64_MIN;
-		JCHECK(nbuffered == 0);
+		PCHECK(nbuffered == 0);
 	}
 	check_state(prev_wm);
 }
@@ -872,9 +816,9 @@ static void run(struct bytes *b)
 	while (!(S[0].eof && S[1].eof)) {
 		int si = pick_side();
 		if (!read_side(si, &sg, prev_wm))
-			JCHECK(read_side(!si, &sg, prev_wm));
+			PCHECK(read_side(!si, &sg, prev_wm));
 	}
-	JCHECK(nbuffered == 0);
+	PCHECK(nbuffered == 0);
 	seg_end(&sg, &out);
 	if (debug)
 		dprintf(real_err, "output:\n%.*s", (int)out.len, out.buf);
@@ -890,12 +834,3 @@ static void run(struct bytes *b)
 	memset(&sg, 0, sizeof sg);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	setup_once();
-	struct bytes b = { data, size };
-	dup2(null_fd, 2);	/* the program's diagnostics */
-	run(&b);
-	dup2(real_err, 2);
-	return 0;
-}

@@ -41,59 +41,23 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-#include "fuzz.h"
-
 int es_window_main(int argc, char **argv);
 #define main es_window_main
 #include "../../cmd/es-window.c"
 #undef main
 
-/* Sanitizer reports go to this descriptor (weak: absent in a plain build). */
-void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+#include "prog.h"
 
-static int real_err = -1, null_fd = -1, in_fd = -1;
-
-/* Like FUZZ_CHECK, but says so on the real stderr. */
-#define WCHECK(cond)                                                       \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			dprintf(real_err, "%s:%d: invariant failed: %s\n", \
-				__FILE__, __LINE__, #cond);                \
-			dup2(real_err, 2);                                 \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+static int in_fd = -1;
 
 static void setup_once(void)
 {
-	if (real_err >= 0)
+	if (!prog_setup("es-window"))
 		return;
-	diag_init("es-window");
-	real_err = dup(2);
-	FUZZ_CHECK(real_err >= 0);
-	null_fd = open("/dev/null", O_WRONLY);
-	FUZZ_CHECK(null_fd >= 0);
-	if (__sanitizer_set_report_fd)
-		__sanitizer_set_report_fd((void *)(intptr_t)real_err);
 	char name[] = "/tmp/es-fuzz-window.XXXXXX";
 	in_fd = mkstemp(name);
 	FUZZ_CHECK(in_fd >= 0);
 	unlink(name);	/* the descriptor is enough; nothing is left behind */
-}
-
-/* ---- the input as bytes to take ---- */
-
-struct bytes {
-	const uint8_t *p;
-	size_t n;
-};
-
-static unsigned take(struct bytes *b)
-{
-	if (!b->n)
-		return 0;
-	b->n--;
-	return *b->p++;
 }
 
 /* ---- a definition, as a command line ---- */
@@ -122,22 +86,6 @@ static const char *const max_groups[] = { NULL, "1", "2", "3" };
 static const char *const max_states[] = { "16", "100", "600", "2k" };
 static const char *const units[] = { "ms", "auto", "us", "s" };
 static const char *const formats[] = { "us", NULL, "rfc3339", "ms" };
-
-/* A command line and the words it owns; a definition's strings point into
- * it while it is in force. */
-struct cmdline {
-	int argc;
-	char *argv[40];
-	char words[40][24];
-	int nwords;
-};
-
-static void arg(struct cmdline *c, const char *w)
-{
-	FUZZ_CHECK(c->argc < 39);
-	c->argv[c->argc++] = (char *)w;
-	c->argv[c->argc] = NULL;
-}
 
 static void arg_num(struct cmdline *c, long n)
 {
@@ -477,14 +425,14 @@ static void check_lines(const struct outbuf *o, struct seg *sg,
 	while (i < o->len) {
 		const char *line = o->buf + i;
 		const char *nl = memchr(line, '\n', o->len - i);
-		WCHECK(nl != NULL);
+		PCHECK(nl != NULL);
 		size_t n = (size_t)(nl - line);
 		const char *err;
 		size_t col;
-		WCHECK(json_scan_line(line, n, out_fs, &out_js, &err, &col) == 0);
+		PCHECK(json_scan_line(line, n, out_fs, &out_js, &err, &col) == 0);
 		bool ok, ok2;
 		int64_t c = int_of(&out_js.slots[2], &ok);
-		WCHECK(ok && c >= 1);
+		PCHECK(ok && c >= 1);
 		sg->sum += (uint64_t)c;
 		sg->lines++;
 		int64_t s = int_of(&out_js.slots[0], &ok);
@@ -494,18 +442,18 @@ static void check_lines(const struct outbuf *o, struct seg *sg,
 			case K_TUMBLING:
 			case K_HOPPING:
 			case K_SLIDING:
-				WCHECK(e - s == d->size);
+				PCHECK(e - s == d->size);
 				break;
 			case K_SESSION:
-				WCHECK(e > s);
-				WCHECK(!d->max_session || e - s <= d->max_session);
+				PCHECK(e > s);
+				PCHECK(!d->max_session || e - s <= d->max_session);
 				break;
 			default:
-				WCHECK(s <= e);
+				PCHECK(s <= e);
 			}
 			if ((d->kind == K_TUMBLING || d->kind == K_HOPPING) &&
 			    evicted == sg->evicted) {
-				WCHECK(s >= sg->prev_start);
+				PCHECK(s >= sg->prev_start);
 				sg->prev_start = s;
 			}
 		}
@@ -524,11 +472,11 @@ static void seg_end(const struct outbuf *o, struct seg *sg, const struct def *d)
 			(unsigned long long)sg->sum,
 			(unsigned long long)sg->taken);
 	if (d->kind == K_SLIDING)
-		WCHECK(sg->lines == sg->taken);
+		PCHECK(sg->lines == sg->taken);
 	else if (d->exact)
-		WCHECK(sg->sum == sg->taken);
+		PCHECK(sg->sum == sg->taken);
 	else if (d->kind == K_HOPPING)
-		WCHECK(sg->sum >= sg->taken);
+		PCHECK(sg->sum >= sg->taken);
 	seg_start(sg, o);
 }
 
@@ -543,50 +491,42 @@ static void check_bytes(void)
 		keyb += kn;
 		for (int i = 0; i < g->nw; i++) {
 			size_t h = agg_state_heap(specs, nspecs, g->w[i].st);
-			WCHECK(g->w[i].heap == h);
+			PCHECK(g->w[i].heap == h);
 			aggb += h;
 		}
 		for (int i = 0; i < g->nev; i++)
 			evb += values_bytes(g->ev[i].v);
 	}
-	WCHECK(keyb == keytab_bytes(keys));
-	WCHECK(aggb == agg_heap);
-	WCHECK(evb == ev_bytes);
-	WCHECK(state_bytes() <= cfg.max_state || nlive <= 1);
-	WCHECK(state_bytes() <= peak_state);
+	PCHECK(keyb == keytab_bytes(keys));
+	PCHECK(aggb == agg_heap);
+	PCHECK(evb == ev_bytes);
+	PCHECK(state_bytes() <= cfg.max_state || nlive <= 1);
+	PCHECK(state_bytes() <= peak_state);
 }
 
 /* After each event: the state is what the watermark says. */
 static void check_state(int64_t *prev_wm)
 {
-	WCHECK(wm >= *prev_wm);
+	PCHECK(wm >= *prev_wm);
 	*prev_wm = wm;
-	WCHECK(nlive <= cfg.max_groups);
-	WCHECK(nlive == keytab_count(keys));
+	PCHECK(nlive <= cfg.max_groups);
+	PCHECK(nlive == keytab_count(keys));
 	check_bytes();
 	if (cfg.kind == K_TUMBLING || cfg.kind == K_HOPPING)
-		WCHECK(!npanes || panes[0].end > wm);
+		PCHECK(!npanes || panes[0].end > wm);
 	if (cfg.kind == K_SESSION)
-		WCHECK(!nheap || heap[0].end > wm);
+		PCHECK(!nheap || heap[0].end > wm);
 	int n = 0;
 	for (int gid = lru_head; gid >= 0; gid = groups[gid].next) {
-		WCHECK(groups[gid].live);
+		PCHECK(groups[gid].live);
 		n++;
 	}
-	WCHECK(n == nlive);
+	PCHECK(n == nlive);
 }
 
 /* ---- the run ---- */
 
 /* FUZZ_WINDOW_DEBUG=1: what a run does, on the real stderr. */
-static void dump_cmd(const char *what, const struct cmdline *c)
-{
-	dprintf(real_err, "%s:", what);
-	for (int i = 1; i < c->argc; i++)
-		dprintf(real_err, " '%s'", c->argv[i]);
-	dprintf(real_err, "\n");
-}
-
 /* Makes d the running definition (as main() does at start). */
 static void start(struct cmdline *c, struct def *d, struct fieldset *fs)
 {
@@ -666,7 +606,7 @@ static void run(struct bytes *b)
 			char said[256];
 			int done = conf_apply(c->argc, c->argv, fs, r, &out,
 					      FMT_NDJSON, said, sizeof said);
-			WCHECK(done == 1 || done == 2);
+			PCHECK(done == 1 || done == 2);
 			if (done == 2) {
 				seg_end(&out, &sg, &d);
 				if (wm == INT64_MIN)
@@ -699,12 +639,3 @@ static void run(struct bytes *b)
 	out_free(&g.text);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	setup_once();
-	struct bytes b = { data, size };
-	dup2(null_fd, 2);	/* the program's diagnostics */
-	run(&b);
-	dup2(real_err, 2);
-	return 0;
-}

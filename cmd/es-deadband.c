@@ -155,9 +155,7 @@ struct kstate {
 };
 
 static struct keyed *keys;
-static int peak_keys;
-static size_t peak_bytes;
-static unsigned long long evicted_keys;
+static struct keyed_counts last_counts;	/* once keys is freed */
 static int *kslot, vslot, tslot;
 static struct writer *out_w;
 static struct scratch sc;
@@ -402,26 +400,6 @@ static double opt_number(const char *opt, const char *arg)
 	return v;
 }
 
-static void parse_keys(struct conf *c, const char *text)
-{
-	const char *s = text, *err;
-	while (*s) {
-		c->kpaths = xrealloc(c->kpaths, (size_t)(c->nkeys + 1) *
-				     sizeof *c->kpaths);
-		if (path_parse(&s, &c->kpaths[c->nkeys], &err))
-			diag_usage("invalid --key '%s' at column %d: %s", text,
-				   (int)(s - text) + 1, err);
-		c->nkeys++;
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			diag_usage("invalid --key '%s' at column %d: expected ','",
-				   text, (int)(s - text) + 1);
-	}
-	if (!c->nkeys)
-		diag_usage("--key needs at least one field");
-}
-
 static void parse_args(int argc, char **argv, struct es_opts *o,
 		       struct conf *cf)
 {
@@ -450,7 +428,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		if (opts_common(o, c, optarg))
 			continue;
 		switch (c) {
-		case 'k': parse_keys(cf, optarg); break;
+		case 'k': keyed_parse_keys(&cf->kpaths, &cf->nkeys, optarg); break;
 		case 'f': cf->field = optarg; break;
 		case OPT_ABS:
 			cf->abs = opt_number("--abs", optarg);
@@ -474,20 +452,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_TIME_FIELD: cf->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &cf->unit_opt))
-				diag_usage("invalid argument '%s' for --time-unit: "
-					   "expected s, ms, us, ns or auto", optarg);
+			time_unit_opt(optarg, &cf->unit_opt);
 			break;
-		case OPT_MAX_KEYS: {
-			char *end;
-			errno = 0;
-			cf->max_keys = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || cf->max_keys <= 0 ||
-			    cf->max_keys > 100000000)
-				diag_usage("invalid argument '%s' for --max-keys: "
-					   "expected a count from 1 to 100000000", optarg);
-			break;
-		}
+		case OPT_MAX_KEYS: cf->max_keys = keyed_max_keys(optarg); break;
 		case OPT_MAX_STATE:
 			cf->max_state = opts_size("--max-state", optarg);
 			break;
@@ -507,25 +474,15 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 /* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
-	struct path p;
-	const char *err;
-	free(kslot);
-	kslot = xmalloc((size_t)(cfg.nkeys ? cfg.nkeys : 1) * sizeof *kslot);
-	for (int i = 0; i < cfg.nkeys; i++)
-		kslot[i] = fieldset_add(fs, &cfg.kpaths[i]);
-	if (path_parse_all(cfg.field, &p, &err))
-		diag_usage("invalid --field '%s': %s", cfg.field, err);
-	vslot = fieldset_add(fs, &p);
-	path_free(&p);
-	if (path_parse_all(cfg.time_field, &p, &err))
-		diag_usage("invalid --time-field '%s': %s", cfg.time_field, err);
-	tslot = fieldset_add(fs, &p);
-	path_free(&p);
+	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
+	vslot = fieldset_add_text(fs, cfg.field, "--field");
+	tslot = fieldset_add_text(fs, cfg.time_field, "--time-field");
 }
 
 static void stats_extra(char *buf, size_t n)
 {
 	char r1[32] = "null", r2[32] = "null";
+	struct keyed_counts kc = keyed_counts(keys, &last_counts);
 	if (stats.out) {
 		snprintf(r1, sizeof r1, "%.4g", (double)seq /
 			 (double)stats.out);
@@ -534,10 +491,8 @@ static void stats_extra(char *buf, size_t n)
 	snprintf(buf, n, ",\"keys\":%d,\"evicted\":%llu,\"bytes_in\":%llu,"
 		 "\"bytes_out\":%llu,\"ratio\":%s,\"bytes_ratio\":%s,"
 		 "\"state_bytes\":%zu",
-		 keys ? keyed_peak(keys) : peak_keys,
-		 keys ? keyed_evicted(keys) : evicted_keys,
-		 bytes_in, bytes_out, r1, r2,
-		 keys ? keyed_peak_bytes(keys) : peak_bytes);
+		 kc.peak, kc.evicted, bytes_in, bytes_out, r1, r2,
+		 kc.peak_bytes);
 }
 
 static void flush_out(void *ctx)
@@ -547,9 +502,7 @@ static void flush_out(void *ctx)
 
 static void conf_free(struct conf *c)
 {
-	for (int i = 0; i < c->nkeys; i++)
-		path_free(&c->kpaths[i]);
-	free(c->kpaths);
+	keyed_paths_free(c->kpaths, c->nkeys);
 }
 
 static bool uses_time(const struct conf *c)
@@ -561,12 +514,10 @@ static bool uses_time(const struct conf *c)
  * (keys, value), the same method, and times read the same way. */
 static bool same_series(const struct conf *a, const struct conf *b)
 {
-	if (a->nkeys != b->nkeys || strcmp(a->field, b->field) ||
-	    a->has_door != b->has_door || uses_time(a) != uses_time(b))
+	if (!keyed_same_keys(a->kpaths, a->nkeys, b->kpaths, b->nkeys) ||
+	    strcmp(a->field, b->field) || a->has_door != b->has_door ||
+	    uses_time(a) != uses_time(b))
 		return false;
-	for (int i = 0; i < a->nkeys; i++)
-		if (strcmp(a->kpaths[i].text, b->kpaths[i].text))
-			return false;
 	return !uses_time(a) || (!strcmp(a->time_field, b->time_field) &&
 				 a->unit_opt == b->unit_opt);
 }
@@ -584,8 +535,10 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * reload_argv(); the common options keep their start-up values.
  */
 static char **conf_words;	/* the reloaded command line in use */
+/* static: a usage error in setup_fields() exits with it reachable */
+static struct fieldset *fs;
 
-static void conf_reload(struct fieldset *fs, struct reader *r)
+static void conf_reload(struct reader *r)
 {
 	int ac;
 	char **av = reload_argv(&ac);
@@ -596,18 +549,15 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	opts_init(&no);
 	parse_args(ac, av, &no, &nc);
 	char said[160];
-	int live = keyed_live(keys);
-	if (same_series(&cfg, &nc)) {
+	bool same = same_series(&cfg, &nc);
+	if (same)
 		nc.unit = cfg.unit;
-		snprintf(said, sizeof said, "the state of %d key%s kept", live,
-			 live == 1 ? "" : "s");
-	} else {
-		size_t held = emit_all_held();
-		keyed_clear(keys);
-		snprintf(said, sizeof said, "the series changed: the state of %d "
-			 "key%s reset, %zu held point%s written", live,
-			 live == 1 ? "" : "s", held, held == 1 ? "" : "s");
-	}
+	/* the held points complete the old series before it is forgotten */
+	size_t held = same ? 0 : emit_all_held();
+	int n = keyed_reload(keys, same, said, sizeof said);
+	if (!same)
+		snprintf(said + n, sizeof said - (size_t)n, ", %zu held point%s "
+			 "written", held, held == 1 ? "" : "s");
 	conf_free(&cfg);
 	cfg = nc;
 	setup_fields(fs);
@@ -630,8 +580,6 @@ int main(int argc, char **argv)
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	/* static: a usage error in setup_fields() exits with it reachable */
-	static struct fieldset *fs;
 	fs = fieldset_new();
 	setup_fields(fs);
 	opts_check_done(&o);
@@ -647,26 +595,13 @@ int main(int argc, char **argv)
 				       fs, flush_out, &out);
 	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&out, o.out_fmt);
-	struct record rec;
-	for (;;) {
-		/* Between two records, with none in hand: the next one is
-		 * read with the new fields located. */
-		if (reload_due())
-			conf_reload(fs, r);
-		int got = reader_next(r, &rec);
-		if (got == 0)
-			break;
-		if (got > 0)
-			on_record(&rec);
-	}
+	reload_read_all(r, conf_reload, on_record);
 	/* End of input or SIGINT/SIGTERM: the held points complete the
 	 * series either way. */
 	emit_all_held();
 	draining = true;
 	/* --stats at exit still reports the table's counters */
-	peak_keys = keyed_peak(keys);
-	peak_bytes = keyed_peak_bytes(keys);
-	evicted_keys = keyed_evicted(keys);
+	last_counts = keyed_counts(keys, NULL);
 	keyed_free(keys);
 	keys = NULL;
 	writer_close(out_w);

@@ -82,9 +82,7 @@ struct kstate {
 };
 
 static struct keyed *keys;
-static int peak_keys;
-static size_t peak_bytes;
-static unsigned long long evicted_keys;
+static struct keyed_counts last_counts;	/* once keys is freed */
 static int *kslot, vslot, tslot, aslot, sslot;
 static struct scratch sc;
 static struct writer *out_w;
@@ -525,26 +523,6 @@ static void set_method(struct conf *c, enum method m, const char *opt)
 	c->method = m;
 }
 
-static void parse_keys(struct conf *c, const char *text)
-{
-	const char *s = text, *err;
-	while (*s) {
-		c->kpaths = xrealloc(c->kpaths, (size_t)(c->nkeys + 1) *
-				     sizeof *c->kpaths);
-		if (path_parse(&s, &c->kpaths[c->nkeys], &err))
-			diag_usage("invalid --key '%s' at column %d: %s", text,
-				   (int)(s - text) + 1, err);
-		c->nkeys++;
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			diag_usage("invalid --key '%s' at column %d: expected ','",
-				   text, (int)(s - text) + 1);
-	}
-	if (!c->nkeys)
-		diag_usage("--key needs at least one field");
-}
-
 static void opt_clear(struct conf *c, const char *arg)
 {
 	double y = opt_number("--clear", arg);
@@ -566,7 +544,7 @@ static void opt_clear(struct conf *c, const char *arg)
 static void parse_one(struct conf *c, int ch, const char *arg)
 {
 	switch (ch) {
-	case 'k': parse_keys(c, arg); break;
+	case 'k': keyed_parse_keys(&c->kpaths, &c->nkeys, arg); break;
 	case 'f': c->field = arg; break;
 	case OPT_ZSCORE:
 		set_method(c, M_ZSCORE, "--zscore");
@@ -607,13 +585,9 @@ static void parse_one(struct conf *c, int ch, const char *arg)
 	case OPT_ONLY: c->only = true; break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT:
-		if (time_unit_parse(arg, &c->unit_opt))
-			diag_usage("invalid argument '%s' for --time-unit: "
-				   "expected s, ms, us, ns or auto", arg);
+		time_unit_opt(arg, &c->unit_opt);
 		break;
-	case OPT_MAX_KEYS:
-		c->max_keys = opt_count("--max-keys", arg, 1, 100000000);
-		break;
+	case OPT_MAX_KEYS: c->max_keys = keyed_max_keys(arg); break;
 	case OPT_MAX_STATE:
 		c->max_state = opts_size("--max-state", arg);
 		break;
@@ -682,38 +656,23 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		check_args(cf);
 }
 
-static int add_path(struct fieldset *fs, const char *text, const char *opt)
-{
-	struct path p;
-	const char *err;
-	if (path_parse_all(text, &p, &err))
-		diag_usage("invalid %s '%s': %s", opt, text, err);
-	int slot = fieldset_add(fs, &p);
-	path_free(&p);
-	return slot;
-}
-
 /* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
-	free(kslot);
-	kslot = xmalloc((size_t)(cfg.nkeys ? cfg.nkeys : 1) * sizeof *kslot);
-	for (int i = 0; i < cfg.nkeys; i++)
-		kslot[i] = fieldset_add(fs, &cfg.kpaths[i]);
-	vslot = add_path(fs, cfg.field, "--field");
-	tslot = add_path(fs, cfg.time_field, "--time-field");
+	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
+	vslot = fieldset_add_text(fs, cfg.field, "--field");
+	tslot = fieldset_add_text(fs, cfg.time_field, "--time-field");
 	/* Present already: the record is rebuilt with them replaced. */
-	aslot = add_path(fs, "anomaly", "field");
-	sslot = add_path(fs, "score", "field");
+	aslot = fieldset_add_text(fs, "anomaly", "field");
+	sslot = fieldset_add_text(fs, "score", "field");
 }
 
 static void stats_extra(char *buf, size_t n)
 {
+	struct keyed_counts kc = keyed_counts(keys, &last_counts);
 	snprintf(buf, n, ",\"anomalies\":%llu,\"keys\":%d,\"evicted\":%llu,"
-		 "\"trimmed\":%llu,\"state_bytes\":%zu", anomalies,
-		 keys ? keyed_peak(keys) : peak_keys,
-		 keys ? keyed_evicted(keys) : evicted_keys, trimmed,
-		 keys ? keyed_peak_bytes(keys) : peak_bytes);
+		 "\"trimmed\":%llu,\"state_bytes\":%zu", anomalies, kc.peak,
+		 kc.evicted, trimmed, kc.peak_bytes);
 }
 
 static void flush_out(void *ctx)
@@ -723,9 +682,7 @@ static void flush_out(void *ctx)
 
 static void conf_free(struct conf *c)
 {
-	for (int i = 0; i < c->nkeys; i++)
-		path_free(&c->kpaths[i]);
-	free(c->kpaths);
+	keyed_paths_free(c->kpaths, c->nkeys);
 }
 
 /* True if a key's statistics under a mean the same under b: the same
@@ -734,13 +691,10 @@ static void conf_free(struct conf *c)
  * and --only-anomalies do not change what the statistics are. */
 static bool same_series(const struct conf *a, const struct conf *b)
 {
-	if (a->nkeys != b->nkeys || strcmp(a->field, b->field) ||
-	    a->method != b->method || a->window != b->window ||
-	    a->span != b->span)
+	if (!keyed_same_keys(a->kpaths, a->nkeys, b->kpaths, b->nkeys) ||
+	    strcmp(a->field, b->field) || a->method != b->method ||
+	    a->window != b->window || a->span != b->span)
 		return false;
-	for (int i = 0; i < a->nkeys; i++)
-		if (strcmp(a->kpaths[i].text, b->kpaths[i].text))
-			return false;
 	return !a->span || (!strcmp(a->time_field, b->time_field) &&
 			    a->unit_opt == b->unit_opt);
 }
@@ -757,8 +711,10 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * values.
  */
 static char **conf_words;	/* the reloaded command line in use */
+/* static: a usage error in setup_fields() exits with it reachable */
+static struct fieldset *fs;
 
-static void conf_reload(struct fieldset *fs, struct reader *r)
+static void conf_reload(struct reader *r)
 {
 	int ac;
 	char **av = reload_argv(&ac);
@@ -769,16 +725,10 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	opts_init(&no);
 	parse_args(ac, av, &no, &nc);
 	char said[128];
-	int live = keyed_live(keys);
-	if (same_series(&cfg, &nc)) {
+	bool same = same_series(&cfg, &nc);
+	if (same)
 		nc.unit = cfg.unit;
-		snprintf(said, sizeof said, "the state of %d key%s kept", live,
-			 live == 1 ? "" : "s");
-	} else {
-		keyed_clear(keys);
-		snprintf(said, sizeof said, "the series changed: the state of %d "
-			 "key%s reset", live, live == 1 ? "" : "s");
-	}
+	keyed_reload(keys, same, said, sizeof said);
 	conf_free(&cfg);
 	cfg = nc;
 	setup_fields(fs);
@@ -801,8 +751,6 @@ int main(int argc, char **argv)
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 
-	/* static: a usage error in setup_fields() exits with it reachable */
-	static struct fieldset *fs;
 	fs = fieldset_new();
 	setup_fields(fs);
 	opts_check_done(&o);
@@ -822,22 +770,9 @@ int main(int argc, char **argv)
 	ofmt = o.out_fmt;
 	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&ob, o.out_fmt);
-	struct record rec;
-	for (;;) {
-		/* Between two records, with none in hand: the next one is
-		 * read with the new fields located. */
-		if (reload_due())
-			conf_reload(fs, r);
-		int got = reader_next(r, &rec);
-		if (got == 0)
-			break;
-		if (got > 0)
-			on_record(&rec);
-	}
+	reload_read_all(r, conf_reload, on_record);
 	/* --stats at exit still reports the table's counters */
-	peak_keys = keyed_peak(keys);
-	peak_bytes = keyed_peak_bytes(keys);
-	evicted_keys = keyed_evicted(keys);
+	last_counts = keyed_counts(keys, NULL);
 	keyed_free(keys);
 	keys = NULL;
 	writer_close(out_w);

@@ -22,16 +22,12 @@
 #include "diag.h"
 #include "json.h"
 #include "opts.h"
-#include "path.h"
+#include "publish.h"
 #include "record.h"
 #include "reload.h"
 #include "spool.h"
 
-enum {
-	OPT_PARTITIONER = OPT_PROGRAM, OPT_PAYLOAD_FIELD, OPT_QUEUE, OPT_SPOOL,
-	OPT_SPOOL_MAX, OPT_SPOOL_FULL, OPT_FSYNC, OPT_DRAIN_TIMEOUT,
-	OPT_PASSWORD_FILE,
-};
+enum { OPT_PARTITIONER = OPT_PROGRAM, OPT_PASSWORD_FILE };
 
 #define WINDOW 10000		/* messages handed to librdkafka, unreported;
 				   below its queue.buffering.max.messages */
@@ -44,11 +40,9 @@ enum {
 
 /* What the options say (parsed at start and again on a reload). */
 struct conf {
-	const char *brokers, *topic, *key_field, *payload_field, *spool_dir;
+	const char *brokers, *topic, *key_field;
 	const char *partitioner, *username, *password_file;
-	uint64_t queue, spool_max;
-	enum spool_full full;
-	enum spool_sync sync;
+	struct pub_opts pub;	/* --payload-field, the spool */
 	int64_t drain_ms;
 	char **props;		/* -X arguments, in order (the array owned) */
 	int nprops;
@@ -83,20 +77,9 @@ static void usage(void)
 	       "                           (retry until delivered), socket.nagle.disable=true\n"
 	       "  -u, --username NAME      SASL user name (sasl.username); the password\n"
 	       "                           comes from --password-file or ES_KAFKA_PASSWORD\n"
-	       "      --password-file FILE read the SASL password from FILE's first line\n"
-	       "      --payload-field F    payload: the raw value of field F (default:\n"
-	       "                           the record as NDJSON; -o csv: a CSV row)\n"
-	       "      --queue N            without --spool: messages held in memory\n"
-	       "                           until delivered (default 10000); a full\n"
-	       "                           queue stops reading input\n"
-	       "      --spool DIR          keep every record on disk in DIR until it is\n"
-	       "                           delivered; left-overs are sent first\n"
-	       "      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
-	       "      --spool-full P       block (stop reading input, the default) or\n"
-	       "                           drop-oldest (drop the oldest segment, counted)\n"
-	       "      --fsync WHEN         always, interval (every 1s, the default) or\n"
-	       "                           never: what survives a power loss\n"
-	       "      --drain-timeout D    at end of input, wait up to D for delivery\n"
+	       "      --password-file FILE read the SASL password from FILE's first line\n");
+	pub_opts_help(stdout, "delivered", 10000);
+	printf("      --drain-timeout D    at end of input, wait up to D for delivery\n"
 	       "                           reports (default 10s)\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) applies --key,\n"
@@ -125,10 +108,8 @@ static void stats_extra(char *buf, size_t n)
  * key, payload ---- */
 
 static struct outbuf msg;	/* the queued form, reused per record */
-static struct outbuf payload;	/* the writer's output, reused */
-static struct writer *pw;
-static int key_slot = -1, payload_slot = -1;
-static bool payload_csv, csv_header_skipped;
+static struct payload payload = { .slot = -1 };
+static int key_slot = -1;
 
 static void put_u32(struct outbuf *o, uint32_t v)
 {
@@ -174,40 +155,14 @@ static bool build_key(const struct record *rec, struct scratch *sc,
 	return true;
 }
 
+/* As payload_put, but the record is not counted as output: the writer
+ * counts what it writes, and ours is what Kafka has taken (delivered). */
 static bool build_payload(const struct record *rec, struct scratch *sc,
 			  const char **err)
 {
-	if (payload_slot >= 0) {
-		const struct span *sp = &rec->slots[payload_slot];
-		struct value v;
-		value_load(sp, &v, sc);
-		if (v.t == V_MISSING) {
-			*err = "payload field is missing";
-			return false;
-		}
-		if (v.t == V_STRING)
-			out_put(&msg, v.s, v.n);
-		else if (!(sp->kind == SPAN_CSV && v.t == V_NULL))
-			out_put(&msg, sp->p, sp->n);	/* numbers, JSON text;
-							   an empty cell: empty */
-		return true;
-	}
-	/* The writer counts what it writes as output; ours is what Kafka
-	 * has taken (delivered). */
 	uint64_t out = stats.out;
-	bool ok = true;
-	payload.len = 0;
-	if (payload_csv && !csv_header_skipped) {
-		/* The CSV writer puts its header before the first row: write
-		 * that record once to be rid of the header. */
-		ok = writer_put(pw, rec, err) == 0;
-		payload.len = 0;
-		csv_header_skipped = ok;
-	}
-	ok = ok && writer_put(pw, rec, err) == 0;
+	bool ok = payload_put(&payload, rec, sc, &msg, err);
 	stats.out = out;
-	if (ok)
-		out_put(&msg, payload.buf, payload.len - 1);	/* no "\n" */
 	return ok;
 }
 
@@ -499,15 +454,8 @@ static void read_batch(struct scratch *sc)
 			conf_reload();
 		if (reload_waits)
 			return;
-		int got = reader_next(rd, &rec);
-		if (got < 0) {
-			in_more = false;	/* poll() says when there is more */
+		if (!pub_read(rd, &rec, &in_eof, &in_more))
 			return;
-		}
-		if (got == 0) {
-			in_eof = true;
-			return;
-		}
 		scratch_reset(sc);
 		const char *err;
 		msg.len = 0;
@@ -518,7 +466,7 @@ static void read_batch(struct scratch *sc)
 			continue;
 		}
 		spool_append(q, msg.buf, msg.len);
-		spooled += cfg.spool_dir != NULL;
+		spooled += cfg.pub.spool_dir != NULL;
 	}
 }
 
@@ -543,24 +491,17 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"property", required_argument, 0, 'X'},
 		{"username", required_argument, 0, 'u'},
 		{"password-file", required_argument, 0, OPT_PASSWORD_FILE},
-		{"payload-field", required_argument, 0, OPT_PAYLOAD_FIELD},
-		{"queue", required_argument, 0, OPT_QUEUE},
-		{"spool", required_argument, 0, OPT_SPOOL},
-		{"spool-max", required_argument, 0, OPT_SPOOL_MAX},
-		{"spool-full", required_argument, 0, OPT_SPOOL_FULL},
-		{"fsync", required_argument, 0, OPT_FSYNC},
-		{"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
+		PUB_LONGOPTS,
 		{0, 0, 0, 0}
 	};
-	*c = (struct conf){
-		.queue = 10000, .spool_max = 1ull << 30, .drain_ms = 10000,
-	};
+	*c = (struct conf){ .drain_ms = 10000 };
+	pub_opts_init(&c->pub, 10000);
 	int ch;
 	c->props = xmalloc((size_t)argc * sizeof *c->props);
 	optind = 0;	/* a reload parses again from the start */
 	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
 				 longopts, NULL)) != -1) {
-		if (opts_common(o, ch, optarg))
+		if (opts_common(o, ch, optarg) || pub_opt(&c->pub, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'b': c->brokers = optarg; break;
@@ -568,7 +509,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		case 'k': c->key_field = optarg; break;
 		case 'u': c->username = optarg; break;
 		case OPT_PASSWORD_FILE: c->password_file = optarg; break;
-		case OPT_PAYLOAD_FIELD: c->payload_field = optarg; break;
 		case 'X':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
 				diag_usage("invalid argument '%s' for -X/--property: "
@@ -593,12 +533,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 			c->partitioner = optarg;
 			break;
 		}
-		case OPT_QUEUE: c->queue = spool_arg_queue(optarg); break;
-		case OPT_SPOOL: c->spool_dir = optarg; break;
-		case OPT_SPOOL_MAX: c->spool_max = spool_arg_max(optarg); break;
-		case OPT_SPOOL_FULL: c->full = spool_arg_full(optarg); break;
-		case OPT_FSYNC: c->sync = spool_arg_sync(optarg); break;
-		case OPT_DRAIN_TIMEOUT:
+		case OPT_PUB_DRAIN_TIMEOUT:
 			c->drain_ms = opts_duration("--drain-timeout", optarg,
 						    true) / 1000;
 			break;
@@ -616,20 +551,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		diag_usage("missing -t/--topic");
 	if (!*c->topic)
 		diag_usage("-t/--topic: empty topic");
-}
-
-/* The slot of a field option's path, or -1 without one. */
-static int slot_of(const char *opt, const char *field)
-{
-	if (!field)
-		return -1;
-	struct path path;
-	const char *err;
-	if (path_parse_all(field, &path, &err) < 0)
-		diag_usage("%s '%s': %s", opt, field, err);
-	int slot = fieldset_add(fs, &path);
-	path_free(&path);
-	return slot;
 }
 
 /* The first line of the password file, or ES_KAFKA_PASSWORD: never argv,
@@ -706,11 +627,11 @@ static void kafka_open(bool check)
 		conf_set(kc, opt, cfg.props[i], eq + 1);
 		*eq = '=';
 	}
-	char *pw_ = read_password();
-	if (pw_) {
-		conf_set(kc, "--password-file", "sasl.password", pw_);
-		memset(pw_, 0, strlen(pw_));
-		free(pw_);
+	char *password = read_password();
+	if (password) {
+		conf_set(kc, "--password-file", "sasl.password", password);
+		memset(password, 0, strlen(password));
+		free(password);
 	}
 	if (check)
 		conf_set(kc, "-b/--brokers", "bootstrap.servers", "");
@@ -771,38 +692,18 @@ static char **conf_words;	/* the reloaded command line in use */
 static struct conf next;	/* a reload waiting to be applied */
 static char **next_words;
 
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static const char *needs_restart(const struct conf *a, const struct conf *b)
-{
-	if (!same(a->spool_dir, b->spool_dir))
-		return "--spool";
-	if (a->queue != b->queue)
-		return "--queue";
-	if (a->spool_max != b->spool_max)
-		return "--spool-max";
-	if (a->full != b->full)
-		return "--spool-full";
-	if (a->sync != b->sync)
-		return "--fsync";
-	return NULL;
-}
-
 /* The option that needs a new producer, or NULL. */
 static const char *producer_differs(const struct conf *a, const struct conf *b)
 {
-	if (!same(a->brokers, b->brokers))
+	if (!same_str(a->brokers, b->brokers))
 		return "-b/--brokers";
-	if (!same(a->topic, b->topic))
+	if (!same_str(a->topic, b->topic))
 		return "-t/--topic";
-	if (!same(a->partitioner, b->partitioner))
+	if (!same_str(a->partitioner, b->partitioner))
 		return "--partitioner";
-	if (!same(a->username, b->username))
+	if (!same_str(a->username, b->username))
 		return "-u/--username";
-	if (!same(a->password_file, b->password_file))
+	if (!same_str(a->password_file, b->password_file))
 		return "--password-file";
 	if (a->nprops != b->nprops)
 		return "-X/--property";
@@ -820,8 +721,8 @@ static void try_apply(void)
 	const char *popt = producer_differs(&cfg, &next);
 	if (popt && (spool_pending(q) || inflight || held_any()))
 		return;
-	key_slot = slot_of("--key", next.key_field);
-	payload_slot = slot_of("--payload-field", next.payload_field);
+	key_slot = field_slot(fs, "--key", next.key_field);
+	payload.slot = field_slot(fs, "--payload-field", next.pub.payload_field);
 	reader_fields_changed(rd);
 	if (popt) {
 		rd_kafka_poll(rk, 0);
@@ -838,9 +739,9 @@ static void try_apply(void)
 	if (cfg.key_field)
 		n += snprintf(what + n, sizeof what - (size_t)n, " --key %s",
 			      cfg.key_field);
-	if (cfg.payload_field)
+	if (cfg.pub.payload_field)
 		n += snprintf(what + n, sizeof what - (size_t)n,
-			      " --payload-field %s", cfg.payload_field);
+			      " --payload-field %s", cfg.pub.payload_field);
 	if (popt)
 		snprintf(what + n, sizeof what - (size_t)n,
 			 "; %s changed: a new producer", popt);
@@ -864,7 +765,7 @@ static void conf_reload(void)
 	in_reload = true;
 	parse_args(ac, av, &no, &nc);
 	in_reload = false;
-	const char *opt = needs_restart(&cfg, &nc);
+	const char *opt = pub_opts_restart(&cfg.pub, &nc.pub);
 	char why[600] = "";
 	if (opt)
 		snprintf(why, sizeof why, "changing %s needs a restart", opt);
@@ -954,9 +855,8 @@ int main(int argc, char **argv)
 	diag_set_stats_extra(stats_extra);
 
 	fs = fieldset_new();
-	key_slot = slot_of("--key", cfg.key_field);
-	payload_slot = slot_of("--payload-field", cfg.payload_field);
-	payload_csv = o.out_fmt == FMT_CSV;
+	key_slot = field_slot(fs, "--key", cfg.key_field);
+	payload.slot = field_slot(fs, "--payload-field", cfg.pub.payload_field);
 	if (o.check) {
 		kafka_open(true);	/* a bad -X is a usage error */
 		fieldset_free(fs);
@@ -970,16 +870,8 @@ int main(int argc, char **argv)
 	reload_init(&o);
 
 	out_init(&msg, -1, "message");
-	out_init(&payload, -1, "payload");
-	pw = writer_open(&payload, payload_csv ? FMT_CSV : FMT_NDJSON);
-	struct spool_cfg scfg = {
-		.dir = cfg.spool_dir, .max_bytes = cfg.spool_max,
-		.max_records = cfg.queue, .full = cfg.full, .sync = cfg.sync,
-	};
-	q = spool_open(&scfg);
-	if (spool_pending(q))
-		diag_warn("spool %s: %llu records left from before go first",
-			  cfg.spool_dir, (unsigned long long)spool_pending(q));
+	payload_init(&payload, o.out_fmt == FMT_CSV);
+	q = pub_spool_open(&cfg.pub);
 
 	rd = reader_open(argv + optind, argc - optind, o.in_fmt, fs, NULL, NULL);
 	reader_set_timeout(rd, 0);
@@ -993,13 +885,8 @@ int main(int argc, char **argv)
 	/* Whatever is still with librdkafka stays in the queue (the spool). */
 	rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_poll(rk, 0);
-	uint64_t left = spool_pending(q);
 	stats.dropped = spool_dropped(q);
-	if (left && cfg.spool_dir)
-		diag_warn("%llu messages not delivered (they remain in the spool %s)",
-			  (unsigned long long)left, cfg.spool_dir);
-	else if (left)
-		diag_warn("%llu messages not delivered", (unsigned long long)left);
+	uint64_t left = pub_spool_left(q, &cfg.pub);
 	if (left || fatal)
 		diag_status = EXIT_RUNTIME;
 	kafka_stop();
@@ -1007,7 +894,7 @@ int main(int argc, char **argv)
 	close(evpipe[1]);
 	spool_close(q);
 	reader_close(rd);
-	writer_close(pw);
+	payload_free(&payload);
 	fieldset_free(fs);
 	held_free();
 	free(cfg.props);
@@ -1016,7 +903,6 @@ int main(int argc, char **argv)
 	reload_free(next_words);
 	reload_free(conf_words);
 	out_free(&msg);
-	out_free(&payload);
 	diag_finish();
 	return diag_status;
 }

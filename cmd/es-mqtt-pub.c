@@ -20,15 +20,13 @@
 #include "mqtt.h"
 #include "opts.h"
 #include "path.h"
+#include "publish.h"
 #include "record.h"
 #include "reload.h"
 #include "spool.h"
 #include "time.h"
 
-enum {
-	OPT_RETAIN = OPT_PROGRAM, OPT_PAYLOAD_FIELD, OPT_QUEUE, OPT_SPOOL,
-	OPT_SPOOL_MAX, OPT_SPOOL_FULL, OPT_FSYNC, OPT_DRAIN_TIMEOUT,
-};
+enum { OPT_RETAIN = OPT_PROGRAM };
 
 #define WINDOW 1000		/* messages handed to libmosquitto, unacked */
 #define BATCH 256		/* records read per turn of the loop */
@@ -36,11 +34,9 @@ enum {
 
 /* What the options say (parsed at start and again on a reload). */
 struct conf {
-	const char *topic, *payload_field, *spool_dir;
+	const char *topic;
 	bool retain;
-	uint64_t queue, spool_max;
-	enum spool_full full;
-	enum spool_sync sync;
+	struct pub_opts pub;	/* --payload-field, the spool */
 	int64_t drain_ms;
 	struct mqtt_opts mo;
 };
@@ -58,20 +54,9 @@ static void usage(void)
 	       "\n"
 	       "  -t, --topic TOPIC        topic, e.g. plant/alerts or\n"
 	       "                           'plant/{site}/{device}/temp'\n"
-	       "      --retain             publish with the retain flag\n"
-	       "      --payload-field F    payload: the raw value of field F (default:\n"
-	       "                           the record as NDJSON; -o csv: a CSV row)\n"
-	       "      --queue N            without --spool: messages held in memory\n"
-	       "                           until acknowledged (default 1000); a full\n"
-	       "                           queue stops reading input\n"
-	       "      --spool DIR          keep every record on disk in DIR until it is\n"
-	       "                           acknowledged; left-overs are sent first\n"
-	       "      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
-	       "      --spool-full P       block (stop reading input, the default) or\n"
-	       "                           drop-oldest (drop the oldest segment, counted)\n"
-	       "      --fsync WHEN         always, interval (every 1s, the default) or\n"
-	       "                           never: what survives a power loss\n"
-	       "      --drain-timeout D    at end of input, wait up to D for\n"
+	       "      --retain             publish with the retain flag\n");
+	pub_opts_help(stdout, "acknowledged", 1000);
+	printf("      --drain-timeout D    at end of input, wait up to D for\n"
 	       "                           acknowledgements (default 10s)\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) applies the topic,\n"
@@ -155,20 +140,6 @@ static void template_free(struct tmpl *t)
 	t->n = 0;
 }
 
-/* The slot of --payload-field F, or -1 without one. */
-static int payload_slot_of(const char *field, struct fieldset *fs)
-{
-	if (!field)
-		return -1;
-	struct path path;
-	const char *err;
-	if (path_parse_all(field, &path, &err) < 0)
-		diag_usage("--payload-field '%s': %s", field, err);
-	int slot = fieldset_add(fs, &path);
-	path_free(&path);
-	return slot;
-}
-
 /* One level of the topic from a field; NULL with *why if it cannot be. */
 static bool topic_value(const struct span *sp, struct scratch *sc,
 			const char **p, size_t *n, const char **why)
@@ -212,10 +183,7 @@ static bool topic_value(const struct span *sp, struct scratch *sc,
 /* ---- building a message: topic length (2 bytes), topic, payload ---- */
 
 static struct outbuf msg;	/* the queued form, reused per record */
-static struct outbuf payload;	/* the writer's output, reused */
-static struct writer *pw;
-static int payload_slot = -1;
-static bool payload_csv, csv_header_skipped;
+static struct payload payload = { .slot = -1 };
 
 static bool build_topic(const struct record *rec, struct scratch *sc,
 			char *err, size_t errn)
@@ -244,41 +212,6 @@ static bool build_topic(const struct record *rec, struct scratch *sc,
 	}
 	msg.buf[0] = (char)(tl >> 8);
 	msg.buf[1] = (char)(tl & 0xFF);
-	return true;
-}
-
-static bool build_payload(const struct record *rec, struct scratch *sc,
-			  const char **err)
-{
-	if (payload_slot >= 0) {
-		const struct span *sp = &rec->slots[payload_slot];
-		struct value v;
-		value_load(sp, &v, sc);
-		if (v.t == V_MISSING) {
-			*err = "payload field is missing";
-			return false;
-		}
-		if (v.t == V_STRING) {
-			out_put(&msg, v.s, v.n);
-		} else if (sp->kind == SPAN_CSV && v.t == V_NULL) {
-			/* an empty cell: an empty payload */
-		} else {
-			out_put(&msg, sp->p, sp->n);	/* numbers, JSON text */
-		}
-		return true;
-	}
-	payload.len = 0;
-	if (payload_csv && !csv_header_skipped) {
-		/* The CSV writer puts its header before the first row: write
-		 * that record once to be rid of the header. */
-		if (writer_put(pw, rec, err) < 0)
-			return false;
-		payload.len = 0;
-		csv_header_skipped = true;
-	}
-	if (writer_put(pw, rec, err) < 0)
-		return false;
-	out_put(&msg, payload.buf, payload.len - 1);	/* no "\n" */
 	return true;
 }
 
@@ -390,17 +323,17 @@ static void say_full(void)
 	static bool said_full, said_drop;
 	if (!said_full && spool_is_full(q, 0)) {
 		said_full = true;
-		if (cfg.spool_dir)
+		if (cfg.pub.spool_dir)
 			diag_warn("spool %s is full (--spool-max): reading waits for "
-				  "acknowledgements", cfg.spool_dir);
+				  "acknowledgements", cfg.pub.spool_dir);
 		else
 			diag_warn("queue is full (--queue %llu): reading waits for "
-				  "acknowledgements", (unsigned long long)cfg.queue);
+				  "acknowledgements", (unsigned long long)cfg.pub.queue);
 	}
 	if (!said_drop && spool_dropped(q)) {
 		said_drop = true;
 		diag_warn("spool %s is full (--spool-max): dropping the oldest "
-			  "records", cfg.spool_dir);
+			  "records", cfg.pub.spool_dir);
 	}
 }
 
@@ -417,27 +350,20 @@ static void read_batch(struct scratch *sc)
 			conf_reload();
 		if (reload_waits)
 			return;
-		int got = reader_next(rd, &rec);
-		if (got < 0) {
-			in_more = false;	/* poll() says when there is more */
+		if (!pub_read(rd, &rec, &in_eof, &in_more))
 			return;
-		}
-		if (got == 0) {
-			in_eof = true;
-			return;
-		}
 		scratch_reset(sc);
 		const char *perr;
 		if (!build_topic(&rec, sc, err, sizeof err)) {
 			record_bad(&rec, err);
 			continue;
 		}
-		if (!build_payload(&rec, sc, &perr)) {
+		if (!payload_put(&payload, &rec, sc, &msg, &perr)) {
 			record_bad(&rec, perr);
 			continue;
 		}
 		spool_append(q, msg.buf, msg.len);
-		spooled += cfg.spool_dir != NULL;
+		spooled += cfg.pub.spool_dir != NULL;
 	}
 	say_full();
 }
@@ -463,35 +389,23 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		MQTT_LONGOPTS,
 		{"topic", required_argument, 0, 't'},
 		{"retain", no_argument, 0, OPT_RETAIN},
-		{"payload-field", required_argument, 0, OPT_PAYLOAD_FIELD},
-		{"queue", required_argument, 0, OPT_QUEUE},
-		{"spool", required_argument, 0, OPT_SPOOL},
-		{"spool-max", required_argument, 0, OPT_SPOOL_MAX},
-		{"spool-full", required_argument, 0, OPT_SPOOL_FULL},
-		{"fsync", required_argument, 0, OPT_FSYNC},
-		{"drain-timeout", required_argument, 0, OPT_DRAIN_TIMEOUT},
+		PUB_LONGOPTS,
 		{0, 0, 0, 0}
 	};
-	*c = (struct conf){
-		.queue = 1000, .spool_max = 1ull << 30, .drain_ms = 10000,
-	};
+	*c = (struct conf){ .drain_ms = 10000 };
+	pub_opts_init(&c->pub, 1000);
 	mqtt_opts_init(&c->mo);
 	int ch;
 	optind = 0;	/* a reload parses again from the start */
 	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:",
 				 longopts, NULL)) != -1) {
-		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
+		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg) ||
+		    pub_opt(&c->pub, ch, optarg))
 			continue;
 		switch (ch) {
 		case 't': c->topic = optarg; break;
 		case OPT_RETAIN: c->retain = true; break;
-		case OPT_PAYLOAD_FIELD: c->payload_field = optarg; break;
-		case OPT_QUEUE: c->queue = spool_arg_queue(optarg); break;
-		case OPT_SPOOL: c->spool_dir = optarg; break;
-		case OPT_SPOOL_MAX: c->spool_max = spool_arg_max(optarg); break;
-		case OPT_SPOOL_FULL: c->full = spool_arg_full(optarg); break;
-		case OPT_FSYNC: c->sync = spool_arg_sync(optarg); break;
-		case OPT_DRAIN_TIMEOUT:
+		case OPT_PUB_DRAIN_TIMEOUT:
 			c->drain_ms = parse_duration("--drain-timeout", optarg);
 			break;
 		default:
@@ -524,26 +438,6 @@ static char **conf_words;	/* the reloaded command line in use */
 static struct conf next;	/* a reload waiting to be applied */
 static char **next_words;
 
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static const char *needs_restart(const struct conf *a, const struct conf *b)
-{
-	if (!same(a->spool_dir, b->spool_dir))
-		return "--spool";
-	if (a->queue != b->queue)
-		return "--queue";
-	if (a->spool_max != b->spool_max)
-		return "--spool-max";
-	if (a->full != b->full)
-		return "--spool-full";
-	if (a->sync != b->sync)
-		return "--fsync";
-	return NULL;
-}
-
 static void open_conn(void)
 {
 	mqtt_open(&conn, &cfg.mo, on_up, on_down, NULL);
@@ -575,7 +469,7 @@ static void try_apply(void)
 		return;
 	template_free(&tt);
 	template_compile(next.topic, fs, &tt);
-	payload_slot = payload_slot_of(next.payload_field, fs);
+	payload.slot = field_slot(fs, "--payload-field", next.pub.payload_field);
 	reader_fields_changed(rd);
 	unsigned long reconnects = conn.reconnects + conn.ever_up;
 	if (copt)
@@ -585,9 +479,9 @@ static void try_apply(void)
 		reopen(reconnects);
 	char said[600];
 	int n = snprintf(said, sizeof said, "-t %s", cfg.topic);
-	if (cfg.payload_field)
+	if (cfg.pub.payload_field)
 		n += snprintf(said + n, sizeof said - (size_t)n,
-			      " --payload-field %s", cfg.payload_field);
+			      " --payload-field %s", cfg.pub.payload_field);
 	n += snprintf(said + n, sizeof said - (size_t)n, " -q %d%s",
 		      cfg.mo.qos, cfg.retain ? " --retain" : "");
 	if (copt)
@@ -613,7 +507,7 @@ static void conf_reload(void)
 	parse_args(ac, av, &no, &nc);
 	in_reload = false;
 	char why[600];
-	const char *opt = needs_restart(&cfg, &nc);
+	const char *opt = pub_opts_restart(&cfg.pub, &nc.pub);
 	if (opt)
 		snprintf(why, sizeof why, "changing %s needs a restart", opt);
 	if (opt || !mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
@@ -699,23 +593,14 @@ int main(int argc, char **argv)
 
 	fs = fieldset_new();
 	template_compile(cfg.topic, fs, &tt);
-	payload_slot = payload_slot_of(cfg.payload_field, fs);
-	payload_csv = o.out_fmt == FMT_CSV;
+	payload.slot = field_slot(fs, "--payload-field", cfg.pub.payload_field);
 	opts_check_done(&o);	/* --check: no spool, no connection */
 	loop_signals();
 	reload_init(&o);
 
 	out_init(&msg, -1, "message");
-	out_init(&payload, -1, "payload");
-	pw = writer_open(&payload, payload_csv ? FMT_CSV : FMT_NDJSON);
-	struct spool_cfg sc = {
-		.dir = cfg.spool_dir, .max_bytes = cfg.spool_max,
-		.max_records = cfg.queue, .full = cfg.full, .sync = cfg.sync,
-	};
-	q = spool_open(&sc);
-	if (spool_pending(q))
-		diag_warn("spool %s: %llu records left from before go first",
-			  cfg.spool_dir, (unsigned long long)spool_pending(q));
+	payload_init(&payload, o.out_fmt == FMT_CSV);
+	q = pub_spool_open(&cfg.pub);
 	midmap = xmalloc(65536 * sizeof *midmap);
 	memset(midmap, 0, 65536 * sizeof *midmap);
 
@@ -724,25 +609,19 @@ int main(int argc, char **argv)
 	open_conn();
 	run();
 
-	uint64_t left = spool_pending(q);
 	stats.out = acknowledged;
 	stats.dropped = spool_dropped(q);
-	if (left && cfg.spool_dir)
-		diag_warn("%llu messages not delivered (they remain in the spool %s)",
-			  (unsigned long long)left, cfg.spool_dir);
-	else if (left)
-		diag_warn("%llu messages not delivered", (unsigned long long)left);
+	uint64_t left = pub_spool_left(q, &cfg.pub);
 	if (left)
 		diag_status = EXIT_RUNTIME;
 	mqtt_close(&conn);
 	spool_close(q);
 	reader_close(rd);
-	writer_close(pw);
+	payload_free(&payload);
 	fieldset_free(fs);
 	template_free(&tt);
 	free(midmap);
 	out_free(&msg);
-	out_free(&payload);
 	reload_free(next_words);
 	reload_free(conf_words);
 	diag_finish();

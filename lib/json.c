@@ -112,6 +112,17 @@ int fieldset_add(struct fieldset *fs, const struct path *p)
 	return n->slot;
 }
 
+int fieldset_add_text(struct fieldset *fs, const char *text, const char *opt)
+{
+	struct path p;
+	const char *err;
+	if (path_parse_all(text, &p, &err))
+		diag_usage("invalid %s '%s': %s", opt, text, err);
+	int slot = fieldset_add(fs, &p);
+	path_free(&p);
+	return slot;
+}
+
 int fieldset_count(const struct fieldset *fs)
 {
 	return fs->npaths;

@@ -19,6 +19,9 @@ struct fieldset *fieldset_new(void);
 /* Adds a path (copied) and returns its slot number; the same path twice
  * returns the same slot. */
 int fieldset_add(struct fieldset *fs, const struct path *p);
+/* The same for a path given as text by option opt (--field...): a bad
+ * path is a usage error, "invalid OPT 'TEXT': why". */
+int fieldset_add_text(struct fieldset *fs, const char *text, const char *opt);
 int fieldset_count(const struct fieldset *fs);
 const struct path *fieldset_path(const struct fieldset *fs, int slot);
 /* Ask for the list of top-level members too (for conversion to CSV). */

@@ -1,4 +1,5 @@
 /* keyed.c - per-key state over a key table, with caps on keys and bytes */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,26 +193,6 @@ void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx)
 		fn(block(k, id), ctx);
 }
 
-int keyed_peak(const struct keyed *k)
-{
-	return k->peak;
-}
-
-unsigned long long keyed_evicted(const struct keyed *k)
-{
-	return k->evicted;
-}
-
-size_t keyed_peak_bytes(const struct keyed *k)
-{
-	return k->peak_bytes;
-}
-
-int keyed_live(const struct keyed *k)
-{
-	return k->live;
-}
-
 void keyed_clear(struct keyed *k)
 {
 	while (k->head >= 0)
@@ -243,4 +224,83 @@ void keyed_free(struct keyed *k)
 	free(k->lru);
 	free(k->held_by);
 	free(k);
+}
+
+/* ---- the options every keyed program shares ---- */
+
+void keyed_parse_keys(struct path **kpaths, int *n, const char *text)
+{
+	const char *s = text, *err;
+	while (*s) {
+		*kpaths = xrealloc(*kpaths, (size_t)(*n + 1) * sizeof **kpaths);
+		if (path_parse(&s, &(*kpaths)[*n], &err))
+			diag_usage("invalid --key '%s' at column %d: %s", text,
+				   (int)(s - text) + 1, err);
+		++*n;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			diag_usage("invalid --key '%s' at column %d: expected ','",
+				   text, (int)(s - text) + 1);
+	}
+	if (!*n)
+		diag_usage("--key needs at least one field");
+}
+
+long keyed_max_keys(const char *arg)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > KEYED_MAX_KEYS)
+		diag_usage("invalid argument '%s' for --max-keys: expected a "
+			   "count from 1 to %d", arg, KEYED_MAX_KEYS);
+	return v;
+}
+
+void keyed_paths_free(struct path *kpaths, int n)
+{
+	for (int i = 0; i < n; i++)
+		path_free(&kpaths[i]);
+	free(kpaths);
+}
+
+bool keyed_same_keys(const struct path *a, int na, const struct path *b,
+		     int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (strcmp(a[i].text, b[i].text))
+			return false;
+	return true;
+}
+
+int *keyed_slots(struct fieldset *fs, const struct path *kpaths, int n,
+		 int *old)
+{
+	free(old);
+	int *slot = xmalloc((size_t)(n ? n : 1) * sizeof *slot);
+	for (int i = 0; i < n; i++)
+		slot[i] = fieldset_add(fs, &kpaths[i]);
+	return slot;
+}
+
+int keyed_reload(struct keyed *k, bool kept, char *buf, size_t n)
+{
+	int live = k->live;
+	const char *s = live == 1 ? "" : "s";
+	if (kept)
+		return snprintf(buf, n, "the state of %d key%s kept", live, s);
+	keyed_clear(k);
+	return snprintf(buf, n, "the series changed: the state of %d key%s "
+			"reset", live, s);
+}
+
+struct keyed_counts keyed_counts(const struct keyed *k,
+				 const struct keyed_counts *last)
+{
+	if (!k)
+		return *last;
+	return (struct keyed_counts){ k->peak, k->evicted, k->peak_bytes };
 }

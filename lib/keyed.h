@@ -14,9 +14,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "json.h"
+#include "path.h"
 #include "value.h"
 
 #define KEYED_DEFAULT_MAX 100000
+#define KEYED_MAX_KEYS 100000000	/* the most --max-keys accepts */
 
 struct keyed;
 /*
@@ -44,9 +47,6 @@ void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
 void keyed_held(struct keyed *k, const void *state, size_t bytes);
 /* Calls fn on every live block (order: most recently seen first). */
 void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx);
-int keyed_peak(const struct keyed *k);		/* most keys at once */
-size_t keyed_peak_bytes(const struct keyed *k);	/* most bytes at once */
-int keyed_live(const struct keyed *k);		/* keys now */
 /* Forgets every key (drop is called on each, most recently seen first);
  * the counters (peaks, evicted) stay. For a reload that changes what a
  * key's state means. */
@@ -54,8 +54,48 @@ void keyed_clear(struct keyed *k);
 /* New caps (a reload): keys beyond them are forgotten at once, least
  * recently seen first, as evictions (a changed cap is said once more). */
 void keyed_set_max(struct keyed *k, long max, size_t max_bytes);
-unsigned long long keyed_evicted(const struct keyed *k);
 /* Calls drop on every live block, then frees everything. */
 void keyed_free(struct keyed *k);
+
+/* ---- the options every keyed program shares ---- */
+
+/*
+ * --key F1,F2: appends each field's path to *kpaths (*n of them). A bad
+ * list is a usage error (exit 2), said with the column where it is.
+ */
+void keyed_parse_keys(struct path **kpaths, int *n, const char *text);
+/* --max-keys N: a count from 1 to KEYED_MAX_KEYS, else a usage error. */
+long keyed_max_keys(const char *arg);
+/* Frees the paths of keyed_parse_keys. */
+void keyed_paths_free(struct path *kpaths, int n);
+/* True if two --key lists name the same fields in the same order: then a
+ * key's state still means the same after a reload. */
+bool keyed_same_keys(const struct path *a, int na, const struct path *b,
+		     int nb);
+/*
+ * The slots in fs of the n key fields, in a new array for keyed_get (old,
+ * the previous one, is freed: the fields are set up again on a reload).
+ */
+int *keyed_slots(struct fieldset *fs, const struct path *kpaths, int n,
+		 int *old);
+/*
+ * A reload: the keys keep their state when it means the same under the
+ * new options (kept), else they are all forgotten (keyed_clear), since a
+ * state built for other series would judge the next records wrongly.
+ * Writes what was done to buf, for reload_said(); returns its length (as
+ * snprintf does), so that a program can add to it.
+ */
+int keyed_reload(struct keyed *k, bool kept, char *buf, size_t n);
+
+/* The counters --stats reports; kept when the table is freed at exit,
+ * since the stats are written after it. */
+struct keyed_counts {
+	int peak;			/* most keys at once */
+	unsigned long long evicted;	/* keys forgotten at a cap */
+	size_t peak_bytes;		/* most bytes at once */
+};
+/* k's counters, or *last if k is NULL (freed already). */
+struct keyed_counts keyed_counts(const struct keyed *k,
+				 const struct keyed_counts *last);
 
 #endif

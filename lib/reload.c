@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "loop.h"
+#include "record.h"
 #include "reload.h"
 
 static struct {
@@ -240,4 +241,19 @@ void reload_refuse(const char *why)
 {
 	diag_warn("cannot reload --config %s: %s; keeping the running "
 		  "configuration", rl.path, why);
+}
+
+void reload_read_all(struct reader *r, void (*reload)(struct reader *r),
+		     void (*on_record)(const struct record *rec))
+{
+	struct record rec;
+	for (;;) {
+		if (reload_due())
+			reload(r);
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			on_record(&rec);
+	}
 }

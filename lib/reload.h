@@ -45,4 +45,15 @@ void reload_said(const char *what);
  * keeping the running configuration". */
 void reload_refuse(const char *why);
 
+struct reader;
+struct record;
+/*
+ * Reads r to the end of its input (or SIGINT/SIGTERM), calling on_record
+ * with each record. A reload that is due is applied (reload(r)) between
+ * two records, with none in hand, so that the next one is read with the
+ * new fields located; a reader timeout is only a chance to look.
+ */
+void reload_read_all(struct reader *r, void (*reload)(struct reader *r),
+		     void (*on_record)(const struct record *rec));
+
 #endif

@@ -20,18 +20,9 @@ setup() {
 	W=""
 }
 
+# live_teardown: test_helper.bash.
 teardown() {
-	if [ -n "${W:-}" ]; then
-		exec {W}>&-
-		W=""
-	fi
-	local p
-	for p in ${BG:-}; do
-		kill -TERM -- "-$p" 2> /dev/null || true
-	done
-	if [ -n "${PID:-}" ]; then
-		kill "$PID" 2> /dev/null || true
-	fi
+	live_teardown
 }
 
 # Lines N... of FILE, in that order.
@@ -398,16 +389,7 @@ for i in range(40):
 		'--abs 1 --time-field a..b|invalid --time-field '"'a..b'"': expected a field name or a quoted key'
 		'--abs 1 -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson or csv'
 	)
-	local c args msg
-	for c in "${cases[@]}"; do
-		args=${c%%|*}
-		msg=${c#*|}
-		# shellcheck disable=SC2086
-		run --separate-stderr es-deadband $args < /dev/null
-		[ "$status" -eq 2 ] || fail "es-deadband $args: status $status, not 2"
-		assert_output ''
-		assert_stderr "$(printf 'es-deadband: %s\nTry '"'es-deadband --help'"' for more information.' "$msg")"
-	done
+	assert_usage_errors es-deadband "${cases[@]}"
 }
 
 @test "es-deadband: an unknown option: getopt's message and the hint, exit 2" {
@@ -429,19 +411,9 @@ for i in range(40):
 }
 
 @test "es-deadband: every long option is in --help, in man/es-deadband.1 and in this file" {
-	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-deadband.1"
-	opts=$(long_options_of es-deadband)
-	for name in key field abs pct max-silence swinging-door time-field time-unit max-keys max-state \
-		    input-format output-format dead-letter strict stats help version; do
-		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
-	done
-	run es-deadband --help
-	for name in $opts; do
-		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
-		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
-		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
-	done
-	[ -z "$missing" ] || fail "not mentioned:$missing"
+	assert_long_options_documented es-deadband \
+		key field abs pct max-silence swinging-door time-field time-unit max-keys max-state \
+		input-format output-format dead-letter strict stats help version
 }
 
 @test "man/es-deadband.1 is clean for groff -man -ww" {

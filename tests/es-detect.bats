@@ -15,18 +15,9 @@ setup() {
 	W=""
 }
 
+# live_teardown: test_helper.bash.
 teardown() {
-	if [ -n "${W:-}" ]; then
-		exec {W}>&-
-		W=""
-	fi
-	local p
-	for p in ${BG:-}; do
-		kill -TERM -- "-$p" 2> /dev/null || true
-	done
-	if [ -n "${PID:-}" ]; then
-		kill "$PID" 2> /dev/null || true
-	fi
+	live_teardown
 }
 
 # ---- --zscore ----
@@ -420,16 +411,7 @@ for i in range(40):
 		'--above 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
 		'--above 1 -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson or csv'
 	)
-	local c args msg
-	for c in "${cases[@]}"; do
-		args=${c%%|*}
-		msg=${c#*|}
-		# shellcheck disable=SC2086
-		run --separate-stderr es-detect $args < /dev/null
-		[ "$status" -eq 2 ] || fail "es-detect $args: status $status, not 2"
-		assert_output ''
-		assert_stderr "$(printf 'es-detect: %s\nTry '"'es-detect --help'"' for more information.' "$msg")"
-	done
+	assert_usage_errors es-detect "${cases[@]}"
 }
 
 @test "es-detect: an unknown option: getopt's message and the hint, exit 2" {
@@ -451,19 +433,9 @@ for i in range(40):
 }
 
 @test "es-detect: every long option is in --help, in man/es-detect.1 and in this file" {
-	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-detect.1"
-	opts=$(long_options_of es-detect)
-	for name in key field zscore window ewma threshold mad above below clear warmup only-anomalies \
-		    time-field time-unit max-keys max-state input-format output-format dead-letter strict stats help version; do
-		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
-	done
-	run es-detect --help
-	for name in $opts; do
-		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
-		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
-		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
-	done
-	[ -z "$missing" ] || fail "not mentioned:$missing"
+	assert_long_options_documented es-detect \
+		key field zscore window ewma threshold mad above below clear warmup only-anomalies \
+		time-field time-unit max-keys max-state input-format output-format dead-letter strict stats help version
 }
 
 @test "man/es-detect.1 is clean for groff -man -ww" {

@@ -10,6 +10,7 @@
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
+load live_helper
 
 JF="$BATS_TEST_DIRNAME/fixtures/join"
 GEN="$BATS_TEST_DIRNAME/../../shared/bench/gen-sensors"
@@ -21,41 +22,13 @@ setup() {
 }
 
 teardown() {
-	local fd p i
-	for fd in W WL WR; do
-		if [ -n "${!fd:-}" ]; then
-			eval "exec ${!fd}>&-"
-		fi
-	done
-	for p in ${BG:-}; do
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$p" 2> /dev/null || break
-			sleep 0.05
-		done
-		kill -TERM -- "-$p" 2> /dev/null || true
-		kill -KILL -- "-$p" 2> /dev/null || true
-	done
+	bg_teardown
 }
 
 # ---- live input helpers ----
-
-# start_bg CMD...: CMD in the background in a process group of its own,
-# stdin the FIFO $T/fifo, stdout $T/out, stderr $T/err. Sets PID.
-start_bg() {
-	[ -p "$T/fifo" ] || mkfifo "$T/fifo"
-	setsid "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
-	PID=$!
-	BG="$BG $PID"
-}
-
-open_writer() {
-	exec {W}> "$T/fifo"
-}
-
-close_writer() {
-	exec {W}>&-
-	W=""
-}
+# bg_teardown, start_bg, open_writer, close_writer, await_out, await_exit
+# and since: live_helper.bash; await_err: test_helper.bash.
+AWAIT_EXIT_SECONDS=3
 
 # start_join OPTION...: es-join --left $T/lf --right $T/rf OPTION... in the
 # background (stdout $T/out, stderr $T/err); then open_writers opens both
@@ -76,46 +49,6 @@ open_writers() {
 close_writers() {
 	exec {WL}>&- {WR}>&-
 	WL="" WR=""
-}
-
-# await_out [SECONDS]: polls $T/out every 50 ms until it holds exactly the
-# bytes of $T/exp; fails after SECONDS (default 1).
-await_out() {
-	local limit=${1:-1} i n
-	n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
-	for ((i = 0; i < n; i++)); do
-		cmp -s "$T/out" "$T/exp" && return 0
-		sleep 0.05
-	done
-	cmp -s "$T/out" "$T/exp" && return 0
-	fail "not written within $limit s; expected: $(cat "$T/exp"); got: $(cat "$T/out")"
-}
-
-# await_err TEXT [SECONDS]: polls $T/err until it contains TEXT.
-await_err() {
-	local limit=${2:-2} i n
-	n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
-	for ((i = 0; i < n; i++)); do
-		grep -qF -- "$1" "$T/err" && return 0
-		sleep 0.05
-	done
-	fail "stderr lacks '$1' after $limit s: $(cat "$T/err")"
-}
-
-# await_exit PID: 3 s at most for PID to end; its status is then in $st.
-await_exit() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		kill -0 "$1" 2> /dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$1" 2> /dev/null && fail "process $1 still running after 3 s"
-	wait "$1" && st=0 || st=$?
-}
-
-# Seconds since $1 (an $EPOCHREALTIME value), as a decimal.
-since() {
-	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
 }
 
 # ==== stream-table join ====
@@ -1237,16 +1170,7 @@ EOF
 		'--left a --right b -k x --within 1s --left-prefix=|--left-prefix and --right-prefix must not be empty'
 		'--left a --right b -k x --within 1s -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson or csv'
 	)
-	local c args msg
-	for c in "${cases[@]}"; do
-		args=${c%%|*}
-		msg=${c#*|}
-		# shellcheck disable=SC2086
-		run --separate-stderr es-join $args < /dev/null
-		[ "$status" -eq 2 ] || fail "es-join $args: status $status, not 2 ($stderr)"
-		assert_output ''
-		assert_stderr "$(printf 'es-join: %s\nTry '"'es-join --help'"' for more information.' "$msg")"
-	done
+	assert_usage_errors es-join "${cases[@]}"
 }
 
 @test "es-join: an unknown option or a missing argument: getopt's message and the hint, exit 2" {
@@ -1272,20 +1196,10 @@ EOF
 }
 
 @test "es-join: every long option is in --help, in man/es-join.1 and in this file" {
-	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-join.1"
-	opts=$(long_options_of es-join)
-	for name in table on type table-prefix left right within time-field time-unit lateness late \
-		    idle max-buffered max-state left-prefix right-prefix input-format output-format dead-letter \
-		    strict stats help version config check watch-config; do
-		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
-	done
-	run es-join --help
-	for name in $opts; do
-		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
-		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
-		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
-	done
-	[ -z "$missing" ] || fail "not mentioned:$missing"
+	assert_long_options_documented es-join \
+		table on type table-prefix left right within time-field time-unit lateness late \
+		idle max-buffered max-state left-prefix right-prefix input-format output-format dead-letter \
+		strict stats help version config check watch-config
 }
 
 @test "es-join --version" {

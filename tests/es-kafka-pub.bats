@@ -432,15 +432,7 @@ Try '"'es-kafka-pub --help'"' for more information.'
 
 # ---- --config: --check and reloads ----
 
-# Up to 10 s for a line holding TEXT on $T/err.
-await_err() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -qF -- "$1" "$T/err" && return 0
-		sleep 0.05
-	done
-	fail "stderr lacks '$1': $(cat "$T/err")"
-}
+# await_err TEXT: test_helper.bash (up to 10 s for TEXT on $T/err).
 
 # A live es-kafka-pub on a FIFO written through fd 8; stderr to $T/err.
 start_pub() {
@@ -545,21 +537,10 @@ Try 'es-kafka-pub --help' for more information."
 }
 
 @test "es-kafka-pub: every long option is in --help, in man/es-kafka-pub.1 and in this file" {
-	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-kafka-pub.1"
-	opts=$(long_options_of es-kafka-pub)
-	for name in brokers topic key partitioner property username password-file payload-field \
-		    queue spool spool-max spool-full fsync drain-timeout input-format output-format \
-		    dead-letter strict stats stats-file stats-every help version; do
-		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
-	done
-	run es-kafka-pub --help
-	assert_success
-	for name in $opts; do
-		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
-		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
-		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
-	done
-	[ -z "$missing" ] || fail "not mentioned:$missing"
+	assert_long_options_documented es-kafka-pub \
+		brokers topic key partitioner property username password-file payload-field \
+		queue spool spool-max spool-full fsync drain-timeout input-format output-format \
+		dead-letter strict stats stats-file stats-every help version
 }
 
 @test "es-kafka-pub --version" {

@@ -467,15 +467,7 @@ start_pub() {
 	exec {W}> "$T/fifo"
 }
 
-# Up to 10 s for a line holding TEXT on $T/err.
-await_err() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -qF -- "$1" "$T/err" && return 0
-		sleep 0.05
-	done
-	fail "stderr lacks '$1': $(cat "$T/err")"
-}
+# await_err TEXT: test_helper.bash (up to 10 s for TEXT on $T/err).
 
 @test "es-mqtt-pub --check: good options exit 0 at once with no broker, reading nothing, no spool made; bad ones exit 2" {
 	mkfifo "$T/fifo"
@@ -629,7 +621,8 @@ Try 'es-mqtt-pub --help' for more information."
 
 @test "es-mqtt-pub --help and the man page name every option, --version" {
 	local opt
-	for opt in $(cat "$ROOT/cmd/es-mqtt-pub.c" "$ROOT/lib/mqtt.h" "$ROOT/lib/opts.h" |
+	for opt in $(cat "$ROOT/cmd/es-mqtt-pub.c" "$ROOT/lib/mqtt.h" "$ROOT/lib/publish.h" \
+			 "$ROOT/lib/opts.h" |
 		     sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u); do
 		es-mqtt-pub --help | grep -qF -- "--$opt" || fail "--$opt not in --help"
 		grep -qF -- "\\-\\-${opt//-/\\-}" "$ROOT/man/es-mqtt-pub.1" || fail "--$opt not in the man page"

@@ -11,6 +11,7 @@
 # tests/config.bats, and its reload (SIGHUP, --watch-config, --check) here.
 bats_require_minimum_version 1.5.0
 load test_helper
+load live_helper
 
 WF="$BATS_TEST_DIRNAME/fixtures/window"
 GEN="$BATS_TEST_DIRNAME/../../shared/bench/gen-sensors"
@@ -22,69 +23,12 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${W:-}" ]; then
-		exec {W}>&-
-		W=""
-	fi
-	local p i
-	for p in ${BG:-}; do
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$p" 2> /dev/null || break
-			sleep 0.05
-		done
-		kill -TERM -- "-$p" 2> /dev/null || true
-		kill -KILL -- "-$p" 2> /dev/null || true
-	done
+	bg_teardown
 }
 
-# ---- live input helpers (as in latency.bats) ----
-
-# start_bg CMD...: CMD in the background, in a process group of its own,
-# stdin the FIFO $T/fifo, stdout $T/out, stderr $T/err. Sets PID.
-start_bg() {
-	[ -p "$T/fifo" ] || mkfifo "$T/fifo"
-	setsid "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
-	PID=$!
-	BG="$BG $PID"
-}
-
-open_writer() {
-	exec {W}> "$T/fifo"
-}
-
-close_writer() {
-	exec {W}>&-
-	W=""
-}
-
-# await_out SECONDS: polls $T/out every 50 ms until it holds exactly the
-# bytes of $T/exp; fails after SECONDS (default 1).
-await_out() {
-	local limit=${1:-1} i n
-	n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
-	for ((i = 0; i < n; i++)); do
-		cmp -s "$T/out" "$T/exp" && return 0
-		sleep 0.05
-	done
-	cmp -s "$T/out" "$T/exp" && return 0
-	fail "not written within $limit s; expected: $(cat "$T/exp"); got: $(cat "$T/out")"
-}
-
-# await_exit PID: 2 s at most for PID to end; its status is then in $st.
-await_exit() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		kill -0 "$1" 2> /dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$1" 2> /dev/null && fail "process $1 still running after 2 s"
-	wait "$1" && st=0 || st=$?
-}
-
-# Seconds since $1 (an $EPOCHREALTIME value), as a decimal.
-since() {
-	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
-}
+# ---- live input helpers ----
+# bg_teardown, start_bg, open_writer, close_writer, await_out, await_exit
+# (2 s) and since: live_helper.bash (as in latency.bats).
 
 # ---- tumbling ----
 
@@ -1563,16 +1507,7 @@ EOT
 		'--tumbling 5s -a count,count|invalid --agg '"'count,count'"': duplicate aggregate name '"'count'"''
 		'--tumbling 5s -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson or csv'
 	)
-	local c args msg
-	for c in "${cases[@]}"; do
-		args=${c%%|*}
-		msg=${c#*|}
-		# shellcheck disable=SC2086
-		run --separate-stderr es-window $args < /dev/null
-		[ "$status" -eq 2 ] || fail "es-window $args: status $status, not 2"
-		assert_output ''
-		assert_stderr "$(printf 'es-window: %s\nTry '"'es-window --help'"' for more information.' "$msg")"
-	done
+	assert_usage_errors es-window "${cases[@]}"
 }
 
 @test "es-window: an unknown option or a missing argument: getopt's message and the hint, exit 2" {
@@ -1598,20 +1533,10 @@ EOT
 }
 
 @test "es-window: every long option is in --help, in man/es-window.1 and in this file" {
-	local opts name missing="" man="$BATS_TEST_DIRNAME/../man/es-window.1"
-	opts=$(long_options_of es-window)
-	for name in tumbling hopping every sliding session max-session count offset group-by agg \
-		    time-field time-unit time time-format lateness late idle flush-on-exit max-groups max-state \
-		    input-format output-format dead-letter strict stats config check watch-config help version; do
-		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
-	done
-	run es-window --help
-	for name in $opts; do
-		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
-		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
-		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
-	done
-	[ -z "$missing" ] || fail "not mentioned:$missing"
+	assert_long_options_documented es-window \
+		tumbling hopping every sliding session max-session count offset group-by agg \
+		time-field time-unit time time-format lateness late idle flush-on-exit max-groups max-state \
+		input-format output-format dead-letter strict stats config check watch-config help version
 }
 
 @test "es-window --version" {

@@ -7,6 +7,7 @@
 # process group, and ended in teardown.
 bats_require_minimum_version 1.5.0
 load test_helper
+load live_helper
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
@@ -17,61 +18,12 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${W:-}" ]; then
-		exec {W}>&-
-		W=""
-	fi
-	local p i
-	for p in ${BG:-}; do
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$p" 2> /dev/null || break
-			sleep 0.05
-		done
-		kill -TERM -- "-$p" 2> /dev/null || true
-		kill -KILL -- "-$p" 2> /dev/null || true
-	done
+	bg_teardown
 }
 
-# start_bg CMD...: CMD in the background, in a process group of its own,
-# stdin the FIFO, stdout $T/out, stderr $T/err (and not bats' fd 3). Sets PID.
-start_bg() {
-	setsid "$@" < "$T/fifo" > "$T/out" 2> "$T/err" 3>&- &
-	PID=$!
-	BG="$BG $PID"
-}
-
-# Opens the FIFO's write end in this shell (after the reader was started).
-open_writer() {
-	exec {W}> "$T/fifo"
-}
-
-close_writer() {
-	exec {W}>&-
-	W=""
-}
-
-# await_out: polls $T/out every 50 ms, for 1 s at most, until it holds
-# exactly the bytes of $T/exp.
-await_out() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		cmp -s "$T/out" "$T/exp" && return 0
-		sleep 0.05
-	done
-	cmp -s "$T/out" "$T/exp" && return 0
-	fail "not delivered within 1 s; expected: $(od -An -c "$T/exp" | head -3); got: $(od -An -c "$T/out" | head -3)"
-}
-
-# await_exit PID: 1 s at most for PID to end; then its status is in $st.
-await_exit() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		kill -0 "$1" 2> /dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$1" 2> /dev/null && fail "process $1 still running after 1 s"
-	wait "$1" && st=0 || st=$?
-}
+# start_bg, open_writer, close_writer, await_out and await_exit:
+# live_helper.bash; a program gets 1 s to end.
+AWAIT_EXIT_SECONDS=1
 
 @test "latency: es-filter 'value > 1' writes a record from a live FIFO within 1 s" {
 	start_bg es-filter 'value > 1'

@@ -53,9 +53,11 @@ skip_if_slow() {
 }
 
 # The long option names a program's source declares ({"name", ...argument}
-# in its longopts table and in lib/opts.h), one a line.
+# in its longopts table, in lib/opts.h and in the option tables of the lib
+# headers it includes: lib/mqtt.h, lib/publish.h), one a line.
 long_options_of() {
-	cat "$BATS_TEST_DIRNAME/../cmd/$1.c" "$BATS_TEST_DIRNAME/../lib/opts.h" |
+	local src="$BATS_TEST_DIRNAME/../cmd/$1.c" lib="$BATS_TEST_DIRNAME/../lib"
+	cat "$src" "$lib/opts.h" $(sed -n 's|^#include "\([a-z]*\.h\)"|'"$lib"'/\1|p' "$src") |
 		sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u
 }
 
@@ -99,14 +101,16 @@ await_out() {
 	fail "$T/out has $(wc -l < "$T/out") lines, not $1"
 }
 
-# await_err TEXT: up to 10 s for $T/err to hold TEXT.
+# await_err TEXT [SECONDS]: up to SECONDS (default 10) for $T/err to hold
+# TEXT.
 await_err() {
-	local i
-	for ((i = 0; i < 200; i++)); do
+	local limit=${2:-10} i n
+	n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
+	for ((i = 0; i < n; i++)); do
 		grep -qF -- "$1" "$T/err" && return 0
 		sleep 0.05
 	done
-	fail "stderr lacks '$1': $(cat "$T/err")"
+	fail "stderr lacks '$1' after $limit s: $(cat "$T/err")"
 }
 
 # rewrite_later FILE: FILE replaced at once by standard input, with a
@@ -118,12 +122,57 @@ rewrite_later() {
 }
 
 # live_teardown: for a teardown, closes the input and stops the program
-# start_live started, if a test left them.
+# start_live started, if a test left them; also sends SIGTERM to each
+# process group whose leader a test put in $BG.
 live_teardown() {
+	local p
 	if [ -n "${W:-}" ]; then
 		exec {W}>&-
+		W=""
 	fi
+	for p in ${BG:-}; do
+		kill -TERM -- "-$p" 2> /dev/null || true
+	done
 	if [ -n "${PID:-}" ]; then
 		kill "$PID" 2> /dev/null || true
 	fi
+}
+
+# ---- usage checks shared by the programs' bats files ----
+
+# assert_usage_errors PROG CASE...: each CASE is 'ARGS|MESSAGE'; PROG ARGS
+# (split on blanks) must exit 2 writing nothing to stdout and exactly
+# "PROG: MESSAGE" and the --help hint to stderr.
+assert_usage_errors() {
+	local prog=$1 c args msg
+	shift
+	for c in "$@"; do
+		args=${c%%|*}
+		msg=${c#*|}
+		# shellcheck disable=SC2086
+		run --separate-stderr "$prog" $args < /dev/null
+		[ "$status" -eq 2 ] || fail "$prog $args: status $status, not 2 ($stderr)"
+		assert_output ''
+		assert_stderr "$(printf '%s: %s\nTry '"'%s --help'"' for more information.' "$prog" "$msg" "$prog")"
+	done
+}
+
+# assert_long_options_documented PROG NAME...: each NAME is a long option
+# in PROG's source, PROG --help exits 0, and every long option of the
+# source is in its --help, in man/PROG.1 and in the calling bats file.
+assert_long_options_documented() {
+	local prog=$1 opts name missing="" man="$BATS_TEST_DIRNAME/../man/$1.1"
+	shift
+	opts=$(long_options_of "$prog")
+	for name in "$@"; do
+		grep -qx -- "$name" <<< "$opts" || fail "option --$name not found in the source"
+	done
+	run "$prog" --help
+	assert_success
+	for name in $opts; do
+		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
+		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
+		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
+	done
+	[ -z "$missing" ] || fail "not mentioned:$missing"
 }

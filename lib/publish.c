@@ -1,0 +1,163 @@
+/* publish.c - what the store-and-forward publishers share */
+#include <string.h>
+
+#include "diag.h"
+#include "publish.h"
+
+void pub_opts_init(struct pub_opts *p, uint64_t queue)
+{
+	*p = (struct pub_opts){ .queue = queue, .spool_max = 1ull << 30 };
+}
+
+bool pub_opt(struct pub_opts *p, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_PUB_PAYLOAD_FIELD: p->payload_field = arg; return true;
+	case OPT_PUB_QUEUE: p->queue = spool_arg_queue(arg); return true;
+	case OPT_PUB_SPOOL: p->spool_dir = arg; return true;
+	case OPT_PUB_SPOOL_MAX: p->spool_max = spool_arg_max(arg); return true;
+	case OPT_PUB_SPOOL_FULL: p->full = spool_arg_full(arg); return true;
+	case OPT_PUB_FSYNC: p->sync = spool_arg_sync(arg); return true;
+	}
+	return false;
+}
+
+const char *pub_opts_restart(const struct pub_opts *a,
+			     const struct pub_opts *b)
+{
+	if (!same_str(a->spool_dir, b->spool_dir))
+		return "--spool";
+	if (a->queue != b->queue)
+		return "--queue";
+	if (a->spool_max != b->spool_max)
+		return "--spool-max";
+	if (a->full != b->full)
+		return "--spool-full";
+	if (a->sync != b->sync)
+		return "--fsync";
+	return NULL;
+}
+
+void pub_opts_help(FILE *f, const char *done, unsigned long long queue)
+{
+	fprintf(f,
+		"      --payload-field F    payload: the raw value of field F (default:\n"
+		"                           the record as NDJSON; -o csv: a CSV row)\n"
+		"      --queue N            without --spool: messages held in memory\n"
+		"                           until %s (default %llu); a full\n"
+		"                           queue stops reading input\n"
+		"      --spool DIR          keep every record on disk in DIR until it is\n"
+		"                           %s; left-overs are sent first\n"
+		"      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
+		"      --spool-full P       block (stop reading input, the default) or\n"
+		"                           drop-oldest (drop the oldest segment, counted)\n"
+		"      --fsync WHEN         always, interval (every 1s, the default) or\n"
+		"                           never: what survives a power loss\n",
+		done, queue, done);
+}
+
+bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int field_slot(struct fieldset *fs, const char *opt, const char *field)
+{
+	if (!field)
+		return -1;
+	struct path path;
+	const char *err;
+	if (path_parse_all(field, &path, &err) < 0)
+		diag_usage("%s '%s': %s", opt, field, err);
+	int slot = fieldset_add(fs, &path);
+	path_free(&path);
+	return slot;
+}
+
+void payload_init(struct payload *pl, bool csv)
+{
+	pl->csv = csv;
+	pl->header_skipped = false;
+	out_init(&pl->buf, -1, "payload");
+	pl->w = writer_open(&pl->buf, csv ? FMT_CSV : FMT_NDJSON);
+}
+
+/* The field's value as it stands: a string without its quotes, numbers
+ * and JSON text as written, an empty CSV cell as nothing. */
+static bool payload_field(const struct payload *pl, const struct record *rec,
+			  struct scratch *sc, struct outbuf *msg,
+			  const char **err)
+{
+	const struct span *sp = &rec->slots[pl->slot];
+	struct value v;
+	value_load(sp, &v, sc);
+	if (v.t == V_MISSING) {
+		*err = "payload field is missing";
+		return false;
+	}
+	if (v.t == V_STRING)
+		out_put(msg, v.s, v.n);
+	else if (!(sp->kind == SPAN_CSV && v.t == V_NULL))
+		out_put(msg, sp->p, sp->n);
+	return true;
+}
+
+bool payload_put(struct payload *pl, const struct record *rec,
+		 struct scratch *sc, struct outbuf *msg, const char **err)
+{
+	if (pl->slot >= 0)
+		return payload_field(pl, rec, sc, msg, err);
+	pl->buf.len = 0;
+	if (pl->csv && !pl->header_skipped) {
+		/* The CSV writer puts its header before the first row: write
+		 * that record once to be rid of the header. */
+		if (writer_put(pl->w, rec, err) < 0)
+			return false;
+		pl->buf.len = 0;
+		pl->header_skipped = true;
+	}
+	if (writer_put(pl->w, rec, err) < 0)
+		return false;
+	out_put(msg, pl->buf.buf, pl->buf.len - 1);	/* no "\n" */
+	return true;
+}
+
+void payload_free(struct payload *pl)
+{
+	writer_close(pl->w);
+	out_free(&pl->buf);
+}
+
+bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more)
+{
+	int got = reader_next(rd, rec);
+	if (got < 0)
+		*more = false;
+	else if (got == 0)
+		*eof = true;
+	return got > 0;
+}
+
+struct spool *pub_spool_open(const struct pub_opts *p)
+{
+	struct spool_cfg sc = {
+		.dir = p->spool_dir, .max_bytes = p->spool_max,
+		.max_records = p->queue, .full = p->full, .sync = p->sync,
+	};
+	struct spool *q = spool_open(&sc);
+	if (spool_pending(q))
+		diag_warn("spool %s: %llu records left from before go first",
+			  p->spool_dir, (unsigned long long)spool_pending(q));
+	return q;
+}
+
+uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p)
+{
+	uint64_t left = spool_pending(q);
+	if (left && p->spool_dir)
+		diag_warn("%llu messages not delivered (they remain in the spool %s)",
+			  (unsigned long long)left, p->spool_dir);
+	else if (left)
+		diag_warn("%llu messages not delivered", (unsigned long long)left);
+	return left;
+}

@@ -1,0 +1,94 @@
+/* publish.h - what the store-and-forward publishers share
+ *
+ * es-mqtt-pub and es-kafka-pub both turn each record into a queued message
+ * in a spool (lib/spool.h) and send it on. They take the same options for
+ * the payload and the spool, build the payload the same way, open the
+ * spool and account for what is left in it at the end the same way: that
+ * is here, once. How a message is framed, sent and acknowledged differs
+ * between the two and stays with each program.
+ */
+#ifndef ES_PUBLISH_H
+#define ES_PUBLISH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "record.h"
+#include "spool.h"
+
+/* Option ids: past OPT_PROGRAM's, clear of lib/mqtt.h's (400 on). */
+enum {
+	OPT_PUB_PAYLOAD_FIELD = 350, OPT_PUB_QUEUE, OPT_PUB_SPOOL,
+	OPT_PUB_SPOOL_MAX, OPT_PUB_SPOOL_FULL, OPT_PUB_FSYNC,
+	OPT_PUB_DRAIN_TIMEOUT,
+};
+
+/* In this order on both programs' option lists: getopt_long names the
+ * possibilities of an ambiguous abbreviation in it. --drain-timeout is the
+ * program's to parse (the two say a bad one differently). */
+#define PUB_LONGOPTS \
+	{"payload-field", required_argument, 0, OPT_PUB_PAYLOAD_FIELD}, \
+	{"queue", required_argument, 0, OPT_PUB_QUEUE}, \
+	{"spool", required_argument, 0, OPT_PUB_SPOOL}, \
+	{"spool-max", required_argument, 0, OPT_PUB_SPOOL_MAX}, \
+	{"spool-full", required_argument, 0, OPT_PUB_SPOOL_FULL}, \
+	{"fsync", required_argument, 0, OPT_PUB_FSYNC}, \
+	{"drain-timeout", required_argument, 0, OPT_PUB_DRAIN_TIMEOUT}
+
+/* What those options say. */
+struct pub_opts {
+	const char *payload_field;	/* NULL: the whole record */
+	const char *spool_dir;		/* NULL: a queue in memory */
+	uint64_t queue, spool_max;
+	enum spool_full full;
+	enum spool_sync sync;
+};
+
+/* The defaults; queue: the program's --queue (in memory) default. */
+void pub_opts_init(struct pub_opts *p, uint64_t queue);
+/* Takes option ch if it is one of PUB_LONGOPTS (but --drain-timeout);
+ * a bad argument is a usage error. */
+bool pub_opt(struct pub_opts *p, int ch, const char *arg);
+/* The spool option that differs between a and b, or NULL: the spool is
+ * open, so a reload cannot change them. */
+const char *pub_opts_restart(const struct pub_opts *a,
+			     const struct pub_opts *b);
+/* The --help lines from --payload-field to --fsync. done: what takes a
+ * message off the queue ("acknowledged", "delivered"); queue: the
+ * default of --queue. */
+void pub_opts_help(FILE *f, const char *done, unsigned long long queue);
+
+/* Both strings NULL, or equal. */
+bool same_str(const char *a, const char *b);
+
+/* The fieldset slot of a field option's path (opt names it in a usage
+ * error), or -1 without a field. */
+int field_slot(struct fieldset *fs, const char *opt, const char *field);
+
+/* The payload of a message: the raw value of --payload-field, else the
+ * record as written by -o (NDJSON, or a CSV row without the header). */
+struct payload {
+	int slot;		/* --payload-field's, or -1 */
+	bool csv;
+	bool header_skipped;
+	struct outbuf buf;	/* the writer's output, reused */
+	struct writer *w;
+};
+void payload_init(struct payload *pl, bool csv);
+/* Appends rec's payload to msg; false with *err if it has none. */
+bool payload_put(struct payload *pl, const struct record *rec,
+		 struct scratch *sc, struct outbuf *msg, const char **err);
+void payload_free(struct payload *pl);
+
+/* The next record of the input: true with *rec; else false, with *eof
+ * set at its end, or *more cleared when there is none for now (then poll()
+ * on the reader's fd says when there is). */
+bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more);
+
+/* Opens the spool as p says; says when records left from before are in
+ * it (they go first). */
+struct spool *pub_spool_open(const struct pub_opts *p);
+/* At the end: the messages not delivered, said (and where they remain). */
+uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p);
+
+#endif

@@ -231,9 +231,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &c->unit))
-				diag_usage("invalid argument '%s' for --time-unit: "
-					   "expected s, ms, us, ns or auto", optarg);
+			time_unit_opt(optarg, &c->unit);
 			break;
 		case OPT_LATE: c->late = optarg; break;
 		case OPT_LATENESS:

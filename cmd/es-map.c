@@ -225,9 +225,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &c->unit_opt))
-				diag_usage("invalid argument '%s' for --time-unit: "
-					   "expected s, ms, us, ns or auto", optarg);
+			time_unit_opt(optarg, &c->unit_opt);
 			break;
 		case OPT_TIME_FORMAT:
 			if (!strcmp(optarg, "rfc3339"))

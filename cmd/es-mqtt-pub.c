@@ -233,7 +233,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
 	}
 	midmap[mid & 0xFFFF] = 0;
 	spool_ack(q, id - 1);
-	acknowledged++;
+	stats.out = ++acknowledged;
 }
 
 static void on_up(void *ctx, bool session_present)
@@ -275,7 +275,7 @@ static bool publish_one(void)
 				   b + 2 + tl, cfg.mo.qos, cfg.retain);
 	if (mid && early_mid == mid) {
 		spool_ack(q, id);
-		acknowledged++;
+		stats.out = ++acknowledged;
 	} else if (mid) {
 		midmap[mid & 0xFFFF] = id + 1;
 	}
@@ -609,7 +609,6 @@ int main(int argc, char **argv)
 	open_conn();
 	run();
 
-	stats.out = acknowledged;
 	stats.dropped = spool_dropped(q);
 	uint64_t left = pub_spool_left(q, &cfg.pub);
 	if (left)

@@ -1213,9 +1213,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		case 'a': c->agg_text = optarg; break;
 		case OPT_TIME_FIELD: c->time_field = optarg; break;
 		case OPT_TIME_UNIT:
-			if (time_unit_parse(optarg, &c->unit))
-				diag_usage("invalid argument '%s' for --time-unit: "
-					   "expected s, ms, us, ns or auto", optarg);
+			time_unit_opt(optarg, &c->unit);
 			break;
 		case OPT_TIME:
 			if (!strcmp(optarg, "processing"))
@@ -1358,11 +1356,7 @@ static void state_setup(struct fieldset *fs)
 	gslots = xrealloc(NULL, (size_t)(ng ? ng : 1) * sizeof *gslots);
 	for (int i = 0; i < ng; i++)
 		gslots[i] = fieldset_add(fs, &cfg.gpaths[i]);
-	struct path tp;
-	if (path_parse_all(cfg.time_field, &tp, &perr))
-		diag_usage("invalid --time-field '%s': %s", cfg.time_field, perr);
-	time_slot = fieldset_add(fs, &tp);
-	path_free(&tp);
+	time_slot = fieldset_add_text(fs, cfg.time_field, "--time-field");
 	state_size = agg_state_size(specs, nspecs);
 	hspec = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *hspec);
 	nhspec = agg_heap_slots(specs, nspecs, hspec);

@@ -63,15 +63,7 @@ bool same_str(const char *a, const char *b)
 
 int field_slot(struct fieldset *fs, const char *opt, const char *field)
 {
-	if (!field)
-		return -1;
-	struct path path;
-	const char *err;
-	if (path_parse_all(field, &path, &err) < 0)
-		diag_usage("%s '%s': %s", opt, field, err);
-	int slot = fieldset_add(fs, &path);
-	path_free(&path);
-	return slot;
+	return field ? fieldset_add_text(fs, field, opt) : -1;
 }
 
 void payload_init(struct payload *pl, bool csv)
@@ -102,11 +94,9 @@ static bool payload_field(const struct payload *pl, const struct record *rec,
 	return true;
 }
 
-bool payload_put(struct payload *pl, const struct record *rec,
-		 struct scratch *sc, struct outbuf *msg, const char **err)
+static bool payload_record(struct payload *pl, const struct record *rec,
+			   struct outbuf *msg, const char **err)
 {
-	if (pl->slot >= 0)
-		return payload_field(pl, rec, sc, msg, err);
 	pl->buf.len = 0;
 	if (pl->csv && !pl->header_skipped) {
 		/* The CSV writer puts its header before the first row: write
@@ -120,6 +110,19 @@ bool payload_put(struct payload *pl, const struct record *rec,
 		return false;
 	out_put(msg, pl->buf.buf, pl->buf.len - 1);	/* no "\n" */
 	return true;
+}
+
+bool payload_put(struct payload *pl, const struct record *rec,
+		 struct scratch *sc, struct outbuf *msg, const char **err)
+{
+	if (pl->slot >= 0)
+		return payload_field(pl, rec, sc, msg, err);
+	/* The writer counts what it writes as output; a publisher's output
+	 * is what the broker has taken, which the program counts. */
+	uint64_t out = stats.out;
+	bool ok = payload_record(pl, rec, msg, err);
+	stats.out = out;
+	return ok;
 }
 
 void payload_free(struct payload *pl)

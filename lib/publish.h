@@ -61,8 +61,8 @@ void pub_opts_help(FILE *f, const char *done, unsigned long long queue);
 /* Both strings NULL, or equal. */
 bool same_str(const char *a, const char *b);
 
-/* The fieldset slot of a field option's path (opt names it in a usage
- * error), or -1 without a field. */
+/* The fieldset slot of a field option's path (fieldset_add_text), or -1
+ * without a field. */
 int field_slot(struct fieldset *fs, const char *opt, const char *field);
 
 /* The payload of a message: the raw value of --payload-field, else the
@@ -75,7 +75,8 @@ struct payload {
 	struct writer *w;
 };
 void payload_init(struct payload *pl, bool csv);
-/* Appends rec's payload to msg; false with *err if it has none. */
+/* Appends rec's payload to msg; false with *err if it has none. Not
+ * counted as output (stats.out): that is what the broker takes. */
 bool payload_put(struct payload *pl, const struct record *rec,
 		 struct scratch *sc, struct outbuf *msg, const char **err);
 void payload_free(struct payload *pl);

@@ -26,7 +26,7 @@ teardown() {
 }
 
 # ---- live input helpers ----
-# bg_teardown, start_bg, open_writer, close_writer, await_out, await_exit
+# bg_teardown, start_bg, open_writer, close_writer, await_exp, await_exit
 # and since: live_helper.bash; await_err: test_helper.bash.
 AWAIT_EXIT_SECONDS=3
 
@@ -295,19 +295,19 @@ EOF
 	open_writer
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' > "$T/exp"
-	await_out
+	await_exp
 	# rewritten in place (same inode and size), the old time put back
 	printf 'badge,name\nB7,BBB\n' > "$T/t.csv"
 	touch -d '2020-01-01 00:00:00' "$T/t.csv"
 	sleep 1.2
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' >> "$T/exp"
-	await_out
+	await_exp
 	kill -HUP "$PID"
 	sleep 0.1
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"BBB"}\n' >> "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -321,14 +321,14 @@ EOF
 	open_writer
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"old"}\n' > "$T/exp"
-	await_out
+	await_exp
 	printf 'badge,name\nB7,new\nB8,added\n' > "$T/t.new"
 	mv "$T/t.new" "$T/t.csv"
 	# no record for 1.5 s: the check runs on the quiet input
 	sleep 1.5
 	printf '{"badge":"B7"}\n{"badge":"B8"}\n' >&"$W"
 	printf '{"badge":"B7","name":"new"}\n{"badge":"B8","name":"added"}\n' >> "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -343,14 +343,14 @@ EOF
 	open_writer
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"good"}\n' > exp
-	await_out
+	await_exp
 	# a broken table: reported within a second, on a quiet input
 	printf 'badge,name\nB7,"unterminated\n' > t.new
 	mv t.new t.csv
 	await_err 'unterminated' 2
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"good"}\n' >> exp
-	await_out
+	await_exp
 	# gone: said once, however long it stays away
 	rm t.csv
 	await_err 'No such file' 2
@@ -359,13 +359,13 @@ EOF
 	sleep 0.2
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"good"}\n' >> exp
-	await_out
+	await_exp
 	# back, good: loaded
 	printf 'badge,name\nB7,fixed\n' > t.csv
 	sleep 1.3
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"fixed"}\n' >> exp
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -406,7 +406,7 @@ EOF
 	open_writer
 	printf '{"badge":"B9"}\n' >&"$W"
 	printf '{"badge":"B9","name":"Line\\nBreak","company":"Acme","zone":"east"}\n' > "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -706,16 +706,16 @@ EOF
 	assert_file_is "$T/out" < /dev/null
 	printf '{"ts":1500,"door":"d1","badge":"B7"}\n' >&"$WR"
 	printf '{"ts":1500,"left_ts":1000,"door":"d1","temp":37.9,"right_ts":1500,"badge":"B7"}\n' > "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	sleep 0.2
 	printf '{"ts":2000,"door":"d1","badge":"B8"}\n' >&"$WR"
 	printf '{"ts":2000,"left_ts":1000,"door":"d1","temp":37.9,"right_ts":2000,"badge":"B8"}\n' >> "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	sleep 0.2
 	printf '{"ts":2500,"door":"d1","temp":38.1}\n' >&"$WL"
 	printf '%s\n' '{"ts":2500,"left_ts":2500,"door":"d1","temp":38.1,"right_ts":1500,"badge":"B7"}' \
 		'{"ts":2500,"left_ts":2500,"door":"d1","temp":38.1,"right_ts":2000,"badge":"B8"}' >> "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	sleep 0.2
 	printf '{"ts":3000,"door":"d9","temp":36.0}\n' >&"$WL"
 	sleep 0.2
@@ -743,7 +743,7 @@ EOF
 	printf '{"ts":1500,"door":"d1","temp":1}\n{"ts":5000,"door":"d1","temp":2}\n' >&"$WL"
 	printf '%s\n' '{"ts":1500,"left_ts":1500,"door":"d1","temp":1,"right_ts":1000,"badge":"B7"}' \
 		'{"ts":5000,"left_ts":5000,"door":"d1","temp":2}' > "$T/exp"
-	await_out 0.5
+	await_exp 0.5
 	exec {WL}>&-
 	WL=""
 	await_exit "$PID"
@@ -765,7 +765,7 @@ EOF
 	sleep 0.7
 	[ -s "$T/out" ] && fail "written after $(since "$t0") s, before the right watermark passed 2000"
 	printf '{"ts":1000,"left_ts":1000,"door":"d1","temp":37.0}\n' > "$T/exp"
-	await_out 1
+	await_exp 1
 	# the right watermark moved on with the clock: an old right event is late
 	printf '{"ts":1500,"door":"d1","badge":"B7"}\n' >&"$WR"
 	kill -0 "$PID" || fail "es-join ended before its inputs did"
@@ -798,7 +798,7 @@ EOF
 	printf '{"ts":1000,"door":"d1"}\n' >&"$WL"
 	printf '{"ts":1200,"door":"d1"}\n' >&"$WR"
 	printf '{"ts":1200,"left_ts":1000,"door":"d1","right_ts":1200}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -930,14 +930,14 @@ Try 'es-join --help' for more information."
 	open_writer
 	printf '{"badge":"B7"}\n{"badge":"B8"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' > exp
-	await_out 3
+	await_exp 3
 	# another table, the input's key under another name, unmatched kept
 	printf 'table = t2.csv\non = b=badge\ntype = left\n' > j.conf
 	kill -HUP "$PID"
 	await_err 'reloaded:' 5
 	printf '{"b":"B8"}\n{"b":"B9"}\n{"badge":"B7"}\n' >&"$W"
 	printf '{"b":"B8","name":"CCC"}\n{"b":"B9"}\n{"badge":"B7"}\n' >> exp
-	await_out 3
+	await_exp 3
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -957,20 +957,20 @@ EOF
 	open_writer
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' > exp
-	await_out 3
+	await_exp 3
 	# the new type would pass B9: refused with the table, B9 still dropped
 	printf 'table = none.csv\non = badge\ntype = left\n' > j.conf
 	kill -HUP "$PID"
 	await_err 'keeping the running configuration' 5
 	printf '{"badge":"B9"}\n{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' >> exp
-	await_out 3
+	await_exp 3
 	printf 'left = a\nright = b\non = badge\nwithin = 1s\n' > j.conf
 	kill -HUP "$PID"
 	await_err 'between --table' 5
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' >> exp
-	await_out 3
+	await_exp 3
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -992,20 +992,20 @@ EOF
 	open_writer
 	printf '{"badge":"B7"}\n{"badge":"B9"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' > exp
-	await_out 3
+	await_exp 3
 	printf 'table = t.csv\non = badge\ntype = left\ntable-prefix = t_\n' > j.conf
 	touch -d '+1 minute' j.conf
 	await_err 'reloaded:' 5
 	printf '{"badge":"B7"}\n{"badge":"B9"}\n' >&"$W"
 	printf '{"badge":"B7","t_name":"AAA"}\n{"badge":"B9"}\n' >> exp
-	await_out 3
+	await_exp 3
 	# the type alone: the table stays as loaded
 	printf 'table = t.csv\non = badge\ntable-prefix = t_\n' > j.conf
 	touch -d '+2 minutes' j.conf
 	await_err 'unchanged' 5
 	printf '{"badge":"B9"}\n{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","t_name":"AAA"}\n' >> exp
-	await_out 3
+	await_exp 3
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1026,24 +1026,24 @@ EOF
 	printf '{"ts":1000,"door":"d2","a":2}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
 	printf '{"ts":1200,"door":"d1","b":1}\n' >&"$WR"
 	printf '{"ts":1200,"left_ts":1000,"door":"d1","a":1,"right_ts":1200,"b":1}\n' > "$T/exp"
-	await_out 3
+	await_exp 3
 	# a lateness is no new definition: a1 is still there for b2
 	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nlateness = 500ms\n' > "$T/s.conf"
 	kill -HUP "$PID"
 	await_err 'reloaded:' 5
 	printf '{"ts":1400,"door":"d1","b":2}\n' >&"$WR"
 	printf '{"ts":1400,"left_ts":1000,"door":"d1","a":1,"right_ts":1400,"b":2}\n' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	# a new interval: the four events go as at the end (a2 alone), then
 	# a3 and b3 pair only with each other
 	printf 'on = door\nwithin = 100ms\ntime-unit = ms\ntype = full\n' > "$T/s.conf"
 	kill -HUP "$PID"
 	printf '{"ts":1000,"left_ts":1000,"door":"d2","a":2}\n' >> "$T/exp"
-	await_out 5
+	await_exp 5
 	printf '{"ts":1500,"door":"d1","a":3}\n' >&"$WL"
 	printf '{"ts":1550,"door":"d1","b":3}\n' >&"$WR"
 	printf '{"ts":1550,"left_ts":1500,"door":"d1","a":3,"right_ts":1550,"b":3}\n' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	# other inputs: refused
 	printf 'on = door\nwithin = 100ms\nleft = %s\n' "$T/other" > "$T/s.conf"
 	kill -HUP "$PID"
@@ -1069,7 +1069,7 @@ EOF
 	printf '{"ts":1000,"door":"d2","a":2}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
 	printf '{"ts":1200,"door":"d1","b":1}\n' >&"$WR"
 	printf '{"ts":1200,"left_ts":1000,"door":"d1","a":1,"right_ts":1200,"b":1}\n' > "$T/exp"
-	await_out 3
+	await_exp 3
 	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nmax-state = 2x\n' > "$T/s.conf"
 	kill -HUP "$PID"
 	await_err 'keeping the running configuration' 5
@@ -1077,12 +1077,12 @@ EOF
 	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = full\nmax-state = 200\n' > "$T/s.conf"
 	kill -HUP "$PID"
 	printf '{"ts":1000,"left_ts":1000,"door":"d2","a":2}\n' >> "$T/exp"
-	await_out 5
+	await_exp 5
 	await_err 'reloaded:' 5
 	# a3 pairs with b1, then b1 goes to make room for a3
 	printf '{"ts":1300,"door":"d1","a":3}\n' >&"$WL"
 	printf '{"ts":1300,"left_ts":1300,"door":"d1","a":3,"right_ts":1200,"b":1}\n' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	close_writers
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1104,18 +1104,18 @@ EOF
 	printf '{"ts":1000,"door":"d9","a":0}\n{"ts":1000,"door":"d1","a":1}\n' >&"$WL"
 	printf '{"ts":1100,"door":"d1","b":1}\n' >&"$WR"
 	printf '{"ts":1100,"left_ts":1000,"door":"d1","a":1,"right_ts":1100,"b":1}\n' > "$T/exp"
-	await_out 3
+	await_exp 3
 	printf 'on = door\nwithin = 1s\ntime-unit = ms\ntype = left\nleft = %s\nright = %s\n' \
 		"$T/rf" "$T/lf" > "$T/s.conf"
 	kill -HUP "$PID"
 	# a0 was left and never matched: alone, with the left prefix
 	printf '{"ts":1000,"left_ts":1000,"door":"d9","a":0}\n' >> "$T/exp"
-	await_out 5
+	await_exp 5
 	# now b2 (of $T/rf) is the left event, a2 the right one
 	printf '{"ts":2000,"door":"d1","b":2}\n' >&"$WR"
 	printf '{"ts":2100,"door":"d1","a":2}\n' >&"$WL"
 	printf '{"ts":2100,"left_ts":2000,"door":"d1","b":2,"right_ts":2100,"a":2}\n' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	close_writers
 	await_exit "$PID"
 	[ "$st" -eq 0 ]

@@ -422,6 +422,9 @@ make_certs() {
 	run --separate-stderr es-mqtt-pub -t 'a/+'
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-mqtt-pub: -t/--topic: wildcards (+, #) cannot be published to\n%s" "$hint")"
+	run --separate-stderr es-mqtt-pub -t x --payload-field 'a['
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: invalid --payload-field 'a[': expected an array index\n%s" "$hint")"
 	run --separate-stderr es-mqtt-pub -t x --spool-full sometimes
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-mqtt-pub: invalid argument 'sometimes' for --spool-full: expected block or drop-oldest\n%s" "$hint")"
@@ -578,6 +581,8 @@ Try 'es-mqtt-pub --help' for more information."
 		sleep 0.05
 	done
 	[ "$(jq .in "$T/st")" = 2 ] || fail "not read: $(cat "$T/st")"
+	# read and queued, but out counts what the broker acknowledged: none yet
+	[ "$(jq .out "$T/st")" = 0 ] || fail "out before any ack: $(cat "$T/st")"
 	printf 'topic = d/{seq}\nhost = 127.0.0.1\nport = %s\nreconnect-max = 200ms\n' "$PORT" > "$T/p.conf"
 	kill -HUP "$PID"
 	await_err "reloaded: -t d/{seq} -q 1; --port changed: connecting to 127.0.0.1:$PORT"

@@ -27,7 +27,7 @@ teardown() {
 }
 
 # ---- live input helpers ----
-# bg_teardown, start_bg, open_writer, close_writer, await_out, await_exit
+# bg_teardown, start_bg, open_writer, close_writer, await_exp, await_exit
 # (2 s) and since: live_helper.bash (as in latency.bats).
 
 # ---- tumbling ----
@@ -269,7 +269,7 @@ EOF
 	# touches it and fits in 60 ms): [51, 111), behind the watermark
 	printf '%s\n' '{"ts":100,"d":"a"}' '{"ts":240,"d":"b"}' '{"ts":51,"d":"a"}' >&"$W"
 	printf '{"window_start":51,"window_end":111,"d":"a","count":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1001,7 +1001,7 @@ EOF
 	printf '{"ts":10000,"d":"a"}\n' >&"$W"
 	printf '%s\n' '{"window_start":0,"window_end":10000,"d":"a","count":1}' \
 		'{"window_start":0,"window_end":10000,"d":"b","count":1}' > "$T/exp"
-	await_out
+	await_exp
 	kill -0 "$PID" || fail "es-window ended before its input did"
 	close_writer
 	await_exit "$PID"
@@ -1044,7 +1044,7 @@ EOF
 	sleep 1
 	[ -s "$T/out" ] && fail "window written after $(since "$t0") s, before the idle rule closes it (1.5 s)"
 	printf '{"window_start":0,"window_end":2000,"count":1}\n' > "$T/exp"
-	await_out 1.5
+	await_exp 1.5
 	kill -0 "$PID" || fail "es-window ended before its input did"
 	close_writer
 	await_exit "$PID"
@@ -1060,7 +1060,7 @@ EOF
 	printf '{"ts":5000,"d":"a"}\n{"ts":5200,"d":"a"}\n' >&"$W"
 	# the session [5000, 6200) closes after 1 s of silence
 	printf '{"window_start":5000,"window_end":6200,"d":"a","count":2}\n' > "$T/exp"
-	await_out 2
+	await_exp 2
 	# the watermark is now at least 6200: a session of 5100 would end at 6100
 	printf '{"ts":5100,"d":"a"}\n{"ts":9000,"d":"a"}\n' >&"$W"
 	close_writer
@@ -1092,7 +1092,7 @@ EOF
 	printf '{"ts":1000,"d":"x"}\n{"ts":2000,"d":"y"}\n{"ts":12000,"d":"x"}\n' >&"$W"
 	printf '%s\n' '{"window_start":0,"window_end":10000,"d":"x","count":1}' \
 		'{"window_start":0,"window_end":10000,"d":"y","count":1}' > "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1126,7 +1126,7 @@ EOF
 	open_writer
 	printf '{"ts":1000}\n{"ts":12000}\n' >&"$W"
 	printf '{"window_start":0,"window_end":10000,"count":1}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1238,7 +1238,7 @@ Try 'es-window --help' for more information."
 	printf '{"ts":26000,"v":8}\n' >&"$W"
 	printf '%s\n' '{"window_start":0,"window_end":10000,"count":1,"sum_v":1}' \
 		'{"window_start":10000,"window_end":20000,"count":3,"sum_v":14}' > "$T/exp"
-	await_out 3
+	await_exp 3
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1263,20 +1263,20 @@ EOT
 	sync_input 5
 	printf '%s\n' '{"window_start":0,"window_end":10000,"d":"a","count":1}' \
 		'{"window_start":0,"window_end":10000,"d":"b","count":1}' > "$T/exp"
-	await_out
+	await_exp
 	new_conf "$(printf 'tumbling = 5s\nagg = count,max(v)')"
 	kill -HUP "$PID"
 	# the open windows go out as at the end of the input, before any record
 	printf '%s\n' '{"window_start":10000,"window_end":20000,"d":"a","count":1}' \
 		'{"window_start":10000,"window_end":20000,"d":"b","count":1}' >> "$T/exp"
-	await_out
+	await_exp
 	await_err "es-window: --config $T/w.conf reloaded: new window definition, 2 open windows written"
 	# 7000 is behind the watermark (12000) and its new window [5000,
 	# 10000) ends before it: late. The new windows hold only new records.
 	printf '%s\n' '{"ts":7000,"v":1,"d":"a"}' '{"ts":12500,"v":2,"d":"a"}' \
 		'{"ts":14000,"v":3,"d":"b"}' '{"ts":16000,"v":4,"d":"a"}' >&"$W"
 	printf '{"window_start":10000,"window_end":15000,"count":2,"max_v":3}\n' >> "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1301,7 +1301,7 @@ EOT
 	new_conf "$(printf 'tumbling = 100ms\ntime = processing')"
 	kill -HUP "$PID"
 	printf '{"window_start":99999999000000,"window_end":99999999010000,"count":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	await_err "es-window: --config $T/w.conf reloaded: new window definition, 1 open window written; the watermark starts again"
 	printf '{}\n{}\n' >&"$W"
 	local i
@@ -1336,7 +1336,7 @@ EOT
 	# with the new lateness 10500 does not close [0, 10000); 11500 does
 	printf '{"ts":10500}\n{"ts":11500}\n' >&"$W"
 	printf '{"window_start":0,"window_end":10000,"count":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1360,11 +1360,11 @@ EOT
 	kill -HUP "$PID"
 	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"b","count":1}' \
 		'{"window_start":0,"window_end":2000,"d":"c","count":1}' > "$T/exp"
-	await_out
+	await_exp
 	# [0, 2000) of a closes after 1.2 s of silence (2000 - 800 ms), without
 	# any record
 	printf '{"window_start":0,"window_end":2000,"d":"a","count":2}\n' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	kill -0 "$PID" || fail "es-window ended before its input did"
 	close_writer
 	await_exit "$PID"
@@ -1401,10 +1401,10 @@ Try 'es-window --help' for more information."
 	new_conf "$(printf 'tumbling = 2s\ngroup-by = d\nmax-state = 12')"
 	kill -HUP "$PID"
 	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"b","count":1}' > "$T/exp"
-	await_out 3
+	await_exp 3
 	printf '{"ts":900,"d":"d"}\n' >&"$W"
 	printf '%s\n' '{"window_start":0,"window_end":2000,"d":"c","count":1}' >> "$T/exp"
-	await_out 3
+	await_exp 3
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -1427,14 +1427,14 @@ EOT
 	open_writer
 	printf '{"ts":1000,"v":1}\n{"ts":12000,"v":2}\n' >&"$W"
 	printf 'window_start,window_end,count\n0,10000,1\n' > "$T/exp"
-	await_out
+	await_exp
 	new_conf "$(printf 'tumbling = 10s\nagg = count,sum(v)\nflush-on-exit\ntime-format = s')"
 	kill -HUP "$PID"
 	printf '10000,20000,1\n' >> "$T/exp"
-	await_out
+	await_exp
 	printf '{"ts":13000,"v":3}\n{"ts":21000,"v":4}\n' >&"$W"
 	printf 'window_start,window_end,count,sum_v\n10,20,1,3\n' >> "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]

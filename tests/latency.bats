@@ -21,7 +21,7 @@ teardown() {
 	bg_teardown
 }
 
-# start_bg, open_writer, close_writer, await_out and await_exit:
+# start_bg, open_writer, close_writer, await_exp and await_exit:
 # live_helper.bash; a program gets 1 s to end.
 AWAIT_EXIT_SECONDS=1
 
@@ -30,12 +30,12 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"value":2}\n' >&"$W"
 	printf '{"value":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -0 "$PID" || fail "es-filter ended before its input did"
 	# the next ones too; the one filtered out never shows
 	printf '{"value":0}\n{"value":3}\n' >&"$W"
 	printf '{"value":2}\n{"value":3}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -48,11 +48,11 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"value":5,"n":1}\n' >&"$W"
 	printf '{"value":5,"n":1}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -0 "$PID" || fail "the pipeline ended before its input did"
 	printf '{"value":1,"n":2}\n{"value":9,"n":3}\n' >&"$W"
 	printf '{"value":5,"n":1}\n{"value":9,"n":3}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -64,10 +64,10 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf 'id,value\n1,2\n' >&"$W"
 	printf '{"id":1,"value":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	printf '2,0\n3,4\n' >&"$W"
 	printf '{"id":1,"value":2}\n{"id":3,"value":4}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -79,10 +79,10 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"a":1}\n{"a":' >&"$W"
 	printf '{"a":1}\n' > "$T/exp"
-	await_out
+	await_exp
 	printf '2}\n' >&"$W"
 	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -94,7 +94,7 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"a":1}\n{"a":2}\n' >&"$W"
 	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -107,7 +107,7 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"a":1}\n{"a":2}\n' >&"$W"
 	printf '{"a":1}\n{"a":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -120,7 +120,7 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"a":1}\n{"a":2}\n' >&"$W"
 	printf '{"a":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	kill -INT "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
@@ -154,7 +154,7 @@ AWAIT_EXIT_SECONDS=1
 	open_writer
 	printf '{"value":2}\n{"value":\n' >&"$W"
 	printf '{"value":2}\n' > "$T/exp"
-	await_out
+	await_exp
 	local i
 	for ((i = 0; i < 20; i++)); do
 		[ "$(cat "$T/dead")" = '{"value":' ] && break

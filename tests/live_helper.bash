@@ -1,8 +1,8 @@
 # Live input helpers for es-join.bats, es-window.bats and latency.bats:
 # programs started in the background, each in a process group of its own,
 # reading a FIFO whose write end this shell holds; output compared against
-# $T/exp as it arrives. Load after test_helper (its await_out, for a count
-# of lines, is replaced here by one that compares bytes).
+# $T/exp as it arrives (await_exp; test_helper's await_out counts lines).
+# Load after test_helper.
 #
 # A file that loads this sets, in setup, BG="" and W="" (and WL, WR if it
 # opens more FIFOs), calls bg_teardown from its teardown, and may set
@@ -49,9 +49,9 @@ close_writer() {
 	W=""
 }
 
-# await_out [SECONDS]: polls $T/out every 50 ms until it holds exactly the
+# await_exp [SECONDS]: polls $T/out every 50 ms until it holds exactly the
 # bytes of $T/exp; fails after SECONDS (default 1).
-await_out() {
+await_exp() {
 	local limit=${1:-1} i n
 	n=$(awk -v s="$limit" 'BEGIN { printf "%d", s * 20 }')
 	for ((i = 0; i < n; i++)); do

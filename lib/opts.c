@@ -39,23 +39,55 @@ char **opts_config(int *argc, char **argv)
 	return a;
 }
 
-static enum format parse_format(const char *opt, const char *arg)
+static enum format parse_format(const char *opt, const char *arg, bool in)
 {
-	if (!strcmp(arg, "ndjson") || !strcmp(arg, "json"))
+	if (!strcmp(arg, "ndjson"))
 		return FMT_NDJSON;
+	/* Output is always one record a line; input "json" takes any layout. */
+	if (!strcmp(arg, "json"))
+		return in ? FMT_JSON : FMT_NDJSON;
 	if (!strcmp(arg, "csv"))
 		return FMT_CSV;
-	diag_usage("invalid argument '%s' for %s: expected ndjson or csv", arg, opt);
+	diag_usage("invalid argument '%s' for %s: expected %s", arg, opt,
+		   in ? "ndjson, json or csv" : "ndjson or csv");
+}
+
+/* -d: one byte, or a name for the ones a shell makes awkward. */
+static char parse_delimiter(const char *arg)
+{
+	if (!strcmp(arg, "tab") || !strcmp(arg, "\\t"))
+		return '\t';
+	if (!strcmp(arg, "semicolon"))
+		return ';';
+	if (!strcmp(arg, "pipe"))
+		return '|';
+	if (!strcmp(arg, "comma"))
+		return ',';
+	if (strlen(arg) != 1 || arg[0] == '"' || arg[0] == '\n' ||
+	    arg[0] == '\r')
+		diag_usage("invalid argument '%s' for -d/--delimiter: expected one "
+			   "character other than a quote or a line break, or tab, "
+			   "semicolon, pipe, comma", arg);
+	return arg[0];
 }
 
 bool opts_common(struct es_opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case 'i':
-		o->in_fmt = parse_format("-i/--input-format", arg);
+		o->in_fmt = parse_format("-i/--input-format", arg, true);
 		return true;
 	case 'o':
-		o->out_fmt = parse_format("-o/--output-format", arg);
+		o->out_fmt = parse_format("-o/--output-format", arg, false);
+		return true;
+	case 'd':
+		o->delimiter = parse_delimiter(arg);
+		return true;
+	case OPT_NULL_VALUES:
+		o->null_values = arg;
+		return true;
+	case OPT_TIMEZONE:
+		o->timezone = arg;
 		return true;
 	case OPT_DEAD_LETTER:
 		o->dead_letter = arg;
@@ -103,6 +135,12 @@ void opts_apply(struct es_opts *o)
 		diag_set_dead_letter(o->dead_letter);
 	diag_set_strict(o->strict);
 	diag_set_stats(o->stats);
+	reader_set_delimiter(o->delimiter ? o->delimiter : ',');
+	reader_set_null_values(o->null_values);
+	const char *err;
+	if (time_set_zone(o->timezone ? o->timezone : "UTC", &err))
+		diag_usage("invalid argument '%s' for --timezone: %s",
+			   o->timezone, err);
 	if (o->watch_config && !o->config)
 		diag_usage("--watch-config goes with --config");
 	if (o->stats_every && !o->stats_file)
@@ -116,10 +154,18 @@ void opts_apply(struct es_opts *o)
 void opts_common_help(FILE *f)
 {
 	fputs("Common options:\n"
-	      "  -i, --input-format FMT   ndjson or csv (default: detected per input from\n"
-	      "                           its first non-blank byte: '{' NDJSON, else CSV)\n"
+	      "  -i, --input-format FMT   ndjson, json or csv (default: detected per input\n"
+	      "                           from its first non-blank byte: '{' NDJSON, else\n"
+	      "                           CSV); json reads a top-level array of objects or\n"
+	      "                           objects in any layout (pretty-printed)\n"
 	      "  -o, --output-format FMT  ndjson or csv (default: the format of the first\n"
 	      "                           record read)\n"
+	      "  -d, --delimiter C        the CSV field delimiter: one character, or tab,\n"
+	      "                           semicolon, pipe (default ,)\n"
+	      "      --null-values LIST   comma-separated cell texts read as null, e.g.\n"
+	      "                           '-200,NA,' (an empty item: the empty cell)\n"
+	      "      --timezone ZONE      the zone of times written without an offset:\n"
+	      "                           UTC (default) or a tz name (Europe/Rome)\n"
 	      "      --dead-letter FILE   append bad input lines to FILE (CSV: under\n"
 	      "                           their header line)\n"
 	      "      --strict             stop at the first bad line (exit status 3)\n"

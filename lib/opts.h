@@ -12,13 +12,17 @@
 enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
 	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG, OPT_CHECK, OPT_WATCH_CONFIG,
+	OPT_NULL_VALUES, OPT_TIMEZONE,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
-#define OPTS_COMMON_SHORT "i:o:"
+#define OPTS_COMMON_SHORT "i:o:d:"
 #define OPTS_COMMON_LONG \
 	{"input-format", required_argument, 0, 'i'}, \
 	{"output-format", required_argument, 0, 'o'}, \
+	{"delimiter", required_argument, 0, 'd'}, \
+	{"null-values", required_argument, 0, OPT_NULL_VALUES}, \
+	{"timezone", required_argument, 0, OPT_TIMEZONE}, \
 	{"dead-letter", required_argument, 0, OPT_DEAD_LETTER}, \
 	{"strict", no_argument, 0, OPT_STRICT}, \
 	{"stats", no_argument, 0, OPT_STATS}, \
@@ -35,6 +39,9 @@ struct es_opts {
 	const char *dead_letter;
 	const char *stats_file;	/* --stats-file: counters rewritten there */
 	const char *config;	/* --config FILE (already expanded into argv) */
+	const char *null_values;	/* --null-values LIST (reader) */
+	const char *timezone;	/* --timezone ZONE (times without an offset) */
+	char delimiter;		/* -d: the CSV field delimiter (0: ',') */
 	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;
 	bool check;		/* --check: validate the options, read nothing */

@@ -20,6 +20,20 @@
 
 /* ---- reading ---- */
 
+/* -d and --null-values: the same for every reader of the program. */
+static char csv_delim = ',';
+static const char *null_values;
+
+void reader_set_delimiter(char delim)
+{
+	csv_delim = delim;
+}
+
+void reader_set_null_values(const char *list)
+{
+	null_values = list;
+}
+
 struct reader {
 	char **files;
 	int nfiles, next;
@@ -64,7 +78,7 @@ struct reader *reader_open(char **files, int nfiles, enum format fmt,
 	memset(r, 0, sizeof *r);
 	r->files = nfiles > 0 ? files : dash;
 	r->nfiles = nfiles > 0 ? nfiles : 1;
-	r->want = fmt;
+	r->want = fmt == FMT_JSON ? FMT_NDJSON : fmt;	/* FMT_JSON: to come */
 	r->fs = fs;
 	r->idle = idle;
 	r->ctx = ctx;

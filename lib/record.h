@@ -10,7 +10,10 @@
 #include "time.h"
 #include "value.h"
 
-enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV };
+/* FMT_JSON (input only): JSON values in any layout (a top-level array of
+ * objects, pretty-printed objects one after another); its records are
+ * NDJSON records. */
+enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV, FMT_JSON };
 
 /*
  * One record: its raw text as read (no line terminator) plus the spans of the
@@ -39,6 +42,12 @@ struct csv_header {
 };
 
 struct reader;
+/* Settings of every reader of the program (the common options -d and
+ * --null-values), made before reader_open. delim: the CSV field delimiter
+ * (default ','). list: comma-separated cell texts read as null (CSV cells
+ * and NDJSON strings/numbers written exactly so), NULL for none. */
+void reader_set_delimiter(char delim);
+void reader_set_null_values(const char *list);
 /*
  * Reads records from files (NULL or empty: stdin; "-": stdin) in format fmt
  * (FMT_AUTO: detected per input from its first byte: '{' NDJSON, else CSV).

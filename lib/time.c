@@ -429,6 +429,16 @@ static bool in_range(int64_t t)
 	return t >= TIME_MIN_US && t <= TIME_MAX_US;
 }
 
+/* --timezone: NULL is UTC. */
+static const char *zone;
+
+int time_set_zone(const char *name, const char **err)
+{
+	(void)err;
+	zone = strcmp(name, "UTC") ? name : NULL;
+	return 0;
+}
+
 int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		    const char **err)
 {

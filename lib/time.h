@@ -46,6 +46,10 @@ void duration_format(int64_t us, char *buf, size_t n);
  * set).
  */
 int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err);
+/* --timezone: the zone of date-times written without an offset
+ * ("2004-03-10 18:00:00"): UTC, or an IANA name from the C library's tz
+ * database (Europe/Rome). Returns 0, or -1 with *err set. */
+int time_set_zone(const char *name, const char **err);
 /* Writes us as RFC 3339 in UTC ("Z"), with as many fraction digits as
  * needed (0, 3 or 6), years beyond 0000-9999 as rfc3339_parse reads them
  * (any int64 fits). Returns the length; buf needs 32 bytes. */

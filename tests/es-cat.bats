@@ -2,6 +2,7 @@
 # es-cat: every option, reading rules (blank lines, CRLF, BOM, last line),
 # several inputs, and a reader that closes the pipe early.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -181,7 +182,7 @@ load test_helper
 	run --separate-stderr es-cat -i xml < /dev/null
 	[ "$status" -eq 2 ]
 	assert_output ''
-	assert_stderr "$(printf "es-cat: invalid argument 'xml' for -i/--input-format: expected ndjson or csv\nTry 'es-cat --help' for more information.")"
+	assert_stderr "$(printf "es-cat: invalid argument 'xml' for -i/--input-format: expected ndjson, json or csv\nTry 'es-cat --help' for more information.")"
 }
 
 # ---- -o / --output-format ----

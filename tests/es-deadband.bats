@@ -8,6 +8,7 @@
 #   a: 10 @1s, 10.4 @2s, 10.6 @4s, 11.2 @5s, 11.0 @8s, 11.1 @20s
 #   b: 5 @3s, 5.5 @6s, 6 @7s, 6.2 @21s
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -3,6 +3,7 @@
 # --max-keys and --max-state caps, byte-for-byte pass-through, bad input,
 # and differential tests against small awk references on generated data.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -3,6 +3,7 @@
 # by hand (tests/fixtures/detect), warm-up, hysteresis, formats, bad input,
 # limits, signals, usage; and the planted spikes of gen-sensors found.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

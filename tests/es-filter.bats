@@ -2,6 +2,7 @@
 # es-filter: every option, files and formats, and a reader that closes the
 # pipe early. The expression language itself is in expr.bats.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -3,6 +3,7 @@
 # --stats-file counters with their age and a stale flag; the will when the
 # gateway dies, "offline" when it stops cleanly; against a real mosquitto.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

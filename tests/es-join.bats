@@ -8,6 +8,7 @@
 #
 # The interval-join fixtures use millisecond times (--time-unit ms).
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 load live_helper

@@ -5,6 +5,7 @@
 # at the end, a broker down mid-stream, a SIGKILLed publisher restarted on
 # its spool, failed deliveries sent again, secrets, usage.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

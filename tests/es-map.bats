@@ -2,6 +2,7 @@
 # es-map: assignments (in order, nested paths), --rename, --keep, --drop,
 # --time-format, CSV in and out, untouched text kept byte for byte, bad input.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

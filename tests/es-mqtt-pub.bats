@@ -4,6 +4,7 @@
 # will, the queue and the spool (broker outage, SIGKILL of the publisher,
 # drop-oldest, back-pressure), drain timeout, TLS, passwords, options.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

@@ -4,6 +4,7 @@
 # added fields, CSV output, -C and -W, persistent sessions, reconnects,
 # flushing per message, options.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
+# The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

@@ -7,6 +7,8 @@
 #   make demo            run the screening pipeline on a generated morning
 #   make bench           time es-* against jq, Miller and DuckDB
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
+#   make cross           ARCH=arm64|armhf: build for an ARM gateway (build/ARCH)
+#   make check-cross     ARCH=arm64|armhf: the tests on it, under qemu-user
 #   make install         PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -84,7 +86,8 @@ $(O)/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
 
 -include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) \
-	$(patsubst %,$(O)/obj/tests/fuzz/%.d,$(FUZZ_TARGETS) driver)
+	$(patsubst %,$(O)/obj/tests/fuzz/%.d,$(FUZZ_TARGETS) driver) \
+	$(patsubst tests/unit/%.c,$(O)/obj/tests/unit/%.d,$(wildcard tests/unit/*.c))
 
 # Installs what is missing when root; otherwise says what to install.
 deps:
@@ -125,6 +128,25 @@ fuzz:
 		CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 	@sh tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Cross-builds with Debian's cross toolchains and multiarch libraries.
+ARCH ?= arm64
+TRIPLE_arm64 = aarch64-linux-gnu
+TRIPLE_armhf = arm-linux-gnueabihf
+QEMU_arm64 = qemu-aarch64
+QEMU_armhf = qemu-arm
+TRIPLE = $(TRIPLE_$(ARCH))
+cross:
+	@sh tests/cross-deps.sh $(ARCH)
+	@$(MAKE) --no-print-directory O=build/$(ARCH) CC=$(TRIPLE)-gcc \
+		AR=$(TRIPLE)-ar all units
+
+# TESTS="a.bats b.bats" runs a part (tests/run takes it as it is).
+check-cross: cross deps
+	@rm -rf build/$(ARCH)-qemu
+	@sh tests/qemu-bin.sh $(abspath build/$(ARCH)) $(abspath build/$(ARCH)-qemu) \
+		$(QEMU_$(ARCH)) /usr/$(TRIPLE)
+	@ES_BIN=$(abspath build/$(ARCH)-qemu) ES_CROSS=$(ARCH) sh tests/run
+
 bench: all
 	@EXTRA_PKGS="miller hyperfine" $(MAKE) --no-print-directory deps
 	@ES_BIN=$(abspath $(O)) bench/run
@@ -139,5 +161,6 @@ clean:
 	rm -rf obj build unit $(PROGS) $(EXAMPLES)
 
 .PHONY: all units deps check check-sanitize check-valgrind demo bench fuzz \
+	cross check-cross \
 	install clean
 .SECONDARY:

@@ -40,6 +40,7 @@ struct conf {
 	const char *id, *dir, *topic_tmpl, *result_tmpl;
 	char *topic, *result, *prefix;	/* owned; prefix: the topic before
 					   NAME */
+	char *client_id;	/* --client-id, or ID-ctl (owned) */
 	long long count;
 	struct mqtt_opts mo;
 };
@@ -59,7 +60,8 @@ static void usage(void)
 	       "(atomically) and the pid in DIR/NAME.pid gets SIGHUP to reload it.\n"
 	       "The outcome goes to fleet/ID/config-result and to standard output.\n"
 	       "\n"
-	       "      --id ID              the gateway's name (needed)\n"
+	       "      --id ID              the gateway's name (needed); not the MQTT\n"
+	       "                           client id, which is --client-id's\n"
 	       "      --dir DIR            where the NAME.conf and NAME.pid files are\n"
 	       "                           (needed)\n"
 	       "  -t, --topic T            the topic filter, ending in /#; {id} is\n"
@@ -72,7 +74,7 @@ static void usage(void)
 	       "--result-topic and -C from the next message, a new -t by unsubscribing\n"
 	       "and subscribing, a new --id or connection option by reconnecting.\n"
 	       "\n");
-	mqtt_opts_help(stdout);
+	mqtt_opts_help(stdout, "ID-ctl");
 	printf("\n");
 	opts_common_help(stdout);
 	printf("\nExample:\n"
@@ -326,6 +328,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"topic", required_argument, 0, 't'},
 		{"result-topic", required_argument, 0, OPT_RESULT_TOPIC},
 		{"count", required_argument, 0, 'C'},
+		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
 		{0, 0, 0, 0}
 	};
 	memset(c, 0, sizeof *c);
@@ -337,7 +340,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
 				 longopts, NULL)) != -1) {
 		if (ch == OPT_MQTT_ID) {
-			c->id = optarg;	/* the gateway and the client id */
+			c->id = optarg;	/* the gateway's; --client-id is MQTT's */
 			continue;
 		}
 		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
@@ -371,7 +374,11 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		diag_usage("invalid topic '%s' for --result-topic", c->result);
 	c->prefix = xstrdup(c->topic);
 	c->prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
-	c->mo.id = c->id;
+	/* Not the gateway id itself: es-heartbeat of the same gateway would
+	 * take the same client id, and the broker lets one of the two in at
+	 * a time. */
+	c->client_id = c->mo.id ? xstrdup(c->mo.id) : fill_id("{id}-ctl", c->id);
+	c->mo.id = c->client_id;
 	mqtt_opts_check(&c->mo);
 	struct stat st;
 	if (stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -384,6 +391,7 @@ static void conf_free(struct conf *c)
 	free(c->topic);
 	free(c->result);
 	free(c->prefix);
+	free(c->client_id);
 }
 
 /* ---- reloading ---- */

@@ -28,10 +28,12 @@
 #include "record.h"
 #include "reload.h"
 #include "time.h"
+#include "watermark.h"
 
 enum {
 	OPT_ABS = OPT_PROGRAM, OPT_PCT, OPT_MAX_SILENCE,
 	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
+	OPT_MAX_AHEAD,
 };
 
 /* What the options say (parsed at start and again on a reload); the
@@ -43,6 +45,7 @@ struct conf {
 	double abs, pct, door;
 	bool has_abs, has_pct, has_door;
 	int64_t silence;	/* us; 0: off */
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	enum time_repr unit_opt;	/* --time-unit as given */
 	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
 	long max_keys;
@@ -263,14 +266,40 @@ static bool get_time(const struct record *rec, int64_t *t)
 			   &sc, t, NULL) == 0;
 }
 
+/* Far-ahead records wait here for confirmation (lib/watermark.h). */
+static struct wmark wmk;
+static const struct record *in_hand;	/* and its value: */
+static double in_x;
+
+static void timed_record(const struct record *rec, int64_t t, void *ctx);
+static bool uses_time(const struct conf *c);
+
 static void on_record(const struct record *rec)
 {
-	double x;
 	int64_t t;
-	bool fresh;
 	scratch_reset(&sc);
-	if (!get_value(rec, &x) || !get_time(rec, &t))
+	if (!get_value(rec, &in_x) || !get_time(rec, &t))
 		return;
+	in_hand = rec;
+	if (uses_time(&cfg))
+		wm_event(&wmk, rec, t, timed_record, NULL);
+	else
+		timed_record(rec, t, NULL);
+	in_hand = NULL;
+}
+
+/* A record whose time the watermark rule accepted; a held one comes
+ * back later, its value to be read again. */
+static void timed_record(const struct record *rec, int64_t t, void *ctx)
+{
+	double x = in_x;
+	bool fresh;
+	(void)ctx;
+	if (rec != in_hand) {
+		scratch_reset(&sc);
+		if (!get_value(rec, &x))
+			return;
+	}
 	bytes_in += rec->rawlen + 1;
 	seq++;
 	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
@@ -366,6 +395,9 @@ static void usage(void)
 	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
 	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "      --max-ahead D        with event time: a record more than D (default\n"
+	       "                           1d) ahead of the stream's time waits for 2 more\n"
+	       "                           to confirm the jump, else it is bad input; 0: off\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
 	       "      --max-state SIZE     at most SIZE bytes of keys and held points\n"
@@ -413,6 +445,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"swinging-door", required_argument, 0, OPT_DOOR},
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
+		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
 		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
 		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{0, 0, 0, 0}
@@ -420,6 +453,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 	int c;
 	const char *err;
 	*cf = (struct conf){ .field = "value", .time_field = "ts",
+			     .max_ahead = WM_DEFAULT_AHEAD,
 			     .max_keys = KEYED_DEFAULT_MAX,
 			     .max_state = OPTS_DEFAULT_MAX_STATE };
 	optind = 0;	/* a reload parses again from the start */
@@ -455,6 +489,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			time_unit_opt(optarg, &cf->unit_opt);
 			break;
 		case OPT_MAX_KEYS: cf->max_keys = keyed_max_keys(optarg); break;
+		case OPT_MAX_AHEAD:
+			cf->max_ahead = opts_duration("--max-ahead", optarg, true);
+			break;
 		case OPT_MAX_STATE:
 			cf->max_state = opts_size("--max-state", optarg);
 			break;
@@ -472,11 +509,27 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 }
 
 /* The slots of cfg's fields (again after a reload). */
+/* A path the program can do without (a field it only tests for, or does
+ * not read under these options): no warning for a CSV header without it. */
+static int add_optional(struct fieldset *fs, const char *text, const char *opt)
+{
+	struct path p;
+	const char *err;
+	if (path_parse_all(text, &p, &err))
+		return fieldset_add_text(fs, text, opt);	/* says why */
+	int slot = fieldset_add_optional(fs, &p);
+	path_free(&p);
+	return slot;
+}
+
 static void setup_fields(struct fieldset *fs)
 {
 	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
 	vslot = fieldset_add_text(fs, cfg.field, "--field");
-	tslot = fieldset_add_text(fs, cfg.time_field, "--time-field");
+	/* only --max-silence and --swinging-door read the time */
+	tslot = uses_time(&cfg) ? fieldset_add_text(fs, cfg.time_field,
+						    "--time-field")
+				: add_optional(fs, cfg.time_field, "--time-field");
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -552,6 +605,10 @@ static void conf_reload(struct reader *r)
 	bool same = same_series(&cfg, &nc);
 	if (same)
 		nc.unit = cfg.unit;
+	/* Records held for confirmation were read under the old fields. */
+	wm_end(&wmk, timed_record, NULL);
+	if (!same)
+		wm_reset(&wmk);
 	/* the held points complete the old series before it is forgotten */
 	size_t held = same ? 0 : emit_all_held();
 	int n = keyed_reload(keys, same, said, sizeof said);
@@ -562,6 +619,7 @@ static void conf_reload(struct reader *r)
 	cfg = nc;
 	setup_fields(fs);
 	reader_fields_changed(r);
+	wm_set(&wmk, cfg.max_ahead, fieldset_count(fs));
 	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
 	reload_said(said);
 	reload_free(conf_words);
@@ -593,9 +651,22 @@ int main(int argc, char **argv)
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
-	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&out, o.out_fmt);
-	reload_read_all(r, conf_reload, on_record);
+	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
+	struct record rec;
+	for (;;) {
+		if (reload_due())
+			conf_reload(r);
+		reader_set_timeout(r, reload_timeout(wm_idle(&wmk, timed_record,
+							     NULL)));
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			on_record(&rec);
+	}
+	wm_end(&wmk, timed_record, NULL);
+	wm_free(&wmk);
 	/* End of input or SIGINT/SIGTERM: the held points complete the
 	 * series either way. */
 	emit_all_held();

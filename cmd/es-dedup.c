@@ -27,12 +27,13 @@
 #include "record.h"
 #include "reload.h"
 #include "time.h"
+#include "watermark.h"
 
 #define DEFAULT_MAX_KEYS 1000000L
 
 enum {
 	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS, OPT_MAX_STATE,
-	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS,
+	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS, OPT_MAX_AHEAD,
 };
 
 /* What the options say: parsed at start and again on a reload. */
@@ -44,19 +45,20 @@ struct conf {
 	const char *within_text;
 	int64_t within;		/* 0: not by time */
 	int64_t lateness;
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	long last;		/* 0: not --last */
 	long max_keys;
 	size_t max_state;	/* bytes of keys */
 	const char *time_field;
 	enum time_repr unit;	/* as given */
 	const char *late;
-	bool lateness_given;
+	bool lateness_given, max_ahead_given;
 	int time_slot;
 };
 
 static const struct conf conf_defaults = {
 	.max_keys = DEFAULT_MAX_KEYS, .max_state = OPTS_DEFAULT_MAX_STATE,
-	.time_field = "ts"
+	.time_field = "ts", .max_ahead = WM_DEFAULT_AHEAD
 };
 
 static struct conf cfg;		/* the one in use */
@@ -116,6 +118,9 @@ static void usage(void)
 	       "                           the watermark is the largest time minus L\n"
 	       "      --late FILE          with --within: write late records to FILE\n"
 	       "                           (default: count and drop them)\n"
+	       "      --max-ahead D        with --within: a record more than D (default\n"
+	       "                           1d) ahead of the stream's time waits for 2 more\n"
+	       "                           to confirm the jump, else it is bad input; 0: off\n"
 	       "\n"
 	       "A reload of --config (SIGHUP, --watch-config) applies from the next\n"
 	       "record; the keys remembered are kept if --key (and, with --within,\n"
@@ -201,6 +206,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"late", required_argument, 0, OPT_LATE},
 		{"lateness", required_argument, 0, OPT_LATENESS},
+		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
 		{0, 0, 0, 0}
 	};
 	const char *err;
@@ -240,6 +246,10 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 					   optarg, err);
 			c->lateness_given = true;
 			break;
+		case OPT_MAX_AHEAD:
+			c->max_ahead = opts_duration("--max-ahead", optarg, true);
+			c->max_ahead_given = true;
+			break;
 		default: opts_bad_option();
 		}
 	}
@@ -257,6 +267,8 @@ static void check_args(const struct conf *c)
 		diag_usage("--late goes with --within");
 	if (c->lateness_given && !c->within)
 		diag_usage("--lateness goes with --within");
+	if (c->max_ahead_given && !c->within)
+		diag_usage("--max-ahead goes with --within");
 	if (c->within) {
 		if (path_parse_all(c->time_field, &tp, &err))
 			diag_usage("invalid --time-field '%s': %s", c->time_field,
@@ -526,21 +538,13 @@ static bool event_time(const struct record *rec, int64_t *t)
 			   &unit, &sc, t, NULL) == 0;
 }
 
-/* True if rec is to be written. */
-static bool on_record(const struct record *rec)
+/* True if rec (its key made) is to be written. */
+static bool judge(const struct record *rec, int64_t t)
 {
-	int64_t t = 0;
-	scratch_reset(&sc);
-	if (!make_key(rec))
-		return false;
 	if (cfg.within) {
-		if (!event_time(rec, &t))
-			return false;
 		int64_t wm = sat_add(max_t, -cfg.lateness);
 		if (have_time && t < sat_add(wm, -cfg.within)) {
-			const struct csv_header *h = rec->header;
-			diag_late(rec->raw, rec->rawlen, h ? h->raw : NULL,
-				  h ? h->rawlen : 0);
+			wm_late(rec, t, wm);
 			return false;
 		}
 		if (!have_time || t > max_t)
@@ -569,6 +573,50 @@ static bool on_record(const struct record *rec)
 	return false;
 }
 
+/* Far-ahead records wait here for confirmation (lib/watermark.h). */
+static struct wmark wmk;
+static struct writer *out_w;
+static const struct record *in_hand;	/* its key is in key */
+
+static void put(const struct record *rec)
+{
+	const char *err;
+	if (writer_put(out_w, rec, &err) < 0)
+		record_bad(rec, err);
+}
+
+/* A record whose time the watermark rule accepted; a held one comes back
+ * later, its key to be made again. */
+static void timed_record(const struct record *rec, int64_t t, void *ctx)
+{
+	(void)ctx;
+	if (rec != in_hand) {
+		scratch_reset(&sc);
+		if (!make_key(rec))
+			return;
+	}
+	if (judge(rec, t))
+		put(rec);
+}
+
+static void on_record(const struct record *rec)
+{
+	int64_t t = 0;
+	scratch_reset(&sc);
+	if (!make_key(rec))
+		return;
+	if (!cfg.within) {
+		if (judge(rec, t))
+			put(rec);
+		return;
+	}
+	if (!event_time(rec, &t))
+		return;
+	in_hand = rec;
+	wm_event(&wmk, rec, t, timed_record, NULL);
+	in_hand = NULL;
+}
+
 /* ---- reloading --config ---- */
 
 /* Forgets every key: a new key definition, or times not comparable. */
@@ -582,6 +630,7 @@ static void forget_all(void)
 	ring_head = ring_n = 0;
 	have_time = false;
 	max_t = 0;
+	wm_reset(&wmk);
 }
 
 /* The ring at a new size, the keys in the order they passed; past the
@@ -678,6 +727,8 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 	check_args(&nc);
 	bool keep = keys_fit(&nc);
 	int had = keytab_count(keys);
+	/* Records held for confirmation were read under the old fields. */
+	wm_end(&wmk, timed_record, NULL);
 	if (!keep)
 		forget_all();
 	if (nc.max_state != cfg.max_state)
@@ -690,6 +741,7 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 		unit = cfg.unit;	/* else as guessed */
 	setup_fields(fs);
 	reader_fields_changed(r);
+	wm_set(&wmk, cfg.within ? cfg.max_ahead : 0, fieldset_count(fs));
 	if (cfg.within)
 		heap_trim();
 	else if (ring_size(&cfg) != ring_cap)
@@ -710,6 +762,7 @@ static void conf_reload(struct fieldset *fs, struct reader *r)
 
 static void cleanup(void)
 {
+	wm_free(&wmk);
 	key_free(&cfg);
 	free(cfg.slots);
 	keytab_free(keys);
@@ -740,6 +793,7 @@ int main(int argc, char **argv)
 
 	struct fieldset *fs = fieldset_new();
 	setup_fields(fs);
+	wm_init(&wmk, cfg.within ? cfg.max_ahead : 0, fieldset_count(fs));
 	unit = cfg.unit;
 	ring_cap = ring_size(&cfg);
 	keys = keytab_new();
@@ -752,24 +806,24 @@ int main(int argc, char **argv)
 	diag_set_output(&out);
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &out);
-	reader_set_timeout(r, reload_timeout(-1));
-	struct writer *w = writer_open(&out, o.out_fmt);
+	out_w = writer_open(&out, o.out_fmt);
 	struct record rec;
-	const char *err;
 	int got;
 	for (;;) {
 		/* Between two records, with none in hand: the reload's
 		 * reader_fields_changed() moves the slots a record points into. */
 		if (reload_due())
 			conf_reload(fs, r);
+		int held = wm_idle(&wmk, timed_record, NULL);
+		reader_set_timeout(r, reload_timeout(held));
 		if ((got = reader_next(r, &rec)) == 0)
 			break;
 		if (got < 0)
 			continue;
-		if (on_record(&rec) && writer_put(w, &rec, &err) < 0)
-			record_bad(&rec, err);
+		on_record(&rec);
 	}
-	writer_close(w);
+	wm_end(&wmk, timed_record, NULL);
+	writer_close(out_w);
 	reader_close(r);
 	fieldset_free(fs);
 	cleanup();

@@ -37,6 +37,7 @@
 #include "reload.h"
 #include "roll.h"
 #include "time.h"
+#include "watermark.h"
 
 enum method { M_NONE, M_ZSCORE, M_EWMA, M_MAD, M_THRESHOLD };
 
@@ -44,6 +45,7 @@ enum {
 	OPT_ZSCORE = OPT_PROGRAM, OPT_WINDOW, OPT_EWMA,
 	OPT_THRESHOLD, OPT_MAD, OPT_ABOVE, OPT_BELOW, OPT_CLEAR, OPT_WARMUP,
 	OPT_ONLY, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
+	OPT_MAX_AHEAD,
 };
 
 #define MAX_WINDOW 100000	/* points a count window may hold */
@@ -59,6 +61,7 @@ struct conf {
 	bool has_threshold;
 	long window;		/* count window: points */
 	int64_t span;		/* time window: us */
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	long warmup;		/* -1: the default */
 	bool above, below, only;
 	double above_x, above_clear, below_x, below_clear;
@@ -380,15 +383,40 @@ static bool get_time(const struct record *rec, int64_t *t)
 			   &sc, t, NULL) == 0;
 }
 
+/* Far-ahead records wait here for confirmation (lib/watermark.h). */
+static struct wmark wmk;
+static const struct record *in_hand;	/* and its value: */
+static double in_x;
+
+static void timed_record(const struct record *rec, int64_t t, void *ctx);
+
 static void on_record(const struct record *rec)
 {
-	double x;
 	int64_t t;
+	scratch_reset(&sc);
+	if (!get_value(rec, &in_x) || !get_time(rec, &t))
+		return;
+	in_hand = rec;
+	if (cfg.span)
+		wm_event(&wmk, rec, t, timed_record, NULL);
+	else
+		timed_record(rec, t, NULL);
+	in_hand = NULL;
+}
+
+/* A record whose time the watermark rule accepted; a held one comes
+ * back later, its value to be read again. */
+static void timed_record(const struct record *rec, int64_t t, void *ctx)
+{
+	double x = in_x;
 	bool fresh;
 	struct verdict v;
-	scratch_reset(&sc);
-	if (!get_value(rec, &x) || !get_time(rec, &t))
-		return;
+	(void)ctx;
+	if (rec != in_hand) {
+		scratch_reset(&sc);
+		if (!get_value(rec, &x))
+			return;
+	}
 	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
 				      &fresh);
 	switch (cfg.method) {
@@ -444,6 +472,10 @@ static void usage(void)
 	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
 	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
+	       "      --max-ahead D        with a --window of time: a record more than D\n"
+	       "                           (default 1d) ahead of the stream's time waits\n"
+	       "                           for 2 more to confirm the jump, else it is bad\n"
+	       "                           input; 0: off\n"
 	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
 	       "                           least recently seen key is forgotten\n"
 	       "      --max-state SIZE     at most SIZE bytes of keys and windows\n"
@@ -588,6 +620,9 @@ static void parse_one(struct conf *c, int ch, const char *arg)
 		time_unit_opt(arg, &c->unit_opt);
 		break;
 	case OPT_MAX_KEYS: c->max_keys = keyed_max_keys(arg); break;
+	case OPT_MAX_AHEAD:
+		c->max_ahead = opts_duration("--max-ahead", arg, true);
+		break;
 	case OPT_MAX_STATE:
 		c->max_state = opts_size("--max-state", arg);
 		break;
@@ -638,12 +673,14 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"only-anomalies", no_argument, 0, OPT_ONLY},
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
+		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
 		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
 		{"max-state", required_argument, 0, OPT_MAX_STATE},
 		{0, 0, 0, 0}
 	};
 	int c;
 	*cf = (struct conf){ .field = "value", .time_field = "ts",
+			     .max_ahead = WM_DEFAULT_AHEAD,
 			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX,
 			     .max_state = OPTS_DEFAULT_MAX_STATE };
 	optind = 0;	/* a reload parses again from the start */
@@ -656,15 +693,30 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		check_args(cf);
 }
 
+/* A path the program can do without (a field it only tests for, or does
+ * not read under these options): no warning for a CSV header without it. */
+static int add_optional(struct fieldset *fs, const char *text, const char *opt)
+{
+	struct path p;
+	const char *err;
+	if (path_parse_all(text, &p, &err))
+		return fieldset_add_text(fs, text, opt);	/* says why */
+	int slot = fieldset_add_optional(fs, &p);
+	path_free(&p);
+	return slot;
+}
+
 /* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
 	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
 	vslot = fieldset_add_text(fs, cfg.field, "--field");
-	tslot = fieldset_add_text(fs, cfg.time_field, "--time-field");
+	/* only a --window of time reads the time */
+	tslot = cfg.span ? fieldset_add_text(fs, cfg.time_field, "--time-field")
+			 : add_optional(fs, cfg.time_field, "--time-field");
 	/* Present already: the record is rebuilt with them replaced. */
-	aslot = fieldset_add_text(fs, "anomaly", "field");
-	sslot = fieldset_add_text(fs, "score", "field");
+	aslot = add_optional(fs, "anomaly", "field");
+	sslot = add_optional(fs, "score", "field");
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -728,11 +780,16 @@ static void conf_reload(struct reader *r)
 	bool same = same_series(&cfg, &nc);
 	if (same)
 		nc.unit = cfg.unit;
+	/* Records held for confirmation were read under the old fields. */
+	wm_end(&wmk, timed_record, NULL);
+	if (!same)
+		wm_reset(&wmk);
 	keyed_reload(keys, same, said, sizeof said);
 	conf_free(&cfg);
 	cfg = nc;
 	setup_fields(fs);
 	reader_fields_changed(r);
+	wm_set(&wmk, cfg.max_ahead, fieldset_count(fs));
 	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
 	reload_said(said);
 	reload_free(conf_words);
@@ -768,9 +825,22 @@ int main(int argc, char **argv)
 	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
 				       fs, flush_out, &ob);
 	ofmt = o.out_fmt;
-	reader_set_timeout(r, reload_timeout(-1));
 	out_w = writer_open(&ob, o.out_fmt);
-	reload_read_all(r, conf_reload, on_record);
+	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
+	struct record rec;
+	for (;;) {
+		if (reload_due())
+			conf_reload(r);
+		reader_set_timeout(r, reload_timeout(wm_idle(&wmk, timed_record,
+							     NULL)));
+		int got = reader_next(r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			on_record(&rec);
+	}
+	wm_end(&wmk, timed_record, NULL);
+	wm_free(&wmk);
 	/* --stats at exit still reports the table's counters */
 	last_counts = keyed_counts(keys, NULL);
 	keyed_free(keys);

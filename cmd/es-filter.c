@@ -33,13 +33,12 @@ static void usage(void)
 	exit(EXIT_OK);
 }
 
-static unsigned long long matched, unfit;
+static unsigned long long filtered;
 
 /* --stats: records read that the expression did not pass. */
 static void stats_extra(char *buf, size_t n)
 {
-	snprintf(buf, n, ",\"filtered\":%llu",
-		 (unsigned long long)(stats.in - unfit - matched));
+	snprintf(buf, n, ",\"filtered\":%llu", filtered);
 }
 
 static void flush_out(void *ctx)
@@ -186,26 +185,23 @@ int main(int argc, char **argv)
 		struct value v;
 		scratch_reset(&sc);
 		if (expr_eval(e, rec.slots, &sc, &v, msg, sizeof msg) < 0) {
-			unfit++;
 			record_bad(&rec, msg);
 			continue;
 		}
-		if (value_truthy(&v) == invert)
+		if (value_truthy(&v) == invert) {
+			filtered++;
 			continue;
-		const char *err;
-		if (c.count) {
-			matched++;
-			stats.out++;
-		} else if (writer_put(w, &rec, &err) < 0) {
-			unfit++;
-			record_bad(&rec, err);
-		} else {
-			matched++;
 		}
+		const char *err;
+		if (c.count)
+			stats.out++;
+		else if (writer_put(w, &rec, &err) < 0)
+			record_bad(&rec, err);
 	}
 	if (c.count) {
 		char line[32];
-		int n = snprintf(line, sizeof line, "%llu\n", matched);
+		int n = snprintf(line, sizeof line, "%llu\n",
+				 (unsigned long long)stats.out);
 		out_put(&out, line, (size_t)n);
 	}
 	writer_close(w);

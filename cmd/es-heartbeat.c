@@ -36,6 +36,7 @@ enum {
 struct conf {
 	const char *id, *topic_tmpl, *disk;
 	char *topic;		/* {id} filled in (owned) */
+	char *client_id;	/* --client-id, or ID-heartbeat (owned) */
 	const char *watch[MAX_WATCH];
 	int nwatch;
 	int64_t every_ms, stale_ms;
@@ -60,7 +61,8 @@ static void usage(void)
 	       "offline, retained on the same topic, for when it dies. Each record\n"
 	       "also goes to standard output.\n"
 	       "\n"
-	       "      --id ID              the gateway's name (needed)\n"
+	       "      --id ID              the gateway's name (needed); not the MQTT\n"
+	       "                           client id, which is --client-id's\n"
 	       "  -t, --topic T            topic; {id} is replaced (default\n"
 	       "                           fleet/{id}/status)\n"
 	       "      --every D            how often (default 10s)\n"
@@ -75,7 +77,7 @@ static void usage(void)
 	       "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
 	       "or connection option says offline on the old topic and reconnects.\n"
 	       "\n", MAX_WATCH);
-	mqtt_opts_help(stdout);
+	mqtt_opts_help(stdout, "ID-heartbeat");
 	printf("\n");
 	opts_common_help(stdout);
 	printf("\nExample:\n"
@@ -314,6 +316,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"stale", required_argument, 0, OPT_STALE},
 		{"disk", required_argument, 0, OPT_DISK},
 		{"count", required_argument, 0, 'C'},
+		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
 		{0, 0, 0, 0}
 	};
 	memset(c, 0, sizeof *c);
@@ -327,7 +330,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
 				 longopts, NULL)) != -1) {
 		if (ch == OPT_MQTT_ID)
-			ch = OPT_ID;	/* the gateway's id is the client id too */
+			ch = OPT_ID;	/* the gateway's; --client-id is MQTT's */
 		if (opts_common(o, ch, optarg) ||
 		    (ch != OPT_ID && mqtt_opt(&c->mo, ch, optarg)))
 			continue;
@@ -372,7 +375,11 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 	out_puts(&w, ",\"state\":\"offline\"}");
 	snprintf(c->will, sizeof c->will, "%.*s", (int)w.len, w.buf);
 	out_free(&w);
-	c->mo.id = c->id;
+	/* Not the gateway id itself: es-ctl of the same gateway would take
+	 * the same client id, and the broker lets one of the two in at a
+	 * time (each kicking the other off, and the will saying offline). */
+	c->client_id = c->mo.id ? xstrdup(c->mo.id) : topic_of("{id}-heartbeat", c->id);
+	c->mo.id = c->client_id;
 	c->own_will = !c->mo.will_topic;
 	if (c->own_will) {
 		c->mo.will_topic = c->topic;
@@ -421,6 +428,7 @@ static void conf_reload(void)
 	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
 		reload_refuse(why);
 		free(nc.topic);
+		free(nc.client_id);
 		reload_free(av);
 		return;
 	}
@@ -432,6 +440,7 @@ static void conf_reload(void)
 	if (copt)
 		mqtt_close(&conn);
 	free(cfg.topic);
+	free(cfg.client_id);
 	cfg = nc;
 	conf_moved(&cfg);	/* conn.o points to cfg.mo */
 	if (copt) {
@@ -498,6 +507,7 @@ int main(int argc, char **argv)
 	goodbye();
 	mqtt_close(&conn);
 	free(cfg.topic);
+	free(cfg.client_id);
 	reload_free(conf_words);
 	out_free(&msg);
 	diag_finish();

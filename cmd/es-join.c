@@ -41,6 +41,7 @@
 #include "record.h"
 #include "reload.h"
 #include "time.h"
+#include "watermark.h"
 
 enum jtype { J_INNER, J_LEFT, J_RIGHT, J_FULL };
 
@@ -48,7 +49,7 @@ enum {
 	OPT_TYPE = OPT_PROGRAM, OPT_TABLE_PREFIX, OPT_LEFT, OPT_RIGHT,
 	OPT_WITHIN, OPT_LATENESS, OPT_LATE, OPT_IDLE, OPT_MAX_BUFFERED,
 	OPT_MAX_STATE, OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX, OPT_TIME_FIELD,
-	OPT_TIME_UNIT,
+	OPT_TIME_UNIT, OPT_MAX_AHEAD,
 };
 
 #define DEFAULT_MAX_BUFFERED 100000
@@ -61,6 +62,7 @@ struct conf {
 	const char *table_prefix, *left_prefix, *right_prefix, *late;
 	enum jtype type;
 	int64_t low, high, lateness, idle;
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	long max_buffered;
 	uint64_t max_state;		/* --max-state, bytes */
 	enum time_repr unit;
@@ -75,7 +77,7 @@ struct conf {
 static const struct conf conf_defaults = {
 	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
 	.max_buffered = DEFAULT_MAX_BUFFERED,
-	.max_state = OPTS_DEFAULT_MAX_STATE,
+	.max_state = OPTS_DEFAULT_MAX_STATE, .max_ahead = WM_DEFAULT_AHEAD,
 };
 
 static struct conf cfg;		/* the one in use */
@@ -619,15 +621,19 @@ static int table_load(const char *path, struct table **res, char *err,
 			if (cs == CSV_MORE)
 				continue;
 			in_row = false;
-			rc = cs == CSV_BAD ? load_fail(&L, row_line, "invalid CSV: %s", e)
-					   : csv_row(&L, row_line);
+			/* a table loads whole or not at all: a quote left
+			 * open (CSV_CUT) fails it as a broken row does */
+			rc = cs == CSV_BAD || cs == CSV_CUT
+				? load_fail(&L, row_line, "invalid CSV: %s", e)
+				: csv_row(&L, row_line);
 		}
 		if (rc)
 			break;
 	}
 	if (!rc && in_row) {
 		const char *e;
-		if (csv_in_eof(L.csv, &e) == CSV_BAD)
+		enum csv_status cs = csv_in_eof(L.csv, &e);
+		if (cs == CSV_BAD || cs == CSV_CUT)
 			rc = load_fail(&L, row_line, "invalid CSV: %s", e);
 	}
 	input_close(&in);
@@ -945,6 +951,7 @@ struct side {
 	enum time_repr unit;
 	bool outer;
 	/* state (side_clear) */
+	struct wmark wmk;	/* far-ahead events wait here */
 	int64_t max_t, wm;
 	bool seen;
 	struct keytab *keys;	/* the keys of its buffered events */
@@ -1375,27 +1382,47 @@ static void remember_names(struct side *s, const struct evview *v)
 
 static void on_silence(int64_t now);
 
+static void timed_event(const struct record *rec, int64_t t, void *ctx);
+/* The record on_event has in hand, and its time as written. */
+static const struct record *in_hand;
+static struct value in_tv;
+
 static void on_event(int si, const struct record *rec)
 {
-	struct side *s = &S[si], *o = &S[!si];
-	struct evview v;
-	struct value tv;
+	struct side *s = &S[si];
 	int64_t t;
 	const char *err;
 
 	scratch_reset(&sc);
 	if (record_time(rec, &rec->slots[s->time_slot], s->tpath->text, &s->unit,
-			&sc, &t, &tv))
+			&sc, &t, &in_tv))
 		return;
 	if (rec->fmt == FMT_CSV && ofmt == FMT_NDJSON &&
 	    (err = csv_utf8_check(rec))) {
 		record_bad(rec, err);
 		return;
 	}
+	in_hand = rec;
+	wm_event(&s->wmk, rec, t, timed_event, s);
+	in_hand = NULL;
+}
+
+/* An event whose time its side's watermark rule accepted (ctx: the side);
+ * a held one comes back later, its time as written to be read again. */
+static void timed_event(const struct record *rec, int64_t t, void *ctx)
+{
+	struct side *s = ctx;
+	int si = (int)(s - S);
+	struct side *o = &S[!si];
+	struct evview v;
+	struct value tv = in_tv;
+	if (rec != in_hand) {
+		scratch_reset(&sc);
+		if (value_load(&rec->slots[s->time_slot], &tv, &sc))
+			tv.t = V_MISSING;
+	}
 	if (t < s->wm) {
-		const struct csv_header *h = rec->header;
-		diag_late(rec->raw, rec->rawlen, h ? h->raw : NULL,
-			  h ? h->rawlen : 0);
+		wm_late(rec, t, s->wm);
 		return;
 	}
 	if (!s->seen || t > s->max_t)
@@ -1458,6 +1485,7 @@ static void on_event(int si, const struct record *rec)
 
 static void side_eof(int si)
 {
+	wm_end(&S[si].wmk, timed_event, &S[si]);
 	S[si].eof = true;
 	expire(!si);
 	expire(si);
@@ -1580,6 +1608,7 @@ static void set_format(const struct record *rec)
 }
 
 static void conf_reload(void);
+static void stream_stopped(void);
 
 static void stream_run(void)
 {
@@ -1609,8 +1638,10 @@ static void stream_run(void)
 				on_event(si, &rec);
 				progressed = true;
 			} else if (got == 0) {
-				if (loop_stop)
-					return;
+				if (loop_stop) {
+					progressed = true;
+					break;
+				}
 				side_eof(si);
 				progressed = true;
 			} else {
@@ -1626,13 +1657,38 @@ static void stream_run(void)
 		/* Every open side is waiting for input. */
 		out_flush(&out);
 		diag_flush();
-		int rc = poll_blocked(reload_timeout(loop_timeout(
-				idle_timeout(loop_now_ms()))));
+		int held = wm_timeout(wm_idle(&S[0].wmk, timed_event, &S[0]),
+				      wm_idle(&S[1].wmk, timed_event, &S[1]));
+		int rc = poll_blocked(reload_timeout(loop_timeout(wm_timeout(
+				idle_timeout(loop_now_ms()), held))));
 		if (rc == 0 && cfg.idle) {
 			on_silence(loop_now_ms());
 			out_flush(&out);
 		}
 	}
+	if (loop_stop)
+		stream_stopped();
+}
+
+/* After a signal: the buffered events are dropped, not written; say how
+ * many, and how many of them an outer side would have written alone
+ * (those count as "dropped"). Events held for confirmation are bad. */
+static void stream_stopped(void)
+{
+	size_t n = 0, alone = 0;
+	for (int si = 0; si < 2; si++) {
+		wm_end(&S[si].wmk, timed_event, &S[si]);
+		for (size_t i = 0; i < S[si].nheap; i++) {
+			n++;
+			alone += S[si].outer && !S[si].heap[i]->matched;
+		}
+	}
+	if (!n)
+		return;
+	stats.dropped += alone;
+	diag_warn("stopped by a signal: %zu buffered event%s dropped (%zu of an "
+		  "outer side never matched, not written alone)", n,
+		  n == 1 ? "" : "s", alone);
 }
 
 /* Frees what is still buffered (after a signal, nothing is written). */
@@ -1640,6 +1696,7 @@ static void stream_free(void)
 {
 	for (int si = 0; si < 2; si++) {
 		struct side *s = &S[si];
+		wm_free(&s->wmk);
 		while (s->nheap)
 			release(si, heap_pop(s), true);
 		free(s->heap);
@@ -1688,6 +1745,7 @@ static void side_define(int si)
 	s->time_slot = fieldset_add(s->fs, tp);
 	if (s->r && fieldset_count(s->fs) != before)
 		reader_fields_changed(s->r);
+	wm_set(&s->wmk, cfg.max_ahead, fieldset_count(s->fs));
 	if (si == 0) {
 		out_time = s->tname ? s->tname : tp->text;
 		out_timelen = s->tname ? s->tnamelen : strlen(out_time);
@@ -1703,6 +1761,7 @@ static void side_clear(int si)
 	s->wm = INT64_MIN;
 	s->max_t = INT64_MIN;
 	s->seen = false;
+	wm_reset(&s->wmk);
 	free(s->known.f);
 	memset(&s->known, 0, sizeof s->known);
 	s->known_set = false;
@@ -1768,6 +1827,7 @@ static void usage(void)
 	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
 	       "                           1e17 us, else ns); strings are RFC 3339\n"
 	       "      --lateness D         allowed lateness per side (default 0)\n"
+	       WM_OPTION_HELP
 	       "      --late FILE          write late events to FILE\n"
 	       "      --idle D             after D of silence on a side, advance its\n"
 	       "                           watermark with the wall clock\n"
@@ -1873,6 +1933,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"time-field", required_argument, 0, OPT_TIME_FIELD},
 		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
 		{"lateness", required_argument, 0, OPT_LATENESS},
+		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
 		{"late", required_argument, 0, OPT_LATE},
 		{"idle", required_argument, 0, OPT_IDLE},
 		{"max-buffered", required_argument, 0, OPT_MAX_BUFFERED},
@@ -1890,7 +1951,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 				 &idx)) != -1) {
 		if (opts_common(o, ch, optarg))
 			continue;
-		if (ch >= OPT_LEFT && ch <= OPT_TIME_UNIT && !c->stream_opt)
+		if (ch >= OPT_LEFT && ch <= OPT_MAX_AHEAD && !c->stream_opt)
 			c->stream_opt = longopts[idx].name;
 		switch (ch) {
 		case 't': c->table = optarg; break;
@@ -1927,6 +1988,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_LEFT_PREFIX: c->left_prefix = optarg; break;
 		case OPT_RIGHT_PREFIX: c->right_prefix = optarg; break;
+		case OPT_MAX_AHEAD:
+			c->max_ahead = opts_duration("--max-ahead", optarg, true);
+			break;
 		default: opts_bad_option();
 		}
 	}
@@ -2225,6 +2289,9 @@ static void stream_apply(struct conf *nc, char *said, size_t n)
 	char size[32];
 	bool same = stream_def_same(nc, &cfg);
 	size_t went = 0, alone = 0;
+	/* Events held for confirmation were read under the old fields. */
+	for (int si = 0; si < 2; si++)
+		wm_end(&S[si].wmk, timed_event, &S[si]);
 	if (!same)
 		went = flush_state(&alone);
 	bool swap = strcmp(nc->left, cfg.left) != 0;

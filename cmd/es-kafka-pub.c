@@ -49,6 +49,14 @@ struct conf {
 };
 
 static struct conf cfg;		/* the running configuration */
+static char *dest;		/* the spool's: kafka://brokers/topic (owned) */
+
+static void dest_of(const struct conf *c)
+{
+	free(dest);
+	dest = xmalloc(strlen(c->brokers) + strlen(c->topic) + 10);
+	sprintf(dest, "kafka://%s/%s", c->brokers, c->topic);
+}
 
 static rd_kafka_t *rk;
 static rd_kafka_topic_t *rkt;
@@ -89,7 +97,10 @@ static void usage(void)
 	       "spool options need a restart.\n"
 	       "\n");
 	opts_common_help(stdout);
-	printf("\nExit status 1 also when messages were not delivered at the end.\n"
+	printf("\nExit status 1 also when messages were not delivered at the end, or\n"
+	       "were refused by the broker or the library (each said, counted as bad\n"
+	       "and its payload written to --dead-letter). Exit status 2 when --spool\n"
+	       "is another program's or holds records for another destination.\n"
 	       "\nExamples:\n"
 	       "  es-kafka-pub -b kafka1:9092 -t readings --key device --spool /var/spool/es\n"
 	       "  es-window --tumbling 10s --agg 'count' | es-kafka-pub -b k:9092 -t windows \\\n"
@@ -309,9 +320,7 @@ static void on_delivery(rd_kafka_t *k, const rd_kafka_message_t *m, void *o)
 		return;		/* given up at the end: it stays queued */
 	failed++;
 	if (permanent(m->err)) {
-		diag_warn("message %llu cannot be delivered: %s",
-			  (unsigned long long)id, rd_kafka_err2str(m->err));
-		stats.bad++;
+		pub_refuse(id, "", rd_kafka_err2str(m->err), m->payload, m->len);
 		spool_ack(q, id);
 		return;
 	}
@@ -396,9 +405,7 @@ static bool produce_one(int64_t now)
 		return true;
 	}
 	if (permanent(err)) {
-		diag_warn("message %llu cannot be published: %s",
-			  (unsigned long long)id, rd_kafka_err2str(err));
-		stats.bad++;
+		pub_refuse(id, "", rd_kafka_err2str(err), val, vallen);
 		spool_ack(q, id);
 		free(h);
 		return true;
@@ -540,6 +547,18 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		diag_usage("missing -t/--topic");
 	if (!*c->topic)
 		diag_usage("-t/--topic: empty topic");
+	/* Kafka's rule for topic names: a bad one would only fail each
+	 * delivery, over and over. */
+	size_t tl = strlen(c->topic);
+	if (tl > 249 || strspn(c->topic, "abcdefghijklmnopqrstuvwxyz"
+			       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != tl ||
+	    !strcmp(c->topic, ".") || !strcmp(c->topic, ".."))
+		diag_usage("invalid topic '%s' for -t/--topic: 1 to 249 of "
+			   "a-z A-Z 0-9 . _ -", c->topic);
+	/* SASL sends a password only with a user name. */
+	if (c->password_file && !c->username)
+		diag_usage("--password-file needs -u/--username: SASL sends a "
+			   "password only with a user name");
 }
 
 /* The first line of the password file, or ES_KAFKA_PASSWORD: never argv,
@@ -722,6 +741,8 @@ static void try_apply(void)
 	if (popt) {
 		kafka_start();
 		nsaid = 0;
+		dest_of(&cfg);	/* the spool is empty: it is the new one's */
+		spool_set_owner(q, dest);
 	}
 	char what[600];
 	int n = snprintf(what, sizeof what, "-t %s", cfg.topic);
@@ -846,8 +867,10 @@ int main(int argc, char **argv)
 	fs = fieldset_new();
 	key_slot = field_slot(fs, "--key", cfg.key_field);
 	payload.slot = field_slot(fs, "--payload-field", cfg.pub.payload_field);
+	dest_of(&cfg);
 	if (o.check) {
 		kafka_open(true);	/* a bad -X is a usage error */
+		pub_spool_check(&cfg.pub, dest);
 		fieldset_free(fs);
 		free(cfg.props);
 		opts_check_done(&o);
@@ -860,7 +883,7 @@ int main(int argc, char **argv)
 
 	out_init(&msg, -1, "message");
 	payload_init(&payload, o.out_fmt == FMT_CSV);
-	q = pub_spool_open(&cfg.pub);
+	q = pub_spool_open(&cfg.pub, dest);
 
 	rd = reader_open(argv + optind, argc - optind, o.in_fmt, fs, NULL, NULL);
 	reader_set_timeout(rd, 0);
@@ -892,6 +915,7 @@ int main(int argc, char **argv)
 	reload_free(next_words);
 	reload_free(conf_words);
 	out_free(&msg);
+	free(dest);
 	diag_finish();
 	return diag_status;
 }

@@ -43,6 +43,12 @@ struct conf {
 
 static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
+static char dest[300];		/* the spool's destination: mqtt://host:port */
+
+static void dest_of(const struct mqtt_opts *mo)
+{
+	snprintf(dest, sizeof dest, "mqtt://%s:%d", mo->host, mo->port);
+}
 static struct spool *q;
 static unsigned long long published, acknowledged, retried, spooled;
 
@@ -64,10 +70,13 @@ static void usage(void)
 	       "--retain or connection option once the messages queued before it are\n"
 	       "acknowledged (reading waits). The spool options need a restart.\n"
 	       "\n");
-	mqtt_opts_help(stdout);
+	mqtt_opts_help(stdout, NULL);
 	printf("\n");
 	opts_common_help(stdout);
-	printf("\nExit status 1 also when messages were not delivered at the end.\n"
+	printf("\nExit status 1 also when messages were not delivered at the end, or\n"
+	       "were refused by the broker or the library (each said, counted as bad\n"
+	       "and its payload written to --dead-letter). Exit status 2 when --spool\n"
+	       "is another program's or holds records for another destination.\n"
 	       "\nExamples:\n"
 	       "  es-mqtt-pub -h broker -t 'alerts/{gate}' -q 1 --spool /var/spool/es\n"
 	       "  es-cat -o csv data.ndjson | es-mqtt-pub -o csv -t plant/rows\n");
@@ -94,6 +103,36 @@ struct tmpl {
 	int n;
 };
 static struct tmpl tt;		/* the running topic */
+
+/* A template that can make no valid topic is a usage error at start, not
+ * a refusal of every record: its literal parts, with each field as one
+ * character, must be a topic MQTT takes. */
+static void template_check(const struct tmpl *t)
+{
+	if (!t->n)
+		diag_usage("-t/--topic: empty topic");
+	size_t n = 0;
+	for (int i = 0; i < t->n; i++)
+		n += t->parts[i].lit ? t->parts[i].litlen : 1;
+	if (n > MAX_TOPIC)
+		diag_usage("-t/--topic: longer than %d bytes", MAX_TOPIC);
+	char *s = xmalloc(n + 1), *w = s;
+	for (int i = 0; i < t->n; i++) {
+		if (t->parts[i].lit) {
+			memcpy(w, t->parts[i].lit, t->parts[i].litlen);
+			w += t->parts[i].litlen;
+		} else {
+			*w++ = 'x';
+		}
+	}
+	*w = 0;
+	bool ok = utf8_valid(s, n) &&
+		  mosquitto_pub_topic_check2(s, n) == MOSQ_ERR_SUCCESS;
+	free(s);
+	if (!ok)
+		diag_usage("-t/--topic: not a topic MQTT can publish to (UTF-8, "
+			   "no NUL)");
+}
 
 static void template_compile(const char *topic, struct fieldset *fs,
 			     struct tmpl *out)
@@ -129,6 +168,7 @@ static void template_compile(const char *topic, struct fieldset *fs,
 	for (const char *c = topic; *c; c++)
 		if (*c == '+' || *c == '#')
 			diag_usage("-t/--topic: wildcards (+, #) cannot be published to");
+	template_check(out);
 }
 
 static void template_free(struct tmpl *t)
@@ -285,10 +325,13 @@ static bool publish_one(void)
 	}
 	if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_INVAL ||
 	    rc == MOSQ_ERR_MALFORMED_UTF8 || rc == MOSQ_ERR_OVERSIZE_PACKET) {
-		/* This one can never go: say so and let the others through. */
-		diag_warn("message %llu to '%s' cannot be published: %s",
-			  (unsigned long long)id, topic, mosquitto_strerror(rc));
-		stats.bad++;
+		/* This one can never go: said, dead-lettered, counted, and
+		 * the others go on. */
+		char what[80];
+		snprintf(what, sizeof what, " to '%.60s%s'", topic,
+			 tl > 60 ? "..." : "");
+		pub_refuse(id, what, mosquitto_strerror(rc), b + 2 + tl,
+			   n - 2 - tl);
 		spool_ack(q, id);
 		return true;
 	}
@@ -475,8 +518,12 @@ static void try_apply(void)
 	if (copt)
 		mqtt_close(&conn);
 	cfg = next;		/* conn.o points to cfg.mo */
-	if (copt)
+	if (copt) {
 		reopen(reconnects);
+		/* the queued messages (if any) go there now */
+		dest_of(&cfg.mo);
+		spool_set_owner(q, dest);
+	}
 	char said[600];
 	int n = snprintf(said, sizeof said, "-t %s", cfg.topic);
 	if (cfg.pub.payload_field)
@@ -594,13 +641,16 @@ int main(int argc, char **argv)
 	fs = fieldset_new();
 	template_compile(cfg.topic, fs, &tt);
 	payload.slot = field_slot(fs, "--payload-field", cfg.pub.payload_field);
+	dest_of(&cfg.mo);
+	if (o.check)
+		pub_spool_check(&cfg.pub, dest);
 	opts_check_done(&o);	/* --check: no spool, no connection */
 	loop_signals();
 	reload_init(&o);
 
 	out_init(&msg, -1, "message");
 	payload_init(&payload, o.out_fmt == FMT_CSV);
-	q = pub_spool_open(&cfg.pub);
+	q = pub_spool_open(&cfg.pub, dest);
 	midmap = xmalloc(65536 * sizeof *midmap);
 	memset(midmap, 0, 65536 * sizeof *midmap);
 

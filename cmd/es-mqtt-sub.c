@@ -44,7 +44,7 @@ static struct mqtt_conn conn;
 static struct outbuf out;
 static struct writer *wr;
 static bool csv;
-static unsigned long long received, written;
+static unsigned long long received;
 static int64_t last_msg;
 
 static void usage(void)
@@ -70,7 +70,7 @@ static void usage(void)
 	       "options, -C and -W from the next message, new filters or --qos by\n"
 	       "unsubscribing and subscribing, a connection option by reconnecting.\n"
 	       "\n");
-	mqtt_opts_help(stdout);
+	mqtt_opts_help(stdout, NULL);
 	printf("\n");
 	opts_common_help(stdout);
 	printf("\nExamples:\n"
@@ -242,8 +242,10 @@ static void put_csv(const char *topic, const char *p, size_t n, bool object)
 		}
 	}
 	const char *err;
-	if (writer_put_fields(wr, of, (size_t)nof, &err) < 0)
+	if (writer_put_fields(wr, of, (size_t)nof, &err) < 0) {
 		diag_warn("message on '%s' not written: %s", topic, err);
+		stats.bad++;	/* (the writer counts what it writes) */
+	}
 }
 
 static void on_message(struct mosquitto *m, void *obj,
@@ -251,8 +253,13 @@ static void on_message(struct mosquitto *m, void *obj,
 {
 	(void)m;
 	(void)obj;
-	if (cfg.count && (long long)received >= cfg.count)
-		return;		/* past -C in the same read */
+	stats.in++;
+	if (cfg.count && (long long)received >= cfg.count) {
+		/* Past -C in the same read: taken from the broker (and, at
+		 * QoS 1 and 2, acknowledged), so counted and said at exit. */
+		stats.dropped++;
+		return;
+	}
 	received++;
 	last_msg = loop_now_ms();
 	const char *p = msg->payload ? msg->payload : "";
@@ -267,8 +274,8 @@ static void on_message(struct mosquitto *m, void *obj,
 		put_object(msg->topic, p, n);
 	else
 		put_wrapped(msg->topic, p, n);
-	written++;
-	stats.out++;
+	if (!csv)
+		stats.out++;
 }
 
 /* Filters a reload dropped while the connection was down: a persistent
@@ -564,6 +571,17 @@ int main(int argc, char **argv)
 		/* Each message goes out at once: a live pipe sees it now. */
 		if (out.len)
 			out_flush(&out);
+	}
+	/* Every way out says what did not become a record. */
+	if (stats.dropped)
+		diag_warn("%llu messages received after -C %lld were not written",
+			  (unsigned long long)stats.dropped, cfg.count);
+	if (!conn.ever_up) {
+		/* A subscriber that never reached its broker received nothing
+		 * because of it: a failure, not an idle topic. */
+		diag_warn("never connected to the broker %s: nothing received",
+			  mqtt_where(&conn));
+		diag_status = EXIT_RUNTIME;
 	}
 	mqtt_close(&conn);
 	writer_close(wr);

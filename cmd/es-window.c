@@ -32,6 +32,7 @@
 #include "record.h"
 #include "reload.h"
 #include "time.h"
+#include "watermark.h"
 
 enum kind { K_NONE, K_TUMBLING, K_HOPPING, K_SLIDING, K_SESSION, K_COUNT };
 
@@ -39,7 +40,7 @@ enum {
 	OPT_TUMBLING = OPT_PROGRAM, OPT_HOPPING, OPT_EVERY, OPT_SLIDING,
 	OPT_SESSION, OPT_MAX_SESSION, OPT_COUNTW, OPT_OFFSET, OPT_TIME_FIELD,
 	OPT_TIME_UNIT, OPT_TIME, OPT_TIME_FORMAT, OPT_LATENESS, OPT_LATE,
-	OPT_IDLE, OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS, OPT_MAX_STATE,
+	OPT_IDLE, OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS, OPT_MAX_STATE, OPT_MAX_AHEAD,
 };
 
 #define DEFAULT_MAX_GROUPS 100000
@@ -53,6 +54,7 @@ enum {
 struct conf {
 	enum kind kind;
 	int64_t size, every, offset, gap, max_session, lateness, idle;
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	long count, count_every;
 	bool processing, flush_on_exit;
 	enum time_repr unit, out_repr;	/* unit as given (auto stays auto) */
@@ -68,6 +70,8 @@ static struct conf cfg;
 /* The unit times are read in: cfg.unit, or what auto guessed from the
  * first time (kept across a reload that reads time the same way). */
 static enum time_repr time_unit;
+/* Far-ahead events wait here for confirmation (lib/watermark.h). */
+static struct wmark wmk;
 
 /* Grows a dynamic array by doubling when it is full. */
 #define GROW(arr, n, cap) \
@@ -384,6 +388,7 @@ static inline void win_take(struct win *w, const struct value *vals,
 			    int64_t t)
 {
 	agg_state_add(specs, nspecs, w->st, vals, t);
+	w->n++;
 	if (nhspec)
 		win_heap_update(w);
 }
@@ -607,6 +612,7 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 		if (!session_fits(hit, w->start, w->last))
 			continue;
 		agg_state_merge(specs, nspecs, hit->st, w->st);
+		hit->n += w->n;
 		if (nhspec)
 			win_heap_update(hit);
 		if (w->last > hit->last)
@@ -621,6 +627,7 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 	if (t < hit->start) {
 		/* Earlier than its start: the window moves, re-sort. */
 		int64_t last = hit->last;
+		long nev = hit->n;
 		void *st = hit->st;
 		size_t held = hit->heap;
 		int i = (int)(hit - g->w);
@@ -632,6 +639,7 @@ static void session_event(int gid, int64_t t, const struct value *vals)
 		hit->st = st;
 		hit->heap = held;
 		hit->last = last;
+		hit->n = nev;
 	}
 	if (t > hit->last)
 		hit->last = t;
@@ -671,7 +679,6 @@ static void count_event(int gid, int64_t t, const struct value *vals)
 	for (int i = 0; i < g->nw; i++) {
 		struct win *w = &g->w[i];
 		win_take(w, vals, t);
-		w->n++;
 		if (t < w->start)
 			w->start = t;
 		if (t > w->end)
@@ -882,13 +889,34 @@ static void flush_all(void)
 	nheap = 0;
 }
 
-/* The windows still open (those SIGTERM drops without --flush-on-exit). */
-static unsigned long long open_windows(void)
+/* The windows still open (those SIGTERM drops without --flush-on-exit),
+ * and the events in them (an event in several hopping windows counts in
+ * each) in *nev if not NULL. */
+static unsigned long long open_windows(unsigned long long *nev)
 {
-	unsigned long long n = 0;
-	for (int gid = lru_head; gid >= 0; gid = groups[gid].next)
+	unsigned long long n = 0, e = 0;
+	for (int gid = lru_head; gid >= 0; gid = groups[gid].next) {
 		n += (unsigned long long)groups[gid].nw;
+		for (int i = 0; i < groups[gid].nw; i++)
+			e += (unsigned long long)groups[gid].w[i].n;
+	}
+	if (nev)
+		*nev = e;
 	return n;
+}
+
+/* SIGINT/SIGTERM without --flush-on-exit: the open windows are not
+ * written; say so (counted as "dropped" in --stats). */
+static void drop_open_windows(void)
+{
+	unsigned long long nev, n = open_windows(&nev);
+	if (!n)
+		return;
+	stats.dropped += n;
+	diag_warn("stopped by a signal: %llu open window%s not written (%llu "
+		  "event%s in %s; --flush-on-exit writes them)", n,
+		  n == 1 ? "" : "s", nev, nev == 1 ? "" : "s",
+		  n == 1 ? "it" : "them");
 }
 
 /* At --max-groups or --max-state: the least recently seen group's
@@ -937,20 +965,30 @@ static void state_limit(int gid)
 
 /* ---- per event ---- */
 
+static void window_event(const struct record *rec, int64_t t, void *ctx);
+
 static void on_record(const struct record *rec)
 {
-	struct value tv;
 	int64_t t;
-	static char msg[256];
 	scratch_reset(&sc);
 
 	if (cfg.processing) {
 		t = time_now_us();
-	} else {
-		if (record_time(rec, &rec->slots[time_slot], cfg.time_field,
-				&time_unit, &sc, &t, &tv))
-			return;
+	} else if (record_time(rec, &rec->slots[time_slot], cfg.time_field,
+			       &time_unit, &sc, &t, NULL)) {
+		return;
 	}
+	if (cfg.processing || cfg.kind == K_COUNT)
+		window_event(rec, t, NULL);	/* no watermark */
+	else
+		wm_event(&wmk, rec, t, window_event, NULL);
+}
+
+/* An event whose time the watermark rule accepted. */
+static void window_event(const struct record *rec, int64_t t, void *ctx)
+{
+	static char msg[256];
+	(void)ctx;
 	for (int i = 0; i < nspecs; i++) {
 		if (!specs[i].field) {
 			memset(&ev_vals[i], 0, sizeof ev_vals[i]);
@@ -979,9 +1017,7 @@ static void on_record(const struct record *rec)
 		}
 	}
 	if (cfg.kind != K_COUNT && is_late(t, rec->slots)) {
-		const struct csv_header *h = rec->header;
-		diag_late(rec->raw, rec->rawlen, h ? h->raw : NULL,
-			  h ? h->rawlen : 0);
+		wm_late(rec, t, wm);
 		return;
 	}
 	/* The watermark moves first: windows it closes free their groups
@@ -1080,6 +1116,7 @@ static void usage(void)
 	       "                           (default: as the input's times)\n"
 	       "      --lateness D         allowed lateness (default 0)\n"
 	       "      --late FILE          write late events to FILE\n"
+	       WM_OPTION_HELP
 	       "      --idle D             after D of silence, advance the watermark with\n"
 	       "                           the wall clock (windows close on a quiet input)\n"
 	       "      --flush-on-exit      on SIGINT/SIGTERM, emit the open windows\n"
@@ -1136,6 +1173,7 @@ static void conf_init(struct conf *c)
 	c->max_groups = DEFAULT_MAX_GROUPS;
 	c->max_state = OPTS_DEFAULT_MAX_STATE;
 	c->agg_text = "count";
+	c->max_ahead = WM_DEFAULT_AHEAD;
 }
 
 static void conf_free(struct conf *c)
@@ -1173,6 +1211,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 		{"flush-on-exit", no_argument, 0, OPT_FLUSH_ON_EXIT},
 		{"max-groups", required_argument, 0, OPT_MAX_GROUPS},
 		{"max-state", required_argument, 0, OPT_MAX_STATE},
+		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
 		{0, 0, 0, 0}
 	};
 	int ch;
@@ -1243,6 +1282,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			break;
 		case OPT_MAX_STATE:
 			c->max_state = opts_size("--max-state", optarg);
+			break;
+		case OPT_MAX_AHEAD:
+			c->max_ahead = opts_duration("--max-ahead", optarg, true);
 			break;
 		default: opts_bad_option();
 		}
@@ -1356,7 +1398,9 @@ static void state_setup(struct fieldset *fs)
 	gslots = xrealloc(NULL, (size_t)(ng ? ng : 1) * sizeof *gslots);
 	for (int i = 0; i < ng; i++)
 		gslots[i] = fieldset_add(fs, &cfg.gpaths[i]);
-	time_slot = fieldset_add_text(fs, cfg.time_field, "--time-field");
+	/* processing time reads no field: a CSV need not have one */
+	time_slot = cfg.processing ? -1 : fieldset_add_text(fs, cfg.time_field,
+							       "--time-field");
 	state_size = agg_state_size(specs, nspecs);
 	hspec = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *hspec);
 	nhspec = agg_heap_slots(specs, nspecs, hspec);
@@ -1527,7 +1571,7 @@ static void new_definition(struct conf *c, const struct agg_spec *ns, int nn,
 			   struct outbuf *out, enum format fmt, char *said,
 			   size_t n)
 {
-	unsigned long long open = open_windows();
+	unsigned long long open = open_windows(NULL);
 	bool same_time = time_same(c, &cfg);
 	bool same_cols = columns_same(c, ns, nn);
 	flush_all();
@@ -1540,6 +1584,7 @@ static void new_definition(struct conf *c, const struct agg_spec *ns, int nn,
 		max_t = wm = INT64_MIN;
 		have_time = false;
 		time_unit = cfg.unit;
+		wm_reset(&wmk);
 	}
 	if (!same_cols) {	/* CSV: a new header line for the new fields */
 		writer_close(out_w);
@@ -1581,6 +1626,8 @@ static int conf_apply(int ac, char **av, struct fieldset *fs,
 	struct agg_spec *ns = NULL;
 	int nn = agg_parse(c.agg_text, &ns, why, sizeof why);	/* checked */
 	int done = nn >= 0 && def_same(&c, ns, nn) ? 1 : 2;
+	/* Events held for confirmation were read under the old fields. */
+	wm_end(&wmk, window_event, NULL);
 	if (done == 1)
 		keep_definition(&c, said, n);
 	else
@@ -1591,6 +1638,7 @@ static int conf_apply(int ac, char **av, struct fieldset *fs,
 	 * is judged late or not against the watermark it would close. */
 	if (have_time && cfg.kind != K_COUNT)
 		advance(sat_add(max_t, -cfg.lateness));
+	wm_set(&wmk, cfg.max_ahead, fieldset_count(fs));
 	diag_set_late(cfg.late_path);	/* the same file, or a new one */
 	if (late_moved)
 		diag_reopen();
@@ -1623,6 +1671,7 @@ static bool conf_reload(struct fieldset *fs, struct reader *r,
 
 static void cleanup(void)
 {
+	wm_free(&wmk);
 	state_free();
 	conf_free(&cfg);
 	out_free(&key);
@@ -1647,6 +1696,7 @@ int main(int argc, char **argv)
 	diag_set_stats_extra(stats_extra);
 	struct fieldset *fs = fieldset_new();
 	state_setup(fs);
+	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
 	opts_check_done(&o);
 	if (cfg.late_path)
 		diag_set_late(cfg.late_path);
@@ -1674,7 +1724,8 @@ int main(int argc, char **argv)
 				timeout = on_silence(loop_now_ms() - last_input);
 			}
 		}
-		reader_set_timeout(r, reload_timeout(timeout));
+		int held = wm_idle(&wmk, window_event, NULL);
+		reader_set_timeout(r, reload_timeout(wm_timeout(timeout, held)));
 		int got = reader_next(r, &rec);
 		if (got == 0)
 			break;
@@ -1693,10 +1744,11 @@ int main(int argc, char **argv)
 		timeout = on_silence(loop_now_ms() - last_input);
 		out_flush(&out);
 	}
+	wm_end(&wmk, window_event, NULL);
 	if (!loop_stop || cfg.flush_on_exit)
 		flush_all();
 	else
-		stats.dropped += open_windows();	/* said in --stats */
+		drop_open_windows();
 	writer_close(out_w);
 	reader_close(r);
 	fieldset_free(fs);

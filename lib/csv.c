@@ -11,7 +11,13 @@
  * once they have grown to fit the input, a row allocates nothing.
  *
  * A line without a quote that starts a row needs no CSV parser: its cells
- * are the text between commas, so that common case skips libcsv.
+ * are the text between delimiters, so that common case skips libcsv.
+ *
+ * A quoted field may hold line breaks, but real multi-line cells are short:
+ * a row still open after CSV_ROW_MAX_LINES lines or CSV_ROW_MAX_BYTES bytes
+ * is cut off (CSV_CUT), so that one stray quote cannot make the reader hold
+ * the rest of the stream. The caller sets the row's first line aside and
+ * reads the others again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,41 +47,14 @@ struct csv_in {
 	size_t nraw, capraw;
 	const char *rawp;	/* what csv_in_raw() gives */
 	size_t rawn;
+	size_t nlines;		/* lines of the open row */
 	bool open;		/* a quoted field goes on past the last line */
 	bool ended;		/* libcsv reported the end of a row */
-	/* A row past the size limit is not held: its lines go to spill as
-	 * they come, and quote parity alone tells where it ends. */
-	bool discarding;
-	void (*spill)(void *ctx, const char *p, size_t n, bool last);
-	void *spill_ctx;
+	char delim;
 };
 
-void csv_in_set_spill(struct csv_in *c,
-		      void (*spill)(void *ctx, const char *p, size_t n, bool last),
-		      void *ctx)
-{
-	c->spill = spill;
-	c->spill_ctx = ctx;
-}
-
-static void spill(struct csv_in *c, const char *p, size_t n, bool last)
-{
-	if (c->spill)
-		c->spill(c->spill_ctx, p, n, last);
-}
-
-/* Odd if the line holds an odd number of quotes: it opens or closes a
- * quoted field that spans lines ("" inside a field counts twice). */
-static bool odd_quotes(const char *p, size_t n)
-{
-	bool odd = false;
-	const char *end = p + n;
-	while ((p = memchr(p, '"', (size_t)(end - p)))) {
-		odd = !odd;
-		p++;
-	}
-	return odd;
-}
+_Static_assert(CSV_ROW_MAX_BYTES < LINE_MAX_BYTES,
+	       "an open row is cut off before a line would be");
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -107,6 +86,13 @@ static void parser_init(struct csv_in *c)
 	csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI);
 	csv_set_space_func(&c->p, no_space);
 	csv_set_term_func(&c->p, is_lf);
+	csv_set_delim(&c->p, (unsigned char)c->delim);
+}
+
+void csv_in_set_delim(struct csv_in *c, char delim)
+{
+	c->delim = delim;
+	csv_set_delim(&c->p, (unsigned char)delim);
 }
 
 /* libcsv keeps its state after an error; start it afresh. */
@@ -123,6 +109,7 @@ struct csv_in *csv_in_new(void)
 	struct csv_in *c = calloc(1, sizeof *c);
 	if (!c)
 		diag_fatal(EXIT_RUNTIME, "out of memory");
+	c->delim = ',';
 	parser_init(c);
 	/* Never NULL, so that spans over an empty row still point somewhere. */
 	c->capbytes = 4096;
@@ -208,6 +195,18 @@ static enum csv_status bad(struct csv_in *c, const char *line, size_t n,
 	return CSV_BAD;
 }
 
+/* The open row went past its bounds or the end of input: hand over its
+ * lines, forget it. */
+static enum csv_status cut(struct csv_in *c, const char **err)
+{
+	c->rawp = c->raw;
+	c->rawn = c->nraw;
+	parser_reset(c);
+	c->nbytes = c->ncells = 0;
+	*err = "unterminated quote";
+	return CSV_CUT;
+}
+
 /* Why libcsv stopped short of the end of what it was given. */
 static const char *parse_error(struct csv_in *c)
 {
@@ -232,7 +231,7 @@ static enum csv_status plain_row(struct csv_in *c, const char *line, size_t n)
 	memcpy(c->bytes, line, n);
 	const char *p = c->bytes, *end = p + n;
 	for (;;) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *comma = memchr(p, c->delim, (size_t)(end - p));
 		const char *e = comma ? comma : end;
 		if (c->ncells == c->capcells)
 			c->cells = grow(c->cells, &c->capcells, c->ncells + 1,
@@ -268,9 +267,13 @@ static enum csv_status parse_line(struct csv_in *c, const char *line,
 		return bad(c, line, n, parse_error(c), err);
 	if (!c->ended) {
 		/* Inside quotes: keep the text, the caller's buffer moves on. */
-		if (!c->open)
+		if (!c->open) {
 			raw_add(c, line, n);
+			c->nlines = 1;
+		}
 		c->open = true;
+		if (c->nlines >= CSV_ROW_MAX_LINES || c->nraw > CSV_ROW_MAX_BYTES)
+			return cut(c, err);
 		return CSV_MORE;
 	}
 	row_done(c);
@@ -283,19 +286,6 @@ static enum csv_status parse_line(struct csv_in *c, const char *line,
 		c->rawn = n;
 	}
 	return CSV_ROW;
-}
-
-/* The end of a row that went to spill: bad, and nothing left to show. */
-static enum csv_status too_long(struct csv_in *c, const char **err)
-{
-	spill(c, NULL, 0, true);
-	c->discarding = false;
-	c->open = false;
-	c->nraw = 0;
-	c->rawp = NULL;
-	c->rawn = 0;
-	*err = "row longer than 16 MiB";
-	return CSV_BAD;
 }
 
 enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
@@ -314,27 +304,9 @@ enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 		}
 		if (!memchr(line, '"', n))
 			return plain_row(c, line, n);
-	} else if (c->discarding) {
-		spill(c, "\n", 1, false);
-		spill(c, line, n, false);
-		/* Still inside quotes unless the line flips the parity. */
-		if (!odd_quotes(line, n))
-			return CSV_MORE;
-		return too_long(c, err);
 	} else {
 		raw_add(c, line, n);
-		if (c->nraw > LINE_MAX_BYTES) {
-			/* An open quote must not make us hold the rest of the
-			 * stream: hand the row on in pieces instead. */
-			spill(c, c->raw, c->nraw, false);
-			parser_reset(c);
-			/* This line may itself close the quote. */
-			if (odd_quotes(line, n))
-				return too_long(c, err);
-			c->open = true;
-			c->discarding = true;
-			return CSV_MORE;
-		}
+		c->nlines++;
 	}
 	return parse_line(c, line, n, err);
 }
@@ -347,16 +319,11 @@ enum csv_status csv_in_eof(struct csv_in *c, const char **err)
 		c->rawn = 0;
 		return CSV_ROW;
 	}
-	if (c->discarding)
-		return too_long(c, err);
-	return bad(c, NULL, 0, "unterminated quoted field", err);
+	return cut(c, err);
 }
 
 void csv_in_reset(struct csv_in *c)
 {
-	if (c->discarding)
-		spill(c, NULL, 0, true);	/* end the piece it started */
-	c->discarding = false;
 	if (c->open)
 		parser_reset(c);
 	c->nready = 0;

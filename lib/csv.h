@@ -8,10 +8,18 @@
 
 struct outbuf;
 
-enum csv_status { CSV_ROW, CSV_MORE, CSV_BAD };
+enum csv_status { CSV_ROW, CSV_MORE, CSV_BAD, CSV_CUT };
+
+/* A row whose quoted field is still open after this many lines, or with
+ * more text than this, is cut off (CSV_CUT): real multi-line cells are
+ * short, a stray quote must not swallow the rest of the stream. */
+#define CSV_ROW_MAX_LINES 100
+#define CSV_ROW_MAX_BYTES (1u << 20)
 
 struct csv_in;
 struct csv_in *csv_in_new(void);
+/* The field delimiter (default ','): input only, output is RFC 4180. */
+void csv_in_set_delim(struct csv_in *c, char delim);
 void csv_in_free(struct csv_in *c);
 
 /*
@@ -22,19 +30,19 @@ void csv_in_free(struct csv_in *c);
  *   CSV_MORE a quoted field goes on past this line: feed the next one (the
  *            line break belongs to the field as "\n");
  *   CSV_BAD  the row is malformed (*err: a static message); the parser is
- *            reset, csv_in_raw() holds the raw text of the bad row.
+ *            reset, csv_in_raw() holds the raw text of the bad row;
+ *   CSV_CUT  a quoted field is still open at the end of the row's
+ *            CSV_ROW_MAX_LINES-th line or past CSV_ROW_MAX_BYTES (*err:
+ *            "unterminated quote"); the parser is reset, csv_in_raw()
+ *            holds the row's lines joined with "\n": the first is bad, the
+ *            others are to be read again.
  * Fields are not trimmed; "" inside quotes is one quote.
  */
 enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 			    const char **err);
-/* At end of input: CSV_BAD ("unterminated quoted field") if a row is still
- * open (raw text via csv_in_raw), else CSV_ROW with zero cells. */
+/* At end of input: CSV_CUT if a row is still open, else CSV_ROW with zero
+ * cells. */
 enum csv_status csv_in_eof(struct csv_in *c, const char **err);
-/* Where a row over 16 MiB goes, in pieces (last=true at its end), since it
- * is not held: csv_in_line then reports it as CSV_BAD with a NULL raw text. */
-void csv_in_set_spill(struct csv_in *c,
-		      void (*spill)(void *ctx, const char *p, size_t n, bool last),
-		      void *ctx);
 /* Forget any partial row (e.g. before the next file). */
 void csv_in_reset(struct csv_in *c);
 

@@ -27,9 +27,16 @@ struct side {
 	bool open;
 	char *header;		/* CSV header last written there */
 	size_t hn;
+	/* A write that fails (disk full) is said once and counted, and the
+	 * program ends with status 1; the main stream goes on. */
+	uint64_t pending;	/* records in o not yet written */
+	uint64_t lost;		/* records that could not be written */
+	bool failed;
 };
-static struct side dead = { NULL, "dead-letter", { 0 }, false, NULL, 0 };
-static struct side late = { NULL, "late-events", { 0 }, false, NULL, 0 };
+static struct side dead = { NULL, "dead-letter", { 0 }, false, NULL, 0, 0, 0,
+			    false };
+static struct side late = { NULL, "late-events", { 0 }, false, NULL, 0, 0, 0,
+			    false };
 
 void diag_init(const char *prog)
 {
@@ -111,12 +118,61 @@ static void side_open(struct side *sd)
 	sd->open = true;
 }
 
+/* Writes what sd holds; a failure drops it, counted, and is said once. */
+static void side_flush(struct side *sd)
+{
+	size_t off = 0;
+	while (off < sd->o.len) {
+		ssize_t w = write(sd->o.fd, sd->o.buf + off, sd->o.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!sd->failed)
+				diag_warn("cannot write the %s file %s: %s (the "
+					  "stream goes on; what cannot be "
+					  "written there is counted)", sd->what,
+					  sd->path, strerror(errno));
+			sd->failed = true;
+			sd->lost += sd->pending;
+			diag_status = EXIT_RUNTIME;
+			break;
+		}
+		off += (size_t)w;
+	}
+	sd->o.len = 0;
+	sd->pending = 0;
+}
+
+/* Appends to sd's buffer, writing it out when full (never out_flush,
+ * which makes a write error fatal). */
+static void side_write(struct side *sd, const void *p, size_t n)
+{
+	if (sd->o.cap - sd->o.len < n)
+		side_flush(sd);
+	while (n > sd->o.cap) {
+		/* A piece larger than the buffer: through it in parts. */
+		memcpy(sd->o.buf, p, sd->o.cap);
+		sd->o.len = sd->o.cap;
+		side_flush(sd);
+		p = (const char *)p + sd->o.cap;
+		n -= sd->o.cap;
+	}
+	memcpy(sd->o.buf + sd->o.len, p, n);
+	sd->o.len += n;
+}
+
 static void side_close(struct side *sd)
 {
 	if (!sd->open)
 		return;
 	sd->open = false;
-	out_flush(&sd->o);
+	side_flush(sd);
+	if (sd->lost)
+		diag_warn("%llu record%s could not be written to the %s file %s",
+			  (unsigned long long)sd->lost, sd->lost == 1 ? "" : "s",
+			  sd->what, sd->path);
+	sd->lost = 0;		/* a reopened file starts its own count */
+	sd->failed = false;
 	close(sd->o.fd);
 	out_free(&sd->o);
 	free(sd->header);
@@ -129,8 +185,8 @@ static void side_header(struct side *sd, const char *header, size_t hn)
 	if (!sd->open || !header ||
 	    (sd->header && sd->hn == hn && !memcmp(sd->header, header, hn)))
 		return;
-	out_put(&sd->o, header, hn);
-	out_putc(&sd->o, '\n');
+	side_write(sd, header, hn);
+	side_write(sd, "\n", 1);
 	free(sd->header);
 	sd->header = malloc(hn ? hn : 1);
 	if (sd->header)
@@ -144,8 +200,9 @@ static void side_put(struct side *sd, const char *raw, size_t n,
 	if (!sd->open || !raw)
 		return;
 	side_header(sd, header, hn);
-	out_put(&sd->o, raw, n);
-	out_putc(&sd->o, '\n');
+	side_write(sd, raw, n);
+	side_write(sd, "\n", 1);
+	sd->pending++;
 }
 
 void diag_set_dead_letter(const char *path)
@@ -156,7 +213,14 @@ void diag_set_dead_letter(const char *path)
 
 void diag_set_late(const char *path)
 {
-	late.path = path;
+	/* A copy: a reload frees the words it came from, and diag_finish
+	 * names the file. */
+	static char *copy;
+	if (path != copy) {
+		free(copy);
+		copy = path ? xstrdup(path) : NULL;
+	}
+	late.path = copy;
 	side_open(&late);
 }
 
@@ -202,23 +266,61 @@ void diag_dead_piece(const char *p, size_t n, bool last)
 	if (!dead.open)
 		return;
 	if (n)
-		out_put(&dead.o, p, n);
-	if (last)
-		out_putc(&dead.o, '\n');
+		side_write(&dead, p, n);
+	if (last) {
+		side_write(&dead, "\n", 1);
+		dead.pending++;
+	}
 }
 
-void diag_late(const char *raw, size_t n, const char *header, size_t hn)
+/* The late events of the run: the first is said, the count at exit. */
+static int64_t late_behind;	/* the most behind the watermark, us */
+
+void diag_late(const char *src, uint64_t line, int64_t t, int64_t wm,
+	       const char *raw, size_t n, const char *header, size_t hn)
 {
+	if (!stats.late) {
+		char tt[40], wt[40];
+		rfc3339_format(t, tt);
+		rfc3339_format(wm, wt);
+		diag_warn("%s:%llu: event time %s is behind the watermark %s: "
+			  "%s (further late events are counted; --lateness to "
+			  "wait longer%s)", src, (unsigned long long)line, tt,
+			  wt, late.path ? "written to the --late file" :
+			  "dropped as late", late.path ? "" :
+			  ", --late FILE to keep them");
+	}
+	if (wm - t > late_behind)
+		late_behind = wm - t;
 	stats.late++;
 	side_put(&late, raw, n, header, hn);
+}
+
+/* At exit: how many late events there were, and where they went. */
+static void late_said(void)
+{
+	char by[32];
+	if (!stats.late)
+		return;
+	duration_format(late_behind, by, sizeof by);
+	if (late.path)
+		diag_warn("%llu late event%s written to %s (behind the "
+			  "watermark by up to %s; --lateness)",
+			  (unsigned long long)stats.late,
+			  stats.late == 1 ? "" : "s", late.path, by);
+	else
+		diag_warn("%llu late event%s dropped (behind the watermark by "
+			  "up to %s; --lateness, --late FILE)",
+			  (unsigned long long)stats.late,
+			  stats.late == 1 ? "" : "s", by);
 }
 
 void diag_flush(void)
 {
 	if (dead.open)
-		out_flush(&dead.o);
+		side_flush(&dead);
 	if (late.open)
-		out_flush(&late.o);
+		side_flush(&late);
 }
 
 void diag_reopen(void)
@@ -301,6 +403,8 @@ static void stats_file_write(void)
 		diag_warn("cannot write the stats file %s: %s (further failures "
 			  "are not said)", stats_path, strerror(errno));
 	}
+	if (!ok)
+		diag_status = EXIT_RUNTIME;	/* said once, and in the status */
 }
 
 void diag_set_stats_file(const char *path, int64_t every_ms)
@@ -323,6 +427,7 @@ void diag_finish(void)
 		out_flush(main_out);
 	side_close(&dead);
 	side_close(&late);
+	late_said();
 	if (stats_on)
 		diag_stats_print();
 	if (stats_path) {

@@ -62,9 +62,13 @@ void diag_bad(const char *src, uint64_t line, const char *msg,
 void diag_dead_header(const char *header, size_t hn);
 void diag_dead_piece(const char *p, size_t n, bool last);
 /* --late FILE: events behind the watermark are written there raw (for CSV
- * under their header), and counted in stats.late either way. */
+ * under their header), and counted in stats.late either way. The first
+ * late event of a run is said on stderr (src:line, its time t, the
+ * watermark wm it is behind), and diag_finish says how many there were
+ * and how far behind the watermark they were at most. */
 void diag_set_late(const char *path);
-void diag_late(const char *raw, size_t n, const char *header, size_t hn);
+void diag_late(const char *src, uint64_t line, int64_t t, int64_t wm,
+	       const char *raw, size_t n, const char *header, size_t hn);
 
 /* Writes out the buffered dead letters (when input idles). */
 void diag_flush(void);

@@ -164,6 +164,22 @@ static long obj_find(const struct obj *o, const char *name, size_t n)
 	return -1;
 }
 
+/* Fields before j with its name are shadowed (the last of repeated names
+ * is the one read): a change to the name leaves none of them behind, so
+ * that renaming or removing a does not bring an older a to light. */
+static void drop_shadowed(struct obj *o, long j)
+{
+	for (long i = 0; i < j; i++) {
+		struct fld *f = &o->f[i];
+		if (!f->gone && f->namen == o->f[j].namen &&
+		    !memcmp(f->name, o->f[j].name, f->namen)) {
+			f->gone = true;
+			if ((size_t)i < o->norig)
+				o->dirty = true;
+		}
+	}
+}
+
 /* Opens a field holding a JSON object into a tree node; NULL if it holds
  * something else. */
 static struct obj *expand(struct edit *e, struct fld *f)
@@ -279,6 +295,7 @@ static int put_fld(struct edit *e, const struct path *p, const struct fld *src,
 	long j = obj_find(o, name, n);
 	struct fld *f;
 	if (j >= 0) {
+		drop_shadowed(o, j);
 		f = &o->f[j];
 		if ((size_t)j < o->norig)
 			o->dirty = true;
@@ -316,6 +333,7 @@ static bool take(struct edit *e, const struct path *p, struct fld *out)
 	long j = obj_find(o, name, n);
 	if (j < 0)
 		return false;
+	drop_shadowed(o, j);
 	if (out)
 		*out = o->f[j];
 	o->f[j].gone = true;
@@ -362,9 +380,12 @@ int edit_rename(struct edit *e, const struct path *from, const struct path *to,
 	long j = o ? obj_find(o, name, n) : -1;
 	if (j < 0 || (n == to_n && !memcmp(name, to_name, n)))
 		return 0;
+	drop_shadowed(o, j);
 	long k = obj_find(o, to_name, to_n);
-	if (k >= 0)
+	if (k >= 0) {
+		drop_shadowed(o, k);
 		o->f[k].gone = true;
+	}
 	o->f[j].name = to_name;
 	o->f[j].namen = to_n;
 	o->f[j].kraw = NULL;

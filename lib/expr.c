@@ -486,7 +486,9 @@ static bool parse_path(struct parser *ps, enum op op, struct opnd *o)
 	struct path p;
 	if (path_parse(&q, &p, &err) < 0)
 		return fail(ps, q, "%s", err);
-	int slot = fieldset_add(ps->fs, &p);
+	/* exists(x) asks whether there is an x: no warning if none. */
+	int slot = op == OP_EXISTS ? fieldset_add_optional(ps->fs, &p)
+				   : fieldset_add(ps->fs, &p);
 	struct expr *e = ps->e;
 	e->texts = xrealloc(e->texts, (size_t)(e->ntexts + 1) * sizeof *e->texts);
 	const char *name = e->texts[e->ntexts++] = p.text;

@@ -34,6 +34,7 @@ struct fs_node {
 struct fieldset {
 	struct fs_node root;
 	struct path *paths;
+	bool *optional;		/* per path: no warning when no column has it */
 	int npaths;
 	bool members;
 };
@@ -86,6 +87,18 @@ static void sub_add(struct fs_node *n, int slot)
 
 int fieldset_add(struct fieldset *fs, const struct path *p)
 {
+	int slot = fieldset_add_optional(fs, p);
+	fs->optional[slot] = false;
+	return slot;
+}
+
+bool fieldset_optional(const struct fieldset *fs, int slot)
+{
+	return fs->optional[slot];
+}
+
+int fieldset_add_optional(struct fieldset *fs, const struct path *p)
+{
 	struct fs_node *n = &fs->root, *trail[PATH_MAX_DEPTH];
 	for (int i = 0; i < p->n; i++) {
 		struct fs_node *c = edge_find(n, &p->step[i]);
@@ -108,6 +121,8 @@ int fieldset_add(struct fieldset *fs, const struct path *p)
 			k[p->step[i].keylen] = 0;
 			q->step[i].key = k;
 		}
+	fs->optional = xrealloc(fs->optional, (size_t)(fs->npaths + 1));
+	fs->optional[fs->npaths] = true;
 	n->slot = fs->npaths++;
 	return n->slot;
 }
@@ -162,6 +177,7 @@ void fieldset_free(struct fieldset *fs)
 	for (int i = 0; i < fs->npaths; i++)
 		path_free(&fs->paths[i]);
 	free(fs->paths);
+	free(fs->optional);
 	free(fs);
 }
 

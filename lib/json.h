@@ -19,6 +19,11 @@ struct fieldset *fieldset_new(void);
 /* Adds a path (copied) and returns its slot number; the same path twice
  * returns the same slot. */
 int fieldset_add(struct fieldset *fs, const struct path *p);
+/* The same for a path the program can do without (a field it tests for,
+ * or writes): a CSV header without it is not warned about, as it is for
+ * the paths fieldset_add gives (see reader_open). */
+int fieldset_add_optional(struct fieldset *fs, const struct path *p);
+bool fieldset_optional(const struct fieldset *fs, int slot);
 /* The same for a path given as text by option opt (--field...): a bad
  * path is a usage error, "invalid OPT 'TEXT': why". */
 int fieldset_add_text(struct fieldset *fs, const char *text, const char *opt);

@@ -187,6 +187,7 @@ int input_open(struct input *in, const char *path)
 {
 	memset(in, 0, sizeof *in);
 	in->timeout_ms = -1;
+	in->eol = '\n';
 	if (!path || !strcmp(path, "-")) {
 		in->fd = 0;
 		in->name = "stdin";
@@ -319,10 +320,49 @@ static enum line_status skip_long(struct input *in)
 	}
 }
 
+/*
+ * Lines end in "\n" (a "\r" before it is dropped), or in "\r" alone when
+ * that is what the input's first line break is (classic Mac OS exports):
+ * otherwise such a file is one line, and a CSV file its header alone,
+ * every record lost without a word.
+ */
+static void eol_decide(struct input *in)
+{
+	const char *s = in->buf + in->start;
+	size_t avail = in->end - in->start;
+	for (size_t i = 0; i < avail; i++) {
+		if (s[i] == '\n') {
+			in->eol_known = true;
+			return;
+		}
+		if (s[i] == '\r') {
+			if (i + 1 == avail && !in->eof)
+				return;		/* "\r\n" or not: read on */
+			in->eol_known = true;
+			if (i + 1 == avail || s[i + 1] != '\n')
+				in->eol = '\r';
+			return;
+		}
+	}
+	if (in->eof)
+		in->eol_known = true;
+}
+
 enum line_status input_line(struct input *in, const char **p, size_t *n)
 {
 	size_t scanned = 0;	/* bytes of the partial line known to lack "\n" */
 	for (;;) {
+		if (!in->eol_known) {
+			eol_decide(in);
+			if (!in->eol_known && !in->eof && in->end - in->start <
+			    LINE_MAX_BYTES) {
+				enum line_status st = fill(in);
+				if (st != LINE_OK)
+					return st;
+				continue;
+			}
+			in->eol_known = true;
+		}
 		if (in->skipping) {
 			enum line_status st = skip_long(in);
 			if (st != LINE_TOOLONG)
@@ -332,7 +372,7 @@ enum line_status input_line(struct input *in, const char **p, size_t *n)
 		}
 		char *s = in->buf + in->start;
 		size_t avail = in->end - in->start;
-		char *nl = memchr(s + scanned, '\n', avail - scanned);
+		char *nl = memchr(s + scanned, in->eol, avail - scanned);
 		if (nl || (in->eof && avail)) {
 			size_t len = nl ? (size_t)(nl - s) : avail;
 			in->start += nl ? len + 1 : len;

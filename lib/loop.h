@@ -59,6 +59,8 @@ struct input {
 	size_t start, end, cap;
 	uint64_t lineno;	/* number of the line last returned, from 1 */
 	bool eof, bom_checked, skipping;
+	bool eol_known;		/* eol is decided (at the first line break) */
+	char eol;		/* '\n', or '\r' for CR-only line ends */
 	/* Called before blocking for input: flush output there. */
 	void (*idle)(void *ctx);
 	void *ctx;
@@ -70,7 +72,10 @@ struct input {
 /* Opens path ("-" is stdin). Returns -1 with errno set. */
 int input_open(struct input *in, const char *path);
 void input_close(struct input *in);
-/* Next line. A UTF-8 BOM at the start of the input is dropped. */
+/* Next line. A UTF-8 BOM at the start of the input is dropped (one later
+ * on is data: bad NDJSON, said). Lines end in
+ * "\n" or "\r\n", or in "\r" when the input's first line break is a lone
+ * "\r". */
 enum line_status input_line(struct input *in, const char **p, size_t *n);
 
 /* Milliseconds on the monotonic clock, for timers. */

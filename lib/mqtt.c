@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -79,7 +80,7 @@ bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg)
 		break;
 	case 'q': o->qos = mqtt_parse_qos("-q/--qos", arg); break;
 	case 'u': o->username = arg; break;
-	case OPT_MQTT_ID: o->id = arg; break;
+	case OPT_MQTT_ID: case OPT_MQTT_CLIENT_ID: o->id = arg; break;
 	case OPT_MQTT_KEEPALIVE: {
 		int64_t ms = parse_ms("--keepalive", arg);
 		if (ms < 5000 || ms > 65535000)
@@ -128,6 +129,14 @@ void mqtt_opts_check(struct mqtt_opts *o)
 		diag_usage("TLS options need --cafile");
 	if (o->will_payload && !o->will_topic)
 		diag_usage("--will-payload needs --will-topic");
+	/* MQTT 3.1.1 sends a password only with a user name: one alone would
+	 * be dropped without a word. */
+	if (o->password_file && !o->username)
+		diag_usage("--password-file needs -u/--username: MQTT sends a "
+			   "password only with a user name");
+	char why[600];
+	if (!mqtt_opts_files_ok(o, why, sizeof why))
+		diag_usage("%s", why);
 	/* As mosquitto_will_set() would in mqtt_open(), so that --check (and
 	 * with it a reload) says so before a connection is made. */
 	if (o->will_topic &&
@@ -174,27 +183,40 @@ const char *mqtt_opts_differ(const struct mqtt_opts *a, const struct mqtt_opts *
 
 bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n)
 {
-	const char *f[] = { o->username ? o->password_file : NULL, o->cafile,
-			    o->cert, o->key };
-	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-		if (f[i] && access(f[i], R_OK) < 0) {
-			snprintf(why, n, "cannot read %s: %s", f[i], strerror(errno));
-			return false;
-		}
+	const char *f[] = { o->password_file, o->cafile, o->cert, o->key };
+	static const char *const opt[] = { "--password-file", "--cafile",
+					   "--cert", "--key" };
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+		struct stat st;
+		if (!f[i])
+			continue;
+		if (stat(f[i], &st) == 0 && S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		else if (access(f[i], R_OK) == 0)
+			continue;
+		snprintf(why, n, "%s %s: %s", opt[i], f[i], strerror(errno));
+		return false;
+	}
 	return true;
 }
 
-void mqtt_opts_help(FILE *f)
+void mqtt_opts_help(FILE *f, const char *client_id)
 {
 	fputs("Connection:\n"
 	      "  -h, --host HOST          broker host (default localhost)\n"
-	      "  -p, --port PORT          broker port (default 1883, 8883 with TLS)\n"
-	      "      --id ID              client id (default: program name and pid)\n"
-	      "      --keepalive D        keepalive interval (default 60s)\n"
+	      "  -p, --port PORT          broker port (default 1883, 8883 with TLS)\n",
+	      f);
+	if (client_id)
+		fprintf(f, "      --client-id CID      MQTT client id, unique on the broker\n"
+			"                           (default %s)\n", client_id);
+	else
+		fputs("      --id ID              MQTT client id, unique on the broker\n"
+		      "                           (default: program name and pid)\n", f);
+	fputs("      --keepalive D        keepalive interval (default 60s)\n"
 	      "  -V, --protocol-version V 311 or 5 (default 311)\n"
 	      "  -q, --qos Q              0, 1 or 2 (default 1)\n"
 	      "      --clean              clean session (the default)\n"
-	      "      --persistent         persistent session (needs --id)\n"
+	      "      --persistent         persistent session (needs a set client id)\n"
 	      "      --will-topic T       last will: published by the broker if the\n"
 	      "                           connection dies without a DISCONNECT\n"
 	      "      --will-payload P     the will's payload (default empty)\n"
@@ -210,6 +232,7 @@ void mqtt_opts_help(FILE *f)
 	      "  -u, --username NAME      user name; the password comes from\n"
 	      "                           --password-file or ES_MQTT_PASSWORD\n"
 	      "      --password-file FILE read the password from FILE's first line\n"
+	      "                           (needs -u)\n"
 	      "      --reconnect-min D    first wait before reconnecting (default 100ms)\n"
 	      "      --reconnect-max D    longest wait, doubled with jitter up to it\n"
 	      "                           (default 30s)\n", f);

@@ -24,6 +24,7 @@ enum {
 	OPT_MQTT_WILL_QOS, OPT_MQTT_WILL_RETAIN, OPT_MQTT_CAFILE,
 	OPT_MQTT_CERT, OPT_MQTT_KEY, OPT_MQTT_TLS_VERSION, OPT_MQTT_INSECURE,
 	OPT_MQTT_PASSWORD_FILE, OPT_MQTT_RECONNECT_MIN, OPT_MQTT_RECONNECT_MAX,
+	OPT_MQTT_CLIENT_ID,
 };
 
 #define MQTT_SHORT "h:p:V:q:u:"
@@ -50,11 +51,17 @@ enum {
 	{"password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE}, \
 	{"reconnect-min", required_argument, 0, OPT_MQTT_RECONNECT_MIN}, \
 	{"reconnect-max", required_argument, 0, OPT_MQTT_RECONNECT_MAX}
+/* A program whose --id names something else (the gateway: es-heartbeat,
+ * es-ctl) has --client-id (OPT_MQTT_CLIENT_ID) in its own option table,
+ * not here, so that only those programs take it; mqtt_opt takes it as the
+ * client id. */
 
 struct mqtt_opts {
 	const char *host;
 	int port;		/* 0: 1883, or 8883 with TLS */
-	const char *id;		/* NULL: the program's name and pid */
+	const char *id;		/* the client id; NULL: the program's name and
+				   pid (es-heartbeat, es-ctl: GATEWAY-heartbeat,
+				   GATEWAY-ctl) */
 	int keepalive;		/* seconds */
 	int version;		/* 3 (3.1.1) or 5 */
 	int qos;
@@ -71,16 +78,21 @@ struct mqtt_opts {
 void mqtt_opts_init(struct mqtt_opts *o);
 /* Handles a connection option; false if c is not one (usage errors exit 2). */
 bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg);
-/* Checks the options together (e.g. --key needs --cert); exit 2 if not. */
+/* Checks the options together (e.g. --key needs --cert, --password-file
+ * needs -u) and that the files they name can be read; exit 2 naming the
+ * option and the file if not (so that --check finds them). */
 void mqtt_opts_check(struct mqtt_opts *o);
-void mqtt_opts_help(FILE *f);
+/* The connection options' --help. client_id: NULL for a program whose --id
+ * is the client id; else the default of --client-id, and --id is the
+ * program's own. */
+void mqtt_opts_help(FILE *f, const char *client_id);
 /* For a reload: the first connection option that differs between a and b,
  * as its name ("--host"), or NULL when both connect alike (--qos is not
  * one: it is per message). */
 const char *mqtt_opts_differ(const struct mqtt_opts *a, const struct mqtt_opts *b);
 /* Whether the files the options name (--password-file, --cafile, --cert,
  * --key) can be read, so that mqtt_open() will not exit on them; false
- * with why ("cannot read FILE: ...") if not. */
+ * with why ("--cafile FILE: No such file or directory") if not. */
 bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n);
 /* A QoS argument 0, 1 or 2; exit 2 naming opt if not. */
 int mqtt_parse_qos(const char *opt, const char *arg);

@@ -47,7 +47,8 @@ void pub_opts_help(FILE *f, const char *done, unsigned long long queue)
 		"                           until %s (default %llu); a full\n"
 		"                           queue stops reading input\n"
 		"      --spool DIR          keep every record on disk in DIR until it is\n"
-		"                           %s; left-overs are sent first\n"
+		"                           %s; left-overs are sent first; DIR\n"
+		"                           is for one program and one destination\n"
 		"      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
 		"      --spool-full P       block (stop reading input, the default) or\n"
 		"                           drop-oldest (drop the oldest segment, counted)\n"
@@ -141,12 +142,42 @@ bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more)
 	return got > 0;
 }
 
-struct spool *pub_spool_open(const struct pub_opts *p)
+static struct spool_cfg spool_cfg_of(const struct pub_opts *p,
+				      const char *dest)
 {
-	struct spool_cfg sc = {
+	return (struct spool_cfg){
 		.dir = p->spool_dir, .max_bytes = p->spool_max,
 		.max_records = p->queue, .full = p->full, .sync = p->sync,
+		.owner_prog = diag_prog, .owner_dest = dest,
 	};
+}
+
+void pub_spool_check(const struct pub_opts *p, const char *dest)
+{
+	struct spool_cfg sc = spool_cfg_of(p, dest);
+	spool_check_owner(&sc);
+}
+
+static uint64_t refused;
+
+void pub_refuse(uint64_t id, const char *what, const char *why,
+		const void *payload, size_t n)
+{
+	diag_warn("message %llu%s cannot be published: %s",
+		  (unsigned long long)id, what, why);
+	diag_dead_piece(payload, n, true);
+	stats.bad++;
+	refused++;
+}
+
+uint64_t pub_refused(void)
+{
+	return refused;
+}
+
+struct spool *pub_spool_open(const struct pub_opts *p, const char *dest)
+{
+	struct spool_cfg sc = spool_cfg_of(p, dest);
 	struct spool *q = spool_open(&sc);
 	if (spool_pending(q))
 		diag_warn("spool %s: %llu records left from before go first",
@@ -162,5 +193,9 @@ uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p)
 			  (unsigned long long)left, p->spool_dir);
 	else if (left)
 		diag_warn("%llu messages not delivered", (unsigned long long)left);
-	return left;
+	if (refused)
+		diag_warn("%llu messages refused by the broker or the library: not "
+			  "delivered (counted as bad, their payloads to --dead-letter)",
+			  (unsigned long long)refused);
+	return left + refused;
 }

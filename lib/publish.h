@@ -86,10 +86,23 @@ void payload_free(struct payload *pl);
  * on the reader's fd says when there is). */
 bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more);
 
-/* Opens the spool as p says; says when records left from before are in
- * it (they go first). */
-struct spool *pub_spool_open(const struct pub_opts *p);
-/* At the end: the messages not delivered, said (and where they remain). */
+/* Opens the spool as p says, for the program and dest (its destination:
+ * "mqtt://host:port", "kafka://brokers/topic"; a spool of another owner is
+ * refused, exit 2: lib/spool.h); says when records left from before are
+ * in it (they go first). */
+struct spool *pub_spool_open(const struct pub_opts *p, const char *dest);
+/* --check: what pub_spool_open would refuse, touching nothing. */
+void pub_spool_check(const struct pub_opts *p, const char *dest);
+
+/* A queued message the broker or the library refuses for good (too
+ * large, ...): said (what: " to 'TOPIC'" or ""), its payload to the dead
+ * letter, counted as bad and as refused; the caller acknowledges it. */
+void pub_refuse(uint64_t id, const char *what, const char *why,
+		const void *payload, size_t n);
+/* Messages refused so far. */
+uint64_t pub_refused(void);
+/* At the end: the messages not delivered, said (and where they remain),
+ * and the refused ones; the caller exits 1 if either is not 0. */
 uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p);
 
 #endif

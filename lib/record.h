@@ -39,6 +39,8 @@ struct csv_header {
 	size_t rawlen;
 	size_t n;
 	struct span *names;	/* SPAN_CSV, decoded */
+	bool *shadowed;		/* per column: a later one has its name (only
+				   the last is read); NULL when none repeats */
 };
 
 struct reader;
@@ -50,9 +52,18 @@ void reader_set_delimiter(char delim);
 void reader_set_null_values(const char *list);
 /*
  * Reads records from files (NULL or empty: stdin; "-": stdin) in format fmt
- * (FMT_AUTO: detected per input from its first byte: '{' NDJSON, else CSV).
- * Fields are located for the paths in fs. Bad lines are reported through
- * diag_bad() and skipped. idle() is called before blocking on input.
+ * (FMT_AUTO: detected per input from its first non-blank byte: '{' NDJSON,
+ * '[' JSON, else CSV). Fields are located for the paths in fs. Bad lines
+ * are reported through diag_bad() and skipped. idle() is called before
+ * blocking on input.
+ *
+ * CSV: of two columns with the same name the last is read (one warning per
+ * header); a path of fs (but for fieldset_add_optional ones) that names no
+ * column is said once per input, with the nearest name. A row whose quoted
+ * field is still open after CSV_ROW_MAX_LINES lines or CSV_ROW_MAX_BYTES,
+ * at the end of its input, or after CSV_ROW_WAIT_MS (1 s) of waiting for
+ * input, is cut off: its first line is bad, the lines after it are read
+ * again.
  */
 struct reader *reader_open(char **files, int nfiles, enum format fmt,
 			   const struct fieldset *fs,

@@ -170,7 +170,9 @@ static bool run_check(char **argv, int argc, char *why, size_t whyn)
 		got += (size_t)r;
 		if (got == sizeof buf - 1) {
 			char sink[256];	/* drain the rest, keep the start */
-			while (read(fd[0], sink, sizeof sink) > 0 || errno == EINTR)
+			ssize_t k;
+			while ((k = read(fd[0], sink, sizeof sink)) > 0 ||
+			       (k < 0 && errno == EINTR))
 				;
 			break;
 		}

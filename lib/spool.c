@@ -320,6 +320,130 @@ static void seek_ack(struct spool *s)
 	s->read_id = s->ack_id;
 }
 
+/* ---- the owner: which program, which destination ---- */
+
+#define OWNER_MAX 2048
+
+/* The owner file's two lines; false if there is none. */
+static bool read_owner(int dirfd, char *prog, char *dest)
+{
+	char buf[2 * OWNER_MAX];
+	int fd = openat(dirfd, "owner", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	char *nl = r > 0 ? memchr(buf, '\n', (size_t)r) : NULL;
+	if (!nl)
+		return false;
+	buf[r] = 0;
+	*nl = 0;
+	nl[1 + strcspn(nl + 1, "\n")] = 0;
+	snprintf(prog, OWNER_MAX, "%.*s", OWNER_MAX - 1, buf);
+	snprintf(dest, OWNER_MAX, "%.*s", OWNER_MAX - 1, nl + 1);
+	return true;
+}
+
+static void write_owner(struct spool *s, const char *dest)
+{
+	char buf[2 * OWNER_MAX + 2];
+	int n = snprintf(buf, sizeof buf, "%.*s\n%.*s\n", OWNER_MAX - 1,
+			 s->cfg.owner_prog, OWNER_MAX - 1, dest);
+	int fd = openat(s->dirfd, "owner.tmp",
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		fail(s, "cannot write", "owner.tmp");
+	if (s->cfg.sync != SPOOL_SYNC_NEVER)
+		fdatasync(fd);
+	close(fd);
+	if (renameat(s->dirfd, "owner.tmp", s->dirfd, "owner") < 0)
+		fail(s, "cannot rename", "owner.tmp");
+}
+
+/* Exit 2: a usage error (the wrong --spool), with the records as they
+ * were. */
+static void refuse_other(const struct spool_cfg *c, const char *prog,
+			 const char *dest)
+{
+	diag_fatal(EXIT_USAGE, "--spool %s belongs to %s (for %s), not %s: its "
+		   "records stay there for it; give each publisher a spool "
+		   "directory of its own", c->dir, prog, dest, c->owner_prog);
+}
+
+static void refuse_pending(const struct spool_cfg *c, uint64_t n,
+			   const char *dest)
+{
+	diag_fatal(EXIT_USAGE, "--spool %s holds %llu records for %s, not %s: "
+		   "they stay there; deliver them first (%s with that "
+		   "destination) or give this destination a spool directory "
+		   "of its own", c->dir, (unsigned long long)n, dest,
+		   c->owner_dest, c->owner_prog);
+}
+
+/* The records pending, from the files alone (nothing cut, nothing
+ * written): for --check. */
+static uint64_t dry_pending(struct spool *s)
+{
+	bool ok;
+	uint64_t ack = read_ack(s, &ok);
+	list_segments(s);
+	if (!s->nseg)
+		return 0;
+	struct seg *g = &s->segs[s->nseg - 1];
+	int fd = seg_open(s, g->first, O_RDONLY);
+	uint64_t off = 0, id, next = g->first;
+	uint32_t len;
+	while (frame_at(s, fd, off, g->size, false, &id, &len) && id == next) {
+		off += FRAME_HDR + len;
+		next++;
+	}
+	close(fd);
+	if (!ok || ack < s->segs[0].first)
+		ack = s->segs[0].first;
+	return next > ack ? next - ack : 0;
+}
+
+void spool_check_owner(const struct spool_cfg *cfg)
+{
+	if (!cfg->dir || !cfg->owner_prog)
+		return;
+	struct spool s = { .cfg = *cfg, .lockfd = -1, .wfd = -1, .rfd = -1 };
+	char prog[OWNER_MAX], dest[OWNER_MAX];
+	crc_init();
+	s.dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.dirfd < 0)
+		return;		/* made at start */
+	if (read_owner(s.dirfd, prog, dest)) {
+		if (strcmp(prog, cfg->owner_prog))
+			refuse_other(cfg, prog, dest);
+		uint64_t n = strcmp(dest, cfg->owner_dest) ? dry_pending(&s) : 0;
+		if (n)
+			refuse_pending(cfg, n, dest);
+	}
+	free(s.segs);
+	close(s.dirfd);
+}
+
+/* After opening: the same program's spool for another destination is
+ * taken over only when empty; one without an owner is taken over. */
+static void own(struct spool *s, bool owned, const char *dest)
+{
+	if (owned && !strcmp(dest, s->cfg.owner_dest))
+		return;
+	if (owned && spool_pending(s))
+		refuse_pending(&s->cfg, spool_pending(s), dest);
+	if (owned)
+		diag_warn("spool %s: empty, now for %s (was for %s)", s->cfg.dir,
+			  s->cfg.owner_dest, dest);
+	write_owner(s, s->cfg.owner_dest);
+}
+
+void spool_set_owner(struct spool *s, const char *dest)
+{
+	if (!s->mem && s->cfg.owner_prog)
+		write_owner(s, dest);
+}
+
 static void open_disk(struct spool *s)
 {
 	if (mkdir_parents(s->cfg.dir) < 0)
@@ -333,6 +457,10 @@ static void open_disk(struct spool *s)
 	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
 		diag_fatal(EXIT_RUNTIME, "spool %s is in use by another process",
 			   s->cfg.dir);
+	char prog[OWNER_MAX], dest[OWNER_MAX];
+	bool owned = s->cfg.owner_prog && read_owner(s->dirfd, prog, dest);
+	if (owned && strcmp(prog, s->cfg.owner_prog))
+		refuse_other(&s->cfg, prog, dest);
 	s->seg_max = s->cfg.max_bytes / 8;
 	if (s->seg_max < 4096)
 		s->seg_max = 4096;
@@ -360,6 +488,8 @@ static void open_disk(struct spool *s)
 	s->ack_id = ack;
 	trim(s);
 	seek_ack(s);
+	if (s->cfg.owner_prog)
+		own(s, owned, dest);
 }
 
 struct spool *spool_open(const struct spool_cfg *cfg)

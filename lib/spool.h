@@ -14,6 +14,17 @@
  *   ack                             u64 first unacknowledged id, u32 CRC-32
  *                                   (written to ack.tmp, then renamed)
  *   lock                            flock()ed while a process uses DIR
+ *   owner                           the program and the destination the
+ *                                   records are for, a line each
+ *                                   (written to owner.tmp, then renamed)
+ *
+ * A spool belongs to one program and one destination (the records of
+ * es-mqtt-pub are no use to es-kafka-pub, nor an MQTT broker's to
+ * another broker): another program is refused, the same program with
+ * another destination is refused while records are pending and takes the
+ * spool over when it is empty. Refused means exit 2 with the records
+ * untouched. A spool without an owner file (made before there was one) is
+ * taken over by the first program that opens it.
  *
  * A record is in the kernel before spool_append returns, so it survives the
  * death of the process; --fsync decides what survives power loss. A torn
@@ -38,11 +49,21 @@ struct spool_cfg {
 	uint64_t max_records;	/* in memory: how many records */
 	enum spool_full full;
 	enum spool_sync sync;
+	/* On disk: whose records these are (see above); NULL: no check. */
+	const char *owner_prog, *owner_dest;
 };
 
 struct spool;
-/* Opens (creating DIR if needed) or exits 1 with a message. */
+/* Opens (creating DIR if needed) or exits 1 with a message; a spool of
+ * another owner: exit 2 with a message, the records untouched. */
 struct spool *spool_open(const struct spool_cfg *cfg);
+/* What spool_open would say of the owner, touching nothing, making
+ * nothing (--check); a DIR that does not exist is fine. */
+void spool_check_owner(const struct spool_cfg *cfg);
+/* The destination changed while running (a reload that waited for the
+ * spool to empty, or moved its records on purpose): the owner file says
+ * the new one. */
+void spool_set_owner(struct spool *s, const char *dest);
 /* True if a record of n bytes does not fit now (SPOOL_BLOCK: wait for
  * acknowledgements; SPOOL_DROP_OLDEST never says so). */
 bool spool_is_full(struct spool *s, size_t n);

@@ -1,8 +1,10 @@
 /* time.c - event time, durations, RFC 3339 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "time.h"
@@ -20,6 +22,7 @@
 
 static const char range_msg[] = "event time out of range (years -99999 to 99999)";
 static const char rfc_range_msg[] = "time out of range (years -99999 to 99999)";
+#define PATH_MAX_ZONE 512
 
 /* Floor division and modulo for a positive divisor. */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -274,8 +277,11 @@ static bool expect(const char *s, size_t n, size_t *i, char c)
 	return false;
 }
 
+static int64_t zone_offset(int64_t local);
+
 int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 {
+	bool local = false;
 	size_t i = 0;
 	unsigned mon, day, hh, mm, ss, frac = 0;
 	int64_t year;
@@ -314,7 +320,11 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		*err = "minute out of range";
 		return -1;
 	}
-	if (ss > 59) {
+	/* A leap second (23:59:60, in any offset: minute 59) is read as
+	 * the last microsecond of its minute, as java.time smooths it: in
+	 * order after :59 and in the same minute, day and window. */
+	bool leap = ss == 60 && mm == 59;
+	if (ss > 59 && !leap) {
 		*err = "second out of range";
 		return -1;
 	}
@@ -339,8 +349,14 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		bool neg = s[i] == '-';
 		unsigned oh, om;
 		i++;
-		if (!digits(s, n, &i, 2, &oh) || !expect(s, n, &i, ':') ||
-		    !digits(s, n, &i, 2, &om)) {
+		/* +hh:mm, and as exports also write it +hhmm and +hh */
+		om = 0;
+		bool ok = digits(s, n, &i, 2, &oh);
+		if (ok && expect(s, n, &i, ':'))
+			ok = digits(s, n, &i, 2, &om);
+		else if (ok && i < n)
+			ok = digits(s, n, &i, 2, &om);
+		if (!ok) {
 			*err = "expected an offset +hh:mm";
 			return -1;
 		}
@@ -351,9 +367,11 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		off_s = (int64_t)oh * 3600 + om * 60;
 		if (neg)
 			off_s = -off_s;
-	} else {
-		*err = "missing time zone (Z or +hh:mm)";
+	} else if (i < n) {
+		*err = "expected Z or an offset +hh:mm after the time";
 		return -1;
+	} else {
+		local = true;	/* no offset: --timezone says (UTC) */
 	}
 	if (i != n) {
 		*err = "trailing characters";
@@ -362,8 +380,14 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 
 	/* Years of 6 digits reach past int64 us (and the first second of
 	 * the range does before its fraction is added): 128 bits. */
+	if (leap) {
+		ss = 59;
+		frac = US_PER_S - 1;
+	}
 	int64_t secs = days_from_civil(year, mon, day) * 86400 +
 		       (int64_t)hh * 3600 + mm * 60 + ss - off_s;
+	if (local)
+		secs -= zone_offset(secs);
 	i128 t = (i128)secs * US_PER_S + frac;
 	if (t < TIME_MIN_US || t > TIME_MAX_US) {
 		*err = rfc_range_msg;
@@ -431,19 +455,116 @@ static bool in_range(int64_t t)
 
 /* --timezone: NULL is UTC. */
 static const char *zone;
+static int64_t cmin, coff;
 
 int time_set_zone(const char *name, const char **err)
 {
-	(void)err;
-	zone = strcmp(name, "UTC") ? name : NULL;
+	static char msg[PATH_MAX_ZONE + 96];
+	if (!strcmp(name, "UTC") || !strcmp(name, "Z")) {
+		zone = NULL;
+		return 0;
+	}
+	const char *dir = getenv("TZDIR");
+	char path[PATH_MAX_ZONE];
+	if (!dir || !*dir)
+		dir = "/usr/share/zoneinfo";
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (!*name || name[0] == '/' || strstr(name, "..") ||
+	    access(path, R_OK) != 0) {
+		snprintf(msg, sizeof msg, "no such zone in %s (an IANA name "
+			 "such as Europe/Rome, or UTC)", dir);
+		*err = msg;
+		return -1;
+	}
+	zone = name;
+	cmin = INT64_MIN;	/* zone_offset's cache: none */
+	setenv("TZ", name, 1);
+	tzset();
 	return 0;
+}
+
+/* The zone's offset from UTC (s) at instant t (s). */
+static int64_t offset_at(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm))
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+/*
+ * The offset that makes local time L (seconds, as if UTC) an instant of
+ * --timezone, as java.time's ZonedDateTime.of resolves it: in an overlap
+ * (autumn: 02:30 happens twice) the earlier instant, the summer offset;
+ * in a gap (spring: 02:30 never happens) the offset before the gap, so
+ * that the time moves later by the gap's length (02:30 is 03:30 summer
+ * time). Cached per minute of L: offsets change on whole minutes.
+ */
+
+static int64_t zone_offset(int64_t L)
+{
+	if (!zone)
+		return 0;
+	int64_t m = floor_div(L, 60);
+	if (m == cmin)
+		return coff;
+	int64_t oa = offset_at(L - 86400), ob = offset_at(L + 86400);
+	bool va = offset_at(L - oa) == oa, vb = offset_at(L - ob) == ob;
+	int64_t off;
+	if (va && vb)
+		off = oa > ob ? oa : ob;	/* the earlier instant */
+	else if (vb)
+		off = ob;
+	else
+		off = oa;	/* only a, or a gap: the offset before it */
+	cmin = m;
+	coff = off;
+	return off;
+}
+
+static const char *unit_name(enum time_repr u)
+{
+	return u == TIME_S ? "seconds" : u == TIME_MS ? "milliseconds" :
+	       u == TIME_US ? "microseconds" : "nanoseconds";
+}
+
+/* A number whose size says another unit than the one guessed for the
+ * input: bad input, never a time misread by a factor of 1000. */
+static int unit_contradiction(const struct value *v, enum time_repr by,
+			      enum time_repr in, const char **err)
+{
+	static char msg[200];
+	char num[40];
+	if (v->s && v->n < sizeof num) {
+		memcpy(num, v->s, v->n);
+		num[v->n] = 0;
+	} else if (v->t == V_INT) {
+		snprintf(num, sizeof num, "%lld", (long long)v->u.i);
+	} else {
+		snprintf(num, sizeof num, "%.17g", v->u.d);
+	}
+	snprintf(msg, sizeof msg, "time %s is %s by its size, but this input's "
+		 "times are %s (guessed from its first time; say which with "
+		 "--time-unit)", num, unit_name(by), unit_name(in));
+	*err = msg;
+	return -1;
+}
+
+/* Is s[0..n) an epoch number written as a string ("1798761600000")? */
+static bool epoch_text(const char *s, size_t n, struct value *nv)
+{
+	return n > 0 && n < 32 && (is_digit(s[0]) || s[0] == '-') &&
+	       number_parse(s, n, nv);
 }
 
 int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		    const char **err)
 {
 	static char msg[160];
-	enum time_repr u = *unit;
+	/* A guessed unit checks the size of every later number. */
+	bool check = *unit & TIME_GUESSED;
+	enum time_repr u = (enum time_repr)(*unit & ~TIME_GUESSED);
 	int64_t t;
 
 	switch (v->t) {
@@ -455,6 +576,9 @@ int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		return -1;
 	case V_STRING: {
 		const char *e;
+		struct value nv;
+		if (epoch_text(v->s, v->n, &nv))
+			return time_from_value(&nv, unit, us, err);
 		if (rfc3339_parse(v->s, v->n, &t, &e) < 0) {
 			if (e == rfc_range_msg) {
 				*err = range_msg;
@@ -471,8 +595,13 @@ int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		return 0;
 	}
 	case V_INT:
-		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS)
+		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS) {
 			u = guess_unit_int(v->u.i);
+		} else if (check) {
+			enum time_repr by = guess_unit_int(v->u.i);
+			if (by != u)
+				return unit_contradiction(v, by, u, err);
+		}
 		switch (u) {
 		case TIME_S:
 			if (__builtin_mul_overflow(v->u.i, US_PER_S, &t))
@@ -494,8 +623,13 @@ int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		double x = v->u.d;
 		if (!isfinite(x))
 			goto out_of_range;
-		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS)
+		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS) {
 			u = time_guess_unit(x);
+		} else if (check) {
+			enum time_repr by = time_guess_unit(x);
+			if (by != u)
+				return unit_contradiction(v, by, u, err);
+		}
 		if (u == TIME_NS) {
 			/* To the nearest ns, then down to the us like an
 			 * integer: 1500.0 ns is 1 us as 1500 is. */
@@ -524,7 +658,7 @@ int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 	if (!in_range(t))
 		goto out_of_range;
 	if (*unit == TIME_AUTO)
-		*unit = u;
+		*unit = (enum time_repr)(u | TIME_GUESSED);
 	*us = t;
 	return 0;
 
@@ -536,7 +670,7 @@ out_of_range:
 size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf)
 {
 	int w;
-	switch (repr) {
+	switch ((enum time_repr)(repr & ~TIME_GUESSED)) {
 	case TIME_S:
 		w = snprintf(buf, 40, "%lld", (long long)floor_div(us, US_PER_S));
 		break;

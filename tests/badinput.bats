@@ -294,7 +294,7 @@ PY
 	run_out es-filter -i ndjson --stats 'n > 1' < "$T/in"
 	[ "$status" -eq 0 ]
 	printf '{"n":2}\n' | assert_file_is "$T/out"
-	assert_equal "$(tail -n 1 "$T/err")" '{"program":"es-filter","in":2,"out":1,"bad":'"$nbad"',"late":0,"dropped":0,"filtered":1}'
+	assert_equal "$(tail -n 1 "$T/err")" '{"program":"es-filter","in":'"$((nbad + 2))"',"out":1,"bad":'"$nbad"',"late":0,"dropped":0,"filtered":1}'
 	head -n -1 "$T/err" > "$T/err2"
 	run python3 "$T/check.py" es-filter "$T/err2" "$T" "$JSON_MESSAGES"
 	assert_success
@@ -413,4 +413,25 @@ PY
 	[ "$status" -eq 0 ]
 	assert_equal "$stderr" ""
 	{ printf '{"n":1}\n'; cat "$T/long"; printf '{"n":2}\n'; } | assert_file_is "$T/out"
+}
+
+# ---- side files that cannot be written ----
+
+@test "--dead-letter /dev/full: the stream goes on, the failure is said once and counted, exit 1" {
+	{ echo 'ts,v'; for i in $(seq 1 10000); do echo "$i,$i"; echo "$i,x,y"; done; } > "$T/in"
+	run_out es-cat --dead-letter /dev/full --stats "$T/in"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l < "$T/out")" -eq 10001 ]
+	assert_equal "$(grep -v 'CSV row has' "$T/err")" "$(printf '%s\n' \
+		'es-cat: cannot write the dead-letter file /dev/full: No space left on device (the stream goes on; what cannot be written there is counted)' \
+		'es-cat: 10000 records could not be written to the dead-letter file /dev/full' \
+		'{"program":"es-cat","in":20000,"out":10000,"bad":10000,"late":0,"dropped":0}')"
+}
+
+@test "--stats-file /dev/full: said once, the stream goes on, exit 1" {
+	printf '{"a":1}\n{"a":2}\n' > "$T/in"
+	run_out es-cat --stats-file /dev/full/x "$T/in"
+	[ "$status" -eq 1 ]
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+	assert_equal "$stderr" "es-cat: cannot write the stats file /dev/full/x: Not a directory (further failures are not said)"
 }

@@ -4,6 +4,10 @@
 bats_require_minimum_version 1.5.0
 load test_helper
 
+teardown() {
+	live_teardown
+}
+
 # ---- pass-through ----
 
 @test "csv: header and rows pass byte for byte" {
@@ -220,13 +224,103 @@ EOF
 	printf 'a,b\n"x"y,3\nq"r,6\n' | assert_file_is "$T/dead"
 }
 
-@test "csv: a quoted field left open at the end of input is bad input" {
+@test "csv: a quoted field left open at the end of input costs its first line; the lines after it are read again" {
 	printf 'a,b\n1,2\n3,"x\n4,5\n' > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" --stats < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' 'es-cat: stdin:3: invalid CSV: unterminated quote opened on line 3' \
+		'{"program":"es-cat","in":3,"out":2,"bad":1,"late":0,"dropped":0}')"
+	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
+	printf 'a,b\n3,"x\n' | assert_file_is "$T/dead"
+}
+
+# ---- a stray quote (CSV_ROW_MAX_LINES 100, CSV_ROW_MAX_BYTES 1 MiB, 1 s) ----
+
+@test "csv: one stray quote costs one line: the row is cut off after 100 lines and the lines after its first read again" {
+	{ printf 'ts,v\n1,1\n2,"oops\n'; seq 3 300 | sed 's/.*/&,&/'; } > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" --stats < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' 'es-cat: stdin:3: invalid CSV: unterminated quote opened on line 3' \
+		'{"program":"es-cat","in":300,"out":299,"bad":1,"late":0,"dropped":0}')"
+	{ printf 'ts,v\n1,1\n'; seq 3 300 | sed 's/.*/&,&/'; } | assert_file_is "$T/out"
+	printf 'ts,v\n2,"oops\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: a quoted field of 100 lines is one cell; one still open at its 100th line is cut off" {
+	python3 -c '
+import sys
+w = sys.stdout.write
+w("a,b\n1,\"" + "x\n" * 99 + "y\"\n")	# lines 2-101: 100 lines
+w("2,\"" + "x\n" * 100 + "y\"\n3,3\n")	# lines 102-202, then 203' > "$T/in"
+	run_out es-cat -o ndjson < "$T/in"
+	[ "$status" -eq 0 ]
+	exp=$(python3 -c 'import json; print(json.dumps({"a":1,"b":"x\n"*99+"y"}, separators=(",",":")))')
+	# the cut row's first line is bad; its other lines read again: 99
+	# rows "x" of one field, then 'y"' (a quote inside an unquoted field)
+	{ echo "es-cat: stdin:102: invalid CSV: unterminated quote opened on line 102"
+	  for i in $(seq 103 201); do echo "es-cat: stdin:$i: CSV row has 1 field, header has 2"; done
+	  echo "es-cat: stdin:202: invalid CSV: quote inside unquoted field"; } > "$T/exp_err"
+	assert_equal "$stderr" "$(cat "$T/exp_err")"
+	printf '%s\n{"a":3,"b":3}\n' "$exp" | assert_file_is "$T/out"
+}
+
+@test "csv: a quoted field past 1 MiB is cut off at the line that takes it past" {
+	python3 -c '
+import sys
+w = sys.stdout.write
+w("a,b\n1,\"" + "x" * 600000 + "\n" + "y" * 600000 + "\n2,2\n")' > "$T/in"
+	run_out es-cat < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf '%s\n' 'es-cat: stdin:2: invalid CSV: unterminated quote opened on line 2' \
+		'es-cat: stdin:3: CSV row has 1 field, header has 2')"
+	printf 'a,b\n2,2\n' | assert_file_is "$T/out"
+}
+
+@test "csv: a quote that closes in a malformed way further down: the line it opened on is bad, the others read again" {
+	printf 'ts,v\n1,1\n2,"oops\n3,3\n4,"four"x\n5,5\n' > "$T/in"
 	run_out es-cat --dead-letter "$T/dead" < "$T/in"
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" "es-cat: stdin:3: invalid CSV: unterminated quoted field"
-	printf 'a,b\n1,2\n' | assert_file_is "$T/out"
-	printf 'a,b\n3,"x\n4,5\n' | assert_file_is "$T/dead"
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'es-cat: stdin:3: invalid CSV: malformed quoted field on line 5 (the quote opened on line 3)' \
+		'es-cat: stdin:5: invalid CSV: malformed quoted field')"
+	printf 'ts,v\n1,1\n3,3\n5,5\n' | assert_file_is "$T/out"
+	printf 'ts,v\n2,"oops\n4,"four"x\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: 1.5 million rows after a stray quote: all read but the one line (counts)" {
+	{ printf 'ts,v\n0,"oops\n'; seq 1 1500000 | awk '{print $1 "," $1}'; } > "$T/in"
+	run_out es-cat --dead-letter "$T/dead" --stats "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: %s:2: invalid CSV: unterminated quote opened on line 2\n%s' "$T/in" \
+		'{"program":"es-cat","in":1500001,"out":1500000,"bad":1,"late":0,"dropped":0}')"
+	[ "$(wc -l < "$T/out")" -eq 1500001 ]
+	[ "$(sed -n '2p;$p' "$T/out" | tr '\n' ' ')" = "1,1 1500000,1500000 " ]
+	printf 'ts,v\n0,"oops\n' | assert_file_is "$T/dead"
+}
+
+@test "csv: on a live pipe an open quote holds nothing back past 1 s of waiting" {
+	skip_if_slow
+	start_live es-cat
+	printf 'ts,v\n1,1\n2,"oops\n' >&"$W"
+	await_out 2
+	await_err 'es-cat: stdin:3: invalid CSV: unterminated quote opened on line 3' 3
+	printf '3,3\n' >&"$W"
+	await_out 3
+	finish_live
+	[ "$status" -eq 0 ]
+	printf 'ts,v\n1,1\n3,3\n' | assert_file_is "$T/out"
+	assert_equal "$(cat "$T/err")" 'es-cat: stdin:3: invalid CSV: unterminated quote opened on line 3'
+}
+
+@test "csv: on a live pipe a multi-line cell that arrives at once is one cell" {
+	skip_if_slow
+	start_live es-cat -o ndjson
+	printf 'ts,v\n1,"a\nb"\n' >&"$W"
+	await_out 1
+	finish_live
+	[ "$status" -eq 0 ]
+	printf '{"ts":1,"v":"a\\nb"}\n' | assert_file_is "$T/out"
+	assert_equal "$(cat "$T/err")" ''
 }
 
 @test "csv: --strict stops at a ragged row with exit 3 after the good rows" {
@@ -399,7 +493,7 @@ EOF
 	assert_output "$(cat "$T/in")"
 }
 
-@test "csv: a quoted row over 16 MiB is bad as a whole; the next row is read" {
+@test "csv: a quoted row over 16 MiB: cut off at 1 MiB, every line accounted for; the next row is read" {
 	python3 -c '
 import sys
 w = sys.stdout.write
@@ -409,7 +503,10 @@ for i in range(17):
 w("\",3\n4,5\n")' > "$T/in"
 	run_out es-cat --dead-letter "$T/dead" < "$T/in"
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" "es-cat: stdin:3: invalid CSV: row longer than 16 MiB"
+	{ echo "es-cat: stdin:3: invalid CSV: unterminated quote opened on line 3"
+	  for i in $(seq 4 19); do echo "es-cat: stdin:$i: CSV row has 1 field, header has 2"; done
+	  echo "es-cat: stdin:20: invalid CSV: unterminated quote opened on line 20"; } > "$T/exp_err"
+	assert_equal "$stderr" "$(cat "$T/exp_err")"
 	printf 'a,b\n1,2\n4,5\n' | assert_file_is "$T/out"
 	{ printf 'a,b\n'; sed -n '3,20p' "$T/in"; } | assert_file_is "$T/dead"
 }
@@ -430,4 +527,46 @@ w("\",3\n4,5\n")' > "$T/in"
 	[ "$status" -eq 0 ]
 	assert_equal "$stderr" ""
 	printf 'a,b\n1,2\n5,\n,"x,y"\n' | assert_file_is "$T/out"
+}
+
+# ---- repeated names: the last one is read, everywhere ----
+
+@test "csv: a header with a name twice: one warning, the last column is read, conversion writes the last" {
+	printf 'ts,v,v\n1,2,3\n' > "$T/in"
+	run --separate-stderr es-filter 'v == 3' "$T/in"
+	assert_success
+	assert_output "$(printf 'ts,v,v\n1,2,3')"
+	assert_stderr "es-filter: $T/in: the CSV header has 'v' twice (columns 2 and 3): the last one is read"
+	run --separate-stderr es-cat -o ndjson "$T/in"
+	assert_success
+	assert_output '{"ts":1,"v":3}'
+	run --separate-stderr es-filter 'v == 3' <(es-cat -o ndjson "$T/in" 2> /dev/null)
+	assert_success
+	assert_output '{"ts":1,"v":3}'
+}
+
+@test "es-map --rename/--drop/--keep on a repeated JSON key: the last one is the field, none of the others is left behind" {
+	printf '{"a":1,"a":2,"b":0}\n' > "$T/in"
+	run --separate-stderr es-map --rename a:c "$T/in"
+	assert_success
+	assert_output '{"c":2,"b":0}'
+	run --separate-stderr es-map --drop a "$T/in"
+	assert_success
+	assert_output '{"b":0}'
+	run --separate-stderr es-map --keep a "$T/in"
+	assert_success
+	assert_output '{"a":2}'
+	run --separate-stderr es-map 'a = a + 1' "$T/in"
+	assert_success
+	assert_output '{"a":3,"b":0}'
+}
+
+# ---- line ends ----
+
+@test "csv: lines that end in CR alone (classic Mac OS) are lines, not one header" {
+	printf 'ts,v\r1,1\r2,"a\rb"\r' > "$T/in"
+	run_out es-cat -o ndjson "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf '{"ts":1,"v":1}\n{"ts":2,"v":"a\\nb"}\n' | assert_file_is "$T/out"
 }

@@ -118,7 +118,7 @@ load test_helper
 
 @test "es-cat: line numbers start again at 1 in each file" {
 	printf '{"a":1}\n[1]\n' > "$T/one"
-	printf '[2]\n{"a":2}\n' > "$T/two"
+	printf '2\n{"a":2}\n' > "$T/two"
 	run --separate-stderr es-cat -i ndjson "$T/one" "$T/two"
 	assert_success
 	assert_output "$(printf '{"a":1}\n{"a":2}')"
@@ -128,19 +128,97 @@ load test_helper
 # ---- -i / --input-format ----
 
 @test "es-cat -i ndjson: a first line that is not '{' is bad NDJSON instead of a CSV header" {
-	printf '[1]\n{"a":1}\n' > "$T/in"
+	printf '42\n{"a":1}\n' > "$T/in"
 	run --separate-stderr es-cat -i ndjson "$T/in"
 	assert_success
 	assert_output '{"a":1}'
 	assert_stderr "es-cat: $T/in:1: not a JSON object"
 }
 
-@test "es-cat --input-format=json is an alias of ndjson" {
-	printf '42\n{"a":1}\n' > "$T/in"
-	run --separate-stderr es-cat --input-format=json "$T/in"
-	assert_success
-	assert_output '{"a":1}'
-	assert_stderr "es-cat: $T/in:1: not a JSON object"
+# ---- -i json: JSON values in any layout ----
+
+@test "es-cat --input-format=json: pretty-printed objects, several on a line, split across lines: one NDJSON record each, whitespace outside strings dropped" {
+	printf '{\n  "a": 1,\n  "b": [1, 2],\n  "s": "x  y"\n}\n{"c":1} {"d":\n2}\n\t{ "e" : { "f" : null } }\n' > "$T/in"
+	run_out es-cat --input-format=json --stats "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" '{"program":"es-cat","in":4,"out":4,"bad":0,"late":0,"dropped":0}'
+	printf '{"a":1,"b":[1,2],"s":"x  y"}\n{"c":1}\n{"d":2}\n{"e":{"f":null}}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat -i json: a top-level array of objects; a non-object element is bad input at the line where it starts" {
+	printf '[\n  {"a": 1},\n  42,\n  {"a":\n    2}, [3],\n  "s"\n]\n' > "$T/in"
+	run_out es-cat -i json --dead-letter "$T/dead" "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: %s:3: not a JSON object\nes-cat: %s:5: not a JSON object\nes-cat: %s:6: not a JSON object' "$T/in" "$T/in" "$T/in")"
+	printf '{"a":1}\n{"a":2}\n' | assert_file_is "$T/out"
+	printf '42\n[3]\n"s"\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat: a first '[' is detected as JSON (an array of records), '{' stays NDJSON" {
+	printf '[{"a":1},\n{"a":2}]\n' > "$T/in"
+	run_out es-cat -o csv "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" ""
+	printf 'a\n1\n2\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat -i json: a missing closing brace costs its own value, not the next ones" {
+	printf '{"a": 1,\n "b": 2\n{"a": 3}\n{"a": "x\n}\n{"a": 4}\n' > "$T/in"
+	run_out es-cat -i json --dead-letter "$T/dead" "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: %s:1: a comma or closing bracket is missing\nes-cat: %s:4: a string runs past the end of its line' "$T/in" "$T/in")"
+	printf '{"a":3}\n{"a":4}\n' | assert_file_is "$T/out"
+	printf '{"a":1,"b":2\n{"a":"x}\n' | assert_file_is "$T/dead"
+}
+
+@test "es-cat -i json: invalid JSON inside a value is said with the line it starts on; a value cut by the end of input is bad" {
+	printf '{"a": 1}\n{\n "a": 01\n}\n{"b": [1,\n' > "$T/in"
+	run_out es-cat -i json "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: %s:2: invalid JSON: expected '"'"','"'"' or '"'"'}'"'"'\nes-cat: %s:5: the input ends inside a value' "$T/in" "$T/in")"
+	printf '{"a":1}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat -i json: a value over 16 MiB (on short lines) is bad input, to the dead letter whole; the next is read" {
+	python3 -c '
+import sys
+sys.stdout.write("{\"a\": [\n" + "1234567,\n" * 2200000 + "1]}\n{\"b\": 1}\n")' > "$T/in"
+	run_out es-cat -i json --dead-letter "$T/dead" "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: $T/in:1: JSON value longer than 16 MiB"
+	printf '{"b":1}\n' | assert_file_is "$T/out"
+	[ "$(wc -c < "$T/dead")" -eq 17600010 ]
+	[ "$(head -c 16 "$T/dead")" = '{"a":[1234567,12' ]
+}
+
+@test "es-cat -i json: on a live pipe a record goes out when the line with its closing brace arrives" {
+	skip_if_slow
+	start_live es-cat -i json
+	printf '[\n {"a": 1,\n' >&"$W"
+	sleep 0.2
+	[ "$(wc -c < "$T/out")" -eq 0 ]
+	printf '  "b": 2},\n' >&"$W"
+	await_out 1
+	printf ' {"a": 3}\n]\n' >&"$W"
+	await_out 2
+	finish_live
+	[ "$status" -eq 0 ]
+	printf '{"a":1,"b":2}\n{"a":3}\n' | assert_file_is "$T/out"
+}
+
+@test "es-cat: a pretty-printed file read as NDJSON gets one hint, not one error a line; every line is counted bad" {
+	printf '{\n  "a": 1\n}\n{\n  "a": 2\n}\n' > "$T/in"
+	run_out es-cat --stats --dead-letter "$T/dead" "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "$(printf 'es-cat: %s:1: invalid JSON at column 2: unexpected end of line; this looks like pretty-printed JSON or a JSON array: read it with -i json (the bad lines after it are not said one by one)\n%s' "$T/in" '{"program":"es-cat","in":6,"out":0,"bad":6,"late":0,"dropped":0}')"
+	assert_file_is "$T/dead" < "$T/in"
+}
+
+@test "es-cat -i ndjson: an array gets the same hint" {
+	printf '[{"a":1},{"a":2}]\n' > "$T/in"
+	run_out es-cat -i ndjson "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: $T/in:1: not a JSON object; this looks like pretty-printed JSON or a JSON array: read it with -i json (the bad lines after it are not said one by one)"
 }
 
 @test "es-cat -i csv: a first line starting with '{' is read as a CSV header" {
@@ -353,7 +431,7 @@ load test_helper
 	run --separate-stderr es-cat --stats -i ndjson "$T/in"
 	assert_success
 	assert_output "$(printf '{"a":1}\n{"a":2}\n{"a":3}')"
-	assert_stderr "$(printf 'es-cat: %s:3: not a JSON object\n{"program":"es-cat","in":3,"out":3,"bad":1,"late":0,"dropped":0}' "$T/in")"
+	assert_stderr "$(printf 'es-cat: %s:3: not a JSON object\n{"program":"es-cat","in":4,"out":3,"bad":1,"late":0,"dropped":0}' "$T/in")"
 }
 
 @test "es-cat --stats on empty input: all zero" {
@@ -384,7 +462,7 @@ load test_helper
 	run --separate-stderr es-cat --stats --strict "$T/in"
 	[ "$status" -eq 3 ]
 	assert_output '{"a":1}'
-	assert_stderr "$(printf 'es-cat: %s:2: invalid JSON at column 2: expected a string key\n{"program":"es-cat","in":1,"out":1,"bad":1,"late":0,"dropped":0}' "$T/in")"
+	assert_stderr "$(printf 'es-cat: %s:2: invalid JSON at column 2: expected a string key\n{"program":"es-cat","in":2,"out":1,"bad":1,"late":0,"dropped":0}' "$T/in")"
 }
 
 # ---- --help, --version, bad options ----

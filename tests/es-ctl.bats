@@ -217,7 +217,8 @@ Try 'es-ctl --help' for more information."
 		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
 		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
 	done
-	for name in id dir topic result-topic count; do
+	# (--client-id: es-heartbeat.bats, with es-heartbeat on one broker)
+	for name in id client-id dir topic result-topic count; do
 		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
 	done
 	[ -z "$missing" ] || fail "not mentioned:$missing"

@@ -201,7 +201,7 @@ es-deadband: $f:4: field 'value' is null, a number is needed
 es-deadband: $f:5: field 'value' is a boolean, a number is needed
 es-deadband: $f:6: field 'value' is an object or array, a number is needed
 es-deadband: $f:7: not a JSON object
-{"program":"es-deadband","in":9,"out":3,"bad":6,"late":0,"dropped":0,"keys":1,"evicted":0,"bytes_in":85,"bytes_out":56,"ratio":1.333,"bytes_ratio":1.518,"state_bytes":0}
+{"program":"es-deadband","in":10,"out":3,"bad":6,"late":0,"dropped":0,"keys":1,"evicted":0,"bytes_in":85,"bytes_out":56,"ratio":1.333,"bytes_ratio":1.518,"state_bytes":0}
 EOF
 )"
 	sed -n '2,7p' "$f" | assert_file_is "$T/dead"
@@ -586,4 +586,30 @@ es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept"
 	{"k":"a","ts":3,"value":3.6}
 	EOF2
 	assert_file_is "$T/err" <<< "es-deadband: --config $T/d.conf reloaded: the state of 2 keys kept"
+}
+
+@test "es-deadband --max-silence: readings dated 9999 and 2100 are dead-lettered, the heartbeat as without them; --max-ahead 0 turns the rule off" {
+	printf '%s\n' '{"k":"a","ts":1798761600,"value":1}' '{"k":"a","ts":1798761605,"value":1}' \
+		'{"k":"a","ts":1798761612,"value":1}' '{"k":"a","ts":1798761615,"value":1}' \
+		'{"k":"a","ts":1798761625,"value":1.1}' > "$T/good"
+	{ echo '{"k":"a","ts":253402300799,"value":1}'; sed -n 1,2p "$T/good"
+	  echo '{"k":"a","ts":4102444800,"value":1}'; sed -n 3,5p "$T/good"; } > "$T/bad"
+	run --separate-stderr es-deadband -k k --abs 0.5 --max-silence 10s --time-unit s "$T/good"
+	assert_success
+	assert_output "$(printf '%s\n' '{"k":"a","ts":1798761600,"value":1}' \
+		'{"k":"a","ts":1798761612,"value":1}' '{"k":"a","ts":1798761625,"value":1.1}')"
+	printf '%s\n' "$output" > "$T/exp"
+	run --separate-stderr es-deadband -k k --abs 0.5 --max-silence 10s --time-unit s --dead-letter "$T/dl" "$T/bad"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-deadband: $T/bad:1: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:00Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-deadband: $T/bad:4: time 2100-01-01T00:00:00Z is more than 1d ahead of the stream's time 2027-01-01T00:00:05Z, and the events after it did not confirm the jump (--max-ahead)")"
+	printf '%s\n' '{"k":"a","ts":253402300799,"value":1}' '{"k":"a","ts":4102444800,"value":1}' | assert_file_is "$T/dl"
+	# off: 9999 passes first, and no later reading is 10 s after it: the
+	# key's heartbeat is silenced
+	run --separate-stderr es-deadband -k k --abs 0.5 --max-silence 10s --time-unit s --max-ahead 0 "$T/bad"
+	assert_success
+	assert_stderr ''
+	assert_output '{"k":"a","ts":253402300799,"value":1}'
 }

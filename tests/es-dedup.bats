@@ -49,14 +49,21 @@ D="$BATS_TEST_DIRNAME/fixtures/dedup"
 	{"device":"gw-1","seq":2,"ts":1767225604,"value":1e1}
 	{"device":"gw-1","seq":1,"ts":1767225620,"value":36.6}
 	EOF
-	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}'
+	# late records are said: the first one, and the count at exit
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"es-dedup: $D/readings.ndjson:7: event time 2025-12-31T23:59:55Z is behind the watermark 2026-01-01T00:00:20Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-dedup: 2 late events dropped (behind the watermark by up to 30s; --lateness, --late FILE)' \
+		'{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}')"
 }
 
 @test "es-dedup --within --late FILE: late records go there raw; --lateness" {
 	run_out es-dedup -k device,seq --within 10s --lateness 2s --late "$T/late" --stats "$D/readings.ndjson"
 	[ "$status" -eq 0 ]
 	# the watermark is 1620 - 2 s: gw-2/1 at 1595 is still late
-	assert_equal "$stderr" '{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}'
+	assert_equal "$stderr" "$(printf '%s\n' \
+		"es-dedup: $D/readings.ndjson:7: event time 2025-12-31T23:59:55Z is behind the watermark 2026-01-01T00:00:18Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
+		"es-dedup: 2 late events written to $T/late (behind the watermark by up to 28s; --lateness)" \
+		'{"program":"es-dedup","in":9,"out":5,"bad":0,"late":2,"dropped":0,"duplicates":2,"keys":4,"evicted":0,"state_bytes":60}')"
 	assert_file_is "$T/late" <<-'EOF'
 	{"device":"gw-2","seq":1,"ts":1767225595,"value":38.0}
 	{"device":"gw-3","seq":9,"ts":1767225590}
@@ -248,7 +255,7 @@ for i in range(40):
 		"es-dedup: $D/bad.ndjson:2: missing key field 'seq'" \
 		"es-dedup: $D/bad.ndjson:3: invalid JSON at column 31: unexpected end of line" \
 		"es-dedup: $D/bad.ndjson:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)" \
-		'{"program":"es-dedup","in":6,"out":2,"bad":3,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0,"state_bytes":26}')"
+		'{"program":"es-dedup","in":7,"out":2,"bad":3,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0,"state_bytes":26}')"
 	assert_file_is "$T/dead" <<-'EOF'
 	{"device":"gw-1","ts":1767225600}
 	{"device":"gw-1","seq":1,"ts":
@@ -267,7 +274,10 @@ for i in range(40):
 @test "es-dedup: a CSV column the key names is missing: bad input" {
 	run_out es-dedup -k device,nosuch "$D/readings.csv"
 	assert_file_is "$T/out" < /dev/null
-	assert_equal "$(head -1 <<< "$stderr")" "es-dedup: $D/readings.csv:2: missing key field 'nosuch'"
+	# the reader says once that the header has no such column
+	assert_equal "$(head -2 <<< "$stderr")" "$(printf '%s\n' \
+		"es-dedup: $D/readings.csv: no column 'nosuch' (the header has device, seq, ts, value)" \
+		"es-dedup: $D/readings.csv:2: missing key field 'nosuch'")"
 }
 
 @test "es-dedup --strict: exit 3 at the first bad line, records before it written" {
@@ -629,4 +639,50 @@ gen_csv() {
 	exec {w}>&-
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/err" < /dev/null
+}
+
+# ---- one bad clock (--max-ahead) ----
+
+@test "es-dedup --within: readings dated 9999 and 2100, first or in the middle, are dead-lettered; the output is as without them" {
+	printf '%s\n' '{"k":"a","ts":"2027-01-01T00:00:01Z"}' '{"k":"a","ts":"2027-01-01T00:00:03Z"}' \
+		'{"k":"b","ts":"2027-01-01T00:00:04Z"}' '{"k":"a","ts":"2027-01-01T00:00:20Z"}' \
+		'{"k":"b","ts":"2027-01-01T00:00:21Z"}' '{"k":"a","ts":"2027-01-01T00:00:22Z"}' > "$T/good"
+	{ echo '{"k":"z","ts":"9999-12-31T23:59:59Z"}'; sed -n 1,3p "$T/good"
+	  echo '{"k":"y","ts":"2100-01-01T00:00:00Z"}'; sed -n 4,6p "$T/good"; } > "$T/bad"
+	run --separate-stderr es-dedup -k k --within 5s "$T/good"
+	assert_success
+	assert_stderr ''
+	assert_output "$(printf '%s\n' '{"k":"a","ts":"2027-01-01T00:00:01Z"}' \
+		'{"k":"b","ts":"2027-01-01T00:00:04Z"}' '{"k":"a","ts":"2027-01-01T00:00:20Z"}' \
+		'{"k":"b","ts":"2027-01-01T00:00:21Z"}')"
+	printf '%s\n' "$output" > "$T/exp"
+	run --separate-stderr es-dedup -k k --within 5s --dead-letter "$T/dl" --stats "$T/bad"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-dedup: $T/bad:1: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:01Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-dedup: $T/bad:5: time 2100-01-01T00:00:00Z is more than 1d ahead of the stream's time 2027-01-01T00:00:04Z, and the events after it did not confirm the jump (--max-ahead)" \
+		'{"program":"es-dedup","in":8,"out":4,"bad":2,"late":0,"dropped":0,"duplicates":2,"keys":2,"evicted":0,"state_bytes":12}')"
+	printf '%s\n' '{"k":"z","ts":"9999-12-31T23:59:59Z"}' '{"k":"y","ts":"2100-01-01T00:00:00Z"}' | assert_file_is "$T/dl"
+}
+
+@test "es-dedup --within: a jump of a week confirmed by 3 records loses nothing; --max-ahead 0 turns the rule off; --max-ahead needs --within" {
+	printf '%s\n' '{"k":"a","ts":1798761600}' '{"k":"a","ts":1799366400}' '{"k":"b","ts":1799366401}' \
+		'{"k":"a","ts":1799366402}' '{"k":"c","ts":1799366403}' > "$T/in"
+	run --separate-stderr es-dedup -k k --within 5s "$T/in"
+	assert_success
+	assert_stderr ''
+	assert_output "$(printf '%s\n' '{"k":"a","ts":1798761600}' '{"k":"a","ts":1799366400}' \
+		'{"k":"b","ts":1799366401}' '{"k":"c","ts":1799366403}')"
+	printf '%s\n' '{"k":"a","ts":1000}' '{"k":"b","ts":253402300799}' '{"k":"a","ts":1001}' > "$T/in"
+	run --separate-stderr es-dedup -k k --within 5s --time-unit s --max-ahead 0 --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"k":"a","ts":1000}' '{"k":"b","ts":253402300799}')"
+	assert_stderr "$(printf '%s\n' \
+		"es-dedup: $T/in:3: event time 1970-01-01T00:16:41Z is behind the watermark 9999-12-31T23:59:59Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-dedup: 1 late event dropped (behind the watermark by up to 2932896d23h43m18s; --lateness, --late FILE)' \
+		'{"program":"es-dedup","in":3,"out":2,"bad":0,"late":1,"dropped":0,"duplicates":0,"keys":1,"evicted":0,"state_bytes":6}')"
+	run --separate-stderr es-dedup -k k --max-ahead 1h < /dev/null
+	assert_failure 2
+	assert_stderr "$(printf '%s\n' 'es-dedup: --max-ahead goes with --within' "Try 'es-dedup --help' for more information.")"
 }

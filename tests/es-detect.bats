@@ -232,7 +232,7 @@ es-detect: $f:6: field 'value' is an object or array, a number is needed
 es-detect: $f:7: not a JSON object
 es-detect: $f:8: missing time field (--time-field ts)
 es-detect: $f:9: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-detect","in":9,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0,"state_bytes":256}
+{"program":"es-detect","in":10,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0,"state_bytes":256}
 EOF
 )"
 	sed -n '2,9p' "$f" | assert_file_is "$T/dead"
@@ -410,7 +410,7 @@ for i in range(40):
 		'--above 1 --time-unit h|invalid argument '"'h'"' for --time-unit: expected s, ms, us, ns or auto'
 		'--above 1 -k a,,b|invalid --key '"'a,,b'"' at column 3: expected a field name or a quoted key'
 		'--above 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
-		'--above 1 -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson or csv'
+		'--above 1 -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson, json or csv'
 	)
 	assert_usage_errors es-detect "${cases[@]}"
 }
@@ -579,4 +579,28 @@ Try 'es-detect --help' for more information."
 	es-detect: --config $T/d.conf reloaded: the state of 2 keys kept
 	{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"anomalies":3,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}
 	EOF2
+}
+
+@test "es-detect --window D: readings dated 9999 and 2100 are dead-lettered, the scores as without them; --max-ahead" {
+	printf '%s\n' '{"k":"a","ts":1798761600,"value":1}' '{"k":"a","ts":1798761601,"value":2}' \
+		'{"k":"a","ts":1798761602,"value":1}' '{"k":"a","ts":1798761603,"value":2}' \
+		'{"k":"a","ts":1798761604,"value":9}' > "$T/good"
+	{ echo '{"k":"a","ts":253402300799,"value":5}'; sed -n 1,2p "$T/good"
+	  echo '{"k":"a","ts":4102444800,"value":5}'; sed -n 3,5p "$T/good"; } > "$T/bad"
+	run --separate-stderr es-detect -k k --zscore 3 --window 10s --warmup 2 --time-unit s "$T/good"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"k":"a","ts":1798761600,"value":1,"anomaly":false,"score":null}' \
+		'{"k":"a","ts":1798761601,"value":2,"anomaly":false,"score":null}' \
+		'{"k":"a","ts":1798761602,"value":1,"anomaly":false,"score":-0.7071}' \
+		'{"k":"a","ts":1798761603,"value":2,"anomaly":false,"score":1.1547}' \
+		'{"k":"a","ts":1798761604,"value":9,"anomaly":true,"score":12.9904}')"
+	printf '%s\n' "$output" > "$T/exp"
+	run --separate-stderr es-detect -k k --zscore 3 --window 10s --warmup 2 --time-unit s --max-ahead 1h --dead-letter "$T/dl" "$T/bad"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-detect: $T/bad:1: time 9999-12-31T23:59:59Z is more than 1h ahead of the stream's time 2027-01-01T00:00:00Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-detect: $T/bad:4: time 2100-01-01T00:00:00Z is more than 1h ahead of the stream's time 2027-01-01T00:00:01Z, and the events after it did not confirm the jump (--max-ahead)")"
+	printf '%s\n' '{"k":"a","ts":253402300799,"value":5}' '{"k":"a","ts":4102444800,"value":5}' | assert_file_is "$T/dl"
 }

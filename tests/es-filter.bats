@@ -175,7 +175,7 @@ setup() {
 	run --separate-stderr es-filter -i tsv 'true' < /dev/null
 	[ "$status" -eq 2 ]
 	assert_output ''
-	assert_stderr "$(printf "es-filter: invalid argument 'tsv' for -i/--input-format: expected ndjson or csv\nTry 'es-filter --help' for more information.")"
+	assert_stderr "$(printf "es-filter: invalid argument 'tsv' for -i/--input-format: expected ndjson, json or csv\nTry 'es-filter --help' for more information.")"
 	run --separate-stderr es-filter -o NDJSON 'true' < /dev/null
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-filter: invalid argument 'NDJSON' for -o/--output-format: expected ndjson or csv\nTry 'es-filter --help' for more information.")"
@@ -217,7 +217,7 @@ setup() {
 	assert_stderr "$(printf '%s\n' \
 		"es-filter: $T/bad:3: invalid JSON at column 2: expected a string key" \
 		"es-filter: $T/bad:4: field 'v' is a string, a number is needed" \
-		'{"program":"es-filter","in":4,"out":2,"bad":2,"late":0,"dropped":0,"filtered":1}')"
+		'{"program":"es-filter","in":5,"out":2,"bad":2,"late":0,"dropped":0,"filtered":1}')"
 }
 
 @test "es-filter --stats with -c and -v" {
@@ -333,4 +333,26 @@ setup() {
 	[ "$status" -eq 1 ]
 	assert_output "$(printf '{"value":9}\n{"id":1,"value":5}\n{ "id" : 3 , "value" : 7 }')"
 	assert_stderr "es-filter: cannot open $T/nope: No such file or directory"
+}
+
+# ---- a path that names no column of a CSV header ----
+
+@test "es-filter: a path that names no column is said once per input, with the nearest name and how a name with '-' is written" {
+	printf 'ts,co2-ppm,Temp\n1,1200,20\n2,900,21\n' > "$T/in"
+	run --separate-stderr es-filter 'co2-ppm > 1000 || temp > 30 || exists(other) || zzz' "$T/in" "$T/in"
+	assert_success
+	assert_output ''
+	assert_stderr "$(printf '%s\n' \
+		"es-filter: $T/in: no column 'co2' (the header has 'co2-ppm': a name with '-' is written .\"co2-ppm\")" \
+		"es-filter: $T/in: no column 'ppm' (the header has 'co2-ppm': a name with '-' is written .\"co2-ppm\")" \
+		"es-filter: $T/in: no column 'temp' (the header has 'Temp')" \
+		"es-filter: $T/in: no column 'zzz' (the header has ts, co2-ppm, Temp)" \
+		"es-filter: $T/in: no column 'co2' (the header has 'co2-ppm': a name with '-' is written .\"co2-ppm\")" \
+		"es-filter: $T/in: no column 'ppm' (the header has 'co2-ppm': a name with '-' is written .\"co2-ppm\")" \
+		"es-filter: $T/in: no column 'temp' (the header has 'Temp')" \
+		"es-filter: $T/in: no column 'zzz' (the header has ts, co2-ppm, Temp)")"
+	run --separate-stderr es-filter '."co2-ppm" > 1000' "$T/in"
+	assert_success
+	assert_output "$(printf 'ts,co2-ppm,Temp\n1,1200,20')"
+	assert_stderr ''
 }

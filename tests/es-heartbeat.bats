@@ -115,6 +115,45 @@ await_err() {
 	fail "stderr lacks '$1': $(cat "$T/hb.err")"
 }
 
+@test "es-heartbeat and es-ctl with the same --id on one broker: client ids ID-heartbeat and ID-ctl, no one kicked off, no offline will; --client-id overrides" {
+	broker_start
+	mkdir "$T/etc"
+	bg "$T/st" "$T/st.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t fleet/gw-17/status
+	local st=$BG
+	wait_subscribed fleet/gw-17/status
+	bg "$T/hb" "$T/hb.err" es-heartbeat --id gw-17 -h 127.0.0.1 -p "$PORT" --every 100ms --stats
+	local hb=$BG
+	bg "$T/ctl" "$T/ctl.err" es-ctl --id gw-17 -h 127.0.0.1 -p "$PORT" --dir "$T/etc" --stats
+	local ctl=$BG
+	wait_subscribed 'fleet/gw-17/config/#'
+	# the same client id would have the broker drop one for the other
+	# within a second, over and over, and the heartbeat's will say offline
+	wait_lines "$T/st" 10
+	kill -TERM "$hb" "$ctl"
+	wait_status "$hb"
+	[ "$status" -eq 0 ]
+	wait_status "$ctl"
+	[ "$status" -eq 0 ]
+	grep -q ' gw-17-ctl 1 fleet/gw-17/config/#$' "$T/broker.log"
+	assert_equal "$(jq -c .reconnects "$T/hb.err")" 0
+	assert_equal "$(cat "$T/ctl.err")" '{"program":"es-ctl","in":0,"out":0,"bad":0,"late":0,"dropped":0,"applied":0,"rejected":0,"reconnects":0}'
+	# one offline: the clean stop's own, last
+	wait_lines "$T/st" "$(($(wc -l < "$T/hb") + 1))"
+	assert_equal "$(grep -c '"state":"offline"' "$T/st")" 1
+	assert_equal "$(tail -1 "$T/st")" '{"id":"gw-17","state":"offline"}'
+	# --client-id: the MQTT client id when the default will not do
+	bg "$T/ctl2" "$T/ctl2.err" es-ctl --id gw-17 --client-id site-a-ctl -h 127.0.0.1 -p "$PORT" --dir "$T/etc"
+	wait_subscribed 'fleet/gw-17/config/#'
+	for i in $(seq 100); do
+		grep -q ' site-a-ctl 1 fleet/gw-17/config/#$' "$T/broker.log" && break
+		sleep 0.05
+	done
+	grep -q ' site-a-ctl 1 fleet/gw-17/config/#$' "$T/broker.log"
+	run --separate-stderr es-heartbeat --id gw-17 --client-id site-a-hb -h 127.0.0.1 -p "$PORT" -C 1
+	assert_success
+	assert_stderr ''
+}
+
 @test "es-heartbeat --check: good options exit 0 at once with no broker; bad ones exit 2" {
 	printf 'id = gw-1\nevery = 1s\nhost = 127.0.0.1\nport = %s\n' "$PORT" > "$T/h.conf"
 	run --separate-stderr timeout 30 es-heartbeat --config "$T/h.conf" --check
@@ -206,7 +245,7 @@ Try 'es-heartbeat --help' for more information."
 		grep -qE -- "--$name([^a-z-]|\$)" <<< "$output" || missing="$missing help:--$name"
 		sed 's/\\-/-/g' "$man" | grep -qE -- "--$name([^a-z-]|\$)" || missing="$missing man:--$name"
 	done
-	for name in id topic every watch stale disk count; do
+	for name in id client-id topic every watch stale disk count; do
 		grep -qE -- "--$name([^a-z-]|\$)" "$BATS_TEST_FILENAME" || missing="$missing test:--$name"
 	done
 	[ -z "$missing" ] || fail "not mentioned:$missing"

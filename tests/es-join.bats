@@ -215,7 +215,7 @@ EOF
 		'nope.csv|a|nope.csv: No such file or directory'
 		'ragged.csv|a|ragged.csv:3: CSV row has 1 field, header has 2'
 		'bad.ndjson|a|bad.ndjson:2: invalid JSON at column 6: unexpected character'
-		'open.csv|a|open.csv:2: invalid CSV: unterminated quoted field'
+		'open.csv|a|open.csv:2: invalid CSV: unterminated quote'
 		'utf8.csv|a|utf8.csv:2: invalid UTF-8 in CSV field '"'b'"''
 		'ragged.csv|zz|ragged.csv:1: no column '"'zz'"' (--on) in the CSV header'
 	)
@@ -252,7 +252,7 @@ EOF
 	assert_output "$(printf '%s\n' '{"badge":"B7","name":"Ada Lovelace","company":"Analytical Engines, Ltd","zone":"north"}' \
 		'{"badge":"B9","name":"Line\nBreak","company":"Acme","zone":"east"}')"
 	assert_stderr "$(printf '%s\n' 'es-join: in.ndjson:2: invalid JSON at column 10: unexpected end of line' \
-		'{"program":"es-join","in":2,"out":2,"bad":1,"late":0,"dropped":0,"matched":2,"unmatched":0,"table_rows":4,"reloads":0}')"
+		'{"program":"es-join","in":3,"out":2,"bad":1,"late":0,"dropped":0,"matched":2,"unmatched":0,"table_rows":4,"reloads":0}')"
 	assert_file_is dead <<< '{"badge":'
 	run --separate-stderr es-join -t "$JF/visitors.csv" -k badge --strict in.ndjson
 	[ "$status" -eq 3 ]
@@ -371,7 +371,7 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is err <<'EOF'
-es-join: cannot reload table: t.csv:2: invalid CSV: unterminated quoted field; keeping the previous table (1 row)
+es-join: cannot reload table: t.csv:2: invalid CSV: unterminated quote; keeping the previous table (1 row)
 es-join: cannot reload table: t.csv: No such file or directory; keeping the previous table (1 row)
 es-join: cannot reload table: t.csv: No such file or directory; keeping the previous table (1 row)
 {"program":"es-join","in":4,"out":4,"bad":0,"late":0,"dropped":0,"matched":4,"unmatched":0,"table_rows":1,"reloads":1}
@@ -494,13 +494,19 @@ EOF
 		--time-unit ms --late "$T/late" --stats
 	assert_success
 	assert_output '{"ts":3500,"left_ts":3000,"k":"a","right_ts":3500}'
-	assert_stderr '{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2,"state_bytes":228}'
+	assert_stderr "$(printf '%s\n' \
+		"es-join: $T/l:3: event time 1970-01-01T00:00:01Z is behind the watermark 1970-01-01T00:00:03Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
+		"es-join: 1 late event written to $T/late (behind the watermark by up to 2s; --lateness)" \
+		'{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2,"state_bytes":228}')"
 	assert_file_is "$T/late" <<< '{"ts":1000,"k":"a"}'
 	# without lateness 3000 is late too: each side's own watermark
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --stats
 	assert_success
 	assert_output ''
-	assert_stderr '{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1,"state_bytes":114}'
+	assert_stderr "$(printf '%s\n' \
+		"es-join: $T/l:2: event time 1970-01-01T00:00:03Z is behind the watermark 1970-01-01T00:00:05Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-join: 2 late events dropped (behind the watermark by up to 4s; --lateness, --late FILE)' \
+		'{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1,"state_bytes":114}')"
 }
 
 @test "es-join: a late CSV event goes to --late under its header" {
@@ -584,7 +590,7 @@ es-join: left.ndjson:2: invalid JSON at column 7: unexpected character
 es-join: left.ndjson:3: missing time field (--time-field ts)
 es-join: right.csv:3: CSV row has 1 field, header has 2
 es-join: right.csv:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-join","in":5,"out":2,"bad":4,"late":0,"dropped":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":336}
+{"program":"es-join","in":7,"out":2,"bad":4,"late":0,"dropped":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":336}
 EOF
 )"
 	assert_file_is dead <<'EOF'
@@ -775,7 +781,13 @@ EOF
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/late" <<< '{"ts":1500,"door":"d1","badge":"B7"}'
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2,"state_bytes":348}'
+	# the right watermark followed the wall clock: its value varies
+	sed -E 's/watermark [^ ]+Z:/watermark W:/; s/up to [^;]+;/up to D;/' "$T/err" > "$T/err.masked"
+	assert_file_is "$T/err.masked" <<EOF
+es-join: $T/rf:2: event time 1970-01-01T00:00:01.500Z is behind the watermark W: written to the --late file (further late events are counted; --lateness to wait longer)
+es-join: 1 late event written to $T/late (behind the watermark by up to D; --lateness)
+{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2,"state_bytes":348}
+EOF
 }
 
 @test "es-join without --idle: a quiet side holds the other side's events until the end" {
@@ -804,7 +816,11 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}'
+	# the buffered events are said: they matched, none would go alone
+	assert_file_is "$T/err" <<'EOF'
+es-join: stopped by a signal: 2 buffered events dropped (0 of an outer side never matched, not written alone)
+{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}
+EOF
 }
 
 @test "es-join: the same records from live FIFOs with pauses as from the files" {
@@ -1257,4 +1273,58 @@ EOF2
 	run grep -v 'missing time field' "$T/err"
 	assert_output "es-join: --config $T/s.conf reloaded: a new join definition: 0 buffered events ended as at the end of input (0 written alone)
 {\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1,\"state_bytes\":169}"
+}
+
+# ---- one bad clock (--max-ahead) ----
+
+@test "es-join --left/--right: readings dated 9999 and 2100 on either side are dead-lettered; the pairs as without them" {
+	printf '%s\n' '{"ts":"2027-01-01T00:00:01Z","k":"a","x":1}' '{"ts":"2027-01-01T00:00:05Z","k":"b","x":2}' \
+		'{"ts":"2027-01-01T00:00:09Z","k":"a","x":3}' > "$T/l"
+	printf '%s\n' '{"ts":"2027-01-01T00:00:02Z","k":"a","y":1}' '{"ts":"2027-01-01T00:00:06Z","k":"b","y":2}' \
+		'{"ts":"2027-01-01T00:00:10Z","k":"a","y":3}' > "$T/r"
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 2s --type full
+	assert_success
+	assert_stderr ''
+	printf '%s\n' "$output" > "$T/exp"
+	{ echo '{"ts":"9999-12-31T23:59:59Z","k":"a","x":9}'; sed -n 1,2p "$T/l"
+	  echo '{"ts":"2100-01-01T00:00:00Z","k":"b","x":8}'; sed -n 3p "$T/l"; } > "$T/l2"
+	{ sed -n 1,2p "$T/r"; echo '{"ts":"9999-12-31T23:59:59Z","k":"b","y":9}'; sed -n 3p "$T/r"; } > "$T/r2"
+	run --separate-stderr es-join --left "$T/l2" --right "$T/r2" --on k --within 2s --type full --dead-letter "$T/dl"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-join: $T/l2:1: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:01Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-join: $T/l2:4: time 2100-01-01T00:00:00Z is more than 1d ahead of the stream's time 2027-01-01T00:00:05Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-join: $T/r2:3: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:06Z, and the events after it did not confirm the jump (--max-ahead)")"
+	printf '%s\n' '{"ts":"9999-12-31T23:59:59Z","k":"a","x":9}' '{"ts":"2100-01-01T00:00:00Z","k":"b","x":8}' \
+		'{"ts":"9999-12-31T23:59:59Z","k":"b","y":9}' | assert_file_is "$T/dl"
+}
+
+@test "es-join --max-ahead 0: the rule is off; a far-future event moves its side's watermark" {
+	printf '%s\n' '{"ts":1000,"k":"a"}' '{"ts":253402300799000,"k":"b"}' '{"ts":2000,"k":"a"}' > "$T/l"
+	printf '{"ts":1500,"k":"a"}\n' > "$T/r"
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --max-ahead 0
+	assert_success
+	assert_output '{"ts":1500,"left_ts":1000,"k":"a","right_ts":1500}'
+	assert_stderr "$(printf '%s\n' \
+		"es-join: $T/l:3: event time 1970-01-01T00:00:02Z is behind the watermark 9999-12-31T23:59:59Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-join: 1 late event dropped (behind the watermark by up to 2932896d23h59m57s; --lateness, --late FILE)')"
+}
+
+@test "es-join: SIGTERM says how many buffered events are dropped, and how many an outer side never wrote alone" {
+	skip_if_slow
+	start_join --on door --within 1s --time-unit ms --type left --stats
+	open_writers
+	printf '%s\n' '{"ts":1000,"door":"d1"}' '{"ts":1100,"door":"d2"}' >&"$WL"
+	printf '{"ts":1200,"door":"d1"}\n' >&"$WR"
+	printf '{"ts":1200,"left_ts":1000,"door":"d1","right_ts":1200}\n' > "$T/exp"
+	await_exp
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<'EOF'
+es-join: stopped by a signal: 3 buffered events dropped (1 of an outer side never matched, not written alone)
+{"program":"es-join","in":3,"out":1,"bad":0,"late":0,"dropped":1,"matched":1,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":357}
+EOF
 }

@@ -168,19 +168,55 @@ es-kafka-pub: $T/in:5: key field is an object or array"
 
 # ---- properties ----
 
-@test "es-kafka-pub -X: passes a librdkafka property (message.max.bytes makes a big record undeliverable)" {
+@test "es-kafka-pub -X: passes a librdkafka property (message.max.bytes makes a big record undeliverable: dead-lettered, exit 1)" {
 	mock_start 1 t 1
 	{ printf '{"n":1,"pad":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' x)"
 	  printf '{"n":2}\n'; } > "$T/in"
 	run --separate-stderr es-kafka-pub -b "$ADDR" -t t -X message.max.bytes=2000 \
-		-X compression.type=none --property linger.ms=0 --stats < "$T/in"
-	assert_success
-	assert_equal "${stderr%%$'\n'*}" \
-		"es-kafka-pub: message 0 cannot be published: Broker: Message size too large"
-	assert_equal "${stderr##*$'\n'}" \
-		'{"program":"es-kafka-pub","in":2,"out":1,"bad":1,"late":0,"dropped":0,"published":1,"delivered":1,"failed":0,"retried":0,"spooled":0}'
+		-X compression.type=none --property linger.ms=0 --dead-letter "$T/dead" --stats < "$T/in"
+	assert_failure 1
+	assert_stderr 'es-kafka-pub: message 0 cannot be published: Broker: Message size too large
+es-kafka-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
+{"program":"es-kafka-pub","in":2,"out":1,"bad":1,"late":0,"dropped":0,"published":1,"delivered":1,"failed":0,"retried":0,"spooled":0}'
+	head -1 "$T/in" | assert_file_is "$T/dead"
 	run consume t
 	assert_output '0  {"n":2}'
+}
+
+@test "es-kafka-pub: every record accounted for: delivered + dead letter (bad input, refused) + left in the spool = in" {
+	mock_start 1 t 1
+	local big
+	big=$(head -c 3000 /dev/zero | tr '\0' x)
+	{ printf '{"device":"a","n":1}\n'
+	  printf '{"device":"a","n":2,"pad":"%s"}\n' "$big"
+	  printf '{"device":"a","n":3\n'
+	  printf '{"n":4}\n'
+	  printf '{"device":"b","n":5}\n'; } > "$T/in"
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t -k device -X message.max.bytes=2000 \
+		--spool "$T/sp" --dead-letter "$T/dead" --stats "$T/in"
+	assert_failure 1
+	# 5 lines = out 2 + bad 3 (1 unreadable, 1 without its key, 1 refused)
+	# + 0 left ("in" counts the 4 lines that are records)
+	assert_stderr "es-kafka-pub: $T/in:3: invalid JSON at column 20: unexpected end of line
+es-kafka-pub: $T/in:4: key field is missing
+es-kafka-pub: message 1 cannot be published: Broker: Message size too large
+es-kafka-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
+"'{"program":"es-kafka-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"delivered":2,"failed":0,"retried":0,"spooled":3}'
+	{ sed -n 3,4p "$T/in"; sed -n 2p "$T/in"; } | assert_file_is "$T/dead"
+	run consume t
+	assert_output '0 a {"device":"a","n":1}
+0 b {"device":"b","n":5}'
+	# the cluster away: 2 records stay in the spool, said, exit 1
+	mock_cmd down 1
+	printf '{"device":"c","n":6}\n{"device":"c","n":7}\nnot json\n' > "$T/in2"
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t -k device --spool "$T/sp" \
+		--drain-timeout 300ms --dead-letter "$T/dead2" --stats "$T/in2"
+	assert_failure 1
+	# 3 lines = out 0 + bad 1 (unreadable) + 2 left in the spool
+	assert_equal "$(grep -v '^es-kafka-pub: kafka: ' <<< "$stderr")" "es-kafka-pub: $T/in2:3: not a JSON object
+es-kafka-pub: 2 messages not delivered (they remain in the spool $T/sp)
+"'{"program":"es-kafka-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":2,"delivered":0,"failed":0,"retried":0,"spooled":2}'
+	assert_file_is "$T/dead2" <<< 'not json'
 }
 
 @test "es-kafka-pub -X: an unknown property or value, or properties that disagree, are usage errors (exit 2)" {

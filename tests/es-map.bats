@@ -275,7 +275,7 @@ M="$BATS_TEST_DIRNAME/fixtures/map"
 @test "es-map --stats: in, out, bad" {
 	run --separate-stderr es-map --stats 'x = value + 1' "$M/bad.ndjson"
 	assert_success
-	assert_equal "$(tail -1 <<< "$stderr")" '{"program":"es-map","in":4,"out":3,"bad":3,"late":0,"dropped":0}'
+	assert_equal "$(tail -1 <<< "$stderr")" '{"program":"es-map","in":6,"out":3,"bad":3,"late":0,"dropped":0}'
 }
 
 @test "es-map: empty input: no output, exit 0" {
@@ -425,22 +425,24 @@ teardown() {
 	printf 'set = g = value + 1\ndrop = value\ntime-format = rfc3339\n' > "$T/m.conf"
 	kill -HUP "$PID"
 	await_err "reloaded"
-	# 5000 is still read in ms (a fresh guess would take seconds)
-	printf '{"ts":5000,"value":1}\n' >&"$W"
+	# the guess is still ms: 5000 (a fresh guess would take seconds)
+	# contradicts it, and is bad input, not 1970-01-01T00:00:05Z
+	printf '{"ts":5000,"value":1}\n{"ts":1700000005000,"value":1}\n' >&"$W"
 	await_out 2
 	printf 'set = g = value +\n' > "$T/m.conf"
 	kill -HUP "$PID"
 	await_err "keeping the running configuration"
-	printf '{"ts":6000,"value":2}\n' >&"$W"
+	printf '{"ts":1700000006000,"value":2}\n' >&"$W"
 	finish_live
 	[ "$status" -eq 0 ]
 	assert_file_is "$T/out" <<-'EOF2'
 	{"ts":"2023-11-14T22:13:20Z","value":1,"f":2}
-	{"ts":"1970-01-01T00:00:05Z","g":2}
-	{"ts":"1970-01-01T00:00:06Z","g":3}
+	{"ts":"2023-11-14T22:13:25Z","g":2}
+	{"ts":"2023-11-14T22:13:26Z","g":3}
 	EOF2
 	assert_file_is "$T/err" <<-EOF2
 	es-map: --config $T/m.conf reloaded: 1 assignments, 0 renames, 0 keep, 1 drop, --time-format
+	es-map: stdin:2: time 5000 is seconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit) (--time-field ts)
 	es-map: cannot reload --config $T/m.conf: syntax error at column 12: unexpected end of expression; keeping the running configuration
 	EOF2
 }
@@ -481,4 +483,22 @@ teardown() {
 	{"m":2,"f":2,"x":0}
 	EOF2
 	assert_file_is "$T/err" <<< "es-map: --config $T/m.conf reloaded: 2 assignments, 1 renames, 0 keep, 0 drop, no --time-format"
+}
+
+@test "es-map --time-format: times as exports write them: --timezone for times without an offset (DST gap and overlap), +hhmm, the leap second, epochs in strings" {
+	printf 'ts,v\n2004-03-10 18:00:00,1\n2027-10-31 02:30:00,2\n2027-03-28 02:30:00,3\n2016-12-31T23:59:60Z,4\n2027-01-01T01:00:00+0100,5\n1798761600000,6\n' > "$T/in.csv"
+	run --separate-stderr es-map --timezone Europe/Rome --time-format rfc3339 'x = v' "$T/in.csv"
+	assert_success
+	assert_stderr ''
+	assert_output "$(printf '%s\n' 'ts,v,x' '2004-03-10T17:00:00Z,1,1' '2027-10-31T00:30:00Z,2,2' \
+		'2027-03-28T01:30:00Z,3,3' '2016-12-31T23:59:59.999999Z,4,4' '2027-01-01T00:00:00Z,5,5' \
+		'2027-01-01T00:00:00Z,6,6')"
+	# without --timezone: UTC
+	run --separate-stderr es-map --time-format ms 'x = 1' <<< "$(printf '{"ts":"2027-01-01 00:00:00"}\n{"ts":"1798761600000"}')"
+	assert_success
+	assert_stderr ''
+	assert_output "$(printf '%s\n' '{"ts":1798761600000,"x":1}' '{"ts":1798761600000,"x":1}')"
+	run --separate-stderr es-map --timezone Mars/Base 'x = 1' < /dev/null
+	assert_failure 2
+	assert_stderr "$(printf '%s\n' "es-map: invalid argument 'Mars/Base' for --timezone: no such zone in /usr/share/zoneinfo (an IANA name such as Europe/Rome, or UTC)" "Try 'es-map --help' for more information.")"
 }

@@ -180,6 +180,117 @@ roundtrip() {
 	assert_stderr ''
 }
 
+# (sum of the spool's files, to see that a refused program left them as they were)
+spool_sum() {
+	(cd "$1" && cat ack owner seg-*.log | md5sum)
+}
+
+@test "es-mqtt-pub --spool: a spool is one program's and one destination's: es-kafka-pub on its left-over is refused (exit 2, also --check), the record delivered later" {
+	# the README's sequence: es-mqtt-pub leaves an undelivered alert ...
+	echo '{"site":"s1","alert":1}' > "$T/in"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$PORT" -t 'alerts/{site}' -q 1 \
+		--spool "$T/spool" --drain-timeout 200ms "$T/in"
+	[ "$status" -eq 1 ]
+	assert_file_is "$T/spool/owner" <<-EOF
+	es-mqtt-pub
+	mqtt://127.0.0.1:$PORT
+	EOF
+	local sum
+	sum=$(spool_sum "$T/spool")
+	# ... and es-kafka-pub is started on the same spool: refused, nothing read
+	local other="es-kafka-pub: --spool $T/spool belongs to es-mqtt-pub (for mqtt://127.0.0.1:$PORT), not es-kafka-pub: its records stay there for it; give each publisher a spool directory of its own"
+	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" "$T/in"
+	[ "$status" -eq 2 ]
+	assert_stderr "$other"
+	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$other"
+	# es-mqtt-pub to another broker: refused while the record waits
+	local dead
+	dead=$(free_port)
+	local moved="es-mqtt-pub: --spool $T/spool holds 1 records for mqtt://127.0.0.1:$PORT, not mqtt://127.0.0.1:$dead: they stay there; deliver them first (es-mqtt-pub with that destination) or give this destination a spool directory of its own"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$dead" -t x --spool "$T/spool" < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$moved"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$dead" -t x --spool "$T/spool" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$moved"
+	assert_equal "$(spool_sum "$T/spool")" "$sum"
+	# its own broker back: the alert is delivered, to its topic
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'alerts/#' -v -C 1 -W 10
+	local sub=$BG
+	wait_subscribed 'alerts/#'
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$PORT" -t 'other/{site}' --spool "$T/spool" < /dev/null
+	assert_success
+	assert_stderr "es-mqtt-pub: spool $T/spool: 1 records left from before go first"
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<< 'alerts/s1 {"site":"s1","alert":1}'
+	# empty now: another destination (the broker named as written) takes
+	# it over, and says so
+	run --separate-stderr es-mqtt-pub -h localhost -p "$PORT" -t x --spool "$T/spool" --check
+	assert_success
+	run --separate-stderr es-mqtt-pub -h localhost -p "$PORT" -t x --spool "$T/spool" < /dev/null
+	assert_success
+	assert_stderr "es-mqtt-pub: spool $T/spool: empty, now for mqtt://localhost:$PORT (was for mqtt://127.0.0.1:$PORT)"
+	assert_file_is "$T/spool/owner" <<-EOF
+	es-mqtt-pub
+	mqtt://localhost:$PORT
+	EOF
+	# a spool from before owners (no owner file) is taken over as it is
+	rm "$T/spool/owner"
+	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" --drain-timeout 100ms < /dev/null
+	assert_success
+	# (but librdkafka's own complaints of the cluster that is not there)
+	assert_equal "$(grep -v '^es-kafka-pub: kafka: ' <<< "$stderr")" ''
+	assert_file_is "$T/spool/owner" <<-EOF
+	es-kafka-pub
+	kafka://127.0.0.1:9/readings
+	EOF
+}
+
+@test "es-mqtt-pub: every record accounted for: acknowledged + dead letter (bad input, refused by the broker) + left in the spool = in; exit 1 when one was not delivered" {
+	local big
+	big=$(head -c 3000 /dev/zero | tr '\0' x)
+	{ printf '{"site":"a","n":1}\n'
+	  printf '{"site":"a","n":2\n'
+	  printf '{"n":3}\n'
+	  printf '{"site":"a","n":4,"pad":"%s"}\n' "$big"
+	  printf '{"site":"b","n":5}\n'; } > "$T/in"
+	# the broker takes no packet over 2000 bytes, and says so to v5 clients
+	broker_start "allow_anonymous true" "max_packet_size 2000"
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'acc/#' -v -C 2 -W 10
+	local sub=$BG
+	wait_subscribed 'acc/#'
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$PORT" -V 5 -t 'acc/{site}' \
+		--spool "$T/spool" --dead-letter "$T/dead" --stats "$T/in"
+	[ "$status" -eq 1 ]
+	# 5 lines = out 2 + bad 3 (1 unreadable, 1 without its topic field, 1
+	# refused) + 0 left ("in" counts the 4 lines that are records)
+	assert_stderr "es-mqtt-pub: $T/in:2: invalid JSON at column 18: unexpected end of line
+es-mqtt-pub: $T/in:3: field 'site' for the topic is missing
+es-mqtt-pub: message 1 to 'acc/a' cannot be published: Packet larger than supported by the server.
+es-mqtt-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
+"'{"program":"es-mqtt-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"acknowledged":2,"retried":0,"spooled":3,"reconnects":0}'
+	{ sed -n 2,3p "$T/in"; sed -n 4p "$T/in"; } | assert_file_is "$T/dead"
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	acc/a {"site":"a","n":1}
+	acc/b {"site":"b","n":5}
+	EOF
+	# the broker away: the good records stay in the spool, said
+	broker_stop
+	printf '{"site":"c","n":6}\n{"n":7}\n{"site":"c","n":8}\n' > "$T/in2"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$PORT" -V 5 -t 'acc/{site}' \
+		--spool "$T/spool" --drain-timeout 200ms --stats "$T/in2"
+	[ "$status" -eq 1 ]
+	# in 3 = out 0 + bad 1 + 2 left in the spool
+	assert_stderr "es-mqtt-pub: broker 127.0.0.1:$PORT: Connection refused; reconnecting
+es-mqtt-pub: $T/in2:2: field 'site' for the topic is missing
+es-mqtt-pub: 2 messages not delivered (they remain in the spool $T/spool)
+"'{"program":"es-mqtt-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":0,"acknowledged":0,"retried":0,"spooled":2,"reconnects":0}'
+}
+
 @test "es-mqtt-pub --spool: a torn or damaged last record is found by its CRC and dropped" {
 	records 1 3 > "$T/in"
 	run es-mqtt-pub -h 127.0.0.1 -p "$PORT" -t t -i ndjson --spool "$T/spool" --drain-timeout 100ms "$T/in"
@@ -423,6 +534,28 @@ make_certs() {
 	run --separate-stderr es-mqtt-pub -t 'a/+'
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-mqtt-pub: -t/--topic: wildcards (+, #) cannot be published to\n%s" "$hint")"
+	# no topic can come of these: at start, not a refusal of every record
+	run --separate-stderr es-mqtt-pub -t ''
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: -t/--topic: empty topic\n%s" "$hint")"
+	run --separate-stderr es-mqtt-pub -t $'a/\xff/{b}'
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: -t/--topic: not a topic MQTT can publish to (UTF-8, no NUL)\n%s" "$hint")"
+	# a TLS file that is not there: named at start (and by --check)
+	run --separate-stderr es-mqtt-pub -t x --cafile /nonexist.pem
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: --cafile /nonexist.pem: No such file or directory\n%s" "$hint")"
+	run --separate-stderr es-mqtt-pub -t x --cafile /dev/null --cert /dev/null --key "$T/none.key" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: --key $T/none.key: No such file or directory\n%s" "$hint")"
+	run --separate-stderr es-mqtt-pub -t x --cafile "$T" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: --cafile $T: Is a directory\n%s" "$hint")"
+	# a password goes only with a user name
+	echo pw > "$T/pw"
+	run --separate-stderr es-mqtt-pub -t x --password-file "$T/pw"
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-pub: --password-file needs -u/--username: MQTT sends a password only with a user name\n%s" "$hint")"
 	run --separate-stderr es-mqtt-pub -t x --payload-field 'a['
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-mqtt-pub: invalid --payload-field 'a[': expected an array index\n%s" "$hint")"

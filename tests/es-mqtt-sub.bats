@@ -157,8 +157,74 @@ time.sleep(30)' "$PORT" "$T/ready" &
 	for i in $(seq 1 100); do [ -e "$T/ready" ] && break; sleep 0.02; done
 	SECONDS=0
 	run --separate-stderr timeout 10 es-mqtt-sub -h 127.0.0.1 -p "$PORT" -t x -W 500ms
-	assert_success
+	# never connected: a failure, said (not an idle topic)
+	[ "$status" -eq 1 ]
+	assert_stderr "es-mqtt-sub: never connected to the broker 127.0.0.1:$PORT: nothing received"
 	[ "$SECONDS" -le 2 ]
+}
+
+@test "es-mqtt-sub: never reached the broker (-p 1 -C 1 -W 2s): exit 1, said; a broker gone after a connection: -W ends it, exit 0" {
+	run --separate-stderr es-mqtt-sub -h 127.0.0.1 -p 1 -t x -C 1 -W 500ms
+	[ "$status" -eq 1 ]
+	assert_output ''
+	assert_stderr "es-mqtt-sub: broker 127.0.0.1:1: Connection refused; reconnecting
+es-mqtt-sub: never connected to the broker 127.0.0.1:1: nothing received"
+	broker_start
+	sub_bg -t 'g/#' -W 1s --reconnect-min 50ms --reconnect-max 100ms
+	wait_subscribed 'g/#'
+	broker_stop
+	wait_status "$SUB"
+	[ "$status" -eq 0 ]
+	# (how the loss is first seen depends on the timing: lost, or refused)
+	run grep -cv "^es-mqtt-sub: broker 127.0.0.1:$PORT: .*; reconnecting\$" "$T/sub.err"
+	assert_output 0
+	grep -q "reconnecting" "$T/sub.err"
+}
+
+@test "es-mqtt-sub: every message accounted for: in = out (JSON as it came, anything else wrapped); past -C, counted as dropped and said" {
+	broker_start
+	sub_bg -t 'acc/#' -C 5 -W 5s --stats
+	wait_subscribed 'acc/#'
+	mosquitto_pub -p "$PORT" -h 127.0.0.1 -t acc/1 -m '{"v":1}'
+	mosquitto_pub -p "$PORT" -h 127.0.0.1 -t acc/2 -m '{"v":2'
+	mosquitto_pub -p "$PORT" -h 127.0.0.1 -t acc/3 -m '[1,2]'
+	mosquitto_pub -p "$PORT" -h 127.0.0.1 -t acc/4 -n
+	printf '\xff\x00' | mosquitto_pub -p "$PORT" -h 127.0.0.1 -t acc/5 -s
+	wait_status "$SUB"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/sub" <<-'EOF'
+	{"v":1}
+	{"topic":"acc/2","payload":"{\"v\":2"}
+	{"topic":"acc/3","payload":"[1,2]"}
+	{"topic":"acc/4","payload":""}
+	{"topic":"acc/5","payload":"\udcff\u0000"}
+	EOF
+	assert_file_is "$T/sub.err" <<-'EOF'
+	{"program":"es-mqtt-sub","in":5,"out":5,"bad":0,"late":0,"dropped":0,"received":5,"reconnects":0}
+	EOF
+	# messages kept for a persistent session come in one burst; those past
+	# -C in the same read are taken from the broker but not written:
+	# counted as dropped, said
+	sub_bg -t 'burst/#' -q 1 --persistent --id acc-sub -C 1 -W 1s
+	wait_subscribed 'burst/#'
+	wait_status "$SUB"
+	local i
+	for i in 1 2 3 4 5; do
+		mosquitto_pub -p "$PORT" -h 127.0.0.1 -q 1 -t burst/x -m "{\"n\":$i}"
+	done
+	sub_bg -t 'burst/#' -q 1 --persistent --id acc-sub -C 1 -W 2s --stats
+	wait_status "$SUB"
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/sub" <<< '{"n":1}'
+	local st in dropped
+	st=$(tail -1 "$T/sub.err")
+	in=$(jq .in <<< "$st")
+	dropped=$(jq .dropped <<< "$st")
+	assert_equal "$(jq .out <<< "$st")" 1
+	assert_equal "$((in - 1))" "$dropped"
+	if [ "$dropped" -gt 0 ]; then
+		assert_equal "$(head -1 "$T/sub.err")" "es-mqtt-sub: $dropped messages received after -C 1 were not written"
+	fi
 }
 
 @test "es-mqtt-sub: several -t filters, QoS 2, --stats, -V 5" {
@@ -174,7 +240,7 @@ time.sleep(30)' "$PORT" "$T/ready" &
 	{"y":1}
 	EOF
 	assert_equal "$(cat "$T/sub.err")" \
-		'{"program":"es-mqtt-sub","in":0,"out":2,"bad":0,"late":0,"dropped":0,"received":2,"reconnects":0}'
+		'{"program":"es-mqtt-sub","in":2,"out":2,"bad":0,"late":0,"dropped":0,"received":2,"reconnects":0}'
 }
 
 @test "es-mqtt-sub: usage errors name the option, exit 2" {
@@ -205,10 +271,21 @@ time.sleep(30)' "$PORT" "$T/ready" &
 	assert_stderr "$(printf "es-mqtt-sub: invalid argument '70000' for -p/--port: expected a number from 1 to 65535\n%s" "$hint")"
 }
 
-@test "es-mqtt-sub: a password file that cannot be read: exit 1" {
+@test "es-mqtt-sub: a password or TLS file that cannot be read, --password-file without -u: usage errors naming it, also under --check" {
+	local hint="Try 'es-mqtt-sub --help' for more information."
 	run --separate-stderr es-mqtt-sub -t a -u gw1 --password-file "$T/none"
-	[ "$status" -eq 1 ]
-	assert_stderr "es-mqtt-sub: cannot open $T/none: No such file or directory"
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-sub: --password-file $T/none: No such file or directory\n%s" "$hint")"
+	run --separate-stderr es-mqtt-sub -t a --cafile /nonexist.pem --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-sub: --cafile /nonexist.pem: No such file or directory\n%s" "$hint")"
+	run --separate-stderr es-mqtt-sub -t a --cafile /dev/null --cert "$T/none.crt" --key /dev/null --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-sub: --cert $T/none.crt: No such file or directory\n%s" "$hint")"
+	echo pw > "$T/pw"
+	run --separate-stderr es-mqtt-sub -t a --password-file "$T/pw" --check
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-mqtt-sub: --password-file needs -u/--username: MQTT sends a password only with a user name\n%s" "$hint")"
 }
 
 # ---- --config: --check and reloads ----

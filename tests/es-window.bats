@@ -162,11 +162,17 @@ EOF
 {"window_start":1500,"window_end":3500,"count":3,"sum_v":22}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":6,"out":5,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":261}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:6: event time 1970-01-01T00:00:02.500Z is behind the watermark 1970-01-01T00:00:03Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 1 late event dropped (behind the watermark by up to 500ms; --lateness, --late FILE)' \
+		'{"program":"es-window","in":6,"out":5,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":261}')"
 	run --separate-stderr es-window --sliding 2s --time-unit ms -a 'count,sum(v)' --stats "$T/in"
 	assert_success
 	assert_equal "${#lines[@]}" 3
-	assert_stderr '{"program":"es-window","in":6,"out":3,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":65}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:3: event time 1970-01-01T00:00:02Z is behind the watermark 1970-01-01T00:00:03Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 3 late events dropped (behind the watermark by up to 2s500ms; --lateness, --late FILE)' \
+		'{"program":"es-window","in":6,"out":3,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":65}')"
 }
 
 # ---- session ----
@@ -474,7 +480,10 @@ PY
 {"window_start":15000,"window_end":20000,"count":1,"sum_value":7}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $WF/late.ndjson:5: event time 1970-01-01T00:00:04.999Z is behind the watermark 1970-01-01T00:00:10Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 3 late events dropped (behind the watermark by up to 5s1ms; --lateness, --late FILE)' \
+		'{"program":"es-window","in":8,"out":4,"bad":0,"late":3,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
 @test "es-window --late FILE: late events raw, one a line; counted in --stats" {
@@ -489,7 +498,10 @@ EOF
 {"window_start":15000,"window_end":20000,"count":1,"sum_value":7}
 EOF
 )"
-	assert_stderr '{"program":"es-window","in":8,"out":4,"bad":0,"late":4,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $WF/late.ndjson:3: event time 1970-01-01T00:00:04Z is behind the watermark 1970-01-01T00:00:06Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
+		"es-window: 4 late events written to $T/late (behind the watermark by up to 7s1ms; --lateness)" \
+		'{"program":"es-window","in":8,"out":4,"bad":0,"late":4,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 	# appended, byte for byte
 	printf '%s\n' 'stale line' '{"ts":4000,"value":3}' '{"ts":4999,"value":5}' \
 		'{"ts":9000,"value":6}' '{"ts":9500,"value":8}' | assert_file_is "$T/late"
@@ -499,7 +511,9 @@ EOF
 	printf 'ts,device,value\n1000,a,1\n6000,"b,c",2\n2000,a,3\n7000,a,4\n3000,b,5\n' > "$T/in.csv"
 	run --separate-stderr es-window --tumbling 5s --time-unit ms -g device -a 'count,sum(value)' --late "$T/late.csv" "$T/in.csv"
 	assert_success
-	assert_stderr ""
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in.csv:4: event time 1970-01-01T00:00:02Z is behind the watermark 1970-01-01T00:00:06Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
+		"es-window: 2 late events written to $T/late.csv (behind the watermark by up to 4s; --lateness)")"
 	assert_output "$(printf '%s\n' 'window_start,window_end,device,count,sum_value' \
 		'0,5000,a,1,1' '5000,10000,"b,c",1,2' '5000,10000,a,1,4')"
 	printf 'ts,device,value\n2000,a,3\n3000,b,5\n' | assert_file_is "$T/late.csv"
@@ -520,7 +534,10 @@ EOF
 		'{"window_start":5000,"window_end":10000,"count":1}' \
 		'{"window_start":10000,"window_end":15000,"count":1}')"
 	assert_file_is "$T/late" <<< '{"ts":4999}'
-	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:2: event time 1970-01-01T00:00:04.999Z is behind the watermark 1970-01-01T00:00:05Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
+		"es-window: 1 late event written to $T/late (behind the watermark by up to 1ms; --lateness)" \
+		'{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
 @test "es-window --hopping: an event is late only when all its windows were emitted (as Flink)" {
@@ -534,7 +551,10 @@ EOF
 		'{"window_start":0,"window_end":10000,"count":1}' \
 		'{"window_start":5000,"window_end":15000,"count":2}' \
 		'{"window_start":10000,"window_end":20000,"count":1}')"
-	assert_stderr '{"program":"es-window","in":4,"out":4,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:4: event time 1970-01-01T00:00:04Z is behind the watermark 1970-01-01T00:00:12Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 1 late event dropped (behind the watermark by up to 8s; --lateness, --late FILE)' \
+		'{"program":"es-window","in":4,"out":4,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
 @test "es-window: the watermark is global: one group's events close another group's windows" {
@@ -545,7 +565,10 @@ EOF
 		'{"window_start":0,"window_end":10000,"d":"a","count":1}' \
 		'{"window_start":10000,"window_end":20000,"d":"b","count":1}')"
 	# a's window closed (and a was forgotten) before b took a slot
-	assert_stderr '{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:3: event time 1970-01-01T00:00:02Z is behind the watermark 1970-01-01T00:00:11Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 1 late event dropped (behind the watermark by up to 9s; --lateness, --late FILE)' \
+		'{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}')"
 }
 
 @test "es-window: RFC 3339 times (CSV input, offsets and fractions) give RFC 3339 windows" {
@@ -579,10 +602,18 @@ EOF
 	assert_output '{"window_start":100000000000000,"window_end":100000010000000,"count":1}'
 	run --separate-stderr es-window --tumbling 10s <<< '{"ts":100000000000000000}'
 	assert_output '{"window_start":100000000000000000,"window_end":100000010000000000,"count":1}'
-	# the first value decides for the rest of the input
+	# the first value decides for the rest of the input: a later value of
+	# another size is bad input, not a time misread by a factor of 1000
 	run --separate-stderr es-window --tumbling 10s --stats <<< "$(printf '{"ts":1798761601000}\n{"ts":1798761602}')"
 	assert_output '{"window_start":1798761600000,"window_end":1798761610000,"count":1}'
-	assert_stderr '{"program":"es-window","in":2,"out":1,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: stdin:2: time 1798761602 is seconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit) (--time-field ts)" \
+		'{"program":"es-window","in":2,"out":1,"bad":1,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
+	run --separate-stderr es-window --tumbling 10s --stats <<< "$(printf '{"ts":12}\n{"ts":1798761600127}\n{"ts":13}')"
+	assert_output '{"window_start":10,"window_end":20,"count":2}'
+	assert_stderr "$(printf '%s\n' \
+		"es-window: stdin:2: time 1798761600127 is milliseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit) (--time-field ts)" \
+		'{"program":"es-window","in":3,"out":1,"bad":1,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
 @test "es-window --time-unit s|ms|us|ns: the same number read in each unit" {
@@ -761,7 +792,10 @@ EOF
 @test "es-window: an input that cannot be opened: exit 1, the other inputs still read" {
 	run --separate-stderr es-window --tumbling 5s --time-unit ms "$T/nope" "$WF/late.ndjson"
 	[ "$status" -eq 1 ]
-	assert_stderr "es-window: cannot open $T/nope: No such file or directory"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: cannot open $T/nope: No such file or directory" \
+		"es-window: $WF/late.ndjson:3: event time 1970-01-01T00:00:04Z is behind the watermark 1970-01-01T00:00:06Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 4 late events dropped (behind the watermark by up to 7s1ms; --lateness, --late FILE)')"
 	assert_equal "${#lines[@]}" 4
 }
 
@@ -791,7 +825,7 @@ es-window: $f:7: field 'value' is a boolean, a number is needed for mean_value
 es-window: $f:8: field 'value' is an object or array, a number is needed for mean_value
 es-window: $f:9: time field is not a number or an RFC 3339 string (--time-field ts)
 es-window: $f:10: not a JSON object
-{"program":"es-window","in":10,"out":1,"bad":7,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}
+{"program":"es-window","in":11,"out":1,"bad":7,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}
 EOF
 )"
 	printf '%s\n' '{"value":2}' '{"ts":"yesterday","value":3}' '{"ts":2000,"value":"n/a"}' \
@@ -1070,7 +1104,13 @@ EOF
 	printf '{"window_start":9000,"window_end":10000,"d":"a","count":1}\n' >> "$T/exp"
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/late" <<< '{"ts":5100,"d":"a"}'
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":4,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}'
+	# the watermark followed the wall clock: its value varies
+	sed -E 's/watermark [^ ]+Z:/watermark W:/; s/up to [^;]+;/up to D;/' "$T/err" > "$T/err.masked"
+	assert_file_is "$T/err.masked" <<EOF
+es-window: stdin:3: event time 1970-01-01T00:00:05.100Z is behind the watermark W: written to the --late file (further late events are counted; --lateness to wait longer)
+es-window: 1 late event written to $T/late (behind the watermark by up to D; --lateness)
+{"program":"es-window","in":4,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":6}
+EOF
 }
 
 @test "es-window without --idle: a quiet input closes nothing" {
@@ -1132,8 +1172,11 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
-	# the open window was dropped: said in --stats, not lost in silence
-	assert_file_is "$T/err" <<< '{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":1,"groups":1,"evicted":0,"state_bytes":0}'
+	# the open window was dropped: said on stderr and in --stats
+	assert_file_is "$T/err" <<'EOF'
+es-window: stopped by a signal: 1 open window not written (1 event in it; --flush-on-exit writes them)
+{"program":"es-window","in":2,"out":1,"bad":0,"late":0,"dropped":1,"groups":1,"evicted":0,"state_bytes":0}
+EOF
 }
 
 @test "es-window: SIGHUP reopens the --late file (log rotation)" {
@@ -1248,8 +1291,10 @@ Try 'es-window --help' for more information."
 	assert_file_is "$T/late1" <<< '{"ts":500,"v":0}'
 	assert_file_is "$T/late2" <<< '{"ts":9000,"v":5}'
 	assert_file_is "$T/err" <<EOT
+es-window: stdin:3: event time 1970-01-01T00:00:00.500Z is behind the watermark 1970-01-01T00:00:10.500Z: written to the --late file (further late events are counted; --lateness to wait longer)
 es-window: stdin:4: missing time field (--time-field ts)
 es-window: --config $T/w.conf reloaded: same window definition, open windows kept
+es-window: 2 late events written to $T/late2 (behind the watermark by up to 10s; --lateness)
 {"program":"es-window","in":9,"out":3,"bad":1,"late":2,"dropped":0,"groups":1,"evicted":0,"state_bytes":0,"reloads":1}
 EOT
 }
@@ -1287,6 +1332,8 @@ EOT
 	assert_file_is "$T/err" <<EOT
 es-window: stdin:5: missing time field (--time-field ts)
 es-window: --config $T/w.conf reloaded: new window definition, 2 open windows written
+es-window: stdin:6: event time 1970-01-01T00:00:07Z is behind the watermark 1970-01-01T00:00:12Z: written to the --late file (further late events are counted; --lateness to wait longer)
+es-window: 1 late event written to $T/late (behind the watermark by up to 5s; --lateness)
 EOT
 }
 
@@ -1506,7 +1553,7 @@ EOT
 		'--tumbling 5s -a count(v)|invalid --agg '"'count(v)'"': aggregate '"'count'"' takes no field'
 		'--tumbling 5s -a p100(v)|invalid --agg '"'p100(v)'"': invalid percentile '"'p100'"' (use p1 to p99.9...)'
 		'--tumbling 5s -a count,count|invalid --agg '"'count,count'"': duplicate aggregate name '"'count'"''
-		'--tumbling 5s -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson or csv'
+		'--tumbling 5s -i xml|invalid argument '"'xml'"' for -i/--input-format: expected ndjson, json or csv'
 	)
 	assert_usage_errors es-window "${cases[@]}"
 }
@@ -1659,4 +1706,130 @@ PY
 	assert_equal "$stderr" "$(printf '%s\n' \
 		'es-window: a sliding window holds 10000 events of one group: forgetting the oldest (counted as "evicted" in --stats)' \
 		'{"program":"es-window","in":10001,"out":10001,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":1,"state_bytes":320000}')"
+}
+
+# ---- one bad clock must not silence the program (--max-ahead) ----
+
+# A stream of 2027 readings, and the same with a reading dated 9999 and one
+# dated 2100 added (at the start, in the middle).
+far_future_inputs() {
+	printf '%s\n' '{"ts":"2027-01-01T00:00:01Z","v":1}' '{"ts":"2027-01-01T00:00:04Z","v":2}' \
+		'{"ts":"2027-01-01T00:00:06Z","v":3}' '{"ts":"2027-01-01T00:00:11Z","v":4}' \
+		'{"ts":"2027-01-01T00:00:12Z","v":5}' > "$T/good"
+	{ echo '{"ts":"9999-12-31T23:59:59Z","v":100}'; sed -n 1,2p "$T/good"
+	  echo '{"ts":"2100-01-01T00:00:00Z","v":200}'; sed -n 3,5p "$T/good"; } > "$T/bad1"
+	{ echo '{"ts":"2100-01-01T00:00:00Z","v":200}'; sed -n 1,3p "$T/good"
+	  echo '{"ts":"9999-12-31T23:59:59Z","v":100}'; sed -n 4,5p "$T/good"; } > "$T/bad2"
+}
+
+@test "es-window: readings dated 9999 and 2100, first or in the middle, move no watermark: dead-lettered, the windows as without them" {
+	far_future_inputs
+	run --separate-stderr es-window --tumbling 5s -a 'count,sum(v)' "$T/good"
+	assert_success
+	assert_stderr ''
+	printf '%s\n' "$output" > "$T/exp"
+	assert_equal "$(cat "$T/exp")" "$(printf '%s\n' \
+		'{"window_start":"2027-01-01T00:00:00Z","window_end":"2027-01-01T00:00:05Z","count":2,"sum_v":3}' \
+		'{"window_start":"2027-01-01T00:00:05Z","window_end":"2027-01-01T00:00:10Z","count":1,"sum_v":3}' \
+		'{"window_start":"2027-01-01T00:00:10Z","window_end":"2027-01-01T00:00:15Z","count":2,"sum_v":9}')"
+	run --separate-stderr es-window --tumbling 5s -a 'count,sum(v)' --dead-letter "$T/dl1" --stats "$T/bad1"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/bad1:1: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:01Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-window: $T/bad1:4: time 2100-01-01T00:00:00Z is more than 1d ahead of the stream's time 2027-01-01T00:00:04Z, and the events after it did not confirm the jump (--max-ahead)" \
+		'{"program":"es-window","in":7,"out":3,"bad":2,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
+	printf '%s\n' '{"ts":"9999-12-31T23:59:59Z","v":100}' '{"ts":"2100-01-01T00:00:00Z","v":200}' | assert_file_is "$T/dl1"
+	run --separate-stderr es-window --tumbling 5s -a 'count,sum(v)' --dead-letter "$T/dl2" "$T/bad2"
+	assert_success
+	assert_output "$(cat "$T/exp")"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/bad2:1: time 2100-01-01T00:00:00Z is more than 1d ahead of the stream's time 2027-01-01T00:00:01Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-window: $T/bad2:5: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 2027-01-01T00:00:06Z, and the events after it did not confirm the jump (--max-ahead)")"
+	printf '%s\n' '{"ts":"2100-01-01T00:00:00Z","v":200}' '{"ts":"9999-12-31T23:59:59Z","v":100}' | assert_file_is "$T/dl2"
+}
+
+@test "es-window: a genuine jump of a week (3 events in a row) loses nothing; one the input ends on is bad" {
+	printf '%s\n' '{"ts":"2027-01-01T00:00:01Z","v":1}' '{"ts":"2027-01-01T00:00:06Z","v":2}' \
+		'{"ts":"2027-01-08T00:00:01Z","v":3}' '{"ts":"2027-01-08T00:00:02Z","v":4}' \
+		'{"ts":"2027-01-08T00:00:03Z","v":5}' '{"ts":"2027-01-08T00:00:09Z","v":6}' \
+		'{"ts":"2027-01-15T00:00:00Z","v":7}' > "$T/in"
+	run --separate-stderr es-window --tumbling 5s -a 'count,sum(v)' --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"window_start":"2027-01-01T00:00:00Z","window_end":"2027-01-01T00:00:05Z","count":1,"sum_v":1}' \
+		'{"window_start":"2027-01-01T00:00:05Z","window_end":"2027-01-01T00:00:10Z","count":1,"sum_v":2}' \
+		'{"window_start":"2027-01-08T00:00:00Z","window_end":"2027-01-08T00:00:05Z","count":3,"sum_v":12}' \
+		'{"window_start":"2027-01-08T00:00:05Z","window_end":"2027-01-08T00:00:10Z","count":1,"sum_v":6}')"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:7: time 2027-01-15T00:00:00Z is more than 1d ahead of the stream's time 2027-01-08T00:00:09Z, and the input ended before events confirmed the jump (--max-ahead)" \
+		'{"program":"es-window","in":7,"out":4,"bad":1,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
+}
+
+@test "es-window: an event of the old range between the held ones contradicts the jump" {
+	printf '%s\n' '{"ts":1000}' '{"ts":2000}' '{"ts":900000000}' '{"ts":900001000}' \
+		'{"ts":3000}' '{"ts":6000}' > "$T/in"
+	run --separate-stderr es-window --tumbling 5s --time-unit ms --max-ahead 1h "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"window_start":0,"window_end":5000,"count":3}' \
+		'{"window_start":5000,"window_end":10000,"count":1}')"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:3: time 1970-01-11T10:00:00Z is more than 1h ahead of the stream's time 1970-01-01T00:00:02Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-window: $T/in:4: time 1970-01-11T10:00:01Z is more than 1h ahead of the stream's time 1970-01-01T00:00:02Z, and the events after it did not confirm the jump (--max-ahead)")"
+}
+
+@test "es-window --max-ahead 0: the rule is off, a far-future event moves the watermark" {
+	printf '%s\n' '{"ts":1000}' '{"ts":253402300799000}' '{"ts":2000}' > "$T/in"
+	run --separate-stderr es-window --tumbling 5s --time-unit ms --max-ahead 0 --stats "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"window_start":0,"window_end":5000,"count":1}' \
+		'{"window_start":253402300795000,"window_end":253402300800000,"count":1}')"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/in:3: event time 1970-01-01T00:00:02Z is behind the watermark 9999-12-31T23:59:59Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
+		'es-window: 1 late event dropped (behind the watermark by up to 2932896d23h59m57s; --lateness, --late FILE)' \
+		'{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
+}
+
+@test "es-window: on a live pipe a held far-future event is decided after 2 s without confirmation" {
+	skip_if_slow
+	start_bg es-window --tumbling 1s --time-unit ms --dead-letter "$T/dl"
+	open_writer
+	printf '%s\n' '{"ts":100}' '{"ts":253402300799000}' >&"$W"
+	await_err "es-window: stdin:2: time 9999-12-31T23:59:59Z is more than 1d ahead of the stream's time 1970-01-01T00:00:00.100Z, and no event confirmed the jump within 2s (--max-ahead)" 4
+	printf '%s\n' '{"ts":1100}' >&"$W"
+	printf '{"window_start":0,"window_end":1000,"count":1}\n' > "$T/exp"
+	await_exp 2
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	printf '{"window_start":1000,"window_end":2000,"count":1}\n' >> "$T/exp"
+	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/dl" <<< '{"ts":253402300799000}'
+}
+
+@test "es-window: gen-sensors output gives the same windows as before the --max-ahead rule" {
+	GEN="$BATS_TEST_DIRNAME/../../shared/bench/gen-sensors"
+	[ -x "$GEN" ] || skip "no $GEN"
+	# md5 of the output of the build before --max-ahead (git a363b15)
+	run bash -c "'$GEN' --seed 7 --disorder 30 20000 | es-window --tumbling 10s -g device,sensor -a 'count,mean(value),max(value)' 2>'$T/err' | md5sum"
+	assert_output 'ce4b09438ebd7ef9a5261cde37f0470a  -'
+	assert_file_is "$T/err" <<'EOF'
+es-window: stdin:5: event time 2026-12-31T23:59:59.973Z is behind the watermark 2027-01-01T00:00:00.007Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)
+es-window: 90 late events dropped (behind the watermark by up to 60ms; --lateness, --late FILE)
+EOF
+	run bash -c "'$GEN' --seed 7 --format csv 20000 | es-window --tumbling 1m -g device -a count | md5sum"
+	assert_output '4543352ddb7412ef6dbb5160518fd0f6  -'
+}
+
+@test "es-window: SIGTERM without --flush-on-exit says how many open windows and events are not written" {
+	skip_if_slow
+	start_bg es-window --tumbling 10s --time-unit ms -g d
+	open_writer
+	printf '%s\n' '{"ts":1000,"d":"a"}' '{"ts":2000,"d":"a"}' '{"ts":3000,"d":"b"}' >&"$W"
+	sleep 0.3
+	kill -TERM "$PID"
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" < /dev/null
+	assert_file_is "$T/err" <<< 'es-window: stopped by a signal: 2 open windows not written (3 events in them; --flush-on-exit writes them)'
 }

@@ -522,7 +522,7 @@ check_case() {
 	check_case csvlong "$RSS_LONG"
 }
 
-@test "CSV: a quoted field never closed takes the rest of the input, said at its line" {
+@test "CSV: a quoted field never closed costs its own line, said at its line; the rows after it are read again" {
 	local p
 	printf 'ts,device,value,seq\n%s,gw-1,1,1\n%s,"open,1,2\n%s,gw-1,1,3\n' \
 		1798761601000 1798761602000 1798761603000 > "$T/in"
@@ -530,8 +530,8 @@ check_case() {
 		invocation_of "$p" || continue
 		run_prog "$T/in" "${INV[@]}"
 		[ "$status" -eq 0 ] || fail "$p: status $status: $stderr"
-		assert_equal "$stderr" "$p: stdin:3: invalid CSV: unterminated quoted field"
-		assert_equal "$(seqs_out)" "1"
+		assert_equal "$stderr" "$p: stdin:3: invalid CSV: unterminated quote opened on line 3"
+		assert_equal "$(seqs_out)" "$(printf '1\n3')"
 	done
 }
 
@@ -678,29 +678,32 @@ PY
 # year 0000 (epoch ms; late by then); 16 is year 10000 without the sign
 # (not RFC 3339), 20 and 22 are beyond int64 microseconds (1e300 and
 # +300000-...): bad input. Every 2027 record after seq 10 is years behind
-# the watermark: late, counted, not a crash.
+# the watermark: late, counted, not a crash. The unit is given (--time-unit
+# ms: the magnitudes of the hostile epochs would contradict a guessed one)
+# and the far-future rule is off (--max-ahead 0), so that the ranges
+# themselves are what is tested here; the rule has its own tests.
 # Returns 1 for a program that does not read event time.
 timed_invocation_of() {
 	case $1 in
 	es-window)
 		# windows close when seq 10 moves the watermark to year 9999 (5
 		# groups open until then: it closes them before it opens its own)
-		INV=(es-window --tumbling 10s -g seq -a count)
+		INV=(es-window --tumbling 10s -g seq -a count --time-unit ms --max-ahead 0)
 		TIME_SEQS="1 3 5 7 9 10 12 14"
 		TIME_STATS='{"program":"es-window","in":23,"out":8,"bad":3,"late":12,"dropped":0,"groups":5,"evicted":0,"state_bytes":30}' ;;
 	es-dedup)
-		INV=(es-dedup --key seq --within 1s)
+		INV=(es-dedup --key seq --within 1s --time-unit ms --max-ahead 0)
 		TIME_SEQS="1 3 5 7 9 10 12 14"
 		TIME_STATS='{"program":"es-dedup","in":23,"out":8,"bad":3,"late":12,"dropped":0,"duplicates":0,"keys":3,"evicted":0,"state_bytes":21}' ;;
 	es-join)
 		# the right side is empty: every left event that is not late is
 		# written alone at once
-		INV=(es-join --left - --right /dev/null --on device --within 1s --type left)
+		INV=(es-join --left - --right /dev/null --on device --within 1s --type left --time-unit ms --max-ahead 0)
 		TIME_SEQS="1 3 5 7 9 10 12 14"
 		TIME_STATS='{"program":"es-join","in":23,"out":8,"bad":3,"late":12,"dropped":0,"matched":0,"unmatched":8,"evicted":0,"buffered":1,"state_bytes":310}' ;;
 	es-map)
 		# no watermark, but it reads (and rewrites) the time
-		INV=(es-map --time-format rfc3339)
+		INV=(es-map --time-format rfc3339 --time-unit ms)
 		TIME_SEQS="1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 17 18 19 21 23"
 		TIME_STATS='{"program":"es-map","in":23,"out":20,"bad":3,"late":0,"dropped":0}' ;;
 	*)	return 1 ;;
@@ -711,16 +714,30 @@ timed_invocation_of() {
 	local p diag
 	# the out-of-range times, for the programs that read time
 	printf '16\tinvalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)\n20\tevent time out of range (years -99999 to 99999) (--time-field ts)\n22\tevent time out of range (years -99999 to 99999) (--time-field ts)\n' > "$T/time.diag"
+	# a watermark program says its first late event (seq 2) and the count
+	# at exit, also when --strict stops it at line 16
+	local late='event time 1969-12-31T23:59:59Z is behind the watermark 2027-01-01T00:00:01Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)'
+	{ printf '2\t%s\n' "$late"; cat "$T/time.diag"; } > "$T/time.late.diag"
 	for p in $(programs); do
 		if timed_invocation_of "$p"; then
+			local diag="$T/time.diag" end="" strict_end=""
+			if [ "$p" != es-map ]; then
+				diag="$T/time.late.diag"
+				end="$p: 12 late events dropped (behind the watermark by up to 3652425d1ms; --lateness, --late FILE)"
+				strict_end="$p: 7 late events dropped (behind the watermark by up to 2912077d23h59m48s999ms; --lateness, --late FILE)"
+			fi
 			run_prog "$H/time.in" "${INV[@]}" --stats
 			[ "$status" -eq 0 ] || fail "$p: status $status: $stderr"
-			assert_equal "$stderr" "$(expected_err "$p" "$T/time.diag"; echo "$TIME_STATS")"
+			assert_equal "$stderr" "$(expected_err "$p" "$diag"; [ -z "$end" ] || echo "$end"; echo "$TIME_STATS")"
 			assert_equal "$(seqs_out | tr '\n' ' ')" "$TIME_SEQS "
 			assert_rss_below "$RSS_SMALL" "$p on time"
 			run_prog "$H/time.in" "${INV[0]}" --strict "${INV[@]:1}"
 			[ "$status" -eq 3 ] || fail "$p --strict: status $status"
-			assert_equal "$stderr" "$(expected_err "$p" "$T/time.diag" 1)"
+			if [ -n "$end" ]; then
+				assert_equal "$stderr" "$(expected_err "$p" "$diag" | head -n 2; echo "$strict_end")"
+			else
+				assert_equal "$stderr" "$(expected_err "$p" "$diag" 1)"
+			fi
 		fi
 		# the table's invocation: for a program that does not read time,
 		# every record is good, whatever its time
@@ -728,8 +745,14 @@ timed_invocation_of() {
 		run_prog "$H/time.in" "${INV[@]}"
 		[ "$status" -eq 0 ] || fail "$p: status $status: $stderr"
 		if [ "$p" = es-window ]; then	# count windows read the time
-			assert_equal "$stderr" "$(expected_err "$p" "$T/time.diag")"
-			assert_equal "$(seqs_out | tr '\n' ' ')" "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 17 18 19 21 23 "
+			# (with its unit guessed: the magnitudes of seq 2, 10 and
+			# 20 contradict the milliseconds of the first time)
+			assert_equal "$stderr" "es-window: stdin:2: time -1000 is seconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit) (--time-field ts)
+es-window: stdin:10: time 253402300799999 is microseconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit) (--time-field ts)
+es-window: stdin:16: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
+es-window: stdin:20: time 1e300 is nanoseconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit) (--time-field ts)
+es-window: stdin:22: event time out of range (years -99999 to 99999) (--time-field ts)"
+			assert_equal "$(seqs_out | tr '\n' ' ')" "1 3 4 5 6 7 8 9 11 12 13 14 15 17 18 19 21 23 "
 		else
 			assert_equal "$stderr" ""
 			assert_equal "$(seqs_out | tr '\n' ' ')" "$(seq 1 23 | tr '\n' ' ')"
@@ -739,7 +762,7 @@ timed_invocation_of() {
 
 @test "es-map writes the hostile times exactly" {
 	invocation_of es-map || skip "no es-map"
-	run_prog "$H/time.in" es-map --time-format rfc3339 --keep ts,seq
+	run_prog "$H/time.in" es-map --time-format rfc3339 --keep ts,seq --time-unit ms
 	[ "$status" -eq 0 ]
 	grep -a -E '"seq":(2|4|6|8|10|12|14|18)}' "$T/out" > "$T/hostile"
 	assert_file_is "$T/hostile" <<'OUT'
@@ -848,7 +871,7 @@ for i in range(200):
 
 @test "es-window: window bounds beyond years 0000-9999 are written so that they read back" {
 	printf '{"ts":"0000-01-01T00:00:00Z"}\n{"ts":"9999-12-31T23:59:59Z"}\n' > "$T/in"
-	run_prog "$T/in" es-window --hopping 2d --every 1d -a count
+	run_prog "$T/in" es-window --hopping 2d --every 1d -a count --max-ahead 0
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
 	assert_file_is "$T/out" <<'OUT'
 {"window_start":"-0001-12-31T00:00:00Z","window_end":"0000-01-02T00:00:00Z","count":1}
@@ -862,7 +885,7 @@ OUT
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
 	assert_equal "$(grep -o '"window_end":[-0-9]*' "$T/out" | tr '\n' ' ')" \
 		'"window_end":-62167132800000 "window_end":-62167046400000 "window_end":253402300800000 "window_end":253402387200000 '
-	run_prog "$T/windows" es-window --tumbling 1d --time-field window_start -a count
+	run_prog "$T/windows" es-window --tumbling 1d --time-field window_start -a count --max-ahead 0
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
 	assert_file_is "$T/out" <<'OUT'
 {"window_start":"-0001-12-31T00:00:00Z","window_end":"0000-01-01T00:00:00Z","count":1}
@@ -876,20 +899,20 @@ OUT
 	# years -99999 and 99999 with windows, gaps and lateness of 10000
 	# years (the longest duration): the sums stay inside int64
 	printf '{"ts":"-99999-01-01T00:00:00Z","k":1}\n{"ts":"+99999-12-31T23:59:59.999999Z","k":1}\n' > "$T/in"
-	run_prog "$T/in" es-window --tumbling 3652425d --lateness 3652425d -a count
+	run_prog "$T/in" es-window --tumbling 3652425d --lateness 3652425d -a count --max-ahead 0
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
 	assert_file_is "$T/out" <<'OUT'
 {"window_start":"-108030-01-01T00:00:00Z","window_end":"-98030-01-01T00:00:00Z","count":1}
 {"window_start":"+91970-01-01T00:00:00Z","window_end":"+101970-01-01T00:00:00Z","count":1}
 OUT
-	run_prog "$T/in" es-window --sliding 3652425d -a count --time-format us
+	run_prog "$T/in" es-window --sliding 3652425d -a count --time-format us --max-ahead 0
 	[ "$status" -eq 0 ] && [ "$stderr" = "" ]
 	assert_file_is "$T/out" <<'OUT'
 {"window_start":-3533400316800000000,"window_end":-3217830796800000000,"count":1}
 {"window_start":2777958460799999999,"window_end":3093527980799999999,"count":1}
 OUT
 	# a bound beyond the range is said when read back as a time
-	run_prog "$T/in" es-window --session 3652425d -a count
+	run_prog "$T/in" es-window --session 3652425d -a count --max-ahead 0
 	assert_file_is "$T/out" <<'OUT'
 {"window_start":"-99999-01-01T00:00:00Z","window_end":"-89999-01-01T00:00:00Z","count":1}
 {"window_start":"+99999-12-31T23:59:59.999999Z","window_end":"+109999-12-31T23:59:59.999999Z","count":1}

@@ -240,12 +240,16 @@ rfc 2023-13-01T00:00:00Z => error: month out of range
 EOF
 }
 
-@test "rfc3339: time of day ranges, no leap second" {
+@test "rfc3339: time of day ranges; the leap second is the last microsecond of its minute" {
 	check <<'EOF'
 rfc 2023-01-01T23:59:59Z => 1672617599000000
 rfc 2023-01-01T24:00:00Z => error: hour out of range
 rfc 2023-01-01T23:60:00Z => error: minute out of range
-rfc 2016-12-31T23:59:60Z => error: second out of range
+rfc 2016-12-31T23:59:60Z => 1483228799999999
+rfc 2016-12-31T23:59:60.5Z => 1483228799999999
+rfc 2017-01-01T00:59:60+01:00 => 1483228799999999
+rfc 2016-12-31T23:58:60Z => error: second out of range
+rfc 2016-12-31T23:59:61Z => error: second out of range
 rfc 2023-01-01T00:00:00+24:00 => error: offset out of range
 rfc 2023-01-01T00:00:00+01:60 => error: offset out of range
 rfc 2023-01-01T00:00:00-99:00 => error: offset out of range
@@ -263,10 +267,11 @@ rfc 1970-01-01 => error: expected 'T' after the date
 rfc 1970-01-01X00:00:00Z => error: expected 'T' after the date
 rfc 1970-01-01T00:00Z => error: expected a time hh:mm:ss
 rfc 1970-01-01T0:00:00Z => error: expected a time hh:mm:ss
-rfc 1970-01-01T00:00:00 => error: missing time zone (Z or +hh:mm)
-rfc 1970-01-01T00:00:00 Z => error: missing time zone (Z or +hh:mm)
-rfc 1970-01-01T00:00:00+0100 => error: expected an offset +hh:mm
-rfc 1970-01-01T00:00:00+01 => error: expected an offset +hh:mm
+rfc 1970-01-01T00:00:00 Z => error: expected Z or an offset +hh:mm after the time
+rfc 1970-01-01T00:00:00+1 => error: expected an offset +hh:mm
+rfc 1970-01-01T00:00:00+01:0 => error: expected an offset +hh:mm
+rfc 1970-01-01T00:00:00+010 => error: expected an offset +hh:mm
+rfc 1970-01-01T00:00:00+01: => error: expected an offset +hh:mm
 rfc 1970-01-01T00:00:00Zx => error: trailing characters
 rfc 1970-01-01T00:00:00Z  => error: trailing characters
 rfc 1970-01-01T00:00:00+01:00:00 => error: trailing characters
@@ -404,13 +409,45 @@ guess -1e17 => ns
 EOF
 }
 
-@test "time_from_value: the guess sticks for later values" {
+@test "time_from_value: the guess sticks; a later value whose size says another unit is an error" {
 	check <<'EOF'
 val auto 1798761600 => 1798761600000000 s
-val = 1798761600123000 => error: event time out of range (years -99999 to 99999)
+val = 1798761600123000 => error: time 1798761600123000 is microseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit)
 val = 5 => 5000000 s
+val = 99999999999 => 99999999999000000 s
+val = 100000000000 => error: time 100000000000 is milliseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit)
+val = 1.5e11 => error: time 1.5e11 is milliseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit)
+val = "1798761600127" => error: time 1798761600127 is milliseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit)
+val auto 12 => 12000000 s
+val = 1798761600127 => error: time 1798761600127 is milliseconds by its size, but this input's times are seconds (guessed from its first time; say which with --time-unit)
 val auto 1798761600123 => 1798761600123000 ms
-val = 5 => 5000 ms
+val = 5 => error: time 5 is seconds by its size, but this input's times are milliseconds (guessed from its first time; say which with --time-unit)
+val = 99999999999999 => 99999999999999000 ms
+val ms 5 => 5000 ms
+val ms 1798761600123000 => 1798761600123000000 ms
+EOF
+}
+
+@test "time_from_value: a unit given (--time-unit) is never checked against the size" {
+	check <<'EOF'
+val us 5 => 5 us
+val = 1798761600123000 => 1798761600123000 us
+val = 12 => 12 us
+val s 1798761600 => 1798761600000000 s
+val = 12 => 12000000 s
+EOF
+}
+
+@test "time_from_value: epoch numbers held in strings, in the unit of the input" {
+	check <<'EOF'
+val auto "1798761600000" => 1798761600000000 ms
+val = "1798761600001" => 1798761600001000 ms
+val = 1798761600002 => 1798761600002000 ms
+val s "1798761600" => 1798761600000000 s
+val s "1798761600.5" => 1798761600500000 s
+val s "-1" => -1000000 s
+val s "1798761600x" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
+val s "01798761600" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
 EOF
 }
 
@@ -463,8 +500,8 @@ val auto {"ts":1} => error: time field is not a number or an RFC 3339 string
 val auto [1798761600] => error: time field is not a number or an RFC 3339 string
 val auto "" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
 val auto "2027-13-01T00:00:00Z" => error: invalid RFC 3339 time: month out of range
-val auto "2027-01-01T00:00:00" => error: invalid RFC 3339 time: missing time zone (Z or +hh:mm)
-val s "1798761600" => error: invalid RFC 3339 time: expected a date YYYY-MM-DD
+val auto "2027-01-01T00:00:00" => 1798761600000000 rfc3339
+val auto "2027-01-01T00:00:00 UTC" => error: invalid RFC 3339 time: expected Z or an offset +hh:mm after the time
 val auto "+99999-12-31T23:59:59-01:00" => error: event time out of range (years -99999 to 99999)
 EOF
 }
@@ -584,4 +621,58 @@ EOF
 1970-01-01T00:00:00Z
 EOF
 )"
+}
+
+# ---- times as exports write them: no offset (--timezone), +hhmm ----
+
+@test "rfc3339: without an offset a time is UTC by default; a space for T, any fraction" {
+	check <<'EOF'
+rfc 2004-03-10 18:00:00 => 1078941600000000
+rfc 2015-02-04 17:51:00.02785 => 1423072260027850
+rfc 2027-01-01T00:00:00 => 1798761600000000
+rfc 2027-01-01T01:00:00+0100 => 1798761600000000
+rfc 2027-01-01T01:00:00+01 => 1798761600000000
+rfc 2026-12-31T19:30:00-0430 => 1798761600000000
+EOF
+}
+
+@test "--timezone Europe/Rome: winter +01:00, summer +02:00; an offset written wins" {
+	check <<'EOF'
+zone Europe/Rome => ok
+rfc 2004-03-10 18:00:00 => 1078938000000000
+rfc 2027-07-01 12:00:00 => 1814436000000000
+rfc 2027-07-01 12:00:00Z => 1814443200000000
+rfc 2027-07-01 12:00:00+0100 => 1814439600000000
+zone UTC => ok
+rfc 2004-03-10 18:00:00 => 1078941600000000
+EOF
+}
+
+@test "--timezone Europe/Rome at the DST changes: a missing time moves later by the gap, a repeated one is the earlier" {
+	# 2027-03-28: 02:00 CET becomes 03:00 CEST (01:00Z); 2027-10-31:
+	# 03:00 CEST becomes 02:00 CET (01:00Z), so 02:00-02:59 happens twice.
+	check <<'EOF'
+zone Europe/Rome => ok
+rfc 2027-03-28 01:59:59 => 1806195599000000
+rfc 2027-03-28 02:00:00 => 1806195600000000
+rfc 2027-03-28 02:30:00 => 1806197400000000
+rfc 2027-03-28 03:00:00 => 1806195600000000
+rfc 2027-03-28 03:30:00 => 1806197400000000
+rfc 2027-10-31 01:59:59 => 1824940799000000
+rfc 2027-10-31 02:00:00 => 1824940800000000
+rfc 2027-10-31 02:30:00 => 1824942600000000
+rfc 2027-10-31 02:59:59 => 1824944399000000
+rfc 2027-10-31 03:00:00 => 1824948000000000
+rfcfmt 1806197400000000 => 2027-03-28T01:30:00Z
+rfcfmt 1824942600000000 => 2027-10-31T00:30:00Z
+rfcfmt 1824948000000000 => 2027-10-31T02:00:00Z
+EOF
+}
+
+@test "--timezone: an unknown name says what a zone is" {
+	check <<'EOF'
+zone Europe/Rom => error: no such zone in /usr/share/zoneinfo (an IANA name such as Europe/Rome, or UTC)
+zone ../etc/passwd => error: no such zone in /usr/share/zoneinfo (an IANA name such as Europe/Rome, or UTC)
+zone UTC => ok
+EOF
 }

@@ -3,7 +3,7 @@
  * The input is split into lines at "\n" (a "\r" before it is dropped, as
  * the line reader does) and fed to csv_in_line(), then csv_in_eof().
  * Invariants:
- *   - every status is one of the three, a bad row has a message;
+ *   - every status is one of the four, a bad or cut row has a message;
  *   - cells and raw text are readable (AddressSanitizer sees stale spans);
  *   - a row read back: its cells written with csv_write_cell() and ","
  *     and read again give the same cells (quoting round trip).
@@ -105,14 +105,15 @@ static void check_status(const struct csv_in *c, enum csv_status st,
 {
 	const char *raw;
 	size_t rawn;
-	FUZZ_CHECK(st == CSV_ROW || st == CSV_MORE || st == CSV_BAD);
+	FUZZ_CHECK(st == CSV_ROW || st == CSV_MORE || st == CSV_BAD ||
+		   st == CSV_CUT);
 	if (st == CSV_MORE)
 		return;
 	csv_in_raw(c, &raw, &rawn);
 	FUZZ_CHECK(raw != NULL || rawn == 0);
 	if (raw)
 		fuzz_touch(raw, rawn);
-	if (st == CSV_BAD) {
+	if (st == CSV_BAD || st == CSV_CUT) {
 		FUZZ_CHECK(err != NULL && *err);
 		FUZZ_CHECK(csv_in_ncells(c) == 0);
 		return;

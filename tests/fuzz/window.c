@@ -183,6 +183,11 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 		arg(c, "--max-state");
 		arg(c, max_states[s >> 6]);
 	}
+	/* the far-future rule: default 1d, off, or tight */
+	if (((s >> 1) & 3) == 1 || ((s >> 1) & 3) == 2) {
+		arg(c, "--max-ahead");
+		arg(c, ((s >> 1) & 3) == 1 ? "0" : "1s");
+	}
 	arg(c, "--time-unit");
 	arg(c, units[(y >> 2) % 4]);
 	const char *f = formats[(y >> 4) % 4];
@@ -537,6 +542,7 @@ static void start(struct cmdline *c, struct def *d, struct fieldset *fs)
 	check_args(&cfg);
 	time_unit = cfg.unit;
 	state_setup(fs);
+	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
 	d->size = cfg.size;
 	d->max_session = cfg.max_session;
 }
@@ -620,15 +626,24 @@ static void run(struct bytes *b)
 		if (reader_next(r, &rec) <= 0)
 			break;
 		line = rec.line;
+		/* Taken: this record and the held ones released, but for
+		 * those found bad or late (the --max-ahead rule holds some). */
 		uint64_t bad = stats.bad, late = stats.late;
+		int held = wmk.nheld;
 		on_record(&rec);
-		if (stats.bad == bad && stats.late == late)
-			sg.taken++;
+		sg.taken += (uint64_t)(1 + held - wmk.nheld) -
+			    (stats.bad - bad) - (stats.late - late);
 		check_state(&prev_wm);
 		check_lines(&out, &sg, &d);
 	}
+	/* the end of the input decides what is held */
+	uint64_t bad = stats.bad, late = stats.late;
+	int held = wmk.nheld;
+	wm_end(&wmk, window_event, NULL);
+	sg.taken += (uint64_t)held - (stats.bad - bad) - (stats.late - late);
 	flush_all();
 	seg_end(&out, &sg, &d);
+	wm_free(&wmk);
 	writer_close(out_w);
 	out_w = NULL;
 	reader_close(r);

@@ -18,6 +18,7 @@
  *   guess X        time_guess_unit(strtod(X))         -> unit name
  *   unit S         time_unit_parse(S)                 -> unit name
  *   now            time_now_us() is a plausible clock -> ok
+ *   zone NAME      time_set_zone(NAME) (--timezone)  -> ok
  *
  * Failures print "error: <message>".
  */
@@ -115,7 +116,8 @@ static void do_val(char *arg)
 	if (time_from_value(&v, &cur_unit, &us, &err) < 0)
 		printf("error: %s\n", err);
 	else
-		printf("%lld %s\n", (long long)us, unit_names[cur_unit]);
+		printf("%lld %s\n", (long long)us,
+		       unit_names[cur_unit & ~TIME_GUESSED]);
 	free(copy);
 }
 
@@ -172,6 +174,11 @@ static void command(char *line)
 			printf("error: no such unit\n");
 		else
 			printf("%s\n", unit_names[u]);
+	} else if (strcmp(cmd, "zone") == 0) {
+		if (time_set_zone(arg, &err) < 0)
+			printf("error: %s\n", err);
+		else
+			printf("ok\n");
 	} else if (strcmp(cmd, "now") == 0) {
 		us = time_now_us();
 		/* between 2020 and 2100 */

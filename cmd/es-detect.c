@@ -91,6 +91,8 @@ static struct scratch sc;
 static struct writer *out_w;
 static struct outbuf *out;
 static unsigned long long anomalies, trimmed;
+/* Records read well that --only-anomalies did not write. */
+static unsigned long long filtered;
 
 /* ---- scoring ---- */
 
@@ -429,6 +431,8 @@ static void timed_record(const struct record *rec, int64_t t, void *ctx)
 		anomalies++;
 	if (v.anomaly || !cfg.only)
 		put(rec, &v);
+	else
+		filtered++;
 }
 
 static void drop(void *state, void *ctx)
@@ -490,8 +494,9 @@ static void usage(void)
 	opts_common_help(stdout);
 	printf("\nEvery point enters its key's statistics, anomalies too. Scores are\n"
 	       "rounded to 4 decimals. A count window holds at most %d points, a\n"
-	       "window of time %d per key. --stats adds anomalies, keys, evicted,\n"
-	       "trimmed, state_bytes (the most bytes of --max-state held at once).\n"
+	       "window of time %d per key. --stats adds filtered (the records\n"
+	       "--only-anomalies did not write), anomalies, keys, evicted, trimmed,\n"
+	       "state_bytes (the most bytes of --max-state held at once).\n"
 	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
 	       "  es-detect -k device --zscore 5 --window 100 readings.ndjson\n"
@@ -722,8 +727,9 @@ static void setup_fields(struct fieldset *fs)
 static void stats_extra(char *buf, size_t n)
 {
 	struct keyed_counts kc = keyed_counts(keys, &last_counts);
-	snprintf(buf, n, ",\"anomalies\":%llu,\"keys\":%d,\"evicted\":%llu,"
-		 "\"trimmed\":%llu,\"state_bytes\":%zu", anomalies, kc.peak,
+	snprintf(buf, n, ",\"filtered\":%llu,\"anomalies\":%llu,\"keys\":%d,"
+		 "\"evicted\":%llu,\"trimmed\":%llu,\"state_bytes\":%zu",
+		 filtered, anomalies, kc.peak,
 		 kc.evicted, trimmed, kc.peak_bytes);
 }
 

@@ -201,7 +201,7 @@ es-deadband: $f:4: field 'value' is null, a number is needed
 es-deadband: $f:5: field 'value' is a boolean, a number is needed
 es-deadband: $f:6: field 'value' is an object or array, a number is needed
 es-deadband: $f:7: not a JSON object
-{"program":"es-deadband","in":10,"out":3,"bad":6,"late":0,"dropped":0,"keys":1,"evicted":0,"bytes_in":85,"bytes_out":56,"ratio":1.333,"bytes_ratio":1.518,"state_bytes":0}
+{"program":"es-deadband","in":10,"out":3,"bad":6,"late":0,"dropped":0,"filtered":1,"keys":1,"evicted":0,"bytes_in":85,"bytes_out":56,"ratio":1.333,"bytes_ratio":1.518,"state_bytes":0}
 EOF
 )"
 	sed -n '2,7p' "$f" | assert_file_is "$T/dead"
@@ -244,7 +244,7 @@ EOF
 	# c evicts b (a was seen later); b again evicts a
 	assert_output "$(lines_of "$T/in" 1 2 4 5)"
 	assert_stderr "$(printf '%s\n' 'es-deadband: --max-keys 2 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-deadband","in":5,"out":4,"bad":0,"late":0,"dropped":0,"keys":2,"evicted":2,"bytes_in":100,"bytes_out":80,"ratio":1.25,"bytes_ratio":1.25,"state_bytes":12}')"
+		'{"program":"es-deadband","in":5,"out":4,"bad":0,"late":0,"dropped":0,"filtered":1,"keys":2,"evicted":2,"bytes_in":100,"bytes_out":80,"ratio":1.25,"bytes_ratio":1.25,"state_bytes":12}')"
 	printf '%s\n' '{"ts":0,"d":"a","value":1}' '{"ts":1,"d":"a","value":2}' '{"ts":2,"d":"b","value":1}' > "$T/in"
 	run --separate-stderr es-deadband -k d --swinging-door 0.1 --time-unit s --max-keys 1 "$T/in"
 	assert_output "$(cat "$T/in")"
@@ -260,14 +260,14 @@ EOF
 	# c evicts b (a was seen later); b again evicts a
 	assert_output "$(lines_of "$T/in" 1 2 4 5)"
 	assert_stderr "$(printf '%s\n' 'es-deadband: --max-state 12 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-deadband","in":5,"out":4,"bad":0,"late":0,"dropped":0,"keys":2,"evicted":2,"bytes_in":100,"bytes_out":80,"ratio":1.25,"bytes_ratio":1.25,"state_bytes":12}')"
+		'{"program":"es-deadband","in":5,"out":4,"bad":0,"late":0,"dropped":0,"filtered":1,"keys":2,"evicted":2,"bytes_in":100,"bytes_out":80,"ratio":1.25,"bytes_ratio":1.25,"state_bytes":12}')"
 	# the same records as at --max-keys 2
 	run --separate-stderr es-deadband -k d --abs 5 --max-keys 2 "$T/in"
 	assert_output "$(lines_of "$T/in" 1 2 4 5)"
 	# SIZE in units: 1k holds them all
 	run --separate-stderr es-deadband -k d --abs 5 --max-state 1k --stats "$T/in"
 	assert_output "$(lines_of "$T/in" 1 2 4)"
-	assert_stderr '{"program":"es-deadband","in":5,"out":3,"bad":0,"late":0,"dropped":0,"keys":3,"evicted":0,"bytes_in":100,"bytes_out":60,"ratio":1.667,"bytes_ratio":1.667,"state_bytes":18}'
+	assert_stderr '{"program":"es-deadband","in":5,"out":3,"bad":0,"late":0,"dropped":0,"filtered":2,"keys":3,"evicted":0,"bytes_in":100,"bytes_out":60,"ratio":1.667,"bytes_ratio":1.667,"state_bytes":18}'
 }
 
 @test "es-deadband --swinging-door --max-state: held copies count; a key forgotten for them writes its held point first" {
@@ -299,7 +299,7 @@ EOF
 	# evicts it, so its 1.2 then passes as a first
 	assert_output "$(lines_of "$T/in" 1 3 4)"
 	assert_stderr "$(printf '%s\n' 'es-deadband: --max-state 10 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-deadband","in":4,"out":3,"bad":0,"late":0,"dropped":0,"keys":1,"evicted":2,"bytes_in":381,"bytes_out":260,"ratio":1.333,"bytes_ratio":1.465,"state_bytes":105}')"
+		'{"program":"es-deadband","in":4,"out":3,"bad":0,"late":0,"dropped":0,"filtered":1,"keys":1,"evicted":2,"bytes_in":381,"bytes_out":260,"ratio":1.333,"bytes_ratio":1.465,"state_bytes":105}')"
 	# with a held copy too (over 10 bytes): the record is held, then written
 	printf '{"ts":%d,"d":"%s","value":%d}\n' 0 "$big" 0 1 "$big" 1 > "$T/in"
 	run --separate-stderr es-deadband -k d --swinging-door 0.1 --time-unit s --max-state 10 "$T/in"
@@ -331,9 +331,9 @@ for i in range(40):
 	run --separate-stderr es-deadband -k device --abs 0.5 --stats "$DF/readings.ndjson"
 	assert_success
 	# 10 records of 372 bytes (newlines counted); 5 written: 182 bytes
-	assert_stderr '{"program":"es-deadband","in":10,"out":5,"bad":0,"late":0,"dropped":0,"keys":2,"evicted":0,"bytes_in":372,"bytes_out":182,"ratio":2,"bytes_ratio":2.044,"state_bytes":12}'
+	assert_stderr '{"program":"es-deadband","in":10,"out":5,"bad":0,"late":0,"dropped":0,"filtered":5,"keys":2,"evicted":0,"bytes_in":372,"bytes_out":182,"ratio":2,"bytes_ratio":2.044,"state_bytes":12}'
 	run --separate-stderr es-deadband --abs 0.5 --stats < /dev/null
-	assert_stderr '{"program":"es-deadband","in":0,"out":0,"bad":0,"late":0,"dropped":0,"keys":0,"evicted":0,"bytes_in":0,"bytes_out":0,"ratio":null,"bytes_ratio":null,"state_bytes":0}'
+	assert_stderr '{"program":"es-deadband","in":0,"out":0,"bad":0,"late":0,"dropped":0,"filtered":0,"keys":0,"evicted":0,"bytes_in":0,"bytes_out":0,"ratio":null,"bytes_ratio":null,"state_bytes":0}'
 }
 
 @test "es-deadband big | head -1: exit 0, nothing on stderr" {

@@ -232,7 +232,7 @@ es-detect: $f:6: field 'value' is an object or array, a number is needed
 es-detect: $f:7: not a JSON object
 es-detect: $f:8: missing time field (--time-field ts)
 es-detect: $f:9: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-detect","in":10,"out":2,"bad":8,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0,"state_bytes":256}
+{"program":"es-detect","in":10,"out":2,"bad":8,"late":0,"dropped":0,"filtered":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":0,"state_bytes":256}
 EOF
 )"
 	sed -n '2,9p' "$f" | assert_file_is "$T/dead"
@@ -266,7 +266,7 @@ EOF
 		'{"d":"c","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
 		'{"d":"b","value":1,"anomaly":true,"score":1}')"
 	assert_stderr "$(printf '%s\n' 'es-detect: --max-keys 2 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
+		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
 }
 
 # A key takes 5 bytes a field plus its value's text: "a" is 6 bytes, so
@@ -280,7 +280,7 @@ EOF
 		'{"d":"c","value":1,"anomaly":true,"score":1}' '{"d":"a","value":1,"anomaly":false,"score":1}' \
 		'{"d":"b","value":1,"anomaly":true,"score":1}')"
 	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 12 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
+		'{"program":"es-detect","in":6,"out":6,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":4,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}')"
 	# the same records as at --max-keys 2
 	es-detect -k d --above 0 --max-keys 2 "$T/in" 2> /dev/null > "$T/keys"
 	cmp "$T/keys" <<< "$output"
@@ -296,14 +296,14 @@ EOF
 		'{"d":"a","value":2,"anomaly":false,"score":null}' '{"d":"a","value":3,"anomaly":true,"score":2.1213}' \
 		'{"d":"b","value":1,"anomaly":false,"score":null}' '{"d":"a","value":3,"anomaly":false,"score":null}')"
 	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 150 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":2,"trimmed":0,"state_bytes":92}')"
+		'{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":1,"keys":2,"evicted":2,"trimmed":0,"state_bytes":92}')"
 	# unlimited: a's window is kept, its 3 is scored against 1, 2, 3
 	run --separate-stderr es-detect -k d --zscore 1 --window 5 --warmup 2 --stats "$T/in"
 	assert_line --index 4 '{"d":"a","value":3,"anomaly":false,"score":1}'
-	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":172}'
+	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":172}'
 	# --mad keeps a sorted copy too: 24 bytes a point
 	run --separate-stderr es-detect -k d --mad 1 --window 5 --warmup 2 --stats "$T/in"
-	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":252}'
+	assert_stderr '{"program":"es-detect","in":5,"out":5,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":1,"keys":2,"evicted":0,"trimmed":0,"state_bytes":252}'
 }
 
 @test "es-detect --max-state: a key bigger than the limit alone is still kept, its window too" {
@@ -318,11 +318,11 @@ EOF
 		"{\"d\":\"$big\",\"value\":1,\"anomaly\":false,\"score\":1}" '{"d":"b","value":1,"anomaly":true,"score":1}' \
 		"{\"d\":\"$big\",\"value\":1,\"anomaly\":true,\"score\":1}")"
 	assert_stderr "$(printf '%s\n' 'es-detect: --max-state 10 reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"anomalies":3,"keys":1,"evicted":2,"trimmed":0,"state_bytes":105}')"
+		'{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":3,"keys":1,"evicted":2,"trimmed":0,"state_bytes":105}')"
 	printf '{"d":"%s","value":%s}\n' "$big" 1 "$big" 2 "$big" 9 > "$T/in"
 	run --separate-stderr es-detect -k d --zscore 1 --window 5 --warmup 2 --max-state 10 --stats "$T/in"
 	assert_line --index 2 "{\"d\":\"$big\",\"value\":9,\"anomaly\":true,\"score\":10.6066}"
-	assert_stderr '{"program":"es-detect","in":3,"out":3,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":185}'
+	assert_stderr '{"program":"es-detect","in":3,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":185}'
 }
 
 @test "es-detect --max-state: 40 keys of 1 MiB under 8M take 8 MiB, not 40 (peak RSS)" {
@@ -333,7 +333,7 @@ for i in range(40):
 ' > "$T/in"
 	/usr/bin/time -f %M -o "$T/rss" es-detect -k v --above 0 --max-state 8M --stats "$T/in" > "$T/out" 2> "$T/err"
 	assert_equal "$(cat "$T/err")" "$(printf '%s\n' 'es-detect: --max-state 8M reached: forgetting the least recently seen key (counted as "evicted" in --stats)' \
-		'{"program":"es-detect","in":40,"out":40,"bad":0,"late":0,"dropped":0,"anomalies":40,"keys":7,"evicted":33,"trimmed":0,"state_bytes":7340039}')"
+		'{"program":"es-detect","in":40,"out":40,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":40,"keys":7,"evicted":33,"trimmed":0,"state_bytes":7340039}')"
 	# 12 MiB measured; 45 MiB without the limit
 	# (the bound is the plain build's: ASan and valgrind add their own)
 	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 24576 ] || fail "peak RSS $(cat "$T/rss") KiB"
@@ -345,7 +345,7 @@ for i in range(40):
 	assert_success
 	assert_output ''
 	assert_stderr "$(printf '%s\n' 'es-detect: a --window of time holds 10000 points of one key: the oldest go early (counted as "trimmed" in --stats)' \
-		'{"program":"es-detect","in":10005,"out":0,"bad":0,"late":0,"dropped":0,"anomalies":0,"keys":1,"evicted":0,"trimmed":5,"state_bytes":160000}')"
+		'{"program":"es-detect","in":10005,"out":0,"bad":0,"late":0,"dropped":0,"filtered":10005,"anomalies":0,"keys":1,"evicted":0,"trimmed":5,"state_bytes":160000}')"
 }
 
 @test "es-detect big | head -1: exit 0, nothing on stderr" {
@@ -372,7 +372,7 @@ for i in range(40):
 	kill -TERM "$pid"
 	wait "$pid" && st=0 || st=$?
 	[ "$st" -eq 0 ]
-	assert_file_is "$T/err" <<< '{"program":"es-detect","in":1,"out":1,"bad":0,"late":0,"dropped":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-detect","in":1,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":1,"keys":1,"evicted":0,"trimmed":0,"state_bytes":0}'
 }
 
 # ---- usage ----
@@ -577,7 +577,7 @@ Try 'es-detect --help' for more information."
 	assert_file_is "$T/err" <<-EOF2
 	es-detect: --max-state 6 reached: forgetting the least recently seen key (counted as "evicted" in --stats)
 	es-detect: --config $T/d.conf reloaded: the state of 2 keys kept
-	{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"anomalies":3,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}
+	{"program":"es-detect","in":4,"out":4,"bad":0,"late":0,"dropped":0,"filtered":0,"anomalies":3,"keys":2,"evicted":2,"trimmed":0,"state_bytes":12}
 	EOF2
 }
 

@@ -20,6 +20,8 @@ struct keyed {
 	long max;
 	size_t max_bytes;
 	void (*drop)(void *state, void *ctx);
+	void (*evict)(void *state, void *ctx);	/* before drop, at a cap */
+	const char *max_opt, *what;	/* how a cap is said */
 	void *ctx;
 	char *blocks;		/* size bytes per id */
 	struct link *lru;
@@ -43,6 +45,8 @@ struct keyed *keyed_new(size_t size, long max, size_t max_bytes,
 	k->max_bytes = max_bytes;
 	k->drop = drop;
 	k->ctx = ctx;
+	k->max_opt = "--max-keys";
+	k->what = "forgetting the least recently seen key";
 	k->head = k->tail = -1;
 	out_init(&k->key, -1, "key");
 	return k;
@@ -107,27 +111,32 @@ static void evict_oldest(struct keyed *k, bool for_bytes)
 {
 	char size[32];
 	if (!for_bytes && !k->warned)
-		diag_warn("--max-keys %ld reached: forgetting the least recently "
-			  "seen key (counted as \"evicted\" in --stats)", k->max);
+		diag_warn("%s %ld reached: %s (counted as \"evicted\" in --stats)",
+			  k->max_opt, k->max, k->what);
 	else if (for_bytes && !k->warned_bytes)
-		diag_warn("--max-state %s reached: forgetting the least recently "
-			  "seen key (counted as \"evicted\" in --stats)",
-			  opts_size_text(k->max_bytes, size, sizeof size));
+		diag_warn("--max-state %s reached: %s (counted as \"evicted\" in "
+			  "--stats)", opts_size_text(k->max_bytes, size, sizeof size),
+			  k->what);
 	if (for_bytes)
 		k->warned_bytes = true;
 	else
 		k->warned = true;
 	k->evicted++;
+	if (k->evict)
+		k->evict(block(k, k->tail), k->ctx);
 	forget(k, k->tail);
 }
 
 /* Forgets keys, least recently seen first and never keep, until the state
- * and need more bytes are within the cap (or keep is alone). */
-static void fit_bytes(struct keyed *k, size_t need, int keep)
+ * and need more bytes are within the cap (or keep is alone); returns how
+ * many. */
+static long fit_bytes(struct keyed *k, size_t need, int keep)
 {
-	while (k->tail >= 0 && k->tail != keep &&
-	       state_bytes(k) + need > k->max_bytes)
+	long n = 0;
+	for (; k->tail >= 0 && k->tail != keep &&
+	       state_bytes(k) + need > k->max_bytes; n++)
 		evict_oldest(k, true);
+	return n;
 }
 
 static void grow(struct keyed *k)
@@ -146,8 +155,9 @@ static void grow(struct keyed *k)
 	k->cap = cap;
 }
 
-void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
-		int n, struct scratch *sc, bool *fresh)
+/* Builds the key in k->key (keyed_get_id adds it if new). */
+int keyed_find(struct keyed *k, const struct span *slots, const int *kslot,
+	       int n, struct scratch *sc)
 {
 	k->key.len = 0;
 	for (int i = 0; i < n; i++) {
@@ -156,14 +166,26 @@ void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
 			v.t = V_NULL;
 		key_append(&k->key, &v);
 	}
-	int id = keytab_find(k->t, k->key.buf ? k->key.buf : "", k->key.len);
+	return keytab_find(k->t, k->key.buf ? k->key.buf : "", k->key.len);
+}
+
+void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
+		int n, struct scratch *sc, bool *fresh)
+{
+	return block(k, keyed_get_id(k, slots, kslot, n, sc, fresh));
+}
+
+int keyed_get_id(struct keyed *k, const struct span *slots, const int *kslot,
+		 int n, struct scratch *sc, bool *fresh)
+{
+	int id = keyed_find(k, slots, kslot, n, sc);
 	*fresh = id < 0;
 	if (id >= 0) {
 		if (k->head != id) {
 			unlink_id(k, id);
 			push_front(k, id);
 		}
-		return block(k, id);
+		return id;
 	}
 	if (k->live >= k->max)
 		evict_oldest(k, false);
@@ -175,16 +197,62 @@ void *keyed_get(struct keyed *k, const struct span *slots, const int *kslot,
 	if (++k->live > k->peak)
 		k->peak = k->live;
 	note_peak(k);
-	return block(k, id);
+	return id;
 }
 
 void keyed_held(struct keyed *k, const void *state, size_t bytes)
 {
 	int id = (int)(((const char *)state - k->blocks) / k->size);
-	k->held = k->held - k->held_by[id] + bytes;
-	k->held_by[id] = bytes;
+	keyed_hold(k, id, bytes);
 	fit_bytes(k, 0, id);
 	note_peak(k);
+}
+
+/* ---- by id ---- */
+
+void keyed_set_evict(struct keyed *k, const char *max_opt, const char *what,
+		     void (*evict)(void *state, void *ctx))
+{
+	k->max_opt = max_opt;
+	k->what = what;
+	k->evict = evict;
+}
+
+void *keyed_block(const struct keyed *k, int id)
+{
+	return block(k, id);
+}
+
+const char *keyed_key(const struct keyed *k, int id, size_t *n)
+{
+	return keytab_key(k->t, id, n);
+}
+
+void keyed_remove(struct keyed *k, int id)
+{
+	forget(k, id);
+}
+
+size_t keyed_hold(struct keyed *k, int id, size_t bytes)
+{
+	k->held = k->held - k->held_by[id] + bytes;
+	k->held_by[id] = bytes;
+	return state_bytes(k);
+}
+
+long keyed_fit(struct keyed *k, int keep)
+{
+	return fit_bytes(k, 0, keep);
+}
+
+int keyed_live(const struct keyed *k)
+{
+	return k->live;
+}
+
+size_t keyed_bytes(const struct keyed *k)
+{
+	return state_bytes(k);
 }
 
 void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx)
@@ -206,11 +274,22 @@ void keyed_set_max(struct keyed *k, long max, size_t max_bytes)
 		k->warned = false;
 	if (max_bytes != k->max_bytes)
 		k->warned_bytes = false;
+	keyed_refit(k, max, max_bytes, NULL, NULL);
+}
+
+void keyed_refit(struct keyed *k, long max, size_t max_bytes, long *by_keys,
+		 long *by_bytes)
+{
+	long n = 0;
 	k->max = max;
 	k->max_bytes = max_bytes;
-	while (k->live > k->max)
+	for (; k->live > k->max; n++)
 		evict_oldest(k, false);
-	fit_bytes(k, 0, -1);
+	if (by_keys)
+		*by_keys = n;
+	n = fit_bytes(k, 0, -1);
+	if (by_bytes)
+		*by_bytes = n;
 }
 
 void keyed_free(struct keyed *k)

@@ -8,6 +8,11 @@
  * which the program tells with keyed_held). At either cap the least
  * recently seen key is forgotten (after a callback that may emit what it
  * holds), said once on stderr and counted.
+ *
+ * es-window's groups live here too: it refers to them by id (its panes and
+ * session heap), emits a group's windows when the group is evicted
+ * (keyed_set_evict), and finishes an event before any group goes
+ * (keyed_hold, then keyed_fit).
  */
 #ifndef ES_KEYED_H
 #define ES_KEYED_H
@@ -54,8 +59,51 @@ void keyed_clear(struct keyed *k);
 /* New caps (a reload): keys beyond them are forgotten at once, least
  * recently seen first, as evictions (a changed cap is said once more). */
 void keyed_set_max(struct keyed *k, long max, size_t max_bytes);
+/* The same, each cap said only the first time it is reached by k whatever
+ * its value; how many keys went for each cap in *by_keys and *by_bytes
+ * (either may be NULL). */
+void keyed_refit(struct keyed *k, long max, size_t max_bytes, long *by_keys,
+		 long *by_bytes);
 /* Calls drop on every live block, then frees everything. */
 void keyed_free(struct keyed *k);
+
+/* ---- by id: for a program that refers to keys outside their blocks ---- */
+
+/*
+ * How a key forgotten at a cap is said and what is done first: the cap on
+ * keys is named max_opt (default "--max-keys"), what is done is said by
+ * what (default "forgetting the least recently seen key"), and evict, if
+ * not NULL, is called (before drop) on a key forgotten at a cap, not on
+ * one removed or cleared. The strings must outlive k.
+ */
+void keyed_set_evict(struct keyed *k, const char *max_opt, const char *what,
+		     void (*evict)(void *state, void *ctx));
+/* The id of the key made of slots[kslot[0..n)], or -1 if it has no block;
+ * the order of recent use stays as it is. */
+int keyed_find(struct keyed *k, const struct span *slots, const int *kslot,
+	       int n, struct scratch *sc);
+/* keyed_get, giving the key's id (ids are small and reused after a key is
+ * forgotten). */
+int keyed_get_id(struct keyed *k, const struct span *slots, const int *kslot,
+		 int n, struct scratch *sc, bool *fresh);
+/* The block of id (live or forgotten: a forgotten key's block is left as
+ * drop left it), valid until the next keyed_get. */
+void *keyed_block(const struct keyed *k, int id);
+/* The key bytes of a live id (key_decode reads them), stable while it
+ * lives. */
+const char *keyed_key(const struct keyed *k, int id, size_t *n);
+/* Forgets a live key that holds nothing any more (drop is called): not an
+ * eviction. */
+void keyed_remove(struct keyed *k, int id);
+/* As keyed_held, but no key is forgotten now (keyed_fit does that once the
+ * program is done with the record in hand). Returns the state's bytes. */
+size_t keyed_hold(struct keyed *k, int id, size_t bytes);
+/* Forgets least recently seen keys, never keep (an id, or -1), until the
+ * state is within max_bytes; returns how many. */
+long keyed_fit(struct keyed *k, int keep);
+/* Live keys, and the bytes of state (keys and what blocks hold). */
+int keyed_live(const struct keyed *k);
+size_t keyed_bytes(const struct keyed *k);
 
 /* ---- the options every keyed program shares ---- */
 

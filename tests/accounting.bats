@@ -222,18 +222,19 @@ es-window: 2 late events written to $T/late (behind the watermark by up to 9s; -
 	{"ts":3,"id":"b","v":3
 	EOF
 	assert_equal "$D" "es-join: stdin:3: invalid JSON at column 23: unexpected end of line"
-	assert_equal "$S" '{"program":"es-join","in":5,"out":2,"bad":1,"late":0,"dropped":2,"matched":2,"unmatched":2,"table_rows":2,"reloads":0}'
-	# An inner join's unmatched records are counted as dropped (and as
-	# unmatched); a record with no key field is unmatched, not bad.
-	holds '.in == .out + .bad + .late + .dropped'
-	holds '.dropped == .unmatched and .out == .matched'
+	assert_equal "$S" '{"program":"es-join","in":5,"out":2,"bad":1,"late":0,"dropped":0,"filtered":2,"matched":2,"unmatched":2,"table_rows":2,"reloads":0}'
+	# An inner join's unmatched records are filtered (what the join
+	# means, not lost; and unmatched); a record with no key field is
+	# unmatched, not bad.
+	holds '.in == .out + .filtered + .bad + .late + .dropped'
+	holds '.filtered == .unmatched and .out == .matched'
 	lines_are "$T/out" .out
 	lines_are "$T/dead" .bad
 
 	# --type left writes the unmatched records as they came.
 	acct es-join --table "$T/table.csv" --on id --type left < "$T/in"
-	assert_equal "$S" '{"program":"es-join","in":5,"out":4,"bad":1,"late":0,"dropped":0,"matched":2,"unmatched":2,"table_rows":2,"reloads":0}'
-	holds '.in == .out + .bad + .late + .dropped'
+	assert_equal "$S" '{"program":"es-join","in":5,"out":4,"bad":1,"late":0,"dropped":0,"filtered":0,"matched":2,"unmatched":2,"table_rows":2,"reloads":0}'
+	holds '.in == .out + .filtered + .bad + .late + .dropped'
 	lines_are "$T/out" .out
 }
 
@@ -274,7 +275,7 @@ es-join: R:2: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts
 es-join: L:4: missing time field (--time-field ts)
 es-join: L:6: event time 1970-01-01T00:00:02Z is behind the watermark 1970-01-01T00:00:10Z: written to the --late file (further late events are counted; --lateness to wait longer)
 es-join: 1 late event written to late (behind the watermark by up to 8s; --lateness)"
-	assert_equal "$S" '{"program":"es-join","in":10,"out":4,"bad":3,"late":1,"dropped":0,"matched":2,"unmatched":2,"evicted":0,"buffered":3,"state_bytes":477}'
+	assert_equal "$S" '{"program":"es-join","in":10,"out":4,"bad":3,"late":1,"dropped":0,"filtered":0,"matched":2,"unmatched":2,"evicted":0,"buffered":3,"state_bytes":477}'
 	# Each pair holds two records here (matched counts pairs).
 	holds '.in == 2 * .matched + .unmatched + .bad + .late + .dropped'
 	holds '.out == .matched + .unmatched'
@@ -282,10 +283,12 @@ es-join: 1 late event written to late (behind the watermark by up to 8s; --laten
 	lines_are dead .bad
 	lines_are late .late
 
-	# An inner join counts the unmatched records as dropped.
+	# An inner join counts the unmatched records as filtered: what the
+	# join means, not lost.
 	acct es-join --left L --right R --on id --within 2s
-	assert_equal "$S" '{"program":"es-join","in":10,"out":2,"bad":3,"late":1,"dropped":2,"matched":2,"unmatched":2,"evicted":0,"buffered":3,"state_bytes":477}'
-	holds '.in == 2 * .out + .bad + .late + .dropped'
+	assert_equal "$S" '{"program":"es-join","in":10,"out":2,"bad":3,"late":1,"dropped":0,"filtered":2,"matched":2,"unmatched":2,"evicted":0,"buffered":3,"state_bytes":477}'
+	holds '.in == 2 * .out + .filtered + .bad + .late + .dropped'
+	holds '.filtered == .unmatched'
 }
 
 @test "accounting es-dedup --within: written, duplicate, late or bad" {
@@ -469,6 +472,6 @@ ${p%% *}: 2 late events dropped (behind the watermark by up to 19s; --lateness, 
 	assert_file_is "$T/out" < /dev/null
 	assert_file_is "$T/err" <<-'EOF'
 	es-join: stopped by a signal: 3 buffered events dropped (3 of an outer side never matched, not written alone)
-	{"program":"es-join","in":3,"out":0,"bad":0,"late":0,"dropped":3,"matched":0,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":327}
+	{"program":"es-join","in":3,"out":0,"bad":0,"late":0,"dropped":3,"filtered":0,"matched":0,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":327}
 	EOF
 }

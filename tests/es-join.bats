@@ -54,7 +54,7 @@ close_writers() {
 
 # ==== stream-table join ====
 
-@test "es-join --table: CSV table with quoted fields (comma, quotes, line break); inner drops the unmatched" {
+@test "es-join --table: CSV table with quoted fields (comma, quotes, line break); inner leaves out the unmatched (filtered)" {
 	run --separate-stderr es-join --table "$JF/visitors.csv" --on badge --stats "$JF/readings.ndjson"
 	assert_success
 	# B8: the record's own "zone" wins over the table's. 17, "17": one key.
@@ -66,7 +66,7 @@ close_writers() {
 {"ts":7000,"badge":"17","temp":36.7,"name":"Numeric Badge","company":"Acme","zone":"west"}
 EOF
 )"
-	assert_stderr '{"program":"es-join","in":8,"out":5,"bad":0,"late":0,"dropped":3,"matched":5,"unmatched":3,"table_rows":4,"reloads":0}'
+	assert_stderr '{"program":"es-join","in":8,"out":5,"bad":0,"late":0,"dropped":0,"filtered":3,"matched":5,"unmatched":3,"table_rows":4,"reloads":0}'
 }
 
 @test "es-join --type left: unmatched records (no row, no key, null key) pass byte for byte" {
@@ -82,7 +82,7 @@ EOF
 {"ts":7000,"badge":"17","temp":36.7,"name":"Numeric Badge","company":"Acme","zone":"west"}
 {"ts":8000,"badge":null,"temp":36.5}
 EOF
-	assert_stderr '{"program":"es-join","in":8,"out":8,"bad":0,"late":0,"dropped":0,"matched":5,"unmatched":3,"table_rows":4,"reloads":0}'
+	assert_stderr '{"program":"es-join","in":8,"out":8,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":5,"unmatched":3,"table_rows":4,"reloads":0}'
 }
 
 @test "es-join --table-prefix: every table field as P+name, the record's fields untouched" {
@@ -167,7 +167,7 @@ EOF
 	assert_success
 	assert_output "$(printf '%s\n' '{"site":1,"gate":"B","label":"one-B"}' \
 		'{"site":"2","gate":"A","label":"two-A"}' '{"site":1.0,"gate":"A","label":"one-A"}')"
-	assert_stderr '{"program":"es-join","in":7,"out":3,"bad":0,"late":0,"dropped":4,"matched":3,"unmatched":4,"table_rows":3,"reloads":0}'
+	assert_stderr '{"program":"es-join","in":7,"out":3,"bad":0,"late":0,"dropped":0,"filtered":4,"matched":3,"unmatched":4,"table_rows":3,"reloads":0}'
 }
 
 @test "es-join: duplicate table keys: the last row wins, each reported; beyond five, a count" {
@@ -179,7 +179,7 @@ EOF
 	assert_stderr "$(cat <<'EOF'
 es-join: table dup.csv:4: duplicate key 'a' (also at line 2): the last row wins
 es-join: table dup.csv:6: duplicate key 'b' (also at line 3): the last row wins
-{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":0,"table_rows":3,"reloads":0}
+{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":3,"unmatched":0,"table_rows":3,"reloads":0}
 EOF
 )"
 	printf 'id,v\n' > many.csv
@@ -241,7 +241,7 @@ EOF
 	run --separate-stderr es-join -t "$T/zero" -k badge --type left --stats <<< '{"badge":"B7"}'
 	assert_success
 	assert_output '{"badge":"B7"}'
-	assert_stderr '{"program":"es-join","in":1,"out":1,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":1,"table_rows":0,"reloads":0}'
+	assert_stderr '{"program":"es-join","in":1,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":0,"unmatched":1,"table_rows":0,"reloads":0}'
 }
 
 @test "es-join --table: bad input lines are reported, dead-lettered, counted; the stream goes on; --strict exits 3" {
@@ -252,7 +252,7 @@ EOF
 	assert_output "$(printf '%s\n' '{"badge":"B7","name":"Ada Lovelace","company":"Analytical Engines, Ltd","zone":"north"}' \
 		'{"badge":"B9","name":"Line\nBreak","company":"Acme","zone":"east"}')"
 	assert_stderr "$(printf '%s\n' 'es-join: in.ndjson:2: invalid JSON at column 10: unexpected end of line' \
-		'{"program":"es-join","in":3,"out":2,"bad":1,"late":0,"dropped":0,"matched":2,"unmatched":0,"table_rows":4,"reloads":0}')"
+		'{"program":"es-join","in":3,"out":2,"bad":1,"late":0,"dropped":0,"filtered":0,"matched":2,"unmatched":0,"table_rows":4,"reloads":0}')"
 	assert_file_is dead <<< '{"badge":'
 	run --separate-stderr es-join -t "$JF/visitors.csv" -k badge --strict in.ndjson
 	[ "$status" -eq 3 ]
@@ -312,7 +312,7 @@ EOF
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":0,"table_rows":1,"reloads":1}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":3,"unmatched":0,"table_rows":1,"reloads":1}'
 }
 
 @test "es-join: a table replaced (mv) is reloaded within a second, also on a quiet input" {
@@ -333,7 +333,7 @@ EOF
 	close_writer
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":0,"table_rows":2,"reloads":1}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":3,"unmatched":0,"table_rows":2,"reloads":1}'
 }
 
 @test "es-join: a reload that fails (bad line, missing file) keeps the old table and says why, once per version" {
@@ -374,7 +374,7 @@ EOF
 es-join: cannot reload table: t.csv:2: invalid CSV: unterminated quote; keeping the previous table (1 row)
 es-join: cannot reload table: t.csv: No such file or directory; keeping the previous table (1 row)
 es-join: cannot reload table: t.csv: No such file or directory; keeping the previous table (1 row)
-{"program":"es-join","in":4,"out":4,"bad":0,"late":0,"dropped":0,"matched":4,"unmatched":0,"table_rows":1,"reloads":1}
+{"program":"es-join","in":4,"out":4,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":4,"unmatched":0,"table_rows":1,"reloads":1}
 EOF
 }
 
@@ -411,7 +411,7 @@ EOF
 	kill -TERM "$PID"
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":1,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"table_rows":4,"reloads":0}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":1,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":1,"unmatched":0,"table_rows":4,"reloads":0}'
 }
 
 # ==== stream-stream interval join ====
@@ -429,7 +429,7 @@ PAIRS='{"ts":1500,"left_ts":1000,"door":"d1","temp":37.9,"right_ts":1500,"badge"
 		--on door --within 2s --time-unit ms --stats
 	assert_success
 	assert_output "$PAIRS"
-	assert_stderr '{"program":"es-join","in":7,"out":4,"bad":0,"late":0,"dropped":3,"matched":4,"unmatched":3,"evicted":0,"buffered":5,"state_bytes":859}'
+	assert_stderr '{"program":"es-join","in":7,"out":4,"bad":0,"late":0,"dropped":0,"filtered":3,"matched":4,"unmatched":3,"evicted":0,"buffered":5,"state_bytes":859}'
 }
 
 @test "es-join --type left|right|full: unmatched events alone, when they can no longer match" {
@@ -497,7 +497,7 @@ EOF
 	assert_stderr "$(printf '%s\n' \
 		"es-join: $T/l:3: event time 1970-01-01T00:00:01Z is behind the watermark 1970-01-01T00:00:03Z: written to the --late file (further late events are counted; --lateness to wait longer)" \
 		"es-join: 1 late event written to $T/late (behind the watermark by up to 2s; --lateness)" \
-		'{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2,"state_bytes":228}')"
+		'{"program":"es-join","in":4,"out":1,"bad":0,"late":1,"dropped":0,"filtered":1,"matched":1,"unmatched":1,"evicted":0,"buffered":2,"state_bytes":228}')"
 	assert_file_is "$T/late" <<< '{"ts":1000,"k":"a"}'
 	# without lateness 3000 is late too: each side's own watermark
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --stats
@@ -506,7 +506,7 @@ EOF
 	assert_stderr "$(printf '%s\n' \
 		"es-join: $T/l:2: event time 1970-01-01T00:00:03Z is behind the watermark 1970-01-01T00:00:05Z: dropped as late (further late events are counted; --lateness to wait longer, --late FILE to keep them)" \
 		'es-join: 2 late events dropped (behind the watermark by up to 4s; --lateness, --late FILE)' \
-		'{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1,"state_bytes":114}')"
+		'{"program":"es-join","in":4,"out":0,"bad":0,"late":2,"dropped":0,"filtered":2,"matched":0,"unmatched":2,"evicted":0,"buffered":1,"state_bytes":114}')"
 }
 
 @test "es-join: a late CSV event goes to --late under its header" {
@@ -543,7 +543,7 @@ EOF
 	assert_success
 	assert_output "$(printf '%s\n' '{"ts":1000,"left_ts":1000,"temp":37}' '{"ts":1000,"right_ts":1000,"door":null}' \
 		'{"ts":1000,"left_ts":1000,"door":null}')"
-	assert_stderr '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":3,"evicted":0,"buffered":0,"state_bytes":0}'
+	assert_stderr '{"program":"es-join","in":3,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":0,"unmatched":3,"evicted":0,"buffered":0,"state_bytes":0}'
 }
 
 @test "es-join: CSV on both sides, RFC 3339 times, CSV out: lone events have the other side's columns empty" {
@@ -590,7 +590,7 @@ es-join: left.ndjson:2: invalid JSON at column 7: unexpected character
 es-join: left.ndjson:3: missing time field (--time-field ts)
 es-join: right.csv:3: CSV row has 1 field, header has 2
 es-join: right.csv:4: invalid RFC 3339 time: expected a date YYYY-MM-DD (--time-field ts)
-{"program":"es-join","in":7,"out":2,"bad":4,"late":0,"dropped":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":336}
+{"program":"es-join","in":7,"out":2,"bad":4,"late":0,"dropped":0,"filtered":0,"matched":2,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":336}
 EOF
 )"
 	assert_file_is dead <<'EOF'
@@ -623,7 +623,7 @@ EOF
 	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
 	assert_stderr "$(printf '%s\n' \
 		'es-join: --max-buffered 2 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":338}')"
+		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":338}')"
 }
 
 @test "es-join --max-state: at the limit the oldest events are evicted as at --max-buffered; one warning, counted; the peak bytes in --stats" {
@@ -637,7 +637,7 @@ EOF
 	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
 	assert_stderr "$(printf '%s\n' \
 		'es-join: --max-state 300 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":230}')"
+		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":230}')"
 	# the same records as at --max-buffered 2
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
 		--type left --max-buffered 2
@@ -645,7 +645,7 @@ EOF
 	# without a limit: 5 left events and a right one, 662 bytes
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
 		--type left --stats
-	assert_stderr '{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":2,"matched":0,"unmatched":7,"evicted":0,"buffered":6,"state_bytes":662}'
+	assert_stderr '{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":0,"buffered":6,"state_bytes":662}'
 }
 
 @test "es-join --max-state: an event larger than SIZE alone is still buffered and joins; it goes when the next event needs room" {
@@ -661,7 +661,7 @@ EOF
 	# is buffered in its place
 	assert_stderr "$(printf '%s\n' \
 		'es-join: --max-state 1k reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":1,"buffered":1,"state_bytes":2166}')"
+		'{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":1,"unmatched":0,"evicted":1,"buffered":1,"state_bytes":2166}')"
 	# every event larger than SIZE: each one in hand evicts the one before
 	printf '{"ts":%d,"k":"a"}\n' 1000 2000 3000 > "$T/l"
 	printf '{"ts":%d,"k":"z"}\n' 10000 > "$T/r"
@@ -671,7 +671,21 @@ EOF
 	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000)"
 	assert_stderr "$(printf '%s\n' \
 		'es-join: --max-state 50 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":1,"matched":0,"unmatched":4,"evicted":3,"buffered":1,"state_bytes":116}')"
+		'{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":1,"filtered":0,"matched":0,"unmatched":4,"evicted":3,"buffered":1,"state_bytes":116}')"
+}
+
+@test "es-join --stats: an inner side's event without a match is filtered when it expires, dropped when a limit evicts it" {
+	# a (left) is evicted when z comes, z when b comes (--max-buffered 1);
+	# b expires at the end of the right input: in = filtered + dropped
+	printf '%s\n' '{"ts":1000,"k":"a"}' '{"ts":1200,"k":"b"}' > "$T/l"
+	printf '{"ts":1100,"k":"z"}\n' > "$T/r"
+	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms \
+		--max-buffered 1 --stats
+	assert_success
+	assert_output ''
+	assert_stderr "$(printf '%s\n' \
+		'es-join: --max-buffered 1 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
+		'{"program":"es-join","in":3,"out":0,"bad":0,"late":0,"dropped":2,"filtered":1,"matched":0,"unmatched":3,"evicted":2,"buffered":1,"state_bytes":228}')"
 }
 
 @test "es-join: the state is bounded by the interval, not the stream (two files read side by side in time)" {
@@ -699,7 +713,7 @@ EOF
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1s --time-unit ms --type full --stats
 	assert_success
 	assert_equal "${#lines[@]}" 101
-	assert_stderr '{"program":"es-join","in":101,"out":101,"bad":0,"late":0,"dropped":0,"matched":0,"unmatched":101,"evicted":0,"buffered":1,"state_bytes":118}'
+	assert_stderr '{"program":"es-join","in":101,"out":101,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":0,"unmatched":101,"evicted":0,"buffered":1,"state_bytes":118}'
 }
 
 # ---- live inputs ----
@@ -734,7 +748,7 @@ EOF
 	# the left event of d9 can no longer match: alone at the end
 	printf '{"ts":3000,"left_ts":3000,"door":"d9","temp":36.0}\n' >> "$T/exp"
 	assert_file_is "$T/out" < "$T/exp"
-	assert_file_is "$T/err" <<< '{"program":"es-join","in":5,"out":5,"bad":0,"late":0,"dropped":0,"matched":4,"unmatched":1,"evicted":0,"buffered":5,"state_bytes":859}'
+	assert_file_is "$T/err" <<< '{"program":"es-join","in":5,"out":5,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":4,"unmatched":1,"evicted":0,"buffered":5,"state_bytes":859}'
 }
 
 @test "es-join: a live left FIFO and a right file; one side ending releases the other's events" {
@@ -786,7 +800,7 @@ EOF
 	assert_file_is "$T/err.masked" <<EOF
 es-join: $T/rf:2: event time 1970-01-01T00:00:01.500Z is behind the watermark W: written to the --late file (further late events are counted; --lateness to wait longer)
 es-join: 1 late event written to $T/late (behind the watermark by up to D; --lateness)
-{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2,"state_bytes":348}
+{"program":"es-join","in":3,"out":1,"bad":0,"late":1,"dropped":0,"filtered":1,"matched":0,"unmatched":2,"evicted":0,"buffered":2,"state_bytes":348}
 EOF
 }
 
@@ -819,7 +833,7 @@ EOF
 	# the buffered events are said: they matched, none would go alone
 	assert_file_is "$T/err" <<'EOF'
 es-join: stopped by a signal: 2 buffered events dropped (0 of an outer side never matched, not written alone)
-{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}
+{"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}
 EOF
 }
 
@@ -961,7 +975,7 @@ Try 'es-join --help' for more information."
 	assert_file_is out < exp
 	assert_file_is err <<'EOF'
 es-join: --config j.conf reloaded: --table t2.csv (loaded, 2 rows) --on b=badge --type left
-{"program":"es-join","in":5,"out":4,"bad":0,"late":0,"dropped":1,"matched":2,"unmatched":3,"table_rows":2,"reloads":1}
+{"program":"es-join","in":5,"out":4,"bad":0,"late":0,"dropped":0,"filtered":1,"matched":2,"unmatched":3,"table_rows":2,"reloads":1}
 EOF
 }
 
@@ -975,7 +989,7 @@ EOF
 	printf '{"badge":"B7"}\n' >&"$W"
 	printf '{"badge":"B7","name":"AAA"}\n' > exp
 	await_exp 3
-	# the new type would pass B9: refused with the table, B9 still dropped
+	# the new type would pass B9: refused with the table, B9 still filtered
 	printf 'table = none.csv\non = badge\ntype = left\n' > j.conf
 	kill -HUP "$PID"
 	await_err 'keeping the running configuration' 5
@@ -996,7 +1010,7 @@ EOF
 	assert_file_is err <<'EOF'
 es-join: cannot reload --config j.conf: cannot load table: none.csv: No such file or directory; keeping the running configuration
 es-join: cannot reload --config j.conf: a reload cannot change between --table and --left/--right; keeping the running configuration
-{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":1,"matched":3,"unmatched":1,"table_rows":1,"reloads":2}
+{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":0,"filtered":1,"matched":3,"unmatched":1,"table_rows":1,"reloads":2}
 EOF
 }
 
@@ -1030,7 +1044,7 @@ EOF
 	assert_file_is err <<'EOF'
 es-join: --config j.conf reloaded: --table t.csv (loaded, 1 row) --on badge --type left --table-prefix t_
 es-join: --config j.conf reloaded: --table t.csv (unchanged, 1 row) --on badge --type inner --table-prefix t_
-{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":2,"matched":3,"unmatched":3,"table_rows":1,"reloads":1}
+{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":3,"unmatched":3,"table_rows":1,"reloads":1}
 EOF
 }
 
@@ -1073,7 +1087,7 @@ EOF
 es-join: --config $T/s.conf reloaded: the join definition is unchanged: 3 buffered events kept
 es-join: --config $T/s.conf reloaded: a new join definition: 4 buffered events ended as at the end of input (1 written alone)
 es-join: cannot reload --config $T/s.conf: a reload cannot change the inputs --left and --right (it may swap them); keeping the running configuration
-{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"matched":3,"unmatched":1,"evicted":0,"buffered":4,"state_bytes":669}
+{"program":"es-join","in":6,"out":4,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":3,"unmatched":1,"evicted":0,"buffered":4,"state_bytes":669}
 EOF
 }
 
@@ -1108,7 +1122,7 @@ EOF
 es-join: cannot reload --config $T/s.conf: invalid argument '2x' for --max-state: expected a size > 0 (bytes, or with K, M or G); keeping the running configuration
 es-join: --max-state 200 reached: evicting the oldest buffered events (counted as "evicted" in --stats)
 es-join: --config $T/s.conf reloaded: the join definition is unchanged: 3 buffered events kept; --max-state 200: the 2 oldest evicted
-{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":3,"buffered":3,"state_bytes":507}
+{"program":"es-join","in":4,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":2,"unmatched":1,"evicted":3,"buffered":3,"state_bytes":507}
 EOF
 }
 
@@ -1139,7 +1153,7 @@ EOF
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/err" <<EOF
 es-join: --config $T/s.conf reloaded: a new join definition: 3 buffered events ended as at the end of input (1 written alone)
-{"program":"es-join","in":5,"out":3,"bad":0,"late":0,"dropped":0,"matched":2,"unmatched":1,"evicted":0,"buffered":3,"state_bytes":507}
+{"program":"es-join","in":5,"out":3,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":2,"unmatched":1,"evicted":0,"buffered":3,"state_bytes":507}
 EOF
 }
 
@@ -1272,7 +1286,7 @@ EOF2
 	assert_output 4000
 	run grep -v 'missing time field' "$T/err"
 	assert_output "es-join: --config $T/s.conf reloaded: a new join definition: 0 buffered events ended as at the end of input (0 written alone)
-{\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1,\"state_bytes\":169}"
+{\"program\":\"es-join\",\"in\":4002,\"out\":2,\"bad\":4000,\"late\":0,\"dropped\":0,\"filtered\":0,\"matched\":0,\"unmatched\":2,\"evicted\":0,\"buffered\":1,\"state_bytes\":169}"
 }
 
 # ---- one bad clock (--max-ahead) ----
@@ -1325,6 +1339,6 @@ EOF2
 	assert_file_is "$T/out" < "$T/exp"
 	assert_file_is "$T/err" <<'EOF'
 es-join: stopped by a signal: 3 buffered events dropped (1 of an outer side never matched, not written alone)
-{"program":"es-join","in":3,"out":1,"bad":0,"late":0,"dropped":1,"matched":1,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":357}
+{"program":"es-join","in":3,"out":1,"bad":0,"late":0,"dropped":1,"filtered":0,"matched":1,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":357}
 EOF
 }

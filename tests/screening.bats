@@ -77,7 +77,7 @@ normal() {
 	run cat "$T/out/stats.log"
 	# 303 passes, 7 of them at the dead camera: 296 faces, 303 badges
 	assert_line --index 0 '{"program":"es-window","in":34788,"out":296,"bad":0,"late":0,"dropped":0,"groups":4,"evicted":0,"state_bytes":84}'
-	assert_line --index 1 --partial '{"program":"es-join","in":599,"out":303,"bad":0,"late":0,"dropped":0,"matched":296,"unmatched":7,'
+	assert_line --index 1 --partial '{"program":"es-join","in":599,"out":303,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":296,"unmatched":7,'
 }
 
 @test "screening pipeline: a malformed reading goes to the dead letters and costs nothing else" {

@@ -1,22 +1,23 @@
-/* join.c - fuzz target: es-join's stream-stream interval join
+/* join.c - fuzz target: es-join's stream-stream interval join (lib/ijoin.c)
  *
- * The program itself is compiled in (its main renamed), so that its static
- * state and functions are those under test. Per input:
- *   - the first bytes pick a join definition, as options parsed by the
- *     program's own parse_args/check_args (--within D or LOW,HIGH, --type,
- *     --on K, K=RK or K1,K2, --time-field F or F=RF, --time-unit,
- *     --lateness, --max-buffered, --max-state, --idle, prefixes);
+ * The engine is linked from the library and driven as cmd/es-join.c drives
+ * it. Per input:
+ *   - the first bytes pick a join definition (--within D or LOW,HIGH,
+ *     --type, --on K, K=RK or K1,K2, --time-field F or F=RF, --time-unit,
+ *     --lateness, --max-buffered, --max-state, --idle, prefixes), made
+ *     into the engine's conf by the library's parsers (join_pairs_parse,
+ *     ijoin_parse_within) and the common option parsers;
  *   - the rest becomes the lines of two inputs, A and B (NDJSON or CSV
- *     each), written to two memfds that --left and --right name as
- *     /proc/self/fd/N and read by the real reader, and a schedule: which
- *     input is read next (the fuzzer's interleaving, as live inputs may
- *     arrive, or the program's own pick_side), stretches of silence
- *     (on_silence, the --idle rule) and reloads to another definition or
- *     the same one with other knobs (stream_apply, the --config path;
- *     a reload may swap the inputs);
- *   - each record goes through on_event, the end of an input through
- *     side_eof; then everything is freed (stream_free, join_free), so that
- *     each run starts clean and a leak shows.
+ *     each), written to two memfds read by the real reader as
+ *     /proc/self/fd/N, and a schedule: which input is read next (the
+ *     fuzzer's interleaving, as live inputs may arrive, or the engine's
+ *     own ijoin_pick), stretches of silence (ijoin_silence, the --idle
+ *     rule) and reloads to another definition or the same one with other
+ *     knobs (ijoin_reconf, the --config path; a reload may swap the
+ *     inputs);
+ *   - each record goes through ijoin_event, the end of an input through
+ *     ijoin_end; then everything is freed (ijoin_free), so that each run
+ *     starts clean and a leak shows.
  * Every event carries its id (field a in input A, b in B); the output
  * records are read back by these ids.
  * Invariants, per stretch of one join definition (a new one first ends
@@ -32,11 +33,13 @@
  *     to the heaps' sizes; the bytes --max-state counts, kept as a running
  *     total, those the buffered events and keys hold, and within
  *     --max-state unless one event alone is buffered; no buffered event
- *     that can_expire left; the
- *     watermarks never go back; idle_timeout (what the poll loop would
- *     wait) -1 or at least 1 ms; nothing buffered once both inputs ended.
- * FUZZ_JOIN_DEBUG=1 prints a run's command lines, schedule, inputs and
- * output, and per stretch its events, pairs and brute-force pairs.
+ *     that could expire left (ijoin_check); the watermarks never go back;
+ *     ijoin_idle_timeout (what the poll loop would wait) -1 or at least
+ *     1 ms; a reload to the very same definition keeps the events;
+ *     nothing buffered once both inputs ended.
+ * FUZZ_JOIN_DEBUG=1 prints a run's command lines (the definitions as
+ * es-join's options), schedule, inputs and output, and per stretch its
+ * events, pairs and brute-force pairs.
  * Diagnostics (bad lines, warnings) go to /dev/null while a run lasts;
  * sanitizer reports and broken invariants still reach the real stderr.
  */
@@ -46,17 +49,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int es_join_main(int argc, char **argv);
-#define main es_join_main
-#define splice es_join_splice	/* _GNU_SOURCE's fcntl.h has one */
-#include "../../cmd/es-join.c"
-#undef splice
-#undef main
+#include "diag.h"
+#include "ijoin.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "time.h"
 
 #include "prog.h"
 
 static int in_fd[2] = { -1, -1 };
 static char in_name[2][40];
+static char *in_file[2] = { in_name[0], in_name[1] };	/* the readers' */
 
 static bool debug;
 
@@ -120,8 +124,51 @@ static void def_knobs(struct def *d, unsigned x)
 	d->prefix = (x >> 4) & 1;
 }
 
-/* A command line and the words it owns; cfg's strings point into it while
- * it is in force. */
+/* The engine's conf of d; its paths are to be freed (conf_free). */
+static void conf_of(const struct def *d, struct ijoin_conf *c)
+{
+	static const char *const prefix[2][2] = { { "left_", "right_" },
+						  { "L_", "R_" } };
+	char err[256];
+	memset(c, 0, sizeof *c);
+	FUZZ_CHECK(ijoin_parse_within("--within", withins[d->within], &c->low,
+				      &c->high, err, sizeof err) == 0);
+	c->type = (enum join_type)d->type;
+	FUZZ_CHECK(join_pairs_parse(&c->keys, "--on", ons[d->on], err,
+				    sizeof err) == 0);
+	FUZZ_CHECK(join_pairs_parse(&c->time, "--time-field", tfields[d->tfield],
+				    err, sizeof err) == 0);
+	time_unit_opt(tunits[d->unit], &c->unit);
+	if (latenesses[d->lateness])
+		c->lateness = opts_duration("--lateness", latenesses[d->lateness],
+					    true);
+	c->max_buffered = maxbufs[d->maxbuf] ?
+		opts_count("--max-buffered", maxbufs[d->maxbuf]) :
+		IJOIN_DEFAULT_MAX_BUFFERED;
+	c->max_state = maxstates[d->maxstate] ?
+		opts_size("--max-state", maxstates[d->maxstate]) :
+		OPTS_DEFAULT_MAX_STATE;
+	if (d->idle)
+		c->idle = opts_duration("--idle", "5ms", false);
+	c->prefix[0] = prefix[d->prefix][0];
+	c->prefix[1] = prefix[d->prefix][1];
+}
+
+static void conf_free(struct ijoin_conf *c)
+{
+	join_pairs_free(&c->keys);
+	join_pairs_free(&c->time);
+}
+
+/* The same join definition (what the buffered events mean). */
+static bool def_same(const struct def *a, const struct def *b)
+{
+	return a->within == b->within && a->type == b->type &&
+	       a->on == b->on && a->tfield == b->tfield &&
+	       a->unit == b->unit && a->swap == b->swap;
+}
+
+/* For FUZZ_JOIN_DEBUG: the definition as es-join's command line. */
 static void opt(struct cmdline *c, const char *name, const char *val)
 {
 	if (!val)
@@ -146,9 +193,9 @@ static void make_cmd(const struct def *d, struct cmdline *c)
 	opt(c, "--max-state", maxstates[d->maxstate]);
 	if (d->idle)
 		opt(c, "--idle", "5ms");
-	/* Off: the checks follow the record in hand, and the rule holds
-	 * far-ahead records back (lib/watermark.c; its own paths are run by
-	 * the window target and tests/es-join.bats). */
+	/* Off (conf_of): the checks follow the record in hand, and the rule
+	 * holds far-ahead records back (lib/watermark.c; its own paths are
+	 * run by the window target and tests/es-join.bats). */
 	opt(c, "--max-ahead", "0");
 	if (d->prefix) {
 		opt(c, "--left-prefix", "L_");
@@ -164,8 +211,8 @@ struct step {
 	enum step_kind kind;
 	int input;		/* READ */
 	int64_t silence_ms;	/* SILENCE */
-	struct def def;		/* RELOAD */
-	struct cmdline cmd;	/* RELOAD: in force after it */
+	struct def def;		/* RELOAD: in force after it */
+	struct cmdline cmd;	/* RELOAD: the same, for FUZZ_JOIN_DEBUG */
 };
 
 #define MAX_LINES 600		/* per input */
@@ -346,7 +393,7 @@ static void gen_all(struct gen *g, struct bytes *b)
 			snprintf(ts, sizeof ts, "%lld", (long long)g->t);
 			record_line(g, x, ts, ts, take(b));
 			/* Most lines are read as they are written; the rest
-			 * wait for the program's pick or the end. */
+			 * wait for the engine's pick or the end. */
 			if ((op & 7) != 4)
 				add_step(g, READ, (int)x);
 			continue;
@@ -402,8 +449,8 @@ static void member(const struct record *rec, const char *name,
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const char *p;
 		size_t n;
-		name_of(&rec->fields[i].key, s, &p, &n);
-		if (same(p, n, name, strlen(name))) {
+		join_name(&rec->fields[i].key, s, &p, &n);
+		if (join_same(p, n, name, strlen(name))) {
 			if (value_load(&rec->fields[i].val, v, s))
 				v->t = V_NULL;
 			return;
@@ -460,17 +507,35 @@ static unsigned id_of(const struct value *v)
 	return 0;
 }
 
+/* A run: the engine, its conf and definition, the readers of the inputs
+ * (input x is read by the side x ^ the definition's swap), the output. */
+struct run {
+	struct ijoin *j;
+	struct ijoin_conf conf;
+	struct def def;
+	struct reader *rd[2];	/* per input */
+	struct outbuf out;
+	struct writer *wr;
+	int64_t prev_wm[2];	/* the watermarks never go back */
+};
+
+static void emit(void *ctx, const struct ofield *f, size_t n)
+{
+	struct run *R = ctx;
+	const char *err;
+	writer_put_fields(R->wr, f, n, &err);
+}
+
 /* Notes the event just taken by side si (its record still in hand). */
-static void taken(struct seg *sg, int si, const struct record *rec)
+static void taken(const struct run *R, struct seg *sg, int si,
+		  const struct record *rec)
 {
 	struct scratch s = { 0 };
-	struct value v, tv;
+	struct value v;
 	int64_t t;
-	/* The side's unit is now resolved: the time the program got. */
-	enum time_repr u = S[si].unit;
-	PCHECK(record_time(rec, &rec->slots[S[si].time_slot], "ts", &u, &s, &t,
-			   &tv) == 0);
-	GROW(sg->ev, sg->nev, sg->cap);
+	/* The side's unit is now resolved: the time the engine got. */
+	PCHECK(ijoin_time(R->j, si, rec, &s, &t) == 0);
+	JOIN_GROW(sg->ev, sg->nev, sg->cap);
 	struct ev *e = &sg->ev[sg->nev++];
 	e->input = si ^ sg->swap;
 	e->t = t;
@@ -486,16 +551,17 @@ static void taken(struct seg *sg, int si, const struct record *rec)
 	scratch_free(&s);
 }
 
-static void seg_start(struct seg *sg, const struct outbuf *o)
+static void seg_start(const struct run *R, struct seg *sg)
 {
+	const struct ijoin_conf *c = &R->conf;
 	sg->nev = 0;
-	sg->from = o->len;
-	sg->swap = strcmp(cfg.left, in_name[0]) != 0;
-	sg->low = cfg.low;
-	sg->high = cfg.high;
-	sg->outer[0] = cfg.type == J_LEFT || cfg.type == J_FULL;
-	sg->outer[1] = cfg.type == J_RIGHT || cfg.type == J_FULL;
-	sg->evicted = evicted;
+	sg->from = R->out.len;
+	sg->swap = R->def.swap;
+	sg->low = c->low;
+	sg->high = c->high;
+	sg->outer[0] = c->type == JOIN_LEFT || c->type == JOIN_FULL;
+	sg->outer[1] = c->type == JOIN_RIGHT || c->type == JOIN_FULL;
+	sg->evicted = ijoin_counts(R->j).evicted;
 }
 
 /* ---- the checks ---- */
@@ -560,7 +626,7 @@ static uint64_t *expected_pairs(const struct seg *sg, size_t *np)
 			int64_t d = r->t - l->t;
 			if (d < sg->low || d > sg->high)
 				continue;
-			GROW(p, n, cap);
+			JOIN_GROW(p, n, cap);
 			p[n++] = l->input ? pair_id(r->id, l->id)
 					  : pair_id(l->id, r->id);
 		}
@@ -572,8 +638,10 @@ static uint64_t *expected_pairs(const struct seg *sg, size_t *np)
 }
 
 /* The output of a stretch against its events. */
-static void seg_end(struct seg *sg, const struct outbuf *o)
+static void seg_end(const struct run *R, struct seg *sg)
 {
+	const struct outbuf *o = &R->out;
+	unsigned long long evicted = ijoin_counts(R->j).evicted;
 	out_fields();
 	struct byid bi = { 0 };
 	for (size_t i = 0; i < sg->nev; i++) {
@@ -615,7 +683,7 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 		PCHECK(ea || eb);		/* a record of events taken */
 		PCHECK(!!ea == (a != 0) && !!eb == (b != 0));
 		if (ea && eb) {
-			GROW(got, ngot, capgot);
+			JOIN_GROW(got, ngot, capgot);
 			got[ngot++] = pair_id(a, b);
 			paired[ea - sg->ev]++;
 			paired[eb - sg->ev]++;
@@ -665,29 +733,25 @@ static void seg_end(struct seg *sg, const struct outbuf *o)
 }
 
 /* After each step: the state is what the watermarks say. */
-static void check_state(int64_t prev_wm[2])
+static void check_state(struct run *R)
 {
-	PCHECK(nbuffered <= (size_t)cfg.max_buffered);
-	PCHECK(S[0].nheap + S[1].nheap == nbuffered);
+	const struct ijoin_conf *c = &R->conf;
+	struct ijoin_counts n = ijoin_counts(R->j);
+	const char *why = ijoin_check(R->j);
+	if (why)
+		dprintf(real_err, "ijoin_check: %s\n", why);
+	PCHECK(why == NULL);
+	PCHECK(n.buffered <= (size_t)c->max_buffered);
 	/* --max-state: the running total is what the events hold */
-	size_t evb = 0;
-	for (int si = 0; si < 2; si++)
-		for (size_t i = 0; i < S[si].nheap; i++) {
-			const struct bev *e = S[si].heap[i];
-			PCHECK(e->bytes == view_bytes(&e->v));
-			evb += e->bytes;
-		}
-	PCHECK(evb == ev_bytes);
-	PCHECK(state_bytes() <= cfg.max_state || nbuffered <= 1);
-	PCHECK(state_bytes() <= peak_state);
+	PCHECK(n.state_bytes <= c->max_state || n.buffered <= 1);
+	PCHECK(n.state_bytes <= n.peak_state);
 	for (int si = 0; si < 2; si++) {
-		PCHECK(S[si].wm >= prev_wm[si]);
-		prev_wm[si] = S[si].wm;
-		PCHECK(!S[si].nheap || !can_expire(si, S[si].heap[0]->v.t));
-		PCHECK(!S[si].nheap || keytab_count(S[si].keys) > 0);
+		int64_t wm = ijoin_watermark(R->j, si);
+		PCHECK(wm >= R->prev_wm[si]);
+		R->prev_wm[si] = wm;
 	}
-	/* what the poll loop would wait for (--idle) */
-	int to = idle_timeout(loop_now_ms());
+	/* what the poll loop would wait (--idle) */
+	int to = ijoin_idle_timeout(R->j, loop_now_ms());
 	PCHECK(to == -1 || to >= 1);
 }
 
@@ -712,59 +776,91 @@ static void dump(const struct gen *g, const struct cmdline *c)
 			(int)g->text[x].len, g->text[x].buf);
 }
 
-/* Reads the next record of side si, as stream_run does; false if the
- * side has nothing (ended, or nothing yet). */
-static bool read_side(int si, struct seg *sg, int64_t prev_wm[2])
+/* Reads the next record of side si, as es-join does; false if the side
+ * has nothing (ended, or nothing yet). */
+static bool read_side(struct run *R, int si, struct seg *sg)
 {
 	struct record rec;
-	if (S[si].eof)
+	if (ijoin_ended(R->j, si))
 		return false;
-	int got = reader_next(S[si].r, &rec);
+	int got = reader_next(R->rd[si ^ R->def.swap], &rec);
 	if (got < 0)
 		return false;
 	if (got == 0) {
-		side_eof(si);
+		ijoin_end(R->j, si);
 	} else {
 		uint64_t bad = stats.bad, late = stats.late;
-		set_format(&rec);
-		last_read = si;
-		on_event(si, &rec);
+		ijoin_event(R->j, si, &rec);
 		if (stats.bad == bad && stats.late == late)
-			taken(sg, si, &rec);
+			taken(R, sg, si, &rec);
 	}
-	check_state(prev_wm);
+	check_state(R);
 	return true;
 }
 
-static void reload(struct step *st, struct seg *sg, int64_t prev_wm[2])
+static void reload(struct run *R, struct step *st, struct seg *sg)
 {
-	struct es_opts no;
-	struct conf nc;
-	char said[1024];
-	opts_init(&no);
-	parse_args(st->cmd.argc, st->cmd.argv, &no, &nc);
-	check_args(&nc, st->cmd.argc - optind);
-	PCHECK(inputs_changed(&nc) == NULL);
-	bool same = stream_def_same(&nc, &cfg);
-	stream_apply(&nc, said, sizeof said);
-	if (!same) {
+	struct ijoin_conf nc;
+	conf_of(&st->def, &nc);
+	bool swap = st->def.swap != R->def.swap;
+	bool same = def_same(&st->def, &R->def);
+	struct ijoin_said said = ijoin_reconf(R->j, &nc, swap);
+	PCHECK(said.same || !same);
+	conf_free(&R->conf);
+	R->conf = nc;
+	R->def = st->def;
+	for (int si = 0; si < 2; si++)
+		if (said.grew & 1u << si)
+			reader_fields_changed(R->rd[si ^ R->def.swap]);
+	if (!said.same) {
 		/* the old definition's events went: its stretch is over */
-		seg_end(sg, &out);
-		seg_start(sg, &out);
-		prev_wm[0] = prev_wm[1] = INT64_MIN;
-		PCHECK(nbuffered == 0);
+		PCHECK(ijoin_counts(R->j).buffered == 0);
+		seg_end(R, sg);
+		seg_start(R, sg);
+		R->prev_wm[0] = R->prev_wm[1] = INT64_MIN;
 	}
-	check_state(prev_wm);
+	check_state(R);
+}
+
+/* As es-join starts a stream-stream join, with the output in memory. */
+static void start(struct run *R, const struct def *d)
+{
+	static const struct ijoin_hooks hooks = { .emit = emit };
+	memset(R, 0, sizeof *R);
+	memset(&stats, 0, sizeof stats);
+	R->def = *d;
+	conf_of(d, &R->conf);
+	out_init(&R->out, -1, "output");
+	R->wr = writer_open(&R->out, FMT_NDJSON);
+	R->j = ijoin_new(&R->conf, &hooks, R, FMT_NDJSON);
+	for (int si = 0; si < 2; si++) {
+		int x = si ^ d->swap;
+		R->rd[x] = reader_open(&in_file[x], 1, FMT_AUTO,
+				       ijoin_fieldset(R->j, si), NULL, NULL);
+	}
+	R->prev_wm[0] = R->prev_wm[1] = INT64_MIN;
+}
+
+static void finish(struct run *R)
+{
+	writer_close(R->wr);
+	for (int x = 0; x < 2; x++)
+		reader_close(R->rd[x]);
+	ijoin_free(R->j);
+	conf_free(&R->conf);
+	out_free(&R->out);
 }
 
 static void run(struct bytes *b)
 {
 	static struct gen g;
 	static struct cmdline cmd;
+	static struct run R;
 	memset(&g, 0, sizeof g);
 	g.cur = def_core(take(b), take(b));
 	def_knobs(&g.cur, take(b));
 	make_cmd(&g.cur, &cmd);
+	struct def first = g.cur;	/* gen_all moves g.cur on */
 	unsigned f = take(b);
 	for (int x = 0; x < 2; x++) {
 		out_init(&g.text[x], -1, "input");
@@ -782,59 +878,40 @@ static void run(struct bytes *b)
 	if (debug)
 		dump(&g, &cmd);
 
-	/* As main() does for a stream-stream join. */
-	struct es_opts o;
-	memset(&stats, 0, sizeof stats);
-	opts_init(&o);
-	parse_args(cmd.argc, cmd.argv, &o, &cfg);
-	check_args(&cfg, cmd.argc - optind);
-	out_init(&keybuf, -1, "key");
-	out_init(&out, -1, "output");
-	wr = writer_open(&out, FMT_NDJSON);
-	ofmt = FMT_NDJSON;
-	side_setup(0, cfg.left, &o);
-	side_setup(1, cfg.right, &o);
-	S[0].last_ms = S[1].last_ms = loop_now_ms();
-
+	start(&R, &first);
 	static struct seg sg;
-	seg_start(&sg, &out);
-	int64_t prev_wm[2] = { INT64_MIN, INT64_MIN };
+	seg_start(&R, &sg);
 	for (int i = 0; i < g.nstep; i++) {
 		struct step *st = &g.step[i];
 		switch (st->kind) {
 		case READ:
-			read_side(st->input ^ sg.swap, &sg, prev_wm);
+			read_side(&R, st->input ^ R.def.swap, &sg);
 			break;
 		case PICK:
-			read_side(pick_side(), &sg, prev_wm);
+			read_side(&R, ijoin_pick(R.j), &sg);
 			break;
 		case RELOAD:
-			reload(st, &sg, prev_wm);
+			reload(&R, st, &sg);
 			break;
 		case SILENCE:
-			on_silence(loop_now_ms() + st->silence_ms);
-			check_state(prev_wm);
+			ijoin_silence(R.j, loop_now_ms() + st->silence_ms);
+			check_state(&R);
 		}
 	}
-	/* The rest, in the program's order, to the end of both inputs. */
-	while (!(S[0].eof && S[1].eof)) {
-		int si = pick_side();
-		if (!read_side(si, &sg, prev_wm))
-			PCHECK(read_side(!si, &sg, prev_wm));
+	/* The rest, in the engine's order, to the end of both inputs. */
+	while (!(ijoin_ended(R.j, 0) && ijoin_ended(R.j, 1))) {
+		int si = ijoin_pick(R.j);
+		if (!read_side(&R, si, &sg))
+			PCHECK(read_side(&R, !si, &sg));
 	}
-	PCHECK(nbuffered == 0);
-	seg_end(&sg, &out);
+	PCHECK(ijoin_counts(R.j).buffered == 0);
+	seg_end(&R, &sg);
 	if (debug)
-		dprintf(real_err, "output:\n%.*s", (int)out.len, out.buf);
+		dprintf(real_err, "output:\n%.*s", (int)R.out.len, R.out.buf);
 
-	writer_close(wr);
-	wr = NULL;
-	stream_free();
-	join_free();
-	out_free(&out);
+	finish(&R);
 	for (int x = 0; x < 2; x++)
 		out_free(&g.text[x]);
 	free(sg.ev);
 	memset(&sg, 0, sizeof sg);
 }
-

@@ -1,20 +1,21 @@
-/* window.c - fuzz target: es-window's window state machine
+/* window.c - fuzz target: the window engine (lib/window.h)
  *
- * The program itself is compiled in (its main renamed), so that its static
- * state and functions are those under test. Per input:
- *   - the first bytes pick a window definition, as options parsed by the
- *     program's own parse_args/check_args (every kind, with and without
- *     group-by, several aggregate lists, lateness, --max-groups,
- *     --max-state, time unit and output time format);
+ * The engine is linked from the library, as es-window uses it. Per input:
+ *   - the first bytes pick a window definition, as es-window options
+ *     (every kind, with and without group-by, several aggregate lists,
+ *     lateness, --max-groups, --max-state, time unit and output time
+ *     format), read into a struct window_conf by conf_of() with the
+ *     library's own parsers of durations, counts and sizes;
  *   - the rest becomes a sequence of events written as NDJSON or CSV lines
  *     (times that go forward, back, stay, jump by years, hit the ends of
  *     the range, RFC 3339 strings, bad times; keys from a small set; values
- *     of every type), read by the real reader and fed to on_record(), with
- *     stretches of silence (on_silence(), the --idle rule) and reloads to
- *     another definition (conf_apply(), the path of a --config reload)
- *     between them;
- *   - then flush_all() as at the end of the input, and everything is freed,
- *     so that each run starts clean and a leak shows.
+ *     of every type), read by the real reader and fed to window_record(),
+ *     with stretches of silence (window_silence(), the --idle rule) and
+ *     reloads to another definition (window_reconf(), the path of a
+ *     --config reload) between them; the windows are written by the real
+ *     writer;
+ *   - then window_end() and window_flush() as at the end of the input, and
+ *     everything is freed, so that each run starts clean and a leak shows.
  * Invariants:
  *   - no record is lost or counted twice: over the stretch a definition
  *     was in force, the counts of the windows written add up to the events
@@ -26,14 +27,15 @@
  *     sliding windows are the size long, sessions end after they start and
  *     within --max-session, count windows do not end before they start;
  *   - tumbling and hopping windows come out by start when no group was
- *     evicted; after each event no pane or session that the watermark has
- *     passed is still open; the watermark never goes back (but when a
- *     reload changes how time is read); the groups held stay within
- *     --max-groups;
- *   - the bytes --max-state counts, kept as a running total, are those a
- *     walk over every group, window and buffered event finds (key bytes,
- *     agg_state_heap of each window, each event's values); they stay
- *     within --max-state but for the one group of the event in hand.
+ *     evicted; the watermark never goes back (but when a reload changes
+ *     how time is read);
+ *   - after each event, silence and reload, window_audit() finds the
+ *     engine as it should be: no pane or session that the watermark has
+ *     passed still open; the groups held within --max-groups; the bytes
+ *     --max-state counts, kept as a running total, those a walk over every
+ *     group, window and buffered event finds (key bytes, agg_state_heap of
+ *     each window, each event's values), within --max-state but for the
+ *     one group of the event in hand.
  * Diagnostics (bad lines, warnings) go to /dev/null while a run lasts;
  * sanitizer reports and broken invariants still reach the real stderr.
  */
@@ -41,24 +43,17 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-int es_window_main(int argc, char **argv);
-#define main es_window_main
-#include "../../cmd/es-window.c"
-#undef main
+#include "diag.h"
+#include "opts.h"
+#include "path.h"
+#include "record.h"
+#include "time.h"
+#include "watermark.h"
+#include "window.h"
 
 #include "prog.h"
 
 static int in_fd = -1;
-
-static void setup_once(void)
-{
-	if (!prog_setup("es-window"))
-		return;
-	char name[] = "/tmp/es-fuzz-window.XXXXXX";
-	in_fd = mkstemp(name);
-	FUZZ_CHECK(in_fd >= 0);
-	unlink(name);	/* the descriptor is enough; nothing is left behind */
-}
 
 /* ---- a definition, as a command line ---- */
 
@@ -79,6 +74,9 @@ static const char *const aggs[] = {
 	"count,first(e.x),last(v)",
 };
 static const char *const groups_by[] = { NULL, "d", "d,e.x", "e.x" };
+/* Their paths, parsed once: a definition in force points to them. */
+static struct path group_paths[4][2];
+static int ngroup_paths[4];
 static const char *const lateness[] = { NULL, "3ms", "100ms", "1s" };
 static const char *const max_groups[] = { NULL, "1", "2", "3" };
 /* A key is 6 bytes or so, a window's distinct set 512, a percentile's
@@ -96,10 +94,10 @@ static void arg_num(struct cmdline *c, long n)
 
 /* What the invariants need to know of a definition. */
 struct def {
-	enum kind kind;
+	enum window_kind kind;
 	bool exact;		/* each event taken in exactly one window */
 	bool us;		/* bounds written in us */
-	int64_t size, max_session;	/* from cfg once in force */
+	int64_t size, max_session;	/* from conf_of */
 };
 
 static struct def make_def(struct bytes *b, struct cmdline *c)
@@ -111,7 +109,7 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 	unsigned size = s % NDUR, other = (s / NDUR) % NDUR;
 	switch (k % 5) {
 	case 0:
-		d.kind = K_TUMBLING;
+		d.kind = WINDOW_TUMBLING;
 		arg(c, "--tumbling");
 		arg(c, dur[size]);
 		if (k & 8) {
@@ -121,7 +119,7 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 		d.exact = true;
 		break;
 	case 1:
-		d.kind = K_HOPPING;
+		d.kind = WINDOW_HOPPING;
 		arg(c, "--hopping");
 		arg(c, dur[size]);
 		/* An event is in about size/every windows: at most 64 here,
@@ -138,12 +136,12 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 		}
 		break;
 	case 2:
-		d.kind = K_SLIDING;
+		d.kind = WINDOW_SLIDING;
 		arg(c, "--sliding");
 		arg(c, dur[size]);
 		break;
 	case 3:
-		d.kind = K_SESSION;
+		d.kind = WINDOW_SESSION;
 		arg(c, "--session");
 		arg(c, dur[size]);
 		if (k & 8) {
@@ -154,7 +152,7 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 		break;
 	default: {
 		long n = 1 + (long)(s % 5), m = 1 + (long)((s / 5) % (unsigned)n);
-		d.kind = K_COUNT;
+		d.kind = WINDOW_COUNT;
 		arg(c, "--count");
 		arg_num(c, n);
 		if (k & 8) {
@@ -209,6 +207,89 @@ static struct def make_def(struct bytes *b, struct cmdline *c)
 	return d;
 }
 
+/* The group paths of a -g list. */
+static void group_by(struct window_conf *w, const char *list)
+{
+	for (int i = 1; i < 4; i++)
+		if (!strcmp(list, groups_by[i])) {
+			w->gpaths = group_paths[i];
+			w->ngroup_fields = ngroup_paths[i];
+		}
+}
+
+/* The definition a command line of make_def says, as es-window reads it. */
+static void conf_of(const struct cmdline *c, struct window_conf *w)
+{
+	static const struct { const char *opt; enum window_kind k; } kinds[] = {
+		{ "--tumbling", WINDOW_TUMBLING }, { "--hopping", WINDOW_HOPPING },
+		{ "--sliding", WINDOW_SLIDING }, { "--session", WINDOW_SESSION },
+	};
+	window_conf_init(w);
+	for (int i = 1; i + 1 < c->argc; i += 2) {
+		const char *o = c->argv[i], *v = c->argv[i + 1];
+		for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+			if (!strcmp(o, kinds[k].opt)) {
+				w->kind = kinds[k].k;
+				w->size = opts_duration(o, v, false);
+			}
+		if (!strcmp(o, "--session")) {
+			w->gap = w->size;
+			w->size = 0;
+		} else if (!strcmp(o, "--count")) {
+			w->kind = WINDOW_COUNT;
+			w->count = opts_count(o, v);
+		} else if (!strcmp(o, "--every") && w->kind == WINDOW_COUNT)
+			w->count_every = opts_count(o, v);
+		else if (!strcmp(o, "--every"))
+			w->every = opts_duration(o, v, false);
+		else if (!strcmp(o, "--offset"))
+			w->offset = opts_duration(o, v, true);
+		else if (!strcmp(o, "--max-session"))
+			w->max_session = opts_duration(o, v, false);
+		else if (!strcmp(o, "-g"))
+			group_by(w, v);
+		else if (!strcmp(o, "-a"))
+			w->agg_text = v;
+		else if (!strcmp(o, "--lateness"))
+			w->lateness = opts_duration(o, v, true);
+		else if (!strcmp(o, "--max-groups"))
+			w->max_groups = opts_count(o, v);
+		else if (!strcmp(o, "--max-state"))
+			w->max_state = opts_size(o, v);
+		else if (!strcmp(o, "--max-ahead"))
+			w->max_ahead = opts_duration(o, v, true);
+		else if (!strcmp(o, "--time-unit"))
+			time_unit_opt(v, &w->unit);
+		else if (!strcmp(o, "--time-format") && !strcmp(v, "rfc3339"))
+			w->out_repr = TIME_RFC3339;
+		else if (!strcmp(o, "--time-format"))
+			FUZZ_CHECK(time_unit_parse(v, &w->out_repr) == 0);
+		else if (!strcmp(o, "--idle"))
+			w->idle = opts_duration(o, v, false);
+		else if (!strcmp(o, "--time"))
+			w->processing = !strcmp(v, "processing");
+	}
+}
+
+static void setup_once(void)
+{
+	if (!prog_setup("es-window"))
+		return;
+	char name[] = "/tmp/es-fuzz-window.XXXXXX";
+	in_fd = mkstemp(name);
+	FUZZ_CHECK(in_fd >= 0);
+	unlink(name);	/* the descriptor is enough; nothing is left behind */
+	for (int i = 1; i < 4; i++) {
+		const char *s = groups_by[i], *err;
+		while (*s) {
+			FUZZ_CHECK(path_parse(&s, &group_paths[i][ngroup_paths[i]++],
+					      &err) == 0);
+			if (*s == ',')
+				s++;
+		}
+	}
+}
+
 /* ---- the events, as input lines ---- */
 
 /* Something to do before the record of a given input line. */
@@ -217,7 +298,8 @@ struct action {
 	bool reload;		/* else silence */
 	int64_t silence_ms;
 	struct def def;
-	struct cmdline cmd;	/* in force after it: cfg points into it */
+	struct cmdline cmd;	/* in force after it: conf points into it */
+	struct window_conf conf;
 };
 
 struct gen {
@@ -378,6 +460,9 @@ static void gen_events(struct gen *g, struct bytes *b)
 
 /* ---- the checks ---- */
 
+/* Groups evicted so far in a run. */
+static unsigned long long evictions;
+
 /* The windows written while one definition was in force. */
 struct seg {
 	size_t from;		/* output checked up to here */
@@ -391,7 +476,7 @@ static void seg_start(struct seg *sg, const struct outbuf *o)
 	sg->from = o->len;
 	sg->sum = sg->lines = sg->taken = 0;
 	sg->prev_start = INT64_MIN;
-	sg->evicted = evicted;
+	sg->evicted = evictions;
 }
 
 static struct fieldset *out_fs;	/* window_start, window_end, count */
@@ -444,20 +529,20 @@ static void check_lines(const struct outbuf *o, struct seg *sg,
 		int64_t e = int_of(&out_js.slots[1], &ok2);
 		if (d->us && ok && ok2) {
 			switch (d->kind) {
-			case K_TUMBLING:
-			case K_HOPPING:
-			case K_SLIDING:
+			case WINDOW_TUMBLING:
+			case WINDOW_HOPPING:
+			case WINDOW_SLIDING:
 				PCHECK(e - s == d->size);
 				break;
-			case K_SESSION:
+			case WINDOW_SESSION:
 				PCHECK(e > s);
 				PCHECK(!d->max_session || e - s <= d->max_session);
 				break;
 			default:
 				PCHECK(s <= e);
 			}
-			if ((d->kind == K_TUMBLING || d->kind == K_HOPPING) &&
-			    evicted == sg->evicted) {
+			if ((d->kind == WINDOW_TUMBLING || d->kind == WINDOW_HOPPING) &&
+			    evictions == sg->evicted) {
 				PCHECK(s >= sg->prev_start);
 				sg->prev_start = s;
 			}
@@ -476,75 +561,125 @@ static void seg_end(const struct outbuf *o, struct seg *sg, const struct def *d)
 			"events taken\n", (unsigned long long)sg->lines,
 			(unsigned long long)sg->sum,
 			(unsigned long long)sg->taken);
-	if (d->kind == K_SLIDING)
+	if (d->kind == WINDOW_SLIDING)
 		PCHECK(sg->lines == sg->taken);
 	else if (d->exact)
 		PCHECK(sg->sum == sg->taken);
-	else if (d->kind == K_HOPPING)
+	else if (d->kind == WINDOW_HOPPING)
 		PCHECK(sg->sum >= sg->taken);
 	seg_start(sg, o);
 }
 
-/* The bytes --max-state counts, walked and summed: the running totals. */
-static void check_bytes(void)
+/* After each event, silence and reload: the engine is what its running
+ * totals and the watermark say; the watermark only goes forward. */
+static void check_state(const struct window *w, int64_t *prev_wm)
 {
-	size_t keyb = 0, aggb = 0, evb = 0;
-	for (int gid = lru_head; gid >= 0; gid = groups[gid].next) {
-		const struct group *g = &groups[gid];
-		size_t kn;
-		keytab_key(keys, gid, &kn);
-		keyb += kn;
-		for (int i = 0; i < g->nw; i++) {
-			size_t h = agg_state_heap(specs, nspecs, g->w[i].st);
-			PCHECK(g->w[i].heap == h);
-			aggb += h;
-		}
-		for (int i = 0; i < g->nev; i++)
-			evb += values_bytes(g->ev[i].v);
-	}
-	PCHECK(keyb == keytab_bytes(keys));
-	PCHECK(aggb == agg_heap);
-	PCHECK(evb == ev_bytes);
-	PCHECK(state_bytes() <= cfg.max_state || nlive <= 1);
-	PCHECK(state_bytes() <= peak_state);
-}
-
-/* After each event: the state is what the watermark says. */
-static void check_state(int64_t *prev_wm)
-{
-	PCHECK(wm >= *prev_wm);
-	*prev_wm = wm;
-	PCHECK(nlive <= cfg.max_groups);
-	PCHECK(nlive == keytab_count(keys));
-	check_bytes();
-	if (cfg.kind == K_TUMBLING || cfg.kind == K_HOPPING)
-		PCHECK(!npanes || panes[0].end > wm);
-	if (cfg.kind == K_SESSION)
-		PCHECK(!nheap || heap[0].end > wm);
-	int n = 0;
-	for (int gid = lru_head; gid >= 0; gid = groups[gid].next) {
-		PCHECK(groups[gid].live);
-		n++;
-	}
-	PCHECK(n == nlive);
+	const char *bad = window_audit(w);
+	if (bad)
+		dprintf(real_err, "window_audit: %s\n", bad);
+	PCHECK(!bad);
+	PCHECK(window_watermark(w) >= *prev_wm);
+	*prev_wm = window_watermark(w);
 }
 
 /* ---- the run ---- */
 
-/* FUZZ_WINDOW_DEBUG=1: what a run does, on the real stderr. */
-/* Makes d the running definition (as main() does at start). */
-static void start(struct cmdline *c, struct def *d, struct fieldset *fs)
+static struct writer *out_w;
+
+static void emit(const struct ofield *f, size_t n, void *ctx)
 {
-	struct es_opts o;
-	opts_init(&o);
-	conf_init(&cfg);
-	parse_args(c->argc, c->argv, &o, &cfg);
-	check_args(&cfg);
-	time_unit = cfg.unit;
-	state_setup(fs);
-	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
-	d->size = cfg.size;
-	d->max_session = cfg.max_session;
+	const char *err;
+	(void)ctx;
+	PCHECK(writer_put_fields(out_w, f, n, &err) == 0);
+}
+
+static void late(const struct record *rec, int64_t t, int64_t wm, void *ctx)
+{
+	(void)ctx;
+	wm_late(rec, t, wm);
+}
+
+static void evict(const struct value *group, int n, void *ctx)
+{
+	(void)group;
+	(void)n;
+	(void)ctx;
+	evictions++;
+}
+
+static const struct window_cb callbacks = { emit, late, evict, NULL };
+
+/* FUZZ_WINDOW_DEBUG=1: what a run does, on the real stderr. */
+static void debug_run(const struct cmdline *cmd, const struct gen *g)
+{
+	dump_cmd("start", cmd);
+	for (int i = 0; i < g->nact; i++) {
+		if (g->act[i].reload) {
+			dprintf(real_err, "line %llu: ",
+				(unsigned long long)g->act[i].line);
+			dump_cmd("reload", &g->act[i].cmd);
+		} else {
+			dprintf(real_err, "silence %lld ms before line %llu\n",
+				(long long)g->act[i].silence_ms,
+				(unsigned long long)g->act[i].line);
+		}
+	}
+	dprintf(real_err, "input:\n%.*s", (int)g->text.len, g->text.buf);
+}
+
+/* The events the far-ahead rule released (and before them, took[0..3) of
+ * held, bad and late), less those found bad or late: taken. */
+static void taken_since(struct seg *sg, const struct window *w,
+			const uint64_t took[3])
+{
+	sg->taken += took[0] - (uint64_t)window_held(w) -
+		     (stats.bad - took[1]) - (stats.late - took[2]);
+}
+
+static void took_now(const struct window *w, uint64_t took[3])
+{
+	took[0] = (uint64_t)window_held(w);
+	took[1] = stats.bad;
+	took[2] = stats.late;
+}
+
+/* A reload action: the engine takes its definition, as es-window would. */
+static void reload(struct window *w, struct action *a, struct reader *r,
+		   struct outbuf *out, struct seg *sg, struct def *d,
+		   int64_t *prev_wm)
+{
+	char said[256];
+	uint64_t took[3];
+	check_lines(out, sg, d);
+	conf_of(&a->cmd, &a->conf);
+	took_now(w, took);
+	enum window_change done = window_reconf(w, &a->conf, said, sizeof said);
+	PCHECK(done == WINDOW_KEPT || done == WINDOW_NEW ||
+	       done == WINDOW_NEW_FIELDS);
+	taken_since(sg, w, took);	/* the held events, decided first */
+	if (done != WINDOW_KEPT) {
+		reader_fields_changed(r);
+		seg_end(out, sg, d);
+		if (window_watermark(w) == INT64_MIN)
+			*prev_wm = INT64_MIN;	/* another clock */
+	}
+	if (done == WINDOW_NEW_FIELDS) {
+		writer_close(out_w);
+		out_w = writer_open(out, FMT_NDJSON);
+	}
+	*d = a->def;
+	d->size = a->conf.size;
+	d->max_session = a->conf.max_session;
+	check_state(w, prev_wm);
+}
+
+/* The input of a run into in_fd, for the reader; its name in name. */
+static void write_input(const struct gen *g, char *name, size_t n)
+{
+	FUZZ_CHECK(ftruncate(in_fd, 0) == 0);
+	FUZZ_CHECK(pwrite(in_fd, g->text.buf, g->text.len, 0) ==
+		   (ssize_t)g->text.len);
+	snprintf(name, n, "/proc/self/fd/%d", in_fd);
 }
 
 static void run(struct bytes *b)
@@ -560,33 +695,22 @@ static void run(struct bytes *b)
 	g.lines = g.csv;
 	g.t = (int64_t)take(b) << 8;
 	gen_events(&g, b);
-	FUZZ_CHECK(ftruncate(in_fd, 0) == 0);
-	FUZZ_CHECK(pwrite(in_fd, g.text.buf, g.text.len, 0) ==
-		   (ssize_t)g.text.len);
 	char name[64];
-	snprintf(name, sizeof name, "/proc/self/fd/%d", in_fd);
+	write_input(&g, name, sizeof name);
 	char *files[] = { name };
+	if (getenv("FUZZ_WINDOW_DEBUG"))
+		debug_run(&cmd, &g);
 
-	bool debug = getenv("FUZZ_WINDOW_DEBUG") != NULL;
-	if (debug) {
-		dump_cmd("start", &cmd);
-		for (int i = 0; i < g.nact; i++)
-			if (g.act[i].reload)
-				{ dprintf(real_err, "line %llu: ", (unsigned long long)g.act[i].line); dump_cmd("reload", &g.act[i].cmd); }
-			else
-				dprintf(real_err, "silence %lld ms before line %llu\n",
-					(long long)g.act[i].silence_ms,
-					(unsigned long long)g.act[i].line);
-		dprintf(real_err, "input:\n%.*s", (int)g.text.len, g.text.buf);
-	}
 	memset(&stats, 0, sizeof stats);
-	max_t = wm = INT64_MIN;
-	have_time = false;
-	evicted = 0;
-	peak_groups = 0;
-	peak_state = 0;
+	evictions = 0;
+	struct window_conf conf;
+	conf_of(&cmd, &conf);
+	d.size = conf.size;
+	d.max_session = conf.max_session;
 	struct fieldset *fs = fieldset_new();
-	start(&cmd, &d, fs);
+	char err[256];
+	struct window *w = window_new(&conf, fs, &callbacks, err, sizeof err);
+	PCHECK(w != NULL);
 	struct outbuf out;
 	out_init(&out, -1, "output");
 	out_w = writer_open(&out, FMT_NDJSON);
@@ -596,61 +720,43 @@ static void run(struct bytes *b)
 	int64_t prev_wm = INT64_MIN;
 	int next = 0;
 	uint64_t line = g.csv;	/* the last line read */
+	uint64_t took[3];
 	struct record rec;
 	for (;;) {
 		/* Between two records, as the program does: the record read
 		 * next is the first the new definition sees. */
 		for (; next < g.nact && g.act[next].line <= line + 1; next++) {
 			struct action *a = &g.act[next];
-			if (!a->reload) {
-				on_silence(a->silence_ms);
-				check_state(&prev_wm);
+			if (a->reload) {
+				reload(w, a, r, &out, &sg, &d, &prev_wm);
 				continue;
 			}
-			check_lines(&out, &sg, &d);
-			struct cmdline *c = &a->cmd;
-			char said[256];
-			int done = conf_apply(c->argc, c->argv, fs, r, &out,
-					      FMT_NDJSON, said, sizeof said);
-			PCHECK(done == 1 || done == 2);
-			if (done == 2) {
-				seg_end(&out, &sg, &d);
-				if (wm == INT64_MIN)
-					prev_wm = INT64_MIN;	/* another clock */
-			}
-			d = a->def;
-			d.size = cfg.size;
-			d.max_session = cfg.max_session;
-			check_state(&prev_wm);
+			window_silence(w, a->silence_ms);
+			check_state(w, &prev_wm);
 		}
 		if (reader_next(r, &rec) <= 0)
 			break;
 		line = rec.line;
 		/* Taken: this record and the held ones released, but for
 		 * those found bad or late (the --max-ahead rule holds some). */
-		uint64_t bad = stats.bad, late = stats.late;
-		int held = wmk.nheld;
-		on_record(&rec);
-		sg.taken += (uint64_t)(1 + held - wmk.nheld) -
-			    (stats.bad - bad) - (stats.late - late);
-		check_state(&prev_wm);
+		took_now(w, took);
+		window_record(w, &rec);
+		sg.taken++;
+		taken_since(&sg, w, took);
+		check_state(w, &prev_wm);
 		check_lines(&out, &sg, &d);
 	}
 	/* the end of the input decides what is held */
-	uint64_t bad = stats.bad, late = stats.late;
-	int held = wmk.nheld;
-	wm_end(&wmk, window_event, NULL);
-	sg.taken += (uint64_t)held - (stats.bad - bad) - (stats.late - late);
-	flush_all();
+	took_now(w, took);
+	window_end(w);
+	taken_since(&sg, w, took);
+	window_flush(w);
 	seg_end(&out, &sg, &d);
-	wm_free(&wmk);
+	window_free(w);
 	writer_close(out_w);
 	out_w = NULL;
 	reader_close(r);
-	state_free();
-	conf_free(&cfg);
 	fieldset_free(fs);
 	out_free(&out);
 	out_free(&g.text);
 }
-

@@ -39,8 +39,10 @@ static void conf_option(void *conf, int code, const char *arg)
 }
 
 /* The first operand is the expression unless --expr gave it. */
-static void conf_check(void *conf, int argc, char **argv)
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
 {
+	(void)run;
 	struct conf *c = conf;
 	if (!c->text && optind < argc)
 		c->text = argv[optind++];

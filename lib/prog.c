@@ -66,7 +66,7 @@ static void prog_reload(const struct prog *p, struct prog_run *run)
 	struct es_opts no;
 	void *nconf = prog_parse(p, ac, av, &no);
 	if (p->check)
-		p->check(nconf, ac, av);
+		p->check(run, nconf, ac, av);
 	char said[512] = "";
 	if (!p->reload || !p->reload(run, nconf, said, sizeof said)) {
 		if (!p->reload)
@@ -131,23 +131,23 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	if (run.o.help)
 		prog_usage(p);
 	opts_apply(&run.o);
+	run.fs = fieldset_new();
+	if (p->want_members)
+		fieldset_want_members(run.fs, true);
 	if (p->check)
-		p->check(run.conf, argc, argv);
+		p->check(&run, run.conf, argc, argv);
 	if (p->stats)
 		diag_set_stats_extra(p->stats);
 	run.argc = argc - optind;
 	run.argv = argv + optind;
-	run.fs = fieldset_new();
-	if (p->want_members)
-		fieldset_want_members(run.fs, true);
 	if (p->setup)
 		p->setup(&run);
 	opts_check_done(&run.o);
-	if (p->start)
-		p->start(&run);
 	loop_signals();
 	reload_init(&run.o);
 	prog_open(p, &run);
+	if (p->start)
+		p->start(&run);
 	prog_loop(p, &run);
 	if (p->finish)
 		p->finish(&run);

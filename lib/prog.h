@@ -12,6 +12,7 @@
  *   setup                              fields and anything that may still
  *                                      be a usage error (an expression)
  *   (--check ends here with 0)
+ *   the reader and writer open
  *   start                              state for the run
  *   loop: reload? timeout, record      until the input ends or a signal
  *   finish                             held results go out
@@ -51,10 +52,12 @@ struct prog {
 	void (*conf_init)(void *conf);	/* defaults */
 	/* One option of the table; a bad value is diag_usage(). */
 	void (*option)(void *conf, int code, const char *arg);
-	/* After the options (and the common ones applied): operands it
-	 * takes (argv from optind on; move optind past them) and checks
-	 * across options (diag_usage). Not called for --help or --version. */
-	void (*check)(void *conf, int argc, char **argv);
+	/* After the options (and the common ones applied): the operands it
+	 * takes (argv from optind on; it moves optind past them), checks
+	 * across options (diag_usage), and what needs run->fs (fields,
+	 * expressions). Runs again on a reload, for nconf, with the same
+	 * run->fs. Not called for --help or --version. */
+	void (*check)(struct prog_run *run, void *conf, int argc, char **argv);
 	void (*conf_free)(void *conf);
 
 	bool want_members;	/* the reader locates every member (edit.c) */

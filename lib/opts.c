@@ -234,7 +234,8 @@ static void entry_help(FILE *f, const struct opts_entry *e,
 void opts_table_help(FILE *f, const struct opts_entry *t)
 {
 	for (const struct opts_entry *e = t; e->name; e++)
-		entry_help(f, e, e > t ? e - 1 : e);
+		if (!e->help || *e->help)
+			entry_help(f, e, e > t ? e - 1 : e);
 }
 
 static size_t table_len(const struct opts_entry *t)

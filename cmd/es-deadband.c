@@ -23,10 +23,9 @@
 
 #include "diag.h"
 #include "keyed.h"
-#include "opts.h"
+#include "prog.h"
 #include "path.h"
 #include "record.h"
-#include "reload.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -37,7 +36,7 @@ enum {
 };
 
 /* What the options say (parsed at start and again on a reload); the
- * running one is cfg. Option values point into the command line's words. */
+ * running one is cfg-> Option values point into the command line's words. */
 struct conf {
 	const char *field, *time_field;
 	struct path *kpaths;	/* --key */
@@ -52,7 +51,7 @@ struct conf {
 	size_t max_state;	/* bytes */
 };
 
-static struct conf cfg;
+static struct conf *cfg;	/* the options in force */
 
 /* ---- a held record, copied so that it can be written later ---- */
 
@@ -224,8 +223,8 @@ static void door_event(struct kstate *st, const struct record *rec, double x,
 		}
 		double dt = (double)(t - st->last_t);
 		double s = (x - st->last) / dt;
-		double lo = (x - cfg.door - st->last) / dt;
-		double hi = (x + cfg.door - st->last) / dt;
+		double lo = (x - cfg->door - st->last) / dt;
+		double hi = (x + cfg->door - st->last) / dt;
 		if (!st->held) {
 			hold(st, rec, x, t);
 			st->lo = lo;
@@ -248,8 +247,8 @@ static void door_event(struct kstate *st, const struct record *rec, double x,
 static bool moved(const struct kstate *st, double x)
 {
 	double d = fabs(x - st->last);
-	return (cfg.has_abs && d > cfg.abs) ||
-	       (cfg.has_pct && d > cfg.pct / 100 * fabs(st->last));
+	return (cfg->has_abs && d > cfg->abs) ||
+	       (cfg->has_pct && d > cfg->pct / 100 * fabs(st->last));
 }
 
 /* ---- per record ---- */
@@ -257,16 +256,16 @@ static bool moved(const struct kstate *st, double x)
 /* The record's value, or false after reporting it as bad input. */
 static bool get_value(const struct record *rec, double *x)
 {
-	return record_number(rec, &rec->slots[vslot], cfg.field, &sc, x) == 0;
+	return record_number(rec, &rec->slots[vslot], cfg->field, &sc, x) == 0;
 }
 
 static bool get_time(const struct record *rec, int64_t *t)
 {
-	if (!cfg.silence && !cfg.has_door) {
+	if (!cfg->silence && !cfg->has_door) {
 		*t = 0;
 		return true;
 	}
-	return record_time(rec, &rec->slots[tslot], cfg.time_field, &cfg.unit,
+	return record_time(rec, &rec->slots[tslot], cfg->time_field, &cfg->unit,
 			   &sc, t, NULL) == 0;
 }
 
@@ -285,7 +284,7 @@ static void on_record(const struct record *rec)
 	if (!get_value(rec, &in_x) || !get_time(rec, &t))
 		return;
 	in_hand = rec;
-	if (uses_time(&cfg))
+	if (uses_time(cfg))
 		wm_event(&wmk, rec, t, timed_record, NULL);
 	else
 		timed_record(rec, t, NULL);
@@ -306,13 +305,13 @@ static void timed_record(const struct record *rec, int64_t t, void *ctx)
 	}
 	bytes_in += rec->rawlen + 1;
 	seq++;
-	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
+	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg->nkeys, &sc,
 				      &fresh);
-	if (fresh || (cfg.silence && t - st->last_t >= cfg.silence)) {
+	if (fresh || (cfg->silence && t - st->last_t >= cfg->silence)) {
 		emit_held(st);
 		pass(rec);
 		set_pivot(st, x, t);
-	} else if (cfg.has_door) {
+	} else if (cfg->has_door) {
 		door_event(st, rec, x, t);
 	} else if (moved(st, x)) {
 		pass(rec);
@@ -378,55 +377,47 @@ static void drop(void *state, void *ctx)
 
 /* ---- options ---- */
 
-static void usage(void)
-{
-	printf("Usage: es-deadband --abs X|--pct P|--swinging-door E [OPTION]... [FILE]...\n"
-	       "Report by exception: write a record (byte for byte) only when its value\n"
-	       "moved enough since the last one written for its key.\n"
-	       "\n"
-	       "  -k, --key F1,F2          keep one series per value of these fields\n"
-	       "                           (default: the whole stream is one series)\n"
-	       "  -f, --field F            the value (default: value)\n"
-	       "      --abs X              pass when |value - last passed| > X\n"
-	       "      --pct P              pass when |value - last passed| > P%% of |last|\n"
-	       "                           (with --abs too: when either says so)\n"
-	       "      --swinging-door E    instead, keep the points needed to redraw the\n"
-	       "                           series within +-E by straight lines between\n"
-	       "                           kept points (a held point is written when the\n"
-	       "                           door closes, or at the end of input)\n"
-	       "      --max-silence D      also pass a record when D of event time went\n"
-	       "                           by since the last one passed for its key\n"
-	       "      --time-field F       event time field, for --max-silence and\n"
-	       "                           --swinging-door (default: ts)\n"
-	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
-	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
-	       "                           1e17 us, else ns); strings are RFC 3339\n"
-	       "      --max-ahead D        with event time: a record more than D (default\n"
-	       "                           1d) ahead of the stream's time waits for 2 more\n"
-	       "                           to confirm the jump, else it is bad input; 0: off\n"
-	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
-	       "                           least recently seen key is forgotten\n"
-	       "      --max-state SIZE     at most SIZE bytes of keys and held points\n"
-	       "                           (default 64M; 512k, 64M, 2G); at the limit\n"
-	       "                           the least recently seen keys are forgotten\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
-	       "from the next record. The state of each key is kept unless --key,\n"
-	       "--field, the method (--swinging-door or --abs/--pct) or the event time\n"
-	       "(whether read, --time-field, --time-unit) changed; then the held points\n"
-	       "are written and every key starts again.\n"
-	       "\n", KEYED_DEFAULT_MAX);
-	opts_common_help(stdout);
-	printf("\n--stats adds filtered (records not written), keys, evicted,\n"
-	       "bytes_in, bytes_out (records as read)\n"
-	       "and ratio, bytes_ratio (read per written: the reduction), state_bytes\n"
-	       "(the most bytes of --max-state held at once).\n"
-	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
-	       "\nExamples:\n"
-	       "  es-deadband -k device,sensor --abs 0.5 --max-silence 5m readings.ndjson\n"
-	       "  es-deadband -k device --swinging-door 0.1 --time-unit ms plant.csv\n");
-	exit(EXIT_OK);
-}
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+static const struct opts_entry options[] = {
+	{"key", required_argument, 'k', "F1,F2",
+	 "keep one series per value of these fields\n"
+	 "(default: the whole stream is one series)"},
+	{"field", required_argument, 'f', "F", "the value (default: value)"},
+	{"abs", required_argument, OPT_ABS, "X",
+	 "pass when |value - last passed| > X"},
+	{"pct", required_argument, OPT_PCT, "P",
+	 "pass when |value - last passed| > P% of |last|\n"
+	 "(with --abs too: when either says so)"},
+	{"swinging-door", required_argument, OPT_DOOR, "E",
+	 "instead, keep the points needed to redraw the\n"
+	 "series within +-E by straight lines between\n"
+	 "kept points (a held point is written when the\n"
+	 "door closes, or at the end of input)"},
+	{"max-silence", required_argument, OPT_MAX_SILENCE, "D",
+	 "also pass a record when D of event time went\n"
+	 "by since the last one passed for its key"},
+	{"time-field", required_argument, OPT_TIME_FIELD, "F",
+	 "event time field, for --max-silence and\n"
+	 "--swinging-door (default: ts)"},
+	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
+	 "s, ms, us, ns or auto (default auto: guessed\n"
+	 "from the first value: below 1e11 s, 1e14 ms,\n"
+	 "1e17 us, else ns); strings are RFC 3339"},
+	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
+	 "with event time: a record more than D (default\n"
+	 "1d) ahead of the stream's time waits for 2 more\n"
+	 "to confirm the jump, else it is bad input; 0: off"},
+	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
+	 "at most N keys (default " XSTR(KEYED_DEFAULT_MAX) "); at the limit the\n"
+	 "least recently seen key is forgotten"},
+	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
+	 "at most SIZE bytes of keys and held points\n"
+	 "(default 64M; 512k, 64M, 2G); at the limit\n"
+	 "the least recently seen keys are forgotten"},
+	{0}
+};
 
 static double opt_number(const char *opt, const char *arg)
 {
@@ -439,75 +430,59 @@ static double opt_number(const char *opt, const char *arg)
 	return v;
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o,
-		       struct conf *cf)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"key", required_argument, 0, 'k'},
-		{"field", required_argument, 0, 'f'},
-		{"abs", required_argument, 0, OPT_ABS},
-		{"pct", required_argument, 0, OPT_PCT},
-		{"max-silence", required_argument, 0, OPT_MAX_SILENCE},
-		{"swinging-door", required_argument, 0, OPT_DOOR},
-		{"time-field", required_argument, 0, OPT_TIME_FIELD},
-		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
-		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
-		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
-		{"max-state", required_argument, 0, OPT_MAX_STATE},
-		{0, 0, 0, 0}
-	};
-	int c;
+	*(struct conf *)conf = (struct conf){
+		.field = "value", .time_field = "ts",
+		.max_ahead = WM_DEFAULT_AHEAD, .max_keys = KEYED_DEFAULT_MAX,
+		.max_state = OPTS_DEFAULT_MAX_STATE };
+}
+
+static void conf_option(void *conf, int code, const char *arg)
+{
+	struct conf *cf = conf;
 	const char *err;
-	*cf = (struct conf){ .field = "value", .time_field = "ts",
-			     .max_ahead = WM_DEFAULT_AHEAD,
-			     .max_keys = KEYED_DEFAULT_MAX,
-			     .max_state = OPTS_DEFAULT_MAX_STATE };
-	optind = 0;	/* a reload parses again from the start */
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
-				NULL)) != -1) {
-		if (opts_common(o, c, optarg))
-			continue;
-		switch (c) {
-		case 'k': keyed_parse_keys(&cf->kpaths, &cf->nkeys, optarg); break;
-		case 'f': cf->field = optarg; break;
-		case OPT_ABS:
-			cf->abs = opt_number("--abs", optarg);
-			cf->has_abs = true;
-			break;
-		case OPT_PCT:
-			cf->pct = opt_number("--pct", optarg);
-			cf->has_pct = true;
-			break;
-		case OPT_DOOR:
-			cf->door = opt_number("--swinging-door", optarg);
-			cf->has_door = true;
-			break;
-		case OPT_MAX_SILENCE:
-			if (duration_parse(optarg, false, &cf->silence, &err))
-				diag_usage("invalid duration '%s' for --max-silence: %s",
-					   optarg, err);
-			if (!cf->silence)
-				diag_usage("invalid duration '%s' for --max-silence: "
-					   "must be above 0", optarg);
-			break;
-		case OPT_TIME_FIELD: cf->time_field = optarg; break;
-		case OPT_TIME_UNIT:
-			time_unit_opt(optarg, &cf->unit_opt);
-			break;
-		case OPT_MAX_KEYS: cf->max_keys = keyed_max_keys(optarg); break;
-		case OPT_MAX_AHEAD:
-			cf->max_ahead = opts_duration("--max-ahead", optarg, true);
-			break;
-		case OPT_MAX_STATE:
-			cf->max_state = opts_size("--max-state", optarg);
-			break;
-		default: opts_bad_option();
-		}
+	switch (code) {
+	case 'k': keyed_parse_keys(&cf->kpaths, &cf->nkeys, arg); break;
+	case 'f': cf->field = arg; break;
+	case OPT_ABS:
+		cf->abs = opt_number("--abs", arg);
+		cf->has_abs = true;
+		break;
+	case OPT_PCT:
+		cf->pct = opt_number("--pct", arg);
+		cf->has_pct = true;
+		break;
+	case OPT_DOOR:
+		cf->door = opt_number("--swinging-door", arg);
+		cf->has_door = true;
+		break;
+	case OPT_MAX_SILENCE:
+		if (duration_parse(arg, false, &cf->silence, &err))
+			diag_usage("invalid duration '%s' for --max-silence: %s",
+				   arg, err);
+		if (!cf->silence)
+			diag_usage("invalid duration '%s' for --max-silence: "
+				   "must be above 0", arg);
+		break;
+	case OPT_TIME_FIELD: cf->time_field = arg; break;
+	case OPT_TIME_UNIT:
+		time_unit_opt(arg, &cf->unit_opt);
+		cf->unit = cf->unit_opt;
+		break;
+	case OPT_MAX_KEYS: cf->max_keys = keyed_max_keys(arg); break;
+	case OPT_MAX_AHEAD:
+		cf->max_ahead = opts_duration("--max-ahead", arg, true);
+		break;
+	case OPT_MAX_STATE: cf->max_state = opts_size("--max-state", arg); break;
 	}
-	cf->unit = cf->unit_opt;
-	if (o->help || o->version)
-		return;
+}
+
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
+{
+	const struct conf *cf = conf;
+	(void)run, (void)argc, (void)argv;
 	if (cf->has_door && (cf->has_abs || cf->has_pct))
 		diag_usage("--swinging-door does not go with --abs or --pct");
 	if (!cf->has_door && !cf->has_abs && !cf->has_pct)
@@ -529,14 +504,15 @@ static int add_optional(struct fieldset *fs, const char *text, const char *opt)
 	return slot;
 }
 
-static void setup_fields(struct fieldset *fs)
+static void setup_fields(struct prog_run *run)
 {
-	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
-	vslot = fieldset_add_text(fs, cfg.field, "--field");
+	struct fieldset *fs = run->fs;
+	kslot = keyed_slots(fs, cfg->kpaths, cfg->nkeys, kslot);
+	vslot = fieldset_add_text(fs, cfg->field, "--field");
 	/* only --max-silence and --swinging-door read the time */
-	tslot = uses_time(&cfg) ? fieldset_add_text(fs, cfg.time_field,
+	tslot = uses_time(cfg) ? fieldset_add_text(fs, cfg->time_field,
 						    "--time-field")
-				: add_optional(fs, cfg.time_field, "--time-field");
+				: add_optional(fs, cfg->time_field, "--time-field");
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -555,13 +531,9 @@ static void stats_extra(char *buf, size_t n)
 		 kc.peak_bytes);
 }
 
-static void flush_out(void *ctx)
+static void conf_free(void *conf)
 {
-	out_flush(ctx);
-}
-
-static void conf_free(struct conf *c)
-{
+	struct conf *c = conf;
 	keyed_paths_free(c->kpaths, c->nkeys);
 }
 
@@ -594,108 +566,119 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * (its next record passes as a first). The file was checked by
  * reload_argv(); the common options keep their start-up values.
  */
-static char **conf_words;	/* the reloaded command line in use */
-/* static: a usage error in setup_fields() exits with it reachable */
-static struct fieldset *fs;
-
-static void conf_reload(struct reader *r)
+static bool conf_reload(struct prog_run *run, void *nconf, char *said,
+			size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc);
-	char said[160];
-	bool same = same_series(&cfg, &nc);
+	struct conf *nc = nconf;
+	bool same = same_series(cfg, nc);
 	if (same)
-		nc.unit = cfg.unit;
+		nc->unit = cfg->unit;
 	/* Records held for confirmation were read under the old fields. */
 	wm_end(&wmk, timed_record, NULL);
 	if (!same)
 		wm_reset(&wmk);
 	/* the held points complete the old series before it is forgotten */
 	size_t held = same ? 0 : emit_all_held();
-	int n = keyed_reload(keys, same, said, sizeof said);
+	int k = keyed_reload(keys, same, said, n);
 	if (!same)
-		snprintf(said + n, sizeof said - (size_t)n, ", %zu held point%s "
-			 "written", held, held == 1 ? "" : "s");
-	conf_free(&cfg);
+		snprintf(said + k, n - (size_t)k, ", %zu held point%s written",
+			 held, held == 1 ? "" : "s");
 	cfg = nc;
-	setup_fields(fs);
-	reader_fields_changed(r);
-	wm_set(&wmk, cfg.max_ahead, fieldset_count(fs));
-	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+	setup_fields(run);
+	wm_set(&wmk, cfg->max_ahead, fieldset_count(run->fs));
+	keyed_set_max(keys, cfg->max_keys, cfg->max_state);
+	return true;
 }
 
-int main(int argc, char **argv)
+static void setup(struct prog_run *run)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
-	if (o.help)
-		usage();
-	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	cfg = run->conf;
+	setup_fields(run);
+}
 
-	fs = fieldset_new();
-	setup_fields(fs);
-	opts_check_done(&o);
-	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, cfg.max_state,
+static void start(struct prog_run *run)
+{
+	keys = keyed_new(sizeof(struct kstate), cfg->max_keys, cfg->max_state,
 			 drop, NULL);
-	loop_signals();
-	reload_init(&o);
+	out_w = run->w;
+	wm_init(&wmk, cfg->max_ahead, fieldset_count(run->fs));
+}
 
-	struct outbuf out;
-	out_init(&out, 1, "stdout");
-	diag_set_output(&out);
-	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
-				       fs, flush_out, &out);
-	out_w = writer_open(&out, o.out_fmt);
-	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
-	struct record rec;
-	for (;;) {
-		if (reload_due())
-			conf_reload(r);
-		reader_set_timeout(r, reload_timeout(wm_idle(&wmk, timed_record,
-							     NULL)));
-		int got = reader_next(r, &rec);
-		if (got == 0)
-			break;
-		if (got > 0)
-			on_record(&rec);
-	}
+static int timeout(struct prog_run *run)
+{
+	(void)run;
+	return wm_idle(&wmk, timed_record, NULL);
+}
+
+static void on_record_run(struct prog_run *run, struct record *rec)
+{
+	(void)run;
+	on_record(rec);
+}
+
+/* End of input or SIGINT/SIGTERM: the held points complete the series
+ * either way. */
+static void finish(struct prog_run *run)
+{
+	(void)run;
 	wm_end(&wmk, timed_record, NULL);
 	wm_free(&wmk);
-	/* End of input or SIGINT/SIGTERM: the held points complete the
-	 * series either way. */
 	emit_all_held();
 	draining = true;
 	/* --stats at exit still reports the table's counters */
 	last_counts = keyed_counts(keys, NULL);
 	keyed_free(keys);
 	keys = NULL;
-	writer_close(out_w);
-	reader_close(r);
-	fieldset_free(fs);
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
 	for (int i = 0; i < nhdrs; i++) {
 		free(hdrs[i]->raw);
 		free(hdrs[i]->names);
 		free(hdrs[i]);
 	}
 	free(hdrs);
-	conf_free(&cfg);
-	reload_free(conf_words);
 	free(kslot);
 	scratch_free(&sc);
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+}
+
+static const struct prog es_deadband = {
+	.name = "es-deadband",
+	.synopsis = "--abs X|--pct P|--swinging-door E [OPTION]... [FILE]...",
+	.about = "Report by exception: write a record (byte for byte) only when its value\n"
+		 "moved enough since the last one written for its key.",
+	.opts = options,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
+		       "from the next record. The state of each key is kept unless --key,\n"
+		       "--field, the method (--swinging-door or --abs/--pct) or the event time\n"
+		       "(whether read, --time-field, --time-unit) changed; then the held points\n"
+		       "are written and every key starts again.",
+	.notes = "\n--stats adds filtered (records not written), keys, evicted,\n"
+		 "bytes_in, bytes_out (records as read)\n"
+		 "and ratio, bytes_ratio (read per written: the reduction), state_bytes\n"
+		 "(the most bytes of --max-state held at once).\n"
+		 "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+		 "\nExamples:\n"
+		 "  es-deadband -k device,sensor --abs 0.5 --max-silence 5m readings.ndjson\n"
+		 "  es-deadband -k device --swinging-door 0.1 --time-unit ms plant.csv\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = conf_option,
+	.check = conf_check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.start = start,
+	.timeout = timeout,
+	.record = on_record_run,
+	.reload = conf_reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	return prog_main(&es_deadband, argc, argv);
 }

@@ -22,10 +22,9 @@
 
 #include "diag.h"
 #include "keys.h"
-#include "opts.h"
+#include "prog.h"
 #include "path.h"
 #include "record.h"
-#include "reload.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -61,8 +60,8 @@ static const struct conf conf_defaults = {
 	.time_field = "ts", .max_ahead = WM_DEFAULT_AHEAD
 };
 
-static struct conf cfg;		/* the one in use */
-static enum time_repr unit;	/* cfg.unit, or the unit guessed */
+static struct conf *cfg;	/* the one in use */
+static enum time_repr unit;	/* cfg->unit, or the unit guessed */
 
 static struct keytab *keys;
 static struct outbuf key;	/* the key of the record at hand */
@@ -93,58 +92,46 @@ static size_t heap_n, heap_cap;
 static int64_t max_t;
 static bool have_time;
 
-static void usage(void)
-{
-	printf("Usage: es-dedup --key F1,F2 [OPTION]... [FILE]...\n"
-	       "Write the records of FILEs (or standard input) whose key was not\n"
-	       "seen before, byte for byte; drop the duplicates.\n"
-	       "\n"
-	       "  -k, --key F1,F2          the fields that make the key (required; given\n"
-	       "                           twice, the last one counts)\n"
-	       "      --within D           a duplicate has a time at most D from the\n"
-	       "                           passed record's (event time); records older\n"
-	       "                           than the largest time seen minus D are late\n"
-	       "      --last N             remember the last N distinct keys passed\n"
-	       "      --max-keys N         without --last: remember at most N keys\n"
-	       "                           (default %ld); past it the oldest are forgotten\n"
-	       "      --max-state SIZE     remember at most SIZE bytes of keys (default\n"
-	       "                           64M; 512k, 64M, 2G); past it the oldest are\n"
-	       "                           forgotten\n"
-	       "      --time-field F       event time field (default: ts)\n"
-	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
-	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
-	       "                           1e17 us, else ns); strings are RFC 3339\n"
-	       "      --lateness L         with --within: allowed lateness (default 0);\n"
-	       "                           the watermark is the largest time minus L\n"
-	       "      --late FILE          with --within: write late records to FILE\n"
-	       "                           (default: count and drop them)\n"
-	       "      --max-ahead D        with --within: a record more than D (default\n"
-	       "                           1d) ahead of the stream's time waits for 2 more\n"
-	       "                           to confirm the jump, else it is bad input; 0: off\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies from the next\n"
-	       "record; the keys remembered are kept if --key (and, with --within,\n"
-	       "the time field and unit) did not change, else forgotten.\n"
-	       "\n", DEFAULT_MAX_KEYS);
-	opts_common_help(stdout);
-	printf("\n--stats adds duplicates, keys, evicted, state_bytes (the most bytes\n"
-	       "of keys remembered at once).\n"
-	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
-	       "\nExamples:\n"
-	       "  es-dedup --key device,seq --within 5m readings.ndjson\n"
-	       "  es-dedup -k msg_id --last 10000 --stats\n");
-	exit(EXIT_OK);
-}
+static const struct opts_entry options[] = {
+	{"key", required_argument, 'k', "F1,F2",
+	 "the fields that make the key (required; given\n"
+	 "twice, the last one counts)"},
+	{"within", required_argument, OPT_WITHIN, "D",
+	 "a duplicate has a time at most D from the\n"
+	 "passed record's (event time); records older\n"
+	 "than the largest time seen minus D are late"},
+	{"last", required_argument, OPT_LAST, "N",
+	 "remember the last N distinct keys passed"},
+	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
+	 "without --last: remember at most N keys\n"
+	 "(default 1000000); past it the oldest are forgotten"},
+	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
+	 "remember at most SIZE bytes of keys (default\n"
+	 "64M; 512k, 64M, 2G); past it the oldest are\n"
+	 "forgotten"},
+	{"time-field", required_argument, OPT_TIME_FIELD, "F",
+	 "event time field (default: ts)"},
+	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
+	 "s, ms, us, ns or auto (default auto: guessed\n"
+	 "from the first value: below 1e11 s, 1e14 ms,\n"
+	 "1e17 us, else ns); strings are RFC 3339"},
+	{"lateness", required_argument, OPT_LATENESS, "L",
+	 "with --within: allowed lateness (default 0);\n"
+	 "the watermark is the largest time minus L"},
+	{"late", required_argument, OPT_LATE, "FILE",
+	 "with --within: write late records to FILE\n"
+	 "(default: count and drop them)"},
+	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
+	 "with --within: a record more than D (default\n"
+	 "1d) ahead of the stream's time waits for 2 more\n"
+	 "to confirm the jump, else it is bad input; 0: off"},
+	{0}
+};
 
 static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"duplicates\":%llu,\"keys\":%ld,\"evicted\":%llu,"
 		 "\"state_bytes\":%zu", duplicates, peak_keys, evicted, peak_bytes);
-}
-
-static void flush_out(void *ctx)
-{
-	out_flush(ctx);
 }
 
 /* ---- options ---- */
@@ -162,6 +149,8 @@ static long opt_count(const char *opt, const char *arg)
 
 static void key_free(struct conf *c)
 {
+	free(c->slots);
+	c->slots = NULL;
 	for (int i = 0; i < c->nkey; i++)
 		path_free(&c->key[i]);
 	free(c->key);
@@ -190,73 +179,50 @@ static void parse_key(struct conf *c, const char *text)
 	}
 }
 
-/* Parses argv into c (from the defaults); optind is left at the first
- * FILE. */
-static void parse_args(int argc, char **argv, struct es_opts *o,
-		       struct conf *c)
+static void conf_option(void *conf, int code, const char *arg)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"key", required_argument, 0, 'k'},
-		{"within", required_argument, 0, OPT_WITHIN},
-		{"last", required_argument, 0, OPT_LAST},
-		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
-		{"max-state", required_argument, 0, OPT_MAX_STATE},
-		{"time-field", required_argument, 0, OPT_TIME_FIELD},
-		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
-		{"late", required_argument, 0, OPT_LATE},
-		{"lateness", required_argument, 0, OPT_LATENESS},
-		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
-		{0, 0, 0, 0}
-	};
+	struct conf *c = conf;
 	const char *err;
-	int ch;
-	*c = conf_defaults;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:", longopts,
-				 NULL)) != -1) {
-		if (opts_common(o, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'k': parse_key(c, optarg); break;
-		case OPT_WITHIN:
-			if (duration_parse(optarg, false, &c->within, &err))
-				diag_usage("invalid duration '%s' for --within: %s",
-					   optarg, err);
-			c->within_text = optarg;
-			if (c->within == 0)
-				diag_usage("invalid duration '%s' for --within: must "
-					   "be above 0", optarg);
-			break;
-		case OPT_LAST: c->last = opt_count("--last", optarg); break;
-		case OPT_MAX_KEYS:
-			c->max_keys = opt_count("--max-keys", optarg);
-			break;
-		case OPT_MAX_STATE:
-			c->max_state = opts_size("--max-state", optarg);
-			break;
-		case OPT_TIME_FIELD: c->time_field = optarg; break;
-		case OPT_TIME_UNIT:
-			time_unit_opt(optarg, &c->unit);
-			break;
-		case OPT_LATE: c->late = optarg; break;
-		case OPT_LATENESS:
-			if (duration_parse(optarg, false, &c->lateness, &err))
-				diag_usage("invalid duration '%s' for --lateness: %s",
-					   optarg, err);
-			c->lateness_given = true;
-			break;
-		case OPT_MAX_AHEAD:
-			c->max_ahead = opts_duration("--max-ahead", optarg, true);
-			c->max_ahead_given = true;
-			break;
-		default: opts_bad_option();
-		}
+	switch (code) {
+	case 'k': parse_key(c, arg); break;
+	case OPT_WITHIN:
+		if (duration_parse(arg, false, &c->within, &err))
+			diag_usage("invalid duration '%s' for --within: %s", arg,
+				   err);
+		c->within_text = arg;
+		if (c->within == 0)
+			diag_usage("invalid duration '%s' for --within: must be "
+				   "above 0", arg);
+		break;
+	case OPT_LAST: c->last = opt_count("--last", arg); break;
+	case OPT_MAX_KEYS: c->max_keys = opt_count("--max-keys", arg); break;
+	case OPT_MAX_STATE: c->max_state = opts_size("--max-state", arg); break;
+	case OPT_TIME_FIELD: c->time_field = arg; break;
+	case OPT_TIME_UNIT: time_unit_opt(arg, &c->unit); break;
+	case OPT_LATE: c->late = arg; break;
+	case OPT_LATENESS:
+		if (duration_parse(arg, false, &c->lateness, &err))
+			diag_usage("invalid duration '%s' for --lateness: %s", arg,
+				   err);
+		c->lateness_given = true;
+		break;
+	case OPT_MAX_AHEAD:
+		c->max_ahead = opts_duration("--max-ahead", arg, true);
+		c->max_ahead_given = true;
+		break;
 	}
 }
 
-static void check_args(const struct conf *c)
+static void conf_init(void *conf)
 {
+	*(struct conf *)conf = conf_defaults;
+}
+
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
+{
+	const struct conf *c = conf;
+	(void)run, (void)argc, (void)argv;
 	const char *err;
 	struct path tp;
 	if (!c->nkey)
@@ -281,14 +247,14 @@ static void check_args(const struct conf *c)
 static void setup_fields(struct fieldset *fs)
 {
 	const char *err;
-	free(cfg.slots);
-	cfg.slots = xmalloc((size_t)cfg.nkey * sizeof *cfg.slots);
-	for (int i = 0; i < cfg.nkey; i++)
-		cfg.slots[i] = fieldset_add(fs, &cfg.key[i]);
-	if (cfg.within) {
+	free(cfg->slots);
+	cfg->slots = xmalloc((size_t)cfg->nkey * sizeof *cfg->slots);
+	for (int i = 0; i < cfg->nkey; i++)
+		cfg->slots[i] = fieldset_add(fs, &cfg->key[i]);
+	if (cfg->within) {
 		struct path tp;
-		path_parse_all(cfg.time_field, &tp, &err);	/* checked */
-		cfg.time_slot = fieldset_add(fs, &tp);
+		path_parse_all(cfg->time_field, &tp, &err);	/* checked */
+		cfg->time_slot = fieldset_add(fs, &tp);
 		path_free(&tp);
 	}
 }
@@ -405,7 +371,7 @@ static void warn_cap(void)
 	warned = true;
 	diag_warn("--max-keys %ld reached: forgetting the oldest keys early, so "
 		  "their duplicates may pass (counted as \"evicted\" in --stats)",
-		  cfg.max_keys);
+		  cfg->max_keys);
 }
 
 static bool state_warned;	/* again after a reload that changes it */
@@ -418,13 +384,13 @@ static void warn_state(void)
 	state_warned = true;
 	diag_warn("--max-state %s reached: forgetting the oldest keys early, so "
 		  "their duplicates may pass (counted as \"evicted\" in --stats)",
-		  opts_size_text(cfg.max_state, size, sizeof size));
+		  opts_size_text(cfg->max_state, size, sizeof size));
 }
 
 /* Would n more bytes of keys be over --max-state? (O(1)) */
 static bool over(size_t n)
 {
-	return keytab_bytes(keys) + n > cfg.max_state;
+	return keytab_bytes(keys) + n > cfg->max_state;
 }
 
 /* --within: forgets the key that passed at the earliest time. */
@@ -455,7 +421,7 @@ static void fit_state(size_t n)
 {
 	while (over(n) && keytab_count(keys) > 0) {
 		warn_state();
-		if (cfg.within) {
+		if (cfg->within) {
 			heap_evict();
 		} else {
 			ring_drop();
@@ -468,11 +434,11 @@ static void fit_state(size_t n)
  * the oldest key goes, then more of them while over --max-state. */
 static void make_room(size_t n)
 {
-	if (cfg.within && keytab_count(keys) >= cfg.max_keys) {
+	if (cfg->within && keytab_count(keys) >= cfg->max_keys) {
 		warn_cap();
 		heap_evict();
-	} else if (!cfg.within && ring_n == ring_cap) {
-		if (!cfg.last) {
+	} else if (!cfg->within && ring_n == ring_cap) {
+		if (!cfg->last) {
 			warn_cap();
 			evicted++;
 		}
@@ -488,7 +454,7 @@ static void remember(int64_t t)
 	ids_fit(id);
 	key_gen[id]++;
 	key_time[id] = t;
-	if (cfg.within) {
+	if (cfg->within) {
 		heap_push(t, id);
 	} else {
 		if (!ring)
@@ -517,12 +483,12 @@ static bool make_key(const struct record *rec)
 {
 	static char msg[200];
 	key.len = 0;
-	for (int i = 0; i < cfg.nkey; i++) {
-		const struct span *sp = &rec->slots[cfg.slots[i]];
+	for (int i = 0; i < cfg->nkey; i++) {
+		const struct span *sp = &rec->slots[cfg->slots[i]];
 		struct value v;
 		if (sp->kind == SPAN_MISSING || value_load(sp, &v, &sc)) {
 			snprintf(msg, sizeof msg, "missing key field '%s'",
-				 cfg.key[i].text);
+				 cfg->key[i].text);
 			record_bad(rec, msg);
 			return false;
 		}
@@ -534,33 +500,33 @@ static bool make_key(const struct record *rec)
 /* Event time for --within; false (reported) if it cannot be read. */
 static bool event_time(const struct record *rec, int64_t *t)
 {
-	return record_time(rec, &rec->slots[cfg.time_slot], cfg.time_field,
+	return record_time(rec, &rec->slots[cfg->time_slot], cfg->time_field,
 			   &unit, &sc, t, NULL) == 0;
 }
 
 /* True if rec (its key made) is to be written. */
 static bool judge(const struct record *rec, int64_t t)
 {
-	if (cfg.within) {
-		int64_t wm = sat_add(max_t, -cfg.lateness);
-		if (have_time && t < sat_add(wm, -cfg.within)) {
+	if (cfg->within) {
+		int64_t wm = sat_add(max_t, -cfg->lateness);
+		if (have_time && t < sat_add(wm, -cfg->within)) {
 			wm_late(rec, t, wm);
 			return false;
 		}
 		if (!have_time || t > max_t)
 			max_t = t;
 		have_time = true;
-		wm = sat_add(max_t, -cfg.lateness);
-		expire(sat_add(sat_add(wm, -cfg.within), -cfg.within));
+		wm = sat_add(max_t, -cfg->lateness);
+		expire(sat_add(sat_add(wm, -cfg->within), -cfg->within));
 	}
 	int id = keytab_find(keys, key.buf, key.len);
 	if (id < 0) {
 		remember(t);
 		return true;
 	}
-	if (cfg.within) {
+	if (cfg->within) {
 		int64_t d = t > key_time[id] ? t - key_time[id] : key_time[id] - t;
-		if (d > cfg.within) {
+		if (d > cfg->within) {
 			/* Far from the passed copy: a new event, remembered
 			 * from now on (the old heap entry goes stale). */
 			key_gen[id]++;
@@ -605,7 +571,7 @@ static void on_record(const struct record *rec)
 	scratch_reset(&sc);
 	if (!make_key(rec))
 		return;
-	if (!cfg.within) {
+	if (!cfg->within) {
 		if (judge(rec, t))
 			put(rec);
 		return;
@@ -663,7 +629,7 @@ static void ring_resize(long cap, bool by_max_keys)
 /* --within under a smaller --max-keys: the oldest keys go at once. */
 static void heap_trim(void)
 {
-	while (keytab_count(keys) > cfg.max_keys && heap_n) {
+	while (keytab_count(keys) > cfg->max_keys && heap_n) {
 		warn_cap();
 		heap_evict();
 	}
@@ -684,87 +650,106 @@ static bool paths_same(const struct conf *a, const struct conf *b)
  * and the ring of the counting modes has no times. */
 static bool keys_fit(const struct conf *nc)
 {
-	if (!paths_same(nc, &cfg) || !nc->within != !cfg.within)
+	if (!paths_same(nc, cfg) || !nc->within != !cfg->within)
 		return false;
-	return !nc->within || (!strcmp(nc->time_field, cfg.time_field) &&
-			       nc->unit == cfg.unit);
+	return !nc->within || (!strcmp(nc->time_field, cfg->time_field) &&
+			       nc->unit == cfg->unit);
 }
 
 /* The settings as a --key ... line, for the reload message. */
 static void conf_text(char *buf, size_t n)
 {
 	char mode[64], size[32];
-	if (cfg.within)
-		snprintf(mode, sizeof mode, "--within %s", cfg.within_text);
-	else if (cfg.last)
-		snprintf(mode, sizeof mode, "--last %ld", cfg.last);
+	if (cfg->within)
+		snprintf(mode, sizeof mode, "--within %s", cfg->within_text);
+	else if (cfg->last)
+		snprintf(mode, sizeof mode, "--last %ld", cfg->last);
 	else
-		snprintf(mode, sizeof mode, "--max-keys %ld", cfg.max_keys);
-	snprintf(buf, n, "--key %s %s --max-state %s", cfg.key_text, mode,
-		 opts_size_text(cfg.max_state, size, sizeof size));
+		snprintf(mode, sizeof mode, "--max-keys %ld", cfg->max_keys);
+	snprintf(buf, n, "--key %s %s --max-state %s", cfg->key_text, mode,
+		 opts_size_text(cfg->max_state, size, sizeof size));
 }
 
-static char **conf_words;	/* the reloaded command line cfg points into */
-
 /*
- * On SIGHUP, or with --watch-config when the file changed (checked by
- * reload_argv). The same key definition keeps the remembered keys, and the
- * new --within, --lateness, --last, --max-keys or --max-state applies to
- * them from the next record (a smaller cap forgets the oldest at once);
- * another one forgets them. --late and the common options
- * keep their start-up values.
+ * On SIGHUP, or with --watch-config when the file changed. The same key
+ * definition keeps the remembered keys, and the new --within, --lateness,
+ * --last, --max-keys or --max-state applies to them from the next record
+ * (a smaller cap forgets the oldest at once); another one forgets them.
+ * --late and the common options keep their start-up values.
  */
-static void conf_reload(struct fieldset *fs, struct reader *r)
+static bool conf_reload(struct prog_run *run, void *nconf, char *said,
+			size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc);
-	check_args(&nc);
-	bool keep = keys_fit(&nc);
+	struct conf *nc = nconf;
+	bool keep = keys_fit(nc);
 	int had = keytab_count(keys);
 	/* Records held for confirmation were read under the old fields. */
 	wm_end(&wmk, timed_record, NULL);
 	if (!keep)
 		forget_all();
-	if (nc.max_state != cfg.max_state)
+	if (nc->max_state != cfg->max_state)
 		state_warned = false;	/* the new limit is said when reached */
-	key_free(&cfg);
-	free(cfg.slots);
-	nc.slots = NULL;
 	cfg = nc;
 	if (!keep)
-		unit = cfg.unit;	/* else as guessed */
-	setup_fields(fs);
-	reader_fields_changed(r);
-	wm_set(&wmk, cfg.within ? cfg.max_ahead : 0, fieldset_count(fs));
-	if (cfg.within)
+		unit = cfg->unit;	/* else as guessed */
+	setup_fields(run->fs);
+	wm_set(&wmk, cfg->within ? cfg->max_ahead : 0, fieldset_count(run->fs));
+	if (cfg->within)
 		heap_trim();
-	else if (ring_size(&cfg) != ring_cap)
-		ring_resize(ring_size(&cfg), !cfg.last);
+	else if (ring_size(cfg) != ring_cap)
+		ring_resize(ring_size(cfg), !cfg->last);
 	fit_state(0);
-	char said[512], text[256];
+	char text[256];
 	conf_text(text, sizeof text);
 	if (keep)
-		snprintf(said, sizeof said, "%s; %d remembered key%s kept", text,
+		snprintf(said, n, "%s; %d remembered key%s kept", text,
 			 keytab_count(keys), keytab_count(keys) == 1 ? "" : "s");
 	else
-		snprintf(said, sizeof said, "%s; %d remembered key%s forgotten",
-			 text, had, had == 1 ? "" : "s");
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+		snprintf(said, n, "%s; %d remembered key%s forgotten", text, had,
+			 had == 1 ? "" : "s");
+	return true;
 }
 
-static void cleanup(void)
+static void setup(struct prog_run *run)
 {
+	cfg = run->conf;
+	setup_fields(run->fs);
+}
+
+static void start(struct prog_run *run)
+{
+	if (cfg->late)
+		diag_set_late(cfg->late);
+	wm_init(&wmk, cfg->within ? cfg->max_ahead : 0, fieldset_count(run->fs));
+	unit = cfg->unit;
+	ring_cap = ring_size(cfg);
+	keys = keytab_new();
+	out_init(&key, -1, "key");
+	out_w = run->w;
+}
+
+static int timeout(struct prog_run *run)
+{
+	(void)run;
+	return wm_idle(&wmk, timed_record, NULL);
+}
+
+static void on_record_run(struct prog_run *run, struct record *rec)
+{
+	(void)run;
+	on_record(rec);
+}
+
+static void finish(struct prog_run *run)
+{
+	(void)run;
+	wm_end(&wmk, timed_record, NULL);
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
 	wm_free(&wmk);
-	key_free(&cfg);
-	free(cfg.slots);
 	keytab_free(keys);
 	out_free(&key);
 	scratch_free(&sc);
@@ -772,62 +757,44 @@ static void cleanup(void)
 	free(key_gen);
 	free(ring);
 	free(heap);
-	reload_free(conf_words);
 }
+
+static void conf_free(void *conf)
+{
+	key_free(conf);
+}
+
+static const struct prog es_dedup = {
+	.name = "es-dedup",
+	.synopsis = "--key F1,F2 [OPTION]... [FILE]...",
+	.about = "Write the records of FILEs (or standard input) whose key was not\n"
+		 "seen before, byte for byte; drop the duplicates.",
+	.opts = options,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies from the next\n"
+		       "record; the keys remembered are kept if --key (and, with --within,\n"
+		       "the time field and unit) did not change, else forgotten.",
+	.notes = "\n--stats adds duplicates, keys, evicted, state_bytes (the most bytes\n"
+		 "of keys remembered at once).\n"
+		 "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+		 "\nExamples:\n"
+		 "  es-dedup --key device,seq --within 5m readings.ndjson\n"
+		 "  es-dedup -k msg_id --last 10000 --stats\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = conf_option,
+	.check = conf_check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.start = start,
+	.timeout = timeout,
+	.record = on_record_run,
+	.reload = conf_reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
 
 int main(int argc, char **argv)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
-	if (o.help)
-		usage();
-	opts_apply(&o);
-	check_args(&cfg);
-	opts_check_done(&o);
-	if (cfg.late)
-		diag_set_late(cfg.late);
-	diag_set_stats_extra(stats_extra);
-
-	struct fieldset *fs = fieldset_new();
-	setup_fields(fs);
-	wm_init(&wmk, cfg.within ? cfg.max_ahead : 0, fieldset_count(fs));
-	unit = cfg.unit;
-	ring_cap = ring_size(&cfg);
-	keys = keytab_new();
-	out_init(&key, -1, "key");
-	loop_signals();
-	reload_init(&o);
-
-	struct outbuf out;
-	out_init(&out, 1, "stdout");
-	diag_set_output(&out);
-	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
-				       fs, flush_out, &out);
-	out_w = writer_open(&out, o.out_fmt);
-	struct record rec;
-	int got;
-	for (;;) {
-		/* Between two records, with none in hand: the reload's
-		 * reader_fields_changed() moves the slots a record points into. */
-		if (reload_due())
-			conf_reload(fs, r);
-		int held = wm_idle(&wmk, timed_record, NULL);
-		reader_set_timeout(r, reload_timeout(held));
-		if ((got = reader_next(r, &rec)) == 0)
-			break;
-		if (got < 0)
-			continue;
-		on_record(&rec);
-	}
-	wm_end(&wmk, timed_record, NULL);
-	writer_close(out_w);
-	reader_close(r);
-	fieldset_free(fs);
-	cleanup();
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+	return prog_main(&es_dedup, argc, argv);
 }

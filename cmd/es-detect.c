@@ -31,10 +31,9 @@
 
 #include "diag.h"
 #include "keyed.h"
-#include "opts.h"
+#include "prog.h"
 #include "path.h"
 #include "record.h"
-#include "reload.h"
 #include "roll.h"
 #include "time.h"
 #include "watermark.h"
@@ -54,7 +53,7 @@ enum {
 #define MAD_SCALE 1.4826	/* MAD to sd for normal data */
 
 /* What the options say (parsed at start and again on a reload); the
- * running one is cfg. Option values point into the command line's words. */
+ * running one is cfg-> Option values point into the command line's words. */
 struct conf {
 	enum method method;
 	double k, alpha;
@@ -75,7 +74,7 @@ struct conf {
 	size_t max_state;	/* bytes */
 };
 
-static struct conf cfg;
+static struct conf *cfg;	/* the options in force */
 
 struct kstate {
 	struct roll r;		/* --zscore, --mad */
@@ -107,7 +106,7 @@ static struct verdict judge(double x, double centre, double spread)
 	struct verdict v = { false, true, 0 };
 	if (spread > 0) {
 		v.score = (x - centre) / spread;
-		v.anomaly = fabs(v.score) > cfg.k;
+		v.anomaly = fabs(v.score) > cfg->k;
 	} else if (x != centre) {
 		v.known = false;	/* infinitely far: no number says it */
 		v.anomaly = true;
@@ -128,13 +127,13 @@ static void window_push(struct kstate *st, double x, int64_t t)
 {
 	int cap = st->r.cap;
 	if (st->r.max == 0)
-		roll_init(&st->r, cfg.window ? (int)cfg.window : TIME_WINDOW_MAX,
-			  cfg.method == M_MAD);
+		roll_init(&st->r, cfg->window ? (int)cfg->window : TIME_WINDOW_MAX,
+			  cfg->method == M_MAD);
 	bool full = roll_push(&st->r, x, t);
 	/* may forget other keys (not st) */
 	if (st->r.cap != cap)
 		keyed_held(keys, st, roll_bytes(&st->r));
-	if (full && !cfg.window) {
+	if (full && !cfg->window) {
 		static bool warned;
 		if (!warned)
 			diag_warn("a --window of time holds %d points of one key: "
@@ -148,10 +147,10 @@ static void window_push(struct kstate *st, double x, int64_t t)
 static struct verdict score_window(struct kstate *st, double x, int64_t t)
 {
 	struct verdict v = { false, false, 0 };
-	if (cfg.span && st->r.n)
-		roll_expire(&st->r, t - cfg.span);
-	if (st->r.n >= cfg.warmup) {
-		if (cfg.method == M_ZSCORE) {
+	if (cfg->span && st->r.n)
+		roll_expire(&st->r, t - cfg->span);
+	if (st->r.n >= cfg->warmup) {
+		if (cfg->method == M_ZSCORE) {
 			v = judge(x, roll_mean(&st->r), roll_sd(&st->r));
 		} else {
 			v = judge(x, roll_median(&st->r),
@@ -171,10 +170,10 @@ static struct verdict score_ewma(struct kstate *st, double x)
 		return v;
 	}
 	double d = x - st->m;
-	if (st->n >= cfg.warmup)
+	if (st->n >= cfg->warmup)
 		v = judge(x, st->m, sqrt(st->v));
-	st->m += cfg.alpha * d;
-	st->v = (1 - cfg.alpha) * (st->v + cfg.alpha * d * d);
+	st->m += cfg->alpha * d;
+	st->v = (1 - cfg->alpha) * (st->v + cfg->alpha * d * d);
 	return v;
 }
 
@@ -183,20 +182,20 @@ static struct verdict score_ewma(struct kstate *st, double x)
 static struct verdict score_threshold(struct kstate *st, double x)
 {
 	struct verdict v = { false, true, -INFINITY };
-	if (cfg.above) {
-		if (!st->up && x > cfg.above_x)
+	if (cfg->above) {
+		if (!st->up && x > cfg->above_x)
 			st->up = v.anomaly = true;
-		else if (st->up && x <= cfg.above_clear)
+		else if (st->up && x <= cfg->above_clear)
 			st->up = false;
-		v.score = x - cfg.above_x;
+		v.score = x - cfg->above_x;
 	}
-	if (cfg.below) {
-		if (!st->down && x < cfg.below_x)
+	if (cfg->below) {
+		if (!st->down && x < cfg->below_x)
 			st->down = v.anomaly = true;
-		else if (st->down && x >= cfg.below_clear)
+		else if (st->down && x >= cfg->below_clear)
 			st->down = false;
-		if (cfg.below_x - x > v.score)
-			v.score = cfg.below_x - x;
+		if (cfg->below_x - x > v.score)
+			v.score = cfg->below_x - x;
 	}
 	return v;
 }
@@ -372,16 +371,16 @@ static void put(const struct record *rec, const struct verdict *v)
 /* The record's value, or false after reporting it as bad input. */
 static bool get_value(const struct record *rec, double *x)
 {
-	return record_number(rec, &rec->slots[vslot], cfg.field, &sc, x) == 0;
+	return record_number(rec, &rec->slots[vslot], cfg->field, &sc, x) == 0;
 }
 
 /* Only a window of time needs the event time. */
 static bool get_time(const struct record *rec, int64_t *t)
 {
 	*t = 0;
-	if (!cfg.span)
+	if (!cfg->span)
 		return true;
-	return record_time(rec, &rec->slots[tslot], cfg.time_field, &cfg.unit,
+	return record_time(rec, &rec->slots[tslot], cfg->time_field, &cfg->unit,
 			   &sc, t, NULL) == 0;
 }
 
@@ -399,7 +398,7 @@ static void on_record(const struct record *rec)
 	if (!get_value(rec, &in_x) || !get_time(rec, &t))
 		return;
 	in_hand = rec;
-	if (cfg.span)
+	if (cfg->span)
 		wm_event(&wmk, rec, t, timed_record, NULL);
 	else
 		timed_record(rec, t, NULL);
@@ -419,9 +418,9 @@ static void timed_record(const struct record *rec, int64_t t, void *ctx)
 		if (!get_value(rec, &x))
 			return;
 	}
-	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg.nkeys, &sc,
+	struct kstate *st = keyed_get(keys, rec->slots, kslot, cfg->nkeys, &sc,
 				      &fresh);
-	switch (cfg.method) {
+	switch (cfg->method) {
 	case M_EWMA: v = score_ewma(st, x); break;
 	case M_THRESHOLD: v = score_threshold(st, x); break;
 	default: v = score_window(st, x, t); break;
@@ -429,7 +428,7 @@ static void timed_record(const struct record *rec, int64_t t, void *ctx)
 	st->n++;
 	if (v.anomaly)
 		anomalies++;
-	if (v.anomaly || !cfg.only)
+	if (v.anomaly || !cfg->only)
 		put(rec, &v);
 	else
 		filtered++;
@@ -443,67 +442,49 @@ static void drop(void *state, void *ctx)
 
 /* ---- options ---- */
 
-static void usage(void)
-{
-	printf("Usage: es-detect METHOD [OPTION]... [FILE]...\n"
-	       "Flag anomalies per key in one pass: write each record with the fields\n"
-	       "anomaly (true/false) and score (null while unknown) added.\n"
-	       "\n"
-	       "Method (one of):\n"
-	       "      --zscore K --window N|D  |value - mean| > K sample deviations of\n"
-	       "                           the key's last N points (or last D of event\n"
-	       "                           time) before it\n"
-	       "      --ewma A --threshold K   |value - m| > K * sqrt(v), m and v the\n"
-	       "                           exponentially weighted mean and variance of\n"
-	       "                           the points before (0 < A <= 1)\n"
-	       "      --mad K --window N|D     |value - median| > K * 1.4826 * MAD of\n"
-	       "                           the window (median absolute deviation)\n"
-	       "      --above X [--clear Y]    one anomaly when the value goes above X,\n"
-	       "                           none more until it is back at or below Y\n"
-	       "                           (default Y = X); score = value - X\n"
-	       "      --below X [--clear Y]    the same downwards; score = X - value\n"
-	       "                           (--clear goes with the --above/--below\n"
-	       "                           before it; both may be given)\n"
-	       "\n"
-	       "  -k, --key F1,F2          one series per value of these fields\n"
-	       "                           (default: the whole stream is one series)\n"
-	       "  -f, --field F            the value (default: value)\n"
-	       "      --warmup W           no anomaly until W points of history: the\n"
-	       "                           window holds W points (default: N for --window\n"
-	       "                           N, %d for --window D and --ewma; at least 2)\n"
-	       "      --only-anomalies     write only the anomalies\n"
-	       "      --time-field F       event time field, for --window D (default: ts)\n"
-	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
-	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
-	       "                           1e17 us, else ns); strings are RFC 3339\n"
-	       "      --max-ahead D        with a --window of time: a record more than D\n"
-	       "                           (default 1d) ahead of the stream's time waits\n"
-	       "                           for 2 more to confirm the jump, else it is bad\n"
-	       "                           input; 0: off\n"
-	       "      --max-keys N         at most N keys (default %d); at the limit the\n"
-	       "                           least recently seen key is forgotten\n"
-	       "      --max-state SIZE     at most SIZE bytes of keys and windows\n"
-	       "                           (default 64M; 512k, 64M, 2G); at the limit\n"
-	       "                           the least recently seen keys are forgotten\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
-	       "from the next record. Each key keeps its statistics unless --key,\n"
-	       "--field, the method or the --window (and its time field and unit)\n"
-	       "changed; then every key starts again with a warm-up.\n"
-	       "\n", DEFAULT_WARMUP, KEYED_DEFAULT_MAX);
-	opts_common_help(stdout);
-	printf("\nEvery point enters its key's statistics, anomalies too. Scores are\n"
-	       "rounded to 4 decimals. A count window holds at most %d points, a\n"
-	       "window of time %d per key. --stats adds filtered (the records\n"
-	       "--only-anomalies did not write), anomalies, keys, evicted, trimmed,\n"
-	       "state_bytes (the most bytes of --max-state held at once).\n"
-	       "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
-	       "\nExamples:\n"
-	       "  es-detect -k device --zscore 5 --window 100 readings.ndjson\n"
-	       "  es-detect -k device --above 80 --clear 75 --only-anomalies temps.csv\n",
-	       MAX_WINDOW, TIME_WINDOW_MAX);
-	exit(EXIT_OK);
-}
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+static const struct opts_entry options[] = {
+	/* the methods: in the help's own words (they go in pairs) */
+	{"zscore", required_argument, OPT_ZSCORE, "K", ""},
+	{"window", required_argument, OPT_WINDOW, "N|D", ""},
+	{"ewma", required_argument, OPT_EWMA, "A", ""},
+	{"threshold", required_argument, OPT_THRESHOLD, "K", ""},
+	{"mad", required_argument, OPT_MAD, "K", ""},
+	{"above", required_argument, OPT_ABOVE, "X", ""},
+	{"below", required_argument, OPT_BELOW, "X", ""},
+	{"clear", required_argument, OPT_CLEAR, "Y", ""},
+	{"key", required_argument, 'k', "F1,F2",
+	 "one series per value of these fields\n"
+	 "(default: the whole stream is one series)"},
+	{"field", required_argument, 'f', "F", "the value (default: value)"},
+	{"warmup", required_argument, OPT_WARMUP, "W",
+	 "no anomaly until W points of history: the\n"
+	 "window holds W points (default: N for --window\n"
+	 "N, " XSTR(DEFAULT_WARMUP) " for --window D and --ewma; at least 2)"},
+	{"only-anomalies", no_argument, OPT_ONLY, NULL,
+	 "write only the anomalies"},
+	{"time-field", required_argument, OPT_TIME_FIELD, "F",
+	 "event time field, for --window D (default: ts)"},
+	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
+	 "s, ms, us, ns or auto (default auto: guessed\n"
+	 "from the first value: below 1e11 s, 1e14 ms,\n"
+	 "1e17 us, else ns); strings are RFC 3339"},
+	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
+	 "with a --window of time: a record more than D\n"
+	 "(default 1d) ahead of the stream's time waits\n"
+	 "for 2 more to confirm the jump, else it is bad\n"
+	 "input; 0: off"},
+	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
+	 "at most N keys (default " XSTR(KEYED_DEFAULT_MAX) "); at the limit the\n"
+	 "least recently seen key is forgotten"},
+	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
+	 "at most SIZE bytes of keys and windows\n"
+	 "(default 64M; 512k, 64M, 2G); at the limit\n"
+	 "the least recently seen keys are forgotten"},
+	{0}
+};
 
 static double opt_number(const char *opt, const char *arg)
 {
@@ -631,7 +612,6 @@ static void parse_one(struct conf *c, int ch, const char *arg)
 	case OPT_MAX_STATE:
 		c->max_state = opts_size("--max-state", arg);
 		break;
-	default: opts_bad_option();
 	}
 }
 
@@ -659,43 +639,27 @@ static void check_args(struct conf *c)
 		c->warmup = c->window ? c->window : DEFAULT_WARMUP;
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o,
-		       struct conf *cf)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"key", required_argument, 0, 'k'},
-		{"field", required_argument, 0, 'f'},
-		{"zscore", required_argument, 0, OPT_ZSCORE},
-		{"window", required_argument, 0, OPT_WINDOW},
-		{"ewma", required_argument, 0, OPT_EWMA},
-		{"threshold", required_argument, 0, OPT_THRESHOLD},
-		{"mad", required_argument, 0, OPT_MAD},
-		{"above", required_argument, 0, OPT_ABOVE},
-		{"below", required_argument, 0, OPT_BELOW},
-		{"clear", required_argument, 0, OPT_CLEAR},
-		{"warmup", required_argument, 0, OPT_WARMUP},
-		{"only-anomalies", no_argument, 0, OPT_ONLY},
-		{"time-field", required_argument, 0, OPT_TIME_FIELD},
-		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
-		{"max-ahead", required_argument, 0, OPT_MAX_AHEAD},
-		{"max-keys", required_argument, 0, OPT_MAX_KEYS},
-		{"max-state", required_argument, 0, OPT_MAX_STATE},
-		{0, 0, 0, 0}
-	};
-	int c;
-	*cf = (struct conf){ .field = "value", .time_field = "ts",
-			     .max_ahead = WM_DEFAULT_AHEAD,
-			     .warmup = -1, .max_keys = KEYED_DEFAULT_MAX,
-			     .max_state = OPTS_DEFAULT_MAX_STATE };
-	optind = 0;	/* a reload parses again from the start */
-	while ((c = getopt_long(argc, argv, OPTS_COMMON_SHORT "k:f:", longopts,
-				NULL)) != -1)
-		if (!opts_common(o, c, optarg))
-			parse_one(cf, c, optarg);
-	cf->unit = cf->unit_opt;
-	if (!o->help && !o->version)
-		check_args(cf);
+	*(struct conf *)conf = (struct conf){
+		.field = "value", .time_field = "ts",
+		.max_ahead = WM_DEFAULT_AHEAD, .warmup = -1,
+		.max_keys = KEYED_DEFAULT_MAX,
+		.max_state = OPTS_DEFAULT_MAX_STATE };
+}
+
+static void conf_option(void *conf, int code, const char *arg)
+{
+	parse_one(conf, code, arg);
+}
+
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
+{
+	struct conf *c = conf;
+	(void)run, (void)argc, (void)argv;
+	c->unit = c->unit_opt;
+	check_args(c);
 }
 
 /* A path the program can do without (a field it only tests for, or does
@@ -714,11 +678,11 @@ static int add_optional(struct fieldset *fs, const char *text, const char *opt)
 /* The slots of cfg's fields (again after a reload). */
 static void setup_fields(struct fieldset *fs)
 {
-	kslot = keyed_slots(fs, cfg.kpaths, cfg.nkeys, kslot);
-	vslot = fieldset_add_text(fs, cfg.field, "--field");
+	kslot = keyed_slots(fs, cfg->kpaths, cfg->nkeys, kslot);
+	vslot = fieldset_add_text(fs, cfg->field, "--field");
 	/* only a --window of time reads the time */
-	tslot = cfg.span ? fieldset_add_text(fs, cfg.time_field, "--time-field")
-			 : add_optional(fs, cfg.time_field, "--time-field");
+	tslot = cfg->span ? fieldset_add_text(fs, cfg->time_field, "--time-field")
+			 : add_optional(fs, cfg->time_field, "--time-field");
 	/* Present already: the record is rebuilt with them replaced. */
 	aslot = add_optional(fs, "anomaly", "field");
 	sslot = add_optional(fs, "score", "field");
@@ -733,13 +697,9 @@ static void stats_extra(char *buf, size_t n)
 		 kc.evicted, trimmed, kc.peak_bytes);
 }
 
-static void flush_out(void *ctx)
+static void conf_free(void *conf)
 {
-	out_flush(ctx);
-}
-
-static void conf_free(struct conf *c)
-{
+	struct conf *c = conf;
 	keyed_paths_free(c->kpaths, c->nkeys);
 }
 
@@ -768,102 +728,129 @@ static bool same_series(const struct conf *a, const struct conf *b)
  * was checked by reload_argv(); the common options keep their start-up
  * values.
  */
-static char **conf_words;	/* the reloaded command line in use */
-/* static: a usage error in setup_fields() exits with it reachable */
-static struct fieldset *fs;
-
-static void conf_reload(struct reader *r)
+static bool conf_reload(struct prog_run *run, void *nconf, char *said,
+			size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc);
-	char said[128];
-	bool same = same_series(&cfg, &nc);
+	struct conf *nc = nconf;
+	bool same = same_series(cfg, nc);
 	if (same)
-		nc.unit = cfg.unit;
+		nc->unit = cfg->unit;
 	/* Records held for confirmation were read under the old fields. */
 	wm_end(&wmk, timed_record, NULL);
 	if (!same)
 		wm_reset(&wmk);
-	keyed_reload(keys, same, said, sizeof said);
-	conf_free(&cfg);
+	keyed_reload(keys, same, said, n);
 	cfg = nc;
-	setup_fields(fs);
-	reader_fields_changed(r);
-	wm_set(&wmk, cfg.max_ahead, fieldset_count(fs));
-	keyed_set_max(keys, cfg.max_keys, cfg.max_state);
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+	setup_fields(run->fs);
+	wm_set(&wmk, cfg->max_ahead, fieldset_count(run->fs));
+	keyed_set_max(keys, cfg->max_keys, cfg->max_state);
+	return true;
 }
 
-int main(int argc, char **argv)
+static void setup(struct prog_run *run)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
-	if (o.help)
-		usage();
-	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	cfg = run->conf;
+	setup_fields(run->fs);
+	if (run->o.out_fmt == FMT_CSV)
+		fieldset_want_members(run->fs, true);	/* NDJSON to CSV */
+}
 
-	fs = fieldset_new();
-	setup_fields(fs);
-	opts_check_done(&o);
-	if (o.out_fmt == FMT_CSV)
-		fieldset_want_members(fs, true);	/* NDJSON to CSV */
-	keys = keyed_new(sizeof(struct kstate), cfg.max_keys, cfg.max_state,
+static void start(struct prog_run *run)
+{
+	keys = keyed_new(sizeof(struct kstate), cfg->max_keys, cfg->max_state,
 			 drop, NULL);
-	loop_signals();
-	reload_init(&o);
+	out = &run->out;
+	ofmt = run->o.out_fmt;
+	out_w = run->w;
+	wm_init(&wmk, cfg->max_ahead, fieldset_count(run->fs));
+}
 
-	struct outbuf ob;
-	out_init(&ob, 1, "stdout");
-	out = &ob;
-	diag_set_output(&ob);
-	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
-				       fs, flush_out, &ob);
-	ofmt = o.out_fmt;
-	out_w = writer_open(&ob, o.out_fmt);
-	wm_init(&wmk, cfg.max_ahead, fieldset_count(fs));
-	struct record rec;
-	for (;;) {
-		if (reload_due())
-			conf_reload(r);
-		reader_set_timeout(r, reload_timeout(wm_idle(&wmk, timed_record,
-							     NULL)));
-		int got = reader_next(r, &rec);
-		if (got == 0)
-			break;
-		if (got > 0)
-			on_record(&rec);
-	}
+static int timeout(struct prog_run *run)
+{
+	(void)run;
+	return wm_idle(&wmk, timed_record, NULL);
+}
+
+static void on_record_run(struct prog_run *run, struct record *rec)
+{
+	(void)run;
+	on_record(rec);
+}
+
+static void finish(struct prog_run *run)
+{
+	(void)run;
 	wm_end(&wmk, timed_record, NULL);
 	wm_free(&wmk);
 	/* --stats at exit still reports the table's counters */
 	last_counts = keyed_counts(keys, NULL);
 	keyed_free(keys);
 	keys = NULL;
-	writer_close(out_w);
-	reader_close(r);
-	fieldset_free(fs);
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
 	if (mfs)
 		fieldset_free(mfs);
 	free(js.slots);
 	free(js.members);
 	free(of);
-	conf_free(&cfg);
-	reload_free(conf_words);
 	free(kslot);
 	scratch_free(&sc);
-	diag_finish();
-	out_free(&ob);
-	return diag_status;
+}
+
+static const struct prog es_detect = {
+	.name = "es-detect",
+	.synopsis = "METHOD [OPTION]... [FILE]...",
+	.about = "Flag anomalies per key in one pass: write each record with the fields\n"
+		 "anomaly (true/false) and score (null while unknown) added.\n"
+		 "\n"
+		 "Method (one of):\n"
+		 "      --zscore K --window N|D  |value - mean| > K sample deviations of\n"
+		 "                           the key's last N points (or last D of event\n"
+		 "                           time) before it\n"
+		 "      --ewma A --threshold K   |value - m| > K * sqrt(v), m and v the\n"
+		 "                           exponentially weighted mean and variance of\n"
+		 "                           the points before (0 < A <= 1)\n"
+		 "      --mad K --window N|D     |value - median| > K * 1.4826 * MAD of\n"
+		 "                           the window (median absolute deviation)\n"
+		 "      --above X [--clear Y]    one anomaly when the value goes above X,\n"
+		 "                           none more until it is back at or below Y\n"
+		 "                           (default Y = X); score = value - X\n"
+		 "      --below X [--clear Y]    the same downwards; score = X - value\n"
+		 "                           (--clear goes with the --above/--below\n"
+		 "                           before it; both may be given)",
+	.opts = options,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies the file's options\n"
+		       "from the next record. Each key keeps its statistics unless --key,\n"
+		       "--field, the method or the --window (and its time field and unit)\n"
+		       "changed; then every key starts again with a warm-up.",
+	.notes = "\nEvery point enters its key's statistics, anomalies too. Scores are\n"
+		 "rounded to 4 decimals. A count window holds at most " XSTR(MAX_WINDOW) " points, a\n"
+		 "window of time " XSTR(TIME_WINDOW_MAX) " per key. --stats adds filtered (the records\n"
+		 "--only-anomalies did not write), anomalies, keys, evicted, trimmed,\n"
+		 "state_bytes (the most bytes of --max-state held at once).\n"
+		 "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
+		 "\nExamples:\n"
+		 "  es-detect -k device --zscore 5 --window 100 readings.ndjson\n"
+		 "  es-detect -k device --above 80 --clear 75 --only-anomalies temps.csv\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = conf_option,
+	.check = conf_check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.start = start,
+	.timeout = timeout,
+	.record = on_record_run,
+	.reload = conf_reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	return prog_main(&es_detect, argc, argv);
 }

@@ -5,45 +5,59 @@
 
 #include "diag.h"
 #include "expr.h"
-#include "opts.h"
-#include "record.h"
+#include "prog.h"
 #include "reload.h"
 
 enum { OPT_EXPR = OPT_PROGRAM };
 
-static void usage(void)
+static const struct opts_entry options[] = {
+	{"invert", no_argument, 'v', NULL,
+	 "write the records for which EXPR is false"},
+	{"count", no_argument, 'c', NULL,
+	 "print only the number of records written"},
+	{"expr", required_argument, OPT_EXPR, "EXPR",
+	 "the expression (then every operand is a FILE);\n"
+	 "in a --config file: expr = EXPR"},
+	{0}
+};
+
+/* What the options say (parsed at start and again on a reload). */
+struct conf {
+	bool invert, count;
+	const char *text;	/* the expression */
+};
+
+static void conf_option(void *conf, int code, const char *arg)
 {
-	printf("Usage: es-filter [OPTION]... EXPR [FILE]...\n"
-	       "Write the records of FILEs (or standard input) for which EXPR is\n"
-	       "true, byte for byte as they came. See edgestream(7) for the\n"
-	       "expression language.\n"
-	       "\n"
-	       "  -v, --invert             write the records for which EXPR is false\n"
-	       "  -c, --count              print only the number of records written\n"
-	       "      --expr EXPR          the expression (then every operand is a FILE);\n"
-	       "                           in a --config file: expr = EXPR\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the file's expr\n"
-	       "and invert from the next record.\n"
-	       "\n");
-	opts_common_help(stdout);
-	printf("\nExamples:\n"
-	       "  es-filter 'sensor == \"temp\" && value > 37.5' readings.ndjson\n"
-	       "  es-filter -v 'device =~ \"^gw-00\"' --dead-letter bad.csv plant.csv\n");
-	exit(EXIT_OK);
+	struct conf *c = conf;
+	if (code == 'v')
+		c->invert = true;
+	else if (code == 'c')
+		c->count = true;
+	else if (code == OPT_EXPR)
+		c->text = arg;
 }
 
+/* The first operand is the expression unless --expr gave it. */
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
+{
+	(void)run;
+	struct conf *c = conf;
+	if (!c->text && optind < argc)
+		c->text = argv[optind++];
+	if (!c->text)
+		diag_usage("missing expression");
+}
+
+static struct expr *expr;	/* the compiled expression in force */
+static struct scratch sc;
 static unsigned long long filtered;
 
 /* --stats: records read that the expression did not pass. */
 static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"filtered\":%llu", filtered);
-}
-
-static void flush_out(void *ctx)
-{
-	out_flush(ctx);
 }
 
 /* Prints a syntax error with the expression and a caret under the column:
@@ -62,155 +76,103 @@ static void syntax_error(const char *text, const char *msg, size_t col)
 	exit(EXIT_USAGE);
 }
 
-/* What the options say (parsed at start and again on a reload). */
-struct conf {
-	bool invert, count;
-	const char *text;	/* the expression */
-};
-
-/* Parses argv into c; the first operand is the expression unless --expr
- * gave it (optind is left at the first FILE). */
-static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
+static void setup(struct prog_run *run)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"invert", no_argument, 0, 'v'},
-		{"count", no_argument, 0, 'c'},
-		{"expr", required_argument, 0, OPT_EXPR},
-		{0, 0, 0, 0}
-	};
-	int ch;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "vc", longopts,
-				 NULL)) != -1) {
-		if (opts_common(o, ch, optarg))
-			continue;
-		if (ch == 'v')
-			c->invert = true;
-		else if (ch == 'c')
-			c->count = true;
-		else if (ch == OPT_EXPR)
-			c->text = optarg;
-		else
-			opts_bad_option();
+	const struct conf *c = run->conf;
+	char msg[256];
+	size_t col;
+	expr = expr_compile(c->text, run->fs, msg, sizeof msg, &col);
+	if (!expr)
+		syntax_error(c->text, msg, col);
+}
+
+static void on_record(struct prog_run *run, struct record *rec)
+{
+	const struct conf *c = run->conf;
+	struct value v;
+	char msg[256];
+	scratch_reset(&sc);
+	if (expr_eval(expr, rec->slots, &sc, &v, msg, sizeof msg) < 0) {
+		record_bad(rec, msg);
+		return;
 	}
-	if (!c->text && !o->help && optind < argc)
-		c->text = argv[optind++];
+	if (value_truthy(&v) == c->invert) {
+		filtered++;
+		return;
+	}
+	const char *err;
+	if (c->count)
+		stats.out++;
+	else if (writer_put(run->w, rec, &err) < 0)
+		record_bad(rec, err);
 }
 
 /*
  * On SIGHUP, or with --watch-config when the file changed: the new
- * expression and --invert apply from the next record. The file was
- * checked by reload_argv(); other options keep their start-up values.
+ * expression and --invert apply from the next record; --count and the
+ * common options keep their start-up values.
  */
-static char **conf_words;	/* the reloaded command line in use */
-
-static void conf_reload(struct expr **e, bool *invert, struct fieldset *fs,
-			struct reader *r)
+static bool conf_reload(struct prog_run *run, void *nconf, char *said,
+			size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc = { 0 };
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc);
+	struct conf *nc = nconf;
+	const struct conf *c = run->conf;
 	char msg[256];
 	size_t col;
-	struct expr *ne = nc.text ? expr_compile(nc.text, fs, msg, sizeof msg, &col)
-				  : NULL;
+	struct expr *ne = expr_compile(nc->text, run->fs, msg, sizeof msg, &col);
 	if (!ne) {	/* cannot be after the check; kept for safety */
 		reload_refuse("no expression");
-		reload_free(av);
-		return;
+		return false;
 	}
-	reader_fields_changed(r);
-	expr_free(*e);
-	*e = ne;
-	*invert = nc.invert;
-	char said[512];
-	snprintf(said, sizeof said, "%s%s", nc.invert ? "-v " : "", nc.text);
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+	expr_free(expr);
+	expr = ne;
+	nc->count = c->count;
+	snprintf(said, n, "%s%s", nc->invert ? "-v " : "", nc->text);
+	return true;
 }
+
+static void finish(struct prog_run *run)
+{
+	const struct conf *c = run->conf;
+	if (!c->count)
+		return;
+	char line[32];
+	int n = snprintf(line, sizeof line, "%llu\n",
+			 (unsigned long long)stats.out);
+	out_put(&run->out, line, (size_t)n);
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
+	scratch_free(&sc);
+	expr_free(expr);
+}
+
+static const struct prog es_filter = {
+	.name = "es-filter",
+	.synopsis = "[OPTION]... EXPR [FILE]...",
+	.about = "Write the records of FILEs (or standard input) for which EXPR is\n"
+		 "true, byte for byte as they came. See edgestream(7) for the\n"
+		 "expression language.",
+	.opts = options,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies the file's expr\n"
+		       "and invert from the next record.",
+	.notes = "\nExamples:\n"
+		 "  es-filter 'sensor == \"temp\" && value > 37.5' readings.ndjson\n"
+		 "  es-filter -v 'device =~ \"^gw-00\"' --dead-letter bad.csv plant.csv\n",
+	.conf_size = sizeof(struct conf),
+	.option = conf_option,
+	.check = conf_check,
+	.setup = setup,
+	.record = on_record,
+	.reload = conf_reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
 
 int main(int argc, char **argv)
 {
-	struct es_opts o;
-	struct conf c = { 0 };
-
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &c);
-	if (o.help)
-		usage();
-	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
-	if (!c.text)
-		diag_usage("missing expression");
-	bool invert = c.invert;
-
-	struct fieldset *fs = fieldset_new();
-	char msg[256];
-	size_t col;
-	struct expr *e = expr_compile(c.text, fs, msg, sizeof msg, &col);
-	if (!e)
-		syntax_error(c.text, msg, col);
-	opts_check_done(&o);
-	loop_signals();
-	reload_init(&o);
-
-	struct outbuf out;
-	out_init(&out, 1, "stdout");
-	diag_set_output(&out);
-	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
-				       fs, flush_out, &out);
-	reader_set_timeout(r, reload_timeout(-1));
-	struct writer *w = writer_open(&out, o.out_fmt);
-	struct scratch sc = { 0 };
-	struct record rec;
-	int got;
-	for (;;) {
-		/* Between two records, with none in hand: the reload's
-		 * reader_fields_changed() moves the slots a record points into. */
-		if (reload_due())
-			conf_reload(&e, &invert, fs, r);
-		if ((got = reader_next(r, &rec)) == 0)
-			break;
-		if (got < 0)
-			continue;
-		struct value v;
-		scratch_reset(&sc);
-		if (expr_eval(e, rec.slots, &sc, &v, msg, sizeof msg) < 0) {
-			record_bad(&rec, msg);
-			continue;
-		}
-		if (value_truthy(&v) == invert) {
-			filtered++;
-			continue;
-		}
-		const char *err;
-		if (c.count)
-			stats.out++;
-		else if (writer_put(w, &rec, &err) < 0)
-			record_bad(&rec, err);
-	}
-	if (c.count) {
-		char line[32];
-		int n = snprintf(line, sizeof line, "%llu\n",
-				 (unsigned long long)stats.out);
-		out_put(&out, line, (size_t)n);
-	}
-	writer_close(w);
-	reader_close(r);
-	scratch_free(&sc);
-	expr_free(e);
-	reload_free(conf_words);
-	fieldset_free(fs);
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+	return prog_main(&es_filter, argc, argv);
 }

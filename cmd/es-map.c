@@ -12,9 +12,7 @@
 #include "diag.h"
 #include "edit.h"
 #include "expr.h"
-#include "opts.h"
-#include "record.h"
-#include "reload.h"
+#include "prog.h"
 #include "time.h"
 
 enum {
@@ -34,7 +32,7 @@ struct rename {
 };
 
 /* What the options say (parsed at start and again on a reload); the
- * running one is cfg. Option values point into the command line's words. */
+ * running one is cfg-> Option values point into the command line's words. */
 struct conf {
 	const char **sets;	/* --set, compiled in setup() */
 	int nsets;
@@ -52,48 +50,29 @@ struct conf {
 	int time_slot;
 };
 
-static struct conf cfg;
+static struct conf *cfg;	/* the options in force */
 
-static void usage(void)
-{
-	printf("Usage: es-map [OPTION]... [ASSIGNMENT]... [FILE]...\n"
-	       "Compute, rename, select and drop fields of the records of FILEs\n"
-	       "(or standard input). An ASSIGNMENT is 'PATH = EXPR' (see edgestream(7)\n"
-	       "for the expression language); assignments run in order and each sees\n"
-	       "the results of the ones before it; a nested PATH creates objects. Then,\n"
-	       "in this order: --time-format, --rename, --keep, --drop. Fields left\n"
-	       "alone keep their exact text; a record nothing changed is written byte\n"
-	       "for byte. The first argument that is not an assignment starts the FILEs.\n"
-	       "\n"
-	       "      --set ASSIGNMENT     an assignment as an option (repeatable; these\n"
-	       "                           run first, in order); in a --config file:\n"
-	       "                           set = PATH = EXPR\n"
-	       "      --rename OLD:NEW     rename field OLD to NEW (repeatable)\n"
-	       "      --keep F1,F2         keep only these fields (in the record's order)\n"
-	       "      --drop F1,F2         remove these fields\n"
-	       "      --time-format F      rewrite the time field as rfc3339, s, ms, us\n"
-	       "                           or ns (s and ms round down)\n"
-	       "      --time-field F       the time field (default: ts)\n"
-	       "      --time-unit U        s, ms, us, ns or auto (default auto: guessed\n"
-	       "                           from the first value: below 1e11 s, 1e14 ms,\n"
-	       "                           1e17 us, else ns); strings are RFC 3339\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the file's edits\n"
-	       "from the next record; a guessed time unit is kept while --time-field\n"
-	       "and --time-unit stay the same.\n"
-	       "\n");
-	opts_common_help(stdout);
-	printf("\nExamples:\n"
-	       "  es-map 'temp_f = value * 9 / 5 + 32' 'alert = temp_f > 99.5' readings.ndjson\n"
-	       "  es-map 'meta.unit = \"C\"' --rename value:celsius --drop seq plant.csv\n"
-	       "  es-map --time-format rfc3339 --keep ts,device,value readings.ndjson\n");
-	exit(EXIT_OK);
-}
-
-static void flush_out(void *ctx)
-{
-	out_flush(ctx);
-}
+static const struct opts_entry options[] = {
+	{"set", required_argument, OPT_SET, "ASSIGNMENT",
+	 "an assignment as an option (repeatable; these\n"
+	 "run first, in order); in a --config file:\n"
+	 "set = PATH = EXPR"},
+	{"rename", required_argument, OPT_RENAME, "OLD:NEW",
+	 "rename field OLD to NEW (repeatable)"},
+	{"keep", required_argument, OPT_KEEP, "F1,F2",
+	 "keep only these fields (in the record's order)"},
+	{"drop", required_argument, OPT_DROP, "F1,F2", "remove these fields"},
+	{"time-format", required_argument, OPT_TIME_FORMAT, "F",
+	 "rewrite the time field as rfc3339, s, ms, us\n"
+	 "or ns (s and ms round down)"},
+	{"time-field", required_argument, OPT_TIME_FIELD, "F",
+	 "the time field (default: ts)"},
+	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
+	 "s, ms, us, ns or auto (default auto: guessed\n"
+	 "from the first value: below 1e11 s, 1e14 ms,\n"
+	 "1e17 us, else ns); strings are RFC 3339"},
+	{0}
+};
 
 /* A syntax error with the argument and a caret under the column (tabs
  * copied, UTF-8 continuation bytes skipped, so that it lines up). */
@@ -188,57 +167,37 @@ static void parse_rename(struct conf *c, const char *text)
 	check_target(&r->to, "--rename");
 }
 
-static void parse_args(int argc, char **argv, struct es_opts *o,
-		       struct conf *c)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"rename", required_argument, 0, OPT_RENAME},
-		{"keep", required_argument, 0, OPT_KEEP},
-		{"drop", required_argument, 0, OPT_DROP},
-		{"time-field", required_argument, 0, OPT_TIME_FIELD},
-		{"time-unit", required_argument, 0, OPT_TIME_UNIT},
-		{"time-format", required_argument, 0, OPT_TIME_FORMAT},
-		{"set", required_argument, 0, OPT_SET},
-		{0, 0, 0, 0}
-	};
-	int ch;
-	memset(c, 0, sizeof *c);
-	c->time_field = "ts";
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT, longopts,
-				 NULL)) != -1) {
-		if (opts_common(o, ch, optarg))
-			continue;
-		switch (ch) {
-		case OPT_SET:
-			c->sets = xrealloc(c->sets, (size_t)(c->nsets + 1) *
-					   sizeof *c->sets);
-			c->sets[c->nsets++] = optarg;
-			break;
-		case OPT_RENAME: parse_rename(c, optarg); break;
-		case OPT_KEEP:
-			parse_paths("--keep", optarg, &c->keep, &c->nkeep);
-			break;
-		case OPT_DROP:
-			parse_paths("--drop", optarg, &c->drop, &c->ndrop);
-			break;
-		case OPT_TIME_FIELD: c->time_field = optarg; break;
-		case OPT_TIME_UNIT:
-			time_unit_opt(optarg, &c->unit_opt);
-			break;
-		case OPT_TIME_FORMAT:
-			if (!strcmp(optarg, "rfc3339"))
-				c->out_repr = TIME_RFC3339;
-			else if (time_unit_parse(optarg, &c->out_repr) ||
-				 c->out_repr == TIME_AUTO)
-				diag_usage("invalid argument '%s' for --time-format: "
-					   "expected rfc3339, s, ms, us or ns", optarg);
-			break;
-		default: opts_bad_option();
-		}
+	((struct conf *)conf)->time_field = "ts";
+}
+
+static void conf_option(void *conf, int code, const char *arg)
+{
+	struct conf *c = conf;
+	switch (code) {
+	case OPT_SET:
+		c->sets = xrealloc(c->sets, (size_t)(c->nsets + 1) *
+				   sizeof *c->sets);
+		c->sets[c->nsets++] = arg;
+		break;
+	case OPT_RENAME: parse_rename(c, arg); break;
+	case OPT_KEEP: parse_paths("--keep", arg, &c->keep, &c->nkeep); break;
+	case OPT_DROP: parse_paths("--drop", arg, &c->drop, &c->ndrop); break;
+	case OPT_TIME_FIELD: c->time_field = arg; break;
+	case OPT_TIME_UNIT:
+		time_unit_opt(arg, &c->unit_opt);
+		c->unit = c->unit_opt;
+		break;
+	case OPT_TIME_FORMAT:
+		if (!strcmp(arg, "rfc3339"))
+			c->out_repr = TIME_RFC3339;
+		else if (time_unit_parse(arg, &c->out_repr) ||
+			 c->out_repr == TIME_AUTO)
+			diag_usage("invalid argument '%s' for --time-format: "
+				   "expected rfc3339, s, ms, us or ns", arg);
+		break;
 	}
-	c->unit = c->unit_opt;
 }
 
 /* True if one path is the other or lies inside it (a change to one
@@ -268,8 +227,11 @@ static void add_assign(struct conf *c, const struct assign *a)
 /* The assignments of --set, then those from the arguments after the
  * options; optind moves to the first FILE. Every path is in fs before the
  * refresh lists are made. */
-static void setup(struct conf *c, int argc, char **argv, struct fieldset *fs)
+static void conf_check(struct prog_run *run, void *conf, int argc,
+		       char **argv)
 {
+	struct conf *c = conf;
+	struct fieldset *fs = run->fs;
 	for (int i = 0; i < c->nsets; i++) {
 		struct assign a = { 0 };
 		if (!parse_assignment(c->sets[i], fs, &a))
@@ -314,8 +276,8 @@ static int run_assignments(struct edit *ed, const struct fieldset *fs,
 {
 	const char *err;
 	memcpy(slots, rec->slots, (size_t)fieldset_count(fs) * sizeof *slots);
-	for (int i = 0; i < cfg.nas; i++) {
-		struct assign *a = &cfg.as[i];
+	for (int i = 0; i < cfg->nas; i++) {
+		struct assign *a = &cfg->as[i];
 		struct value v;
 		if (expr_eval(a->e, slots, &sc, &v, msg, sizeof msg) < 0) {
 			record_bad(rec, msg);
@@ -341,20 +303,20 @@ static int rewrite_time(struct edit *ed, const struct record *rec)
 	struct value tv;
 	const char *err;
 	int64_t us;
-	edit_get(ed, &cfg.time_path, &sp);
-	if (record_time(rec, &sp, cfg.time_field, &cfg.unit, &sc, &us, NULL))
+	edit_get(ed, &cfg->time_path, &sp);
+	if (record_time(rec, &sp, cfg->time_field, &cfg->unit, &sc, &us, NULL))
 		return -1;
 	char *buf = scratch_alloc(&sc, 40);
-	size_t n = time_format(us, cfg.out_repr, false, buf);
+	size_t n = time_format(us, cfg->out_repr, false, buf);
 	memset(&tv, 0, sizeof tv);
-	if (cfg.out_repr == TIME_RFC3339) {
+	if (cfg->out_repr == TIME_RFC3339) {
 		tv.t = V_STRING;
 		tv.s = buf;
 		tv.n = n;
 	} else {
 		number_parse(buf, n, &tv);	/* keeps the digits as text */
 	}
-	if (edit_set(ed, &cfg.time_path, &tv, &err) < 0) {
+	if (edit_set(ed, &cfg->time_path, &tv, &err) < 0) {
 		record_bad(rec, err);
 		return -1;
 	}
@@ -364,15 +326,15 @@ static int rewrite_time(struct edit *ed, const struct record *rec)
 static int reshape(struct edit *ed, const struct record *rec)
 {
 	const char *err;
-	for (int i = 0; i < cfg.nren; i++)
-		if (edit_rename(ed, &cfg.ren[i].from, &cfg.ren[i].to, &err) < 0) {
+	for (int i = 0; i < cfg->nren; i++)
+		if (edit_rename(ed, &cfg->ren[i].from, &cfg->ren[i].to, &err) < 0) {
 			record_bad(rec, err);
 			return -1;
 		}
-	if (cfg.nkeep)
-		edit_keep(ed, cfg.keep, cfg.nkeep);
-	for (int i = 0; i < cfg.ndrop; i++)
-		edit_remove(ed, &cfg.drop[i]);
+	if (cfg->nkeep)
+		edit_keep(ed, cfg->keep, cfg->nkeep);
+	for (int i = 0; i < cfg->ndrop; i++)
+		edit_remove(ed, &cfg->drop[i]);
 	return 0;
 }
 
@@ -385,7 +347,7 @@ static void map_record(struct edit *ed, const struct fieldset *fs,
 	edit_begin(ed, rec);
 	if (run_assignments(ed, fs, rec) < 0)
 		return;
-	if (cfg.out_repr && rewrite_time(ed, rec) < 0)
+	if (cfg->out_repr && rewrite_time(ed, rec) < 0)
 		return;
 	if (reshape(ed, rec) < 0)
 		return;
@@ -402,8 +364,9 @@ static void map_record(struct edit *ed, const struct fieldset *fs,
 	}
 }
 
-static void conf_free(struct conf *c)
+static void conf_free(void *conf)
 {
+	struct conf *c = conf;
 	free(c->sets);
 	for (int i = 0; i < c->nas; i++) {
 		path_free(&c->as[i].target);
@@ -430,98 +393,83 @@ static void conf_free(struct conf *c)
  * On SIGHUP, or with --watch-config when the file changed: the new edits
  * (assignments, --time-format, --rename, --keep, --drop) apply from the
  * next record. The time unit guessed from the first value is kept while
- * --time-field and --time-unit stay the same. The file was checked by
- * reload_argv(); the inputs are open already (FILE operands do not change)
- * and the common options keep their start-up values.
+ * --time-field and --time-unit stay the same. The inputs are open already
+ * (FILE operands do not change) and the common options keep their
+ * start-up values.
  */
-static char **conf_words;	/* the reloaded command line in use */
-
-static void conf_reload(struct fieldset *fs, struct reader *r)
+static bool conf_reload(struct prog_run *run, void *nconf, char *said,
+			size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc);
-	setup(&nc, ac, av, fs);	/* cannot fail after the check */
-	bool same_time = !strcmp(nc.time_field, cfg.time_field) &&
-			 nc.unit_opt == cfg.unit_opt;
+	struct conf *nc = nconf;
+	bool same_time = !strcmp(nc->time_field, cfg->time_field) &&
+			 nc->unit_opt == cfg->unit_opt;
 	if (same_time)
-		nc.unit = cfg.unit;
-	conf_free(&cfg);
+		nc->unit = cfg->unit;
 	cfg = nc;
-	slots = xrealloc(slots, (size_t)(fieldset_count(fs) + 1) * sizeof *slots);
-	reader_fields_changed(r);
-	char said[256];
-	snprintf(said, sizeof said, "%d assignments, %d renames, %d keep, "
-		 "%d drop, %s--time-format%s", cfg.nas, cfg.nren, cfg.nkeep,
-		 cfg.ndrop, cfg.out_repr ? "" : "no ",
+	slots = xrealloc(slots, (size_t)(fieldset_count(run->fs) + 1) *
+			 sizeof *slots);
+	snprintf(said, n, "%d assignments, %d renames, %d keep, %d drop, "
+		 "%s--time-format%s", cfg->nas, cfg->nren, cfg->nkeep,
+		 cfg->ndrop, cfg->out_repr ? "" : "no ",
 		 same_time ? "" : "; time unit reset");
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+	return true;
 }
 
-static void cleanup(void)
+static struct edit *ed;
+
+static void start(struct prog_run *run)
 {
-	conf_free(&cfg);
-	reload_free(conf_words);
+	cfg = run->conf;
+	slots = xmalloc((size_t)(fieldset_count(run->fs) + 1) * sizeof *slots);
+	ed = edit_new();
+}
+
+static void on_record(struct prog_run *run, struct record *rec)
+{
+	writer_set_format(run->w, rec->fmt);
+	map_record(ed, run->fs, run->w, &run->out, rec,
+		   run->o.out_fmt ? run->o.out_fmt : reader_format(run->r));
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
+	edit_free(ed);
 	scratch_free(&sc);
 	free(slots);
 }
 
+static const struct prog es_map = {
+	.name = "es-map",
+	.synopsis = "[OPTION]... [ASSIGNMENT]... [FILE]...",
+	.about = "Compute, rename, select and drop fields of the records of FILEs\n"
+		 "(or standard input). An ASSIGNMENT is 'PATH = EXPR' (see edgestream(7)\n"
+		 "for the expression language); assignments run in order and each sees\n"
+		 "the results of the ones before it; a nested PATH creates objects. Then,\n"
+		 "in this order: --time-format, --rename, --keep, --drop. Fields left\n"
+		 "alone keep their exact text; a record nothing changed is written byte\n"
+		 "for byte. The first argument that is not an assignment starts the FILEs.",
+	.opts = options,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies the file's edits\n"
+		       "from the next record; a guessed time unit is kept while --time-field\n"
+		       "and --time-unit stay the same.",
+	.notes = "\nExamples:\n"
+		 "  es-map 'temp_f = value * 9 / 5 + 32' 'alert = temp_f > 99.5' readings.ndjson\n"
+		 "  es-map 'meta.unit = \"C\"' --rename value:celsius --drop seq plant.csv\n"
+		 "  es-map --time-format rfc3339 --keep ts,device,value readings.ndjson\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = conf_option,
+	.check = conf_check,
+	.conf_free = conf_free,
+	.want_members = true,	/* edit.c builds on them */
+	.start = start,
+	.record = on_record,
+	.reload = conf_reload,
+	.cleanup = cleanup,
+};
+
 int main(int argc, char **argv)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
-	if (o.help)
-		usage();
-	opts_apply(&o);
-	/* static: a usage error in setup() exits with it still reachable */
-	static struct fieldset *fs;
-	fs = fieldset_new();
-	fieldset_want_members(fs, true);	/* edit.c builds on them */
-	setup(&cfg, argc, argv, fs);
-	opts_check_done(&o);
-	slots = xmalloc((size_t)(fieldset_count(fs) + 1) * sizeof *slots);
-	loop_signals();
-	reload_init(&o);
-
-	struct outbuf out;
-	out_init(&out, 1, "stdout");
-	diag_set_output(&out);
-	struct reader *r = reader_open(argv + optind, argc - optind, o.in_fmt,
-				       fs, flush_out, &out);
-	reader_set_timeout(r, reload_timeout(-1));
-	struct writer *w = writer_open(&out, o.out_fmt);
-	struct edit *ed = edit_new();
-	struct record rec;
-	for (;;) {
-		/* Between two records, with none in hand: the next one is
-		 * read with the new fields located. */
-		if (reload_due())
-			conf_reload(fs, r);
-		int got = reader_next(r, &rec);
-		if (got == 0)
-			break;
-		if (got < 0)
-			continue;	/* a timeout: SIGHUP, or time to look */
-		writer_set_format(w, rec.fmt);
-		map_record(ed, fs, w, &out, &rec,
-			   o.out_fmt ? o.out_fmt : reader_format(r));
-	}
-	writer_close(w);
-	reader_close(r);
-	edit_free(ed);
-	fieldset_free(fs);
-	cleanup();
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+	return prog_main(&es_map, argc, argv);
 }

@@ -151,38 +151,135 @@ void opts_apply(struct es_opts *o)
 	}
 }
 
+const struct opts_entry opts_common_table[] = {
+	{"input-format", required_argument, 'i', "FMT",
+	 "ndjson, json or csv (default: detected per input\n"
+	 "from its first non-blank byte: '{' NDJSON, else\n"
+	 "CSV); json reads a top-level array of objects or\n"
+	 "objects in any layout (pretty-printed)"},
+	{"output-format", required_argument, 'o', "FMT",
+	 "ndjson or csv (default: the format of the first\n"
+	 "record read)"},
+	{"delimiter", required_argument, 'd', "C",
+	 "the CSV field delimiter: one character, or tab,\n"
+	 "semicolon, pipe (default ,); input only, CSV\n"
+	 "output is comma-separated"},
+	{"null-values", required_argument, OPT_NULL_VALUES, "LIST",
+	 "comma-separated cell texts read as null, e.g.\n"
+	 "'-200,NA,' (an empty item: the empty cell)"},
+	{"timezone", required_argument, OPT_TIMEZONE, "ZONE",
+	 "the zone of times written without an offset:\n"
+	 "UTC (default) or a tz name (Europe/Rome)"},
+	{"dead-letter", required_argument, OPT_DEAD_LETTER, "FILE",
+	 "append bad input lines to FILE (CSV: under\n"
+	 "their header line)"},
+	{"strict", no_argument, OPT_STRICT, NULL,
+	 "stop at the first bad line (exit status 3)"},
+	{"stats", no_argument, OPT_STATS, NULL,
+	 "print counters as one JSON line on stderr at exit"},
+	{"stats-file", required_argument, OPT_STATS_FILE, "FILE",
+	 "keep the counters in FILE (one JSON object,\n"
+	 "replaced atomically), for watchers"},
+	{"stats-every", required_argument, OPT_STATS_EVERY, "D",
+	 "how often FILE is rewritten (default 10s)"},
+	{"config", required_argument, OPT_CONFIG, "FILE",
+	 "more options from FILE, one a line: name = value\n"
+	 "or name; they win over the command line's.\n"
+	 "SIGHUP reloads it (see the program's page)"},
+	{"watch-config", no_argument, OPT_WATCH_CONFIG, NULL,
+	 "reload --config FILE also when it changes"},
+	{"check", no_argument, OPT_CHECK, NULL,
+	 "check the options (and --config FILE), exit 0\n"
+	 "if good, 2 with why if not; read nothing"},
+	{"help", no_argument, OPT_HELP, NULL, "show this help and exit"},
+	{"version", no_argument, OPT_VERSION, NULL,
+	 "show the version and exit"},
+	{0}
+};
+
+/* Options with a short letter show it: "  -k, --key F"; others line up. */
+static int entry_head(char *buf, size_t n, const struct opts_entry *e)
+{
+	bool letter = e->code > ' ' && e->code < 127;
+	return snprintf(buf, n, "  %c%c%c --%s%s%s", letter ? '-' : ' ',
+			letter ? e->code : ' ', letter ? ',' : ' ', e->name,
+			e->arg ? " " : "", e->arg ? e->arg : "");
+}
+
+/* The help column; a longer head keeps one space before its text. */
+enum { HELP_COL = 27 };
+
+static void entry_help(FILE *f, const struct opts_entry *e,
+		       const struct opts_entry *of)
+{
+	char head[128], alias[128];
+	int w = entry_head(head, sizeof head, e);
+	const char *text = e->help;
+	if (!text) {
+		snprintf(alias, sizeof alias, "the same as --%s", of->name);
+		text = alias;
+	}
+	fprintf(f, "%s%*s", head, w < HELP_COL ? HELP_COL - w : 1, "");
+	for (const char *p = text;;) {
+		const char *nl = strchr(p, '\n');
+		if (!nl) {
+			fprintf(f, "%s\n", p);
+			return;
+		}
+		fprintf(f, "%.*s\n%*s", (int)(nl - p), p, HELP_COL, "");
+		p = nl + 1;
+	}
+}
+
+void opts_table_help(FILE *f, const struct opts_entry *t)
+{
+	for (const struct opts_entry *e = t; e->name; e++)
+		if (!e->help || *e->help)
+			entry_help(f, e, e > t ? e - 1 : e);
+}
+
+static size_t table_len(const struct opts_entry *t)
+{
+	size_t n = 0;
+	while (t && t[n].name)
+		n++;
+	return n;
+}
+
+static void add_getopt(const struct opts_entry *t, struct option *lo,
+		       size_t *nl, char *so, size_t *ns)
+{
+	for (; t && t->name; t++) {
+		lo[(*nl)++] = (struct option){ t->name, t->has_arg, 0, t->code };
+		if (t->code <= ' ' || t->code >= 127 || memchr(so, t->code, *ns))
+			continue;
+		so[(*ns)++] = (char)t->code;
+		if (t->has_arg == required_argument)
+			so[(*ns)++] = ':';
+	}
+}
+
+void opts_table_getopt(const struct opts_entry *t, struct option **longopts,
+		       char **shortopts)
+{
+	size_t n = table_len(opts_common_table) + table_len(t), nl = 0, ns = 0;
+	struct option *lo = xmalloc((n + 1) * sizeof *lo);
+	char *so = xmalloc(2 * n + 2);
+	/* '+' would stop at the first operand; getopt's default order lets
+	 * options follow FILEs, as the programs always have. */
+	add_getopt(opts_common_table, lo, &nl, so, &ns);
+	add_getopt(t, lo, &nl, so, &ns);
+	lo[nl] = (struct option){ 0, 0, 0, 0 };
+	so[ns] = 0;
+	*longopts = lo;
+	*shortopts = so;
+}
+
 void opts_common_help(FILE *f)
 {
-	fputs("Common options:\n"
-	      "  -i, --input-format FMT   ndjson, json or csv (default: detected per input\n"
-	      "                           from its first non-blank byte: '{' NDJSON, else\n"
-	      "                           CSV); json reads a top-level array of objects or\n"
-	      "                           objects in any layout (pretty-printed)\n"
-	      "  -o, --output-format FMT  ndjson or csv (default: the format of the first\n"
-	      "                           record read)\n"
-	      "  -d, --delimiter C        the CSV field delimiter: one character, or tab,\n"
-	      "                           semicolon, pipe (default ,); input only, CSV\n"
-	      "                           output is comma-separated\n"
-	      "      --null-values LIST   comma-separated cell texts read as null, e.g.\n"
-	      "                           '-200,NA,' (an empty item: the empty cell)\n"
-	      "      --timezone ZONE      the zone of times written without an offset:\n"
-	      "                           UTC (default) or a tz name (Europe/Rome)\n"
-	      "      --dead-letter FILE   append bad input lines to FILE (CSV: under\n"
-	      "                           their header line)\n"
-	      "      --strict             stop at the first bad line (exit status 3)\n"
-	      "      --stats              print counters as one JSON line on stderr at exit\n"
-	      "      --stats-file FILE    keep the counters in FILE (one JSON object,\n"
-	      "                           replaced atomically), for watchers\n"
-	      "      --stats-every D      how often FILE is rewritten (default 10s)\n"
-	      "      --config FILE        more options from FILE, one a line: name = value\n"
-	      "                           or name; they win over the command line's.\n"
-	      "                           SIGHUP reloads it (see the program's page)\n"
-	      "      --watch-config       reload --config FILE also when it changes\n"
-	      "      --check              check the options (and --config FILE), exit 0\n"
-	      "                           if good, 2 with why if not; read nothing\n"
-	      "      --help               show this help and exit\n"
-	      "      --version            show the version and exit\n"
-	      "\n"
+	fputs("Common options:\n", f);
+	opts_table_help(f, opts_common_table);
+	fputs("\n"
 	      "Exit status: 0 success, 1 runtime failure, 2 usage error,\n"
 	      "3 bad input under --strict.\n", f);
 }

@@ -34,6 +34,31 @@ enum {
 	{"help", no_argument, 0, OPT_HELP}, \
 	{"version", no_argument, 0, OPT_VERSION}
 
+/*
+ * An option as data: the long name and argument kind getopt_long takes,
+ * the code the program's parser receives (a short letter, or OPT_PROGRAM
+ * and up), the argument's name and the help text (lines split by '\n')
+ * --help prints. help NULL: an alias, printed as "the same as --OTHER"
+ * where OTHER is the entry before it. help "": said in the program's own
+ * prose (options that go in pairs, such as es-detect's methods). A table ends with an entry whose
+ * name is NULL.
+ */
+struct opts_entry {
+	const char *name;
+	int has_arg;		/* no_argument or required_argument */
+	int code;
+	const char *arg;	/* "F1,F2"; NULL without an argument */
+	const char *help;
+};
+/* The common options (every program takes them). */
+extern const struct opts_entry opts_common_table[];
+/* Prints a table's options as --help shows them (text at column 27). */
+void opts_table_help(FILE *f, const struct opts_entry *t);
+/* getopt_long's tables for the common options and t: a struct option
+ * array and a short-option string (both allocated, kept for the run). */
+void opts_table_getopt(const struct opts_entry *t, struct option **longopts,
+		       char **shortopts);
+
 struct es_opts {
 	enum format in_fmt, out_fmt;
 	const char *dead_letter;

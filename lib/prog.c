@@ -1,0 +1,166 @@
+/* prog.c - a program declared once, run by prog_main() */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "prog.h"
+#include "reload.h"
+
+static void prog_usage(const struct prog *p)
+{
+	printf("Usage: %s %s\n%s\n\n", p->name, p->synopsis, p->about);
+	opts_table_help(stdout, p->opts);
+	printf("\n");
+	if (p->reload_note)
+		printf("%s\n\n", p->reload_note);
+	opts_common_help(stdout);
+	if (p->notes)
+		fputs(p->notes, stdout);
+	exit(EXIT_OK);
+}
+
+/* getopt_long's tables, built once from the program's and the common. */
+static struct option *longopts;
+static char *shortopts;
+
+/* Parses argv into o and a new conf: at start, and again on a reload
+ * (whose command line passed --check, so it cannot fail). */
+static void *prog_parse(const struct prog *p, int argc, char **argv,
+			struct es_opts *o)
+{
+	void *conf = xmalloc(p->conf_size ? p->conf_size : 1);
+	memset(conf, 0, p->conf_size);
+	if (p->conf_init)
+		p->conf_init(conf);
+	opts_init(o);
+	optind = 0;	/* a reload parses again from the start */
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (opts_common(o, c, optarg))
+			continue;
+		if (c == '?' || c == ':' || !p->option)
+			opts_bad_option();
+		p->option(conf, c, optarg);
+	}
+	return conf;
+}
+
+static void prog_conf_free(const struct prog *p, void *conf)
+{
+	if (conf && p->conf_free)
+		p->conf_free(conf);
+	free(conf);
+}
+
+/* The reloaded command line in use: run->conf's values point into it. */
+static char **conf_words;
+
+/* Between two records, with none in hand: the program applies the new
+ * options, and the next record is read with the fields they locate. */
+static void prog_reload(const struct prog *p, struct prog_run *run)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return;
+	struct es_opts no;
+	void *nconf = prog_parse(p, ac, av, &no);
+	if (p->check)
+		p->check(run, nconf, ac, av);
+	char said[512] = "";
+	if (!p->reload || !p->reload(run, nconf, said, sizeof said)) {
+		if (!p->reload)
+			reload_refuse("the program takes no reload");
+		prog_conf_free(p, nconf);
+		reload_free(av);
+		return;
+	}
+	prog_conf_free(p, run->conf);
+	run->conf = nconf;
+	reader_fields_changed(run->r);
+	reload_said(said);
+	reload_free(conf_words);
+	conf_words = av;
+}
+
+static void flush_out(void *ctx)
+{
+	out_flush(ctx);
+}
+
+static void prog_loop(const struct prog *p, struct prog_run *run)
+{
+	struct record rec;
+	reader_set_timeout(run->r, reload_timeout(-1));
+	for (;;) {
+		if (p->done && p->done(run))
+			break;
+		if (reload_due()) {
+			prog_reload(p, run);
+			continue;	/* a reload may have ended the work */
+		}
+		if (p->timeout)
+			reader_set_timeout(run->r, reload_timeout(p->timeout(run)));
+		int got = reader_next(run->r, &rec);
+		if (got == 0)
+			break;
+		if (got > 0)
+			p->record(run, &rec);
+	}
+}
+
+/* The operands and formats of the command line, open for reading and
+ * writing standard output. */
+static void prog_open(const struct prog *p, struct prog_run *run)
+{
+	out_init(&run->out, 1, "stdout");
+	diag_set_output(&run->out);
+	run->r = reader_open(run->argv, run->argc, run->o.in_fmt, run->fs,
+			     flush_out, &run->out);
+	run->w = writer_open(&run->out, run->o.out_fmt);
+	(void)p;
+}
+
+int prog_main(const struct prog *p, int argc, char **argv)
+{
+	static struct prog_run run;	/* static: reachable at any exit */
+	diag_init(argv[0]);
+	argv = opts_config(&argc, argv);
+	opts_table_getopt(p->opts, &longopts, &shortopts);
+	run.conf = prog_parse(p, argc, argv, &run.o);
+	if (run.o.help)
+		prog_usage(p);
+	opts_apply(&run.o);
+	run.fs = fieldset_new();
+	if (p->want_members)
+		fieldset_want_members(run.fs, true);
+	if (p->check)
+		p->check(&run, run.conf, argc, argv);
+	if (p->stats)
+		diag_set_stats_extra(p->stats);
+	run.argc = argc - optind;
+	run.argv = argv + optind;
+	if (p->setup)
+		p->setup(&run);
+	opts_check_done(&run.o);
+	loop_signals();
+	reload_init(&run.o);
+	prog_open(p, &run);
+	if (p->start)
+		p->start(&run);
+	prog_loop(p, &run);
+	if (p->finish)
+		p->finish(&run);
+	writer_close(run.w);
+	reader_close(run.r);
+	if (p->cleanup)
+		p->cleanup(&run);
+	fieldset_free(run.fs);
+	prog_conf_free(p, run.conf);
+	reload_free(conf_words);
+	free(longopts);
+	free(shortopts);
+	diag_finish();
+	out_free(&run.out);
+	return diag_status;
+}

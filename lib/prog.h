@@ -1,0 +1,89 @@
+/* prog.h - a program declared once, run by prog_main()
+ *
+ * A program that reads records is a struct prog: its name and help prose,
+ * its options as a table, and hooks for what is its own. prog_main() does
+ * what every program does, one way for all: --config, getopt_long built
+ * from the tables, --help printed from them, --version, --check, signals,
+ * the reader and the writer, the reading loop with a --config reload
+ * between two records, --stats, --stats-file and the exit status.
+ *
+ * The order prog_main() follows:
+ *   conf_init, option (each), check    parse; usage errors exit 2 here
+ *   setup                              fields and anything that may still
+ *                                      be a usage error (an expression)
+ *   (--check ends here with 0)
+ *   the reader and writer open
+ *   start                              state for the run
+ *   loop: reload? timeout, record      until the input ends or a signal
+ *   finish                             held results go out
+ *   cleanup                            free; --stats is printed after it
+ */
+#ifndef ES_PROG_H
+#define ES_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "opts.h"
+#include "record.h"
+
+/* What a run has: prog_main fills it and passes it to every hook. */
+struct prog_run {
+	struct es_opts o;	/* the common options */
+	void *conf;		/* the program's options in force */
+	int argc;		/* the operands (FILEs) */
+	char **argv;
+	struct fieldset *fs;
+	struct outbuf out;	/* standard output */
+	struct reader *r;
+	struct writer *w;
+};
+
+struct prog {
+	const char *name;	/* "es-filter" */
+	const char *synopsis;	/* after the name on the Usage line */
+	const char *about;	/* what it does, lines split by '\n' */
+	const struct opts_entry *opts;	/* its own options */
+	const char *reload_note;	/* after the options: what a reload does */
+	const char *notes;	/* after the common options: --stats, examples */
+
+	size_t conf_size;	/* the program's struct of options */
+	void (*conf_init)(void *conf);	/* defaults */
+	/* One option of the table; a bad value is diag_usage(). */
+	void (*option)(void *conf, int code, const char *arg);
+	/* After the options (and the common ones applied): the operands it
+	 * takes (argv from optind on; it moves optind past them), checks
+	 * across options (diag_usage), and what needs run->fs (fields,
+	 * expressions). Runs again on a reload, for nconf, with the same
+	 * run->fs. Not called for --help or --version. */
+	void (*check)(struct prog_run *run, void *conf, int argc, char **argv);
+	void (*conf_free)(void *conf);
+
+	bool want_members;	/* the reader locates every member (edit.c) */
+	void (*setup)(struct prog_run *run);
+	void (*start)(struct prog_run *run);
+	/* True when the program has done its work (es-cat's --head). */
+	bool (*done)(struct prog_run *run);
+	/* The reader's timeout before each read, in ms (-1: none); timers
+	 * that are due may run here. */
+	int (*timeout)(struct prog_run *run);
+	void (*record)(struct prog_run *run, struct record *rec);
+	/*
+	 * A reload: nconf is the new command line parsed (it passed --check
+	 * already), run->conf still the old one. Apply it, write what changed
+	 * into said, and return true; prog_main then frees the old conf and
+	 * keeps nconf. Return false (after reload_refuse()) to keep the old.
+	 * NULL: the program takes no reload but the common options'.
+	 */
+	bool (*reload)(struct prog_run *run, void *nconf, char *said, size_t n);
+	/* --stats: the program's counters as ",\"k\":v" text. */
+	void (*stats)(char *buf, size_t n);
+	void (*finish)(struct prog_run *run);
+	void (*cleanup)(struct prog_run *run);
+};
+
+/* Runs p on the command line; returns the exit status. */
+int prog_main(const struct prog *p, int argc, char **argv);
+
+#endif

@@ -1,9 +1,9 @@
-/* prog.h - what the fuzz targets that compile a whole program in share
+/* prog.h - what the fuzz targets of the engines (window, join) share
  *
- * join.c and window.c include the program's source (its main renamed) so
- * that its static state and functions are those under test, then this
- * file. Such a target defines setup_once() (calling prog_setup first) and
- * run(), which makes one run of the program from the fuzzer's bytes; this
+ * join.c and window.c drive an engine of the library (lib/window.h,
+ * lib/ijoin.h) with a definition parsed by the library's own parsers.
+ * Such a target defines setup_once() (calling prog_setup first) and
+ * run(), which makes one run of the engine from the fuzzer's bytes; this
  * file gives LLVMFuzzerTestOneInput around them, with the program's
  * diagnostics (bad lines, warnings) sent to /dev/null while a run lasts.
  * Sanitizer reports and broken invariants (PCHECK) still reach the real

@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "evloop.h"
 #include "json.h"
 #include "mqtt.h"
+#include "mqttprog.h"
 #include "opts.h"
 #include "reload.h"
 #include "time.h"
@@ -81,25 +83,6 @@ static void usage(void)
 	       "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
 	       "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n");
 	exit(EXIT_OK);
-}
-
-static char *fill_id(const char *tmpl, const char *id)
-{
-	size_t n = strlen(tmpl) + 1, il = strlen(id);
-	for (const char *p = strstr(tmpl, "{id}"); p; p = strstr(p + 4, "{id}"))
-		n += il;
-	char *t = xmalloc(n), *w = t;
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{id}", 4)) {
-			memcpy(w, id, il);
-			w += il;
-			p += 4;
-		} else {
-			*w++ = *p++;
-		}
-	}
-	*w = 0;
-	return t;
 }
 
 /* ---- one configuration ---- */
@@ -285,11 +268,9 @@ static void apply(const char *name, const void *p, size_t n)
 	report(name, true, why);
 }
 
-static void on_message(struct mosquitto *m, void *obj,
-		       const struct mosquitto_message *msg)
+static void on_message(void *ctx, const struct mosquitto_message *msg)
 {
-	(void)m;
-	(void)obj;
+	(void)ctx;
 	stats.in++;
 	size_t pl = strlen(cfg.prefix);
 	const char *name = msg->topic;
@@ -315,11 +296,10 @@ static void stats_extra(char *buf, size_t n)
 		 applied, rejected, conn.reconnects);
 }
 
-static bool in_reload;	/* parsing a reloaded file: no --help there */
-
-/* Parses argv into c (from its defaults) and checks it; --dir must be a
- * directory (exit 1), which is looked at, not written. */
-static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
+/* A mqttprog_parse_fn: argv into conf, checked; --dir must be a directory
+ * (exit 1), which is looked at, not written. */
+static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
+		       bool reload)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -331,6 +311,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
 		{0, 0, 0, 0}
 	};
+	struct conf *c = conf;
 	memset(c, 0, sizeof *c);
 	c->topic_tmpl = "fleet/{id}/config/#";
 	c->result_tmpl = "fleet/{id}/config-result";
@@ -353,9 +334,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		default: opts_bad_option();
 		}
 	}
-	if (o->help && !in_reload)
+	if (o->help && !reload)
 		usage();
-	if (o->version && !in_reload)
+	if (o->version && !reload)
 		opts_apply(o);
 	if (!c->id || !*c->id)
 		diag_usage("--id is needed: the gateway's name");
@@ -363,8 +344,8 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		diag_usage("--dir is needed: where the configuration files are");
 	if (optind < argc)
 		diag_usage("unexpected argument '%s'", argv[optind]);
-	c->topic = fill_id(c->topic_tmpl, c->id);
-	c->result = fill_id(c->result_tmpl, c->id);
+	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
+	c->result = mqttprog_fill_id(c->result_tmpl, c->id);
 	size_t tl = strlen(c->topic);
 	if (tl < 2 || strcmp(c->topic + tl - 2, "/#") ||
 	    mosquitto_sub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
@@ -377,7 +358,8 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 	/* Not the gateway id itself: es-heartbeat of the same gateway would
 	 * take the same client id, and the broker lets one of the two in at
 	 * a time. */
-	c->client_id = c->mo.id ? xstrdup(c->mo.id) : fill_id("{id}-ctl", c->id);
+	c->client_id = c->mo.id ? xstrdup(c->mo.id)
+			       : mqttprog_fill_id("{id}-ctl", c->id);
 	c->mo.id = c->client_id;
 	mqtt_opts_check(&c->mo);
 	struct stat st;
@@ -405,35 +387,19 @@ static void conf_free(struct conf *c)
  */
 static char **conf_words;	/* the reloaded command line in use */
 
-static void open_conn(void)
-{
-	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
-	mosquitto_message_callback_set(conn.m, on_message);
-}
-
 static void conf_reload(void)
 {
-	int ac;
-	char **av = reload_argv(&ac);
+	struct conf nc;
+	char **av = mqttprog_reload_parse(parse_args, &nc);
 	if (!av)
 		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	in_reload = true;
-	parse_args(ac, av, &no, &nc);
-	in_reload = false;
-	char why[600];
-	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
-		reload_refuse(why);
+	if (!mqttprog_reload_ok(av, &nc.mo, NULL)) {
 		conf_free(&nc);
-		reload_free(av);
 		return;
 	}
 	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
 	bool resub = !copt && (strcmp(cfg.topic, nc.topic) ||
 			       cfg.mo.qos != nc.mo.qos);
-	unsigned long reconnects = conn.reconnects + conn.ever_up;
 	if (copt)
 		mqtt_close(&conn);
 	if (resub && conn.state == MQTT_UP) {
@@ -445,21 +411,16 @@ static void conf_reload(void)
 	conf_free(&cfg);
 	cfg = nc;	/* conn.o points to cfg.mo */
 	if (copt) {
-		open_conn();
-		conn.reconnects = reconnects;
+		mqtt_reopen(&conn, &cfg.mo);
 	} else if (resub && conn.state == MQTT_UP) {
 		on_up(NULL, false);
 		mqtt_flush(&conn);
 	}
 	char said[1200];
-	int n = snprintf(said, sizeof said, "--dir %s -t %s --result-topic %s",
-			 cfg.dir, cfg.topic, cfg.result);
-	if (copt)
-		snprintf(said + n, sizeof said - (size_t)n, "; %s changed: "
-			 "connecting to %s", copt, mqtt_where(&conn));
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+	snprintf(said, sizeof said, "--dir %s -t %s --result-topic %s", cfg.dir,
+		 cfg.topic, cfg.result);
+	mqttprog_reloaded(said, copt, &conn);
+	mqttprog_keep(&conf_words, av);
 }
 
 int main(int argc, char **argv)
@@ -468,7 +429,7 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
+	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
 	opts_check_done(&o);	/* --check: no connection */
@@ -477,28 +438,19 @@ int main(int argc, char **argv)
 	out_init(&out, 1, "stdout");
 	out_init(&res, -1, "result");
 	diag_set_output(&out);
-	open_conn();
+	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
+	mqtt_open(&conn, &cfg.mo, &hooks);
+	struct evloop ev;
+	evloop_init(&ev);
+	mqtt_attach(&conn, &ev);
 	while (!loop_stop && (!cfg.count || (long long)stats.in < cfg.count)) {
 		if (reload_due())
 			conf_reload();
-		struct pollfd p;
-		int n = mqtt_pollfd(&conn, &p) ? 1 : 0;
-		int64_t now = loop_now_ms();
-		int t = reload_timeout(mqtt_timeout(&conn, now));
-		int r = poll(&p, (nfds_t)n, loop_timeout(t));
-		if (r < 0 && errno != EINTR)
+		if (evloop_run_once(&ev, -1) < 0)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
 	}
 	/* the last result on its way before we go */
-	for (int i = 0; i < 20 && conn.state == MQTT_UP &&
-	     mosquitto_want_write(conn.m); i++) {
-		struct pollfd p;
-		if (!mqtt_pollfd(&conn, &p))
-			break;
-		int r = poll(&p, 1, 50);
-		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
-	}
+	mqtt_linger(&conn, &ev, 1000, true);
 	mqtt_close(&conn);
 	conf_free(&cfg);
 	reload_free(conf_words);

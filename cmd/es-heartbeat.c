@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "evloop.h"
 #include "json.h"
 #include "mqtt.h"
+#include "mqttprog.h"
 #include "opts.h"
 #include "reload.h"
 #include "time.h"
@@ -48,6 +50,8 @@ struct conf {
 
 static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
+static struct evloop ev;
+static struct evloop_timer *beat_timer;	/* the next status */
 static struct outbuf out, msg;
 static unsigned long long beats, published, missed;
 
@@ -223,8 +227,12 @@ static bool publish(const char *payload, size_t n)
 	return true;
 }
 
-static void beat(void)
+static int64_t last_beat;	/* when the last status went */
+
+static void beat(struct evloop_timer *t, int64_t now)
 {
+	last_beat = now;
+	t->at = now + cfg.every_ms;
 	build_status(&msg);
 	beats++;
 	if (publish(msg.buf, msg.len))
@@ -238,39 +246,25 @@ static void beat(void)
 }
 
 /* A (re)connect: the first status goes out at once. */
-static int64_t next_beat;
-
 static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	next_beat = 0;
+	beat_timer->at = 0;
 }
 
 /* Graceful stop: say "offline" ourselves (a DISCONNECT suppresses the
- * will), and give the broker a moment to take it. */
+ * will), and give the broker a moment to take it. No status after it. */
 static void goodbye(void)
 {
+	beat_timer->at = EVLOOP_NEVER;
 	if (!publish(cfg.will, strlen(cfg.will)))
 		return;
-	int64_t until = loop_now_ms() + 2000;
-	while (loop_now_ms() < until && mosquitto_want_write(conn.m)) {
-		struct pollfd p;
-		if (!mqtt_pollfd(&conn, &p))
-			break;
-		int r = poll(&p, 1, 50);
-		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
-	}
+	mqtt_linger(&conn, &ev, 2000, true);
 	/* QoS 1 and 2: a short wait for the acknowledgement, so the offline
 	 * status is on the broker when we go. */
-	until = loop_now_ms() + 300;
-	while (cfg.mo.qos && loop_now_ms() < until) {
-		struct pollfd p;
-		if (!mqtt_pollfd(&conn, &p))
-			break;
-		int r = poll(&p, 1, 20);
-		mqtt_service(&conn, r > 0 ? p.revents : 0, loop_now_ms());
-	}
+	if (cfg.mo.qos)
+		mqtt_linger(&conn, &ev, 300, false);
 }
 
 /* ---- options ---- */
@@ -281,31 +275,10 @@ static void stats_extra(char *buf, size_t n)
 		 "\"reconnects\":%lu", beats, published, missed, conn.reconnects);
 }
 
-/* The topic with {id} replaced. */
-static char *topic_of(const char *tmpl, const char *id)
-{
-	size_t n = strlen(tmpl) + 1, il = strlen(id);
-	for (const char *p = strstr(tmpl, "{id}"); p; p = strstr(p + 4, "{id}"))
-		n += il;
-	char *t = xmalloc(n), *w = t;
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{id}", 4)) {
-			memcpy(w, id, il);
-			w += il;
-			p += 4;
-		} else {
-			*w++ = *p++;
-		}
-	}
-	*w = 0;
-	return t;
-}
-
-static bool in_reload;	/* parsing a reloaded file: no --help there */
-
-/* Parses argv into c (from its defaults); checks the options together,
- * the connection's with the will and client id filled in. */
-static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
+/* A mqttprog_parse_fn: argv into conf, the options checked together, the
+ * connection's with the will and client id filled in. */
+static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
+		       bool reload)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -319,6 +292,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
 		{0, 0, 0, 0}
 	};
+	struct conf *c = conf;
 	memset(c, 0, sizeof *c);
 	c->topic_tmpl = "fleet/{id}/status";
 	c->disk = "/";
@@ -356,15 +330,15 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		default: opts_bad_option();
 		}
 	}
-	if (o->help && !in_reload)
+	if (o->help && !reload)
 		usage();
-	if (o->version && !in_reload)
+	if (o->version && !reload)
 		opts_apply(o);
 	if (!c->id || !*c->id)
 		diag_usage("--id is needed: the gateway's name");
 	if (optind < argc)
 		diag_usage("unexpected argument '%s'", argv[optind]);
-	c->topic = topic_of(c->topic_tmpl, c->id);
+	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
 	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
 		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
 	/* The will: the same topic, retained, saying offline. */
@@ -378,7 +352,8 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 	/* Not the gateway id itself: es-ctl of the same gateway would take
 	 * the same client id, and the broker lets one of the two in at a
 	 * time (each kicking the other off, and the will saying offline). */
-	c->client_id = c->mo.id ? xstrdup(c->mo.id) : topic_of("{id}-heartbeat", c->id);
+	c->client_id = c->mo.id ? xstrdup(c->mo.id)
+			       : mqttprog_fill_id("{id}-heartbeat", c->id);
 	c->mo.id = c->client_id;
 	c->own_will = !c->mo.will_topic;
 	if (c->own_will) {
@@ -410,53 +385,40 @@ static void conf_moved(struct conf *c)
  * first status goes at once.
  */
 static char **conf_words;	/* the reloaded command line in use */
-static int64_t last_beat;	/* when the last status went */
+
+static void conf_free(struct conf *c)
+{
+	free(c->topic);
+	free(c->client_id);
+}
 
 static void conf_reload(void)
 {
-	int ac;
-	char **av = reload_argv(&ac);
+	struct conf nc;
+	char **av = mqttprog_reload_parse(parse_args, &nc);
 	if (!av)
 		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	in_reload = true;
-	parse_args(ac, av, &no, &nc);
-	in_reload = false;
-	char why[600];
-	if (!mqtt_opts_files_ok(&nc.mo, why, sizeof why)) {
-		reload_refuse(why);
-		free(nc.topic);
-		free(nc.client_id);
-		reload_free(av);
+	if (!mqttprog_reload_ok(av, &nc.mo, NULL)) {
+		conf_free(&nc);
 		return;
 	}
 	conf_moved(&nc);
 	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
-	if (copt)
+	if (copt) {
 		goodbye();
-	unsigned long reconnects = conn.reconnects + conn.ever_up;
-	if (copt)
 		mqtt_close(&conn);
-	free(cfg.topic);
-	free(cfg.client_id);
+	}
+	conf_free(&cfg);
 	cfg = nc;
 	conf_moved(&cfg);	/* conn.o points to cfg.mo */
-	if (copt) {
-		mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
-		conn.reconnects = reconnects;
-	}
-	next_beat = last_beat + cfg.every_ms;
-	char said[800];
-	int n = snprintf(said, sizeof said, "--every %lldms, %d watched, -t %s -q %d",
-			 (long long)cfg.every_ms, cfg.nwatch, cfg.topic, cfg.mo.qos);
 	if (copt)
-		snprintf(said + n, sizeof said - (size_t)n, "; %s changed: "
-			 "connecting to %s", copt, mqtt_where(&conn));
-	reload_said(said);
-	reload_free(conf_words);
-	conf_words = av;
+		mqtt_reopen(&conn, &cfg.mo);
+	beat_timer->at = last_beat + cfg.every_ms;
+	char said[800];
+	snprintf(said, sizeof said, "--every %lldms, %d watched, -t %s -q %d",
+		 (long long)cfg.every_ms, cfg.nwatch, cfg.topic, cfg.mo.qos);
+	mqttprog_reloaded(said, copt, &conn);
+	mqttprog_keep(&conf_words, av);
 }
 
 int main(int argc, char **argv)
@@ -465,7 +427,7 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
+	parse_args(argc, argv, &o, &cfg, false);
 	conf_moved(&cfg);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
@@ -475,39 +437,24 @@ int main(int argc, char **argv)
 	out_init(&out, 1, "stdout");
 	out_init(&msg, -1, "status");
 	diag_set_output(&out);
-	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
+	evloop_init(&ev);
+	beat_timer = evloop_add_timer(&ev, beat, NULL);
+	struct mqtt_hooks hooks = { .on_up = on_up };
+	mqtt_open(&conn, &cfg.mo, &hooks);
+	mqtt_attach(&conn, &ev);
 	/* The first status when the connection is up (on_up), or after one
 	 * period without it. */
 	last_beat = loop_now_ms();
-	next_beat = last_beat + cfg.every_ms;
-
+	beat_timer->at = last_beat + cfg.every_ms;
 	while (!loop_stop && (!cfg.count || (long long)beats < cfg.count)) {
-		int64_t now = loop_now_ms();
-		if (reload_due()) {
+		if (reload_due())
 			conf_reload();
-			continue;
-		}
-		if (now >= next_beat) {
-			beat();
-			last_beat = now;
-			next_beat = now + cfg.every_ms;
-			continue;
-		}
-		struct pollfd p;
-		int n = mqtt_pollfd(&conn, &p) ? 1 : 0;
-		int t = mqtt_timeout(&conn, now);
-		int64_t until = next_beat - now;
-		if (t < 0 || until < t)
-			t = (int)until;
-		int r = poll(&p, (nfds_t)n, loop_timeout(reload_timeout(t)));
-		if (r < 0 && errno != EINTR)
+		else if (evloop_run_once(&ev, -1) < 0)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-		mqtt_service(&conn, r > 0 && n ? p.revents : 0, loop_now_ms());
 	}
 	goodbye();
 	mqtt_close(&conn);
-	free(cfg.topic);
-	free(cfg.client_id);
+	conf_free(&cfg);
 	reload_free(conf_words);
 	out_free(&msg);
 	diag_finish();

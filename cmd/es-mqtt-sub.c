@@ -1,24 +1,22 @@
 /* es-mqtt-sub - write one record per MQTT message received
  *
- * A payload that is a JSON object is the record, written as it came (line
- * breaks between its tokens become spaces, so that it stays one line), with
- * the topic and the arrival time added if asked. Any other payload is
- * wrapped: {"topic":...,"payload":"..."}; bytes that are not UTF-8 are
- * written as \udc80-\udcff (Python's "surrogateescape"), so that the exact
- * bytes can be had back. Output is flushed after each read from the broker.
+ * Messages become records as lib/mqttrec.h says: a JSON object as it came,
+ * anything else wrapped. Output is flushed after each read from the
+ * broker. This file holds the options, the subscriptions, their reload
+ * and the loop.
  */
 #include <errno.h>
 #include <mosquitto.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
-#include "json.h"
+#include "evloop.h"
 #include "mqtt.h"
+#include "mqttprog.h"
+#include "mqttrec.h"
 #include "opts.h"
-#include "path.h"
 #include "record.h"
 #include "reload.h"
 #include "time.h"
@@ -42,8 +40,6 @@ struct conf {
 static struct conf cfg;		/* the running configuration */
 static struct mqtt_conn conn;
 static struct outbuf out;
-static struct writer *wr;
-static bool csv;
 static unsigned long long received;
 static int64_t last_msg;
 
@@ -86,173 +82,13 @@ static void stats_extra(char *buf, size_t n)
 		 conn.reconnects);
 }
 
-/* ---- payloads as JSON text ---- */
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; }
-	else if (c >= 0xE0 && c <= 0xEF) { len = 3; min = 0x800; }
-	else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; }
-	else return 0;
-	if (n < len)
-		return 0;
-	unsigned cp = c & (0x3F >> (len - 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* A JSON string of any bytes: valid UTF-8 as text, other bytes as
- * \udcXX (XX the byte, 80-FF). */
-static void write_bytes_string(struct outbuf *o, const char *s, size_t n)
-{
-	if (utf8_valid(s, n)) {
-		json_write_string(o, s, n);
-		return;
-	}
-	const unsigned char *p = (const unsigned char *)s;
-	out_putc(o, '"');
-	size_t i = 0;
-	while (i < n) {
-		size_t len = utf8_seq(p + i, n - i);
-		if (len) {
-			/* json_write_string quotes: write its inside only */
-			size_t at = o->len;
-			json_write_string(o, s + i, len);
-			memmove(o->buf + at, o->buf + at + 1, o->len - at - 2);
-			o->len -= 2;
-			i += len;
-		} else {
-			char esc[8];
-			snprintf(esc, sizeof esc, "\\udc%02x", p[i]);
-			out_put(o, esc, 6);
-			i++;
-		}
-	}
-	out_putc(o, '"');
-}
-
-static void arrival_text(char *buf)
-{
-	rfc3339_format(time_now_us(), buf);
-}
-
 /* ---- one message, one record ---- */
 
-static struct fieldset *fs;
-static struct json_scan js;
-static struct scratch sc;
-static struct ofield *of;
-static int nof;
-static char **names;
+static struct mqttrec rec;	/* how messages become records */
 
-/* NDJSON, a JSON object: as it came, one line, the asked-for fields added
- * before its closing brace. */
-static void put_object(const char *topic, const char *p, size_t n)
+static void on_message(void *ctx, const struct mosquitto_message *msg)
 {
-	size_t end = n;
-	while (end > 0 && p[end - 1] != '}')
-		end--;
-	size_t start = 0;
-	while (p[start] != '{')
-		start++;
-	bool empty = true;
-	for (size_t i = start + 1; i + 1 < end && empty; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			empty = false;
-	for (size_t i = start; i + 1 < end; i++)
-		out_putc(&out, p[i] == '\n' || p[i] == '\r' ? ' ' : p[i]);
-	if (cfg.topic_field) {
-		if (!empty)
-			out_putc(&out, ',');
-		json_write_string(&out, cfg.topic_field, strlen(cfg.topic_field));
-		out_putc(&out, ':');
-		json_write_string(&out, topic, strlen(topic));
-		empty = false;
-	}
-	if (cfg.arrival_field) {
-		char t[40];
-		arrival_text(t);
-		if (!empty)
-			out_putc(&out, ',');
-		json_write_string(&out, cfg.arrival_field, strlen(cfg.arrival_field));
-		out_putc(&out, ':');
-		json_write_string(&out, t, strlen(t));
-	}
-	out_put(&out, "}\n", 2);
-}
-
-static void put_wrapped(const char *topic, const char *p, size_t n)
-{
-	const char *tf = cfg.topic_field ? cfg.topic_field : "topic";
-	out_putc(&out, '{');
-	json_write_string(&out, tf, strlen(tf));
-	out_putc(&out, ':');
-	json_write_string(&out, topic, strlen(topic));
-	out_put(&out, ",\"payload\":", 11);
-	write_bytes_string(&out, p, n);
-	if (cfg.arrival_field) {
-		char t[40];
-		arrival_text(t);
-		out_putc(&out, ',');
-		json_write_string(&out, cfg.arrival_field, strlen(cfg.arrival_field));
-		out_putc(&out, ':');
-		json_write_string(&out, t, strlen(t));
-	}
-	out_put(&out, "}\n", 2);
-}
-
-/* CSV: the --fields columns, from the payload's fields or the message. */
-static void put_csv(const char *topic, const char *p, size_t n, bool object)
-{
-	static char t[40];
-	scratch_reset(&sc);
-	for (int i = 0; i < nof; i++) {
-		struct value *v = &of[i].v;
-		const char *name = names[i];
-		v->t = V_NULL;
-		if ((cfg.topic_field && !strcmp(name, cfg.topic_field)) ||
-		    (!object && !strcmp(name, "topic"))) {
-			v->t = V_STRING;
-			v->s = topic;
-			v->n = strlen(topic);
-		} else if (cfg.arrival_field && !strcmp(name, cfg.arrival_field)) {
-			arrival_text(t);
-			v->t = V_STRING;
-			v->s = t;
-			v->n = strlen(t);
-		} else if (!object && !strcmp(name, "payload")) {
-			v->t = V_STRING;
-			v->s = p;
-			v->n = n;
-		} else if (object) {
-			value_load(&js.slots[i], v, &sc);
-		}
-	}
-	const char *err;
-	if (writer_put_fields(wr, of, (size_t)nof, &err) < 0) {
-		diag_warn("message on '%s' not written: %s", topic, err);
-		stats.bad++;	/* (the writer counts what it writes) */
-	}
-}
-
-static void on_message(struct mosquitto *m, void *obj,
-		       const struct mosquitto_message *msg)
-{
-	(void)m;
-	(void)obj;
+	(void)ctx;
 	stats.in++;
 	if (cfg.count && (long long)received >= cfg.count) {
 		/* Past -C in the same read: taken from the broker (and, at
@@ -262,20 +98,8 @@ static void on_message(struct mosquitto *m, void *obj,
 	}
 	received++;
 	last_msg = loop_now_ms();
-	const char *p = msg->payload ? msg->payload : "";
-	size_t n = (size_t)msg->payloadlen;
-	const char *err;
-	size_t col;
-	bool object = n > 0 && memchr(p, 0, n) == NULL &&
-		json_scan_line(p, n, fs, &js, &err, &col) == 0;
-	if (csv)
-		put_csv(msg->topic, p, n, object);
-	else if (object)
-		put_object(msg->topic, p, n);
-	else
-		put_wrapped(msg->topic, p, n);
-	if (!csv)
-		stats.out++;
+	mqttrec_put(&rec, msg->topic, msg->payload ? msg->payload : "",
+		    (size_t)msg->payloadlen);
 }
 
 /* Filters a reload dropped while the connection was down: a persistent
@@ -312,35 +136,26 @@ static void on_up(void *ctx, bool session_present)
 
 /* ---- options ---- */
 
-static void set_fields(void)
+/* The records' form: NDJSON, or the --fields columns under -o csv. */
+static void set_fields(bool csv)
 {
-	if (!cfg.fields)
+	char why[600];
+	if (csv && !cfg.fields)
 		diag_usage("-o csv needs --fields");
-	char *list = xstrdup(cfg.fields);
-	names = xmalloc((strlen(list) / 2 + 2) * sizeof *names);
-	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-		names[nof++] = tok;
-	if (!nof)
-		diag_usage("--fields: no field names");
-	of = xmalloc((size_t)nof * sizeof *of);
-	memset(of, 0, (size_t)nof * sizeof *of);
-	for (int i = 0; i < nof; i++) {
-		struct path path;
-		const char *err;
-		if (path_parse_all(names[i], &path, &err) < 0)
-			diag_usage("--fields: '%s': %s", names[i], err);
-		if (fieldset_add(fs, &path) != i)
-			diag_usage("--fields: '%s' given twice", names[i]);
-		path_free(&path);
-		of[i].name = names[i];
-		of[i].namelen = strlen(names[i]);
-	}
+	if (!mqttrec_init(&rec, csv ? cfg.fields : NULL, why, sizeof why))
+		diag_usage("%s", why);
 }
 
-static bool in_reload;	/* parsing a reloaded file: no --help there */
+/* What a reload may change of the records: the fields they get. */
+static void set_added(void)
+{
+	rec.topic_field = cfg.topic_field;
+	rec.arrival_field = cfg.arrival_field;
+}
 
-/* Parses argv into c (from its defaults); checks the options together. */
-static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
+/* A mqttprog_parse_fn: argv into conf, the options checked together. */
+static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
+		       bool reload)
 {
 	static const struct option longopts[] = {
 		OPTS_COMMON_LONG,
@@ -353,6 +168,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 		{"fields", required_argument, 0, OPT_FIELDS},
 		{0, 0, 0, 0}
 	};
+	struct conf *c = conf;
 	int ch;
 	char *end;
 	int64_t us;
@@ -394,9 +210,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o, struct conf *c)
 			opts_bad_option();
 		}
 	}
-	if (o->help && !in_reload)
+	if (o->help && !reload)
 		usage();
-	if (o->version && !in_reload)
+	if (o->version && !reload)
 		opts_apply(o);	/* prints it and exits */
 	if (!c->nfilters)
 		diag_usage("missing -t/--topic");
@@ -430,12 +246,6 @@ static bool has_filter(const struct conf *c, const char *f)
 	return false;
 }
 
-static void open_conn(void)
-{
-	mqtt_open(&conn, &cfg.mo, on_up, NULL, NULL);
-	mosquitto_message_callback_set(conn.m, on_message);
-}
-
 /* The subscriptions of old changed to those of cfg. */
 static void resubscribe(const struct conf *old)
 {
@@ -466,59 +276,43 @@ static void resubscribe(const struct conf *old)
 	mqtt_flush(&conn);
 }
 
-static void conf_reload(void)
+/* What a reload says it applied. */
+static void reload_say(const char *copt)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return;
-	struct es_opts no;
-	struct conf nc;
-	opts_init(&no);
-	in_reload = true;
-	parse_args(ac, av, &no, &nc);
-	in_reload = false;
-	char why[600];
-	bool ok = true;
-	if (csv && !same(cfg.fields, nc.fields)) {
-		snprintf(why, sizeof why, "changing --fields needs a restart "
-			 "(the CSV header is written)");
-		ok = false;
-	} else {
-		ok = mqtt_opts_files_ok(&nc.mo, why, sizeof why);
-	}
-	if (!ok) {
-		reload_refuse(why);
-		reload_free(av);
-		return;
-	}
-	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
-	struct conf old = cfg;
-	unsigned long reconnects = conn.reconnects + conn.ever_up;
-	if (copt)
-		mqtt_close(&conn);
-	cfg = nc;	/* conn.o points to cfg.mo */
-	if (copt) {
-		forget_stale();	/* a new session */
-		open_conn();
-		conn.reconnects = reconnects;
-	} else {
-		resubscribe(&old);
-	}
 	char said[1200];
 	size_t n = 0;
 	for (int i = 0; i < cfg.nfilters && n < sizeof said; i++)
 		n += (size_t)snprintf(said + n, sizeof said - n, "-t %s ",
 				      cfg.filters[i]);
 	if (n < sizeof said)
-		n += (size_t)snprintf(said + n, sizeof said - n, "-q %d",
-				      cfg.mo.qos);
-	if (copt && n < sizeof said)
-		snprintf(said + n, sizeof said - n, "; %s changed: connecting "
-			 "to %s", copt, mqtt_where(&conn));
-	reload_said(said);
-	reload_free(conf_words);	/* old's words: no longer used */
-	conf_words = av;
+		snprintf(said + n, sizeof said - n, "-q %d", cfg.mo.qos);
+	mqttprog_reloaded(said, copt, &conn);
+}
+
+static void conf_reload(void)
+{
+	struct conf nc;
+	char **av = mqttprog_reload_parse(parse_args, &nc);
+	if (!av)
+		return;
+	bool header = rec.csv && !same(cfg.fields, nc.fields);
+	if (!mqttprog_reload_ok(av, &nc.mo, header ? "changing --fields needs a "
+				"restart (the CSV header is written)" : NULL))
+		return;
+	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
+	struct conf old = cfg;
+	if (copt)
+		mqtt_close(&conn);
+	cfg = nc;	/* conn.o points to cfg.mo */
+	set_added();
+	if (copt) {
+		forget_stale();	/* a new session */
+		mqtt_reopen(&conn, &cfg.mo);
+	} else {
+		resubscribe(&old);
+	}
+	reload_say(copt);
+	mqttprog_keep(&conf_words, av);	/* old's words: no longer used */
 }
 
 static bool done(int64_t now)
@@ -536,38 +330,31 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg);
+	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
 	diag_set_stats_extra(stats_extra);
-	fs = fieldset_new();
-	csv = o.out_fmt == FMT_CSV;
-	if (csv)
-		set_fields();
-	js.slots = xmalloc(((size_t)fieldset_count(fs) + 1) * sizeof *js.slots);
+	set_fields(o.out_fmt == FMT_CSV);
+	set_added();
 	opts_check_done(&o);	/* --check: no connection */
 	loop_signals();
 	reload_init(&o);
 
 	out_init(&out, 1, "stdout");
 	diag_set_output(&out);
-	wr = writer_open(&out, csv ? FMT_CSV : FMT_NDJSON);
-	open_conn();
+	mqttrec_open(&rec, &out);
+	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
+	mqtt_open(&conn, &cfg.mo, &hooks);
+	struct evloop ev;
+	evloop_init(&ev);
+	mqtt_attach(&conn, &ev);
+	struct evloop_timer *idle = evloop_add_timer(&ev, NULL, NULL);
 	last_msg = loop_now_ms();
-	for (;;) {
-		int64_t now = loop_now_ms();
-		if (done(now))
-			break;
+	while (!done(loop_now_ms())) {
 		if (reload_due())
 			conf_reload();
-		struct pollfd pf;
-		int n = mqtt_pollfd(&conn, &pf) ? 1 : 0;
-		int t = mqtt_timeout(&conn, now);
-		if (cfg.idle_ms && last_msg + cfg.idle_ms - now < t)
-			t = (int)(last_msg + cfg.idle_ms - now);
-		int r = poll(&pf, (nfds_t)n, loop_timeout(reload_timeout(t < 0 ? 0 : t)));
-		if (r < 0 && errno != EINTR)
+		idle->at = cfg.idle_ms ? last_msg + cfg.idle_ms : EVLOOP_NEVER;
+		if (evloop_run_once(&ev, -1) < 0)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-		mqtt_service(&conn, r > 0 && n ? pf.revents : 0, loop_now_ms());
 		/* Each message goes out at once: a live pipe sees it now. */
 		if (out.len)
 			out_flush(&out);
@@ -584,15 +371,7 @@ int main(int argc, char **argv)
 		diag_status = EXIT_RUNTIME;
 	}
 	mqtt_close(&conn);
-	writer_close(wr);
-	fieldset_free(fs);
-	free(js.slots);
-	free(js.members);
-	free(of);
-	if (names)
-		free(names[0]);
-	free(names);
-	scratch_free(&sc);
+	mqttrec_free(&rec);
 	forget_stale();
 	reload_free(conf_words);
 	diag_finish();

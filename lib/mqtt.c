@@ -1,8 +1,8 @@
 /* mqtt.c - connection options and reconnects shared by every MQTT program
  *
- * One libmosquitto client driven from the program's own poll() loop (no
- * libmosquitto thread), so that input, timers and the broker are one event
- * loop. Connects are libmosquitto's non-blocking ones, so that a broker
+ * One libmosquitto client driven from the program's event loop (no
+ * libmosquitto thread, lib/evloop.h), so that input, timers and the broker
+ * are one event loop. Connects are libmosquitto's non-blocking ones, so that a broker
  * that does not answer (a dead uplink) does not stop the loop; only the
  * name lookup blocks. The TCP connect, TLS handshake and CONNACK all
  * progress through mqtt_service().
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <mosquitto.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,11 +18,13 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "evloop.h"
 #include "loop.h"
 #include "mqtt.h"
 #include "time.h"
 
 #define CONNECT_TIMEOUT_MS 10000	/* no CONNACK by then: try again */
+#define MISC_MS 1000		/* keepalive work at least this often */
 
 void mqtt_opts_init(struct mqtt_opts *o)
 {
@@ -289,8 +292,8 @@ static void went_down(struct mqtt_conn *c, int64_t now, const char *why)
 		diag_warn("broker %s: %s; reconnecting", mqtt_where(c), why);
 		c->said_down = true;
 	}
-	if (was_up && c->on_down)
-		c->on_down(c->ctx);
+	if (was_up && c->hooks.on_down)
+		c->hooks.on_down(c->hooks.ctx);
 }
 
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
@@ -319,8 +322,8 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	c->said_down = false;
 	c->state = MQTT_UP;
 	c->backoff_ms = c->o->reconnect_min_ms;
-	if (c->on_up)
-		c->on_up(c->ctx, flags & 1);
+	if (c->hooks.on_up)
+		c->hooks.on_up(c->hooks.ctx, flags & 1);
 }
 
 /* The broker closed the session (v5 DISCONNECT) or libmosquitto saw the
@@ -347,6 +350,7 @@ static void try_connect(struct mqtt_conn *c, int64_t now)
 	if (rc == MOSQ_ERR_SUCCESS) {
 		c->state = MQTT_CONNECTING;
 		c->connect_by = now + CONNECT_TIMEOUT_MS;
+		c->misc_at = now + MISC_MS;
 		return;
 	}
 	went_down(c, now, mosq_err(rc));
@@ -365,15 +369,40 @@ static void set_tls(struct mqtt_conn *c)
 			   "--key)", mosq_err(rc));
 }
 
+static void on_message(struct mosquitto *m, void *obj,
+		       const struct mosquitto_message *msg)
+{
+	(void)m;
+	struct mqtt_conn *c = obj;
+	c->hooks.on_message(c->hooks.ctx, msg);
+}
+
+static void on_publish(struct mosquitto *m, void *obj, int mid)
+{
+	(void)m;
+	struct mqtt_conn *c = obj;
+	c->hooks.on_publish(c->hooks.ctx, mid);
+}
+
+static void set_hooks(struct mqtt_conn *c)
+{
+	mosquitto_connect_v5_callback_set(c->m, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->m, on_disconnect);
+	if (c->hooks.on_message)
+		mosquitto_message_callback_set(c->m, on_message);
+	if (c->hooks.on_publish)
+		mosquitto_publish_callback_set(c->m, on_publish);
+	if (c->hooks.max_inflight)
+		mosquitto_max_inflight_messages_set(c->m,
+			(unsigned)c->hooks.max_inflight);
+}
+
 void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
-	       void (*on_up)(void *ctx, bool session_present),
-	       void (*on_down)(void *ctx), void *ctx)
+	       const struct mqtt_hooks *hooks)
 {
 	memset(c, 0, sizeof *c);
 	c->o = o;
-	c->on_up = on_up;
-	c->on_down = on_down;
-	c->ctx = ctx;
+	c->hooks = *hooks;
 	c->backoff_ms = o->reconnect_min_ms;
 	srandom((unsigned)(getpid() ^ loop_now_ms()));
 	mosquitto_lib_init();
@@ -388,8 +417,7 @@ void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
 			     o->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	/* Nagle would hold small messages back for up to 40 ms (DESIGN.md). */
 	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
-	mosquitto_connect_v5_callback_set(c->m, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->m, on_disconnect);
+	set_hooks(c);
 	if (o->username) {
 		c->password = read_password(o);
 		mosquitto_username_pw_set(c->m, o->username, c->password);
@@ -407,7 +435,17 @@ void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
 	try_connect(c, loop_now_ms());
 }
 
-bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p)
+void mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o)
+{
+	unsigned long reconnects = c->reconnects + c->ever_up;
+	struct mqtt_hooks hooks = c->hooks;
+	mqtt_close(c);		/* if the caller has not */
+	mqtt_open(c, o, &hooks);
+	c->reconnects = reconnects;
+}
+
+/* The socket to poll and its events; false when there is none (down). */
+static bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p)
 {
 	if (c->state == MQTT_DOWN || mosquitto_socket(c->m) < 0)
 		return false;
@@ -417,13 +455,14 @@ bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p)
 	return true;
 }
 
-int mqtt_timeout(const struct mqtt_conn *c, int64_t now)
+/* When mqtt_service() must run even without socket events. */
+static int64_t mqtt_due(const struct mqtt_conn *c)
 {
-	int64_t at = c->state == MQTT_DOWN ? c->retry_at
-		: c->state == MQTT_CONNECTING ? c->connect_by : now + 1000;
-	if (at - now > 1000)
-		at = now + 1000;	/* keepalive: libmosquitto's misc */
-	return at <= now ? 0 : (int)(at - now);
+	if (c->state == MQTT_DOWN)
+		return c->retry_at;
+	if (c->state == MQTT_CONNECTING && c->connect_by < c->misc_at)
+		return c->connect_by;
+	return c->misc_at;	/* keepalive: libmosquitto's misc */
 }
 
 void mqtt_flush(struct mqtt_conn *c)
@@ -451,7 +490,8 @@ static int read_all(struct mqtt_conn *c)
 	return MOSQ_ERR_SUCCESS;
 }
 
-void mqtt_service(struct mqtt_conn *c, short revents, int64_t now)
+/* Reads, writes, keepalive, reconnects; revents from poll (0 if none). */
+static void mqtt_service(struct mqtt_conn *c, short revents, int64_t now)
 {
 	if (c->state == MQTT_DOWN) {
 		if (now >= c->retry_at)
@@ -475,14 +515,54 @@ void mqtt_service(struct mqtt_conn *c, short revents, int64_t now)
 	if (rc == MOSQ_ERR_SUCCESS && c->state != MQTT_DOWN &&
 	    (revents & POLLOUT))
 		rc = mosquitto_loop_write(c->m, 1);
-	if (rc == MOSQ_ERR_SUCCESS && c->state != MQTT_DOWN)
+	if (rc == MOSQ_ERR_SUCCESS && c->state != MQTT_DOWN) {
 		rc = mosquitto_loop_misc(c->m);
+		c->misc_at = now + MISC_MS;
+	}
 	if (c->state == MQTT_DOWN)
 		return;		/* a callback already said so */
 	if (rc != MOSQ_ERR_SUCCESS)
 		went_down(c, now, mosq_err(rc));
 	else if (c->state == MQTT_CONNECTING && now >= c->connect_by)
 		went_down(c, now, "no answer to CONNECT");
+}
+
+static void mqtt_prepare(struct evloop_fd *f, int64_t now)
+{
+	struct mqtt_conn *c = f->ctx;
+	struct pollfd p = { .fd = -1 };
+	(void)now;
+	f->fd = mqtt_pollfd(c, &p) ? p.fd : -1;
+	f->events = p.events;
+	f->due = mqtt_due(c);
+}
+
+static void mqtt_ready(struct evloop_fd *f, short revents, int64_t now)
+{
+	mqtt_service(f->ctx, revents, now);
+}
+
+void mqtt_attach(struct mqtt_conn *c, struct evloop *ev)
+{
+	struct evloop_fd *f = evloop_add_fd(ev, -1, 0, mqtt_ready, c);
+	f->prepare = mqtt_prepare;
+}
+
+static bool mqtt_gone(void *ctx)
+{
+	return ((struct mqtt_conn *)ctx)->state != MQTT_UP;
+}
+
+static bool mqtt_sent(void *ctx)
+{
+	struct mqtt_conn *c = ctx;
+	return c->state != MQTT_UP || !mosquitto_want_write(c->m);
+}
+
+void mqtt_linger(struct mqtt_conn *c, struct evloop *ev, int ms, bool sent)
+{
+	/* a poll() failure here only ends the wait early */
+	evloop_run(ev, loop_now_ms() + ms, sent ? mqtt_sent : mqtt_gone, c);
 }
 
 void mqtt_close(struct mqtt_conn *c)
@@ -500,6 +580,7 @@ void mqtt_close(struct mqtt_conn *c)
 		/* Do not leave the secret lying in freed memory. */
 		memset(c->password, 0, strlen(c->password));
 		free(c->password);
+		c->password = NULL;
 	}
 	mosquitto_lib_cleanup();
 }

@@ -1,21 +1,22 @@
 /* mqtt.h - connection options and reconnects shared by every MQTT program
  *
  * A program parses the connection, TLS, credential and will options through
- * mqtt_opt(), then drives one connection from its own poll() loop:
- * mqtt_pollfd() says what to wait for, mqtt_timeout() how long at most,
- * mqtt_service() does the reading, writing, keepalive and reconnecting.
+ * mqtt_opt(), then drives one connection from its event loop (mqtt_attach,
+ * lib/evloop.h), which does the reading, writing, keepalive and
+ * reconnecting.
  * Reconnects back off exponentially with jitter; a broker that refuses the
  * credentials ends the program (exit 1), as retrying cannot help.
  */
 #ifndef ES_MQTT_H
 #define ES_MQTT_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+struct evloop;
 struct mosquitto;
+struct mosquitto_message;
 
 /* Option codes from OPT_PROGRAM + 100 up, clear of a program's own. */
 enum {
@@ -99,39 +100,55 @@ int mqtt_parse_qos(const char *opt, const char *arg);
 
 enum mqtt_state { MQTT_DOWN, MQTT_CONNECTING, MQTT_UP };
 
+/* What the program is told, with its ctx (each may be NULL). */
+struct mqtt_hooks {
+	void (*on_up)(void *ctx, bool session_present);
+	/* The connection dropped (not on mqtt_close). */
+	void (*on_down)(void *ctx);
+	void (*on_message)(void *ctx, const struct mosquitto_message *msg);
+	/* A message is acknowledged (QoS 0: written), by its mid. */
+	void (*on_publish)(void *ctx, int mid);
+	int max_inflight;	/* QoS 1 and 2 messages in flight; 0: 20 */
+	void *ctx;
+};
+
 struct mqtt_conn {
 	struct mosquitto *m;
 	const struct mqtt_opts *o;
+	struct mqtt_hooks hooks;
 	enum mqtt_state state;
 	int64_t retry_at;	/* MQTT_DOWN: when to try again */
 	int64_t backoff_ms;	/* the next wait before a retry */
 	int64_t connect_by;	/* MQTT_CONNECTING: give up at */
+	int64_t misc_at;	/* keepalive work due (mqtt_service) */
 	unsigned long reconnects;	/* successful connects after the first */
 	bool started, ever_up, said_down;
 	char *password;
-	/* The program's callbacks (ctx is given to mqtt_open). */
-	void (*on_up)(void *ctx, bool session_present);
-	void (*on_down)(void *ctx);
-	void *ctx;
 };
 
 /*
  * Creates the client and starts the first connection attempt. A broker
  * that cannot be reached is not fatal: the connection is retried.
  * Errors in the options themselves (a TLS file that cannot be read) exit 1.
+ * The hooks are copied.
  */
 void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
-	       void (*on_up)(void *ctx, bool session_present),
-	       void (*on_down)(void *ctx), void *ctx);
-/* The socket to poll and its events; false when there is none (down). */
-bool mqtt_pollfd(struct mqtt_conn *c, struct pollfd *p);
-/* Milliseconds until mqtt_service() must run even without socket events. */
-int mqtt_timeout(const struct mqtt_conn *c, int64_t now);
-/* Reads, writes, keepalive, reconnects; revents from poll (0 if none). */
-void mqtt_service(struct mqtt_conn *c, short revents, int64_t now);
+	       const struct mqtt_hooks *hooks);
+/* A reload changed a connection option: the client closed (DISCONNECT,
+ * so no will; the caller may have done it already, to act between the
+ * two) and one made on o, with the same hooks; the reconnects count on. */
+void mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o);
+/* Drives the connection from ev (lib/evloop.h): its socket and its
+ * timers (keepalive, connect timeout, reconnect backoff). Once; a
+ * reopened client stays in. */
+void mqtt_attach(struct mqtt_conn *c, struct evloop *ev);
+/* Runs ev for up to ms while the connection is up: until every byte
+ * queued is written (sent), or the whole time (for acknowledgements). */
+void mqtt_linger(struct mqtt_conn *c, struct evloop *ev, int ms, bool sent);
 /* Sends what libmosquitto has queued now (after publishing). */
 void mqtt_flush(struct mqtt_conn *c);
-/* Sends DISCONNECT (so no will is published) and frees the client. */
+/* Sends DISCONNECT (so no will is published) and frees the client; the
+ * hooks and counters stay, for mqtt_reopen. Once is enough. */
 void mqtt_close(struct mqtt_conn *c);
 /* "host:port" for messages. */
 const char *mqtt_where(const struct mqtt_conn *c);

@@ -2,11 +2,13 @@
 #include <string.h>
 
 #include "diag.h"
+#include "opts.h"
 #include "publish.h"
 
 void pub_opts_init(struct pub_opts *p, uint64_t queue)
 {
-	*p = (struct pub_opts){ .queue = queue, .spool_max = 1ull << 30 };
+	*p = (struct pub_opts){ .queue = queue, .spool_max = 1ull << 30,
+				.drain_ms = 10000 };
 }
 
 bool pub_opt(struct pub_opts *p, int ch, const char *arg)
@@ -18,6 +20,9 @@ bool pub_opt(struct pub_opts *p, int ch, const char *arg)
 	case OPT_PUB_SPOOL_MAX: p->spool_max = spool_arg_max(arg); return true;
 	case OPT_PUB_SPOOL_FULL: p->full = spool_arg_full(arg); return true;
 	case OPT_PUB_FSYNC: p->sync = spool_arg_sync(arg); return true;
+	case OPT_PUB_DRAIN_TIMEOUT:
+		p->drain_ms = opts_duration("--drain-timeout", arg, true) / 1000;
+		return true;
 	}
 	return false;
 }
@@ -25,7 +30,7 @@ bool pub_opt(struct pub_opts *p, int ch, const char *arg)
 const char *pub_opts_restart(const struct pub_opts *a,
 			     const struct pub_opts *b)
 {
-	if (!same_str(a->spool_dir, b->spool_dir))
+	if (!pub_same_str(a->spool_dir, b->spool_dir))
 		return "--spool";
 	if (a->queue != b->queue)
 		return "--queue";
@@ -57,17 +62,17 @@ void pub_opts_help(FILE *f, const char *done, unsigned long long queue)
 		done, queue, done);
 }
 
-bool same_str(const char *a, const char *b)
+bool pub_same_str(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-int field_slot(struct fieldset *fs, const char *opt, const char *field)
+int pub_field_slot(struct fieldset *fs, const char *opt, const char *field)
 {
 	return field ? fieldset_add_text(fs, field, opt) : -1;
 }
 
-void payload_init(struct payload *pl, bool csv)
+void pub_payload_init(struct pub_payload *pl, bool csv)
 {
 	pl->csv = csv;
 	pl->header_skipped = false;
@@ -77,9 +82,9 @@ void payload_init(struct payload *pl, bool csv)
 
 /* The field's value as it stands: a string without its quotes, numbers
  * and JSON text as written, an empty CSV cell as nothing. */
-static bool payload_field(const struct payload *pl, const struct record *rec,
-			  struct scratch *sc, struct outbuf *msg,
-			  const char **err)
+static bool pub_payload_field(const struct pub_payload *pl,
+			      const struct record *rec, struct scratch *sc,
+			      struct outbuf *msg, const char **err)
 {
 	const struct span *sp = &rec->slots[pl->slot];
 	struct value v;
@@ -95,8 +100,9 @@ static bool payload_field(const struct payload *pl, const struct record *rec,
 	return true;
 }
 
-static bool payload_record(struct payload *pl, const struct record *rec,
-			   struct outbuf *msg, const char **err)
+static bool pub_payload_record(struct pub_payload *pl,
+			       const struct record *rec, struct outbuf *msg,
+			       const char **err)
 {
 	pl->buf.len = 0;
 	if (pl->csv && !pl->header_skipped) {
@@ -113,36 +119,26 @@ static bool payload_record(struct payload *pl, const struct record *rec,
 	return true;
 }
 
-bool payload_put(struct payload *pl, const struct record *rec,
-		 struct scratch *sc, struct outbuf *msg, const char **err)
+bool pub_payload_put(struct pub_payload *pl, const struct record *rec,
+		     struct scratch *sc, struct outbuf *msg, const char **err)
 {
 	if (pl->slot >= 0)
-		return payload_field(pl, rec, sc, msg, err);
+		return pub_payload_field(pl, rec, sc, msg, err);
 	/* The writer counts what it writes as output; a publisher's output
 	 * is what the broker has taken, which the program counts. */
 	uint64_t out = stats.out;
-	bool ok = payload_record(pl, rec, msg, err);
+	bool ok = pub_payload_record(pl, rec, msg, err);
 	stats.out = out;
 	return ok;
 }
 
-void payload_free(struct payload *pl)
+void pub_payload_free(struct pub_payload *pl)
 {
 	writer_close(pl->w);
 	out_free(&pl->buf);
 }
 
-bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more)
-{
-	int got = reader_next(rd, rec);
-	if (got < 0)
-		*more = false;
-	else if (got == 0)
-		*eof = true;
-	return got > 0;
-}
-
-static struct spool_cfg spool_cfg_of(const struct pub_opts *p,
+static struct spool_cfg pub_spool_cfg(const struct pub_opts *p,
 				      const char *dest)
 {
 	return (struct spool_cfg){
@@ -154,48 +150,16 @@ static struct spool_cfg spool_cfg_of(const struct pub_opts *p,
 
 void pub_spool_check(const struct pub_opts *p, const char *dest)
 {
-	struct spool_cfg sc = spool_cfg_of(p, dest);
+	struct spool_cfg sc = pub_spool_cfg(p, dest);
 	spool_check_owner(&sc);
-}
-
-static uint64_t refused;
-
-void pub_refuse(uint64_t id, const char *what, const char *why,
-		const void *payload, size_t n)
-{
-	diag_warn("message %llu%s cannot be published: %s",
-		  (unsigned long long)id, what, why);
-	diag_dead_piece(payload, n, true);
-	stats.bad++;
-	refused++;
-}
-
-uint64_t pub_refused(void)
-{
-	return refused;
 }
 
 struct spool *pub_spool_open(const struct pub_opts *p, const char *dest)
 {
-	struct spool_cfg sc = spool_cfg_of(p, dest);
+	struct spool_cfg sc = pub_spool_cfg(p, dest);
 	struct spool *q = spool_open(&sc);
 	if (spool_pending(q))
 		diag_warn("spool %s: %llu records left from before go first",
 			  p->spool_dir, (unsigned long long)spool_pending(q));
 	return q;
-}
-
-uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p)
-{
-	uint64_t left = spool_pending(q);
-	if (left && p->spool_dir)
-		diag_warn("%llu messages not delivered (they remain in the spool %s)",
-			  (unsigned long long)left, p->spool_dir);
-	else if (left)
-		diag_warn("%llu messages not delivered", (unsigned long long)left);
-	if (refused)
-		diag_warn("%llu messages refused by the broker or the library: not "
-			  "delivered (counted as bad, their payloads to --dead-letter)",
-			  (unsigned long long)refused);
-	return left + refused;
 }

@@ -3,9 +3,8 @@
  * es-mqtt-pub and es-kafka-pub both turn each record into a queued message
  * in a spool (lib/spool.h) and send it on. They take the same options for
  * the payload and the spool, build the payload the same way, open the
- * spool and account for what is left in it at the end the same way: that
- * is here, once. How a message is framed, sent and acknowledged differs
- * between the two and stays with each program.
+ * spool the same way: that is here, once. Their loop is lib/publoop.h;
+ * how a message is framed, sent and acknowledged is each transport's.
  */
 #ifndef ES_PUBLISH_H
 #define ES_PUBLISH_H
@@ -24,8 +23,7 @@ enum {
 };
 
 /* In this order on both programs' option lists: getopt_long names the
- * possibilities of an ambiguous abbreviation in it. --drain-timeout is the
- * program's to parse (the two say a bad one differently). */
+ * possibilities of an ambiguous abbreviation in it. */
 #define PUB_LONGOPTS \
 	{"payload-field", required_argument, 0, OPT_PUB_PAYLOAD_FIELD}, \
 	{"queue", required_argument, 0, OPT_PUB_QUEUE}, \
@@ -42,12 +40,13 @@ struct pub_opts {
 	uint64_t queue, spool_max;
 	enum spool_full full;
 	enum spool_sync sync;
+	int64_t drain_ms;		/* --drain-timeout */
 };
 
 /* The defaults; queue: the program's --queue (in memory) default. */
 void pub_opts_init(struct pub_opts *p, uint64_t queue);
-/* Takes option ch if it is one of PUB_LONGOPTS (but --drain-timeout);
- * a bad argument is a usage error. */
+/* Takes option ch if it is one of PUB_LONGOPTS; a bad argument is a
+ * usage error. */
 bool pub_opt(struct pub_opts *p, int ch, const char *arg);
 /* The spool option that differs between a and b, or NULL: the spool is
  * open, so a reload cannot change them. */
@@ -59,32 +58,27 @@ const char *pub_opts_restart(const struct pub_opts *a,
 void pub_opts_help(FILE *f, const char *done, unsigned long long queue);
 
 /* Both strings NULL, or equal. */
-bool same_str(const char *a, const char *b);
+bool pub_same_str(const char *a, const char *b);
 
 /* The fieldset slot of a field option's path (fieldset_add_text), or -1
  * without a field. */
-int field_slot(struct fieldset *fs, const char *opt, const char *field);
+int pub_field_slot(struct fieldset *fs, const char *opt, const char *field);
 
 /* The payload of a message: the raw value of --payload-field, else the
  * record as written by -o (NDJSON, or a CSV row without the header). */
-struct payload {
+struct pub_payload {
 	int slot;		/* --payload-field's, or -1 */
 	bool csv;
 	bool header_skipped;
 	struct outbuf buf;	/* the writer's output, reused */
 	struct writer *w;
 };
-void payload_init(struct payload *pl, bool csv);
+void pub_payload_init(struct pub_payload *pl, bool csv);
 /* Appends rec's payload to msg; false with *err if it has none. Not
  * counted as output (stats.out): that is what the broker takes. */
-bool payload_put(struct payload *pl, const struct record *rec,
-		 struct scratch *sc, struct outbuf *msg, const char **err);
-void payload_free(struct payload *pl);
-
-/* The next record of the input: true with *rec; else false, with *eof
- * set at its end, or *more cleared when there is none for now (then poll()
- * on the reader's fd says when there is). */
-bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more);
+bool pub_payload_put(struct pub_payload *pl, const struct record *rec,
+		     struct scratch *sc, struct outbuf *msg, const char **err);
+void pub_payload_free(struct pub_payload *pl);
 
 /* Opens the spool as p says, for the program and dest (its destination:
  * "mqtt://host:port", "kafka://brokers/topic"; a spool of another owner is
@@ -93,16 +87,5 @@ bool pub_read(struct reader *rd, struct record *rec, bool *eof, bool *more);
 struct spool *pub_spool_open(const struct pub_opts *p, const char *dest);
 /* --check: what pub_spool_open would refuse, touching nothing. */
 void pub_spool_check(const struct pub_opts *p, const char *dest);
-
-/* A queued message the broker or the library refuses for good (too
- * large, ...): said (what: " to 'TOPIC'" or ""), its payload to the dead
- * letter, counted as bad and as refused; the caller acknowledges it. */
-void pub_refuse(uint64_t id, const char *what, const char *why,
-		const void *payload, size_t n);
-/* Messages refused so far. */
-uint64_t pub_refused(void);
-/* At the end: the messages not delivered, said (and where they remain),
- * and the refused ones; the caller exits 1 if either is not 0. */
-uint64_t pub_spool_left(struct spool *q, const struct pub_opts *p);
 
 #endif

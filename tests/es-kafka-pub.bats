@@ -133,6 +133,63 @@ es-kafka-pub: $T/in:5: key field is an object or array"
 	assert_line --index 0 "es-kafka-pub: invalid --key 'a..b': expected a field name or a quoted key"
 }
 
+@test "es-kafka-pub --message-key: the message key; -k/--key, its old name, still works; messages name the option as given" {
+	mock_start 1 t 1
+	printf '%s\n' '{"device":"a","n":1}' '{"n":2}' > "$T/in"
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t --message-key device "$T/in"
+	assert_success
+	assert_stderr "es-kafka-pub: $T/in:2: key field is missing"
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t --key n "$T/in"
+	assert_success
+	assert_stderr ""
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t -k device "$T/in"
+	assert_success
+	assert_stderr "es-kafka-pub: $T/in:2: key field is missing"
+	run consume t
+	assert_output '0 a {"device":"a","n":1}
+0 1 {"device":"a","n":1}
+0 2 {"n":2}
+0 a {"device":"a","n":1}'
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t --message-key 'a..b' /dev/null
+	assert_failure 2
+	assert_stderr "es-kafka-pub: invalid --message-key 'a..b': expected a field name or a quoted key
+Try 'es-kafka-pub --help' for more information."
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t t --key 'a..b' /dev/null
+	assert_failure 2
+	assert_stderr "es-kafka-pub: invalid --key 'a..b': expected a field name or a quoted key
+Try 'es-kafka-pub --help' for more information."
+}
+
+@test "es-kafka-pub --config: message-key = F, or key = F as before; a reload says the one given" {
+	mock_start 1 t 3
+	printf 'brokers = %s\ntopic = t\nmessage-key = device\n' "$ADDR" > "$T/k.conf"
+	start_pub --config "$T/k.conf" --stats-file "$T/st" --stats-every 50ms
+	seqs 1 1 >&8
+	wait_stat "$T/st" delivered 1
+	printf 'brokers = %s\ntopic = t\nkey = seq\n' "$ADDR" > "$T/k.conf"
+	kill -HUP "$PUB_PID"
+	await_err "reloaded: -t t --key seq"
+	seqs 2 2 >&8
+	wait_stat "$T/st" delivered 2
+	printf 'brokers = %s\ntopic = t\nmessage-key = device\n' "$ADDR" > "$T/k.conf"
+	kill -HUP "$PUB_PID"
+	await_err "reloaded: -t t --message-key device"
+	seqs 3 3 >&8
+	exec 8>&-
+	wait "$PUB_PID"
+	local st=$?
+	PUB_PID=""
+	assert_equal "$st" 0
+	run bash -c "timeout 20 kcat -C -b '$ADDR' -t t -o beginning -e -q -f '%k %s\n' | sort"
+	assert_output '2 {"device":"gw-2","seq":2}
+gw-1 {"device":"gw-1","seq":1}
+gw-3 {"device":"gw-3","seq":3}'
+	assert_file_is "$T/err" <<-EOF
+	es-kafka-pub: --config $T/k.conf reloaded: -t t --key seq
+	es-kafka-pub: --config $T/k.conf reloaded: -t t --message-key device
+	EOF
+}
+
 @test "es-kafka-pub --strict: a record without the key stops it (exit 3) after the good ones" {
 	mock_start 1 t 1
 	printf '%s\n' '{"k":"a","n":1}' '{"n":2}' '{"k":"a","n":3}' > "$T/in"

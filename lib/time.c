@@ -81,9 +81,59 @@ static unsigned days_in_month(int64_t y, unsigned m)
 
 /* Exact arithmetic in nanoseconds. At most 10000 Gregorian years
  * (3652425 days): far beyond any window or timeout, and small enough that
- * times (above) plus durations stay inside int64. */
-typedef __int128 i128;
-#define DUR_MAX_NS ((i128)3652425 * 86400 * 1000000000 + 999)
+ * times (above) plus durations stay inside int64. That many nanoseconds
+ * (3.2e20) is past int64, and 32-bit ARM has no 128-bit integers: a count
+ * is kept as microseconds and the nanoseconds over them. */
+#define DUR_MAX_US (3652425LL * 86400 * 1000000)
+
+struct nsec {
+	int64_t us;
+	int64_t ns;		/* [0, 1000) */
+};
+
+/* Above 10000 years (the most is DUR_MAX_US us and 999 ns). */
+static bool nsec_over(const struct nsec *a)
+{
+	return a->us > DUR_MAX_US;
+}
+
+static void nsec_add(struct nsec *a, const struct nsec *b)
+{
+	a->us += b->us;
+	a->ns += b->ns;
+	if (a->ns >= 1000) {
+		a->us++;
+		a->ns -= 1000;
+	}
+}
+
+/* a * 10 + digit, for a count read digit by digit (not past the limit). */
+static void nsec_digit(struct nsec *a, int digit)
+{
+	int64_t low = a->ns * 10 + digit;
+	a->us = a->us * 10 + low / 1000;
+	a->ns = low % 1000;
+}
+
+/* The count n of units of u ns, in ns; false if that is above the limit. */
+static bool nsec_times(const struct nsec *n, int64_t u, struct nsec *out)
+{
+	if (n->us > DUR_MAX_US / u + 1)
+		return false;
+	int64_t low = n->ns * u;	/* < 1000 * 8.64e13 */
+	*out = (struct nsec){ n->us * u + low / 1000, low % 1000 };
+	return !nsec_over(out);
+}
+
+/* The fraction 0.d1d2...dk of u ns, floored to the ns: Horner's rule from
+ * the last digit, dividing by 10 each step (floor of a floor is exact). */
+static int64_t fraction_ns(const char *digits, int k, int64_t u)
+{
+	int64_t f = 0;
+	for (int i = k - 1; i >= 0; i--)
+		f = ((digits[i] - '0') * u + f) / 10;
+	return f;
+}
 
 static bool is_digit(char c)
 {
@@ -130,7 +180,7 @@ int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err)
 		return 0;
 	}
 
-	i128 total = 0;		/* nanoseconds */
+	struct nsec total = { 0, 0 };
 	bool too_large = false, nonzero = false;
 	do {
 		/* digits, with an optional fraction */
@@ -138,27 +188,27 @@ int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err)
 			*err = "expected a number in duration";
 			return -1;
 		}
-		i128 ip = 0;
+		struct nsec ip = { 0, 0 };
 		for (; is_digit(*p); p++) {
-			if (ip <= DUR_MAX_NS)
-				ip = ip * 10 + (*p - '0');
+			if (!nsec_over(&ip))
+				nsec_digit(&ip, *p - '0');
 			nonzero |= *p != '0';
 		}
 		/* Up to 18 fraction digits count (below 1e-4 ns even in
 		 * days); the rest are read and dropped. */
-		i128 fnum = 0, fden = 1;
+		const char *frac = NULL;
+		int nfrac = 0;
 		if (*p == '.') {
 			p++;
 			if (!is_digit(*p)) {
 				*err = "expected a number in duration";
 				return -1;
 			}
-			for (int k = 0; is_digit(*p); p++, k++) {
+			frac = p;
+			for (; is_digit(*p); p++) {
 				nonzero |= *p != '0';
-				if (k < 18) {
-					fnum = fnum * 10 + (*p - '0');
-					fden *= 10;
-				}
+				if (nfrac < 18)
+					nfrac++;
 			}
 		}
 		if (!*p) {
@@ -172,24 +222,27 @@ int duration_parse(const char *s, bool allow_neg, int64_t *us, const char **err)
 			return -1;
 		}
 		p += ulen;
-		if (ip > DUR_MAX_NS / u) {
+		struct nsec term;
+		if (too_large || !nsec_times(&ip, u, &term)) {
 			too_large = true;	/* still check the syntax */
-		} else {
-			total += ip * u + fnum * u / fden;
-			if (total > DUR_MAX_NS)
-				too_large = true;
+			continue;
 		}
+		int64_t f = frac ? fraction_ns(frac, nfrac, u) : 0;
+		struct nsec fr = { f / 1000, f % 1000 };
+		nsec_add(&total, &term);
+		nsec_add(&total, &fr);
+		too_large = nsec_over(&total);
 	} while (*p);
 
 	if (too_large) {
 		*err = "duration too large (10000 years at most)";
 		return -1;
 	}
-	if (nonzero && total < 1000) {
+	if (nonzero && total.us == 0) {
 		*err = "duration below 1us";
 		return -1;
 	}
-	int64_t v = (int64_t)(total / 1000);
+	int64_t v = total.us;
 	*us = neg ? -v : v;
 	return 0;
 }
@@ -378,8 +431,6 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		return -1;
 	}
 
-	/* Years of 6 digits reach past int64 us (and the first second of
-	 * the range does before its fraction is added): 128 bits. */
 	if (leap) {
 		ss = 59;
 		frac = US_PER_S - 1;
@@ -388,12 +439,18 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		       (int64_t)hh * 3600 + mm * 60 + ss - off_s;
 	if (local)
 		secs -= zone_offset(secs);
-	i128 t = (i128)secs * US_PER_S + frac;
+	/* secs * US_PER_S would leave int64 for such years: the range is
+	 * checked in seconds first. */
+	if (secs < TIME_MIN_US / US_PER_S - 1 || secs > TIME_MAX_US / US_PER_S) {
+		*err = rfc_range_msg;
+		return -1;
+	}
+	int64_t t = secs * US_PER_S + frac;
 	if (t < TIME_MIN_US || t > TIME_MAX_US) {
 		*err = rfc_range_msg;
 		return -1;
 	}
-	*us = (int64_t)t;
+	*us = t;
 	return 0;
 }
 

@@ -58,11 +58,12 @@ $(O)/obj/libedgestream.a: $(LIB_OBJS)
 $(O)/es-%: $(O)/obj/cmd/es-%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Only the MQTT programs link libmosquitto (lib/mqtt.o is pulled from the
-# archive by them alone).
+# Only the MQTT programs link libmosquitto (lib/mqtt.o, mqttprog.o and
+# pubmqtt.o are pulled from the archive by them alone).
 $(O)/es-mqtt-%: LDLIBS += -lmosquitto
 $(O)/es-heartbeat $(O)/es-ctl: LDLIBS += -lmosquitto
-# Only the Kafka publisher and its test cluster need librdkafka.
+# Only the Kafka publisher and its test cluster need librdkafka (pubkafka.o
+# is pulled by es-kafka-pub alone).
 $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
 
 $(O)/examples/%: examples/%.c

@@ -16,7 +16,7 @@ struct enrich {
 	struct writer *w;
 	struct outbuf *out;
 	enum format ofmt;	/* the output format, once known */
-	struct fieldset *fs;	/* the input's fields */
+	struct fieldset *fs;	/* the input's fields (the program's) */
 	int *kslot;		/* its key paths' slots */
 	struct outbuf key;	/* the key of the record in hand */
 	struct scratch sc;	/* per input record */
@@ -32,28 +32,29 @@ struct enrich {
 	/* watching the file */
 	struct stat st;
 	bool st_ok, waited;
+	sig_atomic_t hups;	/* the SIGHUPs seen (the program's reader
+				   consumes loop_hup, for dead letters) */
 	int64_t last_check;
 	unsigned since_check;
 	struct enrich_counts n;
 };
 
-struct enrich *enrich_new(struct writer *w, struct outbuf *out,
-			  enum format ofmt)
+struct enrich *enrich_new(struct fieldset *fs)
 {
 	struct enrich *e = xmalloc(sizeof *e);
 	memset(e, 0, sizeof *e);
-	e->w = w;
-	e->out = out;
-	e->ofmt = ofmt;
-	e->fs = fieldset_new();
+	e->fs = fs;
 	fieldset_want_members(e->fs, true);
 	out_init(&e->key, -1, "key");
 	return e;
 }
 
-struct fieldset *enrich_fieldset(struct enrich *e)
+void enrich_output(struct enrich *e, struct writer *w, struct outbuf *out,
+		   enum format ofmt)
 {
-	return e->fs;
+	e->w = w;
+	e->out = out;
+	e->ofmt = ofmt;
 }
 
 struct enrich_counts enrich_counts(const struct enrich *e)
@@ -108,6 +109,7 @@ int enrich_apply(struct enrich *e, const struct enrich_conf *c, bool *loaded,
 		e->st = st;
 		e->st_ok = ok;
 		e->last_check = loop_now_ms();
+		e->hups = loop_hups;	/* this SIGHUP's table reload */
 	}
 	e->c = *c;
 	e->have = true;
@@ -352,8 +354,10 @@ void enrich_waited(struct enrich *e)
 	e->waited = true;
 }
 
-void enrich_watch(struct enrich *e, bool timed_out, bool hup)
+void enrich_watch(struct enrich *e, bool timed_out)
 {
+	bool hup = loop_hups != e->hups;
+	e->hups = loop_hups;
 	if (!timed_out && !hup && !e->waited && ++e->since_check < 1024)
 		return;
 	e->since_check = 0;
@@ -375,7 +379,6 @@ void enrich_free(struct enrich *e)
 	if (!e)
 		return;
 	enrich_table_free(e->tab);
-	fieldset_free(e->fs);
 	free(e->kslot);
 	out_free(&e->key);
 	scratch_free(&e->sc);

@@ -41,10 +41,14 @@ struct enrich_counts {
 };
 
 struct enrich;
+/* Reads the input's fields through fs (the program's reader's, which
+ * outlives it: the keys are added to it, and every member is located
+ * for the splice). No table yet: enrich_apply loads one. */
+struct enrich *enrich_new(struct fieldset *fs);
 /* Writes to w (over out, for spliced NDJSON), in ofmt (FMT_AUTO: the
- * format of the first record). No table yet: enrich_apply loads one. */
-struct enrich *enrich_new(struct writer *w, struct outbuf *out,
-			  enum format ofmt);
+ * format of the first record); before the first record. */
+void enrich_output(struct enrich *e, struct writer *w, struct outbuf *out,
+		   enum format ofmt);
 /*
  * Puts c in force: the first call loads the table; a later one (a
  * reload) loads it again if the file, the keys or the prefix changed (all
@@ -55,20 +59,20 @@ struct enrich *enrich_new(struct writer *w, struct outbuf *out,
  */
 int enrich_apply(struct enrich *e, const struct enrich_conf *c, bool *loaded,
 		 char *err, size_t errn);
-/* The fields the input is to be read for (reader_open). */
-struct fieldset *enrich_fieldset(struct enrich *e);
 /* One input record: written with its row, written as it is, or
  * filtered; bad input (a CSV cell that is not UTF-8 for JSON output, a
  * record the CSV header cannot hold) is reported as such. */
 void enrich_record(struct enrich *e, const struct record *rec);
 /*
- * Between records and on quiet input (timed_out): hup (a SIGHUP came)
- * loads the table again; otherwise, at most once per ENRICH_CHECK_MS
- * (looked at every 1024 records, or after the input waited), the file's
- * identity, size and modification time are compared with the table's.
- * A load that fails keeps the running table, said on stderr.
+ * Between records and on quiet input (timed_out): a SIGHUP since the
+ * last look (loop_hups moved; one whose --config reload loaded the table
+ * already is that table's) loads the table again; otherwise, at most
+ * once per ENRICH_CHECK_MS (looked at every 1024 records, or after the
+ * input waited), the file's identity, size and modification time are
+ * compared with the table's. A load that fails keeps the running table,
+ * said on stderr.
  */
-void enrich_watch(struct enrich *e, bool timed_out, bool hup);
+void enrich_watch(struct enrich *e, bool timed_out);
 /* The input is about to wait (the reader's idle callback): the next
  * enrich_watch looks at the clock. */
 void enrich_waited(struct enrich *e);

@@ -9,6 +9,16 @@
 
 const char *const join_type_names[4] = { "inner", "left", "right", "full" };
 
+int join_type_parse(const char *text, enum join_type *t)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(text, join_type_names[i])) {
+			*t = (enum join_type)i;
+			return 0;
+		}
+	return -1;
+}
+
 void join_pairs_free(struct join_pairs *jp)
 {
 	for (int si = 0; si < 2; si++) {

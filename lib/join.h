@@ -22,6 +22,8 @@
 enum join_type { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
 
 extern const char *const join_type_names[4];	/* "inner", ... */
+/* A join type by its name into *t; -1 if text names none. */
+int join_type_parse(const char *text, enum join_type *t);
 
 /*
  * Field paths named in pairs, KEY or KEY=OTHER, comma-separated: p[0][i]

@@ -197,10 +197,15 @@ const struct opts_entry opts_common_table[] = {
 	{0}
 };
 
+static bool entry_letter(const struct opts_entry *e)
+{
+	return e->code > ' ' && e->code < 127;
+}
+
 /* Options with a short letter show it: "  -k, --key F"; others line up. */
 static int entry_head(char *buf, size_t n, const struct opts_entry *e)
 {
-	bool letter = e->code > ' ' && e->code < 127;
+	bool letter = entry_letter(e);
 	return snprintf(buf, n, "  %c%c%c --%s%s%s", letter ? '-' : ' ',
 			letter ? e->code : ' ', letter ? ',' : ' ', e->name,
 			e->arg ? " " : "", e->arg ? e->arg : "");
@@ -216,7 +221,12 @@ static void entry_help(FILE *f, const struct opts_entry *e,
 	int w = entry_head(head, sizeof head, e);
 	const char *text = e->help;
 	if (!text) {
-		snprintf(alias, sizeof alias, "the same as --%s", of->name);
+		/* named as its own help line names it: "-k/--key" */
+		if (entry_letter(of))
+			snprintf(alias, sizeof alias, "the same as -%c/--%s",
+				 of->code, of->name);
+		else
+			snprintf(alias, sizeof alias, "the same as --%s", of->name);
 		text = alias;
 	}
 	fprintf(f, "%s%*s", head, w < HELP_COL ? HELP_COL - w : 1, "");

@@ -9,14 +9,43 @@
 static void prog_usage(const struct prog *p)
 {
 	printf("Usage: %s %s\n%s\n\n", p->name, p->synopsis, p->about);
-	opts_table_help(stdout, p->opts);
-	printf("\n");
+	if (p->opts) {
+		opts_table_help(stdout, p->opts);
+		printf("\n");
+	}
+	for (const struct prog_group *g = p->groups; g && g->opts; g++) {
+		if (g->heading)
+			printf("%s\n", g->heading);
+		opts_table_help(stdout, g->opts);
+		printf("\n");
+	}
 	if (p->reload_note)
 		printf("%s\n\n", p->reload_note);
 	opts_common_help(stdout);
 	if (p->notes)
 		fputs(p->notes, stdout);
 	exit(EXIT_OK);
+}
+
+/* The program's options in one table: opts, then the groups' (getopt
+ * takes them all at once). Allocated. */
+static struct opts_entry *prog_table(const struct prog *p)
+{
+	size_t n = 0;
+	const struct opts_entry *e;
+	for (e = p->opts; e && e->name; e++)
+		n++;
+	for (const struct prog_group *g = p->groups; g && g->opts; g++)
+		for (e = g->opts; e->name; e++)
+			n++;
+	struct opts_entry *t = xmalloc((n + 1) * sizeof *t), *o = t;
+	for (e = p->opts; e && e->name; e++)
+		*o++ = *e;
+	for (const struct prog_group *g = p->groups; g && g->opts; g++)
+		for (e = g->opts; e->name; e++)
+			*o++ = *e;
+	*o = (struct opts_entry){ 0 };
+	return t;
 }
 
 /* getopt_long's tables, built once from the program's and the common. */
@@ -54,10 +83,12 @@ static void prog_conf_free(const struct prog *p, void *conf)
 
 /* The reloaded command line in use: run->conf's values point into it. */
 static char **conf_words;
+/* The program running: prog_read and prog_reload are its run hook's. */
+static const struct prog *prog;
 
 /* Between two records, with none in hand: the program applies the new
  * options, and the next record is read with the fields they locate. */
-static void prog_reload(const struct prog *p, struct prog_run *run)
+static void prog_apply_reload(const struct prog *p, struct prog_run *run)
 {
 	int ac;
 	char **av = reload_argv(&ac);
@@ -67,7 +98,7 @@ static void prog_reload(const struct prog *p, struct prog_run *run)
 	void *nconf = prog_parse(p, ac, av, &no);
 	if (p->check)
 		p->check(run, nconf, ac, av);
-	char said[512] = "";
+	char said[1024] = "";
 	if (!p->reload || !p->reload(run, nconf, said, sizeof said)) {
 		if (!p->reload)
 			reload_refuse("the program takes no reload");
@@ -77,56 +108,75 @@ static void prog_reload(const struct prog *p, struct prog_run *run)
 	}
 	prog_conf_free(p, run->conf);
 	run->conf = nconf;
-	reader_fields_changed(run->r);
+	if (run->r)	/* a run hook tells its own readers */
+		reader_fields_changed(run->r);
 	reload_said(said);
 	reload_free(conf_words);
 	conf_words = av;
 }
 
-static void flush_out(void *ctx)
+bool prog_reload(struct prog_run *run)
 {
-	out_flush(ctx);
+	if (!reload_due())
+		return false;
+	prog_apply_reload(prog, run);
+	return true;
 }
 
-static void prog_loop(const struct prog *p, struct prog_run *run)
+/* The reader's idle callback: before it waits for input. */
+static void prog_idle(void *ctx)
 {
+	struct prog_run *run = ctx;
+	out_flush(&run->out);
+	if (prog->idle)
+		prog->idle(run);
+}
+
+void prog_read(struct prog_run *run)
+{
+	const struct prog *p = prog;
 	struct record rec;
+	if (!run->r)
+		run->r = reader_open(run->argv, run->argc, run->o.in_fmt, run->fs,
+				     prog_idle, run);
 	reader_set_timeout(run->r, reload_timeout(-1));
 	for (;;) {
 		if (p->done && p->done(run))
 			break;
-		if (reload_due()) {
-			prog_reload(p, run);
+		if (prog_reload(run))
 			continue;	/* a reload may have ended the work */
-		}
 		if (p->timeout)
 			reader_set_timeout(run->r, reload_timeout(p->timeout(run)));
 		int got = reader_next(run->r, &rec);
 		if (got == 0)
 			break;
+		run->timed_out = got < 0;
 		if (got > 0)
 			p->record(run, &rec);
 	}
 }
 
-/* The operands and formats of the command line, open for reading and
- * writing standard output. */
+/* Standard output, and the operands open for reading unless the program
+ * reads inputs of its own. */
 static void prog_open(const struct prog *p, struct prog_run *run)
 {
 	out_init(&run->out, 1, "stdout");
 	diag_set_output(&run->out);
-	run->r = reader_open(run->argv, run->argc, run->o.in_fmt, run->fs,
-			     flush_out, &run->out);
+	if (!p->run)
+		run->r = reader_open(run->argv, run->argc, run->o.in_fmt,
+				     run->fs, prog_idle, run);
 	run->w = writer_open(&run->out, run->o.out_fmt);
-	(void)p;
 }
 
 int prog_main(const struct prog *p, int argc, char **argv)
 {
 	static struct prog_run run;	/* static: reachable at any exit */
+	prog = p;
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
-	opts_table_getopt(p->opts, &longopts, &shortopts);
+	struct opts_entry *table = prog_table(p);
+	opts_table_getopt(table, &longopts, &shortopts);
+	free(table);	/* getopt's copy points to the names, not into it */
 	run.conf = prog_parse(p, argc, argv, &run.o);
 	if (run.o.help)
 		prog_usage(p);
@@ -148,7 +198,10 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	prog_open(p, &run);
 	if (p->start)
 		p->start(&run);
-	prog_loop(p, &run);
+	if (p->run)
+		p->run(&run);
+	else
+		prog_read(&run);
 	if (p->finish)
 		p->finish(&run);
 	writer_close(run.w);

@@ -12,9 +12,10 @@
  *   setup                              fields and anything that may still
  *                                      be a usage error (an expression)
  *   (--check ends here with 0)
- *   the reader and writer open
+ *   the reader and writer open         (with a run hook: the writer)
  *   start                              state for the run
- *   loop: reload? timeout, record      until the input ends or a signal
+ *   loop: reload? timeout, record      until the input ends or a signal;
+ *                                      or run, which reads its own inputs
  *   finish                             held results go out
  *   cleanup                            free; --stats is printed after it
  */
@@ -36,8 +37,17 @@ struct prog_run {
 	char **argv;
 	struct fieldset *fs;
 	struct outbuf out;	/* standard output */
-	struct reader *r;
+	struct reader *r;	/* NULL until the reading loop opens it */
 	struct writer *w;
+	bool timed_out;		/* the last read gave no record: the timeout
+				   passed (or a reload woke the reader) */
+};
+
+/* Options under a heading of --help ("Time:"): a program whose options
+ * come in groups lists them so, ended by an entry whose opts is NULL. */
+struct prog_group {
+	const char *heading;	/* NULL: none */
+	const struct opts_entry *opts;
 };
 
 struct prog {
@@ -45,6 +55,7 @@ struct prog {
 	const char *synopsis;	/* after the name on the Usage line */
 	const char *about;	/* what it does, lines split by '\n' */
 	const struct opts_entry *opts;	/* its own options */
+	const struct prog_group *groups;	/* or in groups (after opts) */
 	const char *reload_note;	/* after the options: what a reload does */
 	const char *notes;	/* after the common options: --stats, examples */
 
@@ -66,9 +77,20 @@ struct prog {
 	/* True when the program has done its work (es-cat's --head). */
 	bool (*done)(struct prog_run *run);
 	/* The reader's timeout before each read, in ms (-1: none); timers
-	 * that are due may run here. */
+	 * that are due may run here (run->timed_out: the last read found
+	 * the input silent until then). */
 	int (*timeout)(struct prog_run *run);
 	void (*record)(struct prog_run *run, struct record *rec);
+	/* The reader is about to wait for input; the output was flushed. */
+	void (*idle)(struct prog_run *run);
+	/*
+	 * Instead of the reading loop, for a program that reads inputs of
+	 * its own (es-join's two streams): until they end or a signal
+	 * (loop_stop), calling prog_reload() between two records. run->r is
+	 * not open; prog_read() is the reading loop, for a program whose
+	 * options choose.
+	 */
+	void (*run)(struct prog_run *run);
 	/*
 	 * A reload: nconf is the new command line parsed (it passed --check
 	 * already), run->conf still the old one. Apply it, write what changed
@@ -85,5 +107,11 @@ struct prog {
 
 /* Runs p on the command line; returns the exit status. */
 int prog_main(const struct prog *p, int argc, char **argv);
+/* For a run hook: the reading loop over the operands (it opens run->r),
+ * with the timeout, record and idle hooks, as without a run hook. */
+void prog_read(struct prog_run *run);
+/* For a run hook, between two records: applies a reload that is due
+ * (the reload hook), as the reading loop does. True if one was due. */
+bool prog_reload(struct prog_run *run);
 
 #endif

@@ -151,6 +151,62 @@ void window_conf_init(struct window_conf *c)
 	c->max_ahead = WM_DEFAULT_AHEAD;
 }
 
+/* Window bounds must be exact in the time format asked for. */
+static bool conf_bounds_exact(const struct window_conf *c)
+{
+	int64_t unit = c->out_repr == TIME_S ? US_PER_S :
+		       c->out_repr == TIME_MS ? US_PER_MS : 1;
+	int64_t d[] = { c->size, c->every, c->offset, c->gap, c->max_session };
+	if (c->kind == WINDOW_COUNT || c->kind == WINDOW_SESSION)
+		return true;	/* bounds are event times, as exact as those */
+	for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+		if (d[i] % unit)
+			return false;
+	return true;
+}
+
+/* How many windows of its group an event goes in. */
+static long long conf_overlap(const struct window_conf *c)
+{
+	if (c->kind == WINDOW_HOPPING)
+		return c->size / c->every + (c->size % c->every != 0);
+	if (c->kind == WINDOW_COUNT)
+		return c->count / c->count_every +
+		       (c->count % c->count_every != 0);
+	return 1;
+}
+
+int window_conf_check(struct window_conf *c, const char *every_text,
+		      char *err, size_t n)
+{
+	long long over;
+	if (c->kind == WINDOW_COUNT && !c->count_every)
+		c->count_every = c->count;
+	if (c->kind == WINDOW_HOPPING && c->every > c->size)
+		snprintf(err, n, "--every must not exceed the --hopping size");
+	else if (c->kind == WINDOW_COUNT && c->count_every > c->count)
+		snprintf(err, n, "--every must not exceed the --count size");
+	else if ((over = conf_overlap(c)) > WINDOW_MAX_OVERLAP)
+		snprintf(err, n, "--every %s puts each event in %lld windows; "
+			 "at most %d: use a coarser --every", every_text, over,
+			 WINDOW_MAX_OVERLAP);
+	else if (!conf_bounds_exact(c))
+		snprintf(err, n, "--time-format %s cannot show the bounds of "
+			 "these windows exactly: use a finer unit or rfc3339",
+			 c->out_repr == TIME_S ? "s" : "ms");
+	else if (c->max_session && c->kind != WINDOW_SESSION)
+		snprintf(err, n, "--max-session goes with --session");
+	else if (c->offset && c->kind != WINDOW_TUMBLING &&
+		 c->kind != WINDOW_HOPPING)
+		snprintf(err, n, "--offset goes with --tumbling or --hopping");
+	else {
+		if (c->processing && !c->out_repr)
+			c->out_repr = TIME_MS;
+		return 0;
+	}
+	return -1;
+}
+
 /* c with its defaults filled in, as the engine compares and uses it. */
 static struct window_conf conf_full(const struct window_conf *c)
 {
@@ -837,7 +893,10 @@ static void event(const struct record *rec, int64_t t, void *ctx)
 	if (!event_values(w, rec))
 		return;
 	if (kind != WINDOW_COUNT && is_late(w, t, rec->slots)) {
-		w->cb.late(rec, t, w->wm, w->cb.ctx);
+		if (w->cb.late)
+			w->cb.late(rec, t, w->wm, w->cb.ctx);
+		else
+			wm_late(rec, t, w->wm);
 		return;
 	}
 	/* The watermark moves first: windows it closes free their groups

@@ -67,11 +67,24 @@ struct window_conf {
  * documented, --max-ahead 1d; no window kind yet. */
 void window_conf_init(struct window_conf *c);
 
+/*
+ * The checks a definition passes before the engine trusts it, after the
+ * kind and --every are read: the defaults filled in (count_every 0: count;
+ * processing time: ms out_repr), --every within the window's size, each
+ * event in at most WINDOW_MAX_OVERLAP windows, window bounds exact in
+ * out_repr, --max-session and --offset only with their kinds. every_text:
+ * --every as written, for the message. Returns 0, or -1 with what is
+ * wrong (naming the options) in err.
+ */
+int window_conf_check(struct window_conf *c, const char *every_text,
+		      char *err, size_t n);
+
 struct window_cb {
 	/* A window's record: window_start, window_end, the group fields,
 	 * the aggregates (valid during the call). */
 	void (*emit)(const struct ofield *f, size_t n, void *ctx);
-	/* rec, at event time t, is behind the watermark wm. */
+	/* rec, at event time t, is behind the watermark wm (NULL:
+	 * wm_late, --late FILE's). */
 	void (*late)(const struct record *rec, int64_t t, int64_t wm,
 		     void *ctx);
 	/* A group was forgotten at a cap, its windows emitted (NULL: none). */

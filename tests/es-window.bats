@@ -882,6 +882,38 @@ EOF
 		'{"program":"es-window","in":6,"out":5,"bad":0,"late":0,"dropped":0,"groups":2,"evicted":3,"state_bytes":12}')"
 }
 
+@test "es-window -k/--key and --max-keys: the same output as their aliases -g/--group-by and --max-groups" {
+	printf '%s\n' '{"ts":1000,"d":"a","s":1,"v":1}' '{"ts":1100,"d":"b","s":1,"v":2}' \
+		'{"ts":1200,"d":"a","s":2,"v":3}' '{"ts":1300,"d":"c","s":1,"v":4}' \
+		'{"ts":1400,"d":"b","s":1,"v":5}' '{"ts":6500,"d":"a","s":1,"v":6}' > "$T/in"
+	local expected
+	# as -g gives it: (a,1) goes at (a,2), (b,1) at (c,1), (a,2) at (b,1), (c,1) at (a,1)
+	expected="$(cat <<'EOF'
+{"window_start":0,"window_end":5000,"d":"a","s":1,"count":1,"sum_v":1}
+{"window_start":0,"window_end":5000,"d":"b","s":1,"count":1,"sum_v":2}
+{"window_start":0,"window_end":5000,"d":"a","s":2,"count":1,"sum_v":3}
+{"window_start":0,"window_end":5000,"d":"c","s":1,"count":1,"sum_v":4}
+{"window_start":0,"window_end":5000,"d":"b","s":1,"count":1,"sum_v":5}
+{"window_start":5000,"window_end":10000,"d":"a","s":1,"count":1,"sum_v":6}
+EOF
+)"
+	local args
+	for args in '-g d,s --max-groups 2' '-k d,s --max-keys 2' '--key d --key s --max-keys 2' \
+		'--group-by d -k s --max-groups 2'; do
+		run --separate-stderr es-window --tumbling 5s --time-unit ms $args -a 'count,sum(v)' "$T/in"
+		assert_success
+		assert_output "$expected"
+		assert_stderr 'es-window: --max-groups 2 reached: emitting the windows of the least recently seen group early (counted as "evicted" in --stats)'
+	done
+	# a usage error names the option as given
+	run --separate-stderr es-window --tumbling 5s -k 'a,,b' < /dev/null
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "es-window: invalid --key 'a,,b' at column 3: expected a field name or a quoted key"
+	run --separate-stderr es-window --tumbling 5s --max-keys 0 < /dev/null
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "es-window: invalid argument '0' for --max-keys: expected a count > 0"
+}
+
 @test "es-window --max-groups 1 with sessions and hopping windows: every open window of the group goes out" {
 	printf '%s\n' '{"ts":1000,"d":"a"}' '{"ts":1500,"d":"a"}' '{"ts":2000,"d":"b"}' > "$T/in"
 	run --separate-stderr es-window --session 5s --time-unit ms --max-groups 1 -g d --stats "$T/in"
@@ -1574,7 +1606,9 @@ EOT
 	assert_stderr ""
 	assert_line --index 0 'Usage: es-window WINDOW [OPTION]... [FILE]...'
 	assert_line --regexp '^ +es-window --tumbling .+'
-	assert_line --regexp '^ +-g, --group-by '
+	assert_line --regexp '^ +-k, --key '
+	assert_line '  -g, --group-by F1,F2     the same as -k/--key'
+	assert_line '      --max-groups N       the same as --max-keys'
 	assert_line --regexp '^ +-a, --agg '
 	# the guess of --time-unit is stated
 	assert_output --partial 'below 1e11 s, 1e14 ms,'
@@ -1582,8 +1616,9 @@ EOT
 
 @test "es-window: every long option is in --help, in man/es-window.1 and in this file" {
 	assert_long_options_documented es-window \
-		tumbling hopping every sliding session max-session count offset group-by agg \
-		time-field time-unit time time-format lateness late idle flush-on-exit max-groups max-state \
+		tumbling hopping every sliding session max-session count offset key group-by agg \
+		time-field time-unit time time-format lateness late idle flush-on-exit max-keys max-groups \
+		max-state max-ahead \
 		input-format output-format dead-letter strict stats config check watch-config help version
 }
 

@@ -21,6 +21,7 @@
 #include "diag.h"
 #include "evloop.h"
 #include "json.h"
+#include "loop.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"

@@ -22,6 +22,7 @@
 #include "diag.h"
 #include "enrich.h"
 #include "ijoin.h"
+#include "loop.h"
 #include "opts.h"
 #include "record.h"
 #include "reload.h"

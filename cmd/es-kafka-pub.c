@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "opts.h"
 #include "publish.h"
 #include "pubkafka.h"

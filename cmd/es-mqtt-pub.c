@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"

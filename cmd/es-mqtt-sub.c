@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "evloop.h"
+#include "loop.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "mqttrec.h"

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "loop.h"
+#include "out.h"
 #include "time.h"
 
 const char *diag_prog = "edgestream";
@@ -381,7 +382,7 @@ static void stats_file_write(void)
 	json_time(t0, true, started_us);
 	json_time(now, true, time_now_us());
 	json_time(ev, stats.has_event, stats.event_us);
-	json_time(outt, loop_out_wall_us != 0, loop_out_wall_us);
+	json_time(outt, out_wall_us != 0, out_wall_us);
 	int n = snprintf(buf, sizeof buf,
 			 "{\"program\":\"%s\",\"pid\":%ld,\"started\":%s,\"updated\":%s,"
 			 "\"in\":%llu,\"out\":%llu,\"bad\":%llu,\"late\":%llu,"
@@ -414,6 +415,7 @@ void diag_set_stats_file(const char *path, int64_t every_ms)
 	sprintf(stats_tmp, "%s.tmp.%ld", path, (long)getpid());
 	started_us = time_now_us();
 	stats_file_write();
+	out_note_wall = true;
 	loop_set_tick(every_ms, stats_file_write);
 }
 

@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "enrich.h"
 #include "enrich_table.h"
+#include "loop.h"
 
 struct enrich {
 	struct enrich_conf c;	/* in force (a copy) */

@@ -8,6 +8,7 @@
 #include "csv.h"
 #include "diag.h"
 #include "enrich_table.h"
+#include "input.h"
 #include "keys.h"
 
 #define MAX_NOTES 5		/* duplicate-key lines per table load */

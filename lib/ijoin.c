@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "ijoin_impl.h"
+#include "loop.h"
 
 /* How an event leaves the state. */
 enum ijoin_how { IJOIN_QUIET, IJOIN_EXPIRED, IJOIN_EVICTED };

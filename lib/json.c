@@ -12,7 +12,7 @@
 
 #include "diag.h"
 #include "json.h"
-#include "loop.h"
+#include "out.h"
 
 /* ---- the fieldset: wanted paths as a trie ---- */
 

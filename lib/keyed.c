@@ -7,7 +7,7 @@
 #include "diag.h"
 #include "keyed.h"
 #include "keys.h"
-#include "loop.h"
+#include "out.h"
 #include "opts.h"
 
 struct link {

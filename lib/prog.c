@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "prog.h"
 #include "reload.h"
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "pubkafka.h"
 
 #define RETRY_MS 1000		/* wait before sending a failed message again,

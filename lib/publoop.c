@@ -3,6 +3,7 @@
 
 #include "diag.h"
 #include "loop.h"
+#include "out.h"
 #include "publoop.h"
 #include "reload.h"
 

@@ -13,7 +13,9 @@
 
 #include "csv.h"
 #include "diag.h"
+#include "input.h"
 #include "keys.h"
+#include "loop.h"
 #include "record.h"
 
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "json.h"
-#include "loop.h"
+#include "out.h"
 #include "time.h"
 #include "value.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "watermark.h"
 
 /* A held event: a deep copy of its record (raw text, the spans of its

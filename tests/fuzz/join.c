@@ -51,6 +51,7 @@
 
 #include "diag.h"
 #include "ijoin.h"
+#include "loop.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"

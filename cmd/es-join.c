@@ -19,13 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead.h"
 #include "diag.h"
 #include "enrich.h"
 #include "ijoin.h"
 #include "loop.h"
+#include "mem.h"
 #include "opts.h"
 #include "record.h"
 #include "reload.h"
+#include "size.h"
+#include "stats.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -56,7 +60,7 @@ struct conf {
 static const struct conf conf_defaults = {
 	.time_field = "ts", .left_prefix = "left_", .right_prefix = "right_",
 	.max_buffered = IJOIN_DEFAULT_MAX_BUFFERED,
-	.max_state = OPTS_DEFAULT_MAX_STATE, .max_ahead = WM_DEFAULT_AHEAD,
+	.max_state = SIZE_DEFAULT_MAX_STATE, .max_ahead = WM_DEFAULT_AHEAD,
 };
 
 /* An input of the stream mode. Its name is in a cell of its own that the
@@ -143,7 +147,7 @@ static void usage(void)
 	       "a new join definition first ends the buffered events as at the end\n"
 	       "of input. --check loads the table too.\n"
 	       "\n", IJOIN_DEFAULT_MAX_BUFFERED,
-	       opts_size_text(OPTS_DEFAULT_MAX_STATE, size, sizeof size));
+	       size_text(SIZE_DEFAULT_MAX_STATE, size, sizeof size));
 	opts_common_help(stdout);
 	printf("\n--stats adds filtered (the records a join type does not write: those\n"
 	       "without a row, or an inner side's events that expired without a\n"
@@ -223,7 +227,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			c->max_buffered = opts_count("--max-buffered", optarg);
 			break;
 		case OPT_MAX_STATE:
-			c->max_state = opts_size("--max-state", optarg);
+			c->max_state = size_opt("--max-state", optarg);
 			break;
 		case OPT_LEFT_PREFIX: c->left_prefix = optarg; break;
 		case OPT_RIGHT_PREFIX: c->right_prefix = optarg; break;
@@ -448,7 +452,7 @@ static void stream_evict(void *ctx, enum ijoin_limit why, uint64_t limit)
 	else
 		diag_warn("--max-state %s reached: evicting the oldest buffered "
 			  "events (counted as \"evicted\" in --stats)",
-			  opts_size_text(limit, size, sizeof size));
+			  size_text(limit, size, sizeof size));
 }
 
 static void stream_open(const struct es_opts *o)
@@ -522,7 +526,7 @@ static bool stream_read(int si)
 static void stream_wait(void)
 {
 	out_flush(&P.out);
-	diag_flush();
+	dead_flush();
 	int held = ijoin_held(P.ij);
 	int rc = poll_blocked(reload_timeout(loop_timeout(wm_timeout(
 			ijoin_idle_timeout(P.ij, loop_now_ms()), held))));
@@ -552,7 +556,7 @@ static void stream_run(void)
 			conf_reload();
 		if (loop_hup) {
 			loop_hup = 0;
-			diag_reopen();
+			dead_reopen();
 		}
 		int first = ijoin_pick(P.ij);
 		bool progressed = false;
@@ -609,7 +613,7 @@ static void stream_apply(struct conf *nc, char *said, size_t n)
 	if (s.over && len >= 0 && (size_t)len < n)
 		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
 			 "%zu oldest evicted",
-			 opts_size_text(cfg.max_state, size, sizeof size), s.over);
+			 size_text(cfg.max_state, size, sizeof size), s.over);
 }
 
 /* ---- reloading --config ---- */
@@ -676,7 +680,7 @@ int main(int argc, char **argv)
 		usage();
 	opts_apply(&o);
 	check_args(&cfg, argc - optind);
-	diag_set_stats_extra(cfg.table ? stats_table : stats_stream);
+	stats_set_extra(cfg.table ? stats_table : stats_stream);
 	loop_signals();
 	out_init(&P.out, 1, "stdout");
 	diag_set_output(&P.out);
@@ -687,7 +691,7 @@ int main(int argc, char **argv)
 	opts_check_done(&o);
 	reload_init(&o);
 	if (cfg.late)
-		diag_set_late(cfg.late);
+		dead_set_late(cfg.late);
 
 	if (cfg.table) {
 		table_run(argv + optind, argc - optind, &o);

@@ -22,6 +22,7 @@
 #include "pubmqtt.h"
 #include "record.h"
 #include "reload.h"
+#include "stats.h"
 
 enum { OPT_RETAIN = OPT_PROGRAM };
 
@@ -212,7 +213,7 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 
 	struct fieldset *fs = fieldset_new();
 	pubmqtt_init(&mq, &pl);

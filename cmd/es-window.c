@@ -12,12 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dead.h"
 #include "diag.h"
 #include "loop.h"
+#include "mem.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
 #include "reload.h"
+#include "size.h"
+#include "stats.h"
 #include "time.h"
 #include "watermark.h"
 #include "window.h"
@@ -98,7 +102,7 @@ static void usage(void)
 	       "A reload of --config (SIGHUP, --watch-config) keeps the open windows if\n"
 	       "the window definition is the same; if not, it writes them out first.\n"
 	       "\n", WINDOW_DEFAULT_MAX_GROUPS,
-	       opts_size_text(OPTS_DEFAULT_MAX_STATE, size, sizeof size));
+	       size_text(SIZE_DEFAULT_MAX_STATE, size, sizeof size));
 	opts_common_help(stdout);
 	printf("\nDurations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
 	       "\nExamples:\n"
@@ -260,7 +264,7 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 			c->w.max_groups = opts_count("--max-groups", optarg);
 			break;
 		case OPT_MAX_STATE:
-			c->w.max_state = opts_size("--max-state", optarg);
+			c->w.max_state = size_opt("--max-state", optarg);
 			break;
 		default: opts_bad_option();
 		}
@@ -440,9 +444,9 @@ static bool conf_apply(int ac, char **av, struct reader *r, struct outbuf *out,
 		writer_close(out_w);
 		out_w = writer_open(out, fmt);
 	}
-	diag_set_late(cfg.late_path);	/* the same file, or a new one */
+	dead_set_late(cfg.late_path);	/* the same file, or a new one */
 	if (late_moved)
-		diag_reopen();
+		dead_reopen();
 	reloads++;
 	return true;
 }
@@ -522,14 +526,14 @@ int main(int argc, char **argv)
 		usage();
 	opts_apply(&o);
 	check_args(&cfg);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 	struct fieldset *fs = fieldset_new();
 	win = window_new(&cfg.w, fs, &callbacks, err, sizeof err);
 	if (!win)
 		diag_usage("%s", err);
 	opts_check_done(&o);
 	if (cfg.late_path)
-		diag_set_late(cfg.late_path);
+		dead_set_late(cfg.late_path);
 	loop_signals();
 	reload_init(&o);
 

@@ -9,6 +9,8 @@
 #include "enrich.h"
 #include "enrich_table.h"
 #include "loop.h"
+#include "mem.h"
+#include "stats.h"
 
 struct enrich {
 	struct enrich_conf c;	/* in force (a copy) */

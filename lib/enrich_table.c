@@ -10,6 +10,7 @@
 #include "enrich_table.h"
 #include "input.h"
 #include "keys.h"
+#include "mem.h"
 
 #define MAX_NOTES 5		/* duplicate-key lines per table load */
 #define NO_TEXT ((size_t)-1)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "json.h"
+#include "mem.h"
 #include "out.h"
 #include "path.h"
 #include "record.h"

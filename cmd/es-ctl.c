@@ -25,10 +25,13 @@
 #include "diag.h"
 #include "evloop.h"
 #include "json.h"
+#include "loop.h"
+#include "mem.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
 #include "reload.h"
+#include "stats.h"
 #include "time.h"
 
 extern char **environ;
@@ -431,7 +434,7 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 	opts_check_done(&o);	/* --check: no connection */
 	loop_signals();
 	reload_init(&o);

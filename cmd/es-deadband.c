@@ -18,6 +18,8 @@
 #include "diag.h"
 #include "keyed.h"
 #include "prog.h"
+#include "size.h"
+#include "stats.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -87,7 +89,7 @@ static void conf_init(void *conf)
 	*(struct deadband_conf *)conf = (struct deadband_conf){
 		.field = "value", .time_field = "ts",
 		.max_ahead = WM_DEFAULT_AHEAD, .max_keys = KEYED_DEFAULT_MAX,
-		.max_state = OPTS_DEFAULT_MAX_STATE };
+		.max_state = SIZE_DEFAULT_MAX_STATE };
 }
 
 static void conf_option(void *conf, int code, const char *arg)
@@ -126,7 +128,7 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_MAX_AHEAD:
 		cf->max_ahead = opts_duration("--max-ahead", arg, true);
 		break;
-	case OPT_MAX_STATE: cf->max_state = opts_size("--max-state", arg); break;
+	case OPT_MAX_STATE: cf->max_state = size_opt("--max-state", arg); break;
 	}
 }
 

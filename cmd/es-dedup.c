@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead.h"
 #include "dedup.h"
 #include "diag.h"
+#include "mem.h"
 #include "prog.h"
 #include "path.h"
 #include "record.h"
+#include "size.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -25,7 +28,7 @@ enum {
 };
 
 static const struct dedup_conf conf_defaults = {
-	.max_keys = DEFAULT_MAX_KEYS, .max_state = OPTS_DEFAULT_MAX_STATE,
+	.max_keys = DEFAULT_MAX_KEYS, .max_state = SIZE_DEFAULT_MAX_STATE,
 	.time_field = "ts", .max_ahead = WM_DEFAULT_AHEAD
 };
 
@@ -134,7 +137,7 @@ static void conf_option(void *conf, int code, const char *arg)
 		break;
 	case OPT_LAST: c->last = opt_count("--last", arg); break;
 	case OPT_MAX_KEYS: c->max_keys = opt_count("--max-keys", arg); break;
-	case OPT_MAX_STATE: c->max_state = opts_size("--max-state", arg); break;
+	case OPT_MAX_STATE: c->max_state = size_opt("--max-state", arg); break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT: time_unit_opt(arg, &c->unit); break;
 	case OPT_LATE: c->late = arg; break;
@@ -211,7 +214,7 @@ static void start(struct prog_run *run)
 {
 	const struct dedup_conf *c = run->conf;
 	if (c->late)
-		diag_set_late(c->late);
+		dead_set_late(c->late);
 	dedup_start(&dd, emit, run->w, fieldset_count(run->fs));
 }
 

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "keyed.h"
 #include "prog.h"
+#include "size.h"
 #include "time.h"
 #include "watermark.h"
 
@@ -199,7 +200,7 @@ static void parse_one(struct detect_conf *c, int ch, const char *arg)
 		c->max_ahead = opts_duration("--max-ahead", arg, true);
 		break;
 	case OPT_MAX_STATE:
-		c->max_state = opts_size("--max-state", arg);
+		c->max_state = size_opt("--max-state", arg);
 		break;
 	}
 }
@@ -234,7 +235,7 @@ static void conf_init(void *conf)
 		.field = "value", .time_field = "ts",
 		.max_ahead = WM_DEFAULT_AHEAD, .warmup = -1,
 		.max_keys = KEYED_DEFAULT_MAX,
-		.max_state = OPTS_DEFAULT_MAX_STATE };
+		.max_state = SIZE_DEFAULT_MAX_STATE };
 }
 
 static void conf_option(void *conf, int code, const char *arg)

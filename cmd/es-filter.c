@@ -7,6 +7,7 @@
 #include "expr.h"
 #include "prog.h"
 #include "reload.h"
+#include "stats.h"
 
 enum { OPT_EXPR = OPT_PROGRAM };
 

@@ -21,10 +21,13 @@
 #include "diag.h"
 #include "evloop.h"
 #include "json.h"
+#include "loop.h"
+#include "mem.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
 #include "reload.h"
+#include "stats.h"
 #include "time.h"
 
 enum {
@@ -430,7 +433,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o, &cfg, false);
 	conf_moved(&cfg);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 	opts_check_done(&o);	/* --check: no connection */
 	loop_signals();
 	reload_init(&o);

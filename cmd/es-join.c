@@ -19,7 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead.h"
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
+#include "size.h"
+#include "stats.h"
 #include "enrich.h"
 #include "ijoin_read.h"
 #include "prog.h"
@@ -146,7 +151,7 @@ static void conf_init(void *conf)
 		.time_field = "ts", .left_prefix = "left_",
 		.right_prefix = "right_",
 		.max_buffered = IJOIN_DEFAULT_MAX_BUFFERED,
-		.max_state = OPTS_DEFAULT_MAX_STATE, .max_ahead = WM_DEFAULT_AHEAD,
+		.max_state = SIZE_DEFAULT_MAX_STATE, .max_ahead = WM_DEFAULT_AHEAD,
 	};
 }
 
@@ -178,7 +183,7 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_MAX_BUFFERED:
 		c->max_buffered = opts_count("--max-buffered", arg);
 		break;
-	case OPT_MAX_STATE: c->max_state = opts_size("--max-state", arg); break;
+	case OPT_MAX_STATE: c->max_state = size_opt("--max-state", arg); break;
 	case OPT_LEFT_PREFIX: c->left_prefix = arg; break;
 	case OPT_RIGHT_PREFIX: c->right_prefix = arg; break;
 	case OPT_MAX_AHEAD:
@@ -406,7 +411,7 @@ static void setup(struct prog_run *run)
 static void start(struct prog_run *run)
 {
 	if (cfg->late)
-		diag_set_late(cfg->late);
+		dead_set_late(cfg->late);
 	if (P.table)
 		enrich_output(P.en, run->w, &run->out, run->o.out_fmt);
 }

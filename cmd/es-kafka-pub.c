@@ -13,12 +13,15 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
 #include "opts.h"
 #include "publish.h"
 #include "pubkafka.h"
 #include "publoop.h"
 #include "record.h"
 #include "reload.h"
+#include "stats.h"
 
 enum { OPT_PARTITIONER = OPT_PROGRAM, OPT_PASSWORD_FILE, OPT_MESSAGE_KEY };
 
@@ -327,7 +330,7 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 
 	struct fieldset *fs = fieldset_new();
 	int key_slot = pub_field_slot(fs, cfg.key_opt, cfg.key_field);

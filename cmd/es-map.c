@@ -12,7 +12,9 @@
 #include "diag.h"
 #include "edit.h"
 #include "expr.h"
+#include "mem.h"
 #include "prog.h"
+#include "stats.h"
 #include "time.h"
 
 enum {

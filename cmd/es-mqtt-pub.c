@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
@@ -21,6 +22,7 @@
 #include "pubmqtt.h"
 #include "record.h"
 #include "reload.h"
+#include "stats.h"
 
 enum { OPT_RETAIN = OPT_PROGRAM };
 
@@ -211,7 +213,7 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 
 	struct fieldset *fs = fieldset_new();
 	pubmqtt_init(&mq, &pl);

@@ -13,12 +13,15 @@
 
 #include "diag.h"
 #include "evloop.h"
+#include "loop.h"
+#include "mem.h"
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "mqttrec.h"
 #include "opts.h"
 #include "record.h"
 #include "reload.h"
+#include "stats.h"
 #include "time.h"
 
 enum {
@@ -332,7 +335,7 @@ int main(int argc, char **argv)
 	opts_init(&o);
 	parse_args(argc, argv, &o, &cfg, false);
 	opts_apply(&o);
-	diag_set_stats_extra(stats_extra);
+	stats_set_extra(stats_extra);
 	set_fields(o.out_fmt == FMT_CSV);
 	set_added();
 	opts_check_done(&o);	/* --check: no connection */

@@ -12,7 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dead.h"
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
+#include "size.h"
+#include "stats.h"
 #include "path.h"
 #include "prog.h"
 #include "record.h"
@@ -249,7 +254,7 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_MAX_GROUPS:
 		w->max_groups = opts_count("--max-groups", arg);
 		break;
-	case OPT_MAX_STATE: w->max_state = opts_size("--max-state", arg); break;
+	case OPT_MAX_STATE: w->max_state = size_opt("--max-state", arg); break;
 	default: conf_time(w, code, arg);
 	}
 }
@@ -336,7 +341,7 @@ static void setup(struct prog_run *run)
 static void start(struct prog_run *run)
 {
 	if (cfg->late_path)
-		diag_set_late(cfg->late_path);
+		dead_set_late(cfg->late_path);
 	out_fmt = run->o.out_fmt;
 	last_input = loop_now_ms();
 	clocked = cfg->w.processing || cfg->w.idle;
@@ -412,9 +417,9 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 		writer_close(run->w);
 		run->w = writer_open(&run->out, out_fmt);
 	}
-	diag_set_late(cfg->late_path);	/* the same file, or a new one */
+	dead_set_late(cfg->late_path);	/* the same file, or a new one */
 	if (late_moved)
-		diag_reopen();
+		dead_reopen();
 	reloads++;
 	if (!clocked)	/* silence counts from now */
 		last_input = loop_now_ms();

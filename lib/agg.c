@@ -37,6 +37,7 @@
 
 #include "agg.h"
 #include "diag.h"
+#include "mem.h"
 #include "path.h"
 
 static char *xstrndup(const char *s, size_t n)

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "mem.h"
 
 const char *config_path(int argc, char **argv)
 {

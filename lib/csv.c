@@ -24,7 +24,8 @@
 
 #include "csv.h"
 #include "diag.h"
-#include "loop.h"
+#include "input.h"
+#include "out.h"
 
 /* libcsv's own header: lib/ is on the quote-only search path (-iquote), so
  * the angle brackets find the system one, not our "csv.h". */

@@ -6,6 +6,7 @@
 
 #include "deadband.h"
 #include "diag.h"
+#include "mem.h"
 
 struct kstate {
 	double last;		/* the value last passed (the pivot) */

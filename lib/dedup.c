@@ -5,7 +5,8 @@
 
 #include "dedup.h"
 #include "diag.h"
-#include "opts.h"
+#include "mem.h"
+#include "size.h"
 
 /* cfg's fields in fs (which only grows). */
 static void setup_fields(struct dedup *d, struct fieldset *fs)
@@ -146,7 +147,7 @@ static void warn_state(struct dedup *d)
 	d->state_warned = true;
 	diag_warn("--max-state %s reached: forgetting the oldest keys early, so "
 		  "their duplicates may pass (counted as \"evicted\" in --stats)",
-		  opts_size_text(d->cfg->max_state, size, sizeof size));
+		  size_text(d->cfg->max_state, size, sizeof size));
 }
 
 /* Would n more bytes of keys be over --max-state? (O(1)) */
@@ -418,7 +419,7 @@ static void conf_text(struct dedup *d, char *buf, size_t n)
 	else
 		snprintf(mode, sizeof mode, "--max-keys %ld", d->cfg->max_keys);
 	snprintf(buf, n, "--key %s %s --max-state %s", d->cfg->key_text, mode,
-		 opts_size_text(d->cfg->max_state, size, sizeof size));
+		 size_text(d->cfg->max_state, size, sizeof size));
 }
 
 /*

@@ -6,7 +6,9 @@
 
 #include "detect.h"
 #include "diag.h"
+#include "mem.h"
 #include "roll.h"
+#include "stats.h"
 
 #define MAD_SCALE 1.4826	/* MAD to sd for normal data */
 

@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "edit.h"
+#include "mem.h"
 
 enum fkind { F_SPAN, F_VALUE, F_OBJ };
 enum { MARK_NONE, MARK_PART, MARK_ALL };	/* edit_keep */

@@ -17,7 +17,7 @@
 #define ES_EDIT_H
 
 #include <stdbool.h>
-#include "loop.h"
+#include "out.h"
 #include "path.h"
 #include "record.h"
 #include "value.h"

@@ -8,6 +8,9 @@
 #include "diag.h"
 #include "enrich.h"
 #include "enrich_table.h"
+#include "loop.h"
+#include "mem.h"
+#include "stats.h"
 
 struct enrich {
 	struct enrich_conf c;	/* in force (a copy) */

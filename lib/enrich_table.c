@@ -8,7 +8,9 @@
 #include "csv.h"
 #include "diag.h"
 #include "enrich_table.h"
+#include "input.h"
 #include "keys.h"
+#include "mem.h"
 
 #define MAX_NOTES 5		/* duplicate-key lines per table load */
 #define NO_TEXT ((size_t)-1)

@@ -48,6 +48,7 @@
 #include "diag.h"
 #include "json.h"
 #include "expr.h"
+#include "mem.h"
 #include "path.h"
 
 #define STACK_MAX 256		/* values on the evaluation stack */

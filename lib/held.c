@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "held.h"
+#include "mem.h"
 
 static const struct csv_header *held_header(struct held_headers *hh,
 					    const struct csv_header *h)

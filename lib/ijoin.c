@@ -7,6 +7,9 @@
 
 #include "diag.h"
 #include "ijoin_impl.h"
+#include "loop.h"
+#include "mem.h"
+#include "stats.h"
 
 /* How an event leaves the state. */
 enum ijoin_how { IJOIN_QUIET, IJOIN_EXPIRED, IJOIN_EVICTED };

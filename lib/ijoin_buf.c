@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "ijoin_impl.h"
+#include "mem.h"
 
 bool ijoin_buf_less(const struct ijoin_ev *a, const struct ijoin_ev *b)
 {

@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "ijoin_impl.h"
+#include "mem.h"
 
 /*
  * Whether view v has a field named p. The names of a view wider than

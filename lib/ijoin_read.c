@@ -4,10 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead.h"
 #include "diag.h"
 #include "ijoin_read.h"
+#include "loop.h"
 #include "opts.h"
 #include "reload.h"
+#include "size.h"
+#include "stats.h"
 #include "watermark.h"
 
 /* An input. Its name is in a cell of its own that the reader keeps the
@@ -58,7 +62,7 @@ static void ijoin_read_evict(void *ctx, enum ijoin_limit why, uint64_t limit)
 	else
 		diag_warn("--max-state %s reached: evicting the oldest buffered "
 			  "events (counted as \"evicted\" in --stats)",
-			  opts_size_text(limit, size, sizeof size));
+			  size_text(limit, size, sizeof size));
 }
 
 /* The readers' idle callback: before they wait for input. */
@@ -147,7 +151,7 @@ static bool ijoin_read_side(struct ijoin_read *rd, int si)
 static void ijoin_read_wait(struct ijoin_read *rd)
 {
 	out_flush(rd->out);
-	diag_flush();
+	dead_flush();
 	int held = ijoin_held(rd->j);
 	int rc = ijoin_read_poll(rd, reload_timeout(loop_timeout(wm_timeout(
 			ijoin_idle_timeout(rd->j, loop_now_ms()), held))));
@@ -177,7 +181,7 @@ void ijoin_read_run(struct ijoin_read *rd, void (*between)(void *ctx),
 		between(ctx);
 		if (loop_hup) {	/* a SIGHUP: reopen the dead-letter file */
 			loop_hup = 0;
-			diag_reopen();
+			dead_reopen();
 		}
 		int first = ijoin_pick(rd->j);
 		bool progressed = false;
@@ -239,7 +243,7 @@ int ijoin_read_reconf(struct ijoin_read *rd, const struct ijoin_conf *c,
 	if (s.over && len >= 0 && (size_t)len < n)
 		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
 			 "%zu oldest evicted",
-			 opts_size_text(c->max_state, size, sizeof size), s.over);
+			 size_text(c->max_state, size, sizeof size), s.over);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "join.h"
 #include "keys.h"
+#include "mem.h"
 
 const char *const join_type_names[4] = { "inner", "left", "right", "full" };
 

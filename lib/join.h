@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 #include "json.h"
-#include "loop.h"
+#include "mem.h"
+#include "out.h"
 #include "path.h"
 #include "record.h"
 #include "value.h"

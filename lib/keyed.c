@@ -7,8 +7,9 @@
 #include "diag.h"
 #include "keyed.h"
 #include "keys.h"
-#include "loop.h"
-#include "opts.h"
+#include "mem.h"
+#include "out.h"
+#include "size.h"
 
 struct link {
 	int prev, next;		/* LRU list, most recent first; -1 ends */
@@ -115,7 +116,7 @@ static void evict_oldest(struct keyed *k, bool for_bytes)
 			  k->max_opt, k->max, k->what);
 	else if (for_bytes && !k->warned_bytes)
 		diag_warn("--max-state %s reached: %s (counted as \"evicted\" in "
-			  "--stats)", opts_size_text(k->max_bytes, size, sizeof size),
+			  "--stats)", size_text(k->max_bytes, size, sizeof size),
 			  k->what);
 	if (for_bytes)
 		k->warned_bytes = true;

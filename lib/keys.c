@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "keys.h"
+#include "mem.h"
 
 void key_append(struct outbuf *k, const struct value *v)
 {

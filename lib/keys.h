@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "loop.h"
+#include "out.h"
 #include "value.h"
 
 /* Appends v in normal form: a type tag, a length, the bytes (decoded

@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "evloop.h"
 #include "loop.h"
+#include "mem.h"
 #include "mqtt.h"
 #include "time.h"
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mem.h"
 #include "mqttprog.h"
 #include "reload.h"
 

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mem.h"
 #include "mqttrec.h"
 #include "path.h"
+#include "stats.h"
 #include "time.h"
 
 /* ---- payloads as JSON text ---- */

@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "dead.h"
 #include "diag.h"
+#include "mem.h"
 #include "opts.h"
-#include "spool.h"
+#include "stats.h"
 #include "time.h"
 
 #ifndef ES_VERSION
@@ -132,9 +134,9 @@ void opts_apply(struct es_opts *o)
 	/* --check writes nothing: a reload runs it beside the running
 	 * program, whose dead letter and stats file these are. */
 	if (o->dead_letter && !o->check)
-		diag_set_dead_letter(o->dead_letter);
-	diag_set_strict(o->strict);
-	diag_set_stats(o->stats);
+		dead_set_dead_letter(o->dead_letter);
+	dead_set_strict(o->strict);
+	stats_set_print(o->stats);
 	reader_set_delimiter(o->delimiter ? o->delimiter : ',');
 	reader_set_null_values(o->null_values);
 	const char *err;
@@ -147,7 +149,7 @@ void opts_apply(struct es_opts *o)
 		diag_usage("--stats-every goes with --stats-file");
 	if (o->stats_file && !o->check) {
 		int64_t ms = o->stats_every ? (o->stats_every + 999) / 1000 : 10000;
-		diag_set_stats_file(o->stats_file, ms);
+		stats_set_file(o->stats_file, ms);
 	}
 }
 
@@ -315,27 +317,6 @@ int64_t opts_duration(const char *opt, const char *arg, bool zero_ok)
 	if (!zero_ok && us == 0)
 		diag_usage("invalid duration '%s' for %s: must be above 0", arg, opt);
 	return us;
-}
-
-uint64_t opts_size(const char *opt, const char *arg)
-{
-	uint64_t v;
-	if (spool_parse_size(arg, &v) < 0)
-		diag_usage("invalid argument '%s' for %s: expected a size > 0 "
-			   "(bytes, or with K, M or G)", arg, opt);
-	return v;
-}
-
-const char *opts_size_text(uint64_t n, char *buf, size_t len)
-{
-	static const char suffix[] = " kMG";
-	int u = 0;
-	while (u < 3 && n && n % 1024 == 0) {
-		n /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%llu%.*s", (unsigned long long)n, u > 0, suffix + u);
-	return buf;
 }
 
 long opts_count(const char *opt, const char *arg)

@@ -98,13 +98,6 @@ void opts_check_done(const struct es_opts *o);
  * the option. */
 int64_t opts_duration(const char *opt, const char *arg, bool zero_ok);
 long opts_count(const char *opt, const char *arg);
-/* A size in bytes: 1048576, 512k, 64M, 2G (powers of 1024), above 0. */
-/* What --max-state is unless given: the programs that hold state agree. */
-#define OPTS_DEFAULT_MAX_STATE ((uint64_t)64 << 20)	/* 64M */
-uint64_t opts_size(const char *opt, const char *arg);
-/* A size as opts_size reads it back, in the largest unit that is exact
- * (65536 -> "64k", 67108864 -> "64M"), into buf; returns buf. */
-const char *opts_size_text(uint64_t n, char *buf, size_t len);
 /* After getopt_long has printed why an option is wrong: the hint, exit 2. */
 __attribute__((noreturn)) void opts_bad_option(void);
 

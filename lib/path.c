@@ -22,6 +22,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "mem.h"
 #include "path.h"
 
 #define INDEX_MAX_DIGITS 9

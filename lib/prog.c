@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
 #include "prog.h"
 #include "reload.h"
+#include "stats.h"
 
 static void prog_usage(const struct prog *p)
 {
@@ -187,7 +190,7 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	if (p->check)
 		p->check(&run, run.conf, argc, argv);
 	if (p->stats)
-		diag_set_stats_extra(p->stats);
+		stats_set_extra(p->stats);
 	run.argc = argc - optind;
 	run.argv = argv + optind;
 	if (p->setup)

@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
 #include "pubkafka.h"
+#include "stats.h"
 
 #define RETRY_MS 1000		/* wait before sending a failed message again,
 				   so that a failing broker is not hammered */

@@ -4,6 +4,7 @@
 #include "diag.h"
 #include "opts.h"
 #include "publish.h"
+#include "stats.h"
 
 void pub_opts_init(struct pub_opts *p, uint64_t queue)
 {

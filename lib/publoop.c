@@ -1,10 +1,13 @@
 /* publoop.c - the loop every store-and-forward publisher runs */
 #include <string.h>
 
+#include "dead.h"
 #include "diag.h"
 #include "loop.h"
+#include "out.h"
 #include "publoop.h"
 #include "reload.h"
+#include "stats.h"
 
 #define BATCH 256		/* records read per turn of the loop */
 #define TICK_MS 200		/* the spool's ack file and fsync timers */
@@ -53,7 +56,7 @@ void publoop_refuse(struct publoop *pl, uint64_t id, const char *what,
 {
 	diag_warn("message %llu%s cannot be published: %s",
 		  (unsigned long long)id, what, why);
-	diag_dead_piece(payload, n, true);
+	dead_piece(payload, n, true);
 	stats.bad++;
 	pl->refused++;
 	spool_ack(pl->q, id);

@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "mem.h"
 #include "pubmqtt.h"
 
 #define MIDS 65536		/* libmosquitto's message ids are 16 bits */

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "json.h"
+#include "mem.h"
 #include "path.h"
 #include "pubtmpl.h"
 

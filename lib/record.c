@@ -12,9 +12,14 @@
 #include <string.h>
 
 #include "csv.h"
+#include "dead.h"
 #include "diag.h"
+#include "input.h"
 #include "keys.h"
+#include "loop.h"
+#include "mem.h"
 #include "record.h"
+#include "stats.h"
 
 
 
@@ -157,9 +162,9 @@ static void spill(void *ctx, const char *p, size_t n, bool last)
 {
 	struct reader *r = ctx;
 	if (!r->spilling && r->fmt == FMT_CSV && r->hdr)
-		diag_dead_header(r->hdr->raw, r->hdr->rawlen);
+		dead_header(r->hdr->raw, r->hdr->rawlen);
 	r->spilling = !last;
-	diag_dead_piece(p, n, last);
+	dead_piece(p, n, last);
 }
 
 struct reader *reader_open(char **files, int nfiles, enum format fmt,
@@ -230,7 +235,7 @@ static void reader_idle(void *ctx)
 	struct reader *r = ctx;
 	if (r->idle)
 		r->idle(r->ctx);
-	diag_flush();
+	dead_flush();
 }
 
 /* Opens the next input; false when there is none. */
@@ -284,7 +289,7 @@ static void bad(struct reader *r, uint64_t line, const char *msg,
 		hn = r->hdr->rawlen;
 	}
 	stats.in++;	/* read, if not readable: in = out + ... + bad */
-	diag_bad(r->in.name, line, msg, raw, n, h, hn);
+	dead_bad(r->in.name, line, msg, raw, n, h, hn);
 }
 
 /* Bad, but said only in --stats (after the one hint that says why). */
@@ -292,7 +297,7 @@ static void bad_quiet(const char *raw, size_t n)
 {
 	stats.in++;
 	stats.bad++;
-	diag_dead_piece(raw, n, true);
+	dead_piece(raw, n, true);
 }
 
 static bool blank(const char *p, size_t n)
@@ -805,13 +810,13 @@ static void js_put(struct jsplit *j, char c)
 		/* Past the record limit: the rest goes to the dead letter in
 		 * pieces, not into memory. */
 		if (j->len == j->cap) {
-			diag_dead_piece(j->buf, j->len, false);
+			dead_piece(j->buf, j->len, false);
 			j->len = 0;
 		}
 	} else if (j->len == j->cap) {
 		if (j->len >= LINE_MAX_BYTES) {
 			j->toolong = true;
-			diag_dead_piece(j->buf, j->len, false);
+			dead_piece(j->buf, j->len, false);
 			j->len = 0;
 		} else {
 			j->cap = j->cap ? 2 * j->cap : 4096;
@@ -967,7 +972,7 @@ static void js_bad(struct reader *r)
 {
 	struct jsplit *j = &r->js2;
 	if (j->toolong) {
-		diag_dead_piece(j->buf, j->len, true);
+		dead_piece(j->buf, j->len, true);
 		bad(r, j->line, "JSON value longer than 16 MiB", NULL, 0);
 	} else {
 		bad(r, j->line, j->why, j->buf, j->len);
@@ -1124,7 +1129,7 @@ int reader_next(struct reader *r, struct record *rec)
 			/* logrotate moved the dead-letter file: start a new
 			 * one before anything more goes there. */
 			loop_hup = 0;
-			diag_reopen();
+			dead_reopen();
 		}
 		switch (st) {
 		case LINE_STOP:
@@ -1190,7 +1195,7 @@ void reader_close(struct reader *r)
 void record_bad(const struct record *rec, const char *msg)
 {
 	const struct csv_header *h = rec->header;
-	diag_bad(rec->src, rec->line, msg, rec->raw, rec->rawlen,
+	dead_bad(rec->src, rec->line, msg, rec->raw, rec->rawlen,
 		 h ? h->raw : NULL, h ? h->rawlen : 0);
 }
 

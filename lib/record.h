@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "json.h"
-#include "loop.h"
+#include "out.h"
 #include "time.h"
 #include "value.h"
 
@@ -54,7 +54,7 @@ void reader_set_null_values(const char *list);
  * Reads records from files (NULL or empty: stdin; "-": stdin) in format fmt
  * (FMT_AUTO: detected per input from its first non-blank byte: '{' NDJSON,
  * '[' JSON, else CSV). Fields are located for the paths in fs. Bad lines
- * are reported through diag_bad() and skipped. idle() is called before
+ * are reported through dead_bad() and skipped. idle() is called before
  * blocking on input.
  *
  * CSV: of two columns with the same name the last is read (one warning per
@@ -84,7 +84,7 @@ int reader_fd(const struct reader *r);
 enum format reader_format(const struct reader *r);
 void reader_close(struct reader *r);
 
-/* Reports rec as bad input (diag_bad with its source, line and raw text). */
+/* Reports rec as bad input (dead_bad with its source, line and raw text). */
 void record_bad(const struct record *rec, const char *msg);
 /*
  * The event time of rec, read from sp (where its time field, named field

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "loop.h"
+#include "mem.h"
 #include "record.h"
 #include "reload.h"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mem.h"
 #include "roll.h"
 
 void roll_init(struct roll *r, int max, bool keep_sorted)

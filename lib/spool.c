@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "mem.h"
+#include "size.h"
 #include "spool.h"
 
 #define FRAME_HDR 16
@@ -766,29 +768,6 @@ void spool_close(struct spool *s)
 	free(s);
 }
 
-int spool_parse_size(const char *str, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(str, &end, 10);
-	if (errno || end == str || str[0] == '-')
-		return -1;
-	int shift = 0;
-	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: return -1;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v == 0 || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 /* ---- the publishers' options ---- */
 
 uint64_t spool_arg_queue(const char *arg)
@@ -805,7 +784,7 @@ uint64_t spool_arg_queue(const char *arg)
 uint64_t spool_arg_max(const char *arg)
 {
 	uint64_t n;
-	if (spool_parse_size(arg, &n) < 0 || n < 65536)
+	if (size_parse(arg, &n) < 0 || n < 65536)
 		diag_usage("invalid argument '%s' for --spool-max: "
 			   "expected a size of at least 64k", arg);
 	return n;

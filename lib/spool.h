@@ -88,9 +88,6 @@ void spool_tick(struct spool *s, int64_t now_ms);
 /* Writes the ack file and closes (the records stay on disk). */
 void spool_close(struct spool *s);
 
-/* Parses a size: 1048576, 512k, 64M, 2G (powers of 1024). -1 if bad. */
-int spool_parse_size(const char *s, uint64_t *out);
-
 /* The arguments of the options every publisher with a spool takes:
  * --queue N (1 to 100000000), --spool-max SIZE (at least 64k),
  * --spool-full block|drop-oldest, --fsync always|interval|never. A bad

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead.h"
 #include "diag.h"
+#include "loop.h"
+#include "mem.h"
 #include "watermark.h"
 
 /* A held event: a deep copy of its record (raw text, the spans of its
@@ -318,6 +321,6 @@ int wm_timeout(int a, int b)
 void wm_late(const struct record *rec, int64_t t, int64_t wm)
 {
 	const struct csv_header *h = rec->header;
-	diag_late(rec->src, rec->line, t, wm, rec->raw, rec->rawlen,
+	dead_late(rec->src, rec->line, t, wm, rec->raw, rec->rawlen,
 		  h ? h->raw : NULL, h ? h->rawlen : 0);
 }

@@ -99,7 +99,7 @@ int wm_idle(struct wmark *w, wm_fn fn, void *ctx);
 /* End of input (or a signal): held events are bad input. */
 void wm_end(struct wmark *w, wm_fn fn, void *ctx);
 /* rec (time t) is late: behind the watermark wm, as the program judges
- * it. diag_late: --late FILE, counted, the first said on stderr. */
+ * it. dead_late: --late FILE, counted, the first said on stderr. */
 void wm_late(const struct record *rec, int64_t t, int64_t wm);
 /* Min of two poll timeouts (-1: none). */
 int wm_timeout(int a, int b);

@@ -20,7 +20,8 @@
 #include "diag.h"
 #include "keyed.h"
 #include "keys.h"
-#include "opts.h"
+#include "mem.h"
+#include "size.h"
 #include "watermark.h"
 #include "window.h"
 
@@ -146,7 +147,7 @@ void window_conf_init(struct window_conf *c)
 	memset(c, 0, sizeof *c);
 	c->time_field = "ts";
 	c->max_groups = WINDOW_DEFAULT_MAX_GROUPS;
-	c->max_state = OPTS_DEFAULT_MAX_STATE;
+	c->max_state = SIZE_DEFAULT_MAX_STATE;
 	c->agg_text = "count";
 	c->max_ahead = WM_DEFAULT_AHEAD;
 }
@@ -1308,7 +1309,7 @@ static void keep_definition(struct window *w, const struct window_conf *c,
 	if (by_bytes && len >= 0 && (size_t)len < n)
 		snprintf(said + len, n - (size_t)len, "; --max-state %s: the "
 			 "windows of %ld group%s written early",
-			 opts_size_text(c->max_state, size, sizeof size),
+			 size_text(c->max_state, size, sizeof size),
 			 by_bytes, by_bytes == 1 ? "" : "s");
 }
 

@@ -12,7 +12,7 @@
 
 #include "csv.h"
 #include "fuzz.h"
-#include "loop.h"
+#include "out.h"
 
 /* Cells copied out of the reader, which reuses its buffers. */
 struct row {

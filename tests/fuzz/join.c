@@ -51,9 +51,13 @@
 
 #include "diag.h"
 #include "ijoin.h"
+#include "loop.h"
+#include "mem.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "size.h"
+#include "stats.h"
 #include "time.h"
 
 #include "prog.h"
@@ -146,8 +150,8 @@ static void conf_of(const struct def *d, struct ijoin_conf *c)
 		opts_count("--max-buffered", maxbufs[d->maxbuf]) :
 		IJOIN_DEFAULT_MAX_BUFFERED;
 	c->max_state = maxstates[d->maxstate] ?
-		opts_size("--max-state", maxstates[d->maxstate]) :
-		OPTS_DEFAULT_MAX_STATE;
+		size_opt("--max-state", maxstates[d->maxstate]) :
+		SIZE_DEFAULT_MAX_STATE;
 	if (d->idle)
 		c->idle = opts_duration("--idle", "5ms", false);
 	c->prefix[0] = prefix[d->prefix][0];

@@ -18,7 +18,7 @@
 
 #include "fuzz.h"
 #include "keys.h"
-#include "loop.h"
+#include "out.h"
 #include "value.h"
 
 #define MAXKEYS 256

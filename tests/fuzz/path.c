@@ -12,7 +12,7 @@
 
 #include "fuzz.h"
 #include "json.h"
-#include "loop.h"
+#include "out.h"
 #include "path.h"
 
 static bool is_name(const char *k, size_t n)

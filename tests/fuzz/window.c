@@ -44,9 +44,12 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "mem.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
+#include "size.h"
+#include "stats.h"
 #include "time.h"
 #include "watermark.h"
 #include "window.h"
@@ -255,7 +258,7 @@ static void conf_of(const struct cmdline *c, struct window_conf *w)
 		else if (!strcmp(o, "--max-groups"))
 			w->max_groups = opts_count(o, v);
 		else if (!strcmp(o, "--max-state"))
-			w->max_state = opts_size(o, v);
+			w->max_state = size_opt(o, v);
 		else if (!strcmp(o, "--max-ahead"))
 			w->max_ahead = opts_duration(o, v, true);
 		else if (!strcmp(o, "--time-unit"))

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "size.h"
 #include "spool.h"
 
 int main(int argc, char **argv)
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
 	cfg.max_records = 4;
 	if (argc > 2) {
 		uint64_t v;
-		if (spool_parse_size(argv[2], &v) < 0)
+		if (size_parse(argv[2], &v) < 0)
 			diag_usage("bad size '%s'", argv[2]);
 		cfg.max_bytes = cfg.max_records = v;
 	}

@@ -38,7 +38,7 @@ enum {
  * An option as data: the long name and argument kind getopt_long takes,
  * the code the program's parser receives (a short letter, or OPT_PROGRAM
  * and up), the argument's name and the help text (lines split by '\n')
- * --help prints. help NULL: an alias, printed as "the same as --OTHER"
+ * --help prints. help NULL: an alias, printed as "the same as --OTHER" (-X/--OTHER when OTHER has a letter)
  * where OTHER is the entry before it. help "": said in the program's own
  * prose (options that go in pairs, such as es-detect's methods). A table ends with an entry whose
  * name is NULL.

@@ -71,7 +71,7 @@ static const char *const op_text[] = {
 enum fn {
 	FN_EXISTS, FN_ABS, FN_ROUND, FN_FLOOR, FN_CEIL, FN_MIN, FN_MAX, FN_LEN,
 	FN_LOWER, FN_UPPER, FN_STARTS_WITH, FN_ENDS_WITH, FN_CONTAINS, FN_NUM,
-	FN_STR, FN_IF, FN_COUNT
+	FN_STR, FN_IF, FN_REPLACE, FN_COUNT
 };
 
 static const struct {
@@ -87,6 +87,7 @@ static const struct {
 	[FN_ENDS_WITH] = {"ends_with", 2, 2},
 	[FN_CONTAINS] = {"contains", 2, 2}, [FN_NUM] = {"num", 1, 1},
 	[FN_STR] = {"str", 1, 1}, [FN_IF] = {"if", 3, 3},
+	[FN_REPLACE] = {"replace", 3, 3},
 };
 
 struct ins {
@@ -1397,6 +1398,44 @@ static void fn_str(struct value *v, struct scratch *sc)
 	}
 }
 
+/* replace(s, old, new): every old in s, left to right, made new (bytes,
+ * not overlapping); an empty old changes nothing. Decimal commas of
+ * European exports are num(replace(x, ",", ".")). */
+static int fn_replace(struct value *arg, struct scratch *sc, struct bad *bad)
+{
+	for (int i = 0; i < 3; i++)
+		if (!is_null(&arg[i]) && arg[i].t != V_STRING) {
+			*bad = (struct bad){ i, "a string" };
+			return -1;
+		}
+	if (is_null(&arg[0]) || is_null(&arg[1]) || is_null(&arg[2])) {
+		set_null(&arg[0]);
+		return 0;
+	}
+	const struct value *a = &arg[0], *from = &arg[1], *to = &arg[2];
+	if (!from->n)
+		return 0;
+	size_t hits = 0;
+	for (const char *p = a->s, *end = a->s + a->n;
+	     (p = memmem(p, (size_t)(end - p), from->s, from->n)); p += from->n)
+		hits++;
+	if (!hits)
+		return 0;
+	size_t n = a->n - hits * from->n + hits * to->n;
+	char *o = scratch_alloc(sc, n ? n : 1), *w = o;
+	const char *p = a->s, *end = a->s + a->n, *q;
+	while ((q = memmem(p, (size_t)(end - p), from->s, from->n))) {
+		memcpy(w, p, (size_t)(q - p));
+		w += q - p;
+		memcpy(w, to->s, to->n);
+		w += to->n;
+		p = q + from->n;
+	}
+	memcpy(w, p, (size_t)(end - p));
+	arg[0] = (struct value){ .t = V_STRING, .s = o, .n = n };
+	return 0;
+}
+
 /* Calls fn on arg[0..argc); the result replaces arg[0]. */
 static int call(enum fn fn, struct value *arg, int argc, struct scratch *sc,
 		struct bad *bad)
@@ -1424,6 +1463,8 @@ static int call(enum fn fn, struct value *arg, int argc, struct scratch *sc,
 	case FN_STR:
 		fn_str(arg, sc);
 		return 0;
+	case FN_REPLACE:
+		return fn_replace(arg, sc, bad);
 	default:
 		return 0;
 	}

@@ -353,6 +353,27 @@ EOF
 	selects 'starts_with(s, s)' '1 2 3 4 5 6'
 }
 
+@test "expr: replace swaps every occurrence, left to right; null in, null out" {
+	selects 'replace(s, "b", "X") == "aXc"' '1'
+	selects 'replace(s, "", "X") == s' '1 2 3 4 5 6 7'
+	selects 'replace(s, "abc", "") == ""' '1 6'
+	selects 'replace(s, z, "X") == null' '1 2 3 4 5 6 7'
+	run es-map 'r = replace(s, ",", "--")' 'e = replace(s, ",,", ".")' <<< '{"s":"a,b,,,c"}'
+	assert_success
+	assert_output '{"s":"a,b,,,c","r":"a--b------c","e":"a,b.,c"}'
+	data_error 'replace(n, ",", ".")' '{"n":1}' "field 'n' is a number, a string is needed in replace()"
+}
+
+@test "expr: decimal commas of a ';' export made numbers with num(replace(...))" {
+	printf 'Date;CO(GT);T\n10/03/2004;2,6;13,6\n10/03/2004;-200;11,9\n11/03/2004;;x\n' > "$T/air.csv"
+	run es-map -d ';' --null-values '-200,' -o ndjson \
+		'."CO(GT)" = num(replace(."CO(GT)", ",", "."))' 'T = num(replace(T, ",", "."))' "$T/air.csv"
+	assert_success
+	assert_output '{"Date":"10/03/2004","CO(GT)":2.6,"T":13.6}
+{"Date":"10/03/2004","CO(GT)":null,"T":11.9}
+{"Date":"11/03/2004","CO(GT)":null,"T":null}'
+}
+
 @test "expr: num turns a numeric string into a number, anything else into null" {
 	selects 'num(ns) == 42' '1'
 	selects 'num(ns) == 45' '2'

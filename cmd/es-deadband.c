@@ -56,9 +56,7 @@ static const struct opts_entry options[] = {
 	 "event time field, for --max-silence and\n"
 	 "--swinging-door (default: ts)"},
 	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 "s, ms, us, ns or auto (default auto: guessed\n"
-	 "from the first value: below 1e11 s, 1e14 ms,\n"
-	 "1e17 us, else ns); strings are RFC 3339"},
+	 OPTS_TIME_UNIT_HELP},
 	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
 	 "with event time: a record more than D (default\n"
 	 "1d) ahead of the stream's time waits for 2 more\n"

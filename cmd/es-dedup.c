@@ -54,9 +54,7 @@ static const struct opts_entry options[] = {
 	{"time-field", required_argument, OPT_TIME_FIELD, "F",
 	 "event time field (default: ts)"},
 	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 "s, ms, us, ns or auto (default auto: guessed\n"
-	 "from the first value: below 1e11 s, 1e14 ms,\n"
-	 "1e17 us, else ns); strings are RFC 3339"},
+	 OPTS_TIME_UNIT_HELP},
 	{"lateness", required_argument, OPT_LATENESS, "L",
 	 "with --within: allowed lateness (default 0);\n"
 	 "the watermark is the largest time minus L"},

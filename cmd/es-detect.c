@@ -58,9 +58,7 @@ static const struct opts_entry options[] = {
 	{"time-field", required_argument, OPT_TIME_FIELD, "F",
 	 "event time field, for --window D (default: ts)"},
 	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 "s, ms, us, ns or auto (default auto: guessed\n"
-	 "from the first value: below 1e11 s, 1e14 ms,\n"
-	 "1e17 us, else ns); strings are RFC 3339"},
+	 OPTS_TIME_UNIT_HELP},
 	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
 	 "with a --window of time: a record more than D\n"
 	 "(default 1d) ahead of the stream's time waits\n"

@@ -109,9 +109,7 @@ static const struct opts_entry stream_opts[] = {
 	 "event time field (default: ts); F=RF when the\n"
 	 "right side names it otherwise"},
 	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 "s, ms, us, ns or auto (default auto: guessed\n"
-	 "from the first value: below 1e11 s, 1e14 ms,\n"
-	 "1e17 us, else ns); strings are RFC 3339"},
+	 OPTS_TIME_UNIT_HELP},
 	{"lateness", required_argument, OPT_LATENESS, "D",
 	 "allowed lateness per side (default 0)"},
 	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",

@@ -100,9 +100,7 @@ static const struct opts_entry time_opts[] = {
 	{"time-field", required_argument, OPT_TIME_FIELD, "F",
 	 "event time field (default: ts)"},
 	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 "s, ms, us, ns or auto (default auto: guessed\n"
-	 "from the first value: below 1e11 s, 1e14 ms,\n"
-	 "1e17 us, else ns); strings are RFC 3339"},
+	 OPTS_TIME_UNIT_HELP},
 	{"time", required_argument, OPT_TIME, "MODE",
 	 "event (default) or processing (arrival time)"},
 	{"time-format", required_argument, OPT_TIME_FORMAT, "F",

@@ -50,6 +50,12 @@ struct opts_entry {
 	const char *arg;	/* "F1,F2"; NULL without an argument */
 	const char *help;
 };
+/* --time-unit's help, the same in every program that reads event time
+ * (time_unit_opt parses it). */
+#define OPTS_TIME_UNIT_HELP \
+	"s, ms, us, ns or auto (default auto: guessed\n" \
+	"from the first value: below 1e11 s, 1e14 ms,\n" \
+	"1e17 us, else ns); strings are RFC 3339"
 /* The common options (every program takes them). */
 extern const struct opts_entry opts_common_table[];
 /* Prints a table's options as --help shows them (text at column 27). */

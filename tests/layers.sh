@@ -50,6 +50,9 @@ dedup 4
 series 4
 deadband 4
 detect 4
+modbus_map 4
+modbus_decode 4
+modbus_plan 4
 opts 5
 config 5
 reload 5
@@ -65,6 +68,8 @@ publoop 6
 pubtmpl 6
 pubmqtt 6
 pubkafka 6
+modbus_dev 6
+modbus_poll 6
 '
 
 # The table, then each file and the lib headers it includes, to awk.

@@ -1,24 +1,33 @@
 /* modbus_plan.c - requests merging contiguous points, the schedule */
+#define _GNU_SOURCE	/* qsort_r: the comparison gets the points, no statics */
 #include <stdlib.h>
 
 #include "modbus_plan.h"
 
-/* For qsort_r's absence in C11: the points being sorted. */
-static const struct mb_point *sort_points;
-static int sort_unit;
+/* What the comparison needs: the points and the run's default unit. */
+struct plan_sort {
+	const struct mb_point *points;
+	int unit;
+};
 
-static int unit_of(const struct mb_point *pt)
+static int unit_of(const struct mb_point *pt, int default_unit)
 {
-	return pt->unit < 0 ? sort_unit : pt->unit;
+	return pt->unit < 0 ? default_unit : pt->unit;
+}
+
+static int unit_in(const struct plan_sort *s, const struct mb_point *pt)
+{
+	return unit_of(pt, s->unit);
 }
 
 /* By unit, table, address, then map order (stable). */
-static int by_place(const void *a, const void *b)
+static int by_place(const void *a, const void *b, void *ctx)
 {
+	const struct plan_sort *s = ctx;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	const struct mb_point *x = &sort_points[i], *y = &sort_points[j];
-	if (unit_of(x) != unit_of(y))
-		return unit_of(x) < unit_of(y) ? -1 : 1;
+	const struct mb_point *x = &s->points[i], *y = &s->points[j];
+	if (unit_in(s, x) != unit_in(s, y))
+		return unit_in(s, x) < unit_in(s, y) ? -1 : 1;
 	if (x->table != y->table)
 		return x->table < y->table ? -1 : 1;
 	if (x->address != y->address)
@@ -34,15 +43,14 @@ static unsigned limit(enum mb_table t)
 size_t modbus_plan(const struct mb_point *p, size_t n, int default_unit,
 		   unsigned max_gap, size_t *order, struct mb_req *reqs)
 {
-	sort_points = p;
-	sort_unit = default_unit;
-	qsort(order, n, sizeof *order, by_place);
+	struct plan_sort s = { p, default_unit };
+	qsort_r(order, n, sizeof *order, by_place, &s);
 	size_t nreq = 0;
 	for (size_t k = 0; k < n; k++) {
 		const struct mb_point *pt = &p[order[k]];
 		struct mb_req *r = nreq ? &reqs[nreq - 1] : NULL;
 		unsigned end = pt->address + pt->count;	/* one past */
-		if (r && r->unit == unit_of(pt) && r->table == pt->table &&
+		if (r && r->unit == unit_of(pt, default_unit) && r->table == pt->table &&
 		    pt->address <= r->start + r->count + max_gap &&
 		    (end > r->start + r->count ? end : r->start + r->count) -
 		    r->start <= limit(pt->table)) {
@@ -51,7 +59,7 @@ size_t modbus_plan(const struct mb_point *p, size_t n, int default_unit,
 			r->n++;
 			continue;
 		}
-		reqs[nreq++] = (struct mb_req){ .unit = unit_of(pt),
+		reqs[nreq++] = (struct mb_req){ .unit = unit_of(pt, default_unit),
 			.table = pt->table, .start = pt->address,
 			.count = pt->count, .first = k, .n = 1 };
 	}

@@ -50,6 +50,8 @@ dedup 4
 series 4
 deadband 4
 detect 4
+archive 4
+archive_query 4
 opts 5
 config 5
 reload 5

@@ -27,7 +27,9 @@ LDLIBS = -lcsv -lm
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
-	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub es-modbus
+	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub \
+	es-modbus \
+	es-archive
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -42,9 +44,12 @@ UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
-	libmodbus-dev
+	libmodbus-dev \
+	libsqlite3-dev
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
-	mosquitto mosquitto-clients openssl kcat python3-pymodbus socat
+	mosquitto mosquitto-clients openssl kcat \
+	python3-pymodbus socat \
+	strace
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -69,6 +74,9 @@ $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
 # Only es-modbus links libmodbus and threads (lib/modbus_dev.o and
 # modbus_poll.o are pulled by it alone).
 $(O)/es-modbus: LDLIBS += -lmodbus -lpthread
+# Only es-archive links libsqlite3 (lib/archive.o and archive_query.o are
+# pulled from the archive by it alone).
+$(O)/es-archive: LDLIBS += -lsqlite3
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

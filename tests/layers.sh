@@ -53,6 +53,8 @@ detect 4
 modbus_map 4
 modbus_decode 4
 modbus_plan 4
+archive 4
+archive_query 4
 opts 5
 config 5
 reload 5

@@ -9,6 +9,7 @@
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
 #   make cross           ARCH=arm64|armhf: build for an ARM gateway (build/ARCH)
 #   make check-cross     ARCH=arm64|armhf: the tests on it, under qemu-user
+#   make deb             [ARCH=arm64|armhf]: build/edgestream_VERSION_ARCH.deb
 #   make install         PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -49,7 +50,8 @@ BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev 
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
 	mosquitto mosquitto-clients openssl kcat \
 	python3-pymodbus socat \
-	strace
+	strace \
+	dpkg-dev debhelper lintian file systemd prometheus prometheus-node-exporter
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -160,6 +162,16 @@ check-cross: cross deps
 		$(QEMU_$(ARCH)) /usr/$(TRIPLE)
 	@ES_BIN=$(abspath build/$(ARCH)-qemu) ES_CROSS=$(ARCH) sh tests/run
 
+# make deb: the Debian package of this architecture, or of ARCH=arm64|armhf
+# (cross-built), into DEB_OUT (packaging/deb.sh says how).
+DEB_OUT ?= build
+DEB_PKGS = dpkg-dev debhelper lintian
+DEB_ARCH = $(if $(filter file,$(origin ARCH)),native,$(ARCH))
+deb:
+	@EXTRA_PKGS="$(DEB_PKGS)" $(MAKE) --no-print-directory deps
+	@if [ $(DEB_ARCH) != native ]; then sh tests/cross-deps.sh $(DEB_ARCH); fi
+	@sh packaging/deb.sh $(DEB_ARCH) $(abspath $(DEB_OUT))
+
 bench: all
 	@EXTRA_PKGS="miller hyperfine" $(MAKE) --no-print-directory deps
 	@ES_BIN=$(abspath $(O)) bench/run
@@ -174,6 +186,6 @@ clean:
 	rm -rf obj build unit $(PROGS) $(EXAMPLES)
 
 .PHONY: all units deps check check-sanitize check-valgrind demo bench fuzz \
-	cross check-cross \
+	cross check-cross deb \
 	install clean
 .SECONDARY:

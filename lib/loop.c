@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "notify.h"
 
 volatile sig_atomic_t loop_stop, loop_hup, loop_hups;
 bool loop_hup_wakes;
@@ -57,15 +58,20 @@ void loop_set_tick(int64_t every_ms, void (*fn)(void))
 
 int loop_tick(void)
 {
-	if (!tick_fn)
-		return -1;
 	int64_t now = loop_now_ms();
+	/* systemd's watchdog rides on the tick: every wait of every program
+	 * ends in time for it, and a busy input still ticks (lib/input.c). */
+	int wd = notify_watchdog(now);
+	if (!tick_fn)
+		return wd;
 	if (now >= tick_next) {
 		tick_fn();
 		/* A late tick does not run again at once to catch up. */
 		tick_next = now + tick_every;
 	}
 	int64_t left = tick_next - now;
+	if (wd >= 0 && wd < left)
+		left = wd;
 	return left > INT32_MAX ? INT32_MAX : (int)left;
 }
 

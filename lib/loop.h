@@ -25,8 +25,8 @@ int64_t loop_now_ms(void);
 /*
  * One periodic timer for the whole program (--stats-file): fn runs every
  * every_ms, from the reading loop, between records or while it waits for
- * input. loop_tick() runs fn if it is due and returns the milliseconds to
- * the next run (-1: no timer); loop_timeout(t) does that and returns the
+ * input. loop_tick() runs fn if it is due (and systemd's watchdog,
+ * lib/notify.h) and returns the milliseconds to the next run (-1: none); loop_timeout(t) does that and returns the
  * poll() timeout to use instead of t (-1 for ever). A program with a
  * poll() of its own passes its timeout through loop_timeout().
  */

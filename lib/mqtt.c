@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "mqtt.h"
+#include "notify.h"
 #include "time.h"
 
 #define CONNECT_TIMEOUT_MS 10000	/* no CONNACK by then: try again */
@@ -323,6 +324,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	c->said_down = false;
 	c->state = MQTT_UP;
 	c->backoff_ms = c->o->reconnect_min_ms;
+	notify_ready();	/* systemd: a connector is ready once connected */
 	if (c->hooks.on_up)
 		c->hooks.on_up(c->hooks.ctx, flags & 1);
 }

@@ -181,7 +181,8 @@ const struct opts_entry opts_common_table[] = {
 	 "print counters as one JSON line on stderr at exit"},
 	{"stats-file", required_argument, OPT_STATS_FILE, "FILE",
 	 "keep the counters in FILE (one JSON object,\n"
-	 "replaced atomically), for watchers"},
+	 "replaced atomically), for watchers; FILE.prom:\n"
+	 "Prometheus text (node_exporter's textfile)"},
 	{"stats-every", required_argument, OPT_STATS_EVERY, "D",
 	 "how often FILE is rewritten (default 10s)"},
 	{"config", required_argument, OPT_CONFIG, "FILE",

@@ -5,6 +5,7 @@
 #include "diag.h"
 #include "loop.h"
 #include "mem.h"
+#include "notify.h"
 #include "prog.h"
 #include "reload.h"
 #include "stats.h"
@@ -201,6 +202,7 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	prog_open(p, &run);
 	if (p->start)
 		p->start(&run);
+	notify_ready();	/* systemd: started (a no-op outside a notify unit) */
 	if (p->run)
 		p->run(&run);
 	else

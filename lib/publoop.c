@@ -4,6 +4,7 @@
 #include "dead.h"
 #include "diag.h"
 #include "loop.h"
+#include "notify.h"
 #include "out.h"
 #include "publoop.h"
 #include "reload.h"
@@ -195,6 +196,9 @@ int publoop_run(struct publoop *pl)
 {
 	struct scratch sc = { 0 };
 	int rc = 0;
+	/* systemd: ready at once, connected or not: the spool takes the
+	 * messages while the uplink is down. */
+	notify_ready();
 	while (publoop_turn(pl, &sc, loop_now_ms())) {
 		publoop_wait_input(pl);
 		rc = evloop_run_once(&pl->ev, TICK_MS);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,8 @@ static char **new_command_line(int *argc, char *why, size_t whyn)
 	return a;
 }
 
+extern char **environ;	/* the check runs in this environment */
+
 /* Runs this program on argv with --check; true if it exits 0, else false
  * with the first line it printed on stderr in why. */
 static bool run_check(char **argv, int argc, char *why, size_t whyn)
@@ -143,21 +146,25 @@ static bool run_check(char **argv, int argc, char *why, size_t whyn)
 		return false;
 	}
 	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(fd[1], 2);
-		close(fd[0]);
-		execv(exe, cv);
-		_exit(127);
-	}
+	/* posix_spawn, not fork: it does not copy the page tables of a
+	 * program with much state, and a fork()ed child of qemu-user 7.2
+	 * (make check-cross) dies or spins in glibc's fork before it can
+	 * exec, where posix_spawn's child runs. */
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, 0, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
+	posix_spawn_file_actions_addclose(&fa, fd[0]);
+	posix_spawn_file_actions_addclose(&fa, fd[1]);
+	pid_t pid;
+	int err = posix_spawn(&pid, exe, &fa, NULL, cv, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	free(cv);
 	close(fd[1]);
-	if (pid < 0) {
+	if (err) {
 		close(fd[0]);
-		snprintf(why, whyn, "fork: %s", strerror(errno));
+		snprintf(why, whyn, "cannot run the check: %s", strerror(err));
 		return false;
 	}
 	char buf[1024];

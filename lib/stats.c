@@ -12,6 +12,7 @@
 #include "mem.h"
 #include "out.h"
 #include "stats.h"
+#include "statsprom.h"
 #include "time.h"
 
 struct stats stats;
@@ -19,6 +20,7 @@ static bool stats_on;
 static void (*stats_extra)(char *buf, size_t n);
 static const char *stats_path;
 static char *stats_tmp;
+static bool stats_prom;		/* the file is Prometheus text (FILE.prom) */
 static int64_t started_us;
 
 static void stats_finish(void);
@@ -78,20 +80,15 @@ static void json_time(char *buf, bool known, int64_t us)
 	buf[n + 2] = 0;
 }
 
-/* Writes the counters to a temporary file beside the target and renames
- * it over the target, so a reader sees the old object or the new one,
- * never half of one. A failure is said once; the program goes on. */
-static void stats_file_write(void)
+/* The counters as one JSON object, in buf; returns its length. */
+static int stats_json(char *buf, size_t size, const char *extra)
 {
-	static bool warned;
-	char buf[1024], extra[256] = "", t0[48], now[48], ev[48], outt[48];
-	if (stats_extra)
-		stats_extra(extra, sizeof extra);
+	char t0[48], now[48], ev[48], outt[48];
 	json_time(t0, true, started_us);
 	json_time(now, true, time_now_us());
 	json_time(ev, stats.has_event, stats.event_us);
 	json_time(outt, out_wall_us != 0, out_wall_us);
-	int n = snprintf(buf, sizeof buf,
+	int n = snprintf(buf, size,
 			 "{\"program\":\"%s\",\"pid\":%ld,\"started\":%s,\"updated\":%s,"
 			 "\"in\":%llu,\"out\":%llu,\"bad\":%llu,\"late\":%llu,"
 			 "\"dropped\":%llu%s,\"last_event_time\":%s,\"last_output\":%s}\n",
@@ -99,8 +96,22 @@ static void stats_file_write(void)
 			 (unsigned long long)stats.in, (unsigned long long)stats.out,
 			 (unsigned long long)stats.bad, (unsigned long long)stats.late,
 			 (unsigned long long)stats.dropped, extra, ev, outt);
-	if (n > (int)sizeof buf - 1)
-		n = (int)sizeof buf - 1;
+	return n > (int)size - 1 ? (int)size - 1 : n;
+}
+
+/* Writes the counters (JSON, or Prometheus text for FILE.prom) to a
+ * temporary file beside the target and renames it over the target, so a
+ * reader sees the old contents or the new, never half of them. A failure
+ * is said once; the program goes on. */
+static void stats_file_write(void)
+{
+	static bool warned;
+	char buf[8192], extra[256] = "";
+	if (stats_extra)
+		stats_extra(extra, sizeof extra);
+	int n = stats_prom ? (int)statsprom_render(buf, sizeof buf, extra,
+						  started_us, out_wall_us)
+			   : stats_json(buf, sizeof buf, extra);
 	int fd = open(stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
 	if (fd >= 0 && close(fd))
@@ -119,6 +130,7 @@ static void stats_file_write(void)
 void stats_set_file(const char *path, int64_t every_ms)
 {
 	stats_path = path;
+	stats_prom = statsprom_wanted(path);
 	stats_tmp = xmalloc(strlen(path) + 32);
 	sprintf(stats_tmp, "%s.tmp.%ld", path, (long)getpid());
 	started_us = time_now_us();

@@ -8,7 +8,9 @@ case $arch in
 arm64|armhf) ;;
 *) echo "edgestream: ARCH must be arm64 or armhf, not '$arch'" >&2; exit 2 ;;
 esac
-pkgs="crossbuild-essential-$arch qemu-user"
+# binfmt-support and qemu-user-binfmt: the kernel runs an ARM program that
+# another starts (a --config reload's --check) under qemu by itself.
+pkgs="crossbuild-essential-$arch qemu-user qemu-user-binfmt binfmt-support"
 for l in libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev; do
 	pkgs="$pkgs $l:$arch"
 done
@@ -20,4 +22,18 @@ if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
 	dpkg --add-architecture "$arch" && apt-get update -qq ||
 		{ echo "edgestream: could not add the $arch architecture" >&2; exit 1; }
 fi
-PKGS="$pkgs" exec sh "$(dirname "$0")/deps.sh"
+PKGS="$pkgs" sh "$(dirname "$0")/deps.sh" || exit 1
+# binfmt_misc: mounted (a container or a VM may not have it) and qemu's
+# entry for the architecture enabled.
+qemu=qemu-arm
+[ "$arch" = arm64 ] && qemu=qemu-aarch64
+[ -e /proc/sys/fs/binfmt_misc/$qemu ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "edgestream: first, as root: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable $qemu" >&2
+	exit 1
+fi
+[ -e /proc/sys/fs/binfmt_misc/register ] ||
+	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+update-binfmts --enable $qemu 2> /dev/null
+[ -e /proc/sys/fs/binfmt_misc/$qemu ] ||
+	{ echo "edgestream: could not register $qemu with binfmt_misc" >&2; exit 1; }

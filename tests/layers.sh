@@ -19,6 +19,7 @@ mem 1
 diag 1
 out 1
 loop 1
+notify 1
 input 1
 size 1
 value 2
@@ -30,6 +31,7 @@ time 2
 record 3
 keys 3
 stats 3
+statsprom 3
 dead 3
 held 3
 watermark 4

@@ -30,6 +30,7 @@
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
+#include "prog.h"
 #include "reload.h"
 #include "stats.h"
 #include "time.h"
@@ -50,43 +51,41 @@ struct conf {
 	struct mqtt_opts mo;
 };
 
-static struct conf cfg;		/* the running configuration */
+static struct conf *cfg;	/* the running configuration (run->conf) */
 static struct mqtt_conn conn;
-static struct outbuf out, res;
+static struct outbuf *out, res;
 static unsigned long long applied, rejected;
 
-static void usage(void)
-{
-	printf("Usage: es-ctl --id ID --dir DIR [OPTION]...\n"
-	       "Apply configuration files sent over MQTT: a message on\n"
-	       "fleet/ID/config/NAME is a --config file for the program NAME names\n"
-	       "(es-filter, or es-filter.INSTANCE). The program checks it\n"
-	       "(--config FILE --check); a good one is written to DIR/NAME.conf\n"
-	       "(atomically) and the pid in DIR/NAME.pid gets SIGHUP to reload it.\n"
-	       "The outcome goes to fleet/ID/config-result and to standard output.\n"
-	       "\n"
-	       "      --id ID              the gateway's name (needed); not the MQTT\n"
-	       "                           client id, which is --client-id's\n"
-	       "      --dir DIR            where the NAME.conf and NAME.pid files are\n"
-	       "                           (needed)\n"
-	       "  -t, --topic T            the topic filter, ending in /#; {id} is\n"
-	       "                           replaced (default fleet/{id}/config/#)\n"
-	       "      --result-topic T     where outcomes go (default\n"
-	       "                           fleet/{id}/config-result)\n"
-	       "  -C, --count N            stop after N configuration messages\n"
-	       "\n"
-	       "A reload of its own --config (SIGHUP, --watch-config) applies --dir,\n"
-	       "--result-topic and -C from the next message, a new -t by unsubscribing\n"
-	       "and subscribing, a new --id or connection option by reconnecting.\n"
-	       "\n");
-	mqtt_opts_help(stdout, "ID-ctl");
-	printf("\n");
-	opts_common_help(stdout);
-	printf("\nExample:\n"
-	       "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
-	       "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n");
-	exit(EXIT_OK);
-}
+static const struct opts_entry opts[] = {
+	{"dir", required_argument, OPT_DIR, "DIR",
+	 "where the NAME.conf and NAME.pid files are\n(needed)"},
+	{"topic", required_argument, 't', "T",
+	 "the topic filter, ending in /#; {id} is\n"
+	 "replaced (default fleet/{id}/config/#)"},
+	{"result-topic", required_argument, OPT_RESULT_TOPIC, "T",
+	 "where outcomes go (default\nfleet/{id}/config-result)"},
+	{"count", required_argument, 'C', "N",
+	 "stop after N configuration messages"},
+	{0}
+};
+
+static const struct opts_entry client_id_opt[] = {
+	{"client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID",
+	 "MQTT client id, unique on the broker\n(default ID-ctl)"},
+	{0}
+};
+
+static const struct prog_group groups[] = {
+	{ PROG_CONT, opts },
+	{ "A reload of its own --config (SIGHUP, --watch-config) applies --dir,\n"
+	  "--result-topic and -C from the next message, a new -t by unsubscribing\n"
+	  "and subscribing, a new --id or connection option by reconnecting.",
+	  NULL },
+	{ "Connection:", mqtt_opts_head },
+	{ PROG_CONT, client_id_opt },
+	{ PROG_CONT, mqtt_opts_table },
+	{ 0 }
+};
 
 /* ---- one configuration ---- */
 
@@ -147,10 +146,10 @@ static int runnable(const char *prog)
 
 /* Runs PROG --config FILE --check; 0 if it accepts the file, else -1 with
  * the first line of what it said (or why it could not run) in why. */
-static int check(const char *prog, const char *file, char *why, size_t n)
+static int check_file(const char *prog, const char *file, char *why, size_t n)
 {
 	char errpath[4096];
-	snprintf(errpath, sizeof errpath, "%s/.es-ctl-check.%ld", cfg.dir,
+	snprintf(errpath, sizeof errpath, "%s/.es-ctl-check.%ld", cfg->dir,
 		 (long)getpid());
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -192,7 +191,7 @@ static int check(const char *prog, const char *file, char *why, size_t n)
 static void signal_program(const char *name, char *what, size_t n)
 {
 	char path[4096], buf[32];
-	snprintf(path, sizeof path, "%s/%s.pid", cfg.dir, name);
+	snprintf(path, sizeof path, "%s/%s.pid", cfg->dir, name);
 	FILE *f = fopen(path, "r");
 	long pid = 0;
 	if (!f) {
@@ -215,7 +214,7 @@ static void report(const char *name, bool ok, const char *detail)
 	rfc3339_format(time_now_us(), t);
 	res.len = 0;
 	out_puts(&res, "{\"id\":");
-	json_write_string(&res, cfg.id, strlen(cfg.id));
+	json_write_string(&res, cfg->id, strlen(cfg->id));
 	out_puts(&res, ",\"name\":");
 	json_write_string(&res, name, strlen(name));
 	out_puts(&res, ok ? ",\"result\":\"applied\"" : ",\"result\":\"rejected\"");
@@ -225,13 +224,13 @@ static void report(const char *name, bool ok, const char *detail)
 	out_puts(&res, t);
 	out_puts(&res, "\"}");
 	if (conn.state == MQTT_UP &&
-	    mosquitto_publish(conn.m, NULL, cfg.result, (int)res.len, res.buf,
-			      cfg.mo.qos, false) == MOSQ_ERR_SUCCESS)
+	    mosquitto_publish(conn.m, NULL, cfg->result, (int)res.len, res.buf,
+			      cfg->mo.qos, false) == MOSQ_ERR_SUCCESS)
 		mqtt_flush(&conn);
-	out_put(&out, res.buf, res.len);
-	out_putc(&out, '\n');
+	out_put(out, res.buf, res.len);
+	out_putc(out, '\n');
 	stats.out++;
-	out_flush(&out);
+	out_flush(out);
 	if (ok)
 		applied++;
 	else
@@ -249,14 +248,14 @@ static void apply(const char *name, const void *p, size_t n)
 		report(name, false, "not a configuration file (NUL bytes, or over 256 KiB)");
 		return;
 	}
-	snprintf(tmp, sizeof tmp, "%s/.%s.conf.new", cfg.dir, name);
-	snprintf(path, sizeof path, "%s/%s.conf", cfg.dir, name);
+	snprintf(tmp, sizeof tmp, "%s/.%s.conf.new", cfg->dir, name);
+	snprintf(path, sizeof path, "%s/%s.conf", cfg->dir, name);
 	if (write_file(tmp, p, n) < 0) {
 		snprintf(why, sizeof why, "cannot write %s: %s", tmp, strerror(errno));
 		report(name, false, why);
 		return;
 	}
-	if (check(prog, tmp, why, sizeof why) < 0) {
+	if (check_file(prog, tmp, why, sizeof why) < 0) {
 		unlink(tmp);
 		report(name, false, why);
 		return;
@@ -275,9 +274,9 @@ static void on_message(void *ctx, const struct mosquitto_message *msg)
 {
 	(void)ctx;
 	stats.in++;
-	size_t pl = strlen(cfg.prefix);
+	size_t pl = strlen(cfg->prefix);
 	const char *name = msg->topic;
-	if (!strncmp(name, cfg.prefix, pl))
+	if (!strncmp(name, cfg->prefix, pl))
 		name += pl;
 	apply(name, msg->payload ? msg->payload : "", (size_t)msg->payloadlen);
 }
@@ -286,7 +285,7 @@ static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	int rc = mosquitto_subscribe(conn.m, NULL, cfg.topic, cfg.mo.qos);
+	int rc = mosquitto_subscribe(conn.m, NULL, cfg->topic, cfg->mo.qos);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 }
@@ -299,54 +298,40 @@ static void stats_extra(char *buf, size_t n)
 		 applied, rejected, conn.reconnects);
 }
 
-/* A mqttprog_parse_fn: argv into conf, checked; --dir must be a directory
- * (exit 1), which is looked at, not written. */
-static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
-		       bool reload)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		MQTT_LONGOPTS,
-		{"dir", required_argument, 0, OPT_DIR},
-		{"topic", required_argument, 0, 't'},
-		{"result-topic", required_argument, 0, OPT_RESULT_TOPIC},
-		{"count", required_argument, 0, 'C'},
-		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
-		{0, 0, 0, 0}
-	};
 	struct conf *c = conf;
-	memset(c, 0, sizeof *c);
 	c->topic_tmpl = "fleet/{id}/config/#";
 	c->result_tmpl = "fleet/{id}/config-result";
 	mqtt_opts_init(&c->mo);
-	int ch;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
-				 longopts, NULL)) != -1) {
-		if (ch == OPT_MQTT_ID) {
-			c->id = optarg;	/* the gateway's; --client-id is MQTT's */
-			continue;
-		}
-		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
-			continue;
-		switch (ch) {
-		case OPT_DIR: c->dir = optarg; break;
-		case 't': c->topic_tmpl = optarg; break;
-		case OPT_RESULT_TOPIC: c->result_tmpl = optarg; break;
-		case 'C': c->count = opts_count("-C/--count", optarg); break;
-		default: opts_bad_option();
-		}
+}
+
+static void option(void *conf, int ch, const char *arg)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	if (prog_took(mqttprog_gateway_opt(&c->mo, &c->id, ch, arg, why,
+					   sizeof why), why))
+		return;
+	switch (ch) {
+	case OPT_DIR: c->dir = arg; break;
+	case 't': c->topic_tmpl = arg; break;
+	case OPT_RESULT_TOPIC: c->result_tmpl = arg; break;
+	case 'C': c->count = opts_count("-C/--count", arg); break;
 	}
-	if (o->help && !reload)
-		usage();
-	if (o->version && !reload)
-		opts_apply(o);
-	if (!c->id || !*c->id)
-		diag_usage("--id is needed: the gateway's name");
+}
+
+/* The options checked together; --dir must be a directory (exit 1),
+ * which is looked at, not written. */
+static void check(struct prog_run *run, void *conf, int argc, char **argv)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	(void)run;
+	prog_usage_unless(mqttprog_gateway_check(c->id, argc, argv, why,
+						 sizeof why), why);
 	if (!c->dir)
 		diag_usage("--dir is needed: where the configuration files are");
-	if (optind < argc)
-		diag_usage("unexpected argument '%s'", argv[optind]);
 	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
 	c->result = mqttprog_fill_id(c->result_tmpl, c->id);
 	size_t tl = strlen(c->topic);
@@ -358,21 +343,18 @@ static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
 		diag_usage("invalid topic '%s' for --result-topic", c->result);
 	c->prefix = xstrdup(c->topic);
 	c->prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
-	/* Not the gateway id itself: es-heartbeat of the same gateway would
-	 * take the same client id, and the broker lets one of the two in at
-	 * a time. */
-	c->client_id = c->mo.id ? xstrdup(c->mo.id)
-			       : mqttprog_fill_id("{id}-ctl", c->id);
-	c->mo.id = c->client_id;
-	mqtt_opts_check(&c->mo);
+	prog_usage_unless(mqttprog_gateway_conn(&c->mo, "{id}-ctl", c->id,
+						&c->client_id, why, sizeof why),
+			  why);
 	struct stat st;
 	if (stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		diag_fatal(EXIT_RUNTIME, "--dir %s: %s", c->dir,
 			   errno ? strerror(errno) : "not a directory");
 }
 
-static void conf_free(struct conf *c)
+static void conf_free(void *conf)
 {
+	struct conf *c = conf;
 	free(c->topic);
 	free(c->result);
 	free(c->prefix);
@@ -388,77 +370,101 @@ static void conf_free(struct conf *c)
  * the new one; a new --id or connection option closes the connection and
  * opens one with the new options (which subscribes).
  */
-static char **conf_words;	/* the reloaded command line in use */
-
-static void conf_reload(void)
+static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 {
-	struct conf nc;
-	char **av = mqttprog_reload_parse(parse_args, &nc);
-	if (!av)
-		return;
-	if (!mqttprog_reload_ok(av, &nc.mo, NULL)) {
-		conf_free(&nc);
-		return;
-	}
-	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
-	bool resub = !copt && (strcmp(cfg.topic, nc.topic) ||
-			       cfg.mo.qos != nc.mo.qos);
-	if (copt)
-		mqtt_close(&conn);
-	if (resub && conn.state == MQTT_UP) {
+	struct conf *nc = nconf;
+	(void)run;
+	const char *copt;
+	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, NULL, &copt))
+		return false;
+	bool resub = !copt && conn.state == MQTT_UP &&
+		     (strcmp(cfg->topic, nc->topic) || cfg->mo.qos != nc->mo.qos);
+	if (resub) {
 		/* unsubscribe the old, then on_up's subscribe for the new */
-		int rc = mosquitto_unsubscribe(conn.m, NULL, cfg.topic);
+		int rc = mosquitto_unsubscribe(conn.m, NULL, cfg->topic);
 		if (rc)
 			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
 	}
-	conf_free(&cfg);
-	cfg = nc;	/* conn.o points to cfg.mo */
-	if (copt) {
-		mqtt_reopen(&conn, &cfg.mo);
-	} else if (resub && conn.state == MQTT_UP) {
+	cfg = nc;
+	char why[MQTT_WHY];
+	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
+	if (resub) {
 		on_up(NULL, false);
 		mqtt_flush(&conn);
 	}
-	char said[1200];
-	snprintf(said, sizeof said, "--dir %s -t %s --result-topic %s", cfg.dir,
-		 cfg.topic, cfg.result);
-	mqttprog_reloaded(said, copt, &conn);
-	mqttprog_keep(&conf_words, av);
+	snprintf(said, n, "--dir %s -t %s --result-topic %s", cfg->dir,
+		 cfg->topic, cfg->result);
+	mqttprog_said(said, n, copt, &conn);
+	return true;
 }
+
+/* ---- the run ---- */
+
+static void setup(struct prog_run *run)
+{
+	cfg = run->conf;
+}
+
+static void start(struct prog_run *run)
+{
+	out = &run->out;
+	out_init(&res, -1, "result");
+	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
+	char why[MQTT_WHY];
+	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, &run->ev, why, sizeof why),
+		   why);
+}
+
+static bool done(struct prog_run *run)
+{
+	(void)run;
+	return conn.refused || (cfg->count && (long long)stats.in >= cfg->count);
+}
+
+/* The last result on its way before we go. */
+static void finish(struct prog_run *run)
+{
+	if (conn.refused)
+		prog_exit(EXIT_RUNTIME);	/* said */
+	mqtt_linger(&conn, &run->ev, 1000, true);
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
+	mqtt_close(&conn);
+	out_free(&res);
+}
+
+static const struct prog es_ctl = {
+	.name = "es-ctl",
+	.synopsis = "--id ID --dir DIR [OPTION]...",
+	.about = "Apply configuration files sent over MQTT: a message on\n"
+		 "fleet/ID/config/NAME is a --config file for the program NAME names\n"
+		 "(es-filter, or es-filter.INSTANCE). The program checks it\n"
+		 "(--config FILE --check); a good one is written to DIR/NAME.conf\n"
+		 "(atomically) and the pid in DIR/NAME.pid gets SIGHUP to reload it.\n"
+		 "The outcome goes to fleet/ID/config-result and to standard output.",
+	.opts = mqttprog_gateway_id,
+	.groups = groups,
+	.notes = "\nExample:\n"
+		 "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
+		 "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = option,
+	.check = check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.start = start,
+	.done = done,
+	.reload = reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
 
 int main(int argc, char **argv)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg, false);
-	opts_apply(&o);
-	stats_set_extra(stats_extra);
-	opts_check_done(&o);	/* --check: no connection */
-	loop_signals();
-	reload_init(&o);
-	out_init(&out, 1, "stdout");
-	out_init(&res, -1, "result");
-	diag_set_output(&out);
-	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
-	mqtt_open(&conn, &cfg.mo, &hooks);
-	struct evloop ev;
-	evloop_init(&ev);
-	mqtt_attach(&conn, &ev);
-	while (!loop_stop && (!cfg.count || (long long)stats.in < cfg.count)) {
-		if (reload_due())
-			conf_reload();
-		if (evloop_run_once(&ev, -1) < 0)
-			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	}
-	/* the last result on its way before we go */
-	mqtt_linger(&conn, &ev, 1000, true);
-	mqtt_close(&conn);
-	conf_free(&cfg);
-	reload_free(conf_words);
-	out_free(&res);
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+	return prog_main(&es_ctl, argc, argv);
 }

@@ -26,12 +26,13 @@
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
+#include "prog.h"
 #include "reload.h"
 #include "stats.h"
 #include "time.h"
 
 enum {
-	OPT_ID = OPT_PROGRAM, OPT_EVERY, OPT_WATCH, OPT_DISK, OPT_STALE,
+	OPT_EVERY = OPT_PROGRAM, OPT_WATCH, OPT_DISK, OPT_STALE,
 };
 
 #define MAX_WATCH 32
@@ -47,51 +48,47 @@ struct conf {
 	int64_t every_ms, stale_ms;
 	long long count;
 	struct mqtt_opts mo;
-	bool own_will;		/* the will is ours: offline on the topic */
 	char will[512];		/* {"id":...,"state":"offline"} */
 };
 
-static struct conf cfg;		/* the running configuration */
+static struct conf *cfg;	/* the running configuration (run->conf) */
 static struct mqtt_conn conn;
-static struct evloop ev;
+static struct evloop *ev;
 static struct evloop_timer *beat_timer;	/* the next status */
-static struct outbuf out, msg;
+static struct outbuf *out, msg;
 static unsigned long long beats, published, missed;
 
-static void usage(void)
-{
-	printf("Usage: es-heartbeat --id ID [OPTION]...\n"
-	       "Publish a status record for this gateway every D, retained: its id,\n"
-	       "time, uptime, load, memory, free disk, and the counters of the\n"
-	       "programs it watches (their --stats-file), flagged stale when they stop\n"
-	       "being rewritten. The broker keeps a will that says the gateway is\n"
-	       "offline, retained on the same topic, for when it dies. Each record\n"
-	       "also goes to standard output.\n"
-	       "\n"
-	       "      --id ID              the gateway's name (needed); not the MQTT\n"
-	       "                           client id, which is --client-id's\n"
-	       "  -t, --topic T            topic; {id} is replaced (default\n"
-	       "                           fleet/{id}/status)\n"
-	       "      --every D            how often (default 10s)\n"
-	       "      --watch FILE         a --stats-file to report (repeatable, up to %d)\n"
-	       "      --stale D            a watched file not rewritten for D is stale\n"
-	       "                           (default 30s)\n"
-	       "      --disk PATH          report the free space of PATH's file system\n"
-	       "                           (default /)\n"
-	       "  -C, --count N            stop after N records\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies --every, --watch,\n"
-	       "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
-	       "or connection option says offline on the old topic and reconnects.\n"
-	       "\n", MAX_WATCH);
-	mqtt_opts_help(stdout, "ID-heartbeat");
-	printf("\n");
-	opts_common_help(stdout);
-	printf("\nExample:\n"
-	       "  es-heartbeat --id gw-17 -h broker --every 10s \\\n"
-	       "    --watch /run/es/filter.json --watch /run/es/window.json\n");
-	exit(EXIT_OK);
-}
+static const struct opts_entry opts[] = {
+	{"topic", required_argument, 't', "T",
+	 "topic; {id} is replaced (default\nfleet/{id}/status)"},
+	{"every", required_argument, OPT_EVERY, "D", "how often (default 10s)"},
+	{"watch", required_argument, OPT_WATCH, "FILE",
+	 "a --stats-file to report (repeatable, up to 32)"},
+	{"stale", required_argument, OPT_STALE, "D",
+	 "a watched file not rewritten for D is stale\n(default 30s)"},
+	{"disk", required_argument, OPT_DISK, "PATH",
+	 "report the free space of PATH's file system\n(default /)"},
+	{"count", required_argument, 'C', "N", "stop after N records"},
+	{0}
+};
+
+static const struct opts_entry client_id_opt[] = {
+	{"client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID",
+	 "MQTT client id, unique on the broker\n(default ID-heartbeat)"},
+	{0}
+};
+
+static const struct prog_group groups[] = {
+	{ PROG_CONT, opts },
+	{ "A reload of --config (SIGHUP, --watch-config) applies --every, --watch,\n"
+	  "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
+	  "or connection option says offline on the old topic and reconnects.",
+	  NULL },
+	{ "Connection:", mqtt_opts_head },
+	{ PROG_CONT, client_id_opt },
+	{ PROG_CONT, mqtt_opts_table },
+	{ 0 }
+};
 
 /* ---- the status record ---- */
 
@@ -148,8 +145,8 @@ static void put_system(struct outbuf *o)
 	}
 	struct statvfs sv;
 	out_puts(o, ",\"disk_path\":");
-	json_write_string(o, cfg.disk, strlen(cfg.disk));
-	if (statvfs(cfg.disk, &sv) == 0)
+	json_write_string(o, cfg->disk, strlen(cfg->disk));
+	if (statvfs(cfg->disk, &sv) == 0)
 		put_num(o, "disk_free_bytes", "%.0f",
 			(double)sv.f_bavail * (double)sv.f_frsize);
 	else
@@ -175,7 +172,7 @@ static void put_watch(struct outbuf *o, const char *path, int64_t now_us)
 	int64_t age = now_us - mtime;
 	char b[64];
 	snprintf(b, sizeof b, ",\"age_s\":%.1f,\"stale\":%s", (double)age / 1e6,
-		 age > cfg.stale_ms * 1000 ? "true" : "false");
+		 age > cfg->stale_ms * 1000 ? "true" : "false");
 	out_puts(o, b);
 	const char *text = read_small(path, buf, sizeof buf);
 	static struct fieldset *none;	/* no fields wanted: validation only */
@@ -201,17 +198,17 @@ static void build_status(struct outbuf *o)
 	rfc3339_format(now, t);
 	o->len = 0;
 	out_puts(o, "{\"id\":");
-	json_write_string(o, cfg.id, strlen(cfg.id));
+	json_write_string(o, cfg->id, strlen(cfg->id));
 	out_puts(o, ",\"state\":\"online\",\"time\":\"");
 	out_puts(o, t);
 	out_putc(o, '"');
 	put_num(o, "seq", "%.0f", (double)beats);
 	put_system(o);
 	out_puts(o, ",\"watch\":[");
-	for (int i = 0; i < cfg.nwatch; i++) {
+	for (int i = 0; i < cfg->nwatch; i++) {
 		if (i)
 			out_putc(o, ',');
-		put_watch(o, cfg.watch[i], now);
+		put_watch(o, cfg->watch[i], now);
 	}
 	out_puts(o, "]}");
 }
@@ -222,8 +219,8 @@ static bool publish(const char *payload, size_t n)
 {
 	if (conn.state != MQTT_UP)
 		return false;
-	int rc = mosquitto_publish(conn.m, NULL, cfg.topic, (int)n, payload,
-				   cfg.mo.qos, true);
+	int rc = mosquitto_publish(conn.m, NULL, cfg->topic, (int)n, payload,
+				   cfg->mo.qos, true);
 	if (rc != MOSQ_ERR_SUCCESS)
 		return false;
 	mqtt_flush(&conn);
@@ -235,17 +232,17 @@ static int64_t last_beat;	/* when the last status went */
 static void beat(struct evloop_timer *t, int64_t now)
 {
 	last_beat = now;
-	t->at = now + cfg.every_ms;
+	t->at = now + cfg->every_ms;
 	build_status(&msg);
 	beats++;
 	if (publish(msg.buf, msg.len))
 		published++;
 	else
 		missed++;	/* a status is only worth its moment: not queued */
-	out_put(&out, msg.buf, msg.len);
-	out_putc(&out, '\n');
+	out_put(out, msg.buf, msg.len);
+	out_putc(out, '\n');
 	stats.out++;
-	out_flush(&out);
+	out_flush(out);
 }
 
 /* A (re)connect: the first status goes out at once. */
@@ -261,13 +258,13 @@ static void on_up(void *ctx, bool session_present)
 static void goodbye(void)
 {
 	beat_timer->at = EVLOOP_NEVER;
-	if (!publish(cfg.will, strlen(cfg.will)))
+	if (!publish(cfg->will, strlen(cfg->will)))
 		return;
-	mqtt_linger(&conn, &ev, 2000, true);
+	mqtt_linger(&conn, ev, 2000, true);
 	/* QoS 1 and 2: a short wait for the acknowledgement, so the offline
 	 * status is on the broker when we go. */
-	if (cfg.mo.qos)
-		mqtt_linger(&conn, &ev, 300, false);
+	if (cfg->mo.qos)
+		mqtt_linger(&conn, ev, 300, false);
 }
 
 /* ---- options ---- */
@@ -278,73 +275,47 @@ static void stats_extra(char *buf, size_t n)
 		 "\"reconnects\":%lu", beats, published, missed, conn.reconnects);
 }
 
-/* A mqttprog_parse_fn: argv into conf, the options checked together, the
- * connection's with the will and client id filled in. */
-static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
-		       bool reload)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		MQTT_LONGOPTS,
-		{"topic", required_argument, 0, 't'},
-		{"every", required_argument, 0, OPT_EVERY},
-		{"watch", required_argument, 0, OPT_WATCH},
-		{"stale", required_argument, 0, OPT_STALE},
-		{"disk", required_argument, 0, OPT_DISK},
-		{"count", required_argument, 0, 'C'},
-		{"client-id", required_argument, 0, OPT_MQTT_CLIENT_ID},
-		{0, 0, 0, 0}
-	};
 	struct conf *c = conf;
-	memset(c, 0, sizeof *c);
 	c->topic_tmpl = "fleet/{id}/status";
 	c->disk = "/";
 	c->every_ms = 10000;
 	c->stale_ms = 30000;
 	mqtt_opts_init(&c->mo);
-	int ch;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:",
-				 longopts, NULL)) != -1) {
-		if (ch == OPT_MQTT_ID)
-			ch = OPT_ID;	/* the gateway's; --client-id is MQTT's */
-		if (opts_common(o, ch, optarg) ||
-		    (ch != OPT_ID && mqtt_opt(&c->mo, ch, optarg)))
-			continue;
-		switch (ch) {
-		case OPT_ID: c->id = optarg; break;
-		case 't': c->topic_tmpl = optarg; break;
-		case OPT_EVERY:
-			c->every_ms = opts_duration("--every", optarg, false) / 1000;
-			if (c->every_ms < 1)
-				diag_usage("invalid duration '%s' for --every: at least 1ms",
-					   optarg);
-			break;
-		case OPT_STALE:
-			c->stale_ms = opts_duration("--stale", optarg, false) / 1000;
-			break;
-		case OPT_WATCH:
-			if (c->nwatch == MAX_WATCH)
-				diag_usage("more than %d --watch files", MAX_WATCH);
-			c->watch[c->nwatch++] = optarg;
-			break;
-		case OPT_DISK: c->disk = optarg; break;
-		case 'C': c->count = opts_count("-C/--count", optarg); break;
-		default: opts_bad_option();
-		}
+}
+
+static void option(void *conf, int ch, const char *arg)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	if (prog_took(mqttprog_gateway_opt(&c->mo, &c->id, ch, arg, why,
+					   sizeof why), why))
+		return;
+	switch (ch) {
+	case 't': c->topic_tmpl = arg; break;
+	case OPT_EVERY:
+		c->every_ms = opts_duration("--every", arg, false) / 1000;
+		if (c->every_ms < 1)
+			diag_usage("invalid duration '%s' for --every: at least 1ms",
+				   arg);
+		break;
+	case OPT_STALE:
+		c->stale_ms = opts_duration("--stale", arg, false) / 1000;
+		break;
+	case OPT_WATCH:
+		if (c->nwatch == MAX_WATCH)
+			diag_usage("more than %d --watch files", MAX_WATCH);
+		c->watch[c->nwatch++] = arg;
+		break;
+	case OPT_DISK: c->disk = arg; break;
+	case 'C': c->count = opts_count("-C/--count", arg); break;
 	}
-	if (o->help && !reload)
-		usage();
-	if (o->version && !reload)
-		opts_apply(o);
-	if (!c->id || !*c->id)
-		diag_usage("--id is needed: the gateway's name");
-	if (optind < argc)
-		diag_usage("unexpected argument '%s'", argv[optind]);
-	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
-	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
-	/* The will: the same topic, retained, saying offline. */
+}
+
+/* The will: the same topic, retained, saying offline. */
+static void set_will(struct conf *c)
+{
 	struct outbuf w;
 	out_init(&w, -1, "will");
 	out_puts(&w, "{\"id\":");
@@ -352,29 +323,37 @@ static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
 	out_puts(&w, ",\"state\":\"offline\"}");
 	snprintf(c->will, sizeof c->will, "%.*s", (int)w.len, w.buf);
 	out_free(&w);
-	/* Not the gateway id itself: es-ctl of the same gateway would take
-	 * the same client id, and the broker lets one of the two in at a
-	 * time (each kicking the other off, and the will saying offline). */
-	c->client_id = c->mo.id ? xstrdup(c->mo.id)
-			       : mqttprog_fill_id("{id}-heartbeat", c->id);
-	c->mo.id = c->client_id;
-	c->own_will = !c->mo.will_topic;
-	if (c->own_will) {
+	if (!c->mo.will_topic) {
 		c->mo.will_topic = c->topic;
 		c->mo.will_payload = c->will;
 		c->mo.will_qos = c->mo.qos;
 		c->mo.will_retain = true;
 	}
-	mqtt_opts_check(&c->mo);
 }
 
-/* After a struct copy: the will's pointers into the copy. */
-static void conf_moved(struct conf *c)
+/* The options checked together, the connection's with the will and
+ * client id filled in. */
+static void check(struct prog_run *run, void *conf, int argc, char **argv)
 {
-	if (c->own_will) {
-		c->mo.will_topic = c->topic;
-		c->mo.will_payload = c->will;
-	}
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	(void)run;
+	prog_usage_unless(mqttprog_gateway_check(c->id, argc, argv, why,
+						 sizeof why), why);
+	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
+	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
+	set_will(c);
+	prog_usage_unless(mqttprog_gateway_conn(&c->mo, "{id}-heartbeat", c->id,
+						&c->client_id, why, sizeof why),
+			  why);
+}
+
+static void conf_free(void *conf)
+{
+	struct conf *c = conf;
+	free(c->topic);
+	free(c->client_id);
 }
 
 /* ---- reloading ---- */
@@ -387,80 +366,100 @@ static void conf_moved(struct conf *c)
  * does), closes the connection and opens one with the new options; its
  * first status goes at once.
  */
-static char **conf_words;	/* the reloaded command line in use */
-
-static void conf_free(struct conf *c)
+static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 {
-	free(c->topic);
-	free(c->client_id);
-}
-
-static void conf_reload(void)
-{
-	struct conf nc;
-	char **av = mqttprog_reload_parse(parse_args, &nc);
-	if (!av)
-		return;
-	if (!mqttprog_reload_ok(av, &nc.mo, NULL)) {
-		conf_free(&nc);
-		return;
-	}
-	conf_moved(&nc);
-	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
+	struct conf *nc = nconf;
+	(void)run;
+	const char *copt;
+	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, NULL, &copt))
+		return false;
 	if (copt) {
 		goodbye();
 		mqtt_close(&conn);
 	}
-	conf_free(&cfg);
 	cfg = nc;
-	conf_moved(&cfg);	/* conn.o points to cfg.mo */
-	if (copt)
-		mqtt_reopen(&conn, &cfg.mo);
-	beat_timer->at = last_beat + cfg.every_ms;
-	char said[800];
-	snprintf(said, sizeof said, "--every %lldms, %d watched, -t %s -q %d",
-		 (long long)cfg.every_ms, cfg.nwatch, cfg.topic, cfg.mo.qos);
-	mqttprog_reloaded(said, copt, &conn);
-	mqttprog_keep(&conf_words, av);
+	char why[MQTT_WHY];
+	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
+	beat_timer->at = last_beat + cfg->every_ms;
+	snprintf(said, n, "--every %lldms, %d watched, -t %s -q %d",
+		 (long long)cfg->every_ms, cfg->nwatch, cfg->topic, cfg->mo.qos);
+	mqttprog_said(said, n, copt, &conn);
+	return true;
 }
 
-int main(int argc, char **argv)
+/* ---- the run ---- */
+
+static void setup(struct prog_run *run)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg, false);
-	conf_moved(&cfg);
-	opts_apply(&o);
-	stats_set_extra(stats_extra);
-	opts_check_done(&o);	/* --check: no connection */
-	loop_signals();
-	reload_init(&o);
-	out_init(&out, 1, "stdout");
+	cfg = run->conf;
+}
+
+static void start(struct prog_run *run)
+{
+	out = &run->out;
+	ev = &run->ev;
 	out_init(&msg, -1, "status");
-	diag_set_output(&out);
-	evloop_init(&ev);
-	beat_timer = evloop_add_timer(&ev, beat, NULL);
+	beat_timer = evloop_add_timer(ev, beat, NULL);
 	struct mqtt_hooks hooks = { .on_up = on_up };
-	mqtt_open(&conn, &cfg.mo, &hooks);
-	mqtt_attach(&conn, &ev);
+	char why[MQTT_WHY];
+	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, ev, why, sizeof why),
+		   why);
 	/* The first status when the connection is up (on_up), or after one
 	 * period without it. */
 	last_beat = loop_now_ms();
-	beat_timer->at = last_beat + cfg.every_ms;
-	while (!loop_stop && (!cfg.count || (long long)beats < cfg.count)) {
-		if (reload_due())
-			conf_reload();
-		else if (evloop_run_once(&ev, -1) < 0)
-			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	}
+	beat_timer->at = last_beat + cfg->every_ms;
+}
+
+static bool done(struct prog_run *run)
+{
+	(void)run;
+	return conn.refused || (cfg->count && (long long)beats >= cfg->count);
+}
+
+static void finish(struct prog_run *run)
+{
+	(void)run;
+	if (conn.refused)
+		prog_exit(EXIT_RUNTIME);	/* said */
 	goodbye();
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
 	mqtt_close(&conn);
-	conf_free(&cfg);
-	reload_free(conf_words);
 	out_free(&msg);
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+}
+
+static const struct prog es_heartbeat = {
+	.name = "es-heartbeat",
+	.synopsis = "--id ID [OPTION]...",
+	.about = "Publish a status record for this gateway every D, retained: its id,\n"
+		 "time, uptime, load, memory, free disk, and the counters of the\n"
+		 "programs it watches (their --stats-file), flagged stale when they stop\n"
+		 "being rewritten. The broker keeps a will that says the gateway is\n"
+		 "offline, retained on the same topic, for when it dies. Each record\n"
+		 "also goes to standard output.",
+	.opts = mqttprog_gateway_id,
+	.groups = groups,
+	.notes = "\nExample:\n"
+		 "  es-heartbeat --id gw-17 -h broker --every 10s \\\n"
+		 "    --watch /run/es/filter.json --watch /run/es/window.json\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = option,
+	.check = check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.start = start,
+	.done = done,
+	.reload = reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	return prog_main(&es_heartbeat, argc, argv);
 }

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "opts.h"
+#include "prog.h"
 #include "publish.h"
 #include "pubkafka.h"
 #include "publoop.h"
@@ -33,63 +34,51 @@ struct conf {
 	struct pub_opts pub;	/* --payload-field, the spool */
 };
 
-static struct conf cfg;		/* the running configuration */
-static struct conf next;	/* a reload staged */
+static struct prog_run *run;
+static struct conf *cfg;	/* the running configuration (run->conf) */
+static struct conf *next;	/* a reload staged */
 static char *dest;		/* the spool's: kafka://brokers/topic (owned) */
 static struct publoop pl;
 static struct pubkafka kafka;
+
+static const struct opts_entry opts[] = {
+	{"brokers", required_argument, 'b', "LIST",
+	 "bootstrap brokers, host:port[,host:port...]"},
+	{"topic", required_argument, 't', "TOPIC", "the topic to produce to"},
+	{"message-key", required_argument, OPT_MESSAGE_KEY, "FIELD",
+	 "message key: the value of FIELD (a record\n"
+	 "without it is bad input); default: no key"},
+	{"key", required_argument, 'k', "FIELD",
+	 "the same as --message-key (its old name,\n"
+	 "kept for existing scripts)"},
+	{"partitioner", required_argument, OPT_PARTITIONER, "P",
+	 "random, consistent, consistent_random (the\n"
+	 "default), murmur2, murmur2_random (as the\n"
+	 "Java client), fnv1a or fnv1a_random"},
+	{"property", required_argument, 'X', "PROP=VAL",
+	 "any librdkafka property (repeatable), e.g.\n"
+	 "compression.type=lz4, linger.ms=20,\n"
+	 "security.protocol=sasl_ssl; set before them:\n"
+	 "enable.idempotence=true, message.timeout.ms=0\n"
+	 "(retry until delivered), socket.nagle.disable=true"},
+	{"username", required_argument, 'u', "NAME",
+	 "SASL user name (sasl.username); the password\n"
+	 "comes from --password-file or ES_KAFKA_PASSWORD"},
+	{"password-file", required_argument, OPT_PASSWORD_FILE, "FILE",
+	 "read the SASL password from FILE's first line"},
+	{0}
+};
+
+static const struct prog_group groups[] = {
+	{ PROG_CONT, pub_opts_table },
+	{ 0 }
+};
 
 static void dest_of(const struct conf *c)
 {
 	free(dest);
 	dest = xmalloc(strlen(c->kafka.brokers) + strlen(c->kafka.topic) + 10);
 	sprintf(dest, "kafka://%s/%s", c->kafka.brokers, c->kafka.topic);
-}
-
-static void usage(void)
-{
-	printf("Usage: es-kafka-pub [OPTION]... -b BROKERS -t TOPIC [FILE]...\n"
-	       "Publish each record of FILEs (or standard input) as one Kafka\n"
-	       "message with librdkafka.\n"
-	       "\n"
-	       "  -b, --brokers LIST       bootstrap brokers, host:port[,host:port...]\n"
-	       "  -t, --topic TOPIC        the topic to produce to\n"
-	       "      --message-key FIELD  message key: the value of FIELD (a record\n"
-	       "                           without it is bad input); default: no key\n"
-	       "  -k, --key FIELD          the same as --message-key (its old name,\n"
-	       "                           kept for existing scripts)\n"
-	       "      --partitioner P      random, consistent, consistent_random (the\n"
-	       "                           default), murmur2, murmur2_random (as the\n"
-	       "                           Java client), fnv1a or fnv1a_random\n"
-	       "  -X, --property PROP=VAL  any librdkafka property (repeatable), e.g.\n"
-	       "                           compression.type=lz4, linger.ms=20,\n"
-	       "                           security.protocol=sasl_ssl; set before them:\n"
-	       "                           enable.idempotence=true, message.timeout.ms=0\n"
-	       "                           (retry until delivered), socket.nagle.disable=true\n"
-	       "  -u, --username NAME      SASL user name (sasl.username); the password\n"
-	       "                           comes from --password-file or ES_KAFKA_PASSWORD\n"
-	       "      --password-file FILE read the SASL password from FILE's first line\n");
-	pub_opts_help(stdout, "delivered", 10000);
-	printf("      --drain-timeout D    at end of input, wait up to D for delivery\n"
-	       "                           reports (default 10s)\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies --message-key,\n"
-	       "--payload-field and --drain-timeout from the next record; a new -b,\n"
-	       "-t, --partitioner, -X, -u or --password-file once the messages queued\n"
-	       "before it are delivered (reading waits), with a new producer. The\n"
-	       "spool options need a restart.\n"
-	       "\n");
-	opts_common_help(stdout);
-	printf("\nExit status 1 also when messages were not delivered at the end, or\n"
-	       "were refused by the broker or the library (each said, counted as bad\n"
-	       "and its payload written to --dead-letter). Exit status 2 when --spool\n"
-	       "is another program's or holds records for another destination.\n"
-	       "\nExamples:\n"
-	       "  es-kafka-pub -b kafka1:9092 -t readings --message-key device \\\n"
-	       "      --spool /var/spool/es\n"
-	       "  es-window --tumbling 10s --agg 'count' | es-kafka-pub -b k:9092 -t windows \\\n"
-	       "      -X compression.type=zstd -X acks=all\n");
-	exit(EXIT_OK);
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -115,6 +104,7 @@ static void parse_property(struct pubkafka_opts *k, const char *arg)
 	if (!strncmp(arg, "delivery.report.only.error=", 27))
 		diag_usage("-X delivery.report.only.error: es-kafka-pub needs "
 			   "every delivery report");
+	k->props = xrealloc(k->props, (size_t)(k->nprops + 1) * sizeof *k->props);
 	k->props[k->nprops++] = (char *)arg;
 }
 
@@ -154,9 +144,19 @@ static void check_args(const struct conf *c)
 			   "password only with a user name");
 }
 
-/* Takes a program option into c; false if ch is not one. */
-static bool parse_opt(struct conf *c, int ch, const char *arg)
+static void conf_init(void *conf)
 {
+	struct conf *c = conf;
+	c->key_opt = "--message-key";
+	pub_opts_init(&c->pub, 10000);
+}
+
+static void option(void *conf, int ch, const char *arg)
+{
+	struct conf *c = conf;
+	char why[300];
+	if (prog_took(pub_opt(&c->pub, ch, arg, why, sizeof why), why))
+		return;
 	switch (ch) {
 	case 'b': c->kafka.brokers = arg; break;
 	case 't': c->kafka.topic = arg; break;
@@ -168,44 +168,19 @@ static bool parse_opt(struct conf *c, int ch, const char *arg)
 	case OPT_PASSWORD_FILE: c->kafka.password_file = arg; break;
 	case 'X': parse_property(&c->kafka, arg); break;
 	case OPT_PARTITIONER: c->kafka.partitioner = parse_partitioner(arg); break;
-	default: return false;
 	}
-	return true;
 }
 
-/* Parses argv into c (from its defaults); reload: a reloaded file, where
- * --help and --version are not acted on. */
-static void parse_args(int argc, char **argv, struct es_opts *o,
-		       struct conf *c, bool reload)
+static void check(struct prog_run *r, void *conf, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		{"brokers", required_argument, 0, 'b'},
-		{"topic", required_argument, 0, 't'},
-		{"message-key", required_argument, 0, OPT_MESSAGE_KEY},
-		{"key", required_argument, 0, 'k'},
-		{"partitioner", required_argument, 0, OPT_PARTITIONER},
-		{"property", required_argument, 0, 'X'},
-		{"username", required_argument, 0, 'u'},
-		{"password-file", required_argument, 0, OPT_PASSWORD_FILE},
-		PUB_LONGOPTS,
-		{0, 0, 0, 0}
-	};
-	*c = (struct conf){ .key_opt = "--message-key" };
-	pub_opts_init(&c->pub, 10000);
-	c->kafka.props = xmalloc((size_t)argc * sizeof *c->kafka.props);
-	int ch;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT "b:t:k:X:u:",
-				 longopts, NULL)) != -1)
-		if (!opts_common(o, ch, optarg) && !pub_opt(&c->pub, ch, optarg) &&
-		    !parse_opt(c, ch, optarg))
-			opts_bad_option();
-	if (o->help && !reload)
-		usage();
-	if (o->version && !reload)
-		opts_apply(o);	/* prints it and exits */
-	check_args(c);
+	(void)r, (void)argc, (void)argv;
+	check_args(conf);
+}
+
+static void conf_free(void *conf)
+{
+	struct conf *c = conf;
+	free(c->kafka.props);
 }
 
 /* ---- reloading ---- */
@@ -223,20 +198,20 @@ static void parse_args(int argc, char **argv, struct es_opts *o,
 static bool reload_ready(void *ctx)
 {
 	(void)ctx;
-	return !pubkafka_opts_differ(&cfg.kafka, &next.kafka) ||
+	return !pubkafka_opts_differ(&cfg->kafka, &next->kafka) ||
 	       (!spool_pending(pl.q) && pubkafka_idle(&kafka));
 }
 
 static void reload_said_what(const char *popt)
 {
 	char what[600];
-	int n = snprintf(what, sizeof what, "-t %s", cfg.kafka.topic);
-	if (cfg.key_field)
+	int n = snprintf(what, sizeof what, "-t %s", cfg->kafka.topic);
+	if (cfg->key_field)
 		n += snprintf(what + n, sizeof what - (size_t)n, " %s %s",
-			      cfg.key_opt, cfg.key_field);
-	if (cfg.pub.payload_field)
+			      cfg->key_opt, cfg->key_field);
+	if (cfg->pub.payload_field)
 		n += snprintf(what + n, sizeof what - (size_t)n,
-			      " --payload-field %s", cfg.pub.payload_field);
+			      " --payload-field %s", cfg->pub.payload_field);
 	if (popt)
 		snprintf(what + n, sizeof what - (size_t)n,
 			 "; %s changed: a new producer", popt);
@@ -246,18 +221,18 @@ static void reload_said_what(const char *popt)
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
-	const char *popt = pubkafka_opts_differ(&cfg.kafka, &next.kafka);
-	free(cfg.kafka.props);
+	const char *popt = pubkafka_opts_differ(&cfg->kafka, &next->kafka);
+	prog_conf_replace(run, next);
 	cfg = next;
-	next.kafka.props = NULL;
-	kafka.key_slot = pub_field_slot(pl.fs, cfg.key_opt, cfg.key_field);
+	next = NULL;
+	pl.po = &cfg->pub;
+	kafka.key_slot = pub_field_slot(pl.fs, cfg->key_opt, cfg->key_field);
 	publoop_fields(&pl);
 	if (popt) {
 		char err[1024];
-		int rc = pubkafka_restart(&kafka, &cfg.kafka, err, sizeof err);
-		if (rc)
-			diag_fatal(rc, "%s", err);	/* it checked */
-		dest_of(&cfg);	/* the spool is empty: it is the new one's */
+		int rc = pubkafka_restart(&kafka, &cfg->kafka, err, sizeof err);
+		prog_check(rc, err);	/* it checked */
+		dest_of(cfg);	/* the spool is empty: it is the new one's */
 		spool_set_owner(pl.q, dest);
 	}
 	reload_said_what(popt);
@@ -265,29 +240,26 @@ static void reload_apply(void *ctx)
 
 static void conf_reload(void *ctx)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	struct es_opts no;
-	struct conf nc;
+	char **av;
 	(void)ctx;
-	if (!av)
+	struct conf *nc = prog_reload_conf(&av);
+	if (!nc)
 		return;
-	opts_init(&no);
-	parse_args(ac, av, &no, &nc, true);
-	const char *opt = pub_opts_restart(&cfg.pub, &nc.pub);
+	const char *opt = pub_opts_restart(&cfg->pub, &nc->pub);
 	char why[600] = "";
 	if (opt)
 		snprintf(why, sizeof why, "changing %s needs a restart", opt);
-	else if (nc.kafka.password_file && access(nc.kafka.password_file, R_OK) < 0)
+	else if (nc->kafka.password_file && access(nc->kafka.password_file, R_OK) < 0)
 		snprintf(why, sizeof why, "cannot read %s: %s",
-			 nc.kafka.password_file, strerror(errno));
+			 nc->kafka.password_file, strerror(errno));
 	if (*why) {
 		reload_refuse(why);
-		free(nc.kafka.props);
+		prog_conf_drop(nc);
 		reload_free(av);
 		return;
 	}
-	free(next.kafka.props);	/* a newer file replaces a staged one */
+	if (next)
+		prog_conf_drop(next);	/* a newer file replaces a staged one */
 	next = nc;
 	publoop_stage(&pl, av);
 }
@@ -298,68 +270,91 @@ static const struct pub_transport transport = {
 	.reload = conf_reload, .ready = reload_ready, .apply = reload_apply,
 };
 
-/* ---- the start ---- */
+/* ---- the run ---- */
 
-/* A producer error: 2 for properties that do not agree, else 1. */
-static void kafka_error(int rc, const char *err)
-{
-	if (rc == EXIT_USAGE)
-		diag_usage("%s", err);
-	diag_fatal(rc, "%s", err);
-}
-
-/* --check: the producer's properties, the spool's owner; exits. */
-static void check_only(struct es_opts *o, struct fieldset *fs)
+/* With --check: the producer's properties, the spool's owner (prog_main
+ * then exits). */
+static void setup(struct prog_run *r)
 {
 	char err[1024];
-	int rc = pubkafka_check(&cfg.kafka, err, sizeof err);
+	run = r;
+	cfg = r->conf;
+	kafka.key_slot = pub_field_slot(r->fs, cfg->key_opt, cfg->key_field);
+	publoop_init(&pl, &transport, &kafka, &cfg->pub, r->fs);
+	dest_of(cfg);
+	if (!r->o.check)
+		return;
+	int rc = pubkafka_check(&cfg->kafka, err, sizeof err);
+	prog_check(rc, err);	/* 2: properties that disagree */
+	rc = pub_spool_check(&cfg->pub, dest);
 	if (rc)
-		kafka_error(rc, err);
-	pub_spool_check(&cfg.pub, dest);
-	fieldset_free(fs);
-	free(cfg.kafka.props);
-	opts_check_done(o);
+		prog_exit(rc);	/* said */
 }
 
-int main(int argc, char **argv)
+static void run_loop(struct prog_run *r)
 {
-	struct es_opts o;
 	char err[1024];
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg, false);
-	opts_apply(&o);
-	stats_set_extra(stats_extra);
-
-	struct fieldset *fs = fieldset_new();
-	int key_slot = pub_field_slot(fs, cfg.key_opt, cfg.key_field);
-	publoop_init(&pl, &transport, &kafka, &cfg.pub, fs);
-	dest_of(&cfg);
-	if (o.check)
-		check_only(&o, fs);
+	int key_slot = kafka.key_slot;
 	if (pubkafka_init(&kafka, &pl) < 0)
 		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
 	kafka.key_slot = key_slot;
 	/* before the spool: a bad -X is a usage error */
-	int rc = pubkafka_start(&kafka, &cfg.kafka, err, sizeof err);
+	int rc = pubkafka_start(&kafka, &cfg->kafka, err, sizeof err);
+	prog_check(rc, err);	/* 2: properties that disagree */
+	rc = publoop_open(&pl, dest, r->argv, r->argc, r->o.in_fmt,
+			  r->o.out_fmt == FMT_CSV);
 	if (rc)
-		kafka_error(rc, err);
-	loop_signals();
-	reload_init(&o);
-
-	publoop_open(&pl, dest, argv + optind, argc - optind, o.in_fmt,
-		     o.out_fmt == FMT_CSV);
-	if (publoop_run(&pl) < 0)
+		prog_exit(rc);	/* the spool said why */
+	rc = publoop_run(&pl);
+	if (rc < 0)
 		diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+	if (rc)
+		prog_exit(rc);	/* the spool said why */
 	if (publoop_finish(&pl) || kafka.fatal)
 		diag_status = EXIT_RUNTIME;
+}
+
+static void cleanup(struct prog_run *r)
+{
+	(void)r;
 	pubkafka_free(&kafka);
 	publoop_free(&pl);
-	fieldset_free(fs);
-	free(cfg.kafka.props);
-	free(next.kafka.props);
+	if (next)
+		prog_conf_drop(next);
 	free(dest);
-	diag_finish();
-	return diag_status;
+}
+
+static const struct prog es_kafka_pub = {
+	.name = "es-kafka-pub",
+	.synopsis = "[OPTION]... -b BROKERS -t TOPIC [FILE]...",
+	.about = "Publish each record of FILEs (or standard input) as one Kafka\n"
+		 "message with librdkafka.",
+	.opts = opts,
+	.groups = groups,
+	.reload_note = "A reload of --config (SIGHUP, --watch-config) applies --message-key,\n"
+		 "--payload-field and --drain-timeout from the next record; a new -b,\n"
+		 "-t, --partitioner, -X, -u or --password-file once the messages queued\n"
+		 "before it are delivered (reading waits), with a new producer. The\n"
+		 "spool options need a restart.",
+	.notes = PUB_EXIT_NOTE
+		 "\nExamples:\n"
+		 "  es-kafka-pub -b kafka1:9092 -t readings --message-key device \\\n"
+		 "      --spool /var/spool/es\n"
+		 "  es-window --tumbling 10s --agg 'count' | es-kafka-pub -b k:9092 -t windows \\\n"
+		 "      -X compression.type=zstd -X acks=all\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = option,
+	.check = check,
+	.conf_free = conf_free,
+	.setup = setup,
+	.run = run_loop,
+	.stats = stats_extra,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	pub_opts_words("delivered", 10000, " delivery\nreports");
+	return prog_main(&es_kafka_pub, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include "mqtt.h"
 #include "mqttprog.h"
 #include "opts.h"
+#include "prog.h"
 #include "publish.h"
 #include "publoop.h"
 #include "pubmqtt.h"
@@ -34,46 +35,36 @@ struct conf {
 	struct mqtt_opts mo;
 };
 
-static struct conf cfg;		/* the running configuration */
-static struct conf next;	/* a reload staged */
+static struct prog_run *run;
+static struct conf *cfg;	/* the running configuration (run->conf) */
+static struct conf *next;	/* a reload staged */
 static char dest[300];		/* the spool's destination: mqtt://host:port */
 static struct publoop pl;
 static struct pubmqtt mq;
 
+static const struct opts_entry opts[] = {
+	{"topic", required_argument, 't', "TOPIC",
+	 "topic, e.g. plant/alerts or\n'plant/{site}/{device}/temp'"},
+	{"retain", no_argument, OPT_RETAIN, NULL, "publish with the retain flag"},
+	{0}
+};
+
+static const struct prog_group groups[] = {
+	{ PROG_CONT, pub_opts_table },
+	{ "A reload of --config (SIGHUP, --watch-config) applies the topic,\n"
+	  "--payload-field and --drain-timeout from the next record; a new --qos,\n"
+	  "--retain or connection option once the messages queued before it are\n"
+	  "acknowledged (reading waits). The spool options need a restart.",
+	  NULL },
+	{ "Connection:", mqtt_opts_head },
+	{ PROG_CONT, mqtt_opts_id },
+	{ PROG_CONT, mqtt_opts_table },
+	{ 0 }
+};
+
 static void dest_of(const struct mqtt_opts *mo)
 {
 	snprintf(dest, sizeof dest, "mqtt://%s:%d", mo->host, mo->port);
-}
-
-static void usage(void)
-{
-	printf("Usage: es-mqtt-pub [OPTION]... -t TOPIC [FILE]...\n"
-	       "Publish each record of FILEs (or standard input) as one MQTT\n"
-	       "message. TOPIC may hold {field} parts filled from the record.\n"
-	       "\n"
-	       "  -t, --topic TOPIC        topic, e.g. plant/alerts or\n"
-	       "                           'plant/{site}/{device}/temp'\n"
-	       "      --retain             publish with the retain flag\n");
-	pub_opts_help(stdout, "acknowledged", 1000);
-	printf("      --drain-timeout D    at end of input, wait up to D for\n"
-	       "                           acknowledgements (default 10s)\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the topic,\n"
-	       "--payload-field and --drain-timeout from the next record; a new --qos,\n"
-	       "--retain or connection option once the messages queued before it are\n"
-	       "acknowledged (reading waits). The spool options need a restart.\n"
-	       "\n");
-	mqtt_opts_help(stdout, NULL);
-	printf("\n");
-	opts_common_help(stdout);
-	printf("\nExit status 1 also when messages were not delivered at the end, or\n"
-	       "were refused by the broker or the library (each said, counted as bad\n"
-	       "and its payload written to --dead-letter). Exit status 2 when --spool\n"
-	       "is another program's or holds records for another destination.\n"
-	       "\nExamples:\n"
-	       "  es-mqtt-pub -h broker -t 'alerts/{gate}' -q 1 --spool /var/spool/es\n"
-	       "  es-cat -o csv data.ndjson | es-mqtt-pub -o csv -t plant/rows\n");
-	exit(EXIT_OK);
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -94,43 +85,34 @@ static void topic_compile(const char *topic, struct fieldset *fs)
 
 /* ---- options ---- */
 
-/* A mqttprog_parse_fn: argv into conf, the options checked together. */
-static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
-		       bool reload)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		MQTT_LONGOPTS,
-		{"topic", required_argument, 0, 't'},
-		{"retain", no_argument, 0, OPT_RETAIN},
-		PUB_LONGOPTS,
-		{0, 0, 0, 0}
-	};
 	struct conf *c = conf;
-	*c = (struct conf){ 0 };
 	pub_opts_init(&c->pub, 1000);
 	mqtt_opts_init(&c->mo);
-	int ch;
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:",
-				 longopts, NULL)) != -1) {
-		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg) ||
-		    pub_opt(&c->pub, ch, optarg))
-			continue;
-		if (ch == 't')
-			c->topic = optarg;
-		else if (ch == OPT_RETAIN)
-			c->retain = true;
-		else
-			opts_bad_option();
-	}
-	if (o->help && !reload)
-		usage();
-	if (o->version && !reload)
-		opts_apply(o);	/* prints it and exits */
+}
+
+static void option(void *conf, int ch, const char *arg)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	if (prog_took(mqtt_opt(&c->mo, ch, arg, why, sizeof why), why) ||
+	    prog_took(pub_opt(&c->pub, ch, arg, why, sizeof why), why))
+		return;
+	if (ch == 't')
+		c->topic = arg;
+	else if (ch == OPT_RETAIN)
+		c->retain = true;
+}
+
+static void check(struct prog_run *r, void *conf, int argc, char **argv)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	(void)r, (void)argc, (void)argv;
 	if (!c->topic)
 		diag_usage("missing -t/--topic");
-	mqtt_opts_check(&c->mo);
+	prog_usage_unless(mqtt_opts_check(&c->mo, why, sizeof why), why);
 }
 
 /* ---- reloading ---- */
@@ -149,8 +131,9 @@ static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
 static bool reload_ready(void *ctx)
 {
 	(void)ctx;
-	const char *copt = mqtt_opts_differ(&cfg.mo, &next.mo);
-	bool per_message = next.mo.qos != cfg.mo.qos || next.retain != cfg.retain;
+	const char *copt = mqtt_opts_differ(&cfg->mo, &next->mo);
+	bool per_message = next->mo.qos != cfg->mo.qos ||
+			   next->retain != cfg->retain;
 	return !(copt || per_message) || !spool_pending(pl.q) ||
 	       (copt && mq.conn.state != MQTT_UP);
 }
@@ -158,85 +141,131 @@ static bool reload_ready(void *ctx)
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
-	const char *copt = mqtt_opts_differ(&cfg.mo, &next.mo);
+	const char *copt = mqtt_opts_differ(&cfg->mo, &next->mo);
 	pubtmpl_free(&mq.topic);
-	topic_compile(next.topic, pl.fs);
+	topic_compile(next->topic, pl.fs);
 	if (copt)
 		mqtt_close(&mq.conn);
-	cfg = next;		/* mq.conn.o points to cfg.mo */
-	mq.retain = cfg.retain;
+	prog_conf_replace(run, next);
+	cfg = next;
+	next = NULL;
+	pl.po = &cfg->pub;
+	mq.retain = cfg->retain;
 	publoop_fields(&pl);
 	if (copt) {
-		pubmqtt_reopen(&mq, &cfg.mo);
+		char why[MQTT_WHY];
+		prog_check(pubmqtt_reopen(&mq, &cfg->mo, why, sizeof why), why);
 		/* the queued messages (if any) go there now */
-		dest_of(&cfg.mo);
+		dest_of(&cfg->mo);
 		spool_set_owner(pl.q, dest);
+	} else {
+		mq.conn.o = &cfg->mo;
 	}
-	char said[600];
-	int n = snprintf(said, sizeof said, "-t %s", cfg.topic);
-	if (cfg.pub.payload_field)
+	char said[800];
+	int n = snprintf(said, sizeof said, "-t %s", cfg->topic);
+	if (cfg->pub.payload_field)
 		n += snprintf(said + n, sizeof said - (size_t)n,
-			      " --payload-field %s", cfg.pub.payload_field);
-	snprintf(said + n, sizeof said - (size_t)n, " -q %d%s", cfg.mo.qos,
-		 cfg.retain ? " --retain" : "");
-	mqttprog_reloaded(said, copt, &mq.conn);
+			      " --payload-field %s", cfg->pub.payload_field);
+	snprintf(said + n, sizeof said - (size_t)n, " -q %d%s", cfg->mo.qos,
+		 cfg->retain ? " --retain" : "");
+	mqttprog_said(said, sizeof said, copt, &mq.conn);
+	reload_said(said);
 }
 
 static void conf_reload(void *ctx)
 {
-	struct conf nc;
+	char **av;
 	(void)ctx;
-	char **av = mqttprog_reload_parse(parse_args, &nc);
-	if (!av)
+	struct conf *nc = prog_reload_conf(&av);
+	if (!nc)
 		return;
-	const char *opt = pub_opts_restart(&cfg.pub, &nc.pub);
+	const char *opt = pub_opts_restart(&cfg->pub, &nc->pub);
 	char why[600];
 	if (opt)
 		snprintf(why, sizeof why, "changing %s needs a restart", opt);
-	if (!mqttprog_reload_ok(av, &nc.mo, opt ? why : NULL))
+	const char *copt;
+	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, opt ? why : NULL, &copt)) {
+		prog_conf_drop(nc);
+		reload_free(av);
 		return;
+	}
+	if (next)
+		prog_conf_drop(next);	/* a newer file replaces a staged one */
 	next = nc;
 	publoop_stage(&pl, av);
 }
 
 static const struct pub_transport transport = {
-	.head = pubmqtt_head, .send = pubmqtt_send,
+	.head = pubmqtt_head, .send = pubmqtt_send, .failed = pubmqtt_failed,
 	.reload = conf_reload, .ready = reload_ready, .apply = reload_apply,
 	.say_full = true,
 };
 
-int main(int argc, char **argv)
+/* ---- the run ---- */
+
+static void setup(struct prog_run *r)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg, false);
-	opts_apply(&o);
-	stats_set_extra(stats_extra);
-
-	struct fieldset *fs = fieldset_new();
+	run = r;
+	cfg = r->conf;
 	pubmqtt_init(&mq, &pl);
-	topic_compile(cfg.topic, fs);
-	mq.retain = cfg.retain;
-	publoop_init(&pl, &transport, &mq, &cfg.pub, fs);
-	dest_of(&cfg.mo);
-	if (o.check)
-		pub_spool_check(&cfg.pub, dest);
-	opts_check_done(&o);	/* --check: no spool, no connection */
-	loop_signals();
-	reload_init(&o);
+	topic_compile(cfg->topic, r->fs);
+	mq.retain = cfg->retain;
+	publoop_init(&pl, &transport, &mq, &cfg->pub, r->fs);
+	dest_of(&cfg->mo);
+	int rc = r->o.check ? pub_spool_check(&cfg->pub, dest) : 0;
+	if (rc)
+		prog_exit(rc);	/* said; --check: no spool, no connection */
+}
 
-	publoop_open(&pl, dest, argv + optind, argc - optind, o.in_fmt,
-		     o.out_fmt == FMT_CSV);
-	pubmqtt_open(&mq, &cfg.mo);
-	if (publoop_run(&pl) < 0)
+static void run_loop(struct prog_run *r)
+{
+	char why[MQTT_WHY];
+	int rc = publoop_open(&pl, dest, r->argv, r->argc, r->o.in_fmt,
+			      r->o.out_fmt == FMT_CSV);
+	if (rc)
+		prog_exit(rc);	/* the spool said why */
+	prog_check(pubmqtt_open(&mq, &cfg->mo, why, sizeof why), why);
+	rc = publoop_run(&pl);
+	if (rc < 0)
 		diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+	if (rc || mq.conn.refused)
+		prog_exit(rc ? rc : EXIT_RUNTIME);	/* said */
 	if (publoop_finish(&pl))
 		diag_status = EXIT_RUNTIME;
+}
+
+static void cleanup(struct prog_run *r)
+{
+	(void)r;
 	pubmqtt_free(&mq);
 	publoop_free(&pl);
-	fieldset_free(fs);
-	diag_finish();
-	return diag_status;
+	if (next)
+		prog_conf_drop(next);
+}
+
+static const struct prog es_mqtt_pub = {
+	.name = "es-mqtt-pub",
+	.synopsis = "[OPTION]... -t TOPIC [FILE]...",
+	.about = "Publish each record of FILEs (or standard input) as one MQTT\n"
+		 "message. TOPIC may hold {field} parts filled from the record.",
+	.opts = opts,
+	.groups = groups,
+	.notes = PUB_EXIT_NOTE
+		 "\nExamples:\n"
+		 "  es-mqtt-pub -h broker -t 'alerts/{gate}' -q 1 --spool /var/spool/es\n"
+		 "  es-cat -o csv data.ndjson | es-mqtt-pub -o csv -t plant/rows\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = option,
+	.check = check,
+	.setup = setup,
+	.run = run_loop,
+	.stats = stats_extra,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	pub_opts_words("acknowledged", 1000, "\nacknowledgements");
+	return prog_main(&es_mqtt_pub, argc, argv);
 }

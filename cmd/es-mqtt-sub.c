@@ -2,8 +2,8 @@
  *
  * Messages become records as lib/mqttrec.h says: a JSON object as it came,
  * anything else wrapped. Output is flushed after each read from the
- * broker. This file holds the options, the subscriptions, their reload
- * and the loop.
+ * broker. This file holds the options, the subscriptions and their
+ * reload; prog_main() turns the event loop the connection is in.
  */
 #include <errno.h>
 #include <mosquitto.h>
@@ -19,6 +19,7 @@
 #include "mqttprog.h"
 #include "mqttrec.h"
 #include "opts.h"
+#include "prog.h"
 #include "record.h"
 #include "reload.h"
 #include "stats.h"
@@ -40,44 +41,39 @@ struct conf {
 	struct mqtt_opts mo;
 };
 
-static struct conf cfg;		/* the running configuration */
+static struct conf *cfg;	/* the running configuration (run->conf) */
 static struct mqtt_conn conn;
-static struct outbuf out;
 static unsigned long long received;
 static int64_t last_msg;
 
-static void usage(void)
-{
-	printf("Usage: es-mqtt-sub [OPTION]... -t FILTER [-t FILTER]...\n"
-	       "Subscribe to topic FILTERs and write one record per message.\n"
-	       "A JSON object payload is written as it came; any other payload\n"
-	       "as {\"topic\":...,\"payload\":\"...\"} (bytes that are not UTF-8 as\n"
-	       "\\udc80-\\udcff escapes).\n"
-	       "\n"
-	       "  -t, --topic FILTER       topic filter (+ and # wildcards); repeat\n"
-	       "                           for more (up to 64)\n"
-	       "  -C, --count N            exit after N messages\n"
-	       "  -W, --timeout D          exit after D without a message (e.g. 5s)\n"
-	       "      --topic-field NAME   add the topic as field NAME to JSON objects\n"
-	       "                           (and use NAME instead of \"topic\" when wrapping)\n"
-	       "      --arrival-field NAME add the arrival time (RFC 3339, UTC) as NAME\n"
-	       "      --fields LIST        -o csv: the columns, comma-separated: payload\n"
-	       "                           fields, the topic/arrival field names, and\n"
-	       "                           topic and payload for wrapped messages\n"
-	       "\n"
-	       "A reload of --config (SIGHUP, --watch-config) applies the output\n"
-	       "options, -C and -W from the next message, new filters or --qos by\n"
-	       "unsubscribing and subscribing, a connection option by reconnecting.\n"
-	       "\n");
-	mqtt_opts_help(stdout, NULL);
-	printf("\n");
-	opts_common_help(stdout);
-	printf("\nExamples:\n"
-	       "  es-mqtt-sub -h broker -t 'plant/+/thermal' | es-filter 'value > 37.5'\n"
-	       "  es-mqtt-sub -t 'sensors/#' --persistent --id gw1-in -q 1 \\\n"
-	       "      -o csv --fields device,value,topic --topic-field topic\n");
-	exit(EXIT_OK);
-}
+static const struct opts_entry opts[] = {
+	{"topic", required_argument, 't', "FILTER",
+	 "topic filter (+ and # wildcards); repeat\nfor more (up to 64)"},
+	{"count", required_argument, 'C', "N", "exit after N messages"},
+	{"timeout", required_argument, 'W', "D",
+	 "exit after D without a message (e.g. 5s)"},
+	{"topic-field", required_argument, OPT_TOPIC_FIELD, "NAME",
+	 "add the topic as field NAME to JSON objects\n"
+	 "(and use NAME instead of \"topic\" when wrapping)"},
+	{"arrival-field", required_argument, OPT_ARRIVAL_FIELD, "NAME",
+	 "add the arrival time (RFC 3339, UTC) as NAME"},
+	{"fields", required_argument, OPT_FIELDS, "LIST",
+	 "-o csv: the columns, comma-separated: payload\n"
+	 "fields, the topic/arrival field names, and\n"
+	 "topic and payload for wrapped messages"},
+	{0}
+};
+
+static const struct prog_group groups[] = {
+	{ "A reload of --config (SIGHUP, --watch-config) applies the output\n"
+	  "options, -C and -W from the next message, new filters or --qos by\n"
+	  "unsubscribing and subscribing, a connection option by reconnecting.",
+	  NULL },
+	{ "Connection:", mqtt_opts_head },
+	{ PROG_CONT, mqtt_opts_id },
+	{ PROG_CONT, mqtt_opts_table },
+	{ 0 }
+};
 
 static void stats_extra(char *buf, size_t n)
 {
@@ -93,7 +89,7 @@ static void on_message(void *ctx, const struct mosquitto_message *msg)
 {
 	(void)ctx;
 	stats.in++;
-	if (cfg.count && (long long)received >= cfg.count) {
+	if (cfg->count && (long long)received >= cfg->count) {
 		/* Past -C in the same read: taken from the broker (and, at
 		 * QoS 1 and 2, acknowledged), so counted and said at exit. */
 		stats.dropped++;
@@ -130,9 +126,9 @@ static void on_up(void *ctx, bool session_present)
 	}
 	/* Subscribing again on a resumed session is harmless and covers a
 	 * broker that lost it. */
-	int rc = mosquitto_subscribe_multiple(conn.m, NULL, cfg.nfilters,
-					      (char *const *)cfg.filters,
-					      cfg.mo.qos, 0, NULL);
+	int rc = mosquitto_subscribe_multiple(conn.m, NULL, cfg->nfilters,
+					      (char *const *)cfg->filters,
+					      cfg->mo.qos, 0, NULL);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 }
@@ -140,88 +136,76 @@ static void on_up(void *ctx, bool session_present)
 /* ---- options ---- */
 
 /* The records' form: NDJSON, or the --fields columns under -o csv. */
-static void set_fields(bool csv)
+static void setup(struct prog_run *run)
 {
 	char why[600];
-	if (csv && !cfg.fields)
+	bool csv = run->o.out_fmt == FMT_CSV;
+	cfg = run->conf;
+	if (csv && !cfg->fields)
 		diag_usage("-o csv needs --fields");
-	if (!mqttrec_init(&rec, csv ? cfg.fields : NULL, why, sizeof why))
+	if (!mqttrec_init(&rec, csv ? cfg->fields : NULL, why, sizeof why))
 		diag_usage("%s", why);
 }
 
 /* What a reload may change of the records: the fields they get. */
 static void set_added(void)
 {
-	rec.topic_field = cfg.topic_field;
-	rec.arrival_field = cfg.arrival_field;
+	rec.topic_field = cfg->topic_field;
+	rec.arrival_field = cfg->arrival_field;
 }
 
-/* A mqttprog_parse_fn: argv into conf, the options checked together. */
-static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
-		       bool reload)
+static void conf_init(void *conf)
 {
-	static const struct option longopts[] = {
-		OPTS_COMMON_LONG,
-		MQTT_LONGOPTS,
-		{"topic", required_argument, 0, 't'},
-		{"count", required_argument, 0, 'C'},
-		{"timeout", required_argument, 0, 'W'},
-		{"topic-field", required_argument, 0, OPT_TOPIC_FIELD},
-		{"arrival-field", required_argument, 0, OPT_ARRIVAL_FIELD},
-		{"fields", required_argument, 0, OPT_FIELDS},
-		{0, 0, 0, 0}
-	};
 	struct conf *c = conf;
-	int ch;
+	mqtt_opts_init(&c->mo);
+}
+
+static void option(void *conf, int ch, const char *arg)
+{
+	struct conf *c = conf;
 	char *end;
 	int64_t us;
 	const char *err;
-	memset(c, 0, sizeof *c);
-	mqtt_opts_init(&c->mo);
-	optind = 0;	/* a reload parses again from the start */
-	while ((ch = getopt_long(argc, argv, OPTS_COMMON_SHORT MQTT_SHORT "t:C:W:",
-				 longopts, NULL)) != -1) {
-		if (opts_common(o, ch, optarg) || mqtt_opt(&c->mo, ch, optarg))
-			continue;
-		switch (ch) {
-		case 't':
-			if (c->nfilters == MAX_FILTERS)
-				diag_usage("more than %d -t/--topic filters",
-					   MAX_FILTERS);
-			if (mosquitto_sub_topic_check(optarg) != MOSQ_ERR_SUCCESS)
-				diag_usage("invalid topic filter '%s' for -t/--topic",
-					   optarg);
-			c->filters[c->nfilters++] = optarg;
-			break;
-		case 'C':
-			errno = 0;
-			c->count = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || c->count < 1)
-				diag_usage("invalid argument '%s' for -C/--count: "
-					   "expected a positive number", optarg);
-			break;
-		case 'W':
-			if (duration_parse(optarg, false, &us, &err) < 0 || us < 1000)
-				diag_usage("invalid argument '%s' for -W/--timeout: %s",
-					   optarg, us < 1000 ? "at least 1ms" : err);
-			c->idle_ms = us / 1000;
-			break;
-		case OPT_TOPIC_FIELD: c->topic_field = optarg; break;
-		case OPT_ARRIVAL_FIELD: c->arrival_field = optarg; break;
-		case OPT_FIELDS: c->fields = optarg; break;
-		default:
-			opts_bad_option();
-		}
+	char why[MQTT_WHY];
+	if (prog_took(mqtt_opt(&c->mo, ch, arg, why, sizeof why), why))
+		return;
+	switch (ch) {
+	case 't':
+		if (c->nfilters == MAX_FILTERS)
+			diag_usage("more than %d -t/--topic filters", MAX_FILTERS);
+		if (mosquitto_sub_topic_check(arg) != MOSQ_ERR_SUCCESS)
+			diag_usage("invalid topic filter '%s' for -t/--topic", arg);
+		c->filters[c->nfilters++] = arg;
+		break;
+	case 'C':
+		errno = 0;
+		c->count = strtoll(arg, &end, 10);
+		if (errno || *end || end == arg || c->count < 1)
+			diag_usage("invalid argument '%s' for -C/--count: "
+				   "expected a positive number", arg);
+		break;
+	case 'W':
+		if (duration_parse(arg, false, &us, &err) < 0 || us < 1000)
+			diag_usage("invalid argument '%s' for -W/--timeout: %s",
+				   arg, us < 1000 ? "at least 1ms" : err);
+		c->idle_ms = us / 1000;
+		break;
+	case OPT_TOPIC_FIELD: c->topic_field = arg; break;
+	case OPT_ARRIVAL_FIELD: c->arrival_field = arg; break;
+	case OPT_FIELDS: c->fields = arg; break;
 	}
-	if (o->help && !reload)
-		usage();
-	if (o->version && !reload)
-		opts_apply(o);	/* prints it and exits */
+}
+
+/* The options checked together. */
+static void check(struct prog_run *run, void *conf, int argc, char **argv)
+{
+	struct conf *c = conf;
+	char why[MQTT_WHY];
+	(void)run;
 	if (!c->nfilters)
 		diag_usage("missing -t/--topic");
-	if (optind < argc)
-		diag_usage("unexpected argument '%s'", argv[optind]);
-	mqtt_opts_check(&c->mo);
+	prog_usage_unless(mqttprog_no_operands(argc, argv, why, sizeof why), why);
+	prog_usage_unless(mqtt_opts_check(&c->mo, why, sizeof why), why);
 }
 
 /* ---- reloading ---- */
@@ -234,8 +218,6 @@ static void parse_args(int argc, char **argv, struct es_opts *o, void *conf,
  * connection option closes the connection and opens one with the new
  * options. --fields cannot change under -o csv: the header is written.
  */
-static char **conf_words;	/* the reloaded command line in use */
-
 static bool same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
@@ -255,15 +237,15 @@ static void resubscribe(const struct conf *old)
 	char *gone[MAX_FILTERS], *added[MAX_FILTERS];
 	int ng = 0, na = 0;
 	for (int i = 0; i < old->nfilters; i++)
-		if (!has_filter(&cfg, old->filters[i]))
+		if (!has_filter(cfg, old->filters[i]))
 			gone[ng++] = (char *)old->filters[i];
-	for (int i = 0; i < cfg.nfilters; i++)
-		if (cfg.mo.qos != old->mo.qos || !has_filter(old, cfg.filters[i]))
-			added[na++] = (char *)cfg.filters[i];
+	for (int i = 0; i < cfg->nfilters; i++)
+		if (cfg->mo.qos != old->mo.qos || !has_filter(old, cfg->filters[i]))
+			added[na++] = (char *)cfg->filters[i];
 	if (conn.state != MQTT_UP) {
 		/* on_up subscribes to cfg's; a persistent session keeps the
 		 * old ones at the broker until they are unsubscribed */
-		for (int i = 0; i < ng && cfg.mo.persistent; i++)
+		for (int i = 0; i < ng && cfg->mo.persistent; i++)
 			if (nstale < MAX_FILTERS)
 				stale[nstale++] = xstrdup(gone[i]);
 		return;
@@ -273,99 +255,79 @@ static void resubscribe(const struct conf *old)
 		rc = mosquitto_unsubscribe_multiple(conn.m, NULL, ng, gone, NULL);
 	if (!rc && na)
 		rc = mosquitto_subscribe_multiple(conn.m, NULL, na, added,
-						  cfg.mo.qos, 0, NULL);
+						  cfg->mo.qos, 0, NULL);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 	mqtt_flush(&conn);
 }
 
-/* What a reload says it applied. */
-static void reload_say(const char *copt)
+static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 {
-	char said[1200];
-	size_t n = 0;
-	for (int i = 0; i < cfg.nfilters && n < sizeof said; i++)
-		n += (size_t)snprintf(said + n, sizeof said - n, "-t %s ",
-				      cfg.filters[i]);
-	if (n < sizeof said)
-		snprintf(said + n, sizeof said - n, "-q %d", cfg.mo.qos);
-	mqttprog_reloaded(said, copt, &conn);
-}
-
-static void conf_reload(void)
-{
-	struct conf nc;
-	char **av = mqttprog_reload_parse(parse_args, &nc);
-	if (!av)
-		return;
-	bool header = rec.csv && !same(cfg.fields, nc.fields);
-	if (!mqttprog_reload_ok(av, &nc.mo, header ? "changing --fields needs a "
-				"restart (the CSV header is written)" : NULL))
-		return;
-	const char *copt = mqtt_opts_differ(&cfg.mo, &nc.mo);
-	struct conf old = cfg;
+	struct conf *nc = nconf, *old = cfg;
+	(void)run;
+	bool header = rec.csv && !same(cfg->fields, nc->fields);
+	const char *copt;
+	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, header ? "changing --fields "
+				"needs a restart (the CSV header is written)"
+				: NULL, &copt))
+		return false;
+	cfg = nc;
+	set_added();
+	char why[MQTT_WHY];
+	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
 	if (copt)
-		mqtt_close(&conn);
-	cfg = nc;	/* conn.o points to cfg.mo */
-	set_added();
-	if (copt) {
 		forget_stale();	/* a new session */
-		mqtt_reopen(&conn, &cfg.mo);
-	} else {
-		resubscribe(&old);
-	}
-	reload_say(copt);
-	mqttprog_keep(&conf_words, av);	/* old's words: no longer used */
+	else
+		resubscribe(old);
+	size_t k = 0;
+	for (int i = 0; i < cfg->nfilters && k < n; i++)
+		k += (size_t)snprintf(said + k, n - k, "-t %s ", cfg->filters[i]);
+	if (k < n)
+		snprintf(said + k, n - k, "-q %d", cfg->mo.qos);
+	mqttprog_said(said, n, copt, &conn);
+	return true;
 }
 
-static bool done(int64_t now)
-{
-	if (loop_stop)
-		return true;
-	if (cfg.count && (long long)received >= cfg.count)
-		return true;
-	return cfg.idle_ms && now - last_msg >= cfg.idle_ms;
-}
+/* ---- the run ---- */
 
-int main(int argc, char **argv)
+static void start(struct prog_run *run)
 {
-	struct es_opts o;
-	diag_init(argv[0]);
-	argv = opts_config(&argc, argv);
-	opts_init(&o);
-	parse_args(argc, argv, &o, &cfg, false);
-	opts_apply(&o);
-	stats_set_extra(stats_extra);
-	set_fields(o.out_fmt == FMT_CSV);
 	set_added();
-	opts_check_done(&o);	/* --check: no connection */
-	loop_signals();
-	reload_init(&o);
-
-	out_init(&out, 1, "stdout");
-	diag_set_output(&out);
-	mqttrec_open(&rec, &out);
+	mqttrec_open(&rec, &run->out);
 	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
-	mqtt_open(&conn, &cfg.mo, &hooks);
-	struct evloop ev;
-	evloop_init(&ev);
-	mqtt_attach(&conn, &ev);
-	struct evloop_timer *idle = evloop_add_timer(&ev, NULL, NULL);
+	char why[MQTT_WHY];
+	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, &run->ev, why, sizeof why),
+		   why);
 	last_msg = loop_now_ms();
-	while (!done(loop_now_ms())) {
-		if (reload_due())
-			conf_reload();
-		idle->at = cfg.idle_ms ? last_msg + cfg.idle_ms : EVLOOP_NEVER;
-		if (evloop_run_once(&ev, -1) < 0)
-			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-		/* Each message goes out at once: a live pipe sees it now. */
-		if (out.len)
-			out_flush(&out);
-	}
-	/* Every way out says what did not become a record. */
+}
+
+static bool done(struct prog_run *run)
+{
+	(void)run;
+	if (conn.refused || (cfg->count && (long long)received >= cfg->count))
+		return true;
+	return cfg->idle_ms && loop_now_ms() - last_msg >= cfg->idle_ms;
+}
+
+/* The wait until -W's time is up. */
+static int timeout(struct prog_run *run)
+{
+	(void)run;
+	if (!cfg->idle_ms)
+		return -1;
+	int64_t left = last_msg + cfg->idle_ms - loop_now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+/* Every way out says what did not become a record. */
+static void finish(struct prog_run *run)
+{
+	(void)run;
+	if (conn.refused)
+		prog_exit(EXIT_RUNTIME);	/* said */
 	if (stats.dropped)
 		diag_warn("%llu messages received after -C %lld were not written",
-			  (unsigned long long)stats.dropped, cfg.count);
+			  (unsigned long long)stats.dropped, cfg->count);
 	if (!conn.ever_up) {
 		/* A subscriber that never reached its broker received nothing
 		 * because of it: a failure, not an idle topic. */
@@ -373,11 +335,44 @@ int main(int argc, char **argv)
 			  mqtt_where(&conn));
 		diag_status = EXIT_RUNTIME;
 	}
+}
+
+static void cleanup(struct prog_run *run)
+{
+	(void)run;
 	mqtt_close(&conn);
 	mqttrec_free(&rec);
 	forget_stale();
-	reload_free(conf_words);
-	diag_finish();
-	out_free(&out);
-	return diag_status;
+}
+
+static const struct prog es_mqtt_sub = {
+	.name = "es-mqtt-sub",
+	.synopsis = "[OPTION]... -t FILTER [-t FILTER]...",
+	.about = "Subscribe to topic FILTERs and write one record per message.\n"
+		 "A JSON object payload is written as it came; any other payload\n"
+		 "as {\"topic\":...,\"payload\":\"...\"} (bytes that are not UTF-8 as\n"
+		 "\\udc80-\\udcff escapes).",
+	.opts = opts,
+	.groups = groups,
+	.notes = "\nExamples:\n"
+		 "  es-mqtt-sub -h broker -t 'plant/+/thermal' | es-filter 'value > 37.5'\n"
+		 "  es-mqtt-sub -t 'sensors/#' --persistent --id gw1-in -q 1 \\\n"
+		 "      -o csv --fields device,value,topic --topic-field topic\n",
+	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
+	.option = option,
+	.check = check,
+	.setup = setup,
+	.start = start,
+	.done = done,
+	.timeout = timeout,
+	.reload = reload,
+	.stats = stats_extra,
+	.finish = finish,
+	.cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	return prog_main(&es_mqtt_sub, argc, argv);
 }

@@ -11,6 +11,8 @@
 #include <getopt.h>
 #include <mosquitto.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,122 +41,163 @@ void mqtt_opts_init(struct mqtt_opts *o)
 	o->reconnect_max_ms = 30000;
 }
 
-int mqtt_parse_qos(const char *opt, const char *arg)
+/* A usage error's why (size n), and false. */
+__attribute__((format(printf, 3, 4)))
+static bool bad(char *why, size_t n, const char *fmt, ...)
 {
-	if (arg[0] >= '0' && arg[0] <= '2' && !arg[1])
-		return arg[0] - '0';
-	diag_usage("invalid argument '%s' for %s: expected 0, 1 or 2", arg, opt);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return false;
 }
 
-static long parse_int(const char *opt, const char *arg, long lo, long hi)
+static bool parse_qos(const char *opt, const char *arg, int *q, char *why,
+		      size_t n)
+{
+	if (arg[0] >= '0' && arg[0] <= '2' && !arg[1]) {
+		*q = arg[0] - '0';
+		return true;
+	}
+	return bad(why, n, "invalid argument '%s' for %s: expected 0, 1 or 2",
+		   arg, opt);
+}
+
+static bool parse_int(const char *opt, const char *arg, long lo, long hi,
+		      long *v, char *why, size_t n)
 {
 	char *end;
 	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < lo || v > hi)
-		diag_usage("invalid argument '%s' for %s: expected a number from "
-			   "%ld to %ld", arg, opt, lo, hi);
-	return v;
+	*v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || *v < lo || *v > hi)
+		return bad(why, n, "invalid argument '%s' for %s: expected a "
+			   "number from %ld to %ld", arg, opt, lo, hi);
+	return true;
 }
 
 /* A duration (250ms, 2s) as milliseconds; a plain number is seconds. */
-static int64_t parse_ms(const char *opt, const char *arg)
+static bool parse_ms(const char *opt, const char *arg, int64_t *ms,
+		     char *why, size_t n)
 {
 	int64_t us;
+	long sec;
 	const char *err;
-	if (arg[0] && strspn(arg, "0123456789") == strlen(arg))
-		return parse_int(opt, arg, 0, 86400 * 365) * 1000LL;
+	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
+		if (!parse_int(opt, arg, 0, 86400 * 365, &sec, why, n))
+			return false;
+		*ms = sec * 1000LL;
+		return true;
+	}
 	if (duration_parse(arg, false, &us, &err) < 0)
-		diag_usage("invalid argument '%s' for %s: %s", arg, opt, err);
-	return us / 1000;
+		return bad(why, n, "invalid argument '%s' for %s: %s", arg, opt,
+			   err);
+	*ms = us / 1000;
+	return true;
 }
 
-bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg)
+/* The options with a value to check. */
+static bool mqtt_opt_value(struct mqtt_opts *o, int c, const char *arg,
+			   char *why, size_t n)
 {
+	long port;
+	int64_t ms;
 	switch (c) {
-	case 'h': o->host = arg; break;
-	case 'p': o->port = (int)parse_int("-p/--port", arg, 1, 65535); break;
+	case 'p':
+		if (!parse_int("-p/--port", arg, 1, 65535, &port, why, n))
+			return false;
+		o->port = (int)port;
+		return true;
 	case 'V':
 		if (!strcmp(arg, "311") || !strcmp(arg, "mqttv311"))
 			o->version = 3;
 		else if (!strcmp(arg, "5") || !strcmp(arg, "mqttv5"))
 			o->version = 5;
 		else
-			diag_usage("invalid argument '%s' for -V/--protocol-version: "
-				   "expected 311 or 5", arg);
-		break;
-	case 'q': o->qos = mqtt_parse_qos("-q/--qos", arg); break;
+			return bad(why, n, "invalid argument '%s' for "
+				   "-V/--protocol-version: expected 311 or 5", arg);
+		return true;
+	case 'q': return parse_qos("-q/--qos", arg, &o->qos, why, n);
+	case OPT_MQTT_WILL_QOS:
+		return parse_qos("--will-qos", arg, &o->will_qos, why, n);
+	case OPT_MQTT_KEEPALIVE:
+		if (!parse_ms("--keepalive", arg, &ms, why, n))
+			return false;
+		if (ms < 5000 || ms > 65535000)
+			return bad(why, n, "invalid argument '%s' for --keepalive: "
+				   "expected 5s to 65535s", arg);
+		o->keepalive = (int)(ms / 1000);
+		return true;
+	case OPT_MQTT_TLS_VERSION:
+		if (strcmp(arg, "tlsv1.2") && strcmp(arg, "tlsv1.3"))
+			return bad(why, n, "invalid argument '%s' for --tls-version: "
+				   "expected tlsv1.2 or tlsv1.3", arg);
+		o->tls_version = arg;
+		return true;
+	case OPT_MQTT_RECONNECT_MIN:
+		return parse_ms("--reconnect-min", arg, &o->reconnect_min_ms, why, n);
+	default:	/* OPT_MQTT_RECONNECT_MAX */
+		return parse_ms("--reconnect-max", arg, &o->reconnect_max_ms, why, n);
+	}
+}
+
+int mqtt_opt(struct mqtt_opts *o, int c, const char *arg, char *why, size_t n)
+{
+	switch (c) {
+	case 'h': o->host = arg; break;
 	case 'u': o->username = arg; break;
 	case OPT_MQTT_ID: case OPT_MQTT_CLIENT_ID: o->id = arg; break;
-	case OPT_MQTT_KEEPALIVE: {
-		int64_t ms = parse_ms("--keepalive", arg);
-		if (ms < 5000 || ms > 65535000)
-			diag_usage("invalid argument '%s' for --keepalive: expected "
-				   "5s to 65535s", arg);
-		o->keepalive = (int)(ms / 1000);
-		break;
-	}
 	case OPT_MQTT_CLEAN: o->persistent = false; break;
 	case OPT_MQTT_PERSISTENT: o->persistent = true; break;
 	case OPT_MQTT_WILL_TOPIC: o->will_topic = arg; break;
 	case OPT_MQTT_WILL_PAYLOAD: o->will_payload = arg; break;
-	case OPT_MQTT_WILL_QOS: o->will_qos = mqtt_parse_qos("--will-qos", arg); break;
 	case OPT_MQTT_WILL_RETAIN: o->will_retain = true; break;
 	case OPT_MQTT_CAFILE: o->cafile = arg; break;
 	case OPT_MQTT_CERT: o->cert = arg; break;
 	case OPT_MQTT_KEY: o->key = arg; break;
-	case OPT_MQTT_TLS_VERSION:
-		if (strcmp(arg, "tlsv1.2") && strcmp(arg, "tlsv1.3"))
-			diag_usage("invalid argument '%s' for --tls-version: "
-				   "expected tlsv1.2 or tlsv1.3", arg);
-		o->tls_version = arg;
-		break;
 	case OPT_MQTT_INSECURE: o->insecure = true; break;
 	case OPT_MQTT_PASSWORD_FILE: o->password_file = arg; break;
-	case OPT_MQTT_RECONNECT_MIN:
-		o->reconnect_min_ms = parse_ms("--reconnect-min", arg);
-		break;
-	case OPT_MQTT_RECONNECT_MAX:
-		o->reconnect_max_ms = parse_ms("--reconnect-max", arg);
-		break;
+	case 'p': case 'V': case 'q': case OPT_MQTT_WILL_QOS:
+	case OPT_MQTT_KEEPALIVE: case OPT_MQTT_TLS_VERSION:
+	case OPT_MQTT_RECONNECT_MIN: case OPT_MQTT_RECONNECT_MAX:
+		return mqtt_opt_value(o, c, arg, why, n) ? 1 : -1;
 	default:
-		return false;
+		return 0;
 	}
-	return true;
+	return 1;
 }
 
-void mqtt_opts_check(struct mqtt_opts *o)
+bool mqtt_opts_check(struct mqtt_opts *o, char *why, size_t n)
 {
 	if (o->persistent && !o->id)
-		diag_usage("--persistent needs --id: the broker keeps the session "
-			   "under the client id");
+		return bad(why, n, "--persistent needs --id: the broker keeps the "
+			   "session under the client id");
 	if (!!o->cert != !!o->key)
-		diag_usage("--cert and --key go together");
+		return bad(why, n, "--cert and --key go together");
 	if ((o->cert || o->tls_version || o->insecure) && !o->cafile)
-		diag_usage("TLS options need --cafile");
+		return bad(why, n, "TLS options need --cafile");
 	if (o->will_payload && !o->will_topic)
-		diag_usage("--will-payload needs --will-topic");
+		return bad(why, n, "--will-payload needs --will-topic");
 	/* MQTT 3.1.1 sends a password only with a user name: one alone would
 	 * be dropped without a word. */
 	if (o->password_file && !o->username)
-		diag_usage("--password-file needs -u/--username: MQTT sends a "
-			   "password only with a user name");
-	char why[600];
-	if (!mqtt_opts_files_ok(o, why, sizeof why))
-		diag_usage("%s", why);
+		return bad(why, n, "--password-file needs -u/--username: MQTT "
+			   "sends a password only with a user name");
+	if (!mqtt_opts_files_ok(o, why, n))
+		return false;
 	/* As mosquitto_will_set() would in mqtt_open(), so that --check (and
 	 * with it a reload) says so before a connection is made. */
 	if (o->will_topic &&
 	    (mosquitto_pub_topic_check(o->will_topic) != MOSQ_ERR_SUCCESS ||
 	     mosquitto_validate_utf8(o->will_topic, (int)strlen(o->will_topic))))
-		diag_usage("--will-topic '%s': %s", o->will_topic,
+		return bad(why, n, "--will-topic '%s': %s", o->will_topic,
 			   mosquitto_strerror(MOSQ_ERR_INVAL));
 	if (o->reconnect_min_ms < 1)
 		o->reconnect_min_ms = 1;
 	if (o->reconnect_max_ms < o->reconnect_min_ms)
-		diag_usage("--reconnect-max is less than --reconnect-min");
+		return bad(why, n, "--reconnect-max is less than --reconnect-min");
 	if (!o->port)
 		o->port = o->cafile ? 8883 : 1883;
+	return true;
 }
 
 static bool same(const char *a, const char *b)
@@ -205,43 +248,58 @@ bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n)
 	return true;
 }
 
-void mqtt_opts_help(FILE *f, const char *client_id)
-{
-	fputs("Connection:\n"
-	      "  -h, --host HOST          broker host (default localhost)\n"
-	      "  -p, --port PORT          broker port (default 1883, 8883 with TLS)\n",
-	      f);
-	if (client_id)
-		fprintf(f, "      --client-id CID      MQTT client id, unique on the broker\n"
-			"                           (default %s)\n", client_id);
-	else
-		fputs("      --id ID              MQTT client id, unique on the broker\n"
-		      "                           (default: program name and pid)\n", f);
-	fputs("      --keepalive D        keepalive interval (default 60s)\n"
-	      "  -V, --protocol-version V 311 or 5 (default 311)\n"
-	      "  -q, --qos Q              0, 1 or 2 (default 1)\n"
-	      "      --clean              clean session (the default)\n"
-	      "      --persistent         persistent session (needs a set client id)\n"
-	      "      --will-topic T       last will: published by the broker if the\n"
-	      "                           connection dies without a DISCONNECT\n"
-	      "      --will-payload P     the will's payload (default empty)\n"
-	      "      --will-qos Q         the will's QoS (default 0)\n"
-	      "      --will-retain        retain the will\n"
-	      "      --cafile FILE        TLS: trust the CA certificates in FILE\n"
-	      "      --cert FILE          TLS: client certificate (with --key)\n"
-	      "      --key FILE           TLS: client private key\n"
-	      "      --tls-version V      tlsv1.2 or tlsv1.3 (default: the newest\n"
-	      "                           both sides speak)\n"
-	      "      --insecure           do not check the broker's host name\n"
-	      "                           against its certificate\n"
-	      "  -u, --username NAME      user name; the password comes from\n"
-	      "                           --password-file or ES_MQTT_PASSWORD\n"
-	      "      --password-file FILE read the password from FILE's first line\n"
-	      "                           (needs -u)\n"
-	      "      --reconnect-min D    first wait before reconnecting (default 100ms)\n"
-	      "      --reconnect-max D    longest wait, doubled with jitter up to it\n"
-	      "                           (default 30s)\n", f);
-}
+/* The connection options as --help shows them, under "Connection:" in
+ * three parts: a program whose --id is the gateway's puts its own
+ * --client-id entry in place of mqtt_opts_id. */
+const struct opts_entry mqtt_opts_head[] = {
+	{"host", required_argument, 'h', "HOST", "broker host (default localhost)"},
+	{"port", required_argument, 'p', "PORT",
+	 "broker port (default 1883, 8883 with TLS)"},
+	{0}
+};
+
+const struct opts_entry mqtt_opts_id[] = {
+	{"id", required_argument, OPT_MQTT_ID, "ID",
+	 "MQTT client id, unique on the broker\n(default: program name and pid)"},
+	{0}
+};
+
+const struct opts_entry mqtt_opts_table[] = {
+	{"keepalive", required_argument, OPT_MQTT_KEEPALIVE, "D",
+	 "keepalive interval (default 60s)"},
+	{"protocol-version", required_argument, 'V', "V", "311 or 5 (default 311)"},
+	{"qos", required_argument, 'q', "Q", "0, 1 or 2 (default 1)"},
+	{"clean", no_argument, OPT_MQTT_CLEAN, NULL, "clean session (the default)"},
+	{"persistent", no_argument, OPT_MQTT_PERSISTENT, NULL,
+	 "persistent session (needs a set client id)"},
+	{"will-topic", required_argument, OPT_MQTT_WILL_TOPIC, "T",
+	 "last will: published by the broker if the\n"
+	 "connection dies without a DISCONNECT"},
+	{"will-payload", required_argument, OPT_MQTT_WILL_PAYLOAD, "P",
+	 "the will's payload (default empty)"},
+	{"will-qos", required_argument, OPT_MQTT_WILL_QOS, "Q",
+	 "the will's QoS (default 0)"},
+	{"will-retain", no_argument, OPT_MQTT_WILL_RETAIN, NULL, "retain the will"},
+	{"cafile", required_argument, OPT_MQTT_CAFILE, "FILE",
+	 "TLS: trust the CA certificates in FILE"},
+	{"cert", required_argument, OPT_MQTT_CERT, "FILE",
+	 "TLS: client certificate (with --key)"},
+	{"key", required_argument, OPT_MQTT_KEY, "FILE", "TLS: client private key"},
+	{"tls-version", required_argument, OPT_MQTT_TLS_VERSION, "V",
+	 "tlsv1.2 or tlsv1.3 (default: the newest\nboth sides speak)"},
+	{"insecure", no_argument, OPT_MQTT_INSECURE, NULL,
+	 "do not check the broker's host name\nagainst its certificate"},
+	{"username", required_argument, 'u', "NAME",
+	 "user name; the password comes from\n"
+	 "--password-file or ES_MQTT_PASSWORD"},
+	{"password-file", required_argument, OPT_MQTT_PASSWORD_FILE, "FILE",
+	 "read the password from FILE's first line\n(needs -u)"},
+	{"reconnect-min", required_argument, OPT_MQTT_RECONNECT_MIN, "D",
+	 "first wait before reconnecting (default 100ms)"},
+	{"reconnect-max", required_argument, OPT_MQTT_RECONNECT_MAX, "D",
+	 "longest wait, doubled with jitter up to it\n(default 30s)"},
+	{0}
+};
 
 /* ---- the connection ---- */
 
@@ -257,22 +315,30 @@ const char *mqtt_where(const struct mqtt_conn *c)
 	return buf;
 }
 
-static char *read_password(const struct mqtt_opts *o)
+/* The password into *pw (NULL: none given); false with why if its file
+ * cannot be read. */
+static bool read_password(const struct mqtt_opts *o, char **pw, char *why,
+			  size_t n)
 {
+	*pw = NULL;
 	if (!o->password_file) {
 		const char *env = getenv("ES_MQTT_PASSWORD");
-		return env ? xstrdup(env) : NULL;
+		*pw = env ? xstrdup(env) : NULL;
+		return true;
 	}
 	FILE *f = fopen(o->password_file, "r");
-	if (!f)
-		diag_fatal(EXIT_RUNTIME, "cannot open %s: %s", o->password_file,
-			   strerror(errno));
+	if (!f) {
+		snprintf(why, n, "cannot open %s: %s", o->password_file,
+			 strerror(errno));
+		return false;
+	}
 	char buf[1024];
 	if (!fgets(buf, sizeof buf, f))
 		buf[0] = 0;
 	fclose(f);
 	buf[strcspn(buf, "\r\n")] = 0;
-	return xstrdup(buf);
+	*pw = xstrdup(buf);
+	return true;
 }
 
 /* Waits before the next attempt: doubling, with jitter in [d/2, d]. */
@@ -310,9 +376,14 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 		const char *why = c->o->version == 5 ? mosquitto_reason_string(rc)
 						     : mosquitto_connack_string(rc);
 		if ((c->o->version == 5 && (rc == 134 || rc == 135)) ||
-		    (c->o->version != 5 && (rc == 4 || rc == 5)))
-			diag_fatal(EXIT_RUNTIME, "broker %s refused the connection: %s",
-				   mqtt_where(c), why);
+		    (c->o->version != 5 && (rc == 4 || rc == 5))) {
+			diag_warn("broker %s refused the connection: %s",
+				  mqtt_where(c), why);
+			c->refused = true;	/* no retry: the program ends */
+			c->state = MQTT_DOWN;
+			c->retry_at = EVLOOP_NEVER;
+			return;
+		}
 		went_down(c, loop_now_ms(), why);
 		return;
 	}
@@ -359,7 +430,7 @@ static void try_connect(struct mqtt_conn *c, int64_t now)
 	went_down(c, now, mosq_err(rc));
 }
 
-static void set_tls(struct mqtt_conn *c)
+static bool set_tls(struct mqtt_conn *c, char *why, size_t n)
 {
 	const struct mqtt_opts *o = c->o;
 	int rc = mosquitto_tls_set(c->m, o->cafile, NULL, o->cert, o->key, NULL);
@@ -368,8 +439,9 @@ static void set_tls(struct mqtt_conn *c)
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_tls_insecure_set(c->m, o->insecure);
 	if (rc != MOSQ_ERR_SUCCESS)
-		diag_fatal(EXIT_RUNTIME, "TLS set-up: %s (check --cafile, --cert, "
-			   "--key)", mosq_err(rc));
+		snprintf(why, n, "TLS set-up: %s (check --cafile, --cert, --key)",
+			 mosq_err(rc));
+	return rc == MOSQ_ERR_SUCCESS;
 }
 
 static void on_message(struct mosquitto *m, void *obj,
@@ -400,8 +472,47 @@ static void set_hooks(struct mqtt_conn *c)
 			(unsigned)c->hooks.max_inflight);
 }
 
-void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
-	       const struct mqtt_hooks *hooks)
+/* The client made on c->o: its options, credentials, will and TLS;
+ * 0, or the exit status with why. */
+static int mqtt_client(struct mqtt_conn *c, char *why, size_t n)
+{
+	const struct mqtt_opts *o = c->o;
+	char id[64];
+	if (!o->id)
+		snprintf(id, sizeof id, "%s-%ld", diag_prog, (long)getpid());
+	c->m = mosquitto_new(o->id ? o->id : id, !o->persistent, c);
+	if (!c->m) {
+		snprintf(why, n, "cannot create an MQTT client: %s",
+			 strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	mosquitto_int_option(c->m, MOSQ_OPT_PROTOCOL_VERSION,
+			     o->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	/* Nagle would hold small messages back for up to 40 ms (DESIGN.md). */
+	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
+	set_hooks(c);
+	if (o->username) {
+		if (!read_password(o, &c->password, why, n))
+			return EXIT_RUNTIME;
+		mosquitto_username_pw_set(c->m, o->username, c->password);
+	}
+	if (o->will_topic) {
+		const char *p = o->will_payload ? o->will_payload : "";
+		int rc = mosquitto_will_set(c->m, o->will_topic, (int)strlen(p), p,
+					    o->will_qos, o->will_retain);
+		if (rc) {
+			snprintf(why, n, "--will-topic '%s': %s", o->will_topic,
+				 mosquitto_strerror(rc));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->cafile && !set_tls(c, why, n))
+		return EXIT_RUNTIME;
+	return 0;
+}
+
+int mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
+	      const struct mqtt_hooks *hooks, char *why, size_t n)
 {
 	memset(c, 0, sizeof *c);
 	c->o = o;
@@ -409,42 +520,24 @@ void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
 	c->backoff_ms = o->reconnect_min_ms;
 	srandom((unsigned)(getpid() ^ loop_now_ms()));
 	mosquitto_lib_init();
-	char id[64];
-	if (!o->id)
-		snprintf(id, sizeof id, "%s-%ld", diag_prog, (long)getpid());
-	c->m = mosquitto_new(o->id ? o->id : id, !o->persistent, c);
-	if (!c->m)
-		diag_fatal(EXIT_RUNTIME, "cannot create an MQTT client: %s",
-			   strerror(errno));
-	mosquitto_int_option(c->m, MOSQ_OPT_PROTOCOL_VERSION,
-			     o->version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	/* Nagle would hold small messages back for up to 40 ms (DESIGN.md). */
-	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
-	set_hooks(c);
-	if (o->username) {
-		c->password = read_password(o);
-		mosquitto_username_pw_set(c->m, o->username, c->password);
+	int rc = mqtt_client(c, why, n);
+	if (rc) {
+		mqtt_close(c);
+		return rc;
 	}
-	if (o->will_topic) {
-		const char *p = o->will_payload ? o->will_payload : "";
-		int rc = mosquitto_will_set(c->m, o->will_topic, (int)strlen(p), p,
-					    o->will_qos, o->will_retain);
-		if (rc)
-			diag_usage("--will-topic '%s': %s", o->will_topic,
-				   mosquitto_strerror(rc));
-	}
-	if (o->cafile)
-		set_tls(c);
 	try_connect(c, loop_now_ms());
+	return 0;
 }
 
-void mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o)
+int mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o, char *why,
+		size_t n)
 {
 	unsigned long reconnects = c->reconnects + c->ever_up;
 	struct mqtt_hooks hooks = c->hooks;
 	mqtt_close(c);		/* if the caller has not */
-	mqtt_open(c, o, &hooks);
+	int rc = mqtt_open(c, o, &hooks, why, n);
 	c->reconnects = reconnects;
+	return rc;
 }
 
 /* The socket to poll and its events; false when there is none (down). */

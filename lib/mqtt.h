@@ -5,7 +5,9 @@
  * lib/evloop.h), which does the reading, writing, keepalive and
  * reconnecting.
  * Reconnects back off exponentially with jitter; a broker that refuses the
- * credentials ends the program (exit 1), as retrying cannot help.
+ * credentials is said and the connection marked refused, with no more
+ * retries (retrying cannot help): the program ends, with exit status 1.
+ * Errors are returned with why; the program decides to exit.
  */
 #ifndef ES_MQTT_H
 #define ES_MQTT_H
@@ -13,6 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "opts.h"
+
+/* Room for why an MQTT call or option failed: a message and a path. */
+#define MQTT_WHY 4400
 
 struct evloop;
 struct mosquitto;
@@ -28,34 +34,14 @@ enum {
 	OPT_MQTT_CLIENT_ID,
 };
 
-#define MQTT_SHORT "h:p:V:q:u:"
-/* Written out one option a line: tests read the names from this text. */
-#define MQTT_LONGOPTS \
-	{"host", required_argument, 0, 'h'}, \
-	{"port", required_argument, 0, 'p'}, \
-	{"protocol-version", required_argument, 0, 'V'}, \
-	{"qos", required_argument, 0, 'q'}, \
-	{"username", required_argument, 0, 'u'}, \
-	{"id", required_argument, 0, OPT_MQTT_ID}, \
-	{"keepalive", required_argument, 0, OPT_MQTT_KEEPALIVE}, \
-	{"clean", no_argument, 0, OPT_MQTT_CLEAN}, \
-	{"persistent", no_argument, 0, OPT_MQTT_PERSISTENT}, \
-	{"will-topic", required_argument, 0, OPT_MQTT_WILL_TOPIC}, \
-	{"will-payload", required_argument, 0, OPT_MQTT_WILL_PAYLOAD}, \
-	{"will-qos", required_argument, 0, OPT_MQTT_WILL_QOS}, \
-	{"will-retain", no_argument, 0, OPT_MQTT_WILL_RETAIN}, \
-	{"cafile", required_argument, 0, OPT_MQTT_CAFILE}, \
-	{"cert", required_argument, 0, OPT_MQTT_CERT}, \
-	{"key", required_argument, 0, OPT_MQTT_KEY}, \
-	{"tls-version", required_argument, 0, OPT_MQTT_TLS_VERSION}, \
-	{"insecure", no_argument, 0, OPT_MQTT_INSECURE}, \
-	{"password-file", required_argument, 0, OPT_MQTT_PASSWORD_FILE}, \
-	{"reconnect-min", required_argument, 0, OPT_MQTT_RECONNECT_MIN}, \
-	{"reconnect-max", required_argument, 0, OPT_MQTT_RECONNECT_MAX}
-/* A program whose --id names something else (the gateway: es-heartbeat,
- * es-ctl) has --client-id (OPT_MQTT_CLIENT_ID) in its own option table,
- * not here, so that only those programs take it; mqtt_opt takes it as the
- * client id. */
+/* The connection options as data (lib/opts.h), --help's "Connection:"
+ * group in three parts: mqtt_opts_head (-h, -p), mqtt_opts_id (--id, the
+ * client id) and mqtt_opts_table (the rest). A program whose --id is the
+ * gateway's (es-heartbeat, es-ctl) has its own --client-id entry
+ * (OPT_MQTT_CLIENT_ID) in place of mqtt_opts_id, which mqtt_opt() takes
+ * as the client id too; mqtt_opt() takes them all. */
+extern const struct opts_entry mqtt_opts_head[], mqtt_opts_id[],
+	mqtt_opts_table[];
 
 struct mqtt_opts {
 	const char *host;
@@ -77,26 +63,22 @@ struct mqtt_opts {
 };
 
 void mqtt_opts_init(struct mqtt_opts *o);
-/* Handles a connection option; false if c is not one (usage errors exit 2). */
-bool mqtt_opt(struct mqtt_opts *o, int c, const char *arg);
+/* Takes a connection option: 1, 0 if c is not one, -1 with why (size n)
+ * for a bad argument (a usage error naming the option). */
+int mqtt_opt(struct mqtt_opts *o, int c, const char *arg, char *why,
+	     size_t n);
 /* Checks the options together (e.g. --key needs --cert, --password-file
- * needs -u) and that the files they name can be read; exit 2 naming the
- * option and the file if not (so that --check finds them). */
-void mqtt_opts_check(struct mqtt_opts *o);
-/* The connection options' --help. client_id: NULL for a program whose --id
- * is the client id; else the default of --client-id, and --id is the
- * program's own. */
-void mqtt_opts_help(FILE *f, const char *client_id);
+ * needs -u) and that the files they name can be read; false with why
+ * naming the option and the file if not (so that --check finds them). */
+bool mqtt_opts_check(struct mqtt_opts *o, char *why, size_t n);
 /* For a reload: the first connection option that differs between a and b,
  * as its name ("--host"), or NULL when both connect alike (--qos is not
  * one: it is per message). */
 const char *mqtt_opts_differ(const struct mqtt_opts *a, const struct mqtt_opts *b);
 /* Whether the files the options name (--password-file, --cafile, --cert,
- * --key) can be read, so that mqtt_open() will not exit on them; false
+ * --key) can be read, so that mqtt_open() will not fail on them; false
  * with why ("--cafile FILE: No such file or directory") if not. */
 bool mqtt_opts_files_ok(const struct mqtt_opts *o, char *why, size_t n);
-/* A QoS argument 0, 1 or 2; exit 2 naming opt if not. */
-int mqtt_parse_qos(const char *opt, const char *arg);
 
 enum mqtt_state { MQTT_DOWN, MQTT_CONNECTING, MQTT_UP };
 
@@ -123,21 +105,26 @@ struct mqtt_conn {
 	int64_t misc_at;	/* keepalive work due (mqtt_service) */
 	unsigned long reconnects;	/* successful connects after the first */
 	bool started, ever_up, said_down;
+	bool refused;		/* the broker refused the credentials (said):
+				   no more tries */
 	char *password;
 };
 
 /*
  * Creates the client and starts the first connection attempt. A broker
  * that cannot be reached is not fatal: the connection is retried.
- * Errors in the options themselves (a TLS file that cannot be read) exit 1.
- * The hooks are copied.
+ * Errors in the options themselves (a TLS file that cannot be read):
+ * the exit status (1, or 2 for a will libmosquitto refuses) with why
+ * (size n). The hooks are copied.
  */
-void mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
-	       const struct mqtt_hooks *hooks);
+int mqtt_open(struct mqtt_conn *c, const struct mqtt_opts *o,
+	      const struct mqtt_hooks *hooks, char *why, size_t n);
 /* A reload changed a connection option: the client closed (DISCONNECT,
  * so no will; the caller may have done it already, to act between the
- * two) and one made on o, with the same hooks; the reconnects count on. */
-void mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o);
+ * two) and one made on o, with the same hooks; the reconnects count on.
+ * 0, or as mqtt_open. */
+int mqtt_reopen(struct mqtt_conn *c, const struct mqtt_opts *o, char *why,
+		size_t n);
 /* Drives the connection from ev (lib/evloop.h): its socket and its
  * timers (keepalive, connect timeout, reconnect backoff). Once; a
  * reopened client stays in. */

@@ -1,4 +1,5 @@
 /* mqttprog.c - what the MQTT programs share above the connection */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,46 +8,88 @@
 #include "mqttprog.h"
 #include "reload.h"
 
-char **mqttprog_reload_parse(mqttprog_parse_fn *parse, void *conf)
+int mqttprog_open(struct mqtt_conn *c, const struct mqtt_opts *mo,
+		  const struct mqtt_hooks *hooks, struct evloop *ev, char *why,
+		  size_t n)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
-		return NULL;
-	struct es_opts no;
-	opts_init(&no);
-	parse(ac, av, &no, conf, true);
-	return av;
+	int rc = mqtt_open(c, mo, hooks, why, n);
+	if (!rc)
+		mqtt_attach(c, ev);
+	return rc;
 }
 
-bool mqttprog_reload_ok(char **av, const struct mqtt_opts *mo,
-			const char *why)
+bool mqttprog_reload_ok(const struct mqtt_opts *cur,
+			const struct mqtt_opts *next, const char *why,
+			const char **copt)
 {
 	char files[600];
-	if (!why && mqtt_opts_files_ok(mo, files, sizeof files))
+	*copt = mqtt_opts_differ(cur, next);
+	if (!why && mqtt_opts_files_ok(next, files, sizeof files))
 		return true;
 	reload_refuse(why ? why : files);
-	reload_free(av);
 	return false;
 }
 
-void mqttprog_reloaded(const char *what, const char *copt,
-		       const struct mqtt_conn *c)
+void mqttprog_said(char *said, size_t n, const char *copt,
+		   const struct mqtt_conn *c)
 {
-	if (!copt) {
-		reload_said(what);
-		return;
-	}
-	char said[1600];
-	snprintf(said, sizeof said, "%s; %s changed: connecting to %s", what,
-		 copt, mqtt_where(c));
-	reload_said(said);
+	size_t k = strlen(said);
+	if (copt && k < n)
+		snprintf(said + k, n - k, "; %s changed: connecting to %s", copt,
+			 mqtt_where(c));
 }
 
-void mqttprog_keep(char ***words, char **av)
+const struct opts_entry mqttprog_gateway_id[] = {
+	{"id", required_argument, OPT_MQTT_ID, "ID",
+	 "the gateway's name (needed); not the MQTT\n"
+	 "client id, which is --client-id's"},
+	{0}
+};
+
+int mqttprog_gateway_opt(struct mqtt_opts *mo, const char **id, int ch,
+			 const char *arg, char *why, size_t n)
 {
-	reload_free(*words);
-	*words = av;
+	if (ch != OPT_MQTT_ID)
+		return mqtt_opt(mo, ch, arg, why, n);
+	*id = arg;	/* the gateway's; --client-id is MQTT's */
+	return 1;
+}
+
+int mqttprog_use(struct mqtt_conn *c, const struct mqtt_opts *mo,
+		 const char *copt, char *why, size_t n)
+{
+	c->o = mo;
+	return copt ? mqtt_reopen(c, mo, why, n) : 0;
+}
+
+bool mqttprog_gateway_check(const char *id, int argc, char **argv, char *why,
+			    size_t n)
+{
+	if (id && *id)
+		return mqttprog_no_operands(argc, argv, why, n);
+	snprintf(why, n, "--id is needed: the gateway's name");
+	return false;
+}
+
+bool mqttprog_gateway_conn(struct mqtt_opts *mo, const char *tmpl,
+			   const char *id, char **client_id, char *why,
+			   size_t n)
+{
+	/* Not the gateway id itself: es-heartbeat and es-ctl of the same
+	 * gateway would take the same client id, and the broker lets one of
+	 * the two in at a time (each kicking the other off, and a will
+	 * saying offline). */
+	*client_id = mo->id ? xstrdup(mo->id) : mqttprog_fill_id(tmpl, id);
+	mo->id = *client_id;
+	return mqtt_opts_check(mo, why, n);
+}
+
+bool mqttprog_no_operands(int argc, char **argv, char *why, size_t n)
+{
+	if (optind >= argc)
+		return true;
+	snprintf(why, n, "unexpected argument '%s'", argv[optind]);
+	return false;
 }
 
 char *mqttprog_fill_id(const char *tmpl, const char *id)

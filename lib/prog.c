@@ -1,8 +1,10 @@
 /* prog.c - a program declared once, run by prog_main() */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "evloop.h"
 #include "loop.h"
 #include "mem.h"
 #include "notify.h"
@@ -10,19 +12,31 @@
 #include "reload.h"
 #include "stats.h"
 
+/* Whether g is a group, not the entry that ends the list. */
+#define PROG_GROUP(g) ((g) && ((g)->opts || (g)->heading))
+
+/* Blocks of --help are parted by a blank line; a PROG_CONT group goes on
+ * the block before it. */
 static void prog_usage(const struct prog *p)
 {
+	bool open = false;	/* a block printed, its blank line not yet */
 	printf("Usage: %s %s\n%s\n\n", p->name, p->synopsis, p->about);
 	if (p->opts) {
 		opts_table_help(stdout, p->opts);
-		printf("\n");
+		open = true;
 	}
-	for (const struct prog_group *g = p->groups; g && g->opts; g++) {
-		if (g->heading)
+	for (const struct prog_group *g = p->groups; PROG_GROUP(g); g++) {
+		bool cont = g->heading && !*g->heading;
+		if (open && !cont)
+			printf("\n");
+		if (g->heading && !cont)
 			printf("%s\n", g->heading);
-		opts_table_help(stdout, g->opts);
-		printf("\n");
+		if (g->opts)
+			opts_table_help(stdout, g->opts);
+		open = true;
 	}
+	if (open)
+		printf("\n");
 	if (p->reload_note)
 		printf("%s\n\n", p->reload_note);
 	opts_common_help(stdout);
@@ -39,14 +53,14 @@ static struct opts_entry *prog_table(const struct prog *p)
 	const struct opts_entry *e;
 	for (e = p->opts; e && e->name; e++)
 		n++;
-	for (const struct prog_group *g = p->groups; g && g->opts; g++)
-		for (e = g->opts; e->name; e++)
+	for (const struct prog_group *g = p->groups; PROG_GROUP(g); g++)
+		for (e = g->opts; e && e->name; e++)
 			n++;
 	struct opts_entry *t = xmalloc((n + 1) * sizeof *t), *o = t;
 	for (e = p->opts; e && e->name; e++)
 		*o++ = *e;
-	for (const struct prog_group *g = p->groups; g && g->opts; g++)
-		for (e = g->opts; e->name; e++)
+	for (const struct prog_group *g = p->groups; PROG_GROUP(g); g++)
+		for (e = g->opts; e && e->name; e++)
 			*o++ = *e;
 	*o = (struct opts_entry){ 0 };
 	return t;
@@ -87,31 +101,53 @@ static void prog_conf_free(const struct prog *p, void *conf)
 
 /* The reloaded command line in use: run->conf's values point into it. */
 static char **conf_words;
+
 /* The program running: prog_read and prog_reload are its run hook's. */
 static const struct prog *prog;
+static struct prog_run *prog_running;
+
+void *prog_reload_conf(char ***words)
+{
+	int ac;
+	char **av = reload_argv(&ac);
+	if (!av)
+		return NULL;
+	struct es_opts no;
+	void *nconf = prog_parse(prog, ac, av, &no);
+	if (prog->check)
+		prog->check(prog_running, nconf, ac, av);
+	*words = av;
+	return nconf;
+}
+
+void prog_conf_drop(void *conf)
+{
+	prog_conf_free(prog, conf);
+}
+
+void prog_conf_replace(struct prog_run *run, void *nconf)
+{
+	prog_conf_free(prog, run->conf);
+	run->conf = nconf;
+}
 
 /* Between two records, with none in hand: the program applies the new
  * options, and the next record is read with the fields they locate. */
 static void prog_apply_reload(const struct prog *p, struct prog_run *run)
 {
-	int ac;
-	char **av = reload_argv(&ac);
-	if (!av)
+	char **av;
+	void *nconf = prog_reload_conf(&av);
+	if (!nconf)
 		return;
-	struct es_opts no;
-	void *nconf = prog_parse(p, ac, av, &no);
-	if (p->check)
-		p->check(run, nconf, ac, av);
-	char said[1024] = "";
+	char said[2048] = "";
 	if (!p->reload || !p->reload(run, nconf, said, sizeof said)) {
 		if (!p->reload)
 			reload_refuse("the program takes no reload");
-		prog_conf_free(p, nconf);
+		prog_conf_drop(nconf);
 		reload_free(av);
 		return;
 	}
-	prog_conf_free(p, run->conf);
-	run->conf = nconf;
+	prog_conf_replace(run, nconf);
 	if (run->r)	/* a run hook tells its own readers */
 		reader_fields_changed(run->r);
 	reload_said(said);
@@ -160,22 +196,71 @@ void prog_read(struct prog_run *run)
 	}
 }
 
+/* A program that reads no records: its event loop's turns, with a reload
+ * between two, until it is done or a signal stops it. Output is flushed
+ * after each turn, so a live pipe sees each record at once. */
+static void prog_serve(const struct prog *p, struct prog_run *run)
+{
+	while (!loop_stop && !(p->done && p->done(run))) {
+		if (prog_reload(run))
+			continue;
+		int ms = p->timeout ? p->timeout(run) : -1;
+		if (evloop_run_once(&run->ev, ms) < 0)
+			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
+		if (run->out.len)
+			out_flush(&run->out);
+	}
+}
+
 /* Standard output, and the operands open for reading unless the program
  * reads inputs of its own. */
 static void prog_open(const struct prog *p, struct prog_run *run)
 {
 	out_init(&run->out, 1, "stdout");
 	diag_set_output(&run->out);
-	if (!p->run)
+	if (!p->run && p->record)
 		run->r = reader_open(run->argv, run->argc, run->o.in_fmt,
 				     run->fs, prog_idle, run);
 	run->w = writer_open(&run->out, run->o.out_fmt);
+}
+
+void prog_exit(int status)
+{
+	diag_finish();
+	exit(status);
+}
+
+void prog_fail(int status, const char *why)
+{
+	if (status == EXIT_USAGE)
+		diag_usage("%s", why);
+	diag_fatal(status, "%s", why);
+	exit(status);	/* not reached: for the noreturn */
+}
+
+void prog_check(int status, const char *why)
+{
+	if (status)
+		prog_fail(status, why);
+}
+
+void prog_usage_unless(bool ok, const char *why)
+{
+	if (!ok)
+		diag_usage("%s", why);
+}
+
+bool prog_took(int took, const char *why)
+{
+	prog_usage_unless(took >= 0, why);
+	return took > 0;
 }
 
 int prog_main(const struct prog *p, int argc, char **argv)
 {
 	static struct prog_run run;	/* static: reachable at any exit */
 	prog = p;
+	prog_running = &run;
 	diag_init(argv[0]);
 	argv = opts_config(&argc, argv);
 	struct opts_entry *table = prog_table(p);
@@ -200,13 +285,16 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	loop_signals();
 	reload_init(&run.o);
 	prog_open(p, &run);
+	evloop_init(&run.ev);
 	if (p->start)
 		p->start(&run);
 	notify_ready();	/* systemd: started (a no-op outside a notify unit) */
 	if (p->run)
 		p->run(&run);
-	else
+	else if (p->record)
 		prog_read(&run);
+	else
+		prog_serve(p, &run);
 	if (p->finish)
 		p->finish(&run);
 	writer_close(run.w);

@@ -1,11 +1,20 @@
 /* prog.h - a program declared once, run by prog_main()
  *
- * A program that reads records is a struct prog: its name and help prose,
+ * A program is a struct prog: its name and help prose,
  * its options as a table, and hooks for what is its own. prog_main() does
  * what every program does, one way for all: --config, getopt_long built
  * from the tables, --help printed from them, --version, --check, signals,
  * the reader and the writer, the reading loop with a --config reload
  * between two records, --stats, --stats-file and the exit status.
+ *
+ * A connected program (a broker's client) reads no records, or reads them
+ * with a loop of its own: its sockets and timers go into run->ev, the one
+ * event loop (lib/evloop.h) of the run. Without a record or a run hook,
+ * prog_main() runs that loop's turns itself, a reload between two, until
+ * the done hook or a signal ends it (the timeout hook caps each wait).
+ * A program that applies a reload later than between two records (a
+ * publisher, once its queue is acknowledged) parses it with
+ * prog_reload_conf() and makes it the run's with prog_conf_replace().
  *
  * The order prog_main() follows:
  *   conf_init, option (each), check    parse; usage errors exit 2 here
@@ -13,9 +22,11 @@
  *                                      be a usage error (an expression)
  *   (--check ends here with 0)
  *   the reader and writer open         (with a run hook: the writer)
- *   start                              state for the run
+ *   start                              state for the run (sockets and
+ *                                      timers into run->ev)
  *   loop: reload? timeout, record      until the input ends or a signal;
- *                                      or run, which reads its own inputs
+ *                                      or run, which reads its own inputs;
+ *                                      or, with neither, run->ev's turns
  *   finish                             held results go out
  *   cleanup                            free; --stats is printed after it
  */
@@ -26,6 +37,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "evloop.h"
 #include "opts.h"
 #include "record.h"
 
@@ -41,14 +53,21 @@ struct prog_run {
 	struct writer *w;
 	bool timed_out;		/* the last read gave no record: the timeout
 				   passed (or a reload woke the reader) */
+	struct evloop ev;	/* the run's one event loop (empty until the
+				   start hook adds to it) */
 };
 
 /* Options under a heading of --help ("Time:"): a program whose options
- * come in groups lists them so, ended by an entry whose opts is NULL. */
+ * come in groups lists them so, ended by an entry whose heading and opts
+ * are NULL. A blank line parts two groups, unless the second's heading
+ * is PROG_CONT: it goes on the group before (a table shared by programs,
+ * lib/mqtt.h's or lib/publish.h's, among the program's own entries). A
+ * group without opts is prose (a reload note before other groups). */
 struct prog_group {
 	const char *heading;	/* NULL: none */
 	const struct opts_entry *opts;
 };
+#define PROG_CONT ""
 
 struct prog {
 	const char *name;	/* "es-filter" */
@@ -76,7 +95,8 @@ struct prog {
 	void (*start)(struct prog_run *run);
 	/* True when the program has done its work (es-cat's --head). */
 	bool (*done)(struct prog_run *run);
-	/* The reader's timeout before each read, in ms (-1: none); timers
+	/* The reader's timeout before each read, in ms (-1: none); without
+	 * a reader, the longest wait of a turn of run->ev. Timers
 	 * that are due may run here (run->timed_out: the last read found
 	 * the input silent until then). */
 	int (*timeout)(struct prog_run *run);
@@ -105,6 +125,21 @@ struct prog {
 	void (*cleanup)(struct prog_run *run);
 };
 
+/* The framework's exits, for what the library returned: a failure said
+ * already (the library said why on stderr), or why with status (2: a
+ * usage error, with the hint to --help). Both flush what was done, as
+ * diag_fatal does. */
+__attribute__((noreturn)) void prog_exit(int status);
+__attribute__((noreturn)) void prog_fail(int status, const char *why);
+/* prog_fail() unless status is 0. */
+void prog_check(int status, const char *why);
+/* For the option and check hooks, over a library call that returned an
+ * error: a usage error with why (exit 2) unless ok; prog_took() over a
+ * call that took an option (1), did not know it (0) or found its
+ * argument bad (-1): true if taken. */
+void prog_usage_unless(bool ok, const char *why);
+bool prog_took(int took, const char *why);
+
 /* Runs p on the command line; returns the exit status. */
 int prog_main(const struct prog *p, int argc, char **argv);
 /* For a run hook: the reading loop over the operands (it opens run->r),
@@ -113,5 +148,14 @@ void prog_read(struct prog_run *run);
 /* For a run hook, between two records: applies a reload that is due
  * (the reload hook), as the reading loop does. True if one was due. */
 bool prog_reload(struct prog_run *run);
+/* A reload that is due, for a program that applies it later: the new
+ * command line (checked, lib/reload.h) parsed into a new conf, or NULL
+ * when there is none (said). *words: the command line, which the conf's
+ * strings point into (reload_free it once the conf is gone). */
+void *prog_reload_conf(char ***words);
+/* A conf from prog_reload_conf freed unused, or made the run's (the old
+ * one freed). */
+void prog_conf_drop(void *conf);
+void prog_conf_replace(struct prog_run *run, void *nconf);
 
 #endif

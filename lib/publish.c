@@ -1,4 +1,5 @@
 /* publish.c - what the store-and-forward publishers share */
+#include <stdio.h>
 #include <string.h>
 
 #include "diag.h"
@@ -12,20 +13,25 @@ void pub_opts_init(struct pub_opts *p, uint64_t queue)
 				.drain_ms = 10000 };
 }
 
-bool pub_opt(struct pub_opts *p, int ch, const char *arg)
+int pub_opt(struct pub_opts *p, int ch, const char *arg, char *why, size_t n)
 {
+	bool ok = true;
 	switch (ch) {
-	case OPT_PUB_PAYLOAD_FIELD: p->payload_field = arg; return true;
-	case OPT_PUB_QUEUE: p->queue = spool_arg_queue(arg); return true;
-	case OPT_PUB_SPOOL: p->spool_dir = arg; return true;
-	case OPT_PUB_SPOOL_MAX: p->spool_max = spool_arg_max(arg); return true;
-	case OPT_PUB_SPOOL_FULL: p->full = spool_arg_full(arg); return true;
-	case OPT_PUB_FSYNC: p->sync = spool_arg_sync(arg); return true;
+	case OPT_PUB_PAYLOAD_FIELD: p->payload_field = arg; break;
+	case OPT_PUB_QUEUE: ok = spool_arg_queue(arg, &p->queue, why, n); break;
+	case OPT_PUB_SPOOL: p->spool_dir = arg; break;
+	case OPT_PUB_SPOOL_MAX:
+		ok = spool_arg_max(arg, &p->spool_max, why, n);
+		break;
+	case OPT_PUB_SPOOL_FULL: ok = spool_arg_full(arg, &p->full, why, n); break;
+	case OPT_PUB_FSYNC: ok = spool_arg_sync(arg, &p->sync, why, n); break;
 	case OPT_PUB_DRAIN_TIMEOUT:
 		p->drain_ms = opts_duration("--drain-timeout", arg, true) / 1000;
-		return true;
+		break;
+	default:
+		return 0;
 	}
-	return false;
+	return ok ? 1 : -1;
 }
 
 const char *pub_opts_restart(const struct pub_opts *a,
@@ -44,23 +50,41 @@ const char *pub_opts_restart(const struct pub_opts *a,
 	return NULL;
 }
 
-void pub_opts_help(FILE *f, const char *done, unsigned long long queue)
+/* The help of --queue, --spool and --drain-timeout: pub_opts_words()'s. */
+static char queue_help[200], spool_help[200], drain_help[200];
+
+const struct opts_entry pub_opts_table[] = {
+	{"payload-field", required_argument, OPT_PUB_PAYLOAD_FIELD, "F",
+	 "payload: the raw value of field F (default:\n"
+	 "the record as NDJSON; -o csv: a CSV row)"},
+	{"queue", required_argument, OPT_PUB_QUEUE, "N", queue_help},
+	{"spool", required_argument, OPT_PUB_SPOOL, "DIR", spool_help},
+	{"spool-max", required_argument, OPT_PUB_SPOOL_MAX, "SIZE",
+	 "bound on the spool (default 1G; k, M, G)"},
+	{"spool-full", required_argument, OPT_PUB_SPOOL_FULL, "P",
+	 "block (stop reading input, the default) or\n"
+	 "drop-oldest (drop the oldest segment, counted)"},
+	{"fsync", required_argument, OPT_PUB_FSYNC, "WHEN",
+	 "always, interval (every 1s, the default) or\n"
+	 "never: what survives a power loss"},
+	{"drain-timeout", required_argument, OPT_PUB_DRAIN_TIMEOUT, "D",
+	 drain_help},
+	{0}
+};
+
+void pub_opts_words(const char *done, unsigned long long queue,
+		    const char *reports)
 {
-	fprintf(f,
-		"      --payload-field F    payload: the raw value of field F (default:\n"
-		"                           the record as NDJSON; -o csv: a CSV row)\n"
-		"      --queue N            without --spool: messages held in memory\n"
-		"                           until %s (default %llu); a full\n"
-		"                           queue stops reading input\n"
-		"      --spool DIR          keep every record on disk in DIR until it is\n"
-		"                           %s; left-overs are sent first; DIR\n"
-		"                           is for one program and one destination\n"
-		"      --spool-max SIZE     bound on the spool (default 1G; k, M, G)\n"
-		"      --spool-full P       block (stop reading input, the default) or\n"
-		"                           drop-oldest (drop the oldest segment, counted)\n"
-		"      --fsync WHEN         always, interval (every 1s, the default) or\n"
-		"                           never: what survives a power loss\n",
-		done, queue, done);
+	snprintf(queue_help, sizeof queue_help,
+		 "without --spool: messages held in memory\n"
+		 "until %s (default %llu); a full\n"
+		 "queue stops reading input", done, queue);
+	snprintf(spool_help, sizeof spool_help,
+		 "keep every record on disk in DIR until it is\n"
+		 "%s; left-overs are sent first; DIR\n"
+		 "is for one program and one destination", done);
+	snprintf(drain_help, sizeof drain_help,
+		 "at end of input, wait up to D for%s (default 10s)", reports);
 }
 
 bool pub_same_str(const char *a, const char *b)
@@ -149,17 +173,17 @@ static struct spool_cfg pub_spool_cfg(const struct pub_opts *p,
 	};
 }
 
-void pub_spool_check(const struct pub_opts *p, const char *dest)
+int pub_spool_check(const struct pub_opts *p, const char *dest)
 {
 	struct spool_cfg sc = pub_spool_cfg(p, dest);
-	spool_check_owner(&sc);
+	return spool_check_owner(&sc);
 }
 
 struct spool *pub_spool_open(const struct pub_opts *p, const char *dest)
 {
 	struct spool_cfg sc = pub_spool_cfg(p, dest);
 	struct spool *q = spool_open(&sc);
-	if (spool_pending(q))
+	if (!spool_status(q) && spool_pending(q))
 		diag_warn("spool %s: %llu records left from before go first",
 			  p->spool_dir, (unsigned long long)spool_pending(q));
 	return q;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "opts.h"
 #include "record.h"
 #include "spool.h"
 
@@ -22,16 +23,24 @@ enum {
 	OPT_PUB_DRAIN_TIMEOUT,
 };
 
-/* In this order on both programs' option lists: getopt_long names the
- * possibilities of an ambiguous abbreviation in it. */
-#define PUB_LONGOPTS \
-	{"payload-field", required_argument, 0, OPT_PUB_PAYLOAD_FIELD}, \
-	{"queue", required_argument, 0, OPT_PUB_QUEUE}, \
-	{"spool", required_argument, 0, OPT_PUB_SPOOL}, \
-	{"spool-max", required_argument, 0, OPT_PUB_SPOOL_MAX}, \
-	{"spool-full", required_argument, 0, OPT_PUB_SPOOL_FULL}, \
-	{"fsync", required_argument, 0, OPT_PUB_FSYNC}, \
-	{"drain-timeout", required_argument, 0, OPT_PUB_DRAIN_TIMEOUT}
+/* The options as data (lib/opts.h): --payload-field, --queue, --spool,
+ * --spool-max, --spool-full, --fsync and --drain-timeout, in that order
+ * (getopt_long names the possibilities of an ambiguous abbreviation in
+ * it). pub_opt() takes them. */
+extern const struct opts_entry pub_opts_table[];
+/* Before --help: the program's words in pub_opts_table's help. done: what
+ * takes a message off the queue ("acknowledged", "delivered"); queue: the
+ * default of --queue; reports: what --drain-timeout waits for, after
+ * "wait up to D for" (with a '\n' where the line breaks). */
+void pub_opts_words(const char *done, unsigned long long queue,
+		    const char *reports);
+
+/* What the publishers' --help says of their exit status. */
+#define PUB_EXIT_NOTE \
+	"\nExit status 1 also when messages were not delivered at the end, or\n" \
+	"were refused by the broker or the library (each said, counted as bad\n" \
+	"and its payload written to --dead-letter). Exit status 2 when --spool\n" \
+	"is another program's or holds records for another destination.\n"
 
 /* What those options say. */
 struct pub_opts {
@@ -45,18 +54,14 @@ struct pub_opts {
 
 /* The defaults; queue: the program's --queue (in memory) default. */
 void pub_opts_init(struct pub_opts *p, uint64_t queue);
-/* Takes option ch if it is one of PUB_LONGOPTS; a bad argument is a
- * usage error. */
-bool pub_opt(struct pub_opts *p, int ch, const char *arg);
+/* Takes option ch if it is one of OPT_PUB_*: 1, 0 if it is not one,
+ * -1 with why (size n) for a bad argument (a usage error; --drain-timeout's
+ * is still said by lib/opts.c's opts_duration). */
+int pub_opt(struct pub_opts *p, int ch, const char *arg, char *why, size_t n);
 /* The spool option that differs between a and b, or NULL: the spool is
  * open, so a reload cannot change them. */
 const char *pub_opts_restart(const struct pub_opts *a,
 			     const struct pub_opts *b);
-/* The --help lines from --payload-field to --fsync. done: what takes a
- * message off the queue ("acknowledged", "delivered"); queue: the
- * default of --queue. */
-void pub_opts_help(FILE *f, const char *done, unsigned long long queue);
-
 /* Both strings NULL, or equal. */
 bool pub_same_str(const char *a, const char *b);
 
@@ -82,10 +87,11 @@ void pub_payload_free(struct pub_payload *pl);
 
 /* Opens the spool as p says, for the program and dest (its destination:
  * "mqtt://host:port", "kafka://brokers/topic"; a spool of another owner is
- * refused, exit 2: lib/spool.h); says when records left from before are
- * in it (they go first). */
+ * refused: spool_status() 2, lib/spool.h); says when records left from
+ * before are in it (they go first). */
 struct spool *pub_spool_open(const struct pub_opts *p, const char *dest);
-/* --check: what pub_spool_open would refuse, touching nothing. */
-void pub_spool_check(const struct pub_opts *p, const char *dest);
+/* --check: what pub_spool_open would refuse, touching nothing; 0, or the
+ * exit status (said). */
+int pub_spool_check(const struct pub_opts *p, const char *dest);
 
 #endif

@@ -29,14 +29,17 @@ void publoop_init(struct publoop *pl, const struct pub_transport *t,
 	pl->drain = evloop_add_timer(&pl->ev, NULL, NULL);
 }
 
-void publoop_open(struct publoop *pl, const char *dest, char **files,
-		  int nfiles, enum format in_fmt, bool csv)
+int publoop_open(struct publoop *pl, const char *dest, char **files,
+		 int nfiles, enum format in_fmt, bool csv)
 {
 	out_init(&pl->msg, -1, "message");
 	pub_payload_init(&pl->payload, csv);
 	pl->q = pub_spool_open(pl->po, dest);
+	if (spool_status(pl->q))
+		return spool_status(pl->q);
 	pl->rd = reader_open(files, nfiles, in_fmt, pl->fs, NULL, NULL);
 	reader_set_timeout(pl->rd, 0);
+	return 0;
 }
 
 void publoop_fields(struct publoop *pl)
@@ -187,7 +190,7 @@ static bool publoop_turn(struct publoop *pl, struct scratch *sc, int64_t now)
 	pl->t->send(pl->ctx, now);
 	spool_tick(pl->q, now);
 	stats.dropped = spool_dropped(pl->q);
-	if (pl->t->failed && pl->t->failed(pl->ctx))
+	if ((pl->t->failed && pl->t->failed(pl->ctx)) || spool_status(pl->q))
 		return false;
 	return !pl->in_eof || (spool_pending(pl->q) && now < pl->drain_at);
 }
@@ -206,7 +209,7 @@ int publoop_run(struct publoop *pl)
 			break;
 	}
 	scratch_free(&sc);
-	return rc;
+	return rc < 0 ? rc : spool_status(pl->q);
 }
 
 uint64_t publoop_finish(struct publoop *pl)

@@ -71,16 +71,20 @@ struct publoop {
 };
 
 /* Ready to be given a transport's descriptors and timers (pl->ev); po is
- * the program's running configuration's (it stays at that address);
- * --payload-field is looked up in fs. */
+ * the program's running configuration's (a reload's apply hook that
+ * makes a new configuration the running one points pl->po at its
+ * options); --payload-field is looked up in fs. */
 void publoop_init(struct publoop *pl, const struct pub_transport *t,
 		  void *ctx, const struct pub_opts *po, struct fieldset *fs);
 /* Opens the spool for dest (lib/publish.h's pub_spool_open) and the
- * reader on files (none: standard input); csv: payloads as CSV rows. */
-void publoop_open(struct publoop *pl, const char *dest, char **files,
-		  int nfiles, enum format in_fmt, bool csv);
-/* Reads, queues and sends until the end (see above); 0, or -1 with errno
- * when waiting failed (poll). */
+ * reader on files (none: standard input); csv: payloads as CSV rows. 0,
+ * or the spool's exit status (it said why: lib/spool.h); the program
+ * ends with it. */
+int publoop_open(struct publoop *pl, const char *dest, char **files,
+		 int nfiles, enum format in_fmt, bool csv);
+/* Reads, queues and sends until the end (see above); 0, -1 with errno
+ * when waiting failed (poll), or the spool's exit status when it failed
+ * (said), for the program to end with. */
 int publoop_run(struct publoop *pl);
 /* After the run: the messages not delivered, said (and where they
  * remain), and the refused ones; the program exits 1 if it is not 0. */

@@ -116,22 +116,31 @@ static void pubmqtt_on_down(void *ctx)
 		pubmqtt_requeue(m);
 }
 
-void pubmqtt_open(struct pubmqtt *m, const struct mqtt_opts *o)
+int pubmqtt_open(struct pubmqtt *m, const struct mqtt_opts *o, char *why,
+		 size_t n)
 {
 	struct mqtt_hooks h = {
 		.on_down = pubmqtt_on_down, .on_publish = pubmqtt_on_publish,
 		.max_inflight = PUBMQTT_WINDOW, .ctx = m,
 	};
-	mqtt_open(&m->conn, o, &h);
-	mqtt_attach(&m->conn, &m->pl->ev);
+	int rc = mqtt_open(&m->conn, o, &h, why, n);
+	if (!rc)
+		mqtt_attach(&m->conn, &m->pl->ev);
+	return rc;
 }
 
-void pubmqtt_reopen(struct pubmqtt *m, const struct mqtt_opts *o)
+int pubmqtt_reopen(struct pubmqtt *m, const struct mqtt_opts *o, char *why,
+		   size_t n)
 {
 	mqtt_close(&m->conn);
 	m->pl->retried += spool_unacked_read(m->pl->q);
 	pubmqtt_requeue(m);
-	mqtt_reopen(&m->conn, o);
+	return mqtt_reopen(&m->conn, o, why, n);
+}
+
+bool pubmqtt_failed(void *ctx)
+{
+	return ((struct pubmqtt *)ctx)->conn.refused;
 }
 
 void pubmqtt_free(struct pubmqtt *m)

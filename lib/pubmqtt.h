@@ -35,16 +35,20 @@ void pubmqtt_init(struct pubmqtt *m, struct publoop *pl);
  * "-t/--topic: why") if it can make no topic a broker takes. */
 bool pubmqtt_topic(struct pubtmpl *t, const char *topic, struct fieldset *fs,
 		   char *why, size_t n);
-/* Connects on o, driven from pl's loop. */
-void pubmqtt_open(struct pubmqtt *m, const struct mqtt_opts *o);
+/* Connects on o, driven from pl's loop; 0, or as mqtt_open (lib/mqtt.h). */
+int pubmqtt_open(struct pubmqtt *m, const struct mqtt_opts *o, char *why,
+		 size_t n);
 /* A new connection on o (a reload changed a connection option): what was
  * handed to the old one and not acknowledged is queued again for it. */
-void pubmqtt_reopen(struct pubmqtt *m, const struct mqtt_opts *o);
+int pubmqtt_reopen(struct pubmqtt *m, const struct mqtt_opts *o, char *why,
+		   size_t n);
 void pubmqtt_free(struct pubmqtt *m);
 
 /* The transport's hooks (lib/publoop.h); ctx is the struct pubmqtt. */
 bool pubmqtt_head(void *ctx, const struct record *rec, struct scratch *sc,
 		  struct outbuf *msg, const char **err);
 void pubmqtt_send(void *ctx, int64_t now);
+/* The broker refused the credentials (said): the loop ends. */
+bool pubmqtt_failed(void *ctx);
 
 #endif

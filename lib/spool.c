@@ -57,6 +57,7 @@ struct spool {
 	uint64_t dropped;
 	bool dirty, ack_dirty;
 	int64_t last_sync, last_ack;
+	int status;	/* a failure said: the exit status (spool_status) */
 };
 
 /* ---- CRC-32 (IEEE 802.3, reflected), table built once ---- */
@@ -93,10 +94,20 @@ static uint32_t frame_crc(uint64_t id, uint32_t len, const void *p)
 
 /* ---- small helpers ---- */
 
-static void fail(const struct spool *s, const char *what, const char *name)
+/* A failure is said once and kept (spool_status): the spool does nothing
+ * more, and its program ends. */
+static void fail_status(struct spool *s, int status)
 {
-	diag_fatal(EXIT_RUNTIME, "spool %s: %s%s%s: %s", s->cfg.dir, what,
-		   name ? " " : "", name ? name : "", strerror(errno));
+	if (!s->status)
+		s->status = status;
+}
+
+static void fail(struct spool *s, const char *what, const char *name)
+{
+	if (!s->status)
+		diag_warn("spool %s: %s%s%s: %s", s->cfg.dir, what,
+			  name ? " " : "", name ? name : "", strerror(errno));
+	fail_status(s, EXIT_RUNTIME);
 }
 
 /* mkdir -p: a spool under a directory that does not exist yet (a fresh
@@ -155,21 +166,35 @@ static void ring_room(struct spool *s)
 	s->ringcap = cap;
 }
 
+/* name's content replaced by n bytes at p, atomically: written to
+ * name.tmp, synced (unless --fsync never), renamed. */
+static void replace_file(struct spool *s, const char *name, const void *p,
+			 size_t n)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0644);
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n) {
+		fail(s, "cannot write", tmp);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (s->cfg.sync != SPOOL_SYNC_NEVER)
+		fdatasync(fd);
+	close(fd);
+	if (renameat(s->dirfd, tmp, s->dirfd, name) < 0)
+		fail(s, "cannot rename", tmp);
+}
+
 static void write_ack(struct spool *s)
 {
 	unsigned char b[12];
 	uint32_t crc = crc_add(0, &s->ack_id, 8);
 	memcpy(b, &s->ack_id, 8);
 	memcpy(b + 8, &crc, 4);
-	int fd = openat(s->dirfd, "ack.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			0644);
-	if (fd < 0 || write(fd, b, sizeof b) != (ssize_t)sizeof b)
-		fail(s, "cannot write", "ack.tmp");
-	if (s->cfg.sync != SPOOL_SYNC_NEVER)
-		fdatasync(fd);
-	close(fd);
-	if (renameat(s->dirfd, "ack.tmp", s->dirfd, "ack") < 0)
-		fail(s, "cannot rename", "ack.tmp");
+	replace_file(s, "ack", b, sizeof b);
 	s->ack_dirty = false;
 }
 
@@ -231,8 +256,10 @@ static int cmp_seg(const void *a, const void *b)
 static void list_segments(struct spool *s)
 {
 	DIR *d = fdopendir(dup(s->dirfd));
-	if (!d)
+	if (!d) {
 		fail(s, "cannot list", NULL);
+		return;
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		unsigned long long first;
@@ -241,8 +268,10 @@ static void list_segments(struct spool *s)
 		    strcmp(tail, ".log"))
 			continue;
 		struct stat st;
-		if (fstatat(s->dirfd, e->d_name, &st, 0) < 0)
+		if (fstatat(s->dirfd, e->d_name, &st, 0) < 0) {
 			fail(s, "cannot stat", e->d_name);
+			continue;
+		}
 		seg_push(s, first, (uint64_t)st.st_size);
 	}
 	closedir(d);
@@ -282,6 +311,8 @@ static void check_last(struct spool *s)
 {
 	struct seg *g = &s->segs[s->nseg - 1];
 	int fd = seg_open(s, g->first, O_RDWR);
+	if (fd < 0)
+		return;
 	uint64_t off = 0, id, expect = g->first;
 	uint32_t len;
 	while (frame_at(s, fd, off, g->size, true, &id, &len) && id == expect) {
@@ -314,6 +345,8 @@ static void seek_ack(struct spool *s)
 	int fd = seg_open(s, s->rseg, O_RDONLY);
 	uint64_t id;
 	uint32_t len;
+	if (fd < 0)
+		return;
 	while (frame_at(s, fd, s->roff, s->segs[i].size, false, &id, &len) &&
 	       id < s->ack_id)
 		s->roff += FRAME_HDR + len;
@@ -351,35 +384,28 @@ static void write_owner(struct spool *s, const char *dest)
 	char buf[2 * OWNER_MAX + 2];
 	int n = snprintf(buf, sizeof buf, "%.*s\n%.*s\n", OWNER_MAX - 1,
 			 s->cfg.owner_prog, OWNER_MAX - 1, dest);
-	int fd = openat(s->dirfd, "owner.tmp",
-			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n)
-		fail(s, "cannot write", "owner.tmp");
-	if (s->cfg.sync != SPOOL_SYNC_NEVER)
-		fdatasync(fd);
-	close(fd);
-	if (renameat(s->dirfd, "owner.tmp", s->dirfd, "owner") < 0)
-		fail(s, "cannot rename", "owner.tmp");
+	replace_file(s, "owner", buf, (size_t)n);
 }
 
-/* Exit 2: a usage error (the wrong --spool), with the records as they
- * were. */
-static void refuse_other(const struct spool_cfg *c, const char *prog,
-			 const char *dest)
+/* A usage error (the wrong --spool), with the records as they were:
+ * said, and EXIT_USAGE for the program to exit with. */
+static int refuse_other(const struct spool_cfg *c, const char *prog,
+			const char *dest)
 {
-	diag_fatal(EXIT_USAGE, "--spool %s belongs to %s (for %s), not %s: its "
-		   "records stay there for it; give each publisher a spool "
-		   "directory of its own", c->dir, prog, dest, c->owner_prog);
+	diag_warn("--spool %s belongs to %s (for %s), not %s: its records stay "
+		  "there for it; give each publisher a spool directory of its "
+		  "own", c->dir, prog, dest, c->owner_prog);
+	return EXIT_USAGE;
 }
 
-static void refuse_pending(const struct spool_cfg *c, uint64_t n,
-			   const char *dest)
+static int refuse_pending(const struct spool_cfg *c, uint64_t n,
+			  const char *dest)
 {
-	diag_fatal(EXIT_USAGE, "--spool %s holds %llu records for %s, not %s: "
-		   "they stay there; deliver them first (%s with that "
-		   "destination) or give this destination a spool directory "
-		   "of its own", c->dir, (unsigned long long)n, dest,
-		   c->owner_dest, c->owner_prog);
+	diag_warn("--spool %s holds %llu records for %s, not %s: they stay "
+		  "there; deliver them first (%s with that destination) or give "
+		  "this destination a spool directory of its own", c->dir,
+		  (unsigned long long)n, dest, c->owner_dest, c->owner_prog);
+	return EXIT_USAGE;
 }
 
 /* The records pending, from the files alone (nothing cut, nothing
@@ -405,25 +431,29 @@ static uint64_t dry_pending(struct spool *s)
 	return next > ack ? next - ack : 0;
 }
 
-void spool_check_owner(const struct spool_cfg *cfg)
+int spool_check_owner(const struct spool_cfg *cfg)
 {
 	if (!cfg->dir || !cfg->owner_prog)
-		return;
+		return 0;
 	struct spool s = { .cfg = *cfg, .lockfd = -1, .wfd = -1, .rfd = -1 };
 	char prog[OWNER_MAX], dest[OWNER_MAX];
 	crc_init();
 	s.dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s.dirfd < 0)
-		return;		/* made at start */
+		return 0;	/* made at start */
+	int rc = 0;
 	if (read_owner(s.dirfd, prog, dest)) {
+		uint64_t n = 0;
 		if (strcmp(prog, cfg->owner_prog))
-			refuse_other(cfg, prog, dest);
-		uint64_t n = strcmp(dest, cfg->owner_dest) ? dry_pending(&s) : 0;
+			rc = refuse_other(cfg, prog, dest);
+		else if (strcmp(dest, cfg->owner_dest))
+			n = dry_pending(&s);
 		if (n)
-			refuse_pending(cfg, n, dest);
+			rc = refuse_pending(cfg, n, dest);
 	}
 	free(s.segs);
 	close(s.dirfd);
+	return rc ? rc : s.status;
 }
 
 /* After opening: the same program's spool for another destination is
@@ -432,8 +462,10 @@ static void own(struct spool *s, bool owned, const char *dest)
 {
 	if (owned && !strcmp(dest, s->cfg.owner_dest))
 		return;
-	if (owned && spool_pending(s))
-		refuse_pending(&s->cfg, spool_pending(s), dest);
+	if (owned && spool_pending(s)) {
+		fail_status(s, refuse_pending(&s->cfg, spool_pending(s), dest));
+		return;
+	}
 	if (owned)
 		diag_warn("spool %s: empty, now for %s (was for %s)", s->cfg.dir,
 			  s->cfg.owner_dest, dest);
@@ -446,23 +478,41 @@ void spool_set_owner(struct spool *s, const char *dest)
 		write_owner(s, dest);
 }
 
+/* The directory, made if need be, and locked: false if not (said). */
+static bool open_dir(struct spool *s)
+{
+	if (mkdir_parents(s->cfg.dir) < 0) {
+		fail(s, "cannot create it", NULL);
+		return false;
+	}
+	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		fail(s, "cannot open", NULL);
+		return false;
+	}
+	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lockfd < 0) {
+		fail(s, "cannot open", "lock");
+		return false;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		diag_warn("spool %s is in use by another process", s->cfg.dir);
+		fail_status(s, EXIT_RUNTIME);
+		return false;
+	}
+	return true;
+}
+
 static void open_disk(struct spool *s)
 {
-	if (mkdir_parents(s->cfg.dir) < 0)
-		fail(s, "cannot create it", NULL);
-	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dirfd < 0)
-		fail(s, "cannot open", NULL);
-	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (s->lockfd < 0)
-		fail(s, "cannot open", "lock");
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
-		diag_fatal(EXIT_RUNTIME, "spool %s is in use by another process",
-			   s->cfg.dir);
+	if (!open_dir(s))
+		return;
 	char prog[OWNER_MAX], dest[OWNER_MAX];
 	bool owned = s->cfg.owner_prog && read_owner(s->dirfd, prog, dest);
-	if (owned && strcmp(prog, s->cfg.owner_prog))
-		refuse_other(&s->cfg, prog, dest);
+	if (owned && strcmp(prog, s->cfg.owner_prog)) {
+		fail_status(s, refuse_other(&s->cfg, prog, dest));
+		return;
+	}
 	s->seg_max = s->cfg.max_bytes / 8;
 	if (s->seg_max < 4096)
 		s->seg_max = 4096;
@@ -474,6 +524,8 @@ static void open_disk(struct spool *s)
 	bool ack_ok;
 	uint64_t ack = read_ack(s, &ack_ok);
 	list_segments(s);
+	if (s->status)
+		return;
 	if (!s->nseg) {
 		s->next_id = ack;
 		s->wfd = seg_open(s, ack, O_RDWR | O_CREAT);
@@ -481,6 +533,8 @@ static void open_disk(struct spool *s)
 	} else {
 		check_last(s);
 	}
+	if (s->status)
+		return;
 	if (!ack_ok)
 		ack = s->segs[0].first;
 	if (ack < s->segs[0].first)
@@ -584,6 +638,8 @@ static uint64_t append_disk(struct spool *s, const void *p, size_t n)
 
 uint64_t spool_append(struct spool *s, const void *p, size_t n)
 {
+	if (s->status)
+		return s->next_id;	/* the program ends: nothing more */
 	if (!s->mem)
 		return append_disk(s, p, n);
 	struct slot *sl = slot_of(s, s->next_id);
@@ -611,10 +667,12 @@ static size_t seg_index(const struct spool *s, uint64_t first)
  * segment is lost; say so, count it, and go on with the next. */
 static void skip_damaged(struct spool *s, size_t i)
 {
-	if (i + 1 >= s->nseg)
-		diag_fatal(EXIT_RUNTIME, "spool %s: damaged record %llu in the "
-			   "segment being written", s->cfg.dir,
-			   (unsigned long long)s->read_id);
+	if (i + 1 >= s->nseg) {
+		diag_warn("spool %s: damaged record %llu in the segment being "
+			  "written", s->cfg.dir, (unsigned long long)s->read_id);
+		fail_status(s, EXIT_RUNTIME);
+		return;
+	}
 	uint64_t end = s->segs[i + 1].first;
 	diag_warn("spool %s: damaged record %llu: %llu records lost", s->cfg.dir,
 		  (unsigned long long)s->read_id,
@@ -631,7 +689,7 @@ static void skip_damaged(struct spool *s, size_t i)
 static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
 {
 	for (;;) {
-		if (s->read_id >= s->next_id)
+		if (s->status || s->read_id >= s->next_id)
 			return false;
 		size_t i = seg_index(s, s->rseg);
 		if (i < s->nseg && s->roff >= s->segs[i].size && i + 1 < s->nseg) {
@@ -643,10 +701,13 @@ static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
 			/* Its file went (all acked) while the reader stood at
 			 * its end: go on at the segment read_id starts. */
 			i = seg_index(s, s->read_id);
-			if (i == s->nseg)
-				diag_fatal(EXIT_RUNTIME, "spool %s: record %llu "
-					   "is missing", s->cfg.dir,
-					   (unsigned long long)s->read_id);
+			if (i == s->nseg) {
+				diag_warn("spool %s: record %llu is missing",
+					  s->cfg.dir,
+					  (unsigned long long)s->read_id);
+				fail_status(s, EXIT_RUNTIME);
+				return false;
+			}
 			s->rseg = s->read_id;
 			s->roff = 0;
 		}
@@ -655,6 +716,8 @@ static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
 				close(s->rfd);
 			s->rfd = seg_open(s, s->rseg, O_RDONLY);
 			s->rfd_seg = s->rseg;
+			if (s->rfd < 0)
+				return false;	/* said */
 		}
 		uint32_t len;
 		uint64_t fid;
@@ -714,6 +777,11 @@ void spool_ack(struct spool *s, uint64_t id)
 	}
 }
 
+int spool_status(const struct spool *s)
+{
+	return s->status;
+}
+
 uint64_t spool_pending(const struct spool *s)
 {
 	return s->next_id - s->ack_id;
@@ -731,7 +799,7 @@ uint64_t spool_dropped(const struct spool *s)
 
 void spool_tick(struct spool *s, int64_t now)
 {
-	if (s->mem)
+	if (s->mem || s->status)
 		return;
 	if (s->dirty && s->cfg.sync == SPOOL_SYNC_INTERVAL &&
 	    now - s->last_sync >= SYNC_EVERY_MS) {
@@ -752,7 +820,8 @@ void spool_close(struct spool *s)
 	if (!s->mem) {
 		if (s->dirty && s->cfg.sync != SPOOL_SYNC_NEVER)
 			fdatasync(s->wfd);
-		write_ack(s);
+		if (s->wfd >= 0)	/* opened: its acks are worth keeping */
+			write_ack(s);
 		close(s->wfd);
 		if (s->rfd >= 0)
 			close(s->rfd);
@@ -770,44 +839,61 @@ void spool_close(struct spool *s)
 
 /* ---- the publishers' options ---- */
 
-uint64_t spool_arg_queue(const char *arg)
+/* A bad argument: why (size n), and false. */
+static bool spool_bad(const char *arg, const char *opt, const char *want,
+		      char *why, size_t n)
+{
+	snprintf(why, n, "invalid argument '%s' for %s: expected %s", arg, opt,
+		 want);
+	return false;
+}
+
+bool spool_arg_queue(const char *arg, uint64_t *v, char *why, size_t n)
 {
 	char *end;
 	errno = 0;
-	uint64_t n = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || !n || arg[0] == '-' || n > 100000000)
-		diag_usage("invalid argument '%s' for --queue: expected "
-			   "1 to 100000000", arg);
-	return n;
+	*v = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || !*v || arg[0] == '-' || *v > 100000000)
+		return spool_bad(arg, "--queue", "1 to 100000000", why, n);
+	return true;
 }
 
-uint64_t spool_arg_max(const char *arg)
+bool spool_arg_max(const char *arg, uint64_t *v, char *why, size_t n)
 {
-	uint64_t n;
-	if (size_parse(arg, &n) < 0 || n < 65536)
-		diag_usage("invalid argument '%s' for --spool-max: "
-			   "expected a size of at least 64k", arg);
-	return n;
+	if (size_parse(arg, v) < 0 || *v < 65536)
+		return spool_bad(arg, "--spool-max", "a size of at least 64k", why,
+				 n);
+	return true;
 }
 
-enum spool_full spool_arg_full(const char *arg)
+/* arg's index among words (NULL-ended): the enum value they name. */
+static int spool_word(const char *arg, const char *const *words)
 {
-	if (!strcmp(arg, "block"))
-		return SPOOL_BLOCK;
-	if (!strcmp(arg, "drop-oldest"))
-		return SPOOL_DROP_OLDEST;
-	diag_usage("invalid argument '%s' for --spool-full: "
-		   "expected block or drop-oldest", arg);
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	return -1;
 }
 
-enum spool_sync spool_arg_sync(const char *arg)
+bool spool_arg_full(const char *arg, enum spool_full *v, char *why, size_t n)
 {
-	if (!strcmp(arg, "always"))
-		return SPOOL_SYNC_ALWAYS;
-	if (!strcmp(arg, "interval"))
-		return SPOOL_SYNC_INTERVAL;
-	if (!strcmp(arg, "never"))
-		return SPOOL_SYNC_NEVER;
-	diag_usage("invalid argument '%s' for --fsync: expected "
-		   "always, interval or never", arg);
+	static const char *const words[] = { "block", "drop-oldest", NULL };
+	int i = spool_word(arg, words);
+	if (i < 0)
+		return spool_bad(arg, "--spool-full", "block or drop-oldest", why,
+				 n);
+	*v = (enum spool_full)i;
+	return true;
+}
+
+bool spool_arg_sync(const char *arg, enum spool_sync *v, char *why, size_t n)
+{
+	/* in the order of enum spool_sync */
+	static const char *const words[] = { "interval", "always", "never", NULL };
+	int i = spool_word(arg, words);
+	if (i < 0)
+		return spool_bad(arg, "--fsync", "always, interval or never", why,
+				 n);
+	*v = (enum spool_sync)i;
+	return true;
 }

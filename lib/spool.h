@@ -54,12 +54,17 @@ struct spool_cfg {
 };
 
 struct spool;
-/* Opens (creating DIR if needed) or exits 1 with a message; a spool of
- * another owner: exit 2 with a message, the records untouched. */
+/* Opens (creating DIR if needed). A failure is said on stderr and kept
+ * as spool_status(): the spool then does nothing, and the program is to
+ * end with that status (1; 2 for a spool of another owner, whose records
+ * are untouched). At run time too: an I/O error (disk full) fails it. */
 struct spool *spool_open(const struct spool_cfg *cfg);
+/* 0, or the exit status of the failure said. */
+int spool_status(const struct spool *s);
 /* What spool_open would say of the owner, touching nothing, making
- * nothing (--check); a DIR that does not exist is fine. */
-void spool_check_owner(const struct spool_cfg *cfg);
+ * nothing (--check); a DIR that does not exist is fine. 0, or the exit
+ * status (said). */
+int spool_check_owner(const struct spool_cfg *cfg);
 /* The destination changed while running (a reload that waited for the
  * spool to empty, or moved its records on purpose): the owner file says
  * the new one. */
@@ -90,11 +95,11 @@ void spool_close(struct spool *s);
 
 /* The arguments of the options every publisher with a spool takes:
  * --queue N (1 to 100000000), --spool-max SIZE (at least 64k),
- * --spool-full block|drop-oldest, --fsync always|interval|never. A bad
- * one is a usage error naming the option (exit 2). */
-uint64_t spool_arg_queue(const char *arg);
-uint64_t spool_arg_max(const char *arg);
-enum spool_full spool_arg_full(const char *arg);
-enum spool_sync spool_arg_sync(const char *arg);
+ * --spool-full block|drop-oldest, --fsync always|interval|never. False with
+ * why (size n) naming the option for a bad one (a usage error). */
+bool spool_arg_queue(const char *arg, uint64_t *v, char *why, size_t n);
+bool spool_arg_max(const char *arg, uint64_t *v, char *why, size_t n);
+bool spool_arg_full(const char *arg, enum spool_full *v, char *why, size_t n);
+bool spool_arg_sync(const char *arg, enum spool_sync *v, char *why, size_t n);
 
 #endif

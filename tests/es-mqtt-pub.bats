@@ -769,3 +769,10 @@ Try 'es-mqtt-pub --help' for more information."
 	run es-mqtt-pub --version
 	assert_output "es-mqtt-pub (edgestream) 0.1.0"
 }
+
+@test "es-mqtt-pub --spool: a DIR that cannot be made: why, exit 1, before any connection" {
+	: > "$T/file"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p 9 -t x --spool "$T/file/sp" <<< '{"a":1}'
+	assert_failure 1
+	assert_stderr "es-mqtt-pub: spool $T/file/sp: cannot create it: Not a directory"
+}

@@ -57,7 +57,10 @@ skip_if_slow() {
 # headers it includes: lib/mqtt.h, lib/publish.h), one a line.
 long_options_of() {
 	local src="$BATS_TEST_DIRNAME/../cmd/$1.c" lib="$BATS_TEST_DIRNAME/../lib"
-	cat "$src" "$lib/opts.h" $(sed -n 's|^#include "\([a-z]*\.h\)"|'"$lib"'/\1|p' "$src") |
+	# the headers it includes, and their .c files: options as data
+	# (lib/publish.c's pub_opts_table) are defined there
+	cat "$src" "$lib/opts.h" $(sed -n 's|^#include "\([a-z]*\)\.h"|'"$lib"'/\1.h '"$lib"'/\1.c|p' "$src" |
+		tr ' ' '\n' | while read -r f; do [ -f "$f" ] && echo "$f"; done) |
 		sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u
 }
 

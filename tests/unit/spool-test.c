@@ -37,6 +37,8 @@ int main(int argc, char **argv)
 		cfg.full = SPOOL_DROP_OLDEST;
 	cfg.sync = SPOOL_SYNC_NEVER;
 	struct spool *s = spool_open(&cfg);
+	if (spool_status(s))
+		return spool_status(s);	/* said */
 	char line[4096];
 	int64_t now = 1000;
 	while (fgets(line, sizeof line, stdin)) {
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 			diag_fatal(EXIT_USAGE, "unknown command '%s'", line);
 		}
 	}
+	int rc = spool_status(s);	/* a failure on the way: said */
 	spool_close(s);
-	return 0;
+	return rc;
 }

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "input.h"
 #include "loop.h"
+#include "mem.h"
 
 #define IN_BLOCK (256u << 10)
 
@@ -34,9 +35,7 @@ int input_open(struct input *in, const char *path)
 		in->name = path;
 	}
 	in->cap = IN_BLOCK;
-	in->buf = malloc(in->cap);
-	if (!in->buf)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+	in->buf = xmalloc(in->cap);
 	return 0;
 }
 
@@ -93,9 +92,7 @@ static enum line_status fill(struct input *in)
 		size_t cap = in->cap * 2;
 		if (cap > LINE_MAX_BYTES + IN_BLOCK)
 			cap = LINE_MAX_BYTES + IN_BLOCK;
-		char *nb = realloc(in->buf, cap);
-		if (!nb)
-			diag_fatal(EXIT_RUNTIME, "out of memory");
+		char *nb = xrealloc(in->buf, cap);
 		in->buf = nb;
 		in->cap = cap;
 	}

@@ -105,6 +105,9 @@ struct prog {
 	void (*cleanup)(struct prog_run *run);
 };
 
+/* The program a cmd/ file declares; lib/main.c's main() runs it. */
+extern const struct prog program;
+
 /* Runs p on the command line; returns the exit status. */
 int prog_main(const struct prog *p, int argc, char **argv);
 /* For a run hook: the reading loop over the operands (it opens run->r),

@@ -54,11 +54,22 @@ skip_if_slow() {
 
 # The long option names a program's source declares ({"name", ...argument}
 # in its longopts table, in lib/opts.h and in the option tables of the lib
-# headers it includes: lib/mqtt.h, lib/publish.h), one a line.
+# headers it includes: lib/mqtt.h, lib/publish.h), one a line. An entry a
+# header defines as a macro (lib/optgroup.h's OPTGROUP_KEY(help)) is the
+# program's where its source uses the macro.
 long_options_of() {
 	local src="$BATS_TEST_DIRNAME/../cmd/$1.c" lib="$BATS_TEST_DIRNAME/../lib"
-	cat "$src" "$lib/opts.h" $(sed -n 's|^#include "\([a-z]*\.h\)"|'"$lib"'/\1|p' "$src") |
-		sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u
+	local hdrs m name
+	hdrs=$(sed -n 's|^#include "\([a-z]*\.h\)"|'"$lib"'/\1|p' "$src")
+	{
+		cat "$src" "$lib/opts.h" $hdrs | grep -v '^#define' |
+			sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p'
+		cat "$lib/opts.h" $hdrs |
+			sed -n 's/^#define \([A-Z_]*\).*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1 \2/p' |
+			while read -r m name; do
+				! grep -qw -- "$m" "$src" || echo "$name"
+			done
+	} | sort -u
 }
 
 # The first line of getopt's complaint names the program by argv[0], a full

@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "loop.h"
 #include "mem.h"
+#include "optgroup.h"
 #include "path.h"
 #include "prog.h"
 #include "reload.h"
@@ -32,7 +33,7 @@
 #define PAUSE_MS 1000
 
 enum {
-	OPT_DIR = OPT_PROGRAM, OPT_TIME, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_SIZE,
+	OPT_DIR = OPT_PROGRAM, OPT_TIME, OPT_MAX_SIZE,
 	OPT_MAX_AGE, OPT_COMMIT_EVERY, OPT_COMMIT_INTERVAL, OPT_SYNC,
 	OPT_FROM, OPT_TO, OPT_WHERE, OPT_KEY_IS,
 };
@@ -47,10 +48,8 @@ static const struct opts_entry store_opts[] = {
 	{"time", required_argument, OPT_TIME, "MODE",
 	 "event (default) or processing (the arrival\n"
 	 "time: for records without a time of their own)"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
+	OPTGROUP_TIME_FIELD(OPTGROUP_TIME_FIELD_HELP),
+	OPTGROUP_TIME_UNIT,
 	{"max-size", required_argument, OPT_MAX_SIZE, "SIZE",
 	 "keep at most SIZE of records (512k, 64M, 2G):\n"
 	 "the oldest are deleted past it"},
@@ -172,8 +171,8 @@ static void store_option(struct conf *c, int code, const char *arg)
 		c->processing = strcmp(arg, "processing") == 0;
 		break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
-	case OPT_TIME_UNIT: time_unit_opt(arg, &c->unit); break;
-	case OPT_MAX_SIZE: c->max_size = size_opt("--max-size", arg); break;
+	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
+	case OPT_MAX_SIZE: c->max_size = optgroup_size("--max-size", arg); break;
 	case OPT_MAX_AGE:
 		c->max_age = opts_duration("--max-age", arg, false);
 		break;
@@ -617,8 +616,7 @@ static void setup(struct prog_run *run)
 	}
 	storing = true;
 	if (!c->processing)
-		tslot = fieldset_add_text(run->fs, c->time_field,
-					  "--time-field");
+		tslot = optgroup_field(run->fs, "--time-field", c->time_field);
 	if (c->nkey) {
 		kslots = xmalloc((size_t)(c->nkey + 1) * sizeof *kslots);
 		for (int i = 0; i < c->nkey; i++)

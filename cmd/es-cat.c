@@ -68,7 +68,7 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 	return true;
 }
 
-static const struct prog es_cat = {
+const struct prog program = {
 	.name = "es-cat",
 	.synopsis = "[OPTION]... [FILE]...",
 	.about = "Concatenate records from FILEs (or standard input) to standard\n"
@@ -86,8 +86,3 @@ static const struct prog es_cat = {
 	.record = on_record,
 	.reload = conf_reload,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_cat, argc, argv);
-}

@@ -16,29 +16,24 @@
 
 #include "deadband.h"
 #include "diag.h"
-#include "keyed.h"
+#include "optgroup.h"
 #include "prog.h"
+#include "proghooks.h"
 #include "size.h"
 #include "stats.h"
 #include "time.h"
 #include "watermark.h"
 
 enum {
-	OPT_ABS = OPT_PROGRAM, OPT_PCT, OPT_MAX_SILENCE,
-	OPT_DOOR, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
-	OPT_MAX_AHEAD,
+	OPT_ABS = OPT_PROGRAM, OPT_PCT, OPT_MAX_SILENCE, OPT_DOOR,
 };
 
 /* ---- options ---- */
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
 static const struct opts_entry options[] = {
-	{"key", required_argument, 'k', "F1,F2",
-	 "keep one series per value of these fields\n"
-	 "(default: the whole stream is one series)"},
-	{"field", required_argument, 'f', "F", "the value (default: value)"},
+	OPTGROUP_KEY("keep one series per value of these fields\n"
+		     "(default: the whole stream is one series)"),
+	OPTGROUP_FIELD,
 	{"abs", required_argument, OPT_ABS, "X",
 	 "pass when |value - last passed| > X"},
 	{"pct", required_argument, OPT_PCT, "P",
@@ -52,22 +47,16 @@ static const struct opts_entry options[] = {
 	{"max-silence", required_argument, OPT_MAX_SILENCE, "D",
 	 "also pass a record when D of event time went\n"
 	 "by since the last one passed for its key"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field, for --max-silence and\n"
-	 "--swinging-door (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
-	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
-	 "with event time: a record more than D (default\n"
-	 "1d) ahead of the stream's time waits for 2 more\n"
-	 "to confirm the jump, else it is bad input; 0: off"},
-	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
-	 "at most N keys (default " XSTR(KEYED_DEFAULT_MAX) "); at the limit the\n"
-	 "least recently seen key is forgotten"},
-	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
-	 "at most SIZE bytes of keys and held points\n"
-	 "(default 64M; 512k, 64M, 2G); at the limit\n"
-	 "the least recently seen keys are forgotten"},
+	OPTGROUP_TIME_FIELD("event time field, for --max-silence and\n"
+			    "--swinging-door (default: ts)"),
+	OPTGROUP_TIME_UNIT,
+	OPTGROUP_MAX_AHEAD("with event time: a record more than D (default\n"
+			   "1d) ahead of the stream's time waits for 2 more\n"
+			   "to confirm the jump, else it is bad input; 0: off"),
+	OPTGROUP_MAX_KEYS(OPTGROUP_KEYED_MAX_KEYS_HELP),
+	OPTGROUP_MAX_STATE("at most SIZE bytes of keys and held points\n"
+			   "(default 64M; 512k, 64M, 2G); at the limit\n"
+			   "the least recently seen keys are forgotten"),
 	{0}
 };
 
@@ -85,9 +74,7 @@ static double opt_number(const char *opt, const char *arg)
 static void conf_init(void *conf)
 {
 	*(struct deadband_conf *)conf = (struct deadband_conf){
-		.field = "value", .time_field = "ts",
-		.max_ahead = WM_DEFAULT_AHEAD, .max_keys = KEYED_DEFAULT_MAX,
-		.max_state = SIZE_DEFAULT_MAX_STATE };
+		.s = SERIES_CONF_DEFAULTS };
 }
 
 static void conf_option(void *conf, int code, const char *arg)
@@ -95,8 +82,6 @@ static void conf_option(void *conf, int code, const char *arg)
 	struct deadband_conf *cf = conf;
 	const char *err;
 	switch (code) {
-	case 'k': keyed_parse_keys(&cf->kpaths, &cf->nkeys, arg); break;
-	case 'f': cf->field = arg; break;
 	case OPT_ABS:
 		cf->abs = opt_number("--abs", arg);
 		cf->has_abs = true;
@@ -117,16 +102,7 @@ static void conf_option(void *conf, int code, const char *arg)
 			diag_usage("invalid duration '%s' for --max-silence: "
 				   "must be above 0", arg);
 		break;
-	case OPT_TIME_FIELD: cf->time_field = arg; break;
-	case OPT_TIME_UNIT:
-		time_unit_opt(arg, &cf->unit_opt);
-		cf->unit = cf->unit_opt;
-		break;
-	case OPT_MAX_KEYS: cf->max_keys = keyed_max_keys(arg); break;
-	case OPT_MAX_AHEAD:
-		cf->max_ahead = opts_duration("--max-ahead", arg, true);
-		break;
-	case OPT_MAX_STATE: cf->max_state = size_opt("--max-state", arg); break;
+	default: optgroup_series(&cf->s, code, arg);
 	}
 }
 
@@ -144,8 +120,7 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 
 static void conf_free(void *conf)
 {
-	struct deadband_conf *c = conf;
-	keyed_paths_free(c->kpaths, c->nkeys);
+	series_conf_free(&((struct deadband_conf *)conf)->s);
 }
 
 static struct deadband db;	/* the engine */
@@ -176,18 +151,16 @@ static void stats_extra(char *buf, size_t n)
  * written first). Otherwise the held points are written, as at the end of
  * input, and every key starts again (its next record passes as a first).
  * The file was checked by reload_argv(); the common options keep their
- * start-up values.
+ * start-up values. At the end of input or on SIGINT/SIGTERM the held
+ * points complete the series either way.
  */
-static bool conf_reload(struct prog_run *run, void *nconf, char *said,
-			size_t n)
-{
-	deadband_reconf(&db, nconf, run->fs, said, n);
-	return true;
-}
+PROGHOOKS_ENGINE(deadband, db)
 
 static void setup(struct prog_run *run)
 {
-	deadband_init(&db, run->conf, run->fs);
+	char err[256];
+	if (deadband_init(&db, run->conf, run->fs, err, sizeof err))
+		diag_usage("%s", err);
 }
 
 static void start(struct prog_run *run)
@@ -195,33 +168,7 @@ static void start(struct prog_run *run)
 	deadband_start(&db, emit, run->w, fieldset_count(run->fs));
 }
 
-static int timeout(struct prog_run *run)
-{
-	(void)run;
-	return deadband_idle(&db);
-}
-
-static void on_record(struct prog_run *run, struct record *rec)
-{
-	(void)run;
-	deadband_record(&db, rec);
-}
-
-/* End of input or SIGINT/SIGTERM: the held points complete the series
- * either way. */
-static void finish(struct prog_run *run)
-{
-	(void)run;
-	deadband_finish(&db);
-}
-
-static void cleanup(struct prog_run *run)
-{
-	(void)run;
-	deadband_free(&db);
-}
-
-static const struct prog es_deadband = {
+const struct prog program = {
 	.name = "es-deadband",
 	.synopsis = "--abs X|--pct P|--swinging-door E [OPTION]... [FILE]...",
 	.about = "Report by exception: write a record (byte for byte) only when its value\n"
@@ -247,15 +194,6 @@ static const struct prog es_deadband = {
 	.conf_free = conf_free,
 	.setup = setup,
 	.start = start,
-	.timeout = timeout,
-	.record = on_record,
-	.reload = conf_reload,
+	PROGHOOKS,
 	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_deadband, argc, argv);
-}

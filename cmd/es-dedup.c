@@ -13,7 +13,9 @@
 #include "dedup.h"
 #include "diag.h"
 #include "mem.h"
+#include "optgroup.h"
 #include "prog.h"
+#include "proghooks.h"
 #include "path.h"
 #include "record.h"
 #include "size.h"
@@ -21,10 +23,10 @@
 #include "watermark.h"
 
 #define DEFAULT_MAX_KEYS 1000000L
+#define MAX_COUNT 1000000000L	/* the most --last and --max-keys take */
 
 enum {
-	OPT_KEY = OPT_PROGRAM, OPT_WITHIN, OPT_LAST, OPT_MAX_KEYS, OPT_MAX_STATE,
-	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_LATE, OPT_LATENESS, OPT_MAX_AHEAD,
+	OPT_WITHIN = OPT_PROGRAM, OPT_LAST, OPT_LATE, OPT_LATENESS,
 };
 
 static const struct dedup_conf conf_defaults = {
@@ -35,36 +37,30 @@ static const struct dedup_conf conf_defaults = {
 static struct dedup dd;	/* the engine */
 
 static const struct opts_entry options[] = {
-	{"key", required_argument, 'k', "F1,F2",
-	 "the fields that make the key (required; given\n"
-	 "twice, the last one counts)"},
+	OPTGROUP_KEY("the fields that make the key (required; given\n"
+		     "twice, the last one counts)"),
 	{"within", required_argument, OPT_WITHIN, "D",
 	 "a duplicate has a time at most D from the\n"
 	 "passed record's (event time); records older\n"
 	 "than the largest time seen minus D are late"},
 	{"last", required_argument, OPT_LAST, "N",
 	 "remember the last N distinct keys passed"},
-	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
-	 "without --last: remember at most N keys\n"
-	 "(default 1000000); past it the oldest are forgotten"},
-	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
-	 "remember at most SIZE bytes of keys (default\n"
-	 "64M; 512k, 64M, 2G); past it the oldest are\n"
-	 "forgotten"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
+	OPTGROUP_MAX_KEYS("without --last: remember at most N keys\n"
+			  "(default 1000000); past it the oldest are forgotten"),
+	OPTGROUP_MAX_STATE("remember at most SIZE bytes of keys (default\n"
+			   "64M; 512k, 64M, 2G); past it the oldest are\n"
+			   "forgotten"),
+	OPTGROUP_TIME_FIELD(OPTGROUP_TIME_FIELD_HELP),
+	OPTGROUP_TIME_UNIT,
 	{"lateness", required_argument, OPT_LATENESS, "L",
 	 "with --within: allowed lateness (default 0);\n"
 	 "the watermark is the largest time minus L"},
 	{"late", required_argument, OPT_LATE, "FILE",
 	 "with --within: write late records to FILE\n"
 	 "(default: count and drop them)"},
-	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
-	 "with --within: a record more than D (default\n"
-	 "1d) ahead of the stream's time waits for 2 more\n"
-	 "to confirm the jump, else it is bad input; 0: off"},
+	OPTGROUP_MAX_AHEAD("with --within: a record more than D (default\n"
+			   "1d) ahead of the stream's time waits for 2 more\n"
+			   "to confirm the jump, else it is bad input; 0: off"),
 	{0}
 };
 
@@ -74,17 +70,6 @@ static void stats_extra(char *buf, size_t n)
 }
 
 /* ---- options ---- */
-
-static long opt_count(const char *opt, const char *arg)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v <= 0 || v > 1000000000L)
-		diag_usage("invalid argument '%s' for %s: expected a count from 1 "
-			   "to 1000000000", arg, opt);
-	return v;
-}
 
 static void key_free(struct dedup_conf *c)
 {
@@ -101,21 +86,9 @@ static void key_free(struct dedup_conf *c)
  * as a --config file's replaces the command line's). */
 static void parse_key(struct dedup_conf *c, const char *text)
 {
-	const char *s = text, *err;
 	key_free(c);
 	c->key_text = text;
-	while (*s) {
-		c->key = xrealloc(c->key, (size_t)(c->nkey + 1) * sizeof *c->key);
-		if (path_parse(&s, &c->key[c->nkey], &err))
-			diag_usage("invalid --key '%s' at column %d: %s", text,
-				   (int)(s - text) + 1, err);
-		c->nkey++;
-		if (*s == ',')
-			s++;
-		else if (*s)
-			diag_usage("invalid --key '%s' at column %d: expected ','",
-				   text, (int)(s - text) + 1);
-	}
+	optgroup_keys(&c->key, &c->nkey, "--key", text);
 }
 
 static void conf_option(void *conf, int code, const char *arg)
@@ -133,11 +106,17 @@ static void conf_option(void *conf, int code, const char *arg)
 			diag_usage("invalid duration '%s' for --within: must be "
 				   "above 0", arg);
 		break;
-	case OPT_LAST: c->last = opt_count("--last", arg); break;
-	case OPT_MAX_KEYS: c->max_keys = opt_count("--max-keys", arg); break;
-	case OPT_MAX_STATE: c->max_state = size_opt("--max-state", arg); break;
+	case OPT_LAST:
+		c->last = opts_count_in("--last", arg, 1, MAX_COUNT);
+		break;
+	case OPT_MAX_KEYS:
+		c->max_keys = opts_count_in("--max-keys", arg, 1, MAX_COUNT);
+		break;
+	case OPT_MAX_STATE:
+		c->max_state = optgroup_size("--max-state", arg);
+		break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
-	case OPT_TIME_UNIT: time_unit_opt(arg, &c->unit); break;
+	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
 	case OPT_LATE: c->late = arg; break;
 	case OPT_LATENESS:
 		if (duration_parse(arg, false, &c->lateness, &err))
@@ -196,12 +175,7 @@ static void emit(const struct record *rec, void *ctx)
  * (a smaller cap forgets the oldest at once); another one forgets them.
  * --late and the common options keep their start-up values.
  */
-static bool conf_reload(struct prog_run *run, void *nconf, char *said,
-			size_t n)
-{
-	dedup_reconf(&dd, nconf, run->fs, said, n);
-	return true;
-}
+PROGHOOKS_ENGINE(dedup, dd)
 
 static void setup(struct prog_run *run)
 {
@@ -212,32 +186,8 @@ static void start(struct prog_run *run)
 {
 	const struct dedup_conf *c = run->conf;
 	if (c->late)
-		dead_set_late(c->late);
+		opts_late(c->late);
 	dedup_start(&dd, emit, run->w, fieldset_count(run->fs));
-}
-
-static int timeout(struct prog_run *run)
-{
-	(void)run;
-	return dedup_idle(&dd);
-}
-
-static void on_record(struct prog_run *run, struct record *rec)
-{
-	(void)run;
-	dedup_record(&dd, rec);
-}
-
-static void finish(struct prog_run *run)
-{
-	(void)run;
-	dedup_finish(&dd);
-}
-
-static void cleanup(struct prog_run *run)
-{
-	(void)run;
-	dedup_free(&dd);
 }
 
 static void conf_free(void *conf)
@@ -245,7 +195,7 @@ static void conf_free(void *conf)
 	key_free(conf);
 }
 
-static const struct prog es_dedup = {
+const struct prog program = {
 	.name = "es-dedup",
 	.synopsis = "--key F1,F2 [OPTION]... [FILE]...",
 	.about = "Write the records of FILEs (or standard input) whose key was not\n"
@@ -267,15 +217,6 @@ static const struct prog es_dedup = {
 	.conf_free = conf_free,
 	.setup = setup,
 	.start = start,
-	.timeout = timeout,
-	.record = on_record,
-	.reload = conf_reload,
+	PROGHOOKS,
 	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_dedup, argc, argv);
-}

@@ -13,8 +13,9 @@
 
 #include "detect.h"
 #include "diag.h"
-#include "keyed.h"
+#include "optgroup.h"
 #include "prog.h"
+#include "proghooks.h"
 #include "size.h"
 #include "time.h"
 #include "watermark.h"
@@ -22,8 +23,7 @@
 enum {
 	OPT_ZSCORE = OPT_PROGRAM, OPT_WINDOW, OPT_EWMA,
 	OPT_THRESHOLD, OPT_MAD, OPT_ABOVE, OPT_BELOW, OPT_CLEAR, OPT_WARMUP,
-	OPT_ONLY, OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_KEYS, OPT_MAX_STATE,
-	OPT_MAX_AHEAD,
+	OPT_ONLY,
 };
 
 #define MAX_WINDOW DETECT_MAX_WINDOW
@@ -31,9 +31,6 @@ enum {
 #define DEFAULT_WARMUP DETECT_DEFAULT_WARMUP
 
 /* ---- options ---- */
-
-#define STR(x) #x
-#define XSTR(x) STR(x)
 
 static const struct opts_entry options[] = {
 	/* the methods: in the help's own words (they go in pairs) */
@@ -45,32 +42,25 @@ static const struct opts_entry options[] = {
 	{"above", required_argument, OPT_ABOVE, "X", ""},
 	{"below", required_argument, OPT_BELOW, "X", ""},
 	{"clear", required_argument, OPT_CLEAR, "Y", ""},
-	{"key", required_argument, 'k', "F1,F2",
-	 "one series per value of these fields\n"
-	 "(default: the whole stream is one series)"},
-	{"field", required_argument, 'f', "F", "the value (default: value)"},
+	OPTGROUP_KEY("one series per value of these fields\n"
+		     "(default: the whole stream is one series)"),
+	OPTGROUP_FIELD,
 	{"warmup", required_argument, OPT_WARMUP, "W",
 	 "no anomaly until W points of history: the\n"
 	 "window holds W points (default: N for --window\n"
-	 "N, " XSTR(DEFAULT_WARMUP) " for --window D and --ewma; at least 2)"},
+	 "N, " OPTGROUP_XSTR(DEFAULT_WARMUP) " for --window D and --ewma; at least 2)"},
 	{"only-anomalies", no_argument, OPT_ONLY, NULL,
 	 "write only the anomalies"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field, for --window D (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
-	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
-	 "with a --window of time: a record more than D\n"
-	 "(default 1d) ahead of the stream's time waits\n"
-	 "for 2 more to confirm the jump, else it is bad\n"
-	 "input; 0: off"},
-	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
-	 "at most N keys (default " XSTR(KEYED_DEFAULT_MAX) "); at the limit the\n"
-	 "least recently seen key is forgotten"},
-	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
-	 "at most SIZE bytes of keys and windows\n"
-	 "(default 64M; 512k, 64M, 2G); at the limit\n"
-	 "the least recently seen keys are forgotten"},
+	OPTGROUP_TIME_FIELD("event time field, for --window D (default: ts)"),
+	OPTGROUP_TIME_UNIT,
+	OPTGROUP_MAX_AHEAD("with a --window of time: a record more than D\n"
+			   "(default 1d) ahead of the stream's time waits\n"
+			   "for 2 more to confirm the jump, else it is bad\n"
+			   "input; 0: off"),
+	OPTGROUP_MAX_KEYS(OPTGROUP_KEYED_MAX_KEYS_HELP),
+	OPTGROUP_MAX_STATE("at most SIZE bytes of keys and windows\n"
+			   "(default 64M; 512k, 64M, 2G); at the limit\n"
+			   "the least recently seen keys are forgotten"),
 	{0}
 };
 
@@ -94,23 +84,12 @@ static double opt_positive(const char *opt, const char *arg)
 	return v;
 }
 
-static long opt_count(const char *opt, const char *arg, long lo, long hi)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < lo || v > hi)
-		diag_usage("invalid argument '%s' for %s: expected a count from "
-			   "%ld to %ld", arg, opt, lo, hi);
-	return v;
-}
-
 /* --window N (a count) or D (a duration). */
 static void opt_window(struct detect_conf *c, const char *arg)
 {
 	const char *err;
 	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
-		c->window = opt_count("--window", arg, 2, MAX_WINDOW);
+		c->window = opts_count_in("--window", arg, 2, MAX_WINDOW);
 		return;
 	}
 	if (duration_parse(arg, false, &c->span, &err))
@@ -150,8 +129,6 @@ static void opt_clear(struct detect_conf *c, const char *arg)
 static void parse_one(struct detect_conf *c, int ch, const char *arg)
 {
 	switch (ch) {
-	case 'k': keyed_parse_keys(&c->kpaths, &c->nkeys, arg); break;
-	case 'f': c->field = arg; break;
 	case OPT_ZSCORE:
 		set_method(c, DETECT_ZSCORE, "--zscore");
 		c->k = opt_positive("--zscore", arg);
@@ -186,20 +163,10 @@ static void parse_one(struct detect_conf *c, int ch, const char *arg)
 		break;
 	case OPT_CLEAR: opt_clear(c, arg); break;
 	case OPT_WARMUP:
-		c->warmup = opt_count("--warmup", arg, 2, MAX_WINDOW);
+		c->warmup = opts_count_in("--warmup", arg, 2, MAX_WINDOW);
 		break;
 	case OPT_ONLY: c->only = true; break;
-	case OPT_TIME_FIELD: c->time_field = arg; break;
-	case OPT_TIME_UNIT:
-		time_unit_opt(arg, &c->unit_opt);
-		break;
-	case OPT_MAX_KEYS: c->max_keys = keyed_max_keys(arg); break;
-	case OPT_MAX_AHEAD:
-		c->max_ahead = opts_duration("--max-ahead", arg, true);
-		break;
-	case OPT_MAX_STATE:
-		c->max_state = size_opt("--max-state", arg);
-		break;
+	default: optgroup_series(&c->s, ch, arg);
 	}
 }
 
@@ -230,10 +197,7 @@ static void check_args(struct detect_conf *c)
 static void conf_init(void *conf)
 {
 	*(struct detect_conf *)conf = (struct detect_conf){
-		.field = "value", .time_field = "ts",
-		.max_ahead = WM_DEFAULT_AHEAD, .warmup = -1,
-		.max_keys = KEYED_DEFAULT_MAX,
-		.max_state = SIZE_DEFAULT_MAX_STATE };
+		.s = SERIES_CONF_DEFAULTS, .warmup = -1 };
 }
 
 static void conf_option(void *conf, int code, const char *arg)
@@ -246,14 +210,12 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 {
 	struct detect_conf *c = conf;
 	(void)run, (void)argc, (void)argv;
-	c->unit = c->unit_opt;
 	check_args(c);
 }
 
 static void conf_free(void *conf)
 {
-	struct detect_conf *c = conf;
-	keyed_paths_free(c->kpaths, c->nkeys);
+	series_conf_free(&((struct detect_conf *)conf)->s);
 }
 
 static struct detect det;	/* the engine */
@@ -274,16 +236,13 @@ static void stats_extra(char *buf, size_t n)
  * the keys over it at once (evictions). The file was checked by
  * reload_argv(); the common options keep their start-up values.
  */
-static bool conf_reload(struct prog_run *run, void *nconf, char *said,
-			size_t n)
-{
-	detect_reconf(&det, nconf, run->fs, said, n);
-	return true;
-}
+PROGHOOKS_ENGINE(detect, det)
 
 static void setup(struct prog_run *run)
 {
-	detect_init(&det, run->conf, run->fs);
+	char err[256];
+	if (detect_init(&det, run->conf, run->fs, err, sizeof err))
+		diag_usage("%s", err);
 	if (run->o.out_fmt == FMT_CSV)
 		fieldset_want_members(run->fs, true);	/* NDJSON to CSV */
 }
@@ -294,31 +253,7 @@ static void start(struct prog_run *run)
 		     fieldset_count(run->fs));
 }
 
-static int timeout(struct prog_run *run)
-{
-	(void)run;
-	return detect_idle(&det);
-}
-
-static void on_record(struct prog_run *run, struct record *rec)
-{
-	(void)run;
-	detect_record(&det, rec);
-}
-
-static void finish(struct prog_run *run)
-{
-	(void)run;
-	detect_finish(&det);
-}
-
-static void cleanup(struct prog_run *run)
-{
-	(void)run;
-	detect_free(&det);
-}
-
-static const struct prog es_detect = {
+const struct prog program = {
 	.name = "es-detect",
 	.synopsis = "METHOD [OPTION]... [FILE]...",
 	.about = "Flag anomalies per key in one pass: write each record with the fields\n"
@@ -345,8 +280,8 @@ static const struct prog es_detect = {
 		       "--field, the method or the --window (and its time field and unit)\n"
 		       "changed; then every key starts again with a warm-up.",
 	.notes = "\nEvery point enters its key's statistics, anomalies too. Scores are\n"
-		 "rounded to 4 decimals. A count window holds at most " XSTR(MAX_WINDOW) " points, a\n"
-		 "window of time " XSTR(TIME_WINDOW_MAX) " per key. --stats adds filtered (the records\n"
+		 "rounded to 4 decimals. A count window holds at most " OPTGROUP_XSTR(MAX_WINDOW) " points, a\n"
+		 "window of time " OPTGROUP_XSTR(TIME_WINDOW_MAX) " per key. --stats adds filtered (the records\n"
 		 "--only-anomalies did not write), anomalies, keys, evicted, trimmed,\n"
 		 "state_bytes (the most bytes of --max-state held at once).\n"
 		 "Durations: 250ms, 10s, 5m, 1h, 1h30m, 2d.\n"
@@ -360,15 +295,6 @@ static const struct prog es_detect = {
 	.conf_free = conf_free,
 	.setup = setup,
 	.start = start,
-	.timeout = timeout,
-	.record = on_record,
-	.reload = conf_reload,
+	PROGHOOKS,
 	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_detect, argc, argv);
-}

@@ -61,22 +61,6 @@ static void stats_extra(char *buf, size_t n)
 	snprintf(buf, n, ",\"filtered\":%llu", filtered);
 }
 
-/* Prints a syntax error with the expression and a caret under the column:
- * tabs are copied and UTF-8 continuation bytes skipped, so that the caret
- * lines up on a terminal. */
-static void syntax_error(const char *text, const char *msg, size_t col)
-{
-	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  ",
-		diag_prog, col + 1, msg, text);
-	for (size_t i = 0; i < col && text[i]; i++)
-		if (text[i] == '\t')
-			fputc('\t', stderr);
-		else if (((unsigned char)text[i] & 0xC0) != 0x80)
-			fputc(' ', stderr);
-	fputs("^\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 static void setup(struct prog_run *run)
 {
 	const struct conf *c = run->conf;
@@ -84,7 +68,7 @@ static void setup(struct prog_run *run)
 	size_t col;
 	expr = expr_compile(c->text, run->fs, msg, sizeof msg, &col);
 	if (!expr)
-		syntax_error(c->text, msg, col);
+		opts_syntax_error(c->text, msg, col);
 }
 
 static void on_record(struct prog_run *run, struct record *rec)
@@ -150,7 +134,7 @@ static void cleanup(struct prog_run *run)
 	expr_free(expr);
 }
 
-static const struct prog es_filter = {
+const struct prog program = {
 	.name = "es-filter",
 	.synopsis = "[OPTION]... EXPR [FILE]...",
 	.about = "Write the records of FILEs (or standard input) for which EXPR is\n"
@@ -172,8 +156,3 @@ static const struct prog es_filter = {
 	.finish = finish,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_filter, argc, argv);
-}

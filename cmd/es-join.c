@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "loop.h"
 #include "mem.h"
+#include "optgroup.h"
 #include "size.h"
 #include "stats.h"
 #include "enrich.h"
@@ -36,8 +37,7 @@
 enum {
 	OPT_TYPE = OPT_PROGRAM, OPT_TABLE_PREFIX, OPT_LEFT, OPT_RIGHT,
 	OPT_WITHIN, OPT_LATENESS, OPT_LATE, OPT_IDLE, OPT_MAX_BUFFERED,
-	OPT_MAX_STATE, OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX, OPT_TIME_FIELD,
-	OPT_TIME_UNIT, OPT_MAX_AHEAD,
+	OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX,
 };
 
 /* What the options say: parsed at start and again on a reload. */
@@ -95,9 +95,6 @@ static const struct opts_entry table_opts[] = {
 	{0}
 };
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
 static const struct opts_entry stream_opts[] = {
 	{"left", required_argument, OPT_LEFT, "A",
 	 "the left input: a file or named pipe (- stdin)"},
@@ -105,29 +102,23 @@ static const struct opts_entry stream_opts[] = {
 	 "the right input, read at the same time"},
 	{"within", required_argument, OPT_WITHIN, "D",
 	 "-D <= R.t - L.t <= D; or LOW,HIGH: -2s,5s"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field (default: ts); F=RF when the\n"
-	 "right side names it otherwise"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
+	OPTGROUP_TIME_FIELD("event time field (default: ts); F=RF when the\n"
+			    "right side names it otherwise"),
+	OPTGROUP_TIME_UNIT,
 	{"lateness", required_argument, OPT_LATENESS, "D",
 	 "allowed lateness per side (default 0)"},
-	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
-	 "an event more than D (default 1d) ahead of\n"
-	 "the stream's time waits for 2 more events to\n"
-	 "confirm the jump, else it is bad input; 0: off"},
+	OPTGROUP_MAX_AHEAD(OPTGROUP_MAX_AHEAD_HELP),
 	{"late", required_argument, OPT_LATE, "FILE",
 	 "write late events to FILE"},
 	{"idle", required_argument, OPT_IDLE, "D",
 	 "after D of silence on a side, advance its\n"
 	 "watermark with the wall clock"},
 	{"max-buffered", required_argument, OPT_MAX_BUFFERED, "N",
-	 "at most N buffered events (default " XSTR(IJOIN_DEFAULT_MAX_BUFFERED) "); at\n"
+	 "at most N buffered events (default " OPTGROUP_XSTR(IJOIN_DEFAULT_MAX_BUFFERED) "); at\n"
 	 "the limit the oldest are evicted"},
-	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
-	 "at most SIZE bytes (512k, 64M, 2G; default 64M)\n"
-	 "of buffered events and their keys; at the\n"
-	 "limit the oldest are evicted"},
+	OPTGROUP_MAX_STATE("at most SIZE bytes (512k, 64M, 2G; default 64M)\n"
+			   "of buffered events and their keys; at the\n"
+			   "limit the oldest are evicted"),
 	{"left-prefix", required_argument, OPT_LEFT_PREFIX, "P",
 	 "for the left side's time field and fields\n"
 	 "both sides have (default: left_)"},
@@ -172,7 +163,7 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_RIGHT: c->right = arg; break;
 	case OPT_WITHIN: c->within = arg; break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
-	case OPT_TIME_UNIT: time_unit_opt(arg, &c->unit); break;
+	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
 	case OPT_LATENESS:
 		c->lateness = opts_duration("--lateness", arg, true);
 		break;
@@ -181,7 +172,9 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_MAX_BUFFERED:
 		c->max_buffered = opts_count("--max-buffered", arg);
 		break;
-	case OPT_MAX_STATE: c->max_state = size_opt("--max-state", arg); break;
+	case OPT_MAX_STATE:
+		c->max_state = optgroup_size("--max-state", arg);
+		break;
 	case OPT_LEFT_PREFIX: c->left_prefix = arg; break;
 	case OPT_RIGHT_PREFIX: c->right_prefix = arg; break;
 	case OPT_MAX_AHEAD:
@@ -409,7 +402,7 @@ static void setup(struct prog_run *run)
 static void start(struct prog_run *run)
 {
 	if (cfg->late)
-		dead_set_late(cfg->late);
+		opts_late(cfg->late);
 	if (P.table)
 		enrich_output(P.en, run->w, &run->out, run->o.out_fmt);
 }
@@ -433,7 +426,7 @@ static void cleanup(struct prog_run *run)
 	P.rd = NULL;
 }
 
-static const struct prog es_join = {
+const struct prog program = {
 	.name = "es-join",
 	.synopsis = "--table FILE --on KEYS [OPTION]... [FILE]...\n"
 		    "  or:  es-join --left A --right B --on KEYS --within D [OPTION]...",
@@ -472,8 +465,3 @@ static const struct prog es_join = {
 	.stats = stats_extra,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_join, argc, argv);
-}

@@ -13,13 +13,14 @@
 #include "edit.h"
 #include "expr.h"
 #include "mem.h"
+#include "number.h"
+#include "optgroup.h"
 #include "prog.h"
 #include "stats.h"
 #include "time.h"
 
 enum {
-	OPT_RENAME = OPT_PROGRAM, OPT_KEEP, OPT_DROP, OPT_TIME_FIELD,
-	OPT_TIME_UNIT, OPT_TIME_FORMAT, OPT_SET,
+	OPT_RENAME = OPT_PROGRAM, OPT_KEEP, OPT_DROP, OPT_TIME_FORMAT, OPT_SET,
 };
 
 struct assign {
@@ -67,27 +68,10 @@ static const struct opts_entry options[] = {
 	{"time-format", required_argument, OPT_TIME_FORMAT, "F",
 	 "rewrite the time field as rfc3339, s, ms, us\n"
 	 "or ns (s and ms round down)"},
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "the time field (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
+	OPTGROUP_TIME_FIELD("the time field (default: ts)"),
+	OPTGROUP_TIME_UNIT,
 	{0}
 };
-
-/* A syntax error with the argument and a caret under the column (tabs
- * copied, UTF-8 continuation bytes skipped, so that it lines up). */
-static void syntax_error(const char *text, const char *msg, size_t col)
-{
-	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  ",
-		diag_prog, col + 1, msg, text);
-	for (size_t i = 0; i < col && text[i]; i++)
-		if (text[i] == '\t')
-			fputc('\t', stderr);
-		else if (((unsigned char)text[i] & 0xC0) != 0x80)
-			fputc(' ', stderr);
-	fputs("^\n", stderr);
-	exit(EXIT_USAGE);
-}
 
 static bool has_index(const struct path *p)
 {
@@ -126,7 +110,7 @@ static bool parse_assignment(const char *arg, struct fieldset *fs,
 	size_t col;
 	a->e = expr_compile(s, fs, msg, sizeof msg, &col);
 	if (!a->e)
-		syntax_error(arg, msg, col + (size_t)(s - arg));
+		opts_syntax_error(arg, msg, col + (size_t)(s - arg));
 	return true;
 }
 
@@ -186,17 +170,10 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_DROP: parse_paths("--drop", arg, &c->drop, &c->ndrop); break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT:
-		time_unit_opt(arg, &c->unit_opt);
+		optgroup_time_unit(arg, &c->unit_opt);
 		c->unit = c->unit_opt;
 		break;
-	case OPT_TIME_FORMAT:
-		if (!strcmp(arg, "rfc3339"))
-			c->out_repr = TIME_RFC3339;
-		else if (time_unit_parse(arg, &c->out_repr) ||
-			 c->out_repr == TIME_AUTO)
-			diag_usage("invalid argument '%s' for --time-format: "
-				   "expected rfc3339, s, ms, us or ns", arg);
-		break;
+	case OPT_TIME_FORMAT: optgroup_time_format(arg, &c->out_repr); break;
 	}
 }
 
@@ -439,7 +416,7 @@ static void cleanup(struct prog_run *run)
 	free(slots);
 }
 
-static const struct prog es_map = {
+const struct prog program = {
 	.name = "es-map",
 	.synopsis = "[OPTION]... [ASSIGNMENT]... [FILE]...",
 	.about = "Compute, rename, select and drop fields of the records of FILEs\n"
@@ -468,8 +445,3 @@ static const struct prog es_map = {
 	.reload = conf_reload,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_map, argc, argv);
-}

@@ -541,7 +541,7 @@ static void run_loop(struct prog_run *run)
 	modbus_queue_free(&queue);
 }
 
-static const struct prog es_modbus = {
+const struct prog program = {
 	.name = "es-modbus",
 	.synopsis = "--tcp HOST[:PORT] | --rtu DEVICE [OPTION]...",
 	.about = "Poll Modbus devices (TCP, or RTU on a serial line) and write a record\n"
@@ -569,8 +569,3 @@ static const struct prog es_modbus = {
 	.reload = conf_reload,
 	.stats = stats_extra,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_modbus, argc, argv);
-}

@@ -15,7 +15,7 @@
 #include "dead.h"
 #include "diag.h"
 #include "loop.h"
-#include "mem.h"
+#include "optgroup.h"
 #include "size.h"
 #include "stats.h"
 #include "path.h"
@@ -28,10 +28,9 @@
 
 enum {
 	OPT_TUMBLING = OPT_PROGRAM, OPT_HOPPING, OPT_EVERY, OPT_SLIDING,
-	OPT_SESSION, OPT_MAX_SESSION, OPT_COUNTW, OPT_OFFSET, OPT_TIME_FIELD,
-	OPT_TIME_UNIT, OPT_TIME, OPT_TIME_FORMAT, OPT_LATENESS, OPT_LATE,
-	OPT_IDLE, OPT_FLUSH_ON_EXIT, OPT_MAX_KEYS, OPT_MAX_GROUPS, OPT_MAX_STATE,
-	OPT_MAX_AHEAD,
+	OPT_SESSION, OPT_MAX_SESSION, OPT_COUNTW, OPT_COUNT, OPT_OFFSET,
+	OPT_TIME, OPT_TIME_FORMAT, OPT_LATENESS, OPT_LATE, OPT_IDLE,
+	OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS,
 };
 
 /*
@@ -60,9 +59,6 @@ static int clock_timeout;
 
 /* ---- options ---- */
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
 static const struct opts_entry window_opts[] = {
 	{"tumbling", required_argument, OPT_TUMBLING, "D",
 	 "fixed windows [k*D, (k+1)*D)"},
@@ -76,17 +72,18 @@ static const struct opts_entry window_opts[] = {
 	 "open while events come less than GAP apart"},
 	{"max-session", required_argument, OPT_MAX_SESSION, "D",
 	 "cap a session's length at D"},
-	{"count", required_argument, OPT_COUNTW, "N",
+	{"count-window", required_argument, OPT_COUNTW, "N",
 	 "windows of N events per group"},
+	{"count", required_argument, OPT_COUNT, "N", NULL},
 	{"every", required_argument, OPT_EVERY, "M",
-	 "with --count: a new window every M events"},
+	 "with --count-window: a new window every M events"},
 	{"offset", required_argument, OPT_OFFSET, "D",
 	 "shift tumbling/hopping windows by D"},
 	{0}
 };
 
 static const struct opts_entry group_opts[] = {
-	{"key", required_argument, 'k', "F1,F2", "group by these field paths"},
+	OPTGROUP_KEY("group by these field paths"),
 	{"group-by", required_argument, 'g', "F1,F2", NULL},
 	{"agg", required_argument, 'a', "LIST",
 	 "aggregates (default: count): count, sum(f),\n"
@@ -97,10 +94,8 @@ static const struct opts_entry group_opts[] = {
 };
 
 static const struct opts_entry time_opts[] = {
-	{"time-field", required_argument, OPT_TIME_FIELD, "F",
-	 "event time field (default: ts)"},
-	{"time-unit", required_argument, OPT_TIME_UNIT, "U",
-	 OPTS_TIME_UNIT_HELP},
+	OPTGROUP_TIME_FIELD(OPTGROUP_TIME_FIELD_HELP),
+	OPTGROUP_TIME_UNIT,
 	{"time", required_argument, OPT_TIME, "MODE",
 	 "event (default) or processing (arrival time)"},
 	{"time-format", required_argument, OPT_TIME_FORMAT, "F",
@@ -110,23 +105,18 @@ static const struct opts_entry time_opts[] = {
 	 "allowed lateness (default 0)"},
 	{"late", required_argument, OPT_LATE, "FILE",
 	 "write late events to FILE"},
-	{"max-ahead", required_argument, OPT_MAX_AHEAD, "D",
-	 "an event more than D (default 1d) ahead of\n"
-	 "the stream's time waits for 2 more events to\n"
-	 "confirm the jump, else it is bad input; 0: off"},
+	OPTGROUP_MAX_AHEAD(OPTGROUP_MAX_AHEAD_HELP),
 	{"idle", required_argument, OPT_IDLE, "D",
 	 "after D of silence, advance the watermark with\n"
 	 "the wall clock (windows close on a quiet input)"},
 	{"flush-on-exit", no_argument, OPT_FLUSH_ON_EXIT, NULL,
 	 "on SIGINT/SIGTERM, emit the open windows"},
-	{"max-keys", required_argument, OPT_MAX_KEYS, "N",
-	 "at most N groups (default " XSTR(WINDOW_DEFAULT_MAX_GROUPS) "); at the limit the\n"
-	 "least recently seen group's windows go out early"},
+	OPTGROUP_MAX_KEYS("at most N groups (default " OPTGROUP_XSTR(WINDOW_DEFAULT_MAX_GROUPS) "); at the limit the\n"
+			  "least recently seen group's windows go out early"),
 	{"max-groups", required_argument, OPT_MAX_GROUPS, "N", NULL},
-	{"max-state", required_argument, OPT_MAX_STATE, "SIZE",
-	 "at most SIZE bytes (512k, 64M, 2G; default 64M) of\n"
-	 "group keys, aggregate values and buffered events;\n"
-	 "at the limit, as at --max-keys"},
+	OPTGROUP_MAX_STATE("at most SIZE bytes (512k, 64M, 2G; default 64M) of\n"
+			   "group keys, aggregate values and buffered events;\n"
+			   "at the limit, as at --max-keys"),
 	{0}
 };
 
@@ -143,27 +133,6 @@ static void set_kind(struct window_conf *w, enum window_kind k, const char *opt)
 	if (w->kind != WINDOW_NONE && w->kind != k)
 		diag_usage("%s: only one window kind may be given", opt);
 	w->kind = k;
-}
-
-/* --key (or its alias): more group fields. */
-static void parse_key(struct conf *c, const char *opt, const char *text)
-{
-	const char *s = text, *err;
-	while (*s) {
-		c->gpaths = xrealloc(c->gpaths, (size_t)(c->ngroup + 1) *
-						      sizeof *c->gpaths);
-		if (path_parse(&s, &c->gpaths[c->ngroup], &err))
-			diag_usage("invalid %s '%s' at column %d: %s", opt, text,
-				   (int)(s - text) + 1, err);
-		c->ngroup++;
-		if (*s == ',')
-			s++;
-		else if (*s)
-			diag_usage("invalid %s '%s' at column %d: expected ','",
-				   opt, text, (int)(s - text) + 1);
-	}
-	if (!c->ngroup)
-		diag_usage("%s needs at least one field", opt);
 }
 
 static void conf_init(void *conf)
@@ -185,7 +154,7 @@ static void conf_time(struct window_conf *w, int code, const char *arg)
 {
 	switch (code) {
 	case OPT_TIME_FIELD: w->time_field = arg; break;
-	case OPT_TIME_UNIT: time_unit_opt(arg, &w->unit); break;
+	case OPT_TIME_UNIT: optgroup_time_unit(arg, &w->unit); break;
 	case OPT_TIME:
 		if (!strcmp(arg, "processing"))
 			w->processing = true;
@@ -195,14 +164,7 @@ static void conf_time(struct window_conf *w, int code, const char *arg)
 			diag_usage("invalid argument '%s' for --time: "
 				   "expected event or processing", arg);
 		break;
-	case OPT_TIME_FORMAT:
-		if (!strcmp(arg, "rfc3339"))
-			w->out_repr = TIME_RFC3339;
-		else if (time_unit_parse(arg, &w->out_repr) ||
-			 w->out_repr == TIME_AUTO)
-			diag_usage("invalid argument '%s' for --time-format: "
-				   "expected rfc3339, s, ms, us or ns", arg);
-		break;
+	case OPT_TIME_FORMAT: optgroup_time_format(arg, &w->out_repr); break;
 	case OPT_LATENESS:
 		w->lateness = opts_duration("--lateness", arg, true);
 		break;
@@ -234,17 +196,23 @@ static void conf_option(void *conf, int code, const char *arg)
 		set_kind(w, WINDOW_SESSION, "--session");
 		w->gap = opts_duration("--session", arg, false);
 		break;
-	case OPT_COUNTW:
-		set_kind(w, WINDOW_COUNT, "--count");
-		w->count = opts_count("--count", arg);
+	case OPT_COUNTW:	/* and its old name, said as given */
+	case OPT_COUNT: {
+		const char *opt = code == OPT_COUNT ? "--count"
+						    : "--count-window";
+		set_kind(w, WINDOW_COUNT, opt);
+		w->count = opts_count(opt, arg);
 		break;
+	}
 	case OPT_EVERY: c->every_arg = arg; break;
 	case OPT_MAX_SESSION:
 		w->max_session = opts_duration("--max-session", arg, false);
 		break;
 	case OPT_OFFSET: w->offset = opts_duration("--offset", arg, true); break;
-	case 'k': parse_key(c, "--key", arg); break;
-	case 'g': parse_key(c, "--group-by", arg); break;
+	case 'k': optgroup_keys(&c->gpaths, &c->ngroup, "--key", arg); break;
+	case 'g':
+		optgroup_keys(&c->gpaths, &c->ngroup, "--group-by", arg);
+		break;
 	case 'a': w->agg_text = arg; break;
 	case OPT_LATE: c->late_path = arg; break;
 	case OPT_FLUSH_ON_EXIT: c->flush_on_exit = true; break;
@@ -252,7 +220,9 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_MAX_GROUPS:
 		w->max_groups = opts_count("--max-groups", arg);
 		break;
-	case OPT_MAX_STATE: w->max_state = size_opt("--max-state", arg); break;
+	case OPT_MAX_STATE:
+		w->max_state = optgroup_size("--max-state", arg);
+		break;
 	default: conf_time(w, code, arg);
 	}
 }
@@ -267,7 +237,8 @@ static void check_every(struct conf *c)
 		else if (w->kind == WINDOW_COUNT)
 			w->count_every = opts_count("--every", c->every_arg);
 		else
-			diag_usage("--every goes with --hopping or --count");
+			diag_usage("--every goes with --hopping or "
+				   "--count-window");
 	} else if (w->kind == WINDOW_HOPPING) {
 		diag_usage("--hopping needs --every");
 	}
@@ -284,7 +255,7 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 	w->ngroup_fields = c->ngroup;
 	if (w->kind == WINDOW_NONE)
 		diag_usage("a window is needed: --tumbling, --hopping, --sliding, "
-			   "--session or --count");
+			   "--session or --count-window");
 	check_every(c);
 	if (window_conf_check(w, c->every_arg, err, sizeof err))
 		diag_usage("%s", err);
@@ -339,7 +310,7 @@ static void setup(struct prog_run *run)
 static void start(struct prog_run *run)
 {
 	if (cfg->late_path)
-		dead_set_late(cfg->late_path);
+		opts_late(cfg->late_path);
 	out_fmt = run->o.out_fmt;
 	last_input = loop_now_ms();
 	clocked = cfg->w.processing || cfg->w.idle;
@@ -415,7 +386,7 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 		writer_close(run->w);
 		run->w = writer_open(&run->out, out_fmt);
 	}
-	dead_set_late(cfg->late_path);	/* the same file, or a new one */
+	opts_late(cfg->late_path);	/* the same file, or a new one */
 	if (late_moved)
 		dead_reopen();
 	reloads++;
@@ -446,7 +417,7 @@ static void cleanup(struct prog_run *run)
 	win = NULL;
 }
 
-static const struct prog es_window = {
+const struct prog program = {
 	.name = "es-window",
 	.synopsis = "WINDOW [OPTION]... [FILE]...",
 	.about = "Aggregate records into event-time windows per group; write one\n"
@@ -473,8 +444,3 @@ static const struct prog es_window = {
 	.finish = finish,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_window, argc, argv);
-}

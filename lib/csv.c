@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "diag.h"
 #include "input.h"
+#include "mem.h"
 #include "out.h"
 
 /* libcsv's own header: lib/ is on the quote-only search path (-iquote), so
@@ -62,9 +63,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	size_t c = *cap;
 	while (c < need)
 		c *= 2;
-	p = realloc(p, c * size);
-	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+	p = xrealloc(p, c * size);
 	*cap = c;
 	return p;
 }
@@ -107,9 +106,7 @@ static void parser_reset(struct csv_in *c)
 
 struct csv_in *csv_in_new(void)
 {
-	struct csv_in *c = calloc(1, sizeof *c);
-	if (!c)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+	struct csv_in *c = memset(xmalloc(sizeof *c), 0, sizeof *c);
 	c->delim = ',';
 	parser_init(c);
 	/* Never NULL, so that spans over an empty row still point somewhere. */
@@ -213,7 +210,7 @@ static const char *parse_error(struct csv_in *c)
 {
 	int e = csv_error(&c->p);
 	if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+		mem_oom();
 	/* In strict mode: text after a closing quote, or a quote inside an
 	 * unquoted field. */
 	return c->p.quoted ? "malformed quoted field"

@@ -44,16 +44,20 @@ static void hook(void)
 	}
 }
 
-static void side_open(struct side *sd)
+/* Returns 0, or -1 with why in err. */
+static int side_open(struct side *sd, char *err, size_t n)
 {
 	if (sd->open || !sd->path)
-		return;
+		return 0;
 	int fd = open(sd->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0)
-		diag_fatal(EXIT_RUNTIME, "cannot open %s file %s: %s", sd->what,
-			   sd->path, strerror(errno));
+	if (fd < 0) {
+		snprintf(err, n, "cannot open %s file %s: %s", sd->what,
+			 sd->path, strerror(errno));
+		return -1;
+	}
 	out_init(&sd->o, fd, sd->path);
 	sd->open = true;
+	return 0;
 }
 
 /* Writes what sd holds; a failure drops it, counted, and is said once. */
@@ -143,14 +147,14 @@ static void side_put(struct side *sd, const char *raw, size_t n,
 	sd->pending++;
 }
 
-void dead_set_dead_letter(const char *path)
+int dead_set_dead_letter(const char *path, char *err, size_t n)
 {
 	hook();
 	dead.path = path;
-	side_open(&dead);
+	return side_open(&dead, err, n);
 }
 
-void dead_set_late(const char *path)
+int dead_set_late(const char *path, char *err, size_t n)
 {
 	/* A copy: a reload frees the words it came from, and diag_finish
 	 * names the file. */
@@ -161,7 +165,7 @@ void dead_set_late(const char *path)
 	}
 	late.path = copy;
 	hook();
-	side_open(&late);
+	return side_open(&late, err, n);
 }
 
 void dead_set_strict(bool on)
@@ -251,10 +255,14 @@ void dead_flush(void)
 
 void dead_reopen(void)
 {
+	char err[512];
 	side_close(&dead);
-	side_open(&dead);
 	side_close(&late);
-	side_open(&late);
+	/* Between two records of the reader, which has no way to hand an
+	 * error up: the one exit left here (see lib/README). */
+	if (side_open(&dead, err, sizeof err) ||
+	    side_open(&late, err, sizeof err))
+		diag_fatal(EXIT_RUNTIME, "%s", err);
 }
 
 void dead_finish(void)

@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where bad lines go (--dead-letter), and whether the first is fatal. */
-void dead_set_dead_letter(const char *path);
+/* Where bad lines go (--dead-letter), and whether the first is fatal.
+ * Returns 0, or -1 with why in err (the file cannot be opened). */
+int dead_set_dead_letter(const char *path, char *err, size_t n);
 void dead_set_strict(bool strict);
 /*
  * A bad input line: "prog: SRC:LINE: MESSAGE" on stderr, the raw bytes and a
@@ -27,13 +28,13 @@ void dead_piece(const char *p, size_t n, bool last);
  * late event of a run is said on stderr (src:line, its time t, the
  * watermark wm it is behind), and dead_finish says how many there were
  * and how far behind the watermark they were at most. */
-void dead_set_late(const char *path);
+int dead_set_late(const char *path, char *err, size_t n);
 void dead_late(const char *src, uint64_t line, int64_t t, int64_t wm,
 	       const char *raw, size_t n, const char *header, size_t hn);
 
 /* Writes out the buffered dead letters (when input idles). */
 void dead_flush(void);
-/* Reopens the dead-letter file (SIGHUP). */
+/* Reopens the dead-letter file (SIGHUP); one that cannot be is fatal. */
 void dead_reopen(void);
 /* Closes both files and says how many late events there were; run at
  * exit by diag_finish (a hook registered on first use), once. */

@@ -199,20 +199,19 @@ static void drop(void *state, void *ctx)
 
 /* ---- set-up, reload, end ---- */
 
-static void fields(struct deadband *d, struct fieldset *fs)
+static int fields(struct deadband *d, struct fieldset *fs, char *err, size_t n)
 {
 	struct deadband_conf *c = d->cfg;
 	/* only --max-silence and --swinging-door read the time */
-	series_fields(&d->s, fs, c->kpaths, c->nkeys, c->field, c->time_field,
-		      &c->unit, deadband_uses_time(c));
+	return series_fields(&d->s, fs, &c->s, deadband_uses_time(c), err, n);
 }
 
-void deadband_init(struct deadband *d, struct deadband_conf *c,
-		   struct fieldset *fs)
+int deadband_init(struct deadband *d, struct deadband_conf *c,
+		  struct fieldset *fs, char *err, size_t n)
 {
 	memset(d, 0, sizeof *d);
 	d->cfg = c;
-	fields(d, fs);
+	return fields(d, fs, err, n);
 }
 
 void deadband_start(struct deadband *d, deadband_emit_fn emit, void *ctx,
@@ -221,30 +220,23 @@ void deadband_start(struct deadband *d, deadband_emit_fn emit, void *ctx,
 	const struct deadband_conf *c = d->cfg;
 	d->emit = emit;
 	d->ctx = ctx;
-	series_start(&d->s, sizeof(struct kstate), c->max_keys, c->max_state,
-		     drop, d, c->max_ahead, nslots);
+	series_start(&d->s, sizeof(struct kstate), &c->s, drop, d, nslots);
 }
 
 /* True if a key's state under a means the same under b: the same series
  * (keys, value), the same method, and times read the same way. */
 static bool same_series(const struct deadband_conf *a,
-			const struct deadband_conf *b)
+			struct deadband_conf *b)
 {
-	if (!keyed_same_keys(a->kpaths, a->nkeys, b->kpaths, b->nkeys) ||
-	    strcmp(a->field, b->field) || a->has_door != b->has_door ||
-	    deadband_uses_time(a) != deadband_uses_time(b))
-		return false;
-	return !deadband_uses_time(a) ||
-	       (!strcmp(a->time_field, b->time_field) &&
-		a->unit_opt == b->unit_opt);
+	return a->has_door == b->has_door &&
+	       deadband_uses_time(a) == deadband_uses_time(b) &&
+	       series_same(&a->s, &b->s, deadband_uses_time(a));
 }
 
 void deadband_reconf(struct deadband *d, struct deadband_conf *nc,
 		     struct fieldset *fs, char *said, size_t n)
 {
 	bool same = same_series(d->cfg, nc);
-	if (same)
-		nc->unit = d->cfg->unit;
 	series_drain(&d->s, same, timed_record, d);
 	/* the held points complete the old series before it is forgotten */
 	size_t held = same ? 0 : emit_all_held(d);
@@ -253,9 +245,9 @@ void deadband_reconf(struct deadband *d, struct deadband_conf *nc,
 		snprintf(said + k, n - (size_t)k, ", %zu held point%s written",
 			 held, held == 1 ? "" : "s");
 	d->cfg = nc;
-	fields(d, fs);
-	series_limits(&d->s, nc->max_keys, nc->max_state, nc->max_ahead,
-		      fieldset_count(fs));
+	/* good: the reload's --check set them up */
+	fields(d, fs, said, 0);
+	series_limits(&d->s, &nc->s, fieldset_count(fs));
 }
 
 void deadband_finish(struct deadband *d)

@@ -26,17 +26,10 @@
 
 /* What the options say; the strings point into the command line's words. */
 struct deadband_conf {
-	const char *field, *time_field;
-	struct path *kpaths;	/* --key */
-	int nkeys;
+	struct series_conf s;	/* -k, -f, the event time, the caps */
 	double abs, pct, door;
 	bool has_abs, has_pct, has_door;
 	int64_t silence;	/* us; 0: off */
-	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
-	enum time_repr unit_opt;	/* --time-unit as given */
-	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
-	long max_keys;
-	size_t max_state;	/* bytes */
 };
 
 /* Writes rec; false if it could not be (said and counted already). */
@@ -58,9 +51,10 @@ struct deadband {
 
 /* Whether c reads the event time (--max-silence, --swinging-door). */
 bool deadband_uses_time(const struct deadband_conf *c);
-/* Under c (which d keeps), the fields in fs. */
-void deadband_init(struct deadband *d, struct deadband_conf *c,
-		   struct fieldset *fs);
+/* Under c (which d keeps), the fields in fs. Returns 0, or -1 with why
+ * in err (a bad field path). */
+int deadband_init(struct deadband *d, struct deadband_conf *c,
+		  struct fieldset *fs, char *err, size_t n);
 /* The state for a run: records passed go to emit(rec, ctx). */
 void deadband_start(struct deadband *d, deadband_emit_fn emit, void *ctx,
 		    int nslots);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dedup.h"
+#include "keyed.h"
 #include "diag.h"
 #include "mem.h"
 #include "size.h"
@@ -389,12 +390,7 @@ static void heap_trim(struct dedup *d)
 
 static bool paths_same(const struct dedup_conf *a, const struct dedup_conf *b)
 {
-	if (a->nkey != b->nkey)
-		return false;
-	for (int i = 0; i < a->nkey; i++)
-		if (strcmp(a->key[i].text, b->key[i].text))
-			return false;
-	return true;
+	return keyed_same_keys(a->key, a->nkey, b->key, b->nkey);
 }
 
 /* Do the remembered keys still mean the same under nc? Their bytes come

@@ -7,6 +7,7 @@
 #include "detect.h"
 #include "diag.h"
 #include "mem.h"
+#include "number.h"
 #include "roll.h"
 #include "stats.h"
 
@@ -135,7 +136,7 @@ static struct verdict score_threshold(const struct detect_conf *c,
 
 /* ---- output: the record with anomaly and score ---- */
 
-/* Writes m / 10^4 with no trailing zeros: the text double_format gives
+/* Writes m / 10^4 with no trailing zeros: the text number_format gives
  * for that value, without its printf and strtod round trips (a third of
  * the time of a run). */
 static size_t fixed4(int64_t m, char *buf)
@@ -176,7 +177,7 @@ static size_t score_text(const struct verdict *v, char *buf)
 	double r = round(v->score * 1e4);
 	if (fabs(r) < 1e15)
 		return fixed4((int64_t)r, buf);
-	return double_format(r / 1e4, buf);
+	return number_format(r / 1e4, buf);
 }
 
 /* NDJSON in and out, no field of those names yet: the two fields go in
@@ -346,23 +347,25 @@ static void drop(void *state, void *ctx)
 /* ---- set-up, reload, end ---- */
 
 /* The slots of the fields (again after a reload). */
-static void fields(struct detect *d, struct fieldset *fs)
+static int fields(struct detect *d, struct fieldset *fs, char *err, size_t n)
 {
 	struct detect_conf *c = d->cfg;
+	const char *why;
 	/* only a --window of time reads the time */
-	series_fields(&d->s, fs, c->kpaths, c->nkeys, c->field, c->time_field,
-		      &c->unit, c->span != 0);
+	if (series_fields(&d->s, fs, &c->s, c->span != 0, err, n))
+		return -1;
 	/* Present already: the record is rebuilt with them replaced. */
-	d->aslot = series_add_optional(fs, "anomaly", "field");
-	d->sslot = series_add_optional(fs, "score", "field");
+	d->aslot = fieldset_add_text(fs, "anomaly", true, &why);
+	d->sslot = fieldset_add_text(fs, "score", true, &why);
+	return 0;
 }
 
-void detect_init(struct detect *d, struct detect_conf *c,
-		 struct fieldset *fs)
+int detect_init(struct detect *d, struct detect_conf *c, struct fieldset *fs,
+		char *err, size_t n)
 {
 	memset(d, 0, sizeof *d);
 	d->cfg = c;
-	fields(d, fs);
+	return fields(d, fs, err, n);
 }
 
 void detect_start(struct detect *d, struct writer *w, struct outbuf *out,
@@ -372,37 +375,29 @@ void detect_start(struct detect *d, struct writer *w, struct outbuf *out,
 	d->w = w;
 	d->out = out;
 	d->ofmt = ofmt;
-	series_start(&d->s, sizeof(struct kstate), c->max_keys, c->max_state,
-		     drop, d, c->max_ahead, nslots);
+	series_start(&d->s, sizeof(struct kstate), &c->s, drop, d, nslots);
 }
 
 /* True if a key's statistics under a mean the same under b: the same
  * series (keys, value), method and window, times read the same way.
  * Thresholds (K, --above, --below, --clear), --ewma's weight, --warmup
  * and --only-anomalies do not change what the statistics are. */
-static bool same_series(const struct detect_conf *a,
-			const struct detect_conf *b)
+static bool same_series(const struct detect_conf *a, struct detect_conf *b)
 {
-	if (!keyed_same_keys(a->kpaths, a->nkeys, b->kpaths, b->nkeys) ||
-	    strcmp(a->field, b->field) || a->method != b->method ||
-	    a->window != b->window || a->span != b->span)
-		return false;
-	return !a->span || (!strcmp(a->time_field, b->time_field) &&
-			    a->unit_opt == b->unit_opt);
+	return a->method == b->method && a->window == b->window &&
+	       a->span == b->span && series_same(&a->s, &b->s, a->span != 0);
 }
 
 void detect_reconf(struct detect *d, struct detect_conf *nc,
 		   struct fieldset *fs, char *said, size_t n)
 {
 	bool same = same_series(d->cfg, nc);
-	if (same)
-		nc->unit = d->cfg->unit;
 	series_drain(&d->s, same, timed_record, d);
 	series_reload(&d->s, same, said, n);
 	d->cfg = nc;
-	fields(d, fs);
-	series_limits(&d->s, nc->max_keys, nc->max_state, nc->max_ahead,
-		      fieldset_count(fs));
+	/* good: the reload's --check set them up */
+	fields(d, fs, said, 0);
+	series_limits(&d->s, &nc->s, fieldset_count(fs));
 }
 
 void detect_finish(struct detect *d)

@@ -44,18 +44,11 @@ struct detect_conf {
 	bool has_threshold;
 	long window;		/* count window: points */
 	int64_t span;		/* time window: us */
-	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
 	long warmup;		/* -1: the default */
 	bool above, below, only;
 	double above_x, above_clear, below_x, below_clear;
 	int last_level;		/* the option --clear is for */
-	const char *field, *time_field;
-	struct path *kpaths;	/* --key */
-	int nkeys;
-	enum time_repr unit_opt;	/* --time-unit as given */
-	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
-	long max_keys;
-	size_t max_state;	/* bytes */
+	struct series_conf s;	/* -k, -f, the event time, the caps */
 };
 
 struct detect {
@@ -76,9 +69,10 @@ struct detect {
 	unsigned long long filtered;
 };
 
-/* Under c (which d keeps), the fields in fs. */
-void detect_init(struct detect *d, struct detect_conf *c,
-		 struct fieldset *fs);
+/* Under c (which d keeps), the fields in fs. Returns 0, or -1 with why
+ * in err (a bad field path). */
+int detect_init(struct detect *d, struct detect_conf *c, struct fieldset *fs,
+		char *err, size_t n);
 /* The state for a run: records go to w (NDJSON spliced into out); ofmt
  * the output format (FMT_AUTO: the first record's). */
 void detect_start(struct detect *d, struct writer *w, struct outbuf *out,

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "edit.h"
 #include "mem.h"
+#include "number.h"
 
 enum fkind { F_SPAN, F_VALUE, F_OBJ };
 enum { MARK_NONE, MARK_PART, MARK_ALL };	/* edit_keep */
@@ -225,6 +226,16 @@ static void step_name(const struct edit *e, const struct path *p, int i,
 	}
 }
 
+/* The index in o of the field step i of p names, or -1. */
+static long step_find(const struct edit *e, const struct obj *o,
+		      const struct path *p, int i)
+{
+	const char *name;
+	size_t n;
+	step_name(e, p, i, &name, &n);
+	return obj_find(o, name, n);
+}
+
 /* Where a change goes: the objects passed on the way, and the index of the
  * field taken in each, to mark them dirty once something changes. */
 struct chain {
@@ -400,10 +411,7 @@ static void mark(struct edit *e, const struct path *p)
 {
 	struct obj *o = &e->top;
 	for (int i = 0; i < nsteps(e, p); i++) {
-		const char *name;
-		size_t n;
-		step_name(e, p, i, &name, &n);
-		long j = obj_find(o, name, n);
+		long j = step_find(e, o, p, i);
 		if (j < 0)
 			return;
 		struct fld *f = &o->f[j];
@@ -479,7 +487,8 @@ void value_write_json(struct outbuf *o, const struct value *v)
 			out_put(o, v->s, v->n);
 			return;
 		}
-		n = v->t == V_INT ? int_format(v->u.i, buf) : double_format(v->u.d, buf);
+		n = v->t == V_INT ? number_format_int(v->u.i, buf)
+				  : number_format(v->u.d, buf);
 		out_put(o, buf, n);
 		return;
 	case V_STRING:
@@ -527,10 +536,23 @@ static void write_member(struct edit *e, const struct fld *f, struct outbuf *out
 	write_val(e, f, out);
 }
 
+/* The members of o from index from on that are not gone, each after a
+ * comma but the first when !comma. */
+static void write_members(struct edit *e, const struct obj *o, size_t from,
+			  bool comma, struct outbuf *out)
+{
+	for (size_t i = from; i < o->n; i++) {
+		if (o->f[i].gone)
+			continue;
+		if (comma)
+			out_putc(out, ',');
+		comma = true;
+		write_member(e, &o->f[i], out);
+	}
+}
+
 static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out)
 {
-	bool comma = false;
-	size_t from = 0;
 	if (!o->dirty && o->orig.kind != SPAN_MISSING) {
 		/* Splice: the original text up to its closing brace. */
 		size_t end = o->orig.n;
@@ -545,28 +567,12 @@ static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out)
 		while (cut > 0 && strchr(" \t\r\n", o->orig.p[cut - 1]))
 			cut--;
 		out_put(out, o->orig.p, cut);
-		comma = o->norig > 0;
-		from = o->norig;
-		for (size_t i = from; i < o->n; i++) {
-			if (o->f[i].gone)
-				continue;
-			if (comma)
-				out_putc(out, ',');
-			comma = true;
-			write_member(e, &o->f[i], out);
-		}
+		write_members(e, o, o->norig, o->norig > 0, out);
 		out_put(out, o->orig.p + end - 1, o->orig.n - end + 1);
 		return;
 	}
 	out_putc(out, '{');
-	for (size_t i = 0; i < o->n; i++) {
-		if (o->f[i].gone)
-			continue;
-		if (comma)
-			out_putc(out, ',');
-		comma = true;
-		write_member(e, &o->f[i], out);
-	}
+	write_members(e, o, 0, false, out);
 	out_putc(out, '}');
 }
 
@@ -714,10 +720,7 @@ void edit_get(struct edit *e, const struct path *p, struct span *out)
 	for (int i = 0; i < nsteps(e, p); i++) {
 		if (!e->flat && !p->step[i].key)
 			return;		/* an index into an object */
-		const char *name;
-		size_t n;
-		step_name(e, p, i, &name, &n);
-		long j = obj_find(o, name, n);
+		long j = step_find(e, o, p, i);
 		if (j < 0)
 			return;
 		const struct fld *f = &o->f[j];

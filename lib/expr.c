@@ -49,6 +49,7 @@
 #include "json.h"
 #include "expr.h"
 #include "mem.h"
+#include "number.h"
 #include "path.h"
 
 #define STACK_MAX 256		/* values on the evaluation stack */
@@ -410,39 +411,9 @@ static bool number_lit(struct parser *ps, const char *s, size_t n,
 	return true;
 }
 
-/* Decodes "\uXXXX" (a surrogate pair: two of them) at *s into o; advances
- * *s past it. Returns the bytes written, 0 if the escape is invalid. */
-static size_t unicode_escape(const char **s, char *o)
-{
-	const char *q = *s;
-	int hi = hex4_value(q + 2);
-	uint32_t cp = (uint32_t)hi;
-	q += 6;
-	if (hi < 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
-		return 0;
-	if (hi >= 0xD800 && hi <= 0xDBFF) {
-		int lo = q[0] == '\\' && q[1] == 'u' ? hex4_value(q + 2) : -1;
-		if (lo < 0xDC00 || lo > 0xDFFF)
-			return 0;
-		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
-		     ((uint32_t)lo - 0xDC00);
-		q += 6;
-	}
-	*s = q;
-	return utf8_encode(o, cp);
-}
-
 static char simple_escape(char c)
 {
-	switch (c) {
-	case '"': case '\'': case '\\': case '/': return c;
-	case 'b': return '\b';
-	case 'f': return '\f';
-	case 'n': return '\n';
-	case 'r': return '\r';
-	case 't': return '\t';
-	default: return 0;
-	}
+	return c == '\'' ? c : json_escape_char(c);
 }
 
 /* Decodes the string token t into the pool. */
@@ -454,7 +425,7 @@ static bool string_lit(struct parser *ps, const struct tok *t, struct value *v)
 		if (*s != '\\') {
 			*o++ = *s++;
 		} else if (s[1] == 'u') {
-			size_t k = unicode_escape(&s, o);
+			size_t k = utf8_unescape(&s, o);
 			if (!k)
 				return fail(ps, s, "invalid \\u escape in string");
 			o += k;

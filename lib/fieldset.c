@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "fieldset.h"
 #include "mem.h"
 
@@ -96,13 +95,14 @@ int fieldset_add_optional(struct fieldset *fs, const struct path *p)
 	return n->slot;
 }
 
-int fieldset_add_text(struct fieldset *fs, const char *text, const char *opt)
+int fieldset_add_text(struct fieldset *fs, const char *text, bool optional,
+		      const char **err)
 {
 	struct path p;
-	const char *err;
-	if (path_parse_all(text, &p, &err))
-		diag_usage("invalid %s '%s': %s", opt, text, err);
-	int slot = fieldset_add(fs, &p);
+	if (path_parse_all(text, &p, err))
+		return -1;
+	int slot = optional ? fieldset_add_optional(fs, &p)
+			    : fieldset_add(fs, &p);
 	path_free(&p);
 	return slot;
 }

@@ -19,9 +19,10 @@ int fieldset_add(struct fieldset *fs, const struct path *p);
  * the paths fieldset_add gives (see reader_open). */
 int fieldset_add_optional(struct fieldset *fs, const struct path *p);
 bool fieldset_optional(const struct fieldset *fs, int slot);
-/* The same for a path given as text by option opt (--field...): a bad
- * path is a usage error, "invalid OPT 'TEXT': why". */
-int fieldset_add_text(struct fieldset *fs, const char *text, const char *opt);
+/* The same for a path given as text (--field...), optional or not: -1
+ * with *err (a static message) if it is not a path. */
+int fieldset_add_text(struct fieldset *fs, const char *text, bool optional,
+		      const char **err);
 int fieldset_count(const struct fieldset *fs);
 const struct path *fieldset_path(const struct fieldset *fs, int slot);
 /* Ask for the list of top-level members too (for conversion to CSV). */

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "mem.h"
 #include "out.h"
+#include "utf8.h"
 
 /* ---- character classes ---- */
 
@@ -30,63 +31,6 @@ __attribute__((constructor)) static void tables_init(void)
 		is_digit[c] = c >= '0' && c <= '9';
 	}
 	is_ws[' '] = is_ws['\t'] = is_ws['\n'] = is_ws['\r'] = 1;
-}
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	size_t len;
-	unsigned lo = 0x80, hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if ((size_t)(end - p) < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-bool utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	while (p < end) {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		size_t l = utf8_seq(p, end);
-		if (!l)
-			return false;
-		p += l;
-	}
-	return true;
-}
-
-static int hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20;
-	if (c - 'a' < 6)
-		return (int)(c - 'a' + 10);
-	return -1;
 }
 
 /* ---- the scanner ---- */
@@ -175,8 +119,8 @@ static int scan_string(struct scan *s, bool *escaped)
 			}
 			unsigned e = p[1];
 			if (e == 'u') {
-				if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
-				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+				if (end - p < 6 ||
+				    utf8_hex4((const char *)p + 2) < 0) {
 					s->p = p;
 					return fail(s, "invalid \\u escape");
 				}
@@ -492,47 +436,17 @@ error:
 
 /* ---- strings in and out ---- */
 
-size_t utf8_encode(char *o, uint32_t cp)
+char json_escape_char(char c)
 {
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
+	switch (c) {
+	case '"': case '\\': case '/': return c;
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	default: return 0;
 	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-int hex4_value(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		int d = hexval(p[i]);
-		if (d < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-static unsigned long hex4(const unsigned char *p)
-{
-	return (unsigned long)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
-			       hexval(p[2]) << 4 | hexval(p[3]));
 }
 
 size_t json_unescape(const struct span *sp, char *out)
@@ -547,32 +461,26 @@ size_t json_unescape(const struct span *sp, char *out)
 		}
 		unsigned e = p[1];
 		p += 2;
-		switch (e) {
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			unsigned long cp = hex4(p);
-			p += 4;
-			if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 &&
-			    p[0] == '\\' && p[1] == 'u') {
-				unsigned long lo = hex4(p + 2);
-				if (lo >= 0xDC00 && lo <= 0xDFFF) {
-					cp = 0x10000 + ((cp - 0xD800) << 10) +
-					     (lo - 0xDC00);
-					p += 6;
-				}
+		if (e != 'u') {
+			*o++ = json_escape_char((char)e);
+			continue;
+		}
+		unsigned long cp = (unsigned long)utf8_hex4((const char *)p);
+		p += 4;
+		if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 &&
+		    p[0] == '\\' && p[1] == 'u') {
+			unsigned long lo =
+				(unsigned long)utf8_hex4((const char *)p + 2);
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     (lo - 0xDC00);
+				p += 6;
 			}
-			/* A lone surrogate has no UTF-8 form: U+FFFD. */
-			if (cp >= 0xD800 && cp <= 0xDFFF)
-				cp = 0xFFFD;
-			o += utf8_encode(o, (uint32_t)cp);
-			break;
 		}
-		default: *o++ = (char)e;	/* " \ / */
-		}
+		/* A lone surrogate has no UTF-8 form: U+FFFD. */
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			cp = 0xFFFD;
+		o += utf8_encode(o, (uint32_t)cp);
 	}
 	return (size_t)(o - out);
 }

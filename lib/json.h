@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fieldset.h"
+#include "utf8.h"
 #include "value.h"
 
 #define JSON_MAX_DEPTH 2048	/* same bound as jansson's parser */
@@ -37,14 +38,9 @@ int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
  * needs at most sp->n bytes). Returns the decoded length. */
 size_t json_unescape(const struct span *sp, char *out);
 
-/* Writes code point cp as UTF-8 into o (room for 4 bytes); returns the
- * length. */
-size_t utf8_encode(char *o, uint32_t cp);
-/* The value of the 4 hex digits at s, or -1. */
-int hex4_value(const char *s);
-
-/* True if s[0..n) is valid UTF-8 (RFC 3629). */
-bool utf8_valid(const char *s, size_t n);
+/* The character the escape \c stands for (c one of " \ / b f n r t),
+ * or 0. */
+char json_escape_char(char c);
 
 /* Appends s[0..n) as a JSON string literal (with quotes) to out. */
 struct outbuf;

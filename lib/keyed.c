@@ -308,36 +308,6 @@ void keyed_free(struct keyed *k)
 
 /* ---- the options every keyed program shares ---- */
 
-void keyed_parse_keys(struct path **kpaths, int *n, const char *text)
-{
-	const char *s = text, *err;
-	while (*s) {
-		*kpaths = xrealloc(*kpaths, (size_t)(*n + 1) * sizeof **kpaths);
-		if (path_parse(&s, &(*kpaths)[*n], &err))
-			diag_usage("invalid --key '%s' at column %d: %s", text,
-				   (int)(s - text) + 1, err);
-		++*n;
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			diag_usage("invalid --key '%s' at column %d: expected ','",
-				   text, (int)(s - text) + 1);
-	}
-	if (!*n)
-		diag_usage("--key needs at least one field");
-}
-
-long keyed_max_keys(const char *arg)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 1 || v > KEYED_MAX_KEYS)
-		diag_usage("invalid argument '%s' for --max-keys: expected a "
-			   "count from 1 to %d", arg, KEYED_MAX_KEYS);
-	return v;
-}
-
 void keyed_paths_free(struct path *kpaths, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -105,16 +105,9 @@ long keyed_fit(struct keyed *k, int keep);
 int keyed_live(const struct keyed *k);
 size_t keyed_bytes(const struct keyed *k);
 
-/* ---- the options every keyed program shares ---- */
+/* ---- the options every keyed program shares (lib/optgroup.h) ---- */
 
-/*
- * --key F1,F2: appends each field's path to *kpaths (*n of them). A bad
- * list is a usage error (exit 2), said with the column where it is.
- */
-void keyed_parse_keys(struct path **kpaths, int *n, const char *text);
-/* --max-keys N: a count from 1 to KEYED_MAX_KEYS, else a usage error. */
-long keyed_max_keys(const char *arg);
-/* Frees the paths of keyed_parse_keys. */
+/* Frees the paths of --key (path_parse_list). */
 void keyed_paths_free(struct path *kpaths, int n);
 /* True if two --key lists name the same fields in the same order: then a
  * key's state still means the same after a reload. */

@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "keys.h"
 #include "mem.h"
+#include "number.h"
 
 void key_append(struct outbuf *k, const struct value *v)
 {
@@ -15,18 +16,22 @@ void key_append(struct outbuf *k, const struct value *v)
 	char tag;
 	switch (v->t) {
 	case V_STRING: tag = 's'; p = v->s; n = v->n; break;
-	case V_INT: tag = 'i'; n = int_format(v->u.i, buf); p = buf; break;
+	case V_INT:
+		tag = 'i';
+		n = number_format_int(v->u.i, buf);
+		p = buf;
+		break;
 	case V_DOUBLE:
 		tag = 'd';
 		if (isinf(v->u.d)) {
 			/* Beyond double range (1e999): one key per sign, whose
-			 * text still reads back as JSON (double_format gives
+			 * text still reads back as JSON (number_format gives
 			 * null for both, which made 1e999 and -1e999 one key). */
 			p = v->u.d > 0 ? "1e999" : "-1e999";
 			n = strlen(p);
 		} else {
 			/* -0.0 == 0.0: by value they are one key */
-			n = double_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
+			n = number_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
 			p = buf;
 		}
 		break;

@@ -14,8 +14,13 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+		mem_oom();
 	return p;
+}
+
+void mem_oom(void)
+{
+	diag_fatal(EXIT_RUNTIME, "out of memory");
 }
 
 char *xstrdup(const char *s)

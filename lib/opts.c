@@ -1,5 +1,6 @@
 /* opts.c - the options every program shares, parsed one way */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,8 +134,10 @@ void opts_apply(struct es_opts *o)
 	}
 	/* --check writes nothing: a reload runs it beside the running
 	 * program, whose dead letter and stats file these are. */
-	if (o->dead_letter && !o->check)
-		dead_set_dead_letter(o->dead_letter);
+	char why[512];
+	if (o->dead_letter && !o->check &&
+	    dead_set_dead_letter(o->dead_letter, why, sizeof why))
+		diag_fatal(EXIT_RUNTIME, "%s", why);
 	dead_set_strict(o->strict);
 	stats_set_print(o->stats);
 	reader_set_delimiter(o->delimiter ? o->delimiter : ',');
@@ -309,6 +312,28 @@ void opts_bad_option(void)
 	exit(EXIT_USAGE);
 }
 
+void opts_syntax_error(const char *text, const char *msg, size_t col)
+{
+	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  ",
+		diag_prog, col + 1, msg, text);
+	/* tabs copied and UTF-8 continuation bytes skipped: the caret lines
+	 * up on a terminal */
+	for (size_t i = 0; i < col && text[i]; i++)
+		if (text[i] == '\t')
+			fputc('\t', stderr);
+		else if (((unsigned char)text[i] & 0xC0) != 0x80)
+			fputc(' ', stderr);
+	fputs("^\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+void opts_late(const char *path)
+{
+	char why[512];
+	if (dead_set_late(path, why, sizeof why))
+		diag_fatal(EXIT_RUNTIME, "%s", why);
+}
+
 int64_t opts_duration(const char *opt, const char *arg, bool zero_ok)
 {
 	int64_t us;
@@ -320,13 +345,29 @@ int64_t opts_duration(const char *opt, const char *arg, bool zero_ok)
 	return us;
 }
 
-long opts_count(const char *opt, const char *arg)
+/* A decimal count from lo to hi into *v. */
+static bool count_parse(const char *arg, long lo, long hi, long *v)
 {
 	char *end;
 	errno = 0;
-	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v <= 0)
+	*v = strtol(arg, &end, 10);
+	return !errno && end != arg && !*end && *v >= lo && *v <= hi;
+}
+
+long opts_count(const char *opt, const char *arg)
+{
+	long v;
+	if (!count_parse(arg, 1, LONG_MAX, &v))
 		diag_usage("invalid argument '%s' for %s: expected a count > 0",
 			   arg, opt);
+	return v;
+}
+
+long opts_count_in(const char *opt, const char *arg, long lo, long hi)
+{
+	long v;
+	if (!count_parse(arg, lo, hi, &v))
+		diag_usage("invalid argument '%s' for %s: expected a count from "
+			   "%ld to %ld", arg, opt, lo, hi);
 	return v;
 }

@@ -13,6 +13,9 @@ enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
 	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG, OPT_CHECK, OPT_WATCH_CONFIG,
 	OPT_NULL_VALUES, OPT_TIMEZONE,
+	/* the shared option groups (lib/optgroup.h) */
+	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_AHEAD, OPT_MAX_KEYS,
+	OPT_MAX_STATE,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -51,7 +54,7 @@ struct opts_entry {
 	const char *help;
 };
 /* --time-unit's help, the same in every program that reads event time
- * (time_unit_opt parses it). */
+ * (optgroup_time_unit parses it). */
 #define OPTS_TIME_UNIT_HELP \
 	"s, ms, us, ns or auto (default auto: guessed\n" \
 	"from the first value: below 1e11 s, 1e14 ms,\n" \
@@ -99,11 +102,20 @@ void opts_common_help(FILE *f);
 /* After the program has checked its options, before it reads or connects:
  * with --check, exit 0 (the options are good). */
 void opts_check_done(const struct es_opts *o);
+/* A usage error in an option's text (an expression): the message, the
+ * text and a caret under column col (from 0); exit 2. */
+__attribute__((noreturn))
+void opts_syntax_error(const char *text, const char *msg, size_t col);
+/* --late FILE (NULL: none) opened for the late events; a file that cannot
+ * be opened is a runtime failure (exit 1). */
+void opts_late(const char *path);
 /* An option's duration in microseconds (250ms, 10s, 1h30m), above 0
  * unless zero_ok; a count above 0. Anything else is a usage error naming
  * the option. */
 int64_t opts_duration(const char *opt, const char *arg, bool zero_ok);
 long opts_count(const char *opt, const char *arg);
+/* A count from lo to hi, else a usage error saying that range. */
+long opts_count_in(const char *opt, const char *arg, long lo, long hi);
 /* After getopt_long has printed why an option is wrong: the hint, exit 2. */
 __attribute__((noreturn)) void opts_bad_option(void);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "mem.h"
 #include "out.h"
 
 #define OUT_BLOCK (64u << 10)
@@ -20,9 +21,7 @@ void out_init(struct outbuf *o, int fd, const char *name)
 	o->name = name;
 	o->len = 0;
 	o->cap = fd >= 0 ? OUT_BLOCK : 256;
-	o->buf = malloc(o->cap);
-	if (!o->buf)
-		diag_fatal(EXIT_RUNTIME, "out of memory");
+	o->buf = xmalloc(o->cap);
 }
 
 void out_flush(struct outbuf *o)
@@ -81,9 +80,7 @@ void out_put(struct outbuf *o, const void *p, size_t n)
 		size_t cap = o->cap;
 		while (cap - o->len < n)
 			cap *= 2;
-		char *nb = realloc(o->buf, cap);
-		if (!nb)
-			diag_fatal(EXIT_RUNTIME, "out of memory");
+		char *nb = xrealloc(o->buf, cap);
 		o->buf = nb;
 		o->cap = cap;
 	}

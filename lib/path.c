@@ -39,32 +39,6 @@ static bool name_char(unsigned char c)
 	return name_start(c) || (c >= '0' && c <= '9');
 }
 
-/* Decodes the \u escape at *q (pointing at the 'u'), a surrogate pair
- * included, into o. Returns the bytes written, or 0 if invalid. */
-static size_t unicode_escape(const char **q, char *o)
-{
-	const char *s = *q;
-	int hi = hex4_value(s + 1);
-	if (hi < 0)
-		return 0;
-	s += 5;
-	uint32_t cp = (uint32_t)hi;
-	if (hi >= 0xDC00 && hi <= 0xDFFF)
-		return 0;
-	if (hi >= 0xD800 && hi <= 0xDBFF) {
-		if (s[0] != '\\' || s[1] != 'u')
-			return 0;
-		int lo = hex4_value(s + 2);
-		if (lo < 0xDC00 || lo > 0xDFFF)
-			return 0;
-		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
-		     ((uint32_t)lo - 0xDC00);
-		s += 6;
-	}
-	*q = s;
-	return utf8_encode(o, cp);
-}
-
 /* Parses a quoted key at *q (on the opening quote) into a new string. */
 static int quoted_key(const char **q, struct path_step *st, const char **err)
 {
@@ -81,30 +55,20 @@ static int quoted_key(const char **q, struct path_step *st, const char **err)
 			*o++ = *s++;
 			continue;
 		}
-		const char *esc = s++;
-		char c = *s++;
-		switch (c) {
-		case '"': case '\\': case '/': *o++ = c; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			s--;
-			size_t k = unicode_escape(&s, o);
-			if (k) {
-				o += k;
-				break;
-			}
-		}
-			/* fall through */
-		default:
+		const char *esc = s;
+		char c = json_escape_char(s[1]);
+		size_t k = c ? 1 : s[1] == 'u' ? utf8_unescape(&s, o) : 0;
+		if (!k) {
 			free(key);
 			*q = esc;
 			*err = "invalid escape in quoted key";
 			return -1;
 		}
+		if (c) {
+			*o = c;
+			s += 2;
+		}
+		o += k;
 	}
 	*o = 0;
 	st->key = key;
@@ -213,6 +177,25 @@ int path_parse_all(const char *s, struct path *p, const char **err)
 		path_free(p);
 		*err = "unexpected characters after the path";
 		return -1;
+	}
+	return 0;
+}
+
+int path_parse_list(const char *text, struct path **paths, int *n,
+		    const char **err)
+{
+	const char *s = text;
+	while (*s) {
+		*paths = xrealloc(*paths, (size_t)(*n + 1) * sizeof **paths);
+		if (path_parse(&s, &(*paths)[*n], err))
+			return (int)(s - text) + 1;
+		++*n;
+		if (*s == ',' && s[1]) {
+			s++;
+		} else if (*s) {
+			*err = "expected ','";
+			return (int)(s - text) + 1;
+		}
 	}
 	return 0;
 }

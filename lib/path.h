@@ -31,6 +31,11 @@ struct path {
 int path_parse(const char **s, struct path *p, const char **err);
 /* Parses a whole string (trailing bytes are an error). */
 int path_parse_all(const char *s, struct path *p, const char **err);
+/* Parses a comma-separated list of paths (--key a,b) onto *paths (*n of
+ * them; appended). Returns 0, or the column (from 1) of the error with
+ * *err set to a static message; a trailing comma is an error. */
+int path_parse_list(const char *text, struct path **paths, int *n,
+		    const char **err);
 void path_free(struct path *p);
 
 #endif

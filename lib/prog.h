@@ -140,6 +140,9 @@ void prog_check(int status, const char *why);
 void prog_usage_unless(bool ok, const char *why);
 bool prog_took(int took, const char *why);
 
+/* The program a cmd/ file declares; lib/main.c's main() runs it. */
+extern const struct prog program;
+
 /* Runs p on the command line; returns the exit status. */
 int prog_main(const struct prog *p, int argc, char **argv);
 /* For a run hook: the reading loop over the operands (it opens run->r),

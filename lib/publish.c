@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "optgroup.h"
 #include "opts.h"
 #include "publish.h"
 #include "stats.h"
@@ -94,7 +95,7 @@ bool pub_same_str(const char *a, const char *b)
 
 int pub_field_slot(struct fieldset *fs, const char *opt, const char *field)
 {
-	return field ? fieldset_add_text(fs, field, opt) : -1;
+	return field ? optgroup_field(fs, opt, field) : -1;
 }
 
 void pub_payload_init(struct pub_payload *pl, bool csv)

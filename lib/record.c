@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "loop.h"
 #include "mem.h"
+#include "number.h"
 #include "record.h"
 #include "stats.h"
 
@@ -1560,8 +1561,8 @@ static void ofield_text(const struct value *v, char *buf, const char **p,
 			*p = v->s;
 			*n = v->n;
 		} else {
-			*n = v->t == V_INT ? int_format(v->u.i, buf)
-					   : double_format(v->u.d, buf);
+			*n = v->t == V_INT ? number_format_int(v->u.i, buf)
+					   : number_format(v->u.d, buf);
 			*p = buf;
 		}
 		return;

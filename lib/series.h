@@ -13,8 +13,25 @@
 #include <stdint.h>
 #include "keyed.h"
 #include "record.h"
+#include "size.h"
 #include "time.h"
 #include "watermark.h"
+
+/* The options a series is read by, the same in both programs (parsed by
+ * lib/optgroup.c); the strings point into the command line's words. */
+struct series_conf {
+	const char *field, *time_field;
+	struct path *kpaths;	/* --key */
+	int nkeys;
+	enum time_repr unit_opt;	/* --time-unit as given */
+	enum time_repr unit;		/* in use: TIME_AUTO until guessed */
+	int64_t max_ahead;	/* --max-ahead (lib/watermark.h) */
+	long max_keys;
+	size_t max_state;	/* bytes */
+};
+#define SERIES_CONF_DEFAULTS { \
+	.field = "value", .time_field = "ts", .max_ahead = WM_DEFAULT_AHEAD, \
+	.max_keys = KEYED_DEFAULT_MAX, .max_state = SIZE_DEFAULT_MAX_STATE }
 
 struct series {
 	const char *field, *time_field;
@@ -29,19 +46,20 @@ struct series {
 	double in_x;			/* and its value */
 };
 
-/* A path a program can do without (a field it only tests for, or does not
- * read under these options): no warning for a CSV header without it. */
-int series_add_optional(struct fieldset *fs, const char *text,
-			const char *opt);
-/* The slots of the fields in fs (again after a reload); the time is read
- * only if timed. The strings and unit must live as long as s uses them. */
-void series_fields(struct series *s, struct fieldset *fs,
-		   const struct path *kpaths, int nkeys, const char *field,
-		   const char *time_field, enum time_repr *unit, bool timed);
+/* The slots of c's fields in fs (again after a reload); the time is read
+ * only if timed. c must live as long as s uses it. Returns 0, or -1 with
+ * why in err ("invalid --field 'x': ..."). */
+int series_fields(struct series *s, struct fieldset *fs,
+		  struct series_conf *c, bool timed, char *err, size_t n);
 /* The keys (blocks of size bytes, lib/keyed.h) and the watermark. */
-void series_start(struct series *s, size_t size, long max_keys,
-		  size_t max_state, void (*drop)(void *state, void *ctx),
-		  void *ctx, int64_t max_ahead, int nslots);
+void series_start(struct series *s, size_t size, const struct series_conf *c,
+		  void (*drop)(void *state, void *ctx), void *ctx, int nslots);
+/* True if a key's state under a means the same under b: the same keys and
+ * value, and (if timed) times read the same way. Then b takes a's guessed
+ * time unit. */
+bool series_same(const struct series_conf *a, struct series_conf *b,
+		 bool timed);
+void series_conf_free(struct series_conf *c);
 
 /* The record's value, or false after reporting it as bad input. */
 static inline bool series_value(struct series *s, const struct record *rec,
@@ -100,9 +118,8 @@ void series_drain(struct series *s, bool same, wm_fn fn, void *ctx);
  * its length). Then the program sets its fields again (series_fields) and
  * calls series_limits. */
 int series_reload(struct series *s, bool same, char *said, size_t n);
-/* New caps and --max-ahead (start-up values at series_start). */
-void series_limits(struct series *s, long max_keys, size_t max_state,
-		   int64_t max_ahead, int nslots);
+/* c's caps and --max-ahead (start-up values at series_start). */
+void series_limits(struct series *s, const struct series_conf *c, int nslots);
 /* Input is quiet: the poll timeout of the watermark (wm_idle). */
 int series_idle(struct series *s, wm_fn fn, void *ctx);
 /* End of input: the held records go to fn (or are bad input). */

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "diag.h"
 #include "size.h"
 
 int size_parse(const char *str, uint64_t *out)
@@ -28,15 +27,6 @@ int size_parse(const char *str, uint64_t *out)
 		return -1;
 	*out = (uint64_t)v << shift;
 	return 0;
-}
-
-uint64_t size_opt(const char *opt, const char *arg)
-{
-	uint64_t v;
-	if (size_parse(arg, &v) < 0)
-		diag_usage("invalid argument '%s' for %s: expected a size > 0 "
-			   "(bytes, or with K, M or G)", arg, opt);
-	return v;
 }
 
 const char *size_text(uint64_t n, char *buf, size_t len)

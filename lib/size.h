@@ -9,10 +9,7 @@
 int size_parse(const char *s, uint64_t *out);
 /* What --max-state is unless given: the programs that hold state agree. */
 #define SIZE_DEFAULT_MAX_STATE ((uint64_t)64 << 20)	/* 64M */
-/* An option's size in bytes, above 0; anything else is a usage error
- * naming the option. */
-uint64_t size_opt(const char *opt, const char *arg);
-/* A size as size_opt reads it back, in the largest unit that is exact
+/* A size as size_parse reads it back, in the largest unit that is exact
  * (65536 -> "64k", 67108864 -> "64M"), into buf; returns buf. */
 const char *size_text(uint64_t n, char *buf, size_t len);
 

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "number.h"
 #include "time.h"
 
 /* The instants every time must lie within: years -99999 to 99999
@@ -776,11 +776,4 @@ int64_t time_now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * US_PER_S + ts.tv_nsec / 1000;
-}
-
-void time_unit_opt(const char *s, enum time_repr *unit)
-{
-	if (time_unit_parse(s, unit))
-		diag_usage("invalid argument '%s' for --time-unit: expected s, "
-			   "ms, us, ns or auto", s);
 }

@@ -90,8 +90,6 @@ size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf);
 
 /* Parses a --time-unit argument: s, ms, us, ns (or auto). -1 if none. */
 int time_unit_parse(const char *s, enum time_repr *unit);
-/* The same for the option --time-unit: a bad unit is a usage error. */
-void time_unit_opt(const char *s, enum time_repr *unit);
 
 /* Wall clock, epoch microseconds (for --time processing). */
 int64_t time_now_us(void);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scratch.h"
+
 /*
  * A span is where a field's value sits in the record text, untyped.
  * The scanner fills spans; value_load() types them only when asked,
@@ -46,32 +48,10 @@ struct value {
 	size_t n;
 };
 
-/* A scratch arena reset per record: decoded strings and computed text live
- * here, so the hot path allocates nothing once it has grown to fit. */
-struct scratch {
-	char *buf;
-	size_t len, cap;
-};
-void *scratch_alloc(struct scratch *sc, size_t n);	/* exits 1 on OOM */
-void scratch_reset(struct scratch *sc);
-void scratch_free(struct scratch *sc);
-
 /* Types a span. JSON strings with escapes are decoded into sc.
  * Returns 0, or -1 if the span is malformed (cannot happen for spans the
  * validating scanner produced). */
 int value_load(const struct span *sp, struct value *v, struct scratch *sc);
-
-/* Parses text as a JSON number (RFC 8259 grammar exactly: no '+', no
- * leading zeros, no '.5'). Integers that fit int64 become V_INT, everything
- * else V_DOUBLE (correctly rounded). Returns false if text is not a number. */
-bool number_parse(const char *s, size_t n, struct value *v);
-
-/* Writes d as the shortest text that reads back as the same double
- * (integral values without a fraction: 3 not 3.0; non-finite as null).
- * buf needs 32 bytes. Returns the length. */
-size_t double_format(double d, char *buf);
-/* Writes an int64 in decimal; buf needs 24 bytes. */
-size_t int_format(int64_t i, char *buf);
 
 static inline double value_num(const struct value *v)
 {

@@ -186,7 +186,7 @@ int window_conf_check(struct window_conf *c, const char *every_text,
 	if (c->kind == WINDOW_HOPPING && c->every > c->size)
 		snprintf(err, n, "--every must not exceed the --hopping size");
 	else if (c->kind == WINDOW_COUNT && c->count_every > c->count)
-		snprintf(err, n, "--every must not exceed the --count size");
+		snprintf(err, n, "--every must not exceed the --count-window size");
 	else if ((over = conf_overlap(c)) > WINDOW_MAX_OVERLAP)
 		snprintf(err, n, "--every %s puts each event in %lld windows; "
 			 "at most %d: use a coarser --every", every_text, over,
@@ -1238,12 +1238,8 @@ int window_held(const struct window *w)
 
 static bool paths_same(const struct window_conf *a, const struct window_conf *b)
 {
-	if (a->ngroup_fields != b->ngroup_fields)
-		return false;
-	for (int i = 0; i < a->ngroup_fields; i++)
-		if (strcmp(a->gpaths[i].text, b->gpaths[i].text))
-			return false;
-	return true;
+	return keyed_same_keys(a->gpaths, a->ngroup_fields, b->gpaths,
+			       b->ngroup_fields);
 }
 
 static bool specs_same(const struct agg_spec *x, const struct agg_spec *y,

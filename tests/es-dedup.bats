@@ -338,6 +338,13 @@ for i in range(40):
 	run --separate-stderr es-dedup -k 'a,,b' < /dev/null
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-dedup: invalid --key 'a,,b' at column 3: expected a field name or a quoted key\n%s" "$hint")"
+	# the key list as every program reads it (lib/optgroup.c): no trailing comma, not empty
+	run --separate-stderr es-dedup -k 'a,' < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: invalid --key 'a,' at column 2: expected ','\n%s" "$hint")"
+	run --separate-stderr es-dedup -k '' < /dev/null
+	[ "$status" -eq 2 ]
+	assert_stderr "$(printf "es-dedup: --key needs at least one field\n%s" "$hint")"
 	run --separate-stderr es-dedup -k a --within 1s --time-unit m < /dev/null
 	[ "$status" -eq 2 ]
 	assert_stderr "$(printf "es-dedup: invalid argument 'm' for --time-unit: expected s, ms, us, ns or auto\n%s" "$hint")"

@@ -341,6 +341,19 @@ EOF
 	assert_stderr '{"program":"es-window","in":4,"out":2,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
 }
 
+@test "es-window --count-window N --every M: windows of N events, a new one every M; --count is its old name" {
+	printf '{"ts":1000,"v":1}\n{"ts":2000,"v":2}\n{"ts":3000,"v":3}\n{"ts":4000,"v":4}\n' > "$T/in"
+	run --separate-stderr es-window --count-window 2 --every 1 --time-unit ms -a 'count,sum(v)' "$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"window_start":1000,"window_end":2000,"count":2,"sum_v":3}' \
+		'{"window_start":2000,"window_end":3000,"count":2,"sum_v":5}' \
+		'{"window_start":3000,"window_end":4000,"count":2,"sum_v":7}' \
+		'{"window_start":4000,"window_end":4000,"count":1,"sum_v":4}')"
+	es-window --count 2 --every 1 --time-unit ms -a 'count,sum(v)' "$T/in" > "$T/old"
+	assert_file_is "$T/old" <<< "$output"
+}
+
 # ---- aggregates ----
 
 @test "es-window: every aggregate on one window (known answers; events out of order)" {
@@ -1554,7 +1567,7 @@ EOT
 
 @test "es-window: usage errors name the option and why, exit 2" {
 	local -a cases=(
-		'|a window is needed: --tumbling, --hopping, --sliding, --session or --count'
+		'|a window is needed: --tumbling, --hopping, --sliding, --session or --count-window'
 		'--tumbling 5s --session 2s|--session: only one window kind may be given'
 		'--count 5 --sliding 1s|--sliding: only one window kind may be given'
 		'--hopping 10s|--hopping needs --every'
@@ -1562,8 +1575,8 @@ EOT
 		'--hopping 10s --every x|invalid duration '"'x'"' for --every: expected a number in duration'
 		'--hopping 10s --every 0|invalid duration '"'0'"' for --every: must be above 0'
 		'--count 3 --every x|invalid argument '"'x'"' for --every: expected a count > 0'
-		'--tumbling 5s --every 2s|--every goes with --hopping or --count'
-		'--session 5s --every 2s|--every goes with --hopping or --count'
+		'--tumbling 5s --every 2s|--every goes with --hopping or --count-window'
+		'--session 5s --every 2s|--every goes with --hopping or --count-window'
 		'--tumbling 5x|invalid duration '"'5x'"' for --tumbling: unknown unit in duration (use ms, s, m, h, d)'
 		'--tumbling 10|invalid duration '"'10'"' for --tumbling: missing unit in duration'
 		'--tumbling 0|invalid duration '"'0'"' for --tumbling: must be above 0'
@@ -1572,6 +1585,7 @@ EOT
 		'--session 0|invalid duration '"'0'"' for --session: must be above 0'
 		'--count 0|invalid argument '"'0'"' for --count: expected a count > 0'
 		'--count x|invalid argument '"'x'"' for --count: expected a count > 0'
+		'--count-window 0|invalid argument '"'0'"' for --count-window: expected a count > 0'
 		'--tumbling 5s --max-session 1m|--max-session goes with --session'
 		'--session 5s --offset 1s|--offset goes with --tumbling or --hopping'
 		'--tumbling 5s --lateness -1s|invalid duration '"'-1s'"' for --lateness: negative duration'
@@ -1587,6 +1601,7 @@ EOT
 		'--tumbling 5s --time-format auto|invalid argument '"'auto'"' for --time-format: expected rfc3339, s, ms, us or ns'
 		'--tumbling 5s --time-field a..b|invalid --time-field '"'a..b'"': expected a field name or a quoted key'
 		'--tumbling 5s -g a,,b|invalid --group-by '"'a,,b'"' at column 3: expected a field name or a quoted key'
+		'--tumbling 5s -g a,|invalid --group-by '"'a,'"' at column 2: expected '"','"''
 		'--tumbling 5s -a bogus|invalid --agg '"'bogus'"': unknown aggregate '"'bogus'"''
 		'--tumbling 5s -a mean|invalid --agg '"'mean'"': aggregate '"'mean'"' needs a field: mean(f)'
 		'--tumbling 5s -a count(v)|invalid --agg '"'count(v)'"': aggregate '"'count'"' takes no field'

@@ -16,6 +16,8 @@ cd "$dir" || exit 2
 
 table='
 mem 1
+scratch 1
+utf8 1
 diag 1
 out 1
 loop 1
@@ -23,6 +25,7 @@ notify 1
 input 1
 size 1
 value 2
+number 2
 json 2
 fieldset 2
 path 2
@@ -58,9 +61,12 @@ modbus_plan 4
 archive 4
 archive_query 4
 opts 5
+optgroup 5
 config 5
 reload 5
 prog 5
+main 5
+proghooks 5
 evloop 5
 ijoin_read 5
 mqtt 6

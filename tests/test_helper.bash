@@ -54,14 +54,25 @@ skip_if_slow() {
 
 # The long option names a program's source declares ({"name", ...argument}
 # in its longopts table, in lib/opts.h and in the option tables of the lib
-# headers it includes: lib/mqtt.h, lib/publish.h), one a line.
+# headers it includes: lib/mqtt.h, lib/publish.h), one a line. An entry a
+# header defines as a macro (lib/optgroup.h's OPTGROUP_KEY(help)) is the
+# program's where its source uses the macro.
 long_options_of() {
 	local src="$BATS_TEST_DIRNAME/../cmd/$1.c" lib="$BATS_TEST_DIRNAME/../lib"
+	local files m name
 	# the headers it includes, and their .c files: options as data
 	# (lib/publish.c's pub_opts_table) are defined there
-	cat "$src" "$lib/opts.h" $(sed -n 's|^#include "\([a-z]*\)\.h"|'"$lib"'/\1.h '"$lib"'/\1.c|p' "$src" |
-		tr ' ' '\n' | while read -r f; do [ -f "$f" ] && echo "$f"; done) |
-		sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p' | sort -u
+	files=$(sed -n 's|^#include "\([a-z]*\)\.h"|'"$lib"'/\1.h '"$lib"'/\1.c|p' "$src" |
+		tr ' ' '\n' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+	{
+		cat "$src" "$lib/opts.h" $files | grep -v '^#define' |
+			sed -n 's/.*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1/p'
+		cat "$lib/opts.h" $files |
+			sed -n 's/^#define \([A-Z_]*\).*{"\([a-z][a-z-]*\)", *[a-z_]*argument.*/\1 \2/p' |
+			while read -r m name; do
+				! grep -qw -- "$m" "$src" || echo "$name"
+			done
+	} | sort -u
 }
 
 # The first line of getopt's complaint names the program by argv[0], a full

@@ -53,6 +53,7 @@
 #include "ijoin.h"
 #include "loop.h"
 #include "mem.h"
+#include "optgroup.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
@@ -142,7 +143,7 @@ static void conf_of(const struct def *d, struct ijoin_conf *c)
 				    sizeof err) == 0);
 	FUZZ_CHECK(join_pairs_parse(&c->time, "--time-field", tfields[d->tfield],
 				    err, sizeof err) == 0);
-	time_unit_opt(tunits[d->unit], &c->unit);
+	optgroup_time_unit(tunits[d->unit], &c->unit);
 	if (latenesses[d->lateness])
 		c->lateness = opts_duration("--lateness", latenesses[d->lateness],
 					    true);
@@ -150,7 +151,7 @@ static void conf_of(const struct def *d, struct ijoin_conf *c)
 		opts_count("--max-buffered", maxbufs[d->maxbuf]) :
 		IJOIN_DEFAULT_MAX_BUFFERED;
 	c->max_state = maxstates[d->maxstate] ?
-		size_opt("--max-state", maxstates[d->maxstate]) :
+		optgroup_size("--max-state", maxstates[d->maxstate]) :
 		SIZE_DEFAULT_MAX_STATE;
 	if (d->idle)
 		c->idle = opts_duration("--idle", "5ms", false);

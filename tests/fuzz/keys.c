@@ -6,7 +6,7 @@
  * Invariants:
  *   - key_decode() gives back what key_append() was given (the type; the
  *     bytes of a string or raw value; the text of a number in the form
- *     int_format/double_format write), for one value and for the whole
+ *     number_format_int/number_format write), for one value and for the whole
  *     sequence as a compound key;
  *   - key_append_loose() makes a numeric string, its number and an integral
  *     double one key;
@@ -18,6 +18,7 @@
 
 #include "fuzz.h"
 #include "keys.h"
+#include "number.h"
 #include "out.h"
 #include "value.h"
 
@@ -43,10 +44,10 @@ static struct value value_of(const char *p, size_t n)
 static size_t num_text(const struct value *v, char *buf)
 {
 	if (v->t == V_INT)
-		return int_format(v->u.i, buf);
+		return number_format_int(v->u.i, buf);
 	if (isinf(v->u.d))
 		return (size_t)sprintf(buf, "%s", v->u.d > 0 ? "1e999" : "-1e999");
-	return double_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
+	return number_format(v->u.d == 0 ? 0.0 : v->u.d, buf);
 }
 
 static void check_decoded(const struct value *in, const struct value *out)

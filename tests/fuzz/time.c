@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
+#include "number.h"
 #include "time.h"
 #include "value.h"
 

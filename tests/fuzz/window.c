@@ -45,6 +45,7 @@
 
 #include "diag.h"
 #include "mem.h"
+#include "optgroup.h"
 #include "opts.h"
 #include "path.h"
 #include "record.h"
@@ -258,11 +259,11 @@ static void conf_of(const struct cmdline *c, struct window_conf *w)
 		else if (!strcmp(o, "--max-groups"))
 			w->max_groups = opts_count(o, v);
 		else if (!strcmp(o, "--max-state"))
-			w->max_state = size_opt(o, v);
+			w->max_state = optgroup_size(o, v);
 		else if (!strcmp(o, "--max-ahead"))
 			w->max_ahead = opts_duration(o, v, true);
 		else if (!strcmp(o, "--time-unit"))
-			time_unit_opt(v, &w->unit);
+			optgroup_time_unit(v, &w->unit);
 		else if (!strcmp(o, "--time-format") && !strcmp(v, "rfc3339"))
 			w->out_repr = TIME_RFC3339;
 		else if (!strcmp(o, "--time-format"))

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "number.h"
 #include "value.h"
 
 __attribute__((noreturn))

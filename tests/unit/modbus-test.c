@@ -17,6 +17,7 @@
 #include "modbus_plan.h"
 #include "out.h"
 #include "json.h"
+#include "number.h"
 
 static const char *const types[] = { "bool", "int16", "uint16", "int32",
 	"uint32", "int64", "float32", "float64", "string" };
@@ -63,8 +64,8 @@ static int decode(int argc, char **argv)
 	char buf[40];
 	switch (v.t) {
 	case V_BOOL: out_puts(&o, v.u.b ? "true" : "false"); break;
-	case V_INT: out_put(&o, buf, int_format(v.u.i, buf)); break;
-	case V_DOUBLE: out_put(&o, buf, double_format(v.u.d, buf)); break;
+	case V_INT: out_put(&o, buf, number_format_int(v.u.i, buf)); break;
+	case V_DOUBLE: out_put(&o, buf, number_format(v.u.d, buf)); break;
 	case V_STRING: json_write_string(&o, v.s, v.n); break;
 	default: out_puts(&o, "null");
 	}

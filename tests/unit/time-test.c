@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "time.h"
 #include "value.h"
 

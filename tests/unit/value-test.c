@@ -1,7 +1,7 @@
 /* value-test.c - unit driver for lib/value.c (tests/value.bats)
  *
- *   value-test fmt X...     double_format(strtod(X)) for each X, one a line
- *   value-test compare N    double_format against the printf reference (the
+ *   value-test fmt X...     number_format(strtod(X)) for each X, one a line
+ *   value-test compare N    number_format against the printf reference (the
  *                           shortest of %.15g, %.16g, %.17g that reads back)
  *                           on N doubles of several kinds, seeded; prints
  *                           "N checked, M differ" and the first differences
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "value.h"
 
 static size_t reference(double d, char *buf)
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 	char a[40], b[40];
 	if (argc >= 2 && !strcmp(argv[1], "fmt")) {
 		for (int i = 2; i < argc; i++) {
-			double_format(strtod(argv[i], NULL), a);
+			number_format(strtod(argv[i], NULL), a);
 			puts(a);
 		}
 		return 0;
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 		long n = atol(argv[2]), differ = 0;
 		for (long i = 0; i < n; i++) {
 			double d = sample((uint64_t)i);
-			double_format(d, a);
+			number_format(d, a);
 			reference(d, b);
 			if (strcmp(a, b) && differ++ < 10)
 				printf("%.17g: %s, reference %s\n", d, a, b);

@@ -1,0 +1,23 @@
+/* number.h - JSON numbers: parsed exactly, written shortest */
+#ifndef ES_NUMBER_H
+#define ES_NUMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value.h"
+
+/* Parses text as a JSON number (RFC 8259 grammar exactly: no '+', no
+ * leading zeros, no '.5'). Integers that fit int64 become V_INT, everything
+ * else V_DOUBLE (correctly rounded). Returns false if text is not a number. */
+bool number_parse(const char *s, size_t n, struct value *v);
+
+/* Writes d as the shortest text that reads back as the same double
+ * (integral values without a fraction: 3 not 3.0; non-finite as null).
+ * buf needs 32 bytes. Returns the length. */
+size_t number_format(double d, char *buf);
+/* Writes an int64 in decimal; buf needs 24 bytes. */
+size_t number_format_int(int64_t i, char *buf);
+
+#endif

@@ -436,7 +436,7 @@ static void cleanup(struct prog_run *run)
 	out_free(&res);
 }
 
-static const struct prog es_ctl = {
+const struct prog program = {
 	.name = "es-ctl",
 	.synopsis = "--id ID --dir DIR [OPTION]...",
 	.about = "Apply configuration files sent over MQTT: a message on\n"
@@ -463,8 +463,3 @@ static const struct prog es_ctl = {
 	.finish = finish,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_ctl, argc, argv);
-}

@@ -431,7 +431,7 @@ static void cleanup(struct prog_run *run)
 	out_free(&msg);
 }
 
-static const struct prog es_heartbeat = {
+const struct prog program = {
 	.name = "es-heartbeat",
 	.synopsis = "--id ID [OPTION]...",
 	.about = "Publish a status record for this gateway every D, retained: its id,\n"
@@ -458,8 +458,3 @@ static const struct prog es_heartbeat = {
 	.finish = finish,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_heartbeat, argc, argv);
-}

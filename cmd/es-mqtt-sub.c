@@ -345,7 +345,7 @@ static void cleanup(struct prog_run *run)
 	forget_stale();
 }
 
-static const struct prog es_mqtt_sub = {
+const struct prog program = {
 	.name = "es-mqtt-sub",
 	.synopsis = "[OPTION]... -t FILTER [-t FILTER]...",
 	.about = "Subscribe to topic FILTERs and write one record per message.\n"
@@ -371,8 +371,3 @@ static const struct prog es_mqtt_sub = {
 	.finish = finish,
 	.cleanup = cleanup,
 };
-
-int main(int argc, char **argv)
-{
-	return prog_main(&es_mqtt_sub, argc, argv);
-}

@@ -1,9 +1,9 @@
 /* main.c - main() of a program declared as a struct prog
  *
- * A record program in cmd/ declares `program` (lib/prog.h) and writes no
- * main() of its own: the linker takes this one from the library. A
- * program with a main() of its own (the connected ones, the unit and fuzz
- * drivers) never pulls this file in.
+ * A program in cmd/ declares `program` (lib/prog.h) and writes no main()
+ * of its own: the linker takes this one from the library. A program with
+ * a main() of its own (one with work before or after prog_main, the unit
+ * and fuzz drivers) never pulls this file in.
  */
 #include "prog.h"
 

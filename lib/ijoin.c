@@ -525,19 +525,19 @@ struct ijoin_said ijoin_reconf(struct ijoin *j, const struct ijoin_conf *c,
 	return said;
 }
 
-size_t ijoin_stop(struct ijoin *j, size_t *alone)
+size_t ijoin_stop(struct ijoin *j, size_t *unmatched)
 {
 	size_t n = 0;
-	*alone = 0;
+	*unmatched = 0;
 	for (int si = 0; si < 2; si++) {
 		struct ijoin_side *s = &j->S[si];
 		wm_end(&s->wmk, ijoin_timed, s);
 		for (size_t i = 0; i < s->nheap; i++) {
 			n++;
-			*alone += s->outer && !s->heap[i]->matched;
+			*unmatched += !s->heap[i]->matched;
 		}
 	}
-	stats.dropped += *alone;
+	stats.dropped += *unmatched;
 	return n;
 }
 

@@ -112,9 +112,10 @@ bool ijoin_same_def(const struct ijoin_conf *a, const struct ijoin_conf *b);
 struct ijoin_said ijoin_reconf(struct ijoin *j, const struct ijoin_conf *c,
 			       bool swap);
 /* Stopped by a signal: held events are bad, the buffered ones are not
- * written. Returns how many are buffered; *alone: how many of them an
- * outer side never matched (counted as dropped). */
-size_t ijoin_stop(struct ijoin *j, size_t *alone);
+ * written. Returns how many are buffered; *unmatched: how many of them
+ * never matched, on either side (counted as dropped: an outer side's are
+ * not written alone, an inner side's might have matched later). */
+size_t ijoin_stop(struct ijoin *j, size_t *unmatched);
 /* j's counters (all 0 for NULL: before the engine is made). */
 struct ijoin_counts ijoin_counts(const struct ijoin *j);
 /* Side si's watermark (INT64_MIN before its first event). */

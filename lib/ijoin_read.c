@@ -162,15 +162,16 @@ static void ijoin_read_wait(struct ijoin_read *rd)
 }
 
 /* After a signal: the buffered events are dropped, not written; say how
- * many, and how many of them an outer side would have written alone
- * (those count as "dropped"). Events held for confirmation are bad. */
+ * many, and how many of them never matched (those count as "dropped":
+ * matched ones are in the pairs written). Events held for confirmation
+ * are bad. */
 static void ijoin_read_stopped(struct ijoin_read *rd)
 {
-	size_t alone, n = ijoin_stop(rd->j, &alone);
+	size_t unmatched, n = ijoin_stop(rd->j, &unmatched);
 	if (n)
 		diag_warn("stopped by a signal: %zu buffered event%s dropped (%zu "
-			  "of an outer side never matched, not written alone)",
-			  n, n == 1 ? "" : "s", alone);
+			  "never matched: counted as dropped)",
+			  n, n == 1 ? "" : "s", unmatched);
 }
 
 void ijoin_read_run(struct ijoin_read *rd, void (*between)(void *ctx),

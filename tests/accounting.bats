@@ -471,7 +471,7 @@ ${p%% *}: 2 late events dropped (behind the watermark by up to 19s; --lateness, 
 	exec {wl}>&- {wr}>&-
 	assert_file_is "$T/out" < /dev/null
 	assert_file_is "$T/err" <<-'EOF'
-	es-join: stopped by a signal: 3 buffered events dropped (3 of an outer side never matched, not written alone)
+	es-join: stopped by a signal: 3 buffered events dropped (3 never matched: counted as dropped)
 	{"program":"es-join","in":3,"out":0,"bad":0,"late":0,"dropped":3,"filtered":0,"matched":0,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":327}
 	EOF
 }

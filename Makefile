@@ -27,7 +27,7 @@ LDLIBS = -lcsv -lm
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
-	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub
+	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub es-http-pub
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -41,9 +41,10 @@ FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c
 UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
-BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev
+BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
+	libcurl4-openssl-dev zlib1g-dev
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
-	mosquitto mosquitto-clients openssl kcat
+	mosquitto mosquitto-clients openssl kcat influxdb curl
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -65,6 +66,9 @@ $(O)/es-heartbeat $(O)/es-ctl: LDLIBS += -lmosquitto
 # Only the Kafka publisher and its test cluster need librdkafka (pubkafka.o
 # is pulled by es-kafka-pub alone).
 $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
+# Only the HTTP publisher needs libcurl and zlib (--gzip): pubhttp.o is
+# pulled by es-http-pub alone.
+$(O)/es-http-pub: LDLIBS += -lcurl -lz
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,7 @@ enum {
 	OPT_DEAD_LETTER = 256, OPT_STRICT, OPT_STATS, OPT_HELP, OPT_VERSION,
 	OPT_STATS_FILE, OPT_STATS_EVERY, OPT_CONFIG, OPT_CHECK, OPT_WATCH_CONFIG,
 	OPT_NULL_VALUES, OPT_TIMEZONE,
+	OPT_MEASUREMENT, OPT_TAGS, OPT_TIMESTAMP_FIELD, OPT_PRECISION,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -23,6 +24,10 @@ enum {
 	{"delimiter", required_argument, 0, 'd'}, \
 	{"null-values", required_argument, 0, OPT_NULL_VALUES}, \
 	{"timezone", required_argument, 0, OPT_TIMEZONE}, \
+	{"measurement", required_argument, 0, OPT_MEASUREMENT}, \
+	{"tags", required_argument, 0, OPT_TAGS}, \
+	{"timestamp-field", required_argument, 0, OPT_TIMESTAMP_FIELD}, \
+	{"precision", required_argument, 0, OPT_PRECISION}, \
 	{"dead-letter", required_argument, 0, OPT_DEAD_LETTER}, \
 	{"strict", no_argument, 0, OPT_STRICT}, \
 	{"stats", no_argument, 0, OPT_STATS}, \
@@ -72,6 +77,10 @@ struct es_opts {
 	const char *config;	/* --config FILE (already expanded into argv) */
 	const char *null_values;	/* --null-values LIST (reader) */
 	const char *timezone;	/* --timezone ZONE (times without an offset) */
+	/* -o influx (lib/influx.h): --measurement, --tags, --timestamp-field,
+	 * --precision (0: ns) */
+	const char *measurement, *tags, *timestamp_field;
+	enum time_repr precision;
 	char delimiter;		/* -d: the CSV field delimiter (0: ',') */
 	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;

@@ -32,6 +32,7 @@ keys 3
 stats 3
 dead 3
 held 3
+influx 3
 watermark 4
 keyed 4
 agg 4
@@ -65,6 +66,7 @@ publoop 6
 pubtmpl 6
 pubmqtt 6
 pubkafka 6
+pubhttp 6
 '
 
 # The table, then each file and the lib headers it includes, to awk.

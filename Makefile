@@ -30,7 +30,8 @@ O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
 	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub \
 	es-modbus \
-	es-archive
+	es-archive \
+	es-http-pub
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -46,12 +47,14 @@ UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 # Debian packages: to build, and to run the tests.
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
 	libmodbus-dev \
-	libsqlite3-dev
+	libsqlite3-dev \
+	libcurl4-openssl-dev zlib1g-dev
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
 	mosquitto mosquitto-clients openssl kcat \
 	python3-pymodbus socat \
 	strace \
-	dpkg-dev debhelper lintian file systemd prometheus prometheus-node-exporter
+	dpkg-dev debhelper lintian file systemd prometheus prometheus-node-exporter \
+	influxdb curl
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -79,6 +82,9 @@ $(O)/es-modbus: LDLIBS += -lmodbus -lpthread
 # Only es-archive links libsqlite3 (lib/archive.o and archive_query.o are
 # pulled from the archive by it alone).
 $(O)/es-archive: LDLIBS += -lsqlite3
+# Only the HTTP publisher needs libcurl and zlib (--gzip): pubhttp.o is
+# pulled by es-http-pub alone.
+$(O)/es-http-pub: LDLIBS += -lcurl -lz
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

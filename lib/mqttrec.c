@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "influx.h"
 #include "mem.h"
 #include "mqttrec.h"
 #include "path.h"
@@ -227,7 +228,8 @@ bool mqttrec_init(struct mqttrec *r, const char *fields, char *why, size_t n)
 void mqttrec_open(struct mqttrec *r, struct outbuf *out)
 {
 	r->out = out;
-	r->wr = writer_open(out, r->csv ? FMT_CSV : FMT_NDJSON);
+	r->wr = writer_open(out, r->csv ? FMT_CSV
+				 : influx_ready() ? FMT_INFLUX : FMT_NDJSON);
 }
 
 void mqttrec_free(struct mqttrec *r)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dead.h"
 #include "diag.h"
+#include "influx.h"
 #include "mem.h"
 #include "opts.h"
 #include "stats.h"
@@ -51,8 +52,10 @@ static enum format parse_format(const char *opt, const char *arg, bool in)
 		return in ? FMT_JSON : FMT_NDJSON;
 	if (!strcmp(arg, "csv"))
 		return FMT_CSV;
+	if (!in && !strcmp(arg, "influx"))
+		return FMT_INFLUX;
 	diag_usage("invalid argument '%s' for %s: expected %s", arg, opt,
-		   in ? "ndjson, json or csv" : "ndjson or csv");
+		   in ? "ndjson, json or csv" : "ndjson, csv or influx");
 }
 
 /* -d: one byte, or a name for the ones a shell makes awkward. */
@@ -92,6 +95,21 @@ bool opts_common(struct es_opts *o, int c, const char *arg)
 	case OPT_TIMEZONE:
 		o->timezone = arg;
 		return true;
+	case OPT_MEASUREMENT:
+		o->measurement = arg;
+		return true;
+	case OPT_TAGS:
+		o->tags = arg;
+		return true;
+	case OPT_TIMESTAMP_FIELD:
+		o->timestamp_field = arg;
+		return true;
+	case OPT_PRECISION:
+		if (time_unit_parse(arg, &o->precision) < 0 ||
+		    o->precision == TIME_AUTO)
+			diag_usage("invalid argument '%s' for --precision: "
+				   "expected s, ms, us or ns", arg);
+		return true;
 	case OPT_DEAD_LETTER:
 		o->dead_letter = arg;
 		return true;
@@ -126,6 +144,27 @@ bool opts_common(struct es_opts *o, int c, const char *arg)
 	return false;
 }
 
+/* -o influx's options: only with it, and it needs a measurement. */
+static void opts_influx(const struct es_opts *o)
+{
+	const char *opt = o->measurement ? "--measurement"
+			  : o->tags ? "--tags"
+			  : o->timestamp_field ? "--timestamp-field"
+			  : o->precision ? "--precision" : NULL;
+	if (o->out_fmt != FMT_INFLUX) {
+		if (opt)
+			diag_usage("%s goes with -o influx", opt);
+		return;
+	}
+	if (!o->measurement)
+		diag_usage("-o influx needs --measurement NAME (or '{FIELD}')");
+	struct influx_conf c = { o->measurement, o->tags, o->timestamp_field,
+				 o->precision };
+	const char *err;
+	if (influx_configure(&c, &err))
+		diag_usage("%s", err);
+}
+
 void opts_apply(struct es_opts *o)
 {
 	if (o->version) {
@@ -146,6 +185,7 @@ void opts_apply(struct es_opts *o)
 	if (time_set_zone(o->timezone ? o->timezone : "UTC", &err))
 		diag_usage("invalid argument '%s' for --timezone: %s",
 			   o->timezone, err);
+	opts_influx(o);
 	if (o->watch_config && !o->config)
 		diag_usage("--watch-config goes with --config");
 	if (o->stats_every && !o->stats_file)
@@ -163,8 +203,21 @@ const struct opts_entry opts_common_table[] = {
 	 "CSV); json reads a top-level array of objects or\n"
 	 "objects in any layout (pretty-printed)"},
 	{"output-format", required_argument, 'o', "FMT",
-	 "ndjson or csv (default: the format of the first\n"
-	 "record read)"},
+	 "ndjson, csv or influx (default: the format of\n"
+	 "the first record read); influx: InfluxDB line\n"
+	 "protocol, one line a record (edgestream(7))"},
+	{"measurement", required_argument, OPT_MEASUREMENT, "NAME",
+	 "-o influx: the measurement, or '{F}' for the\n"
+	 "value of field F"},
+	{"tags", required_argument, OPT_TAGS, "F1,F2",
+	 "-o influx: these fields are the tag set; every\n"
+	 "other field but the time is a field"},
+	{"timestamp-field", required_argument, OPT_TIMESTAMP_FIELD, "F",
+	 "-o influx: the line's time is F's event time\n"
+	 "(default ts; none: no time, the server's clock)"},
+	{"precision", required_argument, OPT_PRECISION, "UNIT",
+	 "-o influx: s, ms, us or ns (default ns); the\n"
+	 "server must be told the same (&precision=)"},
 	{"delimiter", required_argument, 'd', "C",
 	 "the CSV field delimiter: one character, or tab,\n"
 	 "semicolon, pipe (default ,); input only, CSV\n"

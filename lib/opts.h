@@ -16,6 +16,7 @@ enum {
 	/* the shared option groups (lib/optgroup.h) */
 	OPT_TIME_FIELD, OPT_TIME_UNIT, OPT_MAX_AHEAD, OPT_MAX_KEYS,
 	OPT_MAX_STATE,
+	OPT_MEASUREMENT, OPT_TAGS, OPT_TIMESTAMP_FIELD, OPT_PRECISION,
 	OPT_PROGRAM = 300	/* programs number their own from here */
 };
 
@@ -26,6 +27,10 @@ enum {
 	{"delimiter", required_argument, 0, 'd'}, \
 	{"null-values", required_argument, 0, OPT_NULL_VALUES}, \
 	{"timezone", required_argument, 0, OPT_TIMEZONE}, \
+	{"measurement", required_argument, 0, OPT_MEASUREMENT}, \
+	{"tags", required_argument, 0, OPT_TAGS}, \
+	{"timestamp-field", required_argument, 0, OPT_TIMESTAMP_FIELD}, \
+	{"precision", required_argument, 0, OPT_PRECISION}, \
 	{"dead-letter", required_argument, 0, OPT_DEAD_LETTER}, \
 	{"strict", no_argument, 0, OPT_STRICT}, \
 	{"stats", no_argument, 0, OPT_STATS}, \
@@ -75,6 +80,10 @@ struct es_opts {
 	const char *config;	/* --config FILE (already expanded into argv) */
 	const char *null_values;	/* --null-values LIST (reader) */
 	const char *timezone;	/* --timezone ZONE (times without an offset) */
+	/* -o influx (lib/influx.h): --measurement, --tags, --timestamp-field,
+	 * --precision (0: ns) */
+	const char *measurement, *tags, *timestamp_field;
+	enum time_repr precision;
 	char delimiter;		/* -d: the CSV field delimiter (0: ',') */
 	int64_t stats_every;	/* --stats-every, us (0: not given) */
 	bool strict, stats, help, version;

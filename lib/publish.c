@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "optgroup.h"
+#include "influx.h"
 #include "opts.h"
 #include "publish.h"
 #include "stats.h"
@@ -103,7 +104,10 @@ void pub_payload_init(struct pub_payload *pl, bool csv)
 	pl->csv = csv;
 	pl->header_skipped = false;
 	out_init(&pl->buf, -1, "payload");
-	pl->w = writer_open(&pl->buf, csv ? FMT_CSV : FMT_NDJSON);
+	/* -o influx configured the line protocol for the whole program
+	 * (opts_apply): the payload is a line then. */
+	pl->w = writer_open(&pl->buf, csv ? FMT_CSV
+				      : influx_ready() ? FMT_INFLUX : FMT_NDJSON);
 }
 
 /* The field's value as it stands: a string without its quotes, numbers

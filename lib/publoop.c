@@ -60,6 +60,12 @@ void publoop_refuse(struct publoop *pl, uint64_t id, const char *what,
 {
 	diag_warn("message %llu%s cannot be published: %s",
 		  (unsigned long long)id, what, why);
+	publoop_drop(pl, id, payload, n);
+}
+
+void publoop_drop(struct publoop *pl, uint64_t id, const void *payload,
+		  size_t n)
+{
 	dead_piece(payload, n, true);
 	stats.bad++;
 	pl->refused++;

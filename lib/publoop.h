@@ -97,6 +97,10 @@ void publoop_free(struct publoop *pl);
 void publoop_ack(struct publoop *pl, uint64_t id);
 void publoop_refuse(struct publoop *pl, uint64_t id, const char *what,
 		    const char *why, const void *payload, size_t n);
+/* publoop_refuse without the message: for a transport that said why once
+ * for many (es-http-pub's batch). */
+void publoop_drop(struct publoop *pl, uint64_t id, const void *payload,
+		  size_t n);
 /* A parsed and checked reload, its command line av (a newer one replaces
  * one still staged); applied at once if it can be. */
 void publoop_stage(struct publoop *pl, char **av);

@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "dead.h"
 #include "diag.h"
+#include "influx.h"
 #include "input.h"
 #include "keys.h"
 #include "loop.h"
@@ -1269,6 +1270,9 @@ struct writer {
 	struct json_scan js;
 	struct outbuf tmp;	/* a converted record, written whole or not */
 	struct scratch sc;
+	struct influx *ix;	/* -o influx: line protocol (lib/influx.h) */
+	struct ofield *of;	/* a record's fields typed, for it */
+	size_t ofcap;
 };
 
 struct writer *writer_open(struct outbuf *o, enum format fmt)
@@ -1297,6 +1301,8 @@ void writer_close(struct writer *w)
 		keytab_free(w->colix);
 	out_free(&w->tmp);
 	scratch_free(&w->sc);
+	influx_free(w->ix);
+	free(w->of);
 	free(w);
 }
 
@@ -1504,11 +1510,54 @@ static int put_ndjson(struct writer *w, const struct record *rec,
 	return 0;
 }
 
+/* A built record's line, written whole or not at all. */
+static int influx_put(struct writer *w, const struct ofield *f, size_t n,
+		      const char **err)
+{
+	if (!w->ix)
+		w->ix = influx_new();
+	w->tmp.len = 0;
+	if (influx_line(w->ix, &w->tmp, f, n, err))
+		return -1;
+	out_put(w->o, w->tmp.buf, w->tmp.len);
+	return 0;
+}
+
+/* rec's top-level fields typed (CSV cells: numbers when they look like
+ * them, empty ones null), then its line. */
+static int put_influx(struct writer *w, const struct record *rec,
+		      const char **err)
+{
+	size_t nf, n = 0;
+	const struct member *f = fields_of(w, rec, &nf);
+	const bool *shadowed = rec->fmt == FMT_CSV && rec->header
+			       ? rec->header->shadowed : NULL;
+	if (nf > w->ofcap) {
+		w->ofcap = nf;
+		w->of = xrealloc(w->of, nf * sizeof *w->of);
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (shadowed && shadowed[i])
+			continue;	/* a repeated name: the last is read */
+		struct ofield *o = &w->of[n++];
+		key_text(w, &f[i].key, &o->name, &o->namelen);
+		if (value_load(&f[i].val, &o->v, &w->sc) < 0)
+			o->v.t = V_NULL;
+	}
+	return influx_put(w, w->of, n, err);
+}
+
 int writer_put(struct writer *w, const struct record *rec, const char **err)
 {
 	if (w->fmt == FMT_AUTO)
 		w->fmt = rec->fmt;
 	scratch_reset(&w->sc);
+	if (w->fmt == FMT_INFLUX) {
+		if (put_influx(w, rec, err))
+			return -1;
+		stats.out++;
+		return 0;
+	}
 	if (w->fmt == FMT_NDJSON) {
 		if (rec->fmt == FMT_NDJSON) {
 			out_put(w->o, rec->raw, rec->rawlen);
@@ -1665,7 +1714,10 @@ int writer_put_fields(struct writer *w, const struct ofield *f, size_t n,
 		w->fmt = FMT_NDJSON;
 	if (w->fmt == FMT_NDJSON)
 		fields_ndjson(w, f, n);
-	else if (fields_csv(w, f, n, err))
+	else if (w->fmt == FMT_INFLUX) {
+		if (influx_put(w, f, n, err))
+			return -1;
+	} else if (fields_csv(w, f, n, err))
 		return -1;
 	stats.out++;
 	return 0;

@@ -13,7 +13,8 @@
 /* FMT_JSON (input only): JSON values in any layout (a top-level array of
  * objects, pretty-printed objects one after another); its records are
  * NDJSON records. */
-enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV, FMT_JSON };
+/* FMT_INFLUX (output only): InfluxDB line protocol (lib/influx.h). */
+enum format { FMT_AUTO = 0, FMT_NDJSON, FMT_CSV, FMT_JSON, FMT_INFLUX };
 
 /*
  * One record: its raw text as read (no line terminator) plus the spans of the

@@ -128,6 +128,7 @@ check_args_of() {
 	es-mqtt-pub)	ARGS=(-h 127.0.0.1 -p 1 -t x) ;;
 	es-mqtt-sub)	ARGS=(-h 127.0.0.1 -p 1 -t x) ;;
 	es-kafka-pub)	ARGS=(-b 127.0.0.1:1 -t x) ;;
+	es-http-pub)	ARGS=(http://127.0.0.1:1/x) ;;
 	es-heartbeat)	ARGS=(--id g -h 127.0.0.1 -p 1) ;;
 	es-ctl)		ARGS=(--id g -h 127.0.0.1 -p 1 --dir "$T/ctl") ;;
 	*)		return 1 ;;

@@ -3,6 +3,7 @@
 # several inputs, and a reader that closes the pipe early.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -295,7 +296,7 @@ sys.stdout.write("{\"a\": [\n" + "1234567,\n" * 2200000 + "1]}\n{\"b\": 1}\n")' 
 	run --separate-stderr es-cat --output-format yaml < /dev/null
 	[ "$status" -eq 2 ]
 	assert_output ''
-	assert_stderr "$(printf "es-cat: invalid argument 'yaml' for -o/--output-format: expected ndjson or csv\nTry 'es-cat --help' for more information.")"
+	assert_stderr "$(printf "es-cat: invalid argument 'yaml' for -o/--output-format: expected ndjson, csv or influx\nTry 'es-cat --help' for more information.")"
 }
 
 # ---- -n / --head ----

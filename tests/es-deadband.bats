@@ -9,6 +9,7 @@
 #   b: 5 @3s, 5.5 @6s, 6 @7s, 6.2 @21s
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -388,7 +389,7 @@ for i in range(40):
 		'--abs 1 -k a,|invalid --key '"'a,'"' at column 2: expected '"','"''
 		'--abs 1 -f a..b|invalid --field '"'a..b'"': expected a field name or a quoted key'
 		'--abs 1 --time-field a..b|invalid --time-field '"'a..b'"': expected a field name or a quoted key'
-		'--abs 1 -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson or csv'
+		'--abs 1 -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson, csv or influx'
 	)
 	assert_usage_errors es-deadband "${cases[@]}"
 }

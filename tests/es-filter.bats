@@ -3,6 +3,7 @@
 # pipe early. The expression language itself is in expr.bats.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 
@@ -178,7 +179,7 @@ setup() {
 	assert_stderr "$(printf "es-filter: invalid argument 'tsv' for -i/--input-format: expected ndjson, json or csv\nTry 'es-filter --help' for more information.")"
 	run --separate-stderr es-filter -o NDJSON 'true' < /dev/null
 	[ "$status" -eq 2 ]
-	assert_stderr "$(printf "es-filter: invalid argument 'NDJSON' for -o/--output-format: expected ndjson or csv\nTry 'es-filter --help' for more information.")"
+	assert_stderr "$(printf "es-filter: invalid argument 'NDJSON' for -o/--output-format: expected ndjson, csv or influx\nTry 'es-filter --help' for more information.")"
 }
 
 # ---- --dead-letter, --strict, --stats ----

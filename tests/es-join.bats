@@ -9,6 +9,7 @@
 # The interval-join fixtures use millisecond times (--time-unit ms).
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 load live_helper
@@ -1218,7 +1219,7 @@ EOF
 		'--left a --right b -k x --within 1s --time-field a,b|invalid --time-field '"'a,b'"': one field, or F=RF'
 		'--left a --right b -k x --within 1s --left-prefix p --right-prefix p|--left-prefix and --right-prefix must differ'
 		'--left a --right b -k x --within 1s --left-prefix=|--left-prefix and --right-prefix must not be empty'
-		'--left a --right b -k x --within 1s -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson or csv'
+		'--left a --right b -k x --within 1s -o xml|invalid argument '"'xml'"' for -o/--output-format: expected ndjson, csv or influx'
 	)
 	assert_usage_errors es-join "${cases[@]}"
 }

@@ -3,6 +3,7 @@
 # --time-format, CSV in and out, untouched text kept byte for byte, bad input.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

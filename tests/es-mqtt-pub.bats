@@ -5,6 +5,7 @@
 # drop-oldest, back-pressure), drain timeout, TLS, passwords, options.
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config: tests/config.bats.
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load mqtt_helper
 

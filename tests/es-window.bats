@@ -9,6 +9,7 @@
 # second after the epoch, so windows read 0, 5000, 10000...
 # The common --stats-file and --stats-every: tests/stats-file.bats; --config:
 # The common -d/--delimiter, --null-values and --timezone: tests/read-options.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 # tests/config.bats, and its reload (SIGHUP, --watch-config, --check) here.
 bats_require_minimum_version 1.5.0
 load test_helper

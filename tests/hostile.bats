@@ -47,8 +47,8 @@ invocation_of() {
 	es-deadband)	INV=(es-deadband --key seq --field value --abs 0) ;;
 	# every record is written, with anomaly and score added
 	es-detect)	INV=(es-detect --key seq --field value --zscore 3 --window 10) ;;
-	es-mqtt-pub|es-mqtt-sub|es-kafka-pub)
-		SKIP_WHY="$1 needs a broker; its stdin side is es-cat's reader"
+	es-mqtt-pub|es-mqtt-sub|es-kafka-pub|es-http-pub)
+		SKIP_WHY="$1 needs a broker or a server; its stdin side is es-cat's reader"
 		return 2 ;;
 	es-heartbeat | es-ctl)
 		SKIP_WHY="$1 reads no records from stdin or files (its input is MQTT)"

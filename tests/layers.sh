@@ -37,6 +37,7 @@ stats 3
 statsprom 3
 dead 3
 held 3
+influx 3
 watermark 4
 keyed 4
 agg 4
@@ -80,6 +81,7 @@ pubmqtt 6
 pubkafka 6
 modbus_dev 6
 modbus_poll 6
+pubhttp 6
 '
 
 # The table, then each file and the lib headers it includes, to awk.

@@ -18,7 +18,7 @@ args_of() {
 	es-dedup) echo "--key seq" ;;
 	es-deadband) echo "-k device --abs 0.5" ;;
 	es-detect) echo "-k device --zscore 3 --window 5" ;;
-	es-mqtt-* | es-heartbeat | es-ctl | es-kafka-pub) echo "MQTT" ;;
+	es-mqtt-* | es-heartbeat | es-ctl | es-kafka-pub | es-http-pub) echo "MQTT" ;;
 	*) echo "NONE" ;;
 	esac
 }

@@ -4,6 +4,7 @@
 # retention (--max-size, --max-age), SIGKILL while storing, a full file
 # system, bad input, --check, usage errors, --stats.
 # The common --stats-file and --config: tests/stats-file.bats, config.bats.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

@@ -9,6 +9,7 @@
 # The common --stats-file, --stats-every: tests/stats-file.bats; -i/--input-format,
 # -d/--delimiter, --null-values, --timezone: no input to read here (read-options.bats).
 # -o/--output-format csv, --help and --version: below.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load modbus_helper
 

@@ -27,7 +27,7 @@ LDLIBS = -lcsv -lm
 # O: where objects and programs go (the sanitizer build uses its own).
 O ?= .
 PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect \
-	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub
+	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub es-infer
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -41,9 +41,11 @@ FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c
 UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
-BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev
+BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
+	g++ libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
-	mosquitto mosquitto-clients openssl kcat
+	mosquitto mosquitto-clients openssl kcat python3-xgboost python3-numpy \
+	python3-flatbuffers
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -65,6 +67,21 @@ $(O)/es-heartbeat $(O)/es-ctl: LDLIBS += -lmosquitto
 # Only the Kafka publisher and its test cluster need librdkafka (pubkafka.o
 # is pulled by es-kafka-pub alone).
 $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
+# Only es-infer loads models: lib/model.o and xgb.o (jansson, parsed once
+# per load) are pulled by it alone.
+$(O)/es-infer: LDLIBS += -ljansson
+# and, when Arm NN's TfLiteParser is installed for the target, its
+# TensorFlow Lite backend (lib/tflite.cc, C++: compiled by $(CC) as C++,
+# linked into es-infer alone; model.c refers to it weakly). TFLITE=0
+# leaves it out.
+TFLITE ?= $(if $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/libarmnnTfLiteParser.so),1,0)
+ifeq ($(TFLITE),1)
+$(O)/es-infer: $(O)/obj/lib/tflite.o
+$(O)/es-infer: LDLIBS += -larmnnTfLiteParser -larmnn -lstdc++
+endif
+$(O)/obj/lib/tflite.o: lib/tflite.cc
+	@mkdir -p $(dir $@)
+	$(CC) -std=c++14 -Wall -Wextra -iquote lib -MMD -MP $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
@@ -86,7 +103,7 @@ $(O)/unit/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/driver.o \
 $(O)/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
 
--include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) \
+-include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) $(O)/obj/lib/tflite.d \
 	$(patsubst %,$(O)/obj/tests/fuzz/%.d,$(FUZZ_TARGETS) driver) \
 	$(patsubst tests/unit/%.c,$(O)/obj/tests/unit/%.d,$(wildcard tests/unit/*.c))
 

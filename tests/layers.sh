@@ -50,6 +50,10 @@ dedup 4
 series 4
 deadband 4
 detect 4
+model 4
+xgb 4
+infer 4
+tflite 4
 opts 5
 config 5
 reload 5

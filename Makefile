@@ -31,7 +31,8 @@ PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub \
 	es-modbus \
 	es-archive \
-	es-http-pub
+	es-http-pub \
+	es-infer
 LIB_SRCS = $(wildcard lib/*.c)
 LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
 BINS = $(PROGS:%=$(O)/%)
@@ -48,13 +49,15 @@ UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 BUILD_PKGS = gcc make libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
 	libmodbus-dev \
 	libsqlite3-dev \
-	libcurl4-openssl-dev zlib1g-dev
+	libcurl4-openssl-dev zlib1g-dev \
+	g++ libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
 TEST_PKGS = bats bats-assert bats-support jq miller python3 groff-base time \
 	mosquitto mosquitto-clients openssl kcat \
 	python3-pymodbus socat \
 	strace \
 	dpkg-dev debhelper lintian file systemd prometheus prometheus-node-exporter \
-	influxdb curl
+	influxdb curl \
+	python3-xgboost python3-numpy python3-flatbuffers
 
 all: $(BINS) $(EXAMPLES)
 units: $(UNITS)
@@ -85,6 +88,21 @@ $(O)/es-archive: LDLIBS += -lsqlite3
 # Only the HTTP publisher needs libcurl and zlib (--gzip): pubhttp.o is
 # pulled by es-http-pub alone.
 $(O)/es-http-pub: LDLIBS += -lcurl -lz
+# Only es-infer loads models: lib/model.o and xgb.o (jansson, parsed once
+# per load) are pulled by it alone.
+$(O)/es-infer: LDLIBS += -ljansson
+# and, when Arm NN's TfLiteParser is installed for the target, its
+# TensorFlow Lite backend (lib/tflite.cc, C++: compiled by $(CC) as C++,
+# linked into es-infer alone; model.c refers to it weakly). TFLITE=0
+# leaves it out.
+TFLITE ?= $(if $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/libarmnnTfLiteParser.so),1,0)
+ifeq ($(TFLITE),1)
+$(O)/es-infer: $(O)/obj/lib/tflite.o
+$(O)/es-infer: LDLIBS += -larmnnTfLiteParser -larmnn -lstdc++
+endif
+$(O)/obj/lib/tflite.o: lib/tflite.cc
+	@mkdir -p $(dir $@)
+	$(CC) -std=c++14 -Wall -Wextra -iquote lib -MMD -MP $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
@@ -106,7 +124,7 @@ $(O)/unit/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/driver.o \
 $(O)/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/libedgestream.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
 
--include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) \
+-include $(LIB_OBJS:.o=.d) $(PROGS:%=$(O)/obj/cmd/%.d) $(O)/obj/lib/tflite.d \
 	$(patsubst %,$(O)/obj/tests/fuzz/%.d,$(FUZZ_TARGETS) driver) \
 	$(patsubst tests/unit/%.c,$(O)/obj/tests/unit/%.d,$(wildcard tests/unit/*.c))
 
@@ -114,7 +132,10 @@ $(O)/fuzz-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/libedgestream.a
 deps:
 	@PKGS="$(BUILD_PKGS) $(TEST_PKGS) $(EXTRA_PKGS)" sh tests/deps.sh
 
-check: deps all $(UNITS)
+# The build after deps, in a make of its own: what it finds installed
+# (TFLITE: Arm NN) is looked at after deps installed it.
+check: deps
+	@$(MAKE) --no-print-directory all units
 	@ES_BIN=$(abspath $(O)) sh tests/run
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -61,6 +61,10 @@ modbus_decode 4
 modbus_plan 4
 archive 4
 archive_query 4
+model 4
+xgb 4
+infer 4
+tflite 4
 opts 5
 optgroup 5
 config 5

@@ -1,0 +1,178 @@
+// tflite.cc - TensorFlow Lite models through Arm NN (es-infer's second backend)
+//
+// A C++ shim behind model.h's C interface (extern "C"): Arm NN 20.08's
+// TfLiteParser turns the file into a network, optimised for the CpuAcc
+// (NEON, on ARM) or the CpuRef backend, loaded once; predicting copies the
+// feature vector in and the outputs out. Every C++ exception is caught
+// here and becomes the loader's message, so none crosses into C. Only
+// es-infer links it (with -larmnn -larmnnTfLiteParser and libstdc++).
+//
+// Taken: float32 models of one input of shape [1, N] (N features) and one
+// output [1, M]; M = 1 is a score, M > 1 class probabilities. No missing
+// values (a missing feature needs --fill).
+#include <armnn/ArmNN.hpp>
+#include <armnnTfLiteParser/ITfLiteParser.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "model.h"
+#include "tflite.h"
+}
+
+namespace {
+
+struct net {
+	armnn::IRuntimePtr runtime{nullptr, &armnn::IRuntime::Destroy};
+	armnn::NetworkId id = 0;
+	armnn::BindingPointInfo in, out;
+};
+
+// The number of values of a [1, N] tensor, or 0 when it is not one.
+unsigned int flat_size(const armnn::TensorInfo &t)
+{
+	const armnn::TensorShape &s = t.GetShape();
+	if (t.GetDataType() != armnn::DataType::Float32 || s.GetNumDimensions() != 2 ||
+	    s[0] != 1)
+		return 0;
+	return s[1];
+}
+
+net *load(const char *buf, size_t n, struct model_info *info, std::string &why)
+{
+	auto parser = armnnTfLiteParser::ITfLiteParser::Create();
+	std::vector<uint8_t> bytes(buf, buf + n);
+	armnn::INetworkPtr network = parser->CreateNetworkFromBinary(bytes);
+	if (parser->GetSubgraphCount() != 1) {
+		why = "more than one subgraph";
+		return nullptr;
+	}
+	auto ins = parser->GetSubgraphInputTensorNames(0);
+	auto outs = parser->GetSubgraphOutputTensorNames(0);
+	if (ins.size() != 1 || outs.size() != 1) {
+		why = "not one input and one output tensor";
+		return nullptr;
+	}
+	std::unique_ptr<net> m(new net);
+	m->in = parser->GetNetworkInputBindingInfo(0, ins[0]);
+	m->out = parser->GetNetworkOutputBindingInfo(0, outs[0]);
+	unsigned int ni = flat_size(m->in.second), no = flat_size(m->out.second);
+	if (!ni || !no) {
+		why = "the input and the output must be float32 tensors of shape [1, N]";
+		return nullptr;
+	}
+	m->runtime = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
+	std::vector<armnn::BackendId> prefer = {armnn::Compute::CpuAcc,
+						armnn::Compute::CpuRef};
+	armnn::IOptimizedNetworkPtr opt =
+		armnn::Optimize(*network, prefer, m->runtime->GetDeviceSpec());
+	if (m->runtime->LoadNetwork(m->id, std::move(opt)) != armnn::Status::Success) {
+		why = "Arm NN cannot load the network";
+		return nullptr;
+	}
+	info->task = no > 1 ? MODEL_MULTICLASS : MODEL_REGRESSION;
+	info->ninputs = (int)ni;
+	info->noutputs = (int)no;
+	info->nclasses = no > 1 ? (int)no : 0;
+	info->missing_ok = false;
+	snprintf(info->kind, sizeof info->kind,
+		 "tflite (libarmnn %s), %u inputs, %u outputs", ARMNN_VERSION, ni, no);
+	return m.release();
+}
+
+// Arm NN 20.08 trusts the file: of single bytes changed in a small model,
+// about one in forty makes its parser or optimiser crash (SIGSEGV) rather
+// than throw. So a child process loads the file first; a crash there is
+// this loader's message, never the program's end. False with why when
+// the child did not end well.
+bool survives_load(const char *buf, size_t n, std::string &why)
+{
+	fflush(nullptr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return true;	// no child: the parent parses alone
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 2);	// the parent says why
+		try {
+			struct model_info info;
+			std::string ignored;
+			delete load(buf, n, &info, ignored);
+		} catch (...) {
+		}
+		_exit(0);	// the parent hears why from its own load
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	// a signal, or a sanitizer's exit status after one
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		why = "Arm NN crashed on it: a corrupt file";
+		return false;
+	}
+	return true;
+}
+
+} // namespace
+
+extern "C" {
+
+static bool tflite_sniff(const char *buf, size_t n)
+{
+	return n >= 8 && !memcmp(buf + 4, "TFL3", 4);
+}
+
+static void *tflite_load(const char *buf, size_t n, struct model_info *info,
+			 char *err, size_t errlen)
+{
+	std::string why;
+	try {
+		net *m = survives_load(buf, n, why) ? load(buf, n, info, why)
+						      : nullptr;
+		if (m)
+			return m;
+	} catch (const std::exception &e) {
+		why = e.what();
+	} catch (...) {
+		why = "unknown error";
+	}
+	snprintf(err, errlen, "%s", why.c_str());
+	return nullptr;
+}
+
+static void tflite_predict(const void *impl, const float *x, float *out)
+{
+	const net *m = static_cast<const net *>(impl);
+	try {
+		armnn::InputTensors in{{m->in.first, armnn::ConstTensor(m->in.second, x)}};
+		armnn::OutputTensors o{{m->out.first, armnn::Tensor(m->out.second, out)}};
+		if (m->runtime->EnqueueWorkload(m->id, in, o) == armnn::Status::Success)
+			return;
+	} catch (...) {
+	}
+	for (unsigned int i = 0; i < m->out.second.GetNumElements(); i++)
+		out[i] = NAN;	// said as a null output, never a crash
+}
+
+static void tflite_free(void *impl)
+{
+	delete static_cast<net *>(impl);
+}
+
+const struct model_backend tflite_backend = {
+	"TensorFlow Lite", tflite_sniff, tflite_load, tflite_predict, tflite_free,
+};
+
+} // extern "C"

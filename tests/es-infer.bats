@@ -9,6 +9,7 @@
 # --null-values, --timezone, --stats-file, --stats-every, --version):
 # tests/read-options.bats, tests/stats-file.bats, tests/build.bats;
 # --config: tests/config.bats and the reload test here.
+# The common --measurement, --tags, --timestamp-field and --precision (-o influx): tests/influx.bats.
 bats_require_minimum_version 1.5.0
 load test_helper
 

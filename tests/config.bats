@@ -129,6 +129,9 @@ check_args_of() {
 	es-mqtt-sub)	ARGS=(-h 127.0.0.1 -p 1 -t x) ;;
 	es-kafka-pub)	ARGS=(-b 127.0.0.1:1 -t x) ;;
 	es-http-pub)	ARGS=(http://127.0.0.1:1/x) ;;
+	es-modbus)	ARGS=(--tcp 127.0.0.1:1 --point x=hr:0:uint16) ;;
+	es-archive)	ARGS=(--dir "$T/archive") ;;
+	es-infer)	ARGS=(--model "$BATS_TEST_DIRNAME/fixtures/tiny-model.json") ;;
 	es-heartbeat)	ARGS=(--id g -h 127.0.0.1 -p 1) ;;
 	es-ctl)		ARGS=(--id g -h 127.0.0.1 -p 1 --dir "$T/ctl") ;;
 	*)		return 1 ;;

@@ -47,6 +47,13 @@ invocation_of() {
 	es-deadband)	INV=(es-deadband --key seq --field value --abs 0) ;;
 	# every record is written, with anomaly and score added
 	es-detect)	INV=(es-detect --key seq --field value --zscore 3 --window 10) ;;
+	# the score of a one-split tree on value, added to each record
+	es-infer)	INV=(es-infer --model "$BATS_TEST_DIRNAME/fixtures/tiny-model.json" -f value) ;;
+	# stored by arrival time (some records have no ts), passed on once stored
+	es-archive)	INV=(es-archive --dir "$T/archive" --time processing) ;;
+	es-modbus)
+		SKIP_WHY="$1 reads no records from stdin or files (its input is Modbus devices)"
+		return 2 ;;
 	es-mqtt-pub|es-mqtt-sub|es-kafka-pub|es-http-pub)
 		SKIP_WHY="$1 needs a broker or a server; its stdin side is es-cat's reader"
 		return 2 ;;

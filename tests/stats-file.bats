@@ -18,7 +18,9 @@ args_of() {
 	es-dedup) echo "--key seq" ;;
 	es-deadband) echo "-k device --abs 0.5" ;;
 	es-detect) echo "-k device --zscore 3 --window 5" ;;
-	es-mqtt-* | es-heartbeat | es-ctl | es-kafka-pub | es-http-pub) echo "MQTT" ;;
+	es-infer) echo "--model $BATS_TEST_DIRNAME/fixtures/tiny-model.json -f value" ;;
+	es-archive) echo "--dir $T/archive" ;;
+	es-mqtt-* | es-heartbeat | es-ctl | es-kafka-pub | es-http-pub | es-modbus) echo "MQTT" ;;
 	*) echo "NONE" ;;
 	esac
 }

@@ -434,6 +434,15 @@ static void on_idle(struct prog_run *run)
 	}
 }
 
+/* At any exit (--strict's first bad line among them): the records held
+ * are committed and go on, as at the end of the input. */
+static struct prog_run *storing_run;
+static void held_go(void)
+{
+	if (held)
+		commit_point(storing_run);
+}
+
 static void store_start(struct prog_run *run)
 {
 	const struct conf *c = run->conf;
@@ -449,6 +458,8 @@ static void store_start(struct prog_run *run)
 	out_init(&keybuf, -1, "key");
 	pw = writer_open(&pending, run->o.out_fmt);
 	cw = writer_open(&conv, FMT_NDJSON);
+	storing_run = run;
+	diag_before_flush(held_go);
 	/* A first commit applies the limits to what is there already. */
 	if (archive_commit(arc, &limits, &expired) == 0)
 		bytes = archive_bytes(arc);

@@ -437,6 +437,7 @@ static void cleanup(struct prog_run *run)
 }
 
 const struct prog program = {
+	.ready_when_connected = true,
 	.name = "es-ctl",
 	.synopsis = "--id ID --dir DIR [OPTION]...",
 	.about = "Apply configuration files sent over MQTT: a message on\n"

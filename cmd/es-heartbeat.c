@@ -432,6 +432,7 @@ static void cleanup(struct prog_run *run)
 }
 
 const struct prog program = {
+	.ready_when_connected = true,
 	.name = "es-heartbeat",
 	.synopsis = "--id ID [OPTION]...",
 	.about = "Publish a status record for this gateway every D, retained: its id,\n"

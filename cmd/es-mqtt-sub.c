@@ -346,6 +346,7 @@ static void cleanup(struct prog_run *run)
 }
 
 const struct prog program = {
+	.ready_when_connected = true,
 	.name = "es-mqtt-sub",
 	.synopsis = "[OPTION]... -t FILTER [-t FILTER]...",
 	.about = "Subscribe to topic FILTERs and write one record per message.\n"

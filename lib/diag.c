@@ -14,6 +14,7 @@ static struct outbuf *main_out;
 /* What diag_finish runs after flushing the main output (diag_at_finish). */
 static void (*finish_hooks[4])(void);
 static int nfinish_hooks;
+static void (*before_flush)(void);
 
 void diag_init(const char *prog)
 {
@@ -76,12 +77,19 @@ void diag_at_finish(void (*fn)(void))
 	finish_hooks[nfinish_hooks++] = fn;
 }
 
+void diag_before_flush(void (*fn)(void))
+{
+	before_flush = fn;
+}
+
 void diag_finish(void)
 {
 	static bool done;
 	if (done)
 		return;
 	done = true;
+	if (before_flush)
+		before_flush();
 	if (main_out)
 		out_flush(main_out);
 	for (int i = 0; i < nfinish_hooks; i++)

@@ -37,5 +37,9 @@ void diag_finish(void);
 /* A hook for diag_finish: the layers above diag say what to do at exit
  * without diag knowing them (at most 4). */
 void diag_at_finish(void (*fn)(void));
+/* One hook diag_finish runs first, before it flushes the main output: a
+ * program that holds records back (es-archive, until their batch is
+ * committed) lets them go there, also on a fatal exit (--strict). */
+void diag_before_flush(void (*fn)(void));
 
 #endif

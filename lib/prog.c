@@ -288,7 +288,8 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	evloop_init(&run.ev);
 	if (p->start)
 		p->start(&run);
-	notify_ready();	/* systemd: started (a no-op outside a notify unit) */
+	if (!p->ready_when_connected)
+		notify_ready();	/* systemd: started (a no-op outside a notify unit) */
 	if (p->run)
 		p->run(&run);
 	else if (p->record)

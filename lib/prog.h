@@ -91,6 +91,9 @@ struct prog {
 	void (*conf_free)(void *conf);
 
 	bool want_members;	/* the reader locates every member (edit.c) */
+	/* systemd's READY=1 comes from the program once it is connected
+	 * (lib/mqtt.c), not from prog_main once it started. */
+	bool ready_when_connected;
 	void (*setup)(struct prog_run *run);
 	void (*start)(struct prog_run *run);
 	/* True when the program has done its work (es-cat's --head). */

@@ -425,13 +425,16 @@ check_case() {
 		1) fail "$p has no entry in invocation_of (tests/hostile.bats)" ;;
 		2) continue ;;
 		esac
-		# es-deadband and es-detect need finite numbers: 1e999 is bad input
-		# there ("field 'value' is out of range": no deadband or rolling
+		# es-deadband, es-detect and es-infer need finite numbers: 1e999
+		# is bad input there ("field 'value' is out of range": no deadband or rolling
 		# statistic can take an infinity), which
 		# the expected files of these two cases do not know.
-		if [[ "$name" =~ ^(numbers|csv)$ && "$p" =~ ^es-(deadband|detect)$ ]]; then
+		if [[ "$name" =~ ^(numbers|csv)$ && "$p" =~ ^es-(deadband|detect|infer)$ ]]; then
 			continue
 		fi
+		# es-archive stores CSV rows as NDJSON: a cell that is not UTF-8
+		# cannot be JSON there, and is bad input, as with es-cat -o ndjson
+		[[ "$name" = csv && "$p" = es-archive ]] && continue
 		rm -f "$T/dead"
 		run_prog "$H/$name.in" "${INV[0]}" --dead-letter "$T/dead" "${INV[@]:1}"
 		[ "$status" -eq 0 ] || fail "$p on $name: status $status: $stderr"

@@ -177,24 +177,6 @@ static void conf_option(void *conf, int code, const char *arg)
 	}
 }
 
-/* True if one path is the other or lies inside it (a change to one
- * changes what the other reads). */
-static bool related(const struct path *a, const struct path *b)
-{
-	if (!strcmp(a->text, b->text))
-		return true;
-	int n = a->n < b->n ? a->n : b->n;
-	for (int i = 0; i < n; i++) {
-		const struct path_step *x = &a->step[i], *y = &b->step[i];
-		if (!x->key != !y->key)
-			return false;
-		if (x->key ? x->keylen != y->keylen || memcmp(x->key, y->key, x->keylen)
-			   : x->index != y->index)
-			return false;
-	}
-	return true;
-}
-
 static void add_assign(struct conf *c, const struct assign *a)
 {
 	c->as = xrealloc(c->as, (size_t)(c->nas + 1) * sizeof *c->as);
@@ -239,7 +221,7 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 		struct assign *a = &c->as[i];
 		a->refresh = xmalloc((size_t)(ns ? ns : 1) * sizeof *a->refresh);
 		for (int s = 0; s < ns; s++)
-			if (related(&a->target, fieldset_path(fs, s)))
+			if (path_related(&a->target, fieldset_path(fs, s)))
 				a->refresh[a->nrefresh++] = s;
 	}
 }

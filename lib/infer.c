@@ -143,30 +143,15 @@ static bool bind_probabilities(struct infer *in, const char *as, char *err,
 	return true;
 }
 
-/* True if one path is the other or lies inside it. */
-static bool related(const struct path *a, const struct path *b)
-{
-	int n = a->n < b->n ? a->n : b->n;
-	for (int i = 0; i < n; i++) {
-		const struct path_step *x = &a->step[i], *y = &b->step[i];
-		if (!x->key != !y->key)
-			return false;
-		if (x->key ? x->keylen != y->keylen || memcmp(x->key, y->key, x->keylen)
-			   : x->index != y->index)
-			return false;
-	}
-	return true;
-}
-
 /* The slots of fs an output changes. */
 static void bind_refresh(struct infer *in, const struct fieldset *fs)
 {
 	int ns = fieldset_count(fs);
 	in->refresh = xmalloc((size_t)(ns ? ns : 1) * sizeof *in->refresh);
 	for (int s = 0; s < ns; s++) {
-		bool hit = related(&in->out, fieldset_path(fs, s));
+		bool hit = path_related(&in->out, fieldset_path(fs, s));
 		for (int i = 0; i < in->nprob && !hit; i++)
-			hit = related(&in->prob[i], fieldset_path(fs, s));
+			hit = path_related(&in->prob[i], fieldset_path(fs, s));
 		if (hit)
 			in->refresh[in->nrefresh++] = s;
 	}

@@ -174,32 +174,6 @@ static bool influx_null(const struct value *v)
 	return v->t == V_NULL || v->t == V_MISSING;
 }
 
-/* A value as a tag value or measurement's text: numbers as written. */
-static void influx_text(const struct value *v, char *buf, const char **p,
-			size_t *n)
-{
-	switch (v->t) {
-	case V_INT:
-	case V_DOUBLE:
-		if (v->s) {
-			*p = v->s;
-			*n = v->n;
-		} else {
-			*n = v->t == V_INT ? number_format_int(v->u.i, buf)
-					   : number_format(v->u.d, buf);
-			*p = buf;
-		}
-		return;
-	case V_BOOL:
-		*p = v->u.b ? "true" : "false";
-		*n = strlen(*p);
-		return;
-	default:
-		*p = v->s;
-		*n = v->n;
-	}
-}
-
 static int influx_measurement(struct outbuf *o, const struct ofield *f,
 			      size_t n, const char **err)
 {
@@ -216,7 +190,7 @@ static int influx_measurement(struct outbuf *o, const struct ofield *f,
 		*err = msg;
 		return -1;
 	}
-	influx_text(&m->v, buf, &p, &len);
+	value_text(&m->v, buf, &p, &len);
 	if (!len || p[0] == '#') {
 		*err = len ? "the measurement starts with '#' (a comment line)"
 			   : "the measurement is empty";
@@ -236,7 +210,7 @@ static int influx_tagset(struct influx *ix, struct outbuf *o,
 		size_t len;
 		if (!t || influx_null(&t->v))
 			continue;
-		influx_text(&t->v, buf, &p, &len);
+		value_text(&t->v, buf, &p, &len);
 		if (!len)
 			continue;	/* InfluxDB takes no empty tag value */
 		out_putc(o, ',');

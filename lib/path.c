@@ -208,3 +208,18 @@ void path_free(struct path *p)
 	free(p->text);
 	p->text = NULL;
 }
+
+bool path_related(const struct path *a, const struct path *b)
+{
+	int n = a->n < b->n ? a->n : b->n;
+	for (int i = 0; i < n; i++) {
+		const struct path_step *x = &a->step[i], *y = &b->step[i];
+		if (!x->key != !y->key)
+			return false;
+		if (x->key ? x->keylen != y->keylen ||
+			     memcmp(x->key, y->key, x->keylen)
+			   : x->index != y->index)
+			return false;
+	}
+	return true;
+}

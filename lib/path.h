@@ -38,4 +38,8 @@ int path_parse_list(const char *text, struct path **paths, int *n,
 		    const char **err);
 void path_free(struct path *p);
 
+/* True if one path is the other or lies inside it (a change to one
+ * changes what the other reads). */
+bool path_related(const struct path *a, const struct path *b);
+
 #endif

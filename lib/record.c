@@ -1599,37 +1599,6 @@ void writer_set_format(struct writer *w, enum format fmt)
 		w->fmt = fmt;
 }
 
-/* The text of a built value: numbers as given or formatted. */
-static void ofield_text(const struct value *v, char *buf, const char **p,
-			size_t *n)
-{
-	switch (v->t) {
-	case V_INT:
-	case V_DOUBLE:
-		if (v->s) {
-			*p = v->s;
-			*n = v->n;
-		} else {
-			*n = v->t == V_INT ? number_format_int(v->u.i, buf)
-					   : number_format(v->u.d, buf);
-			*p = buf;
-		}
-		return;
-	case V_BOOL:
-		*p = v->u.b ? "true" : "false";
-		*n = strlen(*p);
-		return;
-	case V_NULL:
-	case V_MISSING:
-		*p = "null";
-		*n = 4;
-		return;
-	default:
-		*p = v->s;
-		*n = v->n;
-	}
-}
-
 static void fields_ndjson(struct writer *w, const struct ofield *f, size_t n)
 {
 	struct outbuf *o = w->o;
@@ -1645,7 +1614,7 @@ static void fields_ndjson(struct writer *w, const struct ofield *f, size_t n)
 		} else {
 			const char *p;
 			size_t len;
-			ofield_text(&f[i].v, buf, &p, &len);
+			value_text(&f[i].v, buf, &p, &len);
 			out_put(o, p, len);
 		}
 	}
@@ -1700,7 +1669,7 @@ static int fields_csv(struct writer *w, const struct ofield *f, size_t n,
 			continue;
 		const char *p;
 		size_t len;
-		ofield_text(v, buf, &p, &len);
+		value_text(v, buf, &p, &len);
 		csv_write_cell(w->o, p, len);
 	}
 	out_putc(w->o, '\n');

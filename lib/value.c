@@ -60,3 +60,32 @@ int value_load(const struct span *sp, struct value *v, struct scratch *sc)
 	}
 	return -1;
 }
+
+void value_text(const struct value *v, char *buf, const char **p, size_t *n)
+{
+	switch (v->t) {
+	case V_INT:
+	case V_DOUBLE:
+		if (v->s) {
+			*p = v->s;
+			*n = v->n;
+		} else {
+			*n = v->t == V_INT ? number_format_int(v->u.i, buf)
+					   : number_format(v->u.d, buf);
+			*p = buf;
+		}
+		return;
+	case V_BOOL:
+		*p = v->u.b ? "true" : "false";
+		*n = strlen(*p);
+		return;
+	case V_NULL:
+	case V_MISSING:
+		*p = "null";
+		*n = 4;
+		return;
+	default:
+		*p = v->s;
+		*n = v->n;
+	}
+}

@@ -62,4 +62,9 @@ static inline bool value_is_num(const struct value *v)
 	return v->t == V_INT || v->t == V_DOUBLE;
 }
 
+/* The text of a value as output writes it: a number as it was written
+ * (or formatted into buf, 32 bytes at least), true/false, null, else its
+ * span. */
+void value_text(const struct value *v, char *buf, const char **p, size_t *n);
+
 #endif

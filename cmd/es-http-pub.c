@@ -26,7 +26,7 @@
 enum {
 	OPT_HEADER_FILE = OPT_PROGRAM, OPT_TOKEN_FILE, OPT_BATCH, OPT_LINGER,
 	OPT_JSON_ARRAY, OPT_GZIP, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_INSECURE,
-	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_PROXY,
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_PROXY, OPT_URL,
 };
 
 #define MAX_HEADERS 64
@@ -49,6 +49,9 @@ static struct pubhttp hp;
 static long long queued_at_end = -1;	/* once the spool is closed */
 
 static const struct opts_entry opts[] = {
+	{"url", required_argument, OPT_URL, "URL",
+	 "the URL, instead of the operand (so that a\n"
+	 "--config file can give it, and a reload change it)"},
 	{"method", required_argument, 'X', "M",
 	 "POST (default) or PUT"},
 	{"header", required_argument, 'H', "'N: V'",
@@ -151,6 +154,7 @@ static void conf_option(struct conf *c, int ch, const char *arg)
 			opts_duration("--connect-timeout", arg, false) / 1000;
 		break;
 	case OPT_PROXY: h->proxy = arg; break;
+	case OPT_URL: h->url = arg; break;
 	}
 }
 
@@ -187,9 +191,10 @@ static void conf_finish(struct conf *c, enum format out_fmt, int argc,
 			char **argv)
 {
 	char why[600];
-	if (optind >= argc)
+	if (!c->hc.url && optind >= argc)
 		diag_usage("missing URL");
-	c->hc.url = argv[optind++];
+	if (!c->hc.url)
+		c->hc.url = argv[optind++];
 	c->hc.url_fields = strchr(c->hc.url, '{') != NULL;
 	const char *ctype = conf_body(c, out_fmt);
 	c->hc.headers = pubhttp_headers(c->headers, c->nheaders, c->header_file,
@@ -229,11 +234,18 @@ static bool reload_ready(void *ctx)
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
+	bool moved = strcmp(cfg->hc.url, next->hc.url) != 0;
 	prog_conf_replace(run, next);
 	cfg = next;
 	next = NULL;
 	pl.po = &cfg->pub;
 	pubhttp_set_conf(&hp, &cfg->hc);
+	/* the template points into the command line in use: compiled again
+	 * from the new one (the old is freed after this) */
+	pubtmpl_free(&hp.url);
+	url_compile(cfg->hc.url, pl.fs);
+	if (moved)
+		spool_set_owner(pl.q, cfg->hc.url);	/* what is queued goes there */
 	publoop_fields(&pl);
 	char said[700];
 	snprintf(said, sizeof said, "%s %s, --batch %ld", cfg->hc.method,

@@ -418,6 +418,35 @@ make_certs() {
 	assert_equal "$(cat "$T/err")" "es-http-pub: --config $T/conf reloaded: POST $(URL /one), --batch 1"
 }
 
+@test "es-http-pub --url: a --config file gives the URL; a reload moves the queue's next requests to a new one" {
+	skip_if_slow
+	server_start
+	printf 'url = %s\n' "$(URL /one)" > "$T/conf"
+	start_live es-http-pub --config "$T/conf"
+	records 1 1 >&"$W"
+	await_requests 1
+	printf 'url = %s\n' "$(URL '/two/{n}')" > "$T/conf"
+	kill -HUP "$PID"
+	await_err "--config $T/conf reloaded"
+	records 2 2 >&"$W"
+	await_requests 2
+	# a template that does not compile fails --check: the reload is refused
+	printf 'url = %s\n' "$(URL '/{n')" > "$T/conf"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	records 3 3 >&"$W"
+	await_requests 3
+	finish_live
+	assert_equal "$status" 0
+	cut -d' ' -f1-5 "$T/requests" > "$T/got"
+	assert_file_is "$T/got" <<- 'EOF'
+	REQUEST 1 POST /one 200
+	REQUEST 2 POST /two/2 200
+	REQUEST 3 POST /two/3 200
+	EOF
+	assert_equal "$(head -n 1 "$T/err")" "es-http-pub: --config $T/conf reloaded: POST $(URL '/two/{n}'), --batch 1"
+}
+
 # ---- options ----
 
 @test "es-http-pub: every long option is in --help, in man/es-http-pub.1 and in this file" {

@@ -37,8 +37,11 @@ int main(int argc, char **argv)
 		cfg.full = SPOOL_DROP_OLDEST;
 	cfg.sync = SPOOL_SYNC_NEVER;
 	struct spool *s = spool_open(&cfg);
-	if (spool_status(s))
-		return spool_status(s);	/* said */
+	int status = spool_status(s);
+	if (status) {
+		spool_close(s);	/* said; the failed spool is freed all the same */
+		return status;
+	}
 	char line[4096];
 	int64_t now = 1000;
 	while (fgets(line, sizeof line, stdin)) {

@@ -78,6 +78,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if code == "hang":
             time.sleep(3600)
         answer = b"" if 200 <= code < 300 else f"error {code}\nsecond line\n".encode()
+        # logged before the answer: a client that got its answer and ended
+        # finds the line there (a test that saw it has the files too)
+        with open(log, "a") as f:
+            f.write(f"REQUEST {n} {self.command} {self.path} {code}\n")
         self.send_response(code)
         if after:
             self.send_header("Retry-After", after)
@@ -85,9 +89,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
         self.wfile.flush()
-        # logged last: a test that saw the line has its files
-        with open(log, "a") as f:
-            f.write(f"REQUEST {n} {self.command} {self.path} {code}\n")
 
     do_POST = do_PUT = handle_request
 

@@ -4,6 +4,7 @@
 #   make check           install missing packages (as root), build, run tests
 #   make check-sanitize  the same tests against an ASan+UBSan build
 #   make check-valgrind  the same tests with every program under valgrind
+#   make check-numbers   number parsing and formatting on 20M hard cases each
 #   make demo            run the screening pipeline on a generated morning
 #   make bench           time es-* against jq, Miller and DuckDB
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
@@ -152,6 +153,13 @@ check-valgrind: deps all $(UNITS)
 	@sh tests/valgrind-bin.sh $(abspath $(O)) $(abspath build/valgrind)
 	@ES_BIN=$(abspath build/valgrind) ES_UNIT=$(abspath $(O))/unit ES_VALGRIND=1 sh tests/run
 
+# lib/number.c against strtod and printf on many more hard cases than
+# tests/number.bats runs (NUMBERS=N each; a few minutes at the default).
+NUMBERS ?= 20000000
+check-numbers: $(O)/unit/number-test
+	$(O)/unit/number-test format $(NUMBERS)
+	$(O)/unit/number-test parse $(NUMBERS)
+
 # The entrance-screening pipeline on a generated morning, with its own
 # broker (BROKER=host:port for another); the tour of the programs on the
 # bundled sample data is examples/tour.sh.
@@ -212,7 +220,8 @@ install: all
 clean:
 	rm -rf obj build unit $(PROGS) $(EXAMPLES)
 
-.PHONY: all units deps check check-sanitize check-valgrind demo bench fuzz \
+.PHONY: all units deps check check-sanitize check-valgrind check-numbers demo \
+	bench fuzz \
 	cross check-cross deb \
 	install clean
 .SECONDARY:

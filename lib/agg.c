@@ -1085,6 +1085,88 @@ static void quant_add(struct s_quant *q, double x)
 	q->sorted = false;
 }
 
+/* Selection (Hoare's quickselect) of the value of rank k + 1 in a[0..n):
+ * median-of-three pivots, insertion sort for short runs, and a sort of
+ * what is left past a depth limit, so never quadratic. */
+static void dswap(double *a, double *b)
+{
+	double t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static double select_kth(double *a, size_t n, size_t k)
+{
+	int depth = 64;
+	while (n > 16) {
+		if (depth-- == 0) {
+			qsort(a, n, sizeof *a, cmp_double);
+			return a[k];
+		}
+		size_t mid = n / 2;
+		if (a[mid] < a[0])
+			dswap(&a[mid], &a[0]);
+		if (a[n - 1] < a[0])
+			dswap(&a[n - 1], &a[0]);
+		if (a[n - 1] < a[mid])
+			dswap(&a[n - 1], &a[mid]);
+		double p = a[mid];
+		size_t i = 0, j = n - 1;
+		for (;;) {	/* a[0] <= p <= a[n-1] bound both scans */
+			while (a[i] < p)
+				i++;
+			while (p < a[j])
+				j--;
+			if (i >= j)
+				break;
+			dswap(&a[i++], &a[j--]);
+		}
+		/* a[0..j] <= p <= a[j+1..n) */
+		if (k <= j) {
+			n = j + 1;
+		} else {
+			a += j + 1;
+			k -= j + 1;
+			n -= j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		double x = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+	return a[k];
+}
+
+/*
+ * The value of rank r (1-based) of v[0..n) in sorted order, as a stable
+ * sort would give it: v stays in arrival order (selection works on a
+ * copy), so that where -0 and 0 tie, the zero of rank r is the one a
+ * stable sort puts there (the (r - negatives)-th zero to arrive).
+ */
+static double rank_value(const double *v, size_t n, size_t r)
+{
+	static double *tmp;
+	static size_t tcap;
+	if (n > tcap) {
+		tcap = n < 64 ? 64 : n;
+		tmp = xrealloc(tmp, tcap * sizeof *tmp);
+	}
+	memcpy(tmp, v, n * sizeof *v);
+	double x = select_kth(tmp, n, r - 1);
+	if (x != 0)
+		return x;
+	size_t below = 0;
+	for (size_t i = 0; i < n; i++)
+		below += v[i] < 0;
+	for (size_t i = 0, z = 0; i < n; i++)
+		if (v[i] == 0 && ++z == r - below)
+			return v[i];
+	return x;
+}
+
 /* Nearest rank: ceil(pct / 100 * n), in [1, n]. The tolerance absorbs the
  * rounding of pct (at most 6 decimals, so true fractions are >= 1e-8 from
  * an integer while n <= AGG_EXACT_MAX). */
@@ -1106,11 +1188,8 @@ static void quant_result(struct s_quant *q, double pct, struct value *o)
 		out_null(o);
 		return;
 	}
-	if (!q->sorted) {
-		qsort(q->v, q->n, sizeof *q->v, cmp_double);
-		q->sorted = true;
-	}
-	double x = q->v[(size_t)rank_of(pct, q->n) - 1];
+	size_t r = (size_t)rank_of(pct, q->n);
+	double x = q->sorted ? q->v[r - 1] : rank_value(q->v, q->n, r);
 	if (!q->anydbl && fabs(x) <= 9007199254740992.0)
 		out_int(o, (int64_t)x);
 	else

@@ -11,6 +11,37 @@
 #include "out.h"
 #include "size.h"
 
+/*
+ * A cache of recent keys by their raw bytes (each key field's span kind,
+ * length and text, as the record has them), so that a record of a group
+ * seen lately is found without typing its fields into the key's normal
+ * form and probing the table (consecutive records of one group, or a few
+ * hundred groups in turn, as a gateway's devices report). Set-associative:
+ * a fixed RAW_SLOTS entries (72 kB), whatever the input. An entry names an
+ * id and the generation the id had; forgetting a key bumps its
+ * generation, so stale entries miss. Different raw keys of one key (1 and
+ * 1.0) may name the same id; that is only a second entry.
+ */
+#define RAW_SLOTS 1024
+#define RAW_WAYS 4		/* entries a key may take: its set */
+#define RAW_WORDS 6
+#define RAW_MAX (8 * RAW_WORDS)	/* raw keys longer are not cached */
+
+/* A raw key is kept as words, zero past its length, so that it is hashed
+ * and compared a word at a time. */
+union rawkey {
+	uint64_t w[RAW_WORDS];
+	char b[RAW_MAX];
+};
+
+struct raw {
+	uint64_t h;
+	int id;
+	unsigned gen;
+	unsigned len;
+	union rawkey key;
+};
+
 struct link {
 	int prev, next;		/* LRU list, most recent first; -1 ends */
 };
@@ -33,6 +64,11 @@ struct keyed {
 	unsigned long long evicted;
 	bool warned, warned_bytes;
 	struct outbuf key;	/* the key being looked up */
+	unsigned *gen;		/* per id: bumped when its key is forgotten */
+	struct raw *raw;	/* RAW_SLOTS entries, allocated on first use */
+	union rawkey rk;	/* the raw key being looked up */
+	size_t rlen;		/* its length, 0 when too long to cache */
+	uint64_t rh;		/* its hash */
 };
 
 struct keyed *keyed_new(size_t size, long max, size_t max_bytes,
@@ -90,6 +126,7 @@ static void forget(struct keyed *k, int id)
 		k->drop(block(k, id), k->ctx);
 	unlink_id(k, id);
 	keytab_remove(k->t, id);
+	k->gen[id]++;
 	k->held -= k->held_by[id];
 	k->held_by[id] = 0;
 	k->live--;
@@ -153,12 +190,120 @@ static void grow(struct keyed *k)
 	k->held_by = xrealloc(k->held_by, (size_t)cap * sizeof *k->held_by);
 	memset(k->held_by + k->cap, 0,
 	       (size_t)(cap - k->cap) * sizeof *k->held_by);
+	k->gen = xrealloc(k->gen, (size_t)cap * sizeof *k->gen);
+	memset(k->gen + k->cap, 0, (size_t)(cap - k->cap) * sizeof *k->gen);
 	k->cap = cap;
 }
 
-/* Builds the key in k->key (keyed_get_id adds it if new). */
+static int lookup(struct keyed *k, const struct span *slots, const int *kslot,
+		  int n, struct scratch *sc);
+
+/* The raw key of the record into k->rk (k->rlen 0 if it does not fit)
+ * and its hash (FNV-style, a word a step, with a final mix). */
+static void raw_key(struct keyed *k, const struct span *slots,
+		    const int *kslot, int n)
+{
+	size_t len = 0;
+	char *b = k->rk.b;
+	for (int i = 0; i < n; i++) {
+		const struct span *sp = &slots[kslot[i]];
+		if (sp->n > 255 || len + 2 + sp->n > RAW_MAX) {
+			k->rlen = 0;
+			return;
+		}
+		b[len++] = (char)sp->kind;
+		b[len++] = (char)sp->n;
+		if (sp->n)
+			memcpy(b + len, sp->p, sp->n);
+		len += sp->n;
+	}
+	size_t nw = (len + 7) / 8;
+	for (size_t j = len; j < nw * 8; j++)
+		b[j] = 0;
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	for (size_t i = 0; i < nw; i++) {
+		h = (h ^ k->rk.w[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	h *= 0x9e3779b97f4a7c15ULL;
+	k->rh = h ^ (h >> 32);
+	k->rlen = len;
+}
+
+/* The set of RAW_WAYS entries where the raw key k->rk may be. */
+static struct raw *raw_set(const struct keyed *k)
+{
+	return &k->raw[(k->rh & (RAW_SLOTS / RAW_WAYS - 1)) * RAW_WAYS];
+}
+
+static bool raw_live(const struct keyed *k, const struct raw *e)
+{
+	return e->id >= 0 && k->gen[e->id] == e->gen;
+}
+
+static bool raw_same(const union rawkey *a, const union rawkey *b, size_t len)
+{
+	for (size_t i = 0; i < (len + 7) / 8; i++)
+		if (a->w[i] != b->w[i])
+			return false;
+	return true;
+}
+
+/* The id the raw key k->rk had when last seen, if it is still live. */
+static int raw_find(const struct keyed *k)
+{
+	if (!k->raw || !k->rlen)
+		return -1;
+	const struct raw *e = raw_set(k);
+	for (int i = 0; i < RAW_WAYS; i++, e++)
+		if (e->h == k->rh && e->len == k->rlen && raw_live(k, e) &&
+		    raw_same(&e->key, &k->rk, k->rlen))
+			return e->id;
+	return -1;
+}
+
+/* Remembers id for the raw key k->rk: in a free or stale way of its set,
+ * else in one picked by the hash. */
+static void raw_put(struct keyed *k, int id)
+{
+	if (!k->rlen)
+		return;
+	if (!k->raw) {
+		k->raw = xmalloc(RAW_SLOTS * sizeof *k->raw);
+		for (int i = 0; i < RAW_SLOTS; i++)
+			k->raw[i].id = -1;
+	}
+	struct raw *set = raw_set(k), *e = &set[(k->rh >> 40) % RAW_WAYS];
+	for (int i = 0; i < RAW_WAYS; i++)
+		if (!raw_live(k, &set[i])) {
+			e = &set[i];
+			break;
+		}
+	e->h = k->rh;
+	e->id = id;
+	e->gen = k->gen[id];
+	e->len = (unsigned)k->rlen;
+	e->key = k->rk;
+}
+
+/* Builds the key in k->key (keyed_get_id adds it if new), unless the raw
+ * key cache knows it. */
 int keyed_find(struct keyed *k, const struct span *slots, const int *kslot,
 	       int n, struct scratch *sc)
+{
+	raw_key(k, slots, kslot, n);
+	int id = raw_find(k);
+	if (id >= 0)
+		return id;
+	id = lookup(k, slots, kslot, n, sc);
+	if (id >= 0)
+		raw_put(k, id);
+	return id;
+}
+
+/* The key in its normal form (k->key) looked up in the table. */
+static int lookup(struct keyed *k, const struct span *slots, const int *kslot,
+		  int n, struct scratch *sc)
 {
 	k->key.len = 0;
 	for (int i = 0; i < n; i++) {
@@ -193,6 +338,7 @@ int keyed_get_id(struct keyed *k, const struct span *slots, const int *kslot,
 	fit_bytes(k, k->key.len, -1);
 	id = keytab_add(k->t, k->key.buf ? k->key.buf : "", k->key.len);
 	grow(k);
+	raw_put(k, id);
 	memset(block(k, id), 0, k->size);
 	push_front(k, id);
 	if (++k->live > k->peak)
@@ -303,6 +449,8 @@ void keyed_free(struct keyed *k)
 	free(k->blocks);
 	free(k->lru);
 	free(k->held_by);
+	free(k->gen);
+	free(k->raw);
 	free(k);
 }
 

@@ -82,6 +82,11 @@ struct hent {
 	int gid;
 };
 
+/* An aggregate's value: none (count, rate), loaded from its field, or the
+ * value of an earlier aggregate of the same field (mean, max, p95 of value
+ * share one typed value: it is loaded once). */
+enum { EV_NONE = -2, EV_LOAD = -1 };
+
 struct window {
 	struct window_conf c;	/* in force */
 	struct window_cb cb;
@@ -98,6 +103,8 @@ struct window {
 	int nofs;
 	struct value *res;	/* the aggregates' results */
 	struct value *ev_vals;	/* an event's values, one per aggregate */
+	int *ev_src;		/* where each comes from: EV_NONE, EV_LOAD, or
+				 * the index of an earlier one of its field */
 
 	/* time: the unit times are read in (c.unit, or what auto guessed
 	 * from the first time), far-ahead events held for confirmation */
@@ -843,23 +850,19 @@ static bool event_values(struct window *w, const struct record *rec)
 	const struct agg_spec *specs = w->specs;
 	struct value *vals = w->ev_vals;
 	for (int i = 0; i < w->nspecs; i++) {
-		if (!specs[i].field) {
+		int src = w->ev_src[i];
+		if (src == EV_NONE) {
 			memset(&vals[i], 0, sizeof vals[i]);
 			vals[i].t = V_NULL;
 			continue;
 		}
-		/* Aggregates of one field (mean, max, p95 of value) share
-		 * its typed value: load it once. */
-		int same = 0;
-		while (same < i && specs[same].slot != specs[i].slot)
-			same++;
-		if (same < i && specs[same].field)
-			vals[i] = vals[same];
+		if (src >= 0)
+			vals[i] = vals[src];
 		else if (value_load(&rec->slots[specs[i].slot], &vals[i], &w->sc))
 			vals[i].t = V_NULL;
 		enum vtype vt = vals[i].t;
-		if (agg_needs_number(specs[i].kind) && vt != V_INT &&
-		    vt != V_DOUBLE && vt != V_NULL && vt != V_MISSING) {
+		if (vt != V_INT && vt != V_DOUBLE && vt != V_NULL &&
+		    vt != V_MISSING && agg_needs_number(specs[i].kind)) {
 			snprintf(w->msg, sizeof w->msg, "field '%s' is %s, a "
 				 "number is needed for %s", specs[i].field,
 				 vt == V_STRING ? "a string" :
@@ -1137,6 +1140,21 @@ static void def_names(struct window *w)
  * (a fieldset only grows: a reload adds the paths it needs), the output
  * fields.
  */
+/* Where each aggregate's value comes from (ev_src). */
+static int *ev_sources(const struct agg_spec *specs, int nspecs)
+{
+	int *src = xrealloc(NULL, (size_t)(nspecs ? nspecs : 1) * sizeof *src);
+	for (int i = 0; i < nspecs; i++) {
+		src[i] = specs[i].field ? EV_LOAD : EV_NONE;
+		for (int j = 0; j < i && specs[i].field; j++)
+			if (specs[j].field && specs[j].slot == specs[i].slot) {
+				src[i] = j;
+				break;
+			}
+	}
+	return src;
+}
+
 static void def_bind(struct window *w, struct agg_spec *specs, int nspecs)
 {
 	int ng = w->c.ngroup_fields;
@@ -1159,6 +1177,7 @@ static void def_bind(struct window *w, struct agg_spec *specs, int nspecs)
 	def_names(w);
 	w->res = xrealloc(NULL, (size_t)one * sizeof *w->res);
 	w->ev_vals = xrealloc(NULL, (size_t)one * sizeof *w->ev_vals);
+	w->ev_src = ev_sources(specs, nspecs);
 }
 
 /* Forgets every group, window, pane and buffered event, and what
@@ -1180,6 +1199,7 @@ static void def_free(struct window *w)
 	free(w->ofs);
 	free(w->res);
 	free(w->ev_vals);
+	free(w->ev_src);
 }
 
 struct window *window_new(const struct window_conf *c, struct fieldset *fs,

@@ -445,6 +445,20 @@ EOF
 	assert_output '{"window_start":0,"window_end":3600000,"count":10000,"median_v":5000,"p95_v":9500,"p99_9_v":9990,"p1_v":100,"distinct_v":10000}'
 }
 
+@test "es-window: a percentile found by selection is the value a stable sort puts at its rank, -0 and 0 kept apart in arrival order" {
+	# 42 values in one window (more than the selection sorts outright),
+	# zeros of both signs among them: equal as numbers, written apart
+	for v in 0.0 -0.0 1 -0.0 -2.5 0.0 3 -0.0 0.0 7 -1 0.0 -0.0 2 0.0 -0.0 5 -3 0.0 -0.0 4; do
+		printf '{"ts":1000,"value":%s}\n' "$v"
+	done > "$T/one"
+	cat "$T/one" "$T/one" > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms \
+		-a 'p5(value),p10(value),p15(value),p20(value),p25(value),p30(value),median(value),p60(value),p70(value),p75(value),p95(value)' "$T/in"
+	assert_success
+	assert_stderr ""
+	assert_output '{"window_start":0,"window_end":10000,"p5_value":-2.5,"p10_value":-1,"p15_value":0,"p20_value":-0,"p25_value":-0,"p30_value":0,"median_value":-0,"p60_value":-0,"p70_value":-0,"p75_value":1,"p95_value":5}'
+}
+
 @test "es-window: beyond 10000 values, percentiles (t-digest) within 0.5% in rank and distinct (HyperLogLog) within 3%" {
 	python3 - "$T" <<'PY'
 import json, random, sys

@@ -4,7 +4,8 @@
 #   make check           install missing packages (as root), build, run tests
 #   make check-sanitize  the same tests against an ASan+UBSan build
 #   make check-valgrind  the same tests with every program under valgrind
-#   make demo            run the screening pipeline on a generated morning
+#   make demo            run the screening pipeline on a generated morning,
+#                        then replay the minute around an alert (es-replay)
 #   make bench           time es-* against jq, Miller and DuckDB
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
 #   make cross           ARCH=arm64|armhf: build for an ARM gateway (build/ARCH)
@@ -31,6 +32,7 @@ PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub \
 	es-modbus \
 	es-archive \
+	es-replay \
 	es-http-pub \
 	es-infer
 LIB_SRCS = $(wildcard lib/*.c)
@@ -82,9 +84,11 @@ $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
 # Only es-modbus links libmodbus and threads (lib/modbus_dev.o and
 # modbus_poll.o are pulled by it alone).
 $(O)/es-modbus: LDLIBS += -lmodbus -lpthread
-# Only es-archive links libsqlite3 (lib/archive.o and archive_query.o are
-# pulled from the archive by it alone).
+# Only es-archive and es-replay link libsqlite3 (lib/archive*.o are pulled
+# from the archive by them alone); es-replay reads its requests with
+# jansson (lib/replay.o) and answers over MQTT.
 $(O)/es-archive: LDLIBS += -lsqlite3
+$(O)/es-replay: LDLIBS += -lsqlite3 -ljansson -lmosquitto
 # Only the HTTP publisher needs libcurl and zlib (--gzip): pubhttp.o is
 # pulled by es-http-pub alone.
 $(O)/es-http-pub: LDLIBS += -lcurl -lz
@@ -153,7 +157,8 @@ check-valgrind: deps all $(UNITS)
 	@ES_BIN=$(abspath build/valgrind) ES_UNIT=$(abspath $(O))/unit ES_VALGRIND=1 sh tests/run
 
 # The entrance-screening pipeline on a generated morning, with its own
-# broker (BROKER=host:port for another); the tour of the programs on the
+# broker (BROKER=host:port for another), ending with es-replay's answer for
+# the raw readings around the first alert; the tour of the programs on the
 # bundled sample data is examples/tour.sh.
 demo: deps all
 	@ES_BIN=$(abspath $(O)) bash examples/screening/demo.sh

@@ -5,7 +5,8 @@
 #   make check-sanitize  the same tests against an ASan+UBSan build
 #   make check-valgrind  the same tests with every program under valgrind
 #   make check-numbers   number parsing and formatting on 20M hard cases each
-#   make demo            run the screening pipeline on a generated morning
+#   make demo            run the screening pipeline on a generated morning,
+#                        then replay the minute around an alert (es-replay)
 #   make bench           time es-* against jq, Miller and DuckDB
 #   make fuzz            run each libFuzzer target FUZZ_SECONDS (tests/fuzz/)
 #   make cross           ARCH=arm64|armhf: build for an ARM gateway (build/ARCH)
@@ -32,6 +33,7 @@ PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 	es-mqtt-pub es-mqtt-sub es-heartbeat es-ctl es-kafka-pub \
 	es-modbus \
 	es-archive \
+	es-replay \
 	es-http-pub \
 	es-infer
 LIB_SRCS = $(wildcard lib/*.c)
@@ -83,9 +85,11 @@ $(O)/es-kafka-pub $(O)/unit/kafka-mock: LDLIBS += -lrdkafka
 # Only es-modbus links libmodbus and threads (lib/modbus_dev.o and
 # modbus_poll.o are pulled by it alone).
 $(O)/es-modbus: LDLIBS += -lmodbus -lpthread
-# Only es-archive links libsqlite3 (lib/archive.o and archive_query.o are
-# pulled from the archive by it alone).
+# Only es-archive and es-replay link libsqlite3 (lib/archive*.o are pulled
+# from the archive by them alone); es-replay reads its requests with
+# jansson (lib/replay.o) and answers over MQTT.
 $(O)/es-archive: LDLIBS += -lsqlite3
+$(O)/es-replay: LDLIBS += -lsqlite3 -ljansson -lmosquitto
 # Only the HTTP publisher needs libcurl and zlib (--gzip): pubhttp.o is
 # pulled by es-http-pub alone.
 $(O)/es-http-pub: LDLIBS += -lcurl -lz
@@ -161,7 +165,8 @@ check-numbers: $(O)/unit/number-test
 	$(O)/unit/number-test parse $(NUMBERS)
 
 # The entrance-screening pipeline on a generated morning, with its own
-# broker (BROKER=host:port for another); the tour of the programs on the
+# broker (BROKER=host:port for another), ending with es-replay's answer for
+# the raw readings around the first alert; the tour of the programs on the
 # bundled sample data is examples/tour.sh.
 demo: deps all
 	@ES_BIN=$(abspath $(O)) bash examples/screening/demo.sh

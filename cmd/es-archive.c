@@ -3,9 +3,9 @@
  * Store mode passes every record through and stores it in --dir (the
  * store is lib/archive.c: SQLite, one transaction a batch). A record goes
  * downstream only after the batch holding it committed, so that whatever
- * a reader downstream saw is in the archive, even after a SIGKILL. Query
- * mode (--from, --to, --where, --key-is) writes the archive's records in
- * event-time order instead (lib/archive_query.c).
+ * a reader downstream saw is in the archive, even after a SIGKILL
+ * (lib/archive_store.c). Query mode (--from, --to, --where, --key-is) writes
+ * them in event-time order instead (lib/archive_query.c, as es-replay).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +14,9 @@
 
 #include "archive.h"
 #include "archive_query.h"
+#include "archive_store.h"
 #include "diag.h"
 #include "expr.h"
-#include "keys.h"
 #include "loop.h"
 #include "mem.h"
 #include "optgroup.h"
@@ -29,8 +29,6 @@
 
 #define DEFAULT_COMMIT_EVERY 10000L
 #define DEFAULT_COMMIT_INTERVAL (200 * US_PER_MS)
-/* After a failed write (disk full) the archive rests this long. */
-#define PAUSE_MS 1000
 
 enum {
 	OPT_DIR = OPT_PROGRAM, OPT_TIME, OPT_MAX_SIZE,
@@ -106,35 +104,9 @@ struct conf {
 
 static void key_free(struct conf *c)
 {
-	for (int i = 0; i < c->nkey; i++)
-		path_free(&c->key[i]);
-	free(c->key);
+	archive_key_free(c->key, c->nkey);
 	c->key = NULL;
 	c->nkey = 0;
-}
-
-/* Splits F1,F2 into paths; spans[i] (if not NULL) gets where path i's
- * text begins and ends. Returns 0, or -1 with err and *at. */
-static int key_split(const char *text, struct path **key, int *nkey,
-		     const char *(*spans)[2], const char **err, int *at)
-{
-	const char *s = text;
-	while (*s) {
-		const char *start = s;
-		*key = xrealloc(*key, (size_t)(*nkey + 1) * sizeof **key);
-		if (path_parse(&s, &(*key)[*nkey], err))
-			return *at = (int)(s - text), -1;
-		if (spans) {
-			spans[*nkey][0] = start;
-			spans[*nkey][1] = s;
-		}
-		(*nkey)++;
-		if (*s == ',' && s[1])
-			s++;
-		else if (*s)
-			return *err = "expected ','", *at = (int)(s - text), -1;
-	}
-	return 0;
 }
 
 static void parse_key(struct conf *c, const char *text)
@@ -143,7 +115,7 @@ static void parse_key(struct conf *c, const char *text)
 	int at;
 	key_free(c);
 	c->key_text = text;
-	if (key_split(text, &c->key, &c->nkey, NULL, &err, &at))
+	if (archive_key_split(text, &c->key, &c->nkey, NULL, &err, &at))
 		diag_usage("invalid --key '%s' at column %d: %s", text, at + 1,
 			   err);
 }
@@ -151,13 +123,21 @@ static void parse_key(struct conf *c, const char *text)
 /* --from/--to: RFC 3339, or an epoch number in a unit its size says. */
 static int64_t time_opt(const char *opt, const char *arg)
 {
-	struct value v = { .t = V_STRING, .s = arg, .n = strlen(arg) };
-	enum time_repr unit = TIME_AUTO;
 	const char *err;
 	int64_t us;
-	if (time_from_value(&v, &unit, &us, &err))
+	if (archive_time(arg, &us, &err))
 		diag_usage("invalid time '%s' for %s: %s", arg, opt, err);
 	return us;
+}
+
+/* An argument that is no or yes: whether it is yes. */
+static bool choice(const char *opt, const char *arg, const char *no,
+		   const char *yes)
+{
+	if (strcmp(arg, no) && strcmp(arg, yes))
+		diag_usage("invalid argument '%s' for %s: expected %s or %s",
+			   arg, opt, no, yes);
+	return strcmp(arg, yes) == 0;
 }
 
 static void store_option(struct conf *c, int code, const char *arg)
@@ -165,10 +145,7 @@ static void store_option(struct conf *c, int code, const char *arg)
 	switch (code) {
 	case 'k': parse_key(c, arg); break;
 	case OPT_TIME:
-		if (strcmp(arg, "event") && strcmp(arg, "processing"))
-			diag_usage("invalid argument '%s' for --time: expected "
-				   "event or processing", arg);
-		c->processing = strcmp(arg, "processing") == 0;
+		c->processing = choice("--time", arg, "event", "processing");
 		break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
@@ -184,10 +161,7 @@ static void store_option(struct conf *c, int code, const char *arg)
 						   false);
 		break;
 	case OPT_SYNC:
-		if (strcmp(arg, "normal") && strcmp(arg, "full"))
-			diag_usage("invalid argument '%s' for --sync: expected "
-				   "normal or full", arg);
-		c->sync_full = strcmp(arg, "full") == 0;
+		c->sync_full = choice("--sync", arg, "normal", "full");
 		break;
 	}
 }
@@ -260,27 +234,18 @@ static void conf_free(void *conf)
 
 /* ---- the run's state ---- */
 
-static struct archive *arc;
-static struct archive_limits limits;
-static struct archive_expired expired;
-static uint64_t stored, unstored, commits, filtered, bytes;
-static struct scratch sc;
+static struct archive_store st;	/* store mode (lib/archive_store.c) */
+static struct archive *qarc;	/* query mode */
+static uint64_t filtered;
 static bool storing;		/* not a query */
-
-/* Store mode: records wait in pending (written by pw) until their batch
- * committed; CSV records are made NDJSON in conv (by cw) to be stored. */
-static struct outbuf pending, conv, keybuf;
-static struct writer *pw, *cw;
 static int tslot, *kslots;
 static enum time_repr unit;
-static int64_t deadline_ms;	/* commit by then (the batch's first + D) */
-static uint64_t held;		/* records in pending */
-static bool failing;		/* from a failed write to the next commit */
-static int64_t pause_end_ms;	/* no write is tried before then */
+static struct expr *where;
 
 /* --stats: the archive's counters as of the last commit. */
 static void stats_extra(char *buf, size_t n)
 {
+	struct archive *arc = storing ? st.arc : qarc;
 	int64_t lo, hi;
 	char a[40] = "null", b[40] = "null", t[32];
 	if (arc && archive_span(arc, &lo, &hi)) {
@@ -297,268 +262,89 @@ static void stats_extra(char *buf, size_t n)
 	snprintf(buf, n, ",\"stored\":%llu,\"unstored\":%llu,\"commits\":%llu,"
 		 "\"expired_age\":%llu,\"expired_size\":%llu,\"bytes\":%llu,"
 		 "\"oldest\":%s,\"newest\":%s",
-		 (unsigned long long)stored, (unsigned long long)unstored,
-		 (unsigned long long)commits,
-		 (unsigned long long)expired.age,
-		 (unsigned long long)expired.size, (unsigned long long)bytes,
-		 a, b);
-}
-
-static void open_archive(const struct conf *c, bool write)
-{
-	char err[512];
-	arc = archive_open(c->dir, write, c->sync_full, err, sizeof err);
-	if (!arc)
-		diag_fatal(EXIT_RUNTIME, "%s", err);
+		 (unsigned long long)st.stored, (unsigned long long)st.unstored,
+		 (unsigned long long)st.commits,
+		 (unsigned long long)st.expired.age,
+		 (unsigned long long)st.expired.size,
+		 (unsigned long long)st.bytes, a, b);
 }
 
 /* ---- storing ---- */
 
-/* The archive failed to take lost records: they pass on unstored, and
- * the archive rests PAUSE_MS before it tries again. Said once until a
- * commit succeeds again (a disk full for hours is one message). */
-static void store_failed(const struct conf *c, uint64_t lost)
-{
-	unstored += lost;
-	if (!failing)
-		diag_warn("cannot store into %s (%s): archive writes pause for "
-			  "%ds at a time while the records pass on (counted as "
-			  "\"unstored\" in --stats)", c->dir, archive_error(arc),
-			  PAUSE_MS / 1000);
-	failing = true;
-	pause_end_ms = loop_now_ms() + PAUSE_MS;
-}
-
-/* Commits the open batch, then lets its records go downstream. */
-static void commit_point(struct prog_run *run)
-{
-	const struct conf *c = run->conf;
-	uint64_t n = archive_pending(arc);
-	if (n && archive_commit(arc, &limits, &expired))
-		store_failed(c, n);
-	else if (n) {
-		stored += n;
-		commits++;
-		if (failing)
-			diag_warn("archive writes into %s resumed (%llu records "
-				  "unstored)", c->dir,
-				  (unsigned long long)unstored);
-		failing = false;
-	}
-	if (n)
-		bytes = archive_bytes(arc);
-	out_put(&run->out, pending.buf, pending.len);
-	pending.len = 0;
-	held = 0;
-}
-
-/* The key of rec in normal form (as --key-is makes it). */
-static const char *record_key(const struct record *rec, size_t *n)
-{
-	keybuf.len = 0;
-	struct value v;
-	for (int i = 0; kslots && kslots[i] >= 0; i++) {
-		if (value_load(&rec->slots[kslots[i]], &v, &sc))
-			v.t = V_MISSING;
-		key_append_loose(&keybuf, &v);
-	}
-	*n = keybuf.len;
-	return kslots ? keybuf.buf : NULL;
-}
-
-/* The NDJSON text stored for rec (CSV rows are converted), or NULL after
- * reporting it bad. */
-static const char *record_text(const struct record *rec, size_t *n)
-{
-	if (rec->fmt == FMT_NDJSON) {
-		*n = rec->rawlen;
-		return rec->raw;
-	}
-	const char *err;
-	conv.len = 0;
-	if (writer_put(cw, rec, &err) < 0) {
-		record_bad(rec, err);
-		return NULL;
-	}
-	stats.out--;	/* a copy to store, not a record written */
-	*n = conv.len - 1;	/* without its newline */
-	return conv.buf;
-}
-
-static void store(const struct conf *c, const struct record *rec, int64_t t,
-		  const char *text, size_t n)
-{
-	if (failing && loop_now_ms() < pause_end_ms) {
-		unstored++;
-		return;
-	}
-	size_t kn;
-	const char *key = record_key(rec, &kn);
-	uint64_t batch = archive_pending(arc) + 1;
-	if (archive_put(arc, t, key, kn, text, n))
-		store_failed(c, batch);
-}
-
 static void on_record(struct prog_run *run, struct record *rec)
 {
 	const struct conf *c = run->conf;
-	const char *err, *text;
 	int64_t t;
-	size_t n;
-	scratch_reset(&sc);
+	scratch_reset(&st.sc);
 	if (c->processing)
 		t = time_now_us();
 	else if (record_time(rec, &rec->slots[tslot], c->time_field, &unit,
-			     &sc, &t, NULL))
+			     &st.sc, &t, NULL))
 		return;
-	if (!(text = record_text(rec, &n)))
-		return;
-	if (writer_put(pw, rec, &err) < 0) {
-		record_bad(rec, err);
-		return;
-	}
-	store(c, rec, t, text, n);
-	int64_t now = loop_now_ms();
-	if (held++ == 0)
-		deadline_ms = now + c->commit_interval / US_PER_MS;
-	if (held >= (uint64_t)c->commit_every || now >= deadline_ms)
-		commit_point(run);
+	archive_store_record(&st, rec, t);
 }
 
 /* The input paused: what is held is committed and goes on at once. */
 static void on_idle(struct prog_run *run)
 {
-	if (held) {
-		commit_point(run);
+	if (st.held) {
+		archive_store_commit(&st);
 		out_flush(&run->out);
 	}
 }
 
 /* At any exit (--strict's first bad line among them): the records held
- * are committed and go on, as at the end of the input. */
-static struct prog_run *storing_run;
+ * are committed and go on, as at the end of the input. (The hook takes
+ * no context: hence the store is this file's.) */
 static void held_go(void)
 {
-	if (held)
-		commit_point(storing_run);
+	if (st.held)
+		archive_store_commit(&st);
 }
 
 static void store_start(struct prog_run *run)
 {
 	const struct conf *c = run->conf;
-	char err[512];
-	open_archive(c, true);
-	if (archive_set_key(arc, c->key_text ? c->key_text : "", err,
-			    sizeof err))
-		diag_fatal(EXIT_USAGE, "%s: %s", c->dir, err);
-	limits = (struct archive_limits){ c->max_size, c->max_age };
+	char why[1024];
+	bool usage;
+	st.dir = c->dir;
+	st.key_text = c->key_text;
+	st.kslots = kslots;
+	st.limits = (struct archive_limits){ c->max_size, c->max_age };
+	st.commit_every = c->commit_every;
+	st.commit_interval = c->commit_interval;
+	st.sync_full = c->sync_full;
+	st.down = &run->out;
 	unit = c->unit;
-	out_init(&pending, -1, "pending");
-	out_init(&conv, -1, "conv");
-	out_init(&keybuf, -1, "key");
-	pw = writer_open(&pending, run->o.out_fmt);
-	cw = writer_open(&conv, FMT_NDJSON);
-	storing_run = run;
+	if (archive_store_start(&st, run->o.out_fmt, why, sizeof why, &usage))
+		diag_fatal(usage ? EXIT_USAGE : EXIT_RUNTIME, "%s", why);
 	diag_before_flush(held_go);
-	/* A first commit applies the limits to what is there already. */
-	if (archive_commit(arc, &limits, &expired) == 0)
-		bytes = archive_bytes(arc);
 }
 
 /* ---- querying ---- */
 
-/* The key --key-is gives, in the order of the archive's key fields, in
- * normal form into keybuf. */
-static void query_key(const struct conf *c)
-{
-	const char *akey = archive_key(arc), *err, *(*spans)[2];
-	struct path *paths = NULL;
-	int np = 0, at;
-	if (!akey || !*akey)
-		diag_fatal(EXIT_USAGE, "--key-is: the archive in %s has no key "
-			   "(it was stored without --key); use --where", c->dir);
-	spans = xmalloc((strlen(akey) + 1) * sizeof *spans);
-	if (key_split(akey, &paths, &np, spans, &err, &at))
-		diag_fatal(EXIT_RUNTIME, "%s: bad key '%s'", c->dir, akey);
-	out_init(&keybuf, -1, "key");
-	for (int i = 0; i < np; i++) {
-		size_t fl = (size_t)(spans[i][1] - spans[i][0]);
-		const char *v = NULL;
-		for (int j = 0; j < c->nkey_is; j++)
-			if (strncmp(c->key_is[j], spans[i][0], fl) == 0 &&
-			    c->key_is[j][fl] == '=')
-				v = c->key_is[j] + fl + 1;
-		if (!v || c->nkey_is != np)
-			diag_fatal(EXIT_USAGE, "--key-is: give one FIELD=VALUE "
-				   "for each field of the archive's key, %s",
-				   akey);
-		struct value val = { .t = V_STRING, .s = v, .n = strlen(v) };
-		key_append_loose(&keybuf, &val);
-	}
-	for (int i = 0; i < np; i++)
-		path_free(&paths[i]);
-	free(paths);
-	free(spans);
-}
-
-/* Whether rec passes --where (a record the expression cannot take is bad). */
-static bool query_where(const struct expr *e, const struct record *rec)
-{
-	struct value v;
-	char msg[256];
-	if (!e)
-		return true;
-	scratch_reset(&sc);
-	if (expr_eval(e, rec->slots, &sc, &v, msg, sizeof msg) < 0) {
-		record_bad(rec, msg);
-		return false;
-	}
-	if (!value_truthy(&v)) {
-		filtered++;
-		return false;
-	}
-	return true;
-}
-
-static struct expr *where;
-
 static void query(struct prog_run *run)
 {
 	const struct conf *c = run->conf;
-	char err[512];
-	open_archive(c, false);
-	if (c->nkey_is)
-		query_key(c);
-	struct archive_query *q = archive_query_open(arc, c->from, c->to,
-		c->nkey_is ? keybuf.buf : NULL, keybuf.len, err, sizeof err);
-	if (!q)
+	char err[1024];
+	struct outbuf key;
+	out_init(&key, -1, "key");
+	if (!(qarc = archive_open(c->dir, false, false, err, sizeof err)))
+		diag_fatal(EXIT_RUNTIME, "%s", err);
+	int rc = c->nkey_is ? archive_query_key(qarc, c->dir, c->key_is,
+						c->nkey_is, &key, err,
+						sizeof err) : 0;
+	if (rc)
+		diag_fatal(rc == -1 ? EXIT_USAGE : EXIT_RUNTIME, "%s%s",
+			   rc == -1 ? "--key-is: " : "", err);
+	struct archive_slice sl;
+	if (archive_slice_open(&sl, qarc, c->from, c->to,
+			       c->nkey_is ? key.buf : NULL, key.len, where,
+			       run->fs, c->dir, err, sizeof err) ||
+	    archive_slice_write(&sl, run->w, &filtered, err, sizeof err) < 0)
 		diag_fatal(EXIT_RUNTIME, "%s: %s", c->dir, err);
-	struct json_scan js = { .slots = xmalloc(((size_t)fieldset_count(run->fs)
-						  + 1) * sizeof *js.slots) };
-	struct record rec = { .fmt = FMT_NDJSON, .src = c->dir };
-	const char *raw, *msg;
-	size_t n, col;
-	int64_t t;
-	int got = 0;
-	while (!loop_stop &&
-	       (got = archive_query_next(q, &raw, &n, &t, err, sizeof err)) > 0) {
-		stats.in++;
-		rec.raw = raw;
-		rec.rawlen = n;
-		rec.line = stats.in;
-		if (json_scan_line(raw, n, run->fs, &js, &msg, &col)) {
-			record_bad(&rec, msg);
-			continue;
-		}
-		rec.slots = js.slots;
-		if (query_where(where, &rec) && writer_put(run->w, &rec, &msg) < 0)
-			record_bad(&rec, msg);
-	}
-	if (!loop_stop && got < 0)
-		diag_fatal(EXIT_RUNTIME, "%s: %s", c->dir, err);
-	archive_query_close(q);
-	free(js.slots);
-	free(js.members);
+	archive_slice_close(&sl);
+	out_free(&key);
 }
 
 /* ---- reloading ---- */
@@ -599,7 +385,9 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 		reload_refuse(why);
 		return false;
 	}
-	limits = (struct archive_limits){ nc->max_size, nc->max_age };
+	st.limits = (struct archive_limits){ nc->max_size, nc->max_age };
+	st.commit_every = nc->commit_every;
+	st.commit_interval = nc->commit_interval;
 	if (nc->max_size)
 		size_text(nc->max_size, size, sizeof size);
 	if (nc->max_age)
@@ -649,22 +437,17 @@ static void run_mode(struct prog_run *run)
 
 static void finish(struct prog_run *run)
 {
-	if (pw)
-		commit_point(run);
+	(void)run;
+	if (st.pw)
+		archive_store_commit(&st);
 }
 
 static void cleanup(struct prog_run *run)
 {
 	(void)run;
-	writer_close(pw);
-	writer_close(cw);
-	pw = cw = NULL;
-	out_free(&pending);
-	out_free(&conv);
-	out_free(&keybuf);
+	archive_store_free(&st);
 	free(kslots);
 	expr_free(where);
-	scratch_free(&sc);
 	/* arc stays open: --stats reads its span after the cleanup */
 }
 
@@ -710,6 +493,7 @@ static const struct prog es_archive = {
 int main(int argc, char **argv)
 {
 	int status = prog_main(&es_archive, argc, argv);
-	archive_close(arc);
+	archive_close(st.arc);
+	archive_close(qarc);
 	return status;
 }

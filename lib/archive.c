@@ -381,6 +381,14 @@ int archive_commit(struct archive *a, const struct archive_limits *lim,
 	return 0;
 }
 
+int archive_read_begin(struct archive *a, char *err, size_t n)
+{
+	if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	snprintf(err, n, "begin: %s", sqlite3_errmsg(a->db));
+	return -1;
+}
+
 bool archive_span(const struct archive *a, int64_t *oldest, int64_t *newest)
 {
 	*oldest = a->t_min;

@@ -9,8 +9,9 @@
  * survives power loss too). Retention (by size of the pages in use and by
  * age) runs in the same transaction as the batch, oldest records first.
  *
- * Only es-archive links libsqlite3: no other program may use this file or
- * archive_query.c (the objects are pulled from libedgestream.a by it alone).
+ * Only es-archive and es-replay link libsqlite3: no other program may use
+ * this file or archive_query.c, archive_store.c, replay.c (the objects are
+ * pulled from libedgestream.a by them alone).
  */
 #ifndef ES_ARCHIVE_H
 #define ES_ARCHIVE_H
@@ -67,6 +68,11 @@ const char *archive_error(const struct archive *a);
  * archive is empty). */
 uint64_t archive_bytes(struct archive *a);
 bool archive_span(const struct archive *a, int64_t *oldest, int64_t *newest);
+
+/* A reader's snapshot: the queries from here to archive_close() see the
+ * archive as it was at the first of them (a writer goes on meanwhile:
+ * WAL). 0, or -1 with a message in err. */
+int archive_read_begin(struct archive *a, char *err, size_t n);
 
 /* For archive_query.c. */
 struct sqlite3 *archive_db(const struct archive *a);

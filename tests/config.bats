@@ -134,6 +134,7 @@ check_args_of() {
 	es-infer)	ARGS=(--model "$BATS_TEST_DIRNAME/fixtures/tiny-model.json") ;;
 	es-heartbeat)	ARGS=(--id g -h 127.0.0.1 -p 1) ;;
 	es-ctl)		ARGS=(--id g -h 127.0.0.1 -p 1 --dir "$T/ctl") ;;
+	es-replay)	ARGS=(--id g -h 127.0.0.1 -p 1 --dir "$T/replay") ;;
 	*)		return 1 ;;
 	esac
 }

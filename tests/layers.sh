@@ -61,6 +61,8 @@ modbus_decode 4
 modbus_plan 4
 archive 4
 archive_query 4
+archive_store 4
+replay 4
 model 4
 xgb 4
 infer 4

@@ -74,8 +74,15 @@ normal() {
 	# nothing late, nothing bad in this day; the counters of the two stateful stages
 	assert_file_is "$T/out/dead.ndjson" < /dev/null
 	assert_file_is "$T/out/late.ndjson" < /dev/null
-	run cat "$T/out/stats.log"
+	# every reading stored (the raw readings of the day), passed on once stored
+	# (how many commits, and so the bytes, depends on the timing: a batch
+	# is committed every 10000 readings or 200 ms after its first)
+	run jq -c 'select(.program == "es-archive") | del(.commits, .bytes)' "$T/out/stats.log"
+	assert_output '{"program":"es-archive","in":34788,"out":34788,"bad":0,"late":0,"dropped":0,"stored":34788,"unstored":0,"expired_age":0,"expired_size":0,"oldest":"2027-03-01T06:00:00.372Z","newest":"2027-03-01T06:14:56.828Z"}'
+	run es-archive --dir "$T/out/raw" --from 0
+	assert_equal "$(printf '%s\n' "$output" | LC_ALL=C sort)" "$(LC_ALL=C sort "$d/thermal.ndjson")"
 	# 303 passes, 7 of them at the dead camera: 296 faces, 303 badges
+	run grep -v '"program":"es-archive"' "$T/out/stats.log"
 	assert_line --index 0 '{"program":"es-window","in":34788,"out":296,"bad":0,"late":0,"dropped":0,"groups":4,"evicted":0,"state_bytes":84}'
 	assert_line --index 1 --partial '{"program":"es-join","in":599,"out":303,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":296,"unmatched":7,'
 }
@@ -89,7 +96,8 @@ normal() {
 	assert_success
 	assert_file_is "$T/out/dead.ndjson" <<< "$(sed -n '1000s/^\(.\{40\}\).*/\1/p' "$d/thermal.ndjson")"
 	run cat "$T/out/stats.log"
-	assert_line --index 0 --partial "es-window: $T/thermal:1000: invalid JSON at column 41"
+	assert_line --index 0 --partial "es-archive: $T/thermal:1000: invalid JSON at column 41"
+	assert_line --index 1 --partial '{"program":"es-archive","in":34788,"out":34787,"bad":1,"late":0,"dropped":0,"stored":34787,'
 	assert_equal "$(jq -c '{gate,badge,name}' "$T/out/alerts.ndjson" | normal)" \
 		"$(jq -c '{gate,badge,name}' "$d/truth.ndjson" | normal)"
 }
@@ -156,11 +164,10 @@ normal() {
 	[ "$output" -ge 1 ] || fail "no publisher reconnected: $(cat "$T/out/stats.log")"
 }
 
-@test "make demo's script: a generated hour through its own broker, the report, every fever checked; nothing left running" {
-	local before after
-	before=$(pgrep -c mosquitto || true)
+@test "make demo's script: a generated hour through its own broker, the report, every fever checked, the minute around the first alert replayed; nothing of it left running" {
 	"$GEN" --hours 1 --thermal "$T/th" --badges "$T/bd" --truth "$T/truth"
-	run env ES_BIN="$ES_BIN" GEN="$GEN" bash "$ROOT/examples/screening/demo.sh" 1
+	mkdir "$T/tmp"
+	run env ES_BIN="$ES_BIN" GEN="$GEN" TMPDIR="$T/tmp" bash "$ROOT/examples/screening/demo.sh" 1
 	assert_success
 	local n
 	n=$(wc -l < "$T/truth")
@@ -169,6 +176,27 @@ normal() {
 	assert_line "check: all $n planted fevers alerted, no false alert"
 	# the dead camera: from 25% to 35% of the hour
 	assert_line --regexp "^  G3   camera silent  06:1[5-6] to 06:2[0-1] UTC, [0-9]+ minutes$"
-	after=$(pgrep -c mosquitto || true)
-	assert_equal "$after" "$before"
+	# the replay: the readings of the first alert's gate within 30 s of its
+	# face's first reading, counted here from the generated readings
+	local first gate ts max want msgs
+	first=$(jq -c -s 'sort_by(.ts) | .[0]' "$T/truth")
+	gate=$(jq -r .gate <<< "$first") ts=$(jq .ts <<< "$first") max=$(jq .max_temp <<< "$first")
+	want=$(jq --arg g "$gate" --argjson t "$ts" \
+		'select(.gate == $g and .ts >= $t - 30000 and .ts < $t + 30000)' -c "$T/th" | wc -l)
+	msgs=$(((want + 99) / 100))
+	assert_line --regexp "^  \{\"from\":$((ts - 30000)),\"to\":$((ts + 30000)),\"key_is\":\{\"gate\":\"$gate\"\},\"reply\":\"screening-demo-[0-9]+/center/replay-1\"\}$"
+	assert_line --regexp "^  the alert's highest reading: $max C at cam[0-9]+/[0-9]+\.jpg, track $gate-[0-9]+$"
+	assert_line "  $want readings of gate $gate in $msgs messages"
+	assert_line "check: the replay is es-archive's query of the same minute, record for record, and holds the alert's first frame"
+	[ "$want" -gt 100 ] || fail "only $want readings around the first alert"
+	# nothing the demo started is left: its broker (its config under
+	# TMPDIR), and the clients of its port; other brokers (other tests)
+	# may come and go meanwhile
+	local port
+	port=$(sed -n 's/^broker: mosquitto on 127\.0\.0\.1:\([0-9]*\) (started for the demo)$/\1/p' <<< "$output")
+	[ -n "$port" ] || fail "no port in the demo's output"
+	run pgrep -f -- "$T/tmp/"
+	assert_output ''
+	run pgrep -f -- "-p $port( |\$)"
+	assert_output ''
 }

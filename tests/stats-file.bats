@@ -20,7 +20,7 @@ args_of() {
 	es-detect) echo "-k device --zscore 3 --window 5" ;;
 	es-infer) echo "--model $BATS_TEST_DIRNAME/fixtures/tiny-model.json -f value" ;;
 	es-archive) echo "--dir $T/archive" ;;
-	es-mqtt-* | es-heartbeat | es-ctl | es-kafka-pub | es-http-pub | es-modbus) echo "MQTT" ;;
+	es-mqtt-* | es-heartbeat | es-ctl | es-replay | es-kafka-pub | es-http-pub | es-modbus) echo "MQTT" ;;
 	*) echo "NONE" ;;
 	esac
 }

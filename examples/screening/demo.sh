@@ -7,8 +7,11 @@
 # broker of its own on a free loopback port (BROKER=host:port uses another
 # instead), subscribes to the upstream topics, runs pipeline.sh over the
 # raw data, and reports what came in, what went upstream, the alerts and
-# the speed. It checks the alerts against what the generator planted, and
-# stops everything it started.
+# the speed. It checks the alerts against what the generator planted. Then,
+# as the center would, it asks es-replay (over the same broker) for the raw
+# readings of the minute around the first alert, at its gate, from the
+# archive the pipeline kept on the gateway, and checks them against
+# es-archive's query of the same minute. It stops everything it started.
 set -eu -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${ES_BIN:-$here/../..}
@@ -129,5 +132,49 @@ if [ "$want" = "$have" ]; then
 else
 	say "check FAILED: the alerts differ from the planted fevers:"
 	diff <(echo "$want") <(echo "$have") || true
+	exit 1
+fi
+
+# ---- the replay: the raw readings around the first alert, on request ----
+rtopic=$prefix/gw/replay reply=$prefix/center/replay-1
+es-replay --id demo-gw -h "$host" -p "$port" -t "$rtopic" --dir "$work/out/raw" \
+	--stats > "$work/replay.out" 2> "$work/replay.err" &
+pids+=($!)
+mosquitto_sub -h "$host" -p "$port" -q 1 -N -t "$reply" > "$work/replay.ndjson" \
+	2> "$work/replay-sub.err" &
+pids+=($!)
+# A probe (an empty span) answered on the reply topic tells that both
+# listen; probes are answered first (in order), with no record.
+for _ in $(seq 100); do
+	mosquitto_pub -h "$host" -p "$port" -q 1 -t "$rtopic" \
+		-m "{\"to\":0,\"reply\":\"$reply\"}"
+	sleep 0.1
+	grep -q '"done"' "$work/replay.ndjson" && break
+done
+first=$(grep -v '"probe"' "$work/up-alerts.ndjson" | jq -c -s 'sort_by(.ts) | .[0]')
+gate=$(jq -r .gate <<< "$first")
+ms=$(jq '(.ts[0:19] + "Z" | fromdate) * 1000 + (.ts[20:23] | tonumber)' <<< "$first")
+from=$((ms - 30000)) to=$((ms + 30000))
+request="{\"from\":$from,\"to\":$to,\"key_is\":{\"gate\":\"$gate\"},\"reply\":\"$reply\"}"
+mosquitto_pub -h "$host" -p "$port" -q 1 -t "$rtopic" -m "$request"
+for _ in $(seq 200); do
+	tail -1 "$work/replay.ndjson" | grep -q '"done":true,"records":[1-9]' && break
+	sleep 0.05
+done
+say ""
+say "replay: the minute around the first alert, asked of es-replay on $rtopic:"
+say "  $request"
+grep '"ts"' "$work/replay.ndjson" > "$work/replayed.ndjson" || true
+jq -r --argjson a "$first" 'select(.frame >= $a.frame and .temp == $a.max_temp) |
+	"  the alert\u0027s highest reading: \(.temp) C at \(.frame), track \(.track_id)"' \
+	"$work/replayed.ndjson" | head -1
+tail -1 "$work/replay.ndjson" |
+	jq -r '"  \(.records) readings of gate '"$gate"' in \(.messages) messages"'
+es-archive --dir "$work/out/raw" --from "$from" --to "$to" --key-is "gate=$gate" > "$work/query.ndjson"
+if [ -s "$work/replayed.ndjson" ] && cmp -s "$work/query.ndjson" "$work/replayed.ndjson" &&
+	jq -s -e --argjson a "$first" 'any(.[]; .frame == $a.frame)' "$work/replayed.ndjson" > /dev/null; then
+	say "check: the replay is es-archive's query of the same minute, record for record, and holds the alert's first frame"
+else
+	say "check FAILED: the replay differs from es-archive's query (or misses the alert's face)"
 	exit 1
 fi

@@ -16,6 +16,11 @@
 #              ("camera silent"), or one whose readings do not move
 #              ("camera stuck")
 #
+# The raw thermal readings are kept on the gateway for a day (es-archive,
+# in OUTDIR/raw, --max-age 1d, --max-size 2G, keyed by gate): the minute
+# around an alert can be replayed on request (es-replay, or es-archive's
+# query mode) without shipping every reading upstream.
+#
 # Each goes to OUTDIR/alerts.ndjson, OUTDIR/summary.ndjson and
 # OUTDIR/anomalies-{silent,stuck}.ndjson; with BROKER=host:port (and
 # es-mqtt-pub on PATH) they are published instead, QoS 1 through a spool in
@@ -24,6 +29,8 @@
 # OUTDIR/dead.ndjson; late ones to OUTDIR/late.ndjson.
 #
 # The stages:
+#   0. es-archive: every reading stored, and passed on once its batch is
+#      committed (a reading downstream saw is in the archive);
 #   1. es-window --session: the readings of one face (a track) become one
 #      pass with its highest and lowest temperature;
 #   2. es-join --within: a pass meets the badge event of its gate that came
@@ -65,10 +72,12 @@ publish() {
 # sees a face, no reading comes to move the watermark: after 1 s of such
 # silence it follows the wall clock (--idle), which is safe because a
 # reading is never more than 0.8 s late, and keeps alerts within ~2.5 s.
+# 0. the raw readings of the day, kept (a bad line is dead-lettered here)
+es-archive --dir "$out/raw" --max-age 1d --max-size 2G -k gate \
+	--dead-letter "$out/dead.ndjson" --stats "$thermal" 2>> "$out/stats.log" |
 es-window --session 500ms --lateness 1s --idle 1s -g gate,track_id \
 	-a 'count as readings,max(temp) as max_temp,min(temp) as min_temp,first(frame) as frame' \
-	--dead-letter "$out/dead.ndjson" --late "$out/late.ndjson" \
-	--stats "$thermal" 2>> "$out/stats.log" |
+	--late "$out/late.ndjson" --stats 2>> "$out/stats.log" |
 	tee -p "$tmp/passes.summary" "$tmp/passes.stuck" > "$tmp/passes.join" &
 
 # 2. who was it: the badge event of the same gate 0 to 3 s after the face

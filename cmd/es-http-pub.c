@@ -7,7 +7,7 @@
  * leave the queue when the server answers 2xx. This file holds the
  * options, their reload and the start.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 #include "prog.h"
 #include "publish.h"
 #include "publoop.h"
+#include "pubprog.h"
 #include "pubhttp.h"
 #include "record.h"
 #include "reload.h"
@@ -41,12 +42,8 @@ struct conf {
 	struct pubhttp_conf hc;
 };
 
-static struct prog_run *run;
-static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct conf *next;	/* a reload staged */
-static struct publoop pl;
+static struct pubprog pp;	/* the loop, the running conf, a reload staged */
 static struct pubhttp hp;
-static long long queued_at_end = -1;	/* once the spool is closed */
 
 static const struct opts_entry opts[] = {
 	{"url", required_argument, OPT_URL, "URL",
@@ -99,13 +96,13 @@ static const struct prog_group groups[] = {
 
 static void stats_extra(char *buf, size_t n)
 {
+	char queued[80];
+	publoop_stats_queued(&pp.pl, queued, sizeof queued);
 	snprintf(buf, n, ",\"requests\":%llu,\"sent\":%llu,\"acknowledged\":%llu,"
-		 "\"retried\":%llu,\"dead_lettered\":%llu,\"queued\":%llu,"
-		 "\"spooled\":%llu,\"last_status\":%ld",
-		 hp.requests, pl.published, pl.acked, pl.retried, hp.dead,
-		 queued_at_end >= 0 ? (unsigned long long)queued_at_end
-		 : pl.q ? (unsigned long long)spool_pending(pl.q) : 0ULL,
-		 pl.spooled, hp.last_status);
+		 "\"retried\":%llu,\"dead_lettered\":%llu%s,\"spooled\":%llu,"
+		 "\"last_status\":%ld",
+		 hp.requests, pp.pl.published, pp.pl.acked, pp.pl.retried,
+		 hp.dead, queued, pp.pl.spooled, hp.last_status);
 }
 
 /* ---- options ---- */
@@ -234,93 +231,67 @@ static bool reload_ready(void *ctx)
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
-	bool moved = strcmp(cfg->hc.url, next->hc.url) != 0;
-	prog_conf_replace(run, next);
-	cfg = next;
-	next = NULL;
-	pl.po = &cfg->pub;
-	pubhttp_set_conf(&hp, &cfg->hc);
+	struct conf *old = pp.cfg, *c = pp.next;
+	bool moved = strcmp(old->hc.url, c->hc.url) != 0;
+	pubprog_take(&pp);
+	pubhttp_set_conf(&hp, &c->hc);
 	/* the template points into the command line in use: compiled again
 	 * from the new one (the old is freed after this) */
 	pubtmpl_free(&hp.url);
-	url_compile(cfg->hc.url, pl.fs);
+	url_compile(c->hc.url, pp.pl.fs);
 	if (moved)
-		spool_set_owner(pl.q, cfg->hc.url);	/* what is queued goes there */
-	publoop_fields(&pl);
+		spool_set_owner(pp.pl.q, c->hc.url);	/* what is queued goes there */
+	publoop_fields(&pp.pl);
 	char said[700];
-	snprintf(said, sizeof said, "%s %s, --batch %ld", cfg->hc.method,
-		 cfg->hc.url, cfg->hc.batch);
+	snprintf(said, sizeof said, "%s %s, --batch %ld", c->hc.method,
+		 c->hc.url, c->hc.batch);
 	reload_said(said);
-}
-
-static void conf_reload(void *ctx)
-{
-	char **av;
-	(void)ctx;
-	struct conf *nc = prog_reload_conf(&av);
-	if (!nc)
-		return;
-	const char *opt = pub_opts_restart(&cfg->pub, &nc->pub);
-	if (opt) {
-		char why[200];
-		snprintf(why, sizeof why, "changing %s needs a restart", opt);
-		reload_refuse(why);
-		prog_conf_drop(nc);
-		reload_free(av);
-		return;
-	}
-	if (next)
-		prog_conf_drop(next);	/* a newer file replaces a staged one */
-	next = nc;
-	publoop_stage(&pl, av);
 }
 
 static const struct pub_transport transport = {
 	.head = pubhttp_head, .send = pubhttp_send, .failed = pubhttp_failed,
-	.reload = conf_reload, .ready = reload_ready, .apply = reload_apply,
-	.stop = pubhttp_stop, .say_full = true,
+	.ready = reload_ready, .apply = reload_apply, .stop = pubhttp_stop,
+	.say_full = true,
 };
 
 /* ---- the run ---- */
 
+static int http_open(void *ctx, char *why, size_t n)
+{
+	return pubhttp_open(ctx, why, n) ? 0 : EXIT_RUNTIME;
+}
+
+static void http_free(void *ctx)
+{
+	pubhttp_free(ctx);
+}
+
+static const struct pubprog_hooks hooks = {
+	.pub_at = offsetof(struct conf, pub), .open = http_open,
+	.free = http_free,
+};
+
 static void setup(struct prog_run *r)
 {
-	run = r;
-	cfg = r->conf;
-	pubhttp_init(&hp, &pl, &cfg->hc);
-	url_compile(cfg->hc.url, r->fs);
-	publoop_init(&pl, &transport, &hp, &cfg->pub, r->fs);
-	int rc = r->o.check ? pub_spool_check(&cfg->pub, cfg->hc.url) : 0;
+	struct conf *c = r->conf;
+	pubhttp_init(&hp, &pp.pl, &c->hc);
+	url_compile(c->hc.url, r->fs);
+	pubprog_init(&pp, &hooks, r, &transport, &hp);
+	int rc = r->o.check ? pub_spool_check(&c->pub, c->hc.url) : 0;
 	if (rc)
 		prog_exit(rc);	/* said; --check: no spool, no request */
 }
 
 static void run_loop(struct prog_run *r)
 {
-	char why[300];
-	int rc = publoop_open(&pl, cfg->hc.url, r->argv, r->argc, r->o.in_fmt,
-			      r->o.out_fmt == FMT_CSV);
-	if (rc)
-		prog_exit(rc);	/* the spool said why */
-	if (!pubhttp_open(&hp, why, sizeof why))
-		prog_fail(EXIT_RUNTIME, why);
-	rc = publoop_run(&pl);
-	if (rc < 0)
-		diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	if (rc)
-		prog_exit(rc);	/* said */
-	if (publoop_finish(&pl) || pubhttp_failed(&hp))
-		diag_status = EXIT_RUNTIME;
-	queued_at_end = (long long)spool_pending(pl.q);	/* for --stats */
+	(void)r;
+	pubprog_run(&pp, ((struct conf *)pp.cfg)->hc.url);
 }
 
 static void cleanup(struct prog_run *r)
 {
 	(void)r;
-	pubhttp_free(&hp);
-	publoop_free(&pl);
-	if (next)
-		prog_conf_drop(next);
+	pubprog_cleanup(&pp);
 }
 
 static const struct prog es_http_pub = {
@@ -335,7 +306,8 @@ static const struct prog es_http_pub = {
 	.opts = opts,
 	.groups = groups,
 	.notes = "\n--stats adds requests, sent, acknowledged, retried, dead_lettered,\n"
-		 "queued (records not yet acknowledged) and last_status.\n"
+		 "queued (records not yet acknowledged), queued_bytes (their\n"
+		 "bytes), spooled and last_status.\n"
 		 "Exit status 1 also when records were not delivered at the end, or\n"
 		 "were refused by the server (said, counted as bad, to --dead-letter).\n"
 		 "Exit status 2 when --spool is another program's or holds records for\n"

@@ -7,6 +7,7 @@
  * This file holds the options, their reload and the start.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "publish.h"
 #include "pubkafka.h"
 #include "publoop.h"
+#include "pubprog.h"
 #include "record.h"
 #include "reload.h"
 #include "stats.h"
@@ -34,11 +36,8 @@ struct conf {
 	struct pub_opts pub;	/* --payload-field, the spool */
 };
 
-static struct prog_run *run;
-static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct conf *next;	/* a reload staged */
 static char *dest;		/* the spool's: kafka://brokers/topic (owned) */
-static struct publoop pl;
+static struct pubprog pp;	/* the loop, the running conf, a reload staged */
 static struct pubkafka kafka;
 
 static const struct opts_entry opts[] = {
@@ -83,9 +82,12 @@ static void dest_of(const struct conf *c)
 
 static void stats_extra(char *buf, size_t n)
 {
+	char queued[80];
+	publoop_stats_queued(&pp.pl, queued, sizeof queued);
 	snprintf(buf, n, ",\"published\":%llu,\"delivered\":%llu,\"failed\":%llu,"
-		 "\"retried\":%llu,\"spooled\":%llu",
-		 pl.published, pl.acked, kafka.failed, pl.retried, pl.spooled);
+		 "\"retried\":%llu%s,\"spooled\":%llu",
+		 pp.pl.published, pp.pl.acked, kafka.failed, pp.pl.retried,
+		 queued, pp.pl.spooled);
 }
 
 /* ---- options ---- */
@@ -198,20 +200,21 @@ static void conf_free(void *conf)
 static bool reload_ready(void *ctx)
 {
 	(void)ctx;
-	return !pubkafka_opts_differ(&cfg->kafka, &next->kafka) ||
-	       (!spool_pending(pl.q) && pubkafka_idle(&kafka));
+	struct conf *c = pp.cfg, *n = pp.next;
+	return !pubkafka_opts_differ(&c->kafka, &n->kafka) ||
+	       (!spool_pending(pp.pl.q) && pubkafka_idle(&kafka));
 }
 
-static void reload_said_what(const char *popt)
+static void reload_said_what(const struct conf *c, const char *popt)
 {
 	char what[600];
-	int n = snprintf(what, sizeof what, "-t %s", cfg->kafka.topic);
-	if (cfg->key_field)
+	int n = snprintf(what, sizeof what, "-t %s", c->kafka.topic);
+	if (c->key_field)
 		n += snprintf(what + n, sizeof what - (size_t)n, " %s %s",
-			      cfg->key_opt, cfg->key_field);
-	if (cfg->pub.payload_field)
+			      c->key_opt, c->key_field);
+	if (c->pub.payload_field)
 		n += snprintf(what + n, sizeof what - (size_t)n,
-			      " --payload-field %s", cfg->pub.payload_field);
+			      " --payload-field %s", c->pub.payload_field);
 	if (popt)
 		snprintf(what + n, sizeof what - (size_t)n,
 			 "; %s changed: a new producer", popt);
@@ -221,106 +224,95 @@ static void reload_said_what(const char *popt)
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
-	const char *popt = pubkafka_opts_differ(&cfg->kafka, &next->kafka);
-	prog_conf_replace(run, next);
-	cfg = next;
-	next = NULL;
-	pl.po = &cfg->pub;
-	kafka.key_slot = pub_field_slot(pl.fs, cfg->key_opt, cfg->key_field);
-	publoop_fields(&pl);
+	struct conf *c = pp.next;
+	const char *popt = pubkafka_opts_differ(&((struct conf *)pp.cfg)->kafka,
+						&c->kafka);
+	pubprog_take(&pp);
+	kafka.key_slot = pub_field_slot(pp.pl.fs, c->key_opt, c->key_field);
+	publoop_fields(&pp.pl);
 	if (popt) {
 		char err[1024];
-		int rc = pubkafka_restart(&kafka, &cfg->kafka, err, sizeof err);
+		int rc = pubkafka_restart(&kafka, &c->kafka, err, sizeof err);
 		prog_check(rc, err);	/* it checked */
-		dest_of(cfg);	/* the spool is empty: it is the new one's */
-		spool_set_owner(pl.q, dest);
+		dest_of(c);	/* the spool is empty: it is the new one's */
+		spool_set_owner(pp.pl.q, dest);
 	}
-	reload_said_what(popt);
+	reload_said_what(c, popt);
 }
 
-static void conf_reload(void *ctx)
+/* The password file a new producer would read, looked at now. */
+static bool reload_accept(void *cur, void *nconf)
 {
-	char **av;
-	(void)ctx;
-	struct conf *nc = prog_reload_conf(&av);
-	if (!nc)
-		return;
-	const char *opt = pub_opts_restart(&cfg->pub, &nc->pub);
-	char why[600] = "";
-	if (opt)
-		snprintf(why, sizeof why, "changing %s needs a restart", opt);
-	else if (nc->kafka.password_file && access(nc->kafka.password_file, R_OK) < 0)
-		snprintf(why, sizeof why, "cannot read %s: %s",
-			 nc->kafka.password_file, strerror(errno));
-	if (*why) {
-		reload_refuse(why);
-		prog_conf_drop(nc);
-		reload_free(av);
-		return;
-	}
-	if (next)
-		prog_conf_drop(next);	/* a newer file replaces a staged one */
-	next = nc;
-	publoop_stage(&pl, av);
+	const struct conf *nc = nconf;
+	(void)cur;
+	if (!nc->kafka.password_file || access(nc->kafka.password_file, R_OK) == 0)
+		return true;
+	char why[600];
+	snprintf(why, sizeof why, "cannot read %s: %s", nc->kafka.password_file,
+		 strerror(errno));
+	reload_refuse(why);
+	return false;
 }
 
 static const struct pub_transport transport = {
 	.head = pubkafka_head, .send = pubkafka_send,
 	.failed = pubkafka_failed, .stop = pubkafka_end,
-	.reload = conf_reload, .ready = reload_ready, .apply = reload_apply,
+	.ready = reload_ready, .apply = reload_apply,
 };
 
 /* ---- the run ---- */
+
+/* Before the spool: a bad -X is a usage error. */
+static int kafka_start(void *ctx, char *why, size_t n)
+{
+	int key_slot = kafka.key_slot;
+	(void)ctx;
+	if (pubkafka_init(&kafka, &pp.pl) < 0) {
+		snprintf(why, n, "pipe: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	kafka.key_slot = key_slot;
+	return pubkafka_start(&kafka, &((struct conf *)pp.cfg)->kafka, why, n);
+}
+
+static void kafka_free(void *ctx)
+{
+	pubkafka_free(ctx);
+}
+
+static const struct pubprog_hooks hooks = {
+	.pub_at = offsetof(struct conf, pub), .start = kafka_start,
+	.accept = reload_accept, .free = kafka_free,
+};
 
 /* With --check: the producer's properties, the spool's owner (prog_main
  * then exits). */
 static void setup(struct prog_run *r)
 {
 	char err[1024];
-	run = r;
-	cfg = r->conf;
-	kafka.key_slot = pub_field_slot(r->fs, cfg->key_opt, cfg->key_field);
-	publoop_init(&pl, &transport, &kafka, &cfg->pub, r->fs);
-	dest_of(cfg);
+	struct conf *c = r->conf;
+	kafka.key_slot = pub_field_slot(r->fs, c->key_opt, c->key_field);
+	pubprog_init(&pp, &hooks, r, &transport, &kafka);
+	dest_of(c);
 	if (!r->o.check)
 		return;
-	int rc = pubkafka_check(&cfg->kafka, err, sizeof err);
+	int rc = pubkafka_check(&c->kafka, err, sizeof err);
 	prog_check(rc, err);	/* 2: properties that disagree */
-	rc = pub_spool_check(&cfg->pub, dest);
+	rc = pub_spool_check(&c->pub, dest);
 	if (rc)
 		prog_exit(rc);	/* said */
 }
 
 static void run_loop(struct prog_run *r)
 {
-	char err[1024];
-	int key_slot = kafka.key_slot;
-	if (pubkafka_init(&kafka, &pl) < 0)
-		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
-	kafka.key_slot = key_slot;
-	/* before the spool: a bad -X is a usage error */
-	int rc = pubkafka_start(&kafka, &cfg->kafka, err, sizeof err);
-	prog_check(rc, err);	/* 2: properties that disagree */
-	rc = publoop_open(&pl, dest, r->argv, r->argc, r->o.in_fmt,
-			  r->o.out_fmt == FMT_CSV);
-	if (rc)
-		prog_exit(rc);	/* the spool said why */
-	rc = publoop_run(&pl);
-	if (rc < 0)
-		diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	if (rc)
-		prog_exit(rc);	/* the spool said why */
-	if (publoop_finish(&pl) || kafka.fatal)
-		diag_status = EXIT_RUNTIME;
+	(void)r;
+	pubprog_run(&pp, dest);
 }
 
 static void cleanup(struct prog_run *r)
 {
 	(void)r;
-	pubkafka_free(&kafka);
-	publoop_free(&pl);
-	if (next)
-		prog_conf_drop(next);
+	pubprog_cleanup(&pp);
 	free(dest);
 }
 

@@ -7,7 +7,7 @@
  * by the broker; QoS 0: once written to the socket). This file holds the
  * options, their reload and the start.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include "prog.h"
 #include "publish.h"
 #include "publoop.h"
+#include "pubprog.h"
 #include "pubmqtt.h"
 #include "record.h"
 #include "reload.h"
@@ -35,11 +36,8 @@ struct conf {
 	struct mqtt_opts mo;
 };
 
-static struct prog_run *run;
-static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct conf *next;	/* a reload staged */
 static char dest[300];		/* the spool's destination: mqtt://host:port */
-static struct publoop pl;
+static struct pubprog pp;	/* the loop, the running conf, a reload staged */
 static struct pubmqtt mq;
 
 static const struct opts_entry opts[] = {
@@ -69,10 +67,12 @@ static void dest_of(const struct mqtt_opts *mo)
 
 static void stats_extra(char *buf, size_t n)
 {
+	char queued[80];
+	publoop_stats_queued(&pp.pl, queued, sizeof queued);
 	snprintf(buf, n, ",\"published\":%llu,\"acknowledged\":%llu,"
-		 "\"retried\":%llu,\"spooled\":%llu,\"reconnects\":%lu",
-		 pl.published, pl.acked, pl.retried, pl.spooled,
-		 mq.conn.reconnects);
+		 "\"retried\":%llu%s,\"spooled\":%llu,\"reconnects\":%lu",
+		 pp.pl.published, pp.pl.acked, pp.pl.retried, queued,
+		 pp.pl.spooled, mq.conn.reconnects);
 }
 
 /* The running topic from -t, its fields in fs. */
@@ -131,116 +131,99 @@ static void check(struct prog_run *r, void *conf, int argc, char **argv)
 static bool reload_ready(void *ctx)
 {
 	(void)ctx;
-	const char *copt = mqtt_opts_differ(&cfg->mo, &next->mo);
-	bool per_message = next->mo.qos != cfg->mo.qos ||
-			   next->retain != cfg->retain;
-	return !(copt || per_message) || !spool_pending(pl.q) ||
+	struct conf *c = pp.cfg, *n = pp.next;
+	const char *copt = mqtt_opts_differ(&c->mo, &n->mo);
+	bool per_message = n->mo.qos != c->mo.qos || n->retain != c->retain;
+	return !(copt || per_message) || !spool_pending(pp.pl.q) ||
 	       (copt && mq.conn.state != MQTT_UP);
 }
 
 static void reload_apply(void *ctx)
 {
 	(void)ctx;
-	const char *copt = mqtt_opts_differ(&cfg->mo, &next->mo);
+	struct conf *c = pp.next;
+	const char *copt = mqtt_opts_differ(&((struct conf *)pp.cfg)->mo, &c->mo);
 	pubtmpl_free(&mq.topic);
-	topic_compile(next->topic, pl.fs);
+	topic_compile(c->topic, pp.pl.fs);
 	if (copt)
-		mqtt_close(&mq.conn);
-	prog_conf_replace(run, next);
-	cfg = next;
-	next = NULL;
-	pl.po = &cfg->pub;
-	mq.retain = cfg->retain;
-	publoop_fields(&pl);
+		mqtt_close(&mq.conn);	/* before its options are freed */
+	pubprog_take(&pp);
+	mq.retain = c->retain;
+	publoop_fields(&pp.pl);
 	if (copt) {
 		char why[MQTT_WHY];
-		prog_check(pubmqtt_reopen(&mq, &cfg->mo, why, sizeof why), why);
+		prog_check(pubmqtt_reopen(&mq, &c->mo, why, sizeof why), why);
 		/* the queued messages (if any) go there now */
-		dest_of(&cfg->mo);
-		spool_set_owner(pl.q, dest);
+		dest_of(&c->mo);
+		spool_set_owner(pp.pl.q, dest);
 	} else {
-		mq.conn.o = &cfg->mo;
+		mq.conn.o = &c->mo;
 	}
 	char said[800];
-	int n = snprintf(said, sizeof said, "-t %s", cfg->topic);
-	if (cfg->pub.payload_field)
-		n += snprintf(said + n, sizeof said - (size_t)n,
-			      " --payload-field %s", cfg->pub.payload_field);
-	snprintf(said + n, sizeof said - (size_t)n, " -q %d%s", cfg->mo.qos,
-		 cfg->retain ? " --retain" : "");
+	int k = snprintf(said, sizeof said, "-t %s", c->topic);
+	if (c->pub.payload_field)
+		k += snprintf(said + k, sizeof said - (size_t)k,
+			      " --payload-field %s", c->pub.payload_field);
+	snprintf(said + k, sizeof said - (size_t)k, " -q %d%s", c->mo.qos,
+		 c->retain ? " --retain" : "");
 	mqttprog_said(said, sizeof said, copt, &mq.conn);
 	reload_said(said);
 }
 
-static void conf_reload(void *ctx)
+/* The files a new connection would need, looked at now. */
+static bool reload_accept(void *cur, void *nconf)
 {
-	char **av;
-	(void)ctx;
-	struct conf *nc = prog_reload_conf(&av);
-	if (!nc)
-		return;
-	const char *opt = pub_opts_restart(&cfg->pub, &nc->pub);
-	char why[600];
-	if (opt)
-		snprintf(why, sizeof why, "changing %s needs a restart", opt);
 	const char *copt;
-	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, opt ? why : NULL, &copt)) {
-		prog_conf_drop(nc);
-		reload_free(av);
-		return;
-	}
-	if (next)
-		prog_conf_drop(next);	/* a newer file replaces a staged one */
-	next = nc;
-	publoop_stage(&pl, av);
+	return mqttprog_reload_ok(&((struct conf *)cur)->mo,
+				  &((struct conf *)nconf)->mo, NULL, &copt);
 }
 
 static const struct pub_transport transport = {
 	.head = pubmqtt_head, .send = pubmqtt_send, .failed = pubmqtt_failed,
-	.reload = conf_reload, .ready = reload_ready, .apply = reload_apply,
-	.say_full = true,
+	.ready = reload_ready, .apply = reload_apply, .say_full = true,
 };
 
 /* ---- the run ---- */
 
+static int mqtt_start(void *ctx, char *why, size_t n)
+{
+	return pubmqtt_open(ctx, &((struct conf *)pp.cfg)->mo, why, n);
+}
+
+static void mqtt_free(void *ctx)
+{
+	pubmqtt_free(ctx);
+}
+
+static const struct pubprog_hooks hooks = {
+	.pub_at = offsetof(struct conf, pub), .open = mqtt_start,
+	.accept = reload_accept, .free = mqtt_free,
+	.failed_exits = true,	/* the broker refused us: said */
+};
+
 static void setup(struct prog_run *r)
 {
-	run = r;
-	cfg = r->conf;
-	pubmqtt_init(&mq, &pl);
-	topic_compile(cfg->topic, r->fs);
-	mq.retain = cfg->retain;
-	publoop_init(&pl, &transport, &mq, &cfg->pub, r->fs);
-	dest_of(&cfg->mo);
-	int rc = r->o.check ? pub_spool_check(&cfg->pub, dest) : 0;
+	struct conf *c = r->conf;
+	pubmqtt_init(&mq, &pp.pl);
+	topic_compile(c->topic, r->fs);
+	mq.retain = c->retain;
+	pubprog_init(&pp, &hooks, r, &transport, &mq);
+	dest_of(&c->mo);
+	int rc = r->o.check ? pub_spool_check(&c->pub, dest) : 0;
 	if (rc)
 		prog_exit(rc);	/* said; --check: no spool, no connection */
 }
 
 static void run_loop(struct prog_run *r)
 {
-	char why[MQTT_WHY];
-	int rc = publoop_open(&pl, dest, r->argv, r->argc, r->o.in_fmt,
-			      r->o.out_fmt == FMT_CSV);
-	if (rc)
-		prog_exit(rc);	/* the spool said why */
-	prog_check(pubmqtt_open(&mq, &cfg->mo, why, sizeof why), why);
-	rc = publoop_run(&pl);
-	if (rc < 0)
-		diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	if (rc || mq.conn.refused)
-		prog_exit(rc ? rc : EXIT_RUNTIME);	/* said */
-	if (publoop_finish(&pl))
-		diag_status = EXIT_RUNTIME;
+	(void)r;
+	pubprog_run(&pp, dest);
 }
 
 static void cleanup(struct prog_run *r)
 {
 	(void)r;
-	pubmqtt_free(&mq);
-	publoop_free(&pl);
-	if (next)
-		prog_conf_drop(next);
+	pubprog_cleanup(&pp);
 }
 
 static const struct prog es_mqtt_pub = {

@@ -1,4 +1,5 @@
 /* publoop.c - the loop every store-and-forward publisher runs */
+#include <stdio.h>
 #include <string.h>
 
 #include "dead.h"
@@ -152,7 +153,7 @@ static void publoop_read(struct publoop *pl, struct scratch *sc)
 	pl->in_more = true;
 	for (int i = 0; i < BATCH && !spool_is_full(pl->q, 0); i++) {
 		if (reload_due())
-			pl->t->reload(pl->ctx);
+			pl->reload(pl);
 		if (pl->waits || !publoop_record(pl, &rec))
 			return;
 		publoop_queue(pl, &rec, sc);
@@ -186,7 +187,7 @@ static bool publoop_turn(struct publoop *pl, struct scratch *sc, int64_t now)
 	if (publoop_reading(pl))
 		publoop_read(pl, sc);
 	else if (!pl->in_eof && reload_due())
-		pl->t->reload(pl->ctx);	/* a newer file, while reading waits */
+		pl->reload(pl);	/* a newer file, while reading waits */
 	if (loop_stop)
 		pl->in_eof = true;	/* SIGINT/SIGTERM, even while blocked */
 	if (pl->in_eof && !pl->drain_at) {
@@ -238,10 +239,23 @@ uint64_t publoop_finish(struct publoop *pl)
 
 void publoop_free(struct publoop *pl)
 {
+	if (pl->q) {
+		pl->left = spool_pending(pl->q);
+		pl->left_bytes = spool_pending_bytes(pl->q);
+	}
 	spool_close(pl->q);
+	pl->q = NULL;
 	reader_close(pl->rd);
 	pub_payload_free(&pl->payload);
 	out_free(&pl->msg);
 	reload_free(pl->staged);
 	reload_free(pl->words);
+}
+
+void publoop_stats_queued(const struct publoop *pl, char *buf, size_t n)
+{
+	snprintf(buf, n, ",\"queued\":%llu,\"queued_bytes\":%llu",
+		 (unsigned long long)(pl->q ? spool_pending(pl->q) : pl->left),
+		 (unsigned long long)(pl->q ? spool_pending_bytes(pl->q)
+				      : pl->left_bytes));
 }

@@ -11,7 +11,8 @@
  * on the input and on whatever the transport adds to pl->ev.
  *
  * A reload of --config is looked for before each record: the program
- * parses and checks it (the reload hook) and stages it (publoop_stage);
+ * (lib/pubprog.h) parses and checks it (pl->reload) and stages it
+ * (publoop_stage);
  * it is applied (the apply hook) between two records once the transport
  * can take it (the ready hook: a new connection waits for the messages
  * queued before it), and the input is not read meanwhile.
@@ -35,8 +36,6 @@ struct pub_transport {
 	void (*send)(void *ctx, int64_t now);
 	/* NULL, or true once it failed for good: the loop ends. */
 	bool (*failed)(void *ctx);
-	/* A reload is due: parse and check it, then publoop_stage() it. */
-	void (*reload)(void *ctx);
 	/* NULL, or whether the staged reload can be applied now. */
 	bool (*ready)(void *ctx);
 	/* Applies the staged reload (then publoop_fields() if fields moved). */
@@ -51,6 +50,8 @@ struct pub_transport {
 struct publoop {
 	const struct pub_transport *t;
 	void *ctx;
+	/* A reload is due: parse and check it, then publoop_stage() it. */
+	void (*reload)(struct publoop *pl);
 	const struct pub_opts *po;	/* the running payload and spool options */
 	int64_t drain_ms;		/* --drain-timeout */
 	struct fieldset *fs;
@@ -68,6 +69,7 @@ struct publoop {
 	bool said_full, said_drop;
 	char **words, **staged;	/* reloaded command lines: in use, staged */
 	unsigned long long published, acked, retried, spooled, refused;
+	uint64_t left, left_bytes;	/* queued when the spool closed */
 };
 
 /* Ready to be given a transport's descriptors and timers (pl->ev); po is
@@ -89,7 +91,12 @@ int publoop_run(struct publoop *pl);
 /* After the run: the messages not delivered, said (and where they
  * remain), and the refused ones; the program exits 1 if it is not 0. */
 uint64_t publoop_finish(struct publoop *pl);
+/* Closes the spool (what is queued is kept in left and left_bytes). */
 void publoop_free(struct publoop *pl);
+/* --stats's ",\"queued\":N,\"queued_bytes\":B" into buf (size n): the
+ * messages not yet acknowledged and their bytes (lib/spool.h's
+ * spool_pending_bytes), at the end what was left. */
+void publoop_stats_queued(const struct publoop *pl, char *buf, size_t n);
 
 /* The transport's word on a queued message: acknowledged (counted as
  * output), or refused for good (said, its payload to the dead letter,

@@ -54,6 +54,7 @@ struct spool {
 	uint64_t ringcap;	/* disk: a power of two; memory: max_records */
 	char *rbuf;
 	size_t rcap;
+	uint64_t mem_bytes;	/* memory: the bytes of [ack_id, next_id) */
 	uint64_t dropped;
 	bool dirty, ack_dirty;
 	int64_t last_sync, last_ack;
@@ -145,7 +146,7 @@ static int seg_open(struct spool *s, uint64_t first, int flags)
 	return fd;
 }
 
-static struct slot *slot_of(struct spool *s, uint64_t id)
+static struct slot *slot_of(const struct spool *s, uint64_t id)
 {
 	return &s->ring[s->mem ? id % s->ringcap : id & (s->ringcap - 1)];
 }
@@ -243,6 +244,22 @@ static void seg_push(struct spool *s, uint64_t first, uint64_t size)
 	s->segs[s->nseg].first = first;
 	s->segs[s->nseg++].size = size;
 	s->total += size;
+}
+
+/* The acknowledged prefix forgotten: ack_id moves past it (on disk the
+ * files of its segments go). */
+static void ack_advance(struct spool *s)
+{
+	uint64_t from = s->ack_id;
+	while (s->ack_id < s->read_id && slot_of(s, s->ack_id)->acked) {
+		if (s->mem)
+			s->mem_bytes -= slot_of(s, s->ack_id)->len;
+		s->ack_id++;
+	}
+	if (!s->mem && s->ack_id != from) {
+		s->ack_dirty = true;
+		trim(s);
+	}
 }
 
 /* ---- opening: find the segments, cut a torn tail, find the ack point ---- */
@@ -650,6 +667,7 @@ uint64_t spool_append(struct spool *s, const void *p, size_t n)
 	memcpy(sl->buf, p, n);
 	sl->len = n;
 	sl->acked = false;
+	s->mem_bytes += n;
 	return s->next_id++;
 }
 
@@ -684,6 +702,7 @@ static void skip_damaged(struct spool *s, size_t i)
 	}
 	s->rseg = end;
 	s->roff = 0;
+	ack_advance(s);	/* never to rest on a lost record (it has no place) */
 }
 
 static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
@@ -731,6 +750,7 @@ static bool next_disk(struct spool *s, uint64_t *id, const void **p, size_t *n)
 		sl->acked = false;
 		sl->seg = s->rseg;
 		sl->off = s->roff;
+		sl->len = len;
 		s->roff += FRAME_HDR + len;
 		*id = s->read_id++;
 		*p = s->rbuf;
@@ -769,12 +789,7 @@ void spool_ack(struct spool *s, uint64_t id)
 	if (id < s->ack_id || id >= s->read_id)
 		return;
 	slot_of(s, id)->acked = true;
-	while (s->ack_id < s->read_id && slot_of(s, s->ack_id)->acked)
-		s->ack_id++;
-	if (!s->mem) {
-		s->ack_dirty = true;
-		trim(s);
-	}
+	ack_advance(s);
 }
 
 int spool_status(const struct spool *s)
@@ -785,6 +800,28 @@ int spool_status(const struct spool *s)
 uint64_t spool_pending(const struct spool *s)
 {
 	return s->next_id - s->ack_id;
+}
+
+/* Disk: where ack_id's frame starts; trim() keeps its segment first. A
+ * record read has its place in the ring; else the reader stands at it,
+ * or at the end of a segment gone (ack_id then starts segs[0]). */
+static uint64_t ack_offset(const struct spool *s)
+{
+	if (s->ack_id < s->read_id)
+		return slot_of(s, s->ack_id)->off;
+	return s->rseg == s->segs[0].first ? s->roff : 0;
+}
+
+uint64_t spool_pending_bytes(const struct spool *s)
+{
+	if (s->mem)
+		return s->mem_bytes;
+	if (!s->nseg)
+		return 0;	/* failed before it had a segment */
+	/* The frames from ack_id's to the end, less their headers. */
+	uint64_t frames = s->total - ack_offset(s);
+	uint64_t hdrs = FRAME_HDR * spool_pending(s);
+	return frames > hdrs ? frames - hdrs : 0;
 }
 
 uint64_t spool_unacked_read(const struct spool *s)

@@ -85,6 +85,9 @@ void spool_rewind(struct spool *s);
 void spool_ack(struct spool *s, uint64_t id);
 /* Records appended and not yet acknowledged. */
 uint64_t spool_pending(const struct spool *s);
+/* The bytes of those records (as appended: no frame headers), the same
+ * in memory and on disk, and after a reopen. */
+uint64_t spool_pending_bytes(const struct spool *s);
 /* Records read and not yet acknowledged. */
 uint64_t spool_unacked_read(const struct spool *s);
 uint64_t spool_dropped(const struct spool *s);

@@ -49,7 +49,7 @@ void stats_set_extra(void (*fn)(char *buf, size_t n))
 
 void stats_print(void)
 {
-	char buf[512], extra[256] = "";
+	char buf[768], extra[512] = "";	/* es-http-pub's ten counters at 20 digits */
 	if (stats_extra)
 		stats_extra(extra, sizeof extra);
 	int n = snprintf(buf, sizeof buf,
@@ -106,7 +106,7 @@ static int stats_json(char *buf, size_t size, const char *extra)
 static void stats_file_write(void)
 {
 	static bool warned;
-	char buf[8192], extra[256] = "";
+	char buf[8192], extra[512] = "";
 	if (stats_extra)
 		stats_extra(extra, sizeof extra);
 	int n = stats_prom ? (int)statsprom_render(buf, sizeof buf, extra,

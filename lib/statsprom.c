@@ -10,7 +10,9 @@
 #include "statsprom.h"
 
 /* The program's own counters that are levels, not running counts. */
-static const char *const gauges[] = { "groups", "state_bytes", "table_rows", NULL };
+static const char *const gauges[] = { "groups", "state_bytes", "table_rows",
+				       "queued", "queued_bytes", "last_status",
+				       NULL };
 
 struct text {
 	char *buf;

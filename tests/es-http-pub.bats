@@ -44,7 +44,7 @@ URL() {
 	records 1 3 > "$T/in"
 	run --separate-stderr es-http-pub --stats "$(URL)" "$T/in"
 	assert_success
-	assert_stderr '{"program":"es-http-pub","in":3,"out":3,"bad":0,"late":0,"dropped":0,"requests":3,"sent":3,"acknowledged":3,"retried":0,"dead_lettered":0,"queued":0,"spooled":0,"last_status":200}'
+	assert_stderr '{"program":"es-http-pub","in":3,"out":3,"bad":0,"late":0,"dropped":0,"requests":3,"sent":3,"acknowledged":3,"retried":0,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":0,"last_status":200}'
 	assert_file_is "$T/requests" <<- 'EOF'
 	REQUEST 1 POST /in 200
 	REQUEST 2 POST /in 200
@@ -190,7 +190,7 @@ URL() {
 	assert_stderr "$(printf '%s\n' \
 		"es-http-pub: POST $(URL): HTTP 500: error 500; sending again (1 record stays queued)" \
 		"es-http-pub: POST $(URL): delivered again" \
-		'{"program":"es-http-pub","in":2,"out":2,"bad":0,"late":0,"dropped":0,"requests":3,"sent":2,"acknowledged":2,"retried":1,"dead_lettered":0,"queued":0,"spooled":0,"last_status":200}')"
+		'{"program":"es-http-pub","in":2,"out":2,"bad":0,"late":0,"dropped":0,"requests":3,"sent":2,"acknowledged":2,"retried":1,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":0,"last_status":200}')"
 	bodies > "$T/got"
 	assert_file_is "$T/got" <<- 'EOF'
 	1 500:
@@ -224,7 +224,7 @@ URL() {
 	assert_stderr "$(printf '%s\n' \
 		"es-http-pub: POST $(URL): HTTP 400: error 400: 2 records refused (to --dead-letter)" \
 		"es-http-pub: 2 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)" \
-		'{"program":"es-http-pub","in":5,"out":3,"bad":2,"late":0,"dropped":0,"requests":3,"sent":5,"acknowledged":3,"retried":0,"dead_lettered":2,"queued":0,"spooled":0,"last_status":200}')"
+		'{"program":"es-http-pub","in":5,"out":3,"bad":2,"late":0,"dropped":0,"requests":3,"sent":5,"acknowledged":3,"retried":0,"dead_lettered":2,"queued":0,"queued_bytes":0,"spooled":0,"last_status":200}')"
 	records 3 4 | assert_file_is "$T/dead"
 	bodies > "$T/got"
 	assert_file_is "$T/got" <<- 'EOF'
@@ -237,6 +237,11 @@ URL() {
 	3 200:
 	{"ts":5,"n":5}
 	EOF
+	# the dead letter holds the records alone: sent again as they are,
+	# the same body
+	es-http-pub --batch 2 "$(URL /again)" "$T/dead"
+	assert_equal "$(sed -n 4p "$T/requests")" 'REQUEST 4 POST /again 200'
+	assert_file_is "$T/requests.4.body" < "$T/requests.2.body"
 }
 
 @test "es-http-pub: a refused CSV batch is dead-lettered under its header" {
@@ -250,6 +255,9 @@ URL() {
 	1,x
 	2,y
 	EOF
+	# read back as CSV and sent again: the same body
+	es-http-pub --batch 5 -o csv "$(URL)" "$T/dead"
+	assert_file_is "$T/requests.2.body" < "$T/requests.1.body"
 }
 
 @test "es-http-pub: bad input is said, dead-lettered and counted; the good records go" {
@@ -259,7 +267,7 @@ URL() {
 	assert_success
 	assert_stderr "$(printf '%s\n' \
 		"es-http-pub: $T/in:2: not a JSON object" \
-		'{"program":"es-http-pub","in":3,"out":2,"bad":1,"late":0,"dropped":0,"requests":1,"sent":2,"acknowledged":2,"retried":0,"dead_lettered":0,"queued":0,"spooled":0,"last_status":200}')"
+		'{"program":"es-http-pub","in":3,"out":2,"bad":1,"late":0,"dropped":0,"requests":1,"sent":2,"acknowledged":2,"retried":0,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":0,"last_status":200}')"
 	assert_file_is "$T/dead" <<< 'not json'
 	assert_equal "$(cat "$T/requests.1.body")" "$(printf '%s\n' '{"a":1}' '{"a":2}')"
 }
@@ -276,7 +284,7 @@ URL() {
 	wait "$pub" && status=0 || status=$?
 	assert_equal "$status" 0
 	assert_equal "$(tail -n 1 "$T/err" | sed 's/"requests":[0-9]*,//; s/"retried":[0-9]*,//')" \
-		'{"program":"es-http-pub","in":20,"out":20,"bad":0,"late":0,"dropped":0,"sent":20,"acknowledged":20,"dead_lettered":0,"queued":0,"spooled":20,"last_status":200}'
+		'{"program":"es-http-pub","in":20,"out":20,"bad":0,"late":0,"dropped":0,"sent":20,"acknowledged":20,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":20,"last_status":200}'
 	grep -q '"retried":[1-9]' "$T/err" || fail "no retry counted: $(cat "$T/err")"
 	cat "$T"/requests.{1..5}.body > "$T/got"
 	assert_file_is "$T/got" < "$T/in"
@@ -302,7 +310,7 @@ URL() {
 	assert_success
 	assert_stderr "$(printf '%s\n' \
 		"es-http-pub: spool $T/spool: 4 records left from before go first" \
-		'{"program":"es-http-pub","in":0,"out":4,"bad":0,"late":0,"dropped":0,"requests":4,"sent":4,"acknowledged":4,"retried":0,"dead_lettered":0,"queued":0,"spooled":0,"last_status":200}')"
+		'{"program":"es-http-pub","in":0,"out":4,"bad":0,"late":0,"dropped":0,"requests":4,"sent":4,"acknowledged":4,"retried":0,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":0,"last_status":200}')"
 	cat "$T"/requests.{1..4}.body > "$T/got"
 	records 3 6 | assert_file_is "$T/got"
 }
@@ -313,19 +321,69 @@ URL() {
 	run --separate-stderr es-http-pub --spool "$T/sp" --spool-max 64k --spool-full block \
 		--fsync always --batch 20 --stats "$(URL)" "$T/in"
 	assert_success
-	assert_stderr '{"program":"es-http-pub","in":50,"out":50,"bad":0,"late":0,"dropped":0,"requests":3,"sent":50,"acknowledged":50,"retried":0,"dead_lettered":0,"queued":0,"spooled":50,"last_status":200}'
+	assert_stderr '{"program":"es-http-pub","in":50,"out":50,"bad":0,"late":0,"dropped":0,"requests":3,"sent":50,"acknowledged":50,"retried":0,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":50,"last_status":200}'
 	cat "$T"/requests.{1..3}.body > "$T/got"
 	assert_file_is "$T/got" < "$T/in"
 }
 
-@test "es-http-pub: a server that keeps failing: --drain-timeout ends the wait, exit 1, the records stay spooled" {
+# assert_stderr_untimed LINE...: stderr is the LINEs but for the counts of
+# requests and retries (how often a batch went in a while depends on the
+# back-off's jitter).
+assert_stderr_untimed() {
+	assert_equal "$(sed 's/"requests":[0-9]*,//; s/"retried":[0-9]*,//' <<< "$stderr")" \
+		"$(printf '%s\n' "$@")"
+}
+
+@test "es-http-pub: a server that keeps failing: --drain-timeout ends the wait, exit 1, the records stay spooled; queued and queued_bytes count them, also after a restart" {
 	server_start '*503'
 	records 1 3 > "$T/in"
-	run --separate-stderr es-http-pub --batch 5 --spool "$T/spool" --drain-timeout 1s "$(URL)" "$T/in"
+	run --separate-stderr es-http-pub --batch 5 --spool "$T/spool" --drain-timeout 1s --stats "$(URL)" "$T/in"
 	assert_failure 1
-	assert_stderr "$(printf '%s\n' \
+	# a message: 8 bytes (the lengths of the URL and the CSV header kept
+	# with it, both empty here) and its payload: 22 bytes for {"ts":N,"n":N}
+	assert_stderr_untimed \
 		"es-http-pub: POST $(URL): HTTP 503: error 503; sending again (3 records stay queued)" \
-		"es-http-pub: 3 messages not delivered (they remain in the spool $T/spool)")"
+		"es-http-pub: 3 messages not delivered (they remain in the spool $T/spool)" \
+		'{"program":"es-http-pub","in":3,"out":0,"bad":0,"late":0,"dropped":0,"sent":3,"acknowledged":0,"dead_lettered":0,"queued":3,"queued_bytes":66,"spooled":3,"last_status":503}'
+	# again with two records of 24 bytes more: the spool read again counts
+	# them all
+	records 10 11 > "$T/in2"
+	run --separate-stderr es-http-pub --batch 5 --spool "$T/spool" --drain-timeout 1s --stats "$(URL)" "$T/in2"
+	assert_failure 1
+	assert_stderr_untimed \
+		"es-http-pub: spool $T/spool: 3 records left from before go first" \
+		"es-http-pub: POST $(URL): HTTP 503: error 503; sending again (5 records stay queued)" \
+		"es-http-pub: 5 messages not delivered (they remain in the spool $T/spool)" \
+		'{"program":"es-http-pub","in":2,"out":0,"bad":0,"late":0,"dropped":0,"sent":5,"acknowledged":0,"dead_lettered":0,"queued":5,"queued_bytes":114,"spooled":2,"last_status":503}'
+}
+
+# queued_of FILE: the queue's counts in the --stats-file FILE.
+queued_of() {
+	jq -c '{queued, queued_bytes}' "$1" 2> /dev/null
+}
+
+# await_queued FILE JSON: up to 10 s for queued_of FILE to be JSON.
+await_queued() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(queued_of "$1")" = "$2" ] && return 0
+		sleep 0.05
+	done
+	assert_equal "$(queued_of "$1")" "$2"
+}
+
+@test "es-http-pub --stats-file: queued and queued_bytes rise while the server is down" {
+	server_start '*503'
+	start_live es-http-pub --batch 10 --drain-timeout 200ms --stats-file "$T/s.json" \
+		--stats-every 100ms "$(URL)"
+	records 1 2 >&"$W"
+	await_requests 1
+	await_queued "$T/s.json" '{"queued":2,"queued_bytes":44}'
+	records 3 3 >&"$W"
+	await_queued "$T/s.json" '{"queued":3,"queued_bytes":66}'
+	finish_live
+	assert_equal "$status" 1
+	assert_equal "$(queued_of "$T/s.json")" '{"queued":3,"queued_bytes":66}'
 }
 
 @test "es-http-pub: --timeout gives up on a request that gets no answer (sent again later)" {
@@ -529,7 +587,7 @@ make_certs() {
 	run --separate-stderr es-http-pub --batch 5000 --linger 5s --queue 20000 --stats -o influx --measurement 'env data' \
 		--tags site,dev --precision ms "http://127.0.0.1:$PORT/write?db=edge&precision=ms" "$T/in"
 	assert_success
-	assert_stderr '{"program":"es-http-pub","in":12000,"out":12000,"bad":0,"late":0,"dropped":0,"requests":3,"sent":12000,"acknowledged":12000,"retried":0,"dead_lettered":0,"queued":0,"spooled":0,"last_status":204}'
+	assert_stderr '{"program":"es-http-pub","in":12000,"out":12000,"bad":0,"late":0,"dropped":0,"requests":3,"sent":12000,"acknowledged":12000,"retried":0,"dead_lettered":0,"queued":0,"queued_bytes":0,"spooled":0,"last_status":204}'
 	run influx_query 'SELECT count(n) FROM "env data"'
 	assert_output '{"results":[{"statement_id":0,"series":[{"name":"env data","columns":["time","count"],"values":[[0,12000]]}]}]}'
 	run influx_query "SELECT * FROM \"env data\" WHERE n = 8 OR n = 11999"

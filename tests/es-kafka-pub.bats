@@ -96,6 +96,19 @@ seqs() {
 0  {"u":"caf\u00e9 é \"q\""}'
 }
 
+@test "es-kafka-pub -o influx: each message is a line of line protocol, escaped; the key a field" {
+	mock_start 1 lp 1
+	printf '%s\n' '{"ts":1700000000,"site":"north gate","dev":"a,1","t":21.5,"n":3,"ok":true,"s":"say \"hi\""}' \
+		'{"ts":1700000001,"site":"s2","dev":"b=2","t":-0.25,"n":-7,"ok":false,"s":"back\\slash"}' > "$T/in"
+	run --separate-stderr es-kafka-pub -b "$ADDR" -t lp --message-key site \
+		-o influx --measurement 'env data' --tags site,dev --precision s "$T/in"
+	assert_success
+	assert_stderr ''
+	run consume lp
+	assert_output '0 north gate env\ data,dev=a\,1,site=north\ gate t=21.5,n=3i,ok=true,s="say \"hi\"" 1700000000
+0 s2 env\ data,dev=b\=2,site=s2 t=-0.25,n=-7i,ok=false,s="back\\slash" 1700000001'
+}
+
 @test "es-kafka-pub --key: one key stays in one partition, in order (CRC32 of the key mod 3)" {
 	mock_start 3 t 3
 	seqs 1 8 | es-kafka-pub -b "$ADDR" -t t --key device
@@ -235,7 +248,7 @@ gw-3 {"device":"gw-3","seq":3}'
 	assert_failure 1
 	assert_stderr 'es-kafka-pub: message 0 cannot be published: Broker: Message size too large
 es-kafka-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
-{"program":"es-kafka-pub","in":2,"out":1,"bad":1,"late":0,"dropped":0,"published":1,"delivered":1,"failed":0,"retried":0,"spooled":0}'
+{"program":"es-kafka-pub","in":2,"out":1,"bad":1,"late":0,"dropped":0,"published":1,"delivered":1,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":0}'
 	head -1 "$T/in" | assert_file_is "$T/dead"
 	run consume t
 	assert_output '0  {"n":2}'
@@ -259,7 +272,7 @@ es-kafka-pub: 1 messages refused by the broker or the library: not delivered (co
 es-kafka-pub: $T/in:4: key field is missing
 es-kafka-pub: message 1 cannot be published: Broker: Message size too large
 es-kafka-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
-"'{"program":"es-kafka-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"delivered":2,"failed":0,"retried":0,"spooled":3}'
+"'{"program":"es-kafka-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"delivered":2,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":3}'
 	{ sed -n 3,4p "$T/in"; sed -n 2p "$T/in"; } | assert_file_is "$T/dead"
 	run consume t
 	assert_output '0 a {"device":"a","n":1}
@@ -273,7 +286,7 @@ es-kafka-pub: 1 messages refused by the broker or the library: not delivered (co
 	# 3 lines = out 0 + bad 1 (unreadable) + 2 left in the spool
 	assert_equal "$(grep -v '^es-kafka-pub: kafka: ' <<< "$stderr")" "es-kafka-pub: $T/in2:3: not a JSON object
 es-kafka-pub: 2 messages not delivered (they remain in the spool $T/sp)
-"'{"program":"es-kafka-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":2,"delivered":0,"failed":0,"retried":0,"spooled":2}'
+"'{"program":"es-kafka-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":2,"delivered":0,"failed":0,"retried":0,"queued":2,"queued_bytes":52,"spooled":2}'
 	assert_file_is "$T/dead2" <<< 'not json'
 }
 
@@ -347,7 +360,7 @@ Try '"'es-kafka-pub --help'"' for more information.'
 	seqs 1 2000 > "$T/in"
 	run --separate-stderr es-kafka-pub -b "$ADDR" -t t -k device --drain-timeout 10s --stats "$T/in"
 	assert_success
-	assert_stderr '{"program":"es-kafka-pub","in":2000,"out":2000,"bad":0,"late":0,"dropped":0,"published":2000,"delivered":2000,"failed":0,"retried":0,"spooled":0}'
+	assert_stderr '{"program":"es-kafka-pub","in":2000,"out":2000,"bad":0,"late":0,"dropped":0,"published":2000,"delivered":2000,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":0}'
 	assert_equal "$(consume t | wc -l)" 2000
 	assert_equal "$(distinct_seqs t)" 2000
 }
@@ -377,7 +390,7 @@ Try '"'es-kafka-pub --help'"' for more information.'
 	run --separate-stderr es-kafka-pub -b "$ADDR" -t t --spool "$T/sp" --stats /dev/null
 	assert_success
 	assert_stderr "es-kafka-pub: spool $T/sp: 3 records left from before go first
-"'{"program":"es-kafka-pub","in":0,"out":3,"bad":0,"late":0,"dropped":0,"published":3,"delivered":3,"failed":0,"retried":0,"spooled":0}'
+"'{"program":"es-kafka-pub","in":0,"out":3,"bad":0,"late":0,"dropped":0,"published":3,"delivered":3,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":0}'
 	assert_equal "$(distinct_seqs t)" 3
 }
 
@@ -401,7 +414,7 @@ Try '"'es-kafka-pub --help'"' for more information.'
 	PUB_PID=""
 	[ "$st" -eq 0 ] || fail "exit $st: $(cat "$T/err")"
 	run tail -1 "$T/err"
-	assert_output '{"program":"es-kafka-pub","in":900,"out":900,"bad":0,"late":0,"dropped":0,"published":900,"delivered":900,"failed":0,"retried":0,"spooled":900}'
+	assert_output '{"program":"es-kafka-pub","in":900,"out":900,"bad":0,"late":0,"dropped":0,"published":900,"delivered":900,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":900}'
 	assert_equal "$(distinct_seqs t)" 900
 	# and each key's records in order
 	run sh -c "timeout 20 kcat -C -b $ADDR -t t -o beginning -e -q -f '%k %s\n' |
@@ -447,7 +460,7 @@ Try '"'es-kafka-pub --help'"' for more information.'
 	local st=$?
 	PUB_PID=""
 	assert_equal "$st" 0
-	assert_equal "$(cat "$T/err")" '{"program":"es-kafka-pub","in":3,"out":3,"bad":0,"late":0,"dropped":0,"published":3,"delivered":3,"failed":0,"retried":0,"spooled":0}'
+	assert_equal "$(cat "$T/err")" '{"program":"es-kafka-pub","in":3,"out":3,"bad":0,"late":0,"dropped":0,"published":3,"delivered":3,"failed":0,"retried":0,"queued":0,"queued_bytes":0,"spooled":0}'
 	assert_equal "$(distinct_seqs t)" 3
 }
 

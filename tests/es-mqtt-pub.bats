@@ -40,6 +40,24 @@ roundtrip() {
 	roundtrip 2
 }
 
+@test "es-mqtt-pub -o influx: each message is a line of line protocol, escaped, at QoS 1" {
+	broker_start
+	bg "$T/sub" "$T/sub.err" mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'lp/#' -v -C 2 -W 10
+	local sub=$BG
+	wait_subscribed 'lp/#'
+	printf '%s\n' '{"ts":1700000000,"site":"north gate","dev":"a,1","t":21.5,"n":3,"ok":true,"s":"say \"hi\""}' \
+		'{"ts":1700000001,"site":"s2","dev":"b=2","t":-0.25,"n":-7,"ok":false,"s":"back\\slash"}' > "$T/in"
+	run --separate-stderr es-mqtt-pub -h 127.0.0.1 -p "$PORT" -q 1 -t 'lp/{site}' \
+		-o influx --measurement 'env data' --tags site,dev --precision s "$T/in"
+	assert_success
+	assert_stderr ''
+	wait_status "$sub"
+	assert_file_is "$T/sub" <<-'EOF'
+	lp/north gate env\ data,dev=a\,1,site=north\ gate t=21.5,n=3i,ok=true,s="say \"hi\"" 1700000000
+	lp/s2 env\ data,dev=b\=2,site=s2 t=-0.25,n=-7i,ok=false,s="back\\slash" 1700000001
+	EOF
+}
+
 @test "es-mqtt-pub: topic template filled from each record" {
 	broker_start
 	bg "$T/sub" "$T/sub.err" es-mqtt-sub -h 127.0.0.1 -p "$PORT" -t 'plant/#' -C 3 -W 5s --topic-field topic
@@ -67,7 +85,7 @@ roundtrip() {
 		"es-mqtt-pub: $T/in:2: field 'site' for the topic is missing" \
 		"es-mqtt-pub: $T/in:3: field 'site' for the topic is null" \
 		"es-mqtt-pub: $T/in:4: field 'site' for the topic holds '/', '+', '#' or NUL, which would change the topic" \
-		'{"program":"es-mqtt-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"acknowledged":2,"retried":0,"spooled":0,"reconnects":0}')"
+		'{"program":"es-mqtt-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"acknowledged":2,"retried":0,"queued":0,"queued_bytes":0,"spooled":0,"reconnects":0}')"
 	wait_status "$sub"
 	assert_file_is "$T/sub" <<-'EOF'
 	{"site":"a","topic":"p/a"}
@@ -172,7 +190,7 @@ roundtrip() {
 	assert_success
 	assert_stderr "$(printf '%s\n' \
 		"es-mqtt-pub: spool $T/spool: 3 records left from before go first" \
-		'{"program":"es-mqtt-pub","in":2,"out":5,"bad":0,"late":0,"dropped":0,"published":5,"acknowledged":5,"retried":0,"spooled":2,"reconnects":0}')"
+		'{"program":"es-mqtt-pub","in":2,"out":5,"bad":0,"late":0,"dropped":0,"published":5,"acknowledged":5,"retried":0,"queued":0,"queued_bytes":0,"spooled":2,"reconnects":0}')"
 	wait_status "$sub"
 	records 1 5 | assert_file_is "$T/sub"
 	# all acknowledged: nothing left for the next run
@@ -272,7 +290,7 @@ spool_sum() {
 es-mqtt-pub: $T/in:3: field 'site' for the topic is missing
 es-mqtt-pub: message 1 to 'acc/a' cannot be published: Packet larger than supported by the server.
 es-mqtt-pub: 1 messages refused by the broker or the library: not delivered (counted as bad, their payloads to --dead-letter)
-"'{"program":"es-mqtt-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"acknowledged":2,"retried":0,"spooled":3,"reconnects":0}'
+"'{"program":"es-mqtt-pub","in":5,"out":2,"bad":3,"late":0,"dropped":0,"published":2,"acknowledged":2,"retried":0,"queued":0,"queued_bytes":0,"spooled":3,"reconnects":0}'
 	{ sed -n 2,3p "$T/in"; sed -n 4p "$T/in"; } | assert_file_is "$T/dead"
 	wait_status "$sub"
 	assert_file_is "$T/sub" <<-'EOF'
@@ -289,7 +307,7 @@ es-mqtt-pub: 1 messages refused by the broker or the library: not delivered (cou
 	assert_stderr "es-mqtt-pub: broker 127.0.0.1:$PORT: Connection refused; reconnecting
 es-mqtt-pub: $T/in2:2: field 'site' for the topic is missing
 es-mqtt-pub: 2 messages not delivered (they remain in the spool $T/spool)
-"'{"program":"es-mqtt-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":0,"acknowledged":0,"retried":0,"spooled":2,"reconnects":0}'
+"'{"program":"es-mqtt-pub","in":3,"out":0,"bad":1,"late":0,"dropped":0,"published":0,"acknowledged":0,"retried":0,"queued":2,"queued_bytes":50,"spooled":2,"reconnects":0}'
 }
 
 @test "es-mqtt-pub --spool: a torn or damaged last record is found by its CRC and dropped" {
@@ -665,7 +683,7 @@ Try 'es-mqtt-pub --help' for more information."
 	es-mqtt-pub: --config $T/p.conf reloaded: -t r/{site} -q 1
 	es-mqtt-pub: cannot reload --config $T/p.conf: -t/--topic: wildcards (+, #) cannot be published to; keeping the running configuration
 	es-mqtt-pub: cannot reload --config $T/p.conf: changing --spool needs a restart; keeping the running configuration
-	{"program":"es-mqtt-pub","in":6,"out":6,"bad":0,"late":0,"dropped":0,"published":6,"acknowledged":6,"retried":0,"spooled":0,"reconnects":0}
+	{"program":"es-mqtt-pub","in":6,"out":6,"bad":0,"late":0,"dropped":0,"published":6,"acknowledged":6,"retried":0,"queued":0,"queued_bytes":0,"spooled":0,"reconnects":0}
 	EOF
 }
 
@@ -698,7 +716,7 @@ Try 'es-mqtt-pub --help' for more information."
 	EOF
 	assert_file_is "$T/err" <<-EOF
 	es-mqtt-pub: --config $T/p.conf reloaded: -t k/b -q 2 --retain; --id changed: connecting to 127.0.0.1:$PORT
-	{"program":"es-mqtt-pub","in":4,"out":4,"bad":0,"late":0,"dropped":0,"published":4,"acknowledged":4,"retried":0,"spooled":4,"reconnects":1}
+	{"program":"es-mqtt-pub","in":4,"out":4,"bad":0,"late":0,"dropped":0,"published":4,"acknowledged":4,"retried":0,"queued":0,"queued_bytes":0,"spooled":4,"reconnects":1}
 	EOF
 }
 

@@ -82,6 +82,7 @@ mqttrec 6
 spool 6
 publish 6
 publoop 6
+pubprog 6
 pubtmpl 6
 pubmqtt 6
 pubkafka 6

@@ -90,6 +90,13 @@ edgestream_last_output_time_seconds\{program="es-window"\} [0-9]+\.[0-9]{3}$'
 	run promtool check metrics < "$T/p.prom"
 	assert_success
 	assert_output ""
+	# what waits in the queue is a level: the message (2 + 1 bytes of
+	# topic, 7 of payload) left undelivered
+	run grep -E '^edgestream_queued|^# TYPE edgestream_queued' "$T/p.prom"
+	assert_output '# TYPE edgestream_queued gauge
+edgestream_queued{program="es-mqtt-pub",pipeline="sensors"} 1
+# TYPE edgestream_queued_bytes gauge
+edgestream_queued_bytes{program="es-mqtt-pub",pipeline="sensors"} 10'
 }
 
 @test "scraped: node_exporter's textfile collector serves the .prom files of two programs of a pipeline" {

@@ -141,3 +141,69 @@ next"
 	assert_failure 1
 	assert_stderr "spool-test: spool $T/file/sp: cannot create it: Not a directory"
 }
+
+# The bytes pending (spool_pending_bytes): what was appended and not yet
+# forgotten, the same in memory and on disk, and again after a reopen.
+@test "spool: the bytes pending, in memory and on disk, across a reopen" {
+	local cmds='append one
+append two
+append three
+bytes
+next
+next
+ack 1
+bytes
+ack 0
+bytes'
+	spool - 8 <<< "$cmds"
+	assert_output "$(printf '0\n1\n2\nbytes 11\n0 one\n1 two\nbytes 11\nbytes 5')"
+	spool "$T/sp" <<< "$cmds"
+	assert_output "$(printf '0\n1\n2\nbytes 11\n0 one\n1 two\nbytes 11\nbytes 5')"
+	# reopened: "three" is pending, read again from the file
+	spool "$T/sp" <<-'EOF2'
+	bytes
+	append four
+	bytes
+	next
+	ack 2
+	bytes
+	next
+	ack 3
+	bytes
+	EOF2
+	assert_output "$(printf 'bytes 5\n3\nbytes 9\n2 three\nbytes 4\n3 four\nbytes 0')"
+	assert_stderr ''
+}
+
+@test "spool: the bytes pending over rolled segments, after drop-oldest and a reopen" {
+	local cmds="" i
+	# records of 39 bytes: 55 with the frame header, segments of 8k
+	for i in $(seq 1 1000); do cmds="${cmds}append $(printf 'record-%04d-padding-padding-padding-pad' "$i")
+"; done
+	spool "$T/sp" 64k <<< "${cmds}bytes"
+	assert_line --index 1000 'bytes 39000'
+	[ "$(ls "$T/sp" | grep -c '^seg-')" -gt 2 ]
+	cmds=""
+	for i in $(seq 0 599); do cmds="${cmds}next
+"; done
+	for i in $(seq 0 499); do cmds="${cmds}ack $i
+"; done
+	spool "$T/sp" 64k <<< "${cmds}bytes
+pending"
+	assert_line --index 600 'bytes 19500'
+	assert_line --index 601 'pending 500 read 100 dropped 0'
+	spool "$T/sp" 64k <<< 'bytes'
+	assert_output 'bytes 19500'
+	# drop-oldest: every record dropped leaves the count
+	cmds=""
+	for i in $(seq 1 2000); do cmds="${cmds}append $(printf 'record-%04d-padding-padding-padding-pad' "$i")
+"; done
+	spool "$T/d" 64k drop-oldest <<< "${cmds}pending
+bytes"
+	local pending
+	pending=$(grep -o 'pending [0-9]*' <<< "$output" | cut -d' ' -f2)
+	[ "$pending" -lt 2000 ]
+	assert_line --index 2001 "bytes $((pending * 39))"
+	spool "$T/d" 64k <<< 'bytes'
+	assert_output "bytes $((pending * 39))"
+}

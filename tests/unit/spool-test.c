@@ -8,6 +8,7 @@
  *   rewind        reads again from the oldest unacknowledged
  *   full          prints "full" or "room"
  *   pending       prints pending, read-unacked and dropped counts
+ *   bytes         prints the bytes pending
  *   tick          the periodic work (writes the ack file)
  */
 #include <stdio.h>
@@ -71,6 +72,9 @@ int main(int argc, char **argv)
 			       (unsigned long long)spool_pending(s),
 			       (unsigned long long)spool_unacked_read(s),
 			       (unsigned long long)spool_dropped(s));
+		} else if (!strcmp(line, "bytes")) {
+			printf("bytes %llu\n",
+			       (unsigned long long)spool_pending_bytes(s));
 		} else if (!strcmp(line, "tick")) {
 			now += 1000;
 			spool_tick(s, now);

@@ -64,6 +64,7 @@ archive_query 4
 model 4
 xgb 4
 infer 4
+infer_seq 4
 tflite 4
 opts 5
 optgroup 5

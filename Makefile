@@ -45,7 +45,10 @@ EXAMPLES = $(O)/examples/screening/gen-screening
 UNITS = $(patsubst tests/unit/%.c,$(O)/unit/%,$(wildcard tests/unit/*.c))
 # Fuzz targets (tests/fuzz/TARGET.c): as unit drivers over files with
 # tests/fuzz/driver.c (fuzz-TARGET, for make check), and with libFuzzer.
-FUZZ_TARGETS = $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+# The tflite target links Arm NN (TFLITE, below): without it, not built.
+TFLITE ?= $(if $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/libarmnnTfLiteParser.so),1,0)
+FUZZ_TARGETS = $(filter-out driver $(if $(filter 1,$(TFLITE)),,tflite),$(basename \
+	$(notdir $(wildcard tests/fuzz/*.c))))
 UNITS += $(FUZZ_TARGETS:%=$(O)/unit/fuzz-%)
 
 # Debian packages: to build, and to run the tests.
@@ -99,12 +102,16 @@ $(O)/es-infer: LDLIBS += -ljansson
 # and, when Arm NN's TfLiteParser is installed for the target, its
 # TensorFlow Lite backend (lib/tflite.cc, C++: compiled by $(CC) as C++,
 # linked into es-infer alone; model.c refers to it weakly). TFLITE=0
-# leaves it out.
-TFLITE ?= $(if $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/libarmnnTfLiteParser.so),1,0)
+# leaves it out (TFLITE is set above, by the fuzz targets).
 ifeq ($(TFLITE),1)
 $(O)/es-infer: $(O)/obj/lib/tflite.o
 $(O)/es-infer: LDLIBS += -larmnnTfLiteParser -larmnn -lstdc++
 endif
+# The fuzz target of the TFLite loader links the backend as es-infer does.
+$(O)/unit/fuzz-tflite $(O)/fuzz-tflite: $(O)/obj/lib/tflite.o
+$(O)/unit/fuzz-tflite $(O)/fuzz-tflite: FUZZ_LDLIBS += -larmnnTfLiteParser -larmnn -lstdc++
+# (clang links UBSan's C++ part, for tflite.o's vptr checks, only if asked)
+$(O)/fuzz-tflite: FUZZ_LDLIBS += -fsanitize-link-c++-runtime
 $(O)/obj/lib/tflite.o: lib/tflite.cc
 	@mkdir -p $(dir $@)
 	$(CC) -std=c++14 -Wall -Wextra -iquote lib -MMD -MP $(CPPFLAGS) $(CFLAGS) -c $< -o $@

@@ -4,7 +4,8 @@
  * by the file's content) gives a score, or a class and its probabilities,
  * set as fields (lib/infer.c); untouched fields keep their text, as in
  * es-map. --only-if passes only the records an expression over the
- * outputs is true for. The model is reloaded between two records on
+ * outputs is true for. With --sequence N the model reads the last N
+ * readings of the record's key (lib/infer_seq.c). The model is reloaded between two records on
  * SIGHUP (and with --config --watch-config when the model file or the
  * configuration changes); one that does not load keeps the running model.
  */
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agg.h"
 #include "diag.h"
 #include "edit.h"
 #include "expr.h"
@@ -22,13 +22,14 @@
 #include "loop.h"
 #include "mem.h"
 #include "model.h"
+#include "optgroup.h"
 #include "prog.h"
 #include "reload.h"
 #include "stats.h"
 
 enum {
 	OPT_MODEL = OPT_PROGRAM, OPT_AS, OPT_LABELS, OPT_PROBABILITIES,
-	OPT_FILL, OPT_ONLY_IF,
+	OPT_FILL, OPT_ONLY_IF, OPT_SEQUENCE,
 };
 
 static const struct opts_entry options[] = {
@@ -53,6 +54,19 @@ static const struct opts_entry options[] = {
 	{"only-if", required_argument, OPT_ONLY_IF, "EXPR",
 	 "write only the records for which EXPR (over\n"
 	 "the record and the outputs) is true"},
+	{"sequence", required_argument, OPT_SEQUENCE, "N",
+	 "the model reads the last N readings of the\n"
+	 "features per key, oldest first ([1,N*F] or\n"
+	 "[1,N,F]); until a key has N, its records get\n"
+	 "null outputs (counted as warming)"},
+	OPTGROUP_KEY("with --sequence: one window per value of\n"
+		     "these fields (default: one for the stream)"),
+	OPTGROUP_MAX_KEYS("with --sequence: at most N keys (default\n"
+			  OPTGROUP_XSTR(KEYED_DEFAULT_MAX) "); at the limit the least recently\n"
+			  "seen key's readings are forgotten"),
+	OPTGROUP_MAX_STATE("with --sequence: at most SIZE bytes of\n"
+			   "windows and keys (default 64M); at the limit\n"
+			   "the least recently seen keys are forgotten"),
 	{0}
 };
 
@@ -63,54 +77,48 @@ struct conf {
 	const char *only_if;
 	struct expr *cond;	/* --only-if compiled */
 	struct infer *eng;	/* the model bound (owns it) */
+	struct infer_seq_conf seq;	/* --sequence, --key and the caps */
+	bool caps;		/* --key, --max-keys or --max-state given */
 };
 
 static struct conf *cfg;	/* the options in force */
 static bool running;		/* past start: a reload, not the start-up */
 
-/* --labels and -f given again (a --config file after the command line)
- * replace the list. */
-static void split_labels(struct infer_spec *sp, const char *arg)
+static void conf_init(void *conf)
 {
-	const char *s = arg;
-	for (int i = 0; i < sp->nlabels; i++)
-		free(sp->labels[i]);
-	sp->nlabels = 0;
-	for (;;) {
-		size_t n = strcspn(s, ",");
-		if (!n || memchr(s, '"', n) || memchr(s, '\\', n))
-			diag_usage("invalid --labels '%s': empty or with a quote "
-				   "or backslash", arg);
-		sp->labels = xrealloc(sp->labels, (size_t)(sp->nlabels + 1) *
-				      sizeof *sp->labels);
-		sp->labels[sp->nlabels] = xmalloc(n + 1);
-		memcpy(sp->labels[sp->nlabels], s, n);
-		sp->labels[sp->nlabels++][n] = 0;
-		if (!s[n])
-			break;
-		s += n + 1;
+	struct conf *c = conf;
+	c->seq.max_keys = KEYED_DEFAULT_MAX;
+	c->seq.max_state = SIZE_DEFAULT_MAX_STATE;
+}
+
+/* --sequence's options (a --key given again replaces the first). */
+static void seq_option(struct infer_seq_conf *s, int code, const char *arg)
+{
+	switch (code) {
+	case OPT_SEQUENCE:
+		s->n = opts_count_in("--sequence", arg, 1, INFER_SEQ_MAX);
+		break;
+	case 'k':
+		keyed_paths_free(s->kpaths, s->nkeys);
+		s->kpaths = NULL;
+		s->nkeys = 0;
+		optgroup_keys(&s->kpaths, &s->nkeys, "--key", arg);
+		break;
+	case OPT_MAX_KEYS:
+		s->max_keys = opts_count_in("--max-keys", arg, 1, KEYED_MAX_KEYS);
+		break;
+	case OPT_MAX_STATE: s->max_state = optgroup_size("--max-state", arg); break;
 	}
 }
 
-static void split_features(struct infer_spec *sp, const char *arg)
+/* -f or --labels (given again, a --config file after the command line:
+ * the list is replaced). */
+static void spec_list(struct conf *c, int (*fn)(struct infer_spec *,
+		      const char *, char *, size_t), const char *arg)
 {
-	const char *s = arg, *err;
-	for (int i = 0; i < sp->nfeat; i++)
-		path_free(&sp->feat[i]);
-	sp->nfeat = 0;
-	for (;;) {
-		sp->feat = xrealloc(sp->feat, (size_t)(sp->nfeat + 1) *
-				    sizeof *sp->feat);
-		if (path_parse(&s, &sp->feat[sp->nfeat], &err) < 0)
-			diag_usage("invalid -f '%s' at column %d: %s", arg,
-				   (int)(s - arg) + 1, err);
-		sp->nfeat++;
-		if (!*s)
-			break;
-		if (*s++ != ',')
-			diag_usage("invalid -f '%s' at column %d: expected ','",
-				   arg, (int)(s - arg));
-	}
+	char err[256];
+	if (fn(&c->spec, arg, err, sizeof err) < 0)
+		diag_usage("%s", err);
 }
 
 static void conf_option(void *conf, int code, const char *arg)
@@ -118,10 +126,14 @@ static void conf_option(void *conf, int code, const char *arg)
 	struct conf *c = conf;
 	char *end;
 	switch (code) {
+	case 'k': case OPT_MAX_KEYS: case OPT_MAX_STATE:
+		c->caps = true;
+		/* fall through */
+	case OPT_SEQUENCE: seq_option(&c->seq, code, arg); break;
 	case 'm': c->model_path = arg; break;
-	case 'f': split_features(&c->spec, arg); break;
+	case 'f': spec_list(c, infer_spec_features, arg); break;
 	case OPT_AS: c->spec.as = arg; break;
-	case OPT_LABELS: split_labels(&c->spec, arg); break;
+	case OPT_LABELS: spec_list(c, infer_spec_labels, arg); break;
 	case OPT_PROBABILITIES: c->spec.probabilities = true; break;
 	case OPT_ONLY_IF: c->only_if = arg; break;
 	case OPT_FILL:
@@ -175,6 +187,9 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 	struct conf *c = conf;
 	if (!c->model_path)
 		diag_usage("missing --model");
+	if (c->caps && !c->seq.n)
+		diag_usage("--key, --max-keys and --max-state go with --sequence");
+	c->spec.sequence = c->seq.n;
 	if (c->only_if) {
 		char msg[256];
 		size_t col;
@@ -193,57 +208,58 @@ static void conf_check(struct prog_run *run, void *conf, int argc,
 static void conf_free(void *conf)
 {
 	struct conf *c = conf;
-	for (int i = 0; i < c->spec.nfeat; i++)
-		path_free(&c->spec.feat[i]);
-	free(c->spec.feat);
-	for (int i = 0; i < c->spec.nlabels; i++)
-		free(c->spec.labels[i]);
-	free(c->spec.labels);
+	infer_spec_free(&c->spec);
 	expr_free(c->cond);
 	infer_free(c->eng);
+	keyed_paths_free(c->seq.kpaths, c->seq.nkeys);
+}
+
+/* ---- --sequence: the windows ---- */
+
+static struct infer_seq seq;
+static bool seq_on, seq_used;	/* windows now; ever (for --stats) */
+
+static void seq_start(struct conf *c, struct fieldset *fs)
+{
+	int nfeat;
+	infer_features(c->eng, &nfeat);
+	infer_seq_init(&seq, &c->seq, nfeat, fs);
+	seq_on = seq_used = true;
+}
+
+/* A reload's windows: kept if they mean the same (keys, N, features). */
+static void seq_reconf(struct conf *old, struct conf *nc, struct fieldset *fs,
+		       char *said, size_t n)
+{
+	int na, nb;
+	const struct path *a = infer_features(old->eng, &na);
+	const struct path *b = infer_features(nc->eng, &nb);
+	infer_seq_switch(&seq, &seq_on, &nc->seq, a, na, b, nb, fs, said, n);
+	seq_used = seq_used || seq_on;
 }
 
 /* --check: what the model takes and gives. */
 static void setup(struct prog_run *run)
 {
-	const struct conf *c = run->conf;
+	struct conf *c = run->conf;
+	if (c->seq.n)
+		seq_start(c, run->fs);
 	if (run->o.check)
-		infer_describe(c->eng, stdout);
+		infer_describe(c->eng, seq_on ? &seq : NULL, stdout);
 }
 
 /* ---- --stats: inferences and their time ---- */
 
-static unsigned long long inferences, filtered;
-static struct agg_spec *tspec;	/* mean and p99 of the time, in us */
-static void *tstate;
-
-static void time_init(void)
-{
-	char err[128];
-	if (agg_parse("mean(us),p99(us)", &tspec, err, sizeof err) != 2)
-		diag_fatal(EXIT_RUNTIME, "agg: %s", err);
-	tstate = xmalloc(agg_state_size(tspec, 2));
-	agg_state_init(tspec, 2, tstate);
-}
-
-static void time_add(int64_t ns)
-{
-	struct value v[2];
-	memset(v, 0, sizeof v);
-	v[0].t = v[1].t = V_DOUBLE;
-	v[0].u.d = v[1].u.d = (double)ns / 1000;
-	agg_state_add(tspec, 2, tstate, v, 0);
-}
+static unsigned long long filtered;
+static struct infer_clock clk;	/* inferences and their time */
 
 static void stats_extra(char *buf, size_t n)
 {
-	struct value r[2] = { { .t = V_NULL }, { .t = V_NULL } };
-	if (tstate)
-		agg_state_result(tspec, 2, tstate, 0, r);
-	snprintf(buf, n, ",\"filtered\":%llu,\"inferences\":%llu,"
-		 "\"infer_us_mean\":%.3f,\"infer_us_p99\":%.3f", filtered,
-		 inferences, value_is_num(&r[0]) ? value_num(&r[0]) : 0,
-		 value_is_num(&r[1]) ? value_num(&r[1]) : 0);
+	char more[128] = "", times[128];
+	if (seq_used)
+		infer_seq_stats(&seq, more, sizeof more);
+	infer_clock_stats(&clk, times, sizeof times);
+	snprintf(buf, n, ",\"filtered\":%llu%s%s", filtered, times, more);
 }
 
 /* ---- the model reloaded on its own (SIGHUP; --watch-config) ---- */
@@ -319,10 +335,12 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 		reload_refuse(why);
 		return false;
 	}
+	char win[160] = "";
+	seq_reconf(cfg, nc, run->fs, win, sizeof win);	/* prog tells the reader */
 	cfg = nc;
 	note_model();
-	snprintf(said, n, "--model %s: %s", nc->model_path,
-		 infer_model(nc->eng)->info.kind);
+	snprintf(said, n, "--model %s: %s%s%s", nc->model_path,
+		 infer_model(nc->eng)->info.kind, *win ? "; " : "", win);
 	return true;
 }
 
@@ -341,7 +359,7 @@ static void start(struct prog_run *run)
 	hups = loop_hups;
 	loop_hup_wakes = true;	/* a SIGHUP wakes the reader to reload */
 	note_model();
-	time_init();
+	infer_clock_init(&clk);
 }
 
 /* Whether --only-if passes the record as it now is. */
@@ -371,10 +389,11 @@ static void on_record(struct prog_run *run, struct record *rec)
 	int64_t ns;
 	scratch_reset(&sc);
 	edit_begin(ed, rec);
-	if (infer_record(cfg->eng, rec, ed, &sc, &ns) < 0)
+	int r = infer_record(cfg->eng, rec, seq_on ? &seq : NULL, ed, &sc, &ns);
+	if (r < 0)
 		return;
-	inferences++;
-	time_add(ns);
+	if (r == 0)
+		infer_clock_add(&clk, ns);
 	if (cfg->cond && !passes(run, rec))
 		return;
 	writer_set_format(run->w, rec->fmt);
@@ -395,6 +414,9 @@ static void cleanup(struct prog_run *run)
 	edit_free(ed);
 	scratch_free(&sc);
 	free(slots);
+	if (seq_on)
+		infer_seq_free(&seq);
+	infer_clock_free(&clk);
 }
 
 static const struct prog es_infer = {
@@ -418,12 +440,16 @@ static const struct prog es_infer = {
 		       "model that does not load keeps the running one, and says why.",
 	.notes = "\n--check loads the model and prints its inputs and outputs. --stats adds\n"
 		 "inferences, filtered (by --only-if) and the model's time per record in\n"
-		 "microseconds (infer_us_mean, infer_us_p99).\n"
+		 "microseconds (infer_us_mean, infer_us_p99); with --sequence, warming,\n"
+		 "keys, evicted and state_bytes (the most bytes of windows at once).\n"
 		 "\nExamples:\n"
 		 "  es-infer --model spikes.json -f temp,rh,co2 --probabilities \\\n"
 		 "      --only-if 'class_p > 0.8' readings.ndjson\n"
-		 "  es-infer --model state.json --labels normal,warn,fault --as state plant.csv\n",
+		 "  es-infer --model state.json --labels normal,warn,fault --as state plant.csv\n"
+		 "  es-infer --model window.tflite -f temp,rh --sequence 32 --key device \\\n"
+		 "      --only-if 'score > 0.5' readings.ndjson\n",
 	.conf_size = sizeof(struct conf),
+	.conf_init = conf_init,
 	.option = conf_option,
 	.check = conf_check,
 	.conf_free = conf_free,

@@ -17,6 +17,7 @@ struct infer {
 	float *x, *y;		/* the feature vector, the outputs */
 	bool fill;
 	float fill_value;
+	long sequence;		/* 0: the features are the model's input */
 	struct path out;	/* NAME */
 	struct path *prob;	/* NAME_p, or NAME_p.LABEL per class; NULL */
 	int nprob;
@@ -25,6 +26,67 @@ struct infer {
 	int *refresh;		/* slots an output changes (infer_slots) */
 	int nrefresh;
 };
+
+int infer_spec_labels(struct infer_spec *sp, const char *arg, char *err,
+		      size_t errlen)
+{
+	const char *s = arg;
+	for (int i = 0; i < sp->nlabels; i++)
+		free(sp->labels[i]);
+	sp->nlabels = 0;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		if (!n || memchr(s, '"', n) || memchr(s, '\\', n)) {
+			snprintf(err, errlen, "invalid --labels '%s': empty or "
+				 "with a quote or backslash", arg);
+			return -1;
+		}
+		sp->labels = xrealloc(sp->labels, (size_t)(sp->nlabels + 1) *
+				      sizeof *sp->labels);
+		sp->labels[sp->nlabels] = xmalloc(n + 1);
+		memcpy(sp->labels[sp->nlabels], s, n);
+		sp->labels[sp->nlabels++][n] = 0;
+		if (!s[n])
+			return 0;
+		s += n + 1;
+	}
+}
+
+int infer_spec_features(struct infer_spec *sp, const char *arg, char *err,
+			size_t errlen)
+{
+	const char *s = arg, *why;
+	for (int i = 0; i < sp->nfeat; i++)
+		path_free(&sp->feat[i]);
+	sp->nfeat = 0;
+	for (;;) {
+		sp->feat = xrealloc(sp->feat, (size_t)(sp->nfeat + 1) *
+				    sizeof *sp->feat);
+		if (path_parse(&s, &sp->feat[sp->nfeat], &why) < 0) {
+			snprintf(err, errlen, "invalid -f '%s' at column %d: %s",
+				 arg, (int)(s - arg) + 1, why);
+			return -1;
+		}
+		sp->nfeat++;
+		if (!*s)
+			return 0;
+		if (*s++ != ',') {
+			snprintf(err, errlen, "invalid -f '%s' at column %d: "
+				 "expected ','", arg, (int)(s - arg));
+			return -1;
+		}
+	}
+}
+
+void infer_spec_free(struct infer_spec *sp)
+{
+	for (int i = 0; i < sp->nfeat; i++)
+		path_free(&sp->feat[i]);
+	free(sp->feat);
+	for (int i = 0; i < sp->nlabels; i++)
+		free(sp->labels[i]);
+	free(sp->labels);
+}
 
 /* Parses text into p; false (with err) if it is not a path of object
  * members (edit.c sets no array element). */
@@ -56,22 +118,37 @@ static bool bare_name(const char *s)
 			   "0123456789_$")] == 0;
 }
 
-/* The feature paths: -f's, or the names the model gives its inputs. */
-static bool bind_features(struct infer *in, const struct infer_spec *spec,
-			  struct fieldset *fs, char *err, size_t errlen)
+/* --sequence N: the model takes N readings of the n features. */
+static bool bind_window(struct infer *in, const struct infer_spec *spec,
+			int n, char *err, size_t errlen)
 {
 	const struct model_info *mi = &in->m->info;
-	int n = spec->feat ? spec->nfeat : mi->ninputs;
-	if (!spec->feat && !mi->input_names) {
-		snprintf(err, errlen, "the model names no features: give them "
-			 "with -f (%d)", mi->ninputs);
+	long want = spec->sequence * n;
+	if (!spec->feat) {
+		snprintf(err, errlen, "--sequence needs -f: the model's %d inputs "
+			 "are a window of readings", mi->ninputs);
 		return false;
 	}
-	if (n != mi->ninputs) {
-		snprintf(err, errlen, "-f gives %d features, the model takes %d",
-			 n, mi->ninputs);
+	if (want != mi->ninputs || (mi->steps && mi->steps != spec->sequence)) {
+		if (mi->steps)
+			snprintf(err, errlen, "--sequence %ld of %d features: the "
+				 "model takes [1,%d,%d]", spec->sequence, n,
+				 mi->steps, mi->ninputs / mi->steps);
+		else
+			snprintf(err, errlen, "--sequence %ld of %d features is %ld "
+				 "inputs, the model takes %d", spec->sequence, n,
+				 want, mi->ninputs);
 		return false;
 	}
+	in->sequence = spec->sequence;
+	return true;
+}
+
+/* The feature paths parsed, their slots in fs. */
+static bool bind_paths(struct infer *in, const struct infer_spec *spec,
+		       struct fieldset *fs, int n, char *err, size_t errlen)
+{
+	const struct model_info *mi = &in->m->info;
 	in->feat = xmalloc((size_t)(n ? n : 1) * sizeof *in->feat);
 	in->slot = xmalloc((size_t)(n ? n : 1) * sizeof *in->slot);
 	in->nfeat = n;
@@ -88,6 +165,29 @@ static bool bind_features(struct infer *in, const struct infer_spec *spec,
 		in->slot[i] = fieldset_add(fs, &in->feat[i]);
 	}
 	return true;
+}
+
+/* The feature paths: -f's, or the names the model gives its inputs. */
+static bool bind_features(struct infer *in, const struct infer_spec *spec,
+			  struct fieldset *fs, char *err, size_t errlen)
+{
+	const struct model_info *mi = &in->m->info;
+	int n = spec->feat ? spec->nfeat : mi->ninputs;
+	if (!spec->feat && !mi->input_names) {
+		snprintf(err, errlen, "the model names no features: give them "
+			 "with -f (%d)", mi->ninputs);
+		return false;
+	}
+	if (spec->sequence)
+		return bind_window(in, spec, n, err, errlen) &&
+		       bind_paths(in, spec, fs, n, err, errlen);
+	if (n != mi->ninputs || mi->steps > 1) {
+		snprintf(err, errlen, "-f gives %d features, the model takes %d%s",
+			 n, mi->ninputs, mi->steps > 1 ? " as a window of readings "
+			 "(--sequence)" : "");
+		return false;
+	}
+	return bind_paths(in, spec, fs, n, err, errlen);
 }
 
 /* Class labels: --labels, or the indexes as text. */
@@ -292,20 +392,50 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A window not yet full: every output null. */
+static int set_nulls(struct infer *in, struct edit *ed, const char **err)
+{
+	struct value v;
+	memset(&v, 0, sizeof v);
+	v.t = V_NULL;
+	if (edit_set(ed, &in->out, &v, err) < 0)
+		return -1;
+	for (int i = 0; i < in->nprob; i++)
+		if (edit_set(ed, &in->prob[i], &v, err) < 0)
+			return -1;
+	return 0;
+}
+
 int infer_record(struct infer *in, const struct record *rec,
-		 struct edit *ed, struct scratch *sc, int64_t *ns)
+		 struct infer_seq *seq, struct edit *ed, struct scratch *sc,
+		 int64_t *ns)
 {
 	const char *err;
+	const float *x = in->x;
+	*ns = 0;
 	if (features(in, rec, sc) < 0)
 		return -1;
+	if (seq && !(x = infer_seq_push(seq, rec, in->x))) {
+		if (set_nulls(in, ed, &err) < 0) {
+			record_bad(rec, err);
+			return -1;
+		}
+		return 1;
+	}
 	int64_t t0 = now_ns();
-	model_predict(in->m, in->x, in->y);
+	model_predict(in->m, x, in->y);
 	*ns = now_ns() - t0;
 	if (set_outputs(in, ed, sc, &err) < 0) {
 		record_bad(rec, err);
 		return -1;
 	}
 	return 0;
+}
+
+const struct path *infer_features(const struct infer *in, int *n)
+{
+	*n = in->nfeat;
+	return in->feat;
 }
 
 void infer_slots(struct infer *in, struct edit *ed, const struct fieldset *fs,
@@ -339,10 +469,20 @@ void infer_free(struct infer *in)
 	free(in);
 }
 
-void infer_describe(const struct infer *in, FILE *f)
+void infer_describe(const struct infer *in, const struct infer_seq *seq,
+		    FILE *f)
 {
 	const struct model_info *mi = &in->m->info;
 	fprintf(f, "model: %s\n", mi->kind);
+	if (seq) {
+		fprintf(f, "window: the last %ld readings ", in->sequence);
+		for (int i = 0; i < seq->cfg->nkeys; i++)
+			fprintf(f, "%s%s", i ? "," : "of each key (",
+				seq->cfg->kpaths[i].text);
+		fprintf(f, "%s, oldest first: model input t*%d+i is input i of "
+			"reading t\n", seq->cfg->nkeys ? ")" : "of the stream",
+			in->nfeat);
+	}
 	for (int i = 0; i < in->nfeat; i++)
 		fprintf(f, "input %d: %s%s\n", i, in->feat[i].text,
 			mi->missing_ok ? "" : " (no missing values)");
@@ -357,4 +497,57 @@ void infer_describe(const struct infer *in, FILE *f)
 	for (int i = 0; i < in->nprob; i++)
 		fprintf(f, "output: %s (the probability of %s)\n",
 			in->prob[i].text, in->labels[in->nprob == 1 ? 1 : i]);
+}
+
+/* ---- --stats: the inferences and their time ---- */
+
+void infer_clock_init(struct infer_clock *c)
+{
+	char err[128];
+	memset(c, 0, sizeof *c);
+	/* a fixed, valid list: cannot fail */
+	if (agg_parse("mean(us),p99(us)", &c->spec, err, sizeof err) != 2)
+		abort();
+	c->state = xmalloc(agg_state_size(c->spec, 2));
+	agg_state_init(c->spec, 2, c->state);
+}
+
+void infer_clock_add(struct infer_clock *c, int64_t ns)
+{
+	struct value v[2];
+	memset(v, 0, sizeof v);
+	v[0].t = v[1].t = V_DOUBLE;
+	v[0].u.d = v[1].u.d = (double)ns / 1000;
+	agg_state_add(c->spec, 2, c->state, v, 0);
+	c->inferences++;
+}
+
+/* The mean and p99 into c->mean, c->p99. */
+static void clock_results(struct infer_clock *c)
+{
+	struct value r[2] = { { .t = V_NULL }, { .t = V_NULL } };
+	agg_state_result(c->spec, 2, c->state, 0, r);
+	c->mean = value_is_num(&r[0]) ? value_num(&r[0]) : 0;
+	c->p99 = value_is_num(&r[1]) ? value_num(&r[1]) : 0;
+}
+
+void infer_clock_stats(const struct infer_clock *c, char *buf, size_t n)
+{
+	struct infer_clock now = *c;
+	if (c->state)
+		clock_results(&now);
+	snprintf(buf, n, ",\"inferences\":%llu,\"infer_us_mean\":%.3f,"
+		 "\"infer_us_p99\":%.3f", c->inferences, now.mean, now.p99);
+}
+
+void infer_clock_free(struct infer_clock *c)
+{
+	if (!c->state)
+		return;
+	clock_results(c);
+	agg_state_free(c->spec, 2, c->state);
+	free(c->state);
+	agg_specs_free(c->spec, 2);
+	c->state = NULL;
+	c->spec = NULL;
 }

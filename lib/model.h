@@ -29,6 +29,8 @@ enum model_task {
 struct model_info {
 	enum model_task task;
 	int ninputs;		/* the length of the feature vector */
+	int steps;		/* an input of shape [1, steps, ninputs/steps]
+				 * (a window of readings); 0: [1, ninputs] */
 	char **input_names;	/* ninputs names, or NULL when the file has none */
 	int noutputs;		/* the numbers predict writes */
 	int nclasses;		/* classifiers: 2 or more; else 0 */

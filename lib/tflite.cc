@@ -7,9 +7,10 @@
 // here and becomes the loader's message, so none crosses into C. Only
 // es-infer links it (with -larmnn -larmnnTfLiteParser and libstdc++).
 //
-// Taken: float32 models of one input of shape [1, N] (N features) and one
-// output [1, M]; M = 1 is a score, M > 1 class probabilities. No missing
-// values (a missing feature needs --fill).
+// Taken: float32 models of one input of shape [1, N] (N features), or
+// [1, T, F] (a window of T readings of F features, es-infer --sequence),
+// and one output [1, M]; M = 1 is a score, M > 1 class probabilities. No
+// missing values (a missing feature needs --fill).
 #include <armnn/ArmNN.hpp>
 #include <armnnTfLiteParser/ITfLiteParser.hpp>
 
@@ -39,14 +40,21 @@ struct net {
 	armnn::BindingPointInfo in, out;
 };
 
-// The number of values of a [1, N] tensor, or 0 when it is not one.
-unsigned int flat_size(const armnn::TensorInfo &t)
+// The number of values of a float32 [1, N] tensor (or, if rank3, of a
+// [1, T, F] one: *steps = T), or 0 when it is not one of those.
+unsigned int flat_size(const armnn::TensorInfo &t, bool rank3, unsigned int *steps)
 {
 	const armnn::TensorShape &s = t.GetShape();
-	if (t.GetDataType() != armnn::DataType::Float32 || s.GetNumDimensions() != 2 ||
-	    s[0] != 1)
+	unsigned int rank = s.GetNumDimensions();
+	if (t.GetDataType() != armnn::DataType::Float32 || rank < 2 || rank > 3 ||
+	    s[0] != 1 || s[1] > (1u << 24))
 		return 0;
-	return s[1];
+	if (rank == 2)
+		return s[1];
+	if (!rank3 || !s[1] || s[2] > (1u << 24) / s[1])
+		return 0;
+	*steps = s[1];
+	return s[1] * s[2];
 }
 
 net *load(const char *buf, size_t n, struct model_info *info, std::string &why)
@@ -67,9 +75,12 @@ net *load(const char *buf, size_t n, struct model_info *info, std::string &why)
 	std::unique_ptr<net> m(new net);
 	m->in = parser->GetNetworkInputBindingInfo(0, ins[0]);
 	m->out = parser->GetNetworkOutputBindingInfo(0, outs[0]);
-	unsigned int ni = flat_size(m->in.second), no = flat_size(m->out.second);
+	unsigned int steps = 0, unused;
+	unsigned int ni = flat_size(m->in.second, true, &steps);
+	unsigned int no = flat_size(m->out.second, false, &unused);
 	if (!ni || !no) {
-		why = "the input and the output must be float32 tensors of shape [1, N]";
+		why = "the input must be a float32 tensor of shape [1, N] or [1, T, F], "
+		      "the output one of shape [1, M]";
 		return nullptr;
 	}
 	m->runtime = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
@@ -83,19 +94,46 @@ net *load(const char *buf, size_t n, struct model_info *info, std::string &why)
 	}
 	info->task = no > 1 ? MODEL_MULTICLASS : MODEL_REGRESSION;
 	info->ninputs = (int)ni;
+	info->steps = (int)steps;
 	info->noutputs = (int)no;
 	info->nclasses = no > 1 ? (int)no : 0;
 	info->missing_ok = false;
-	snprintf(info->kind, sizeof info->kind,
-		 "tflite (libarmnn %s), %u inputs, %u outputs", ARMNN_VERSION, ni, no);
+	if (steps)
+		snprintf(info->kind, sizeof info->kind,
+			 "tflite (libarmnn %s), %u inputs as [1,%u,%u], %u outputs",
+			 ARMNN_VERSION, ni, steps, ni / steps, no);
+	else
+		snprintf(info->kind, sizeof info->kind,
+			 "tflite (libarmnn %s), %u inputs, %u outputs", ARMNN_VERSION,
+			 ni, no);
 	return m.release();
+}
+
+// Runs m on zeros, twice: whether Arm NN gives the same outputs both
+// times (it does not when a constant's data is shorter than its shape
+// says, and reads past it).
+bool steady(const net *m)
+{
+	std::vector<float> x(m->in.second.GetNumElements(), 0.0f);
+	std::vector<float> y(m->out.second.GetNumElements()), y2(y.size());
+	for (std::vector<float> *out : {&y, &y2}) {
+		armnn::InputTensors in{{m->in.first, armnn::ConstTensor(m->in.second, x.data())}};
+		armnn::OutputTensors o{{m->out.first, armnn::Tensor(m->out.second, out->data())}};
+		if (m->runtime->EnqueueWorkload(m->id, in, o) != armnn::Status::Success)
+			return false;
+	}
+	return !memcmp(y.data(), y2.data(), y.size() * sizeof(float));
 }
 
 // Arm NN 20.08 trusts the file: of single bytes changed in a small model,
 // about one in forty makes its parser or optimiser crash (SIGSEGV) rather
-// than throw. So a child process loads the file first; a crash there is
-// this loader's message, never the program's end. False with why when
-// the child did not end well.
+// than throw, and some that load crash, or read memory outside the
+// model, when they run (libFuzzer over tests/fuzz/tflite.c found those).
+// So a child process loads the file first and runs it twice on zeros; a
+// crash there, or outputs that differ, is this loader's message, never
+// the program's end. False with why when the child did not end well.
+enum { CHILD_OK, CHILD_UNSTEADY = 3 };
+
 bool survives_load(const char *buf, size_t n, std::string &why)
 {
 	fflush(nullptr);
@@ -106,19 +144,26 @@ bool survives_load(const char *buf, size_t n, std::string &why)
 		int null = open("/dev/null", O_WRONLY);
 		if (null >= 0)
 			dup2(null, 2);	// the parent says why
+		int rc = CHILD_OK;
 		try {
 			struct model_info info;
 			std::string ignored;
-			delete load(buf, n, &info, ignored);
+			std::unique_ptr<net> m(load(buf, n, &info, ignored));
+			if (m && !steady(m.get()))
+				rc = CHILD_UNSTEADY;
 		} catch (...) {
 		}
-		_exit(0);	// the parent hears why from its own load
+		_exit(rc);	// else the parent hears why from its own load
 	}
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_UNSTEADY) {
+		why = "Arm NN gives other outputs each time it runs it: a corrupt file";
+		return false;
+	}
 	// a signal, or a sanitizer's exit status after one
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != CHILD_OK) {
 		why = "Arm NN crashed on it: a corrupt file";
 		return false;
 	}
@@ -148,6 +193,12 @@ static void *tflite_load(const char *buf, size_t n, struct model_info *info,
 	} catch (...) {
 		why = "unknown error";
 	}
+	// one line: Arm NN's messages may hold newlines
+	for (char &c : why)
+		if (c == '\n' || c == '\r')
+			c = ' ';
+	while (!why.empty() && why.back() == ' ')
+		why.pop_back();
 	snprintf(err, errlen, "%s", why.c_str());
 	return nullptr;
 }

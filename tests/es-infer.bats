@@ -4,7 +4,9 @@
 # base_score, missing features, the outputs (--as, --labels,
 # --probabilities), --fill, --only-if, --check, bad input, corrupt models,
 # the model swapped under a live stream, --stats; a TensorFlow Lite MLP
-# (tests/infer-tflite.py) through Arm NN against numpy.
+# (tests/infer-tflite.py) through Arm NN against numpy; --sequence: a
+# model over each key's window of readings (two interleaved keys,
+# eviction, a reload under a live stream, trees over lagged features).
 # The common options (-i/--input-format, -o/--output-format, -d/--delimiter,
 # --null-values, --timezone, --stats-file, --stats-every, --version):
 # tests/read-options.bats, tests/stats-file.bats, tests/build.bats;
@@ -28,8 +30,9 @@ setup_file() {
 		mkdir -p "$M/$k"
 		/usr/bin/python3 "$BATS_TEST_DIRNAME/infer-train.py" "$k" "$M/$k"
 	done
-	mkdir -p "$M/tflite"
+	mkdir -p "$M/tflite" "$M/seq"
 	/usr/bin/python3 "$BATS_TEST_DIRNAME/infer-tflite.py" "$M/tflite"
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/infer-tflite.py" --sequence "$M/seq"
 }
 
 # The formats es-infer knows, as it says them.
@@ -489,6 +492,141 @@ output: class_p."2" (the probability of 2)'
 		"--model $T/crash.tflite -f a,b,c|--model $T/crash.tflite: not a valid TensorFlow Lite model: Arm NN crashed on it: a corrupt file"
 }
 
+# ---- --sequence: a window of readings per key ----
+
+@test "es-infer --sequence: a TFLite model over each key's last 4 readings ([1,4,2] and [1,8]) agrees with numpy on two interleaved keys; nulls while warming" {
+	need_tflite
+	run es-infer --model "$M/seq/window.tflite" -f temp,rh --sequence 4 --key device --check
+	assert_success
+	assert_output 'model: tflite (libarmnn 22.0.0), 8 inputs as [1,4,2], 1 outputs
+window: the last 4 readings of each key (device), oldest first: model input t*2+i is input i of reading t
+input 0: temp (no missing values)
+input 1: rh (no missing values)
+output: score (a number)'
+	local m
+	for m in window flat; do
+		run_out es-infer --model "$M/seq/$m.tflite" -f temp,rh --sequence 4 -k device --stats "$M/seq/rows.ndjson"
+		[ "$status" -eq 0 ]
+		run $PY "$COMPARE" "$T/out" "$M/seq/expected.txt" score 2
+		assert_success
+		assert_output --regexp '^40 rows, 40 values, max difference [0-2] ulp$'
+		# the first 3 readings of each device are warming, written with null
+		run jq -r 'select(.score == null) | "\(.id) \(.device)"' "$T/out"
+		assert_output '0 a
+1 a
+2 a
+7 b
+8 b
+11 b'
+		run jq -c '[.in, .out, .bad, .filtered, .warming, .inferences, .keys, .evicted, .state_bytes > 64]' <<< "$stderr"
+		assert_output '[40,40,0,0,6,34,2,0,true]'
+	done
+	# the records keep their text; only score is added
+	run diff <(sed 's/,"score":[^}]*}$/}/' "$T/out") "$M/seq/rows.ndjson"
+	assert_success
+	# --only-if over a warming record's null score is false: filtered
+	local n
+	n=$(awk '$1 != "null" && $1 > -1' "$M/seq/expected.txt" | wc -l)
+	[ "$n" -gt 5 ] && [ "$n" -lt 34 ]
+	run_out es-infer --model "$M/seq/window.tflite" -f temp,rh --sequence 4 -k device \
+		--only-if 'score > -1' --stats "$M/seq/rows.ndjson"
+	assert_equal "$(wc -l < "$T/out")" "$n"
+	run jq -c '[.in, .out, .filtered, .bad, .warming, .inferences]' <<< "$stderr"
+	assert_output "[40,$n,$((40 - n)),0,6,34]"
+}
+
+@test "es-infer --sequence: at --max-keys the least recently seen key's readings are forgotten (said once, counted); it warms up again" {
+	need_tflite
+	es-infer --model "$M/seq/window.tflite" -f temp,rh --sequence 4 -k device "$M/seq/rows.ndjson" > "$T/all"
+	run_out es-infer --model "$M/seq/window.tflite" -f temp,rh --sequence 4 -k device --max-keys 1 --stats "$M/seq/rows.ndjson"
+	[ "$status" -eq 0 ]
+	# with one key kept, a record is scored only when the 3 before it are
+	# of its device, and then as with both kept (the same 4 readings)
+	jq -c --slurp '. as $r | [range(length) | . as $i |
+		$r[$i] | if $i >= 3 and ([$r[$i-3:$i+1][].device] | unique | length) == 1
+		then . else .score = null end] | .[]' "$T/all" > "$T/exp"
+	jq -c . "$T/out" | assert_file_is "$T/exp"
+	run jq -c 'select(.score != null) | .id' "$T/out"
+	assert_output "$(printf '%s\n' 3 4 5 6 37 38 39)"
+	assert_equal "$(head -1 "$T/err")" "es-infer: --max-keys 1 reached: forgetting the least recently seen key's readings (counted as \"evicted\" in --stats)"
+	run jq -c '[.in, .out, .warming + .inferences, .keys, .evicted]' <<< "$(tail -1 "$T/err")"
+	assert_output "[40,40,40,1,$(jq -rs '[range(1; length) as $i | select(.[$i].device != .[$i-1].device)] | length' "$M/seq/rows.ndjson")]"
+	assert_equal "$(wc -l < "$T/err")" 2
+}
+
+@test "es-infer --sequence: a new model under a live stream (SIGHUP) keeps every key's window; --config changing the window starts them again" {
+	need_tflite
+	cp "$M/seq/window.tflite" "$T/m.tflite"
+	printf 'model = %s\nfeatures = temp,rh\nsequence = 4\nkey = device\n' "$T/m.tflite" > "$T/i.conf"
+	start_live es-infer --config "$T/i.conf" --stats
+	head -20 "$M/seq/rows.ndjson" >&$W
+	await_out 20
+	cp "$M/seq/next.tflite" "$T/m.tflite"
+	kill -HUP "$PID"
+	await_err "reloaded: --model $T/m.tflite: tflite (libarmnn 22.0.0), 8 inputs as [1,4,2], 1 outputs; the state of 2 keys kept"
+	sed -n 21,40p "$M/seq/rows.ndjson" >&$W
+	await_out 40
+	# the window shortened: every key starts again (and the model, of 8
+	# inputs, does not take 3 readings of 2: refused, all kept)
+	printf 'model = %s\nfeatures = temp,rh\nsequence = 3\nkey = device\n' "$T/m.tflite" > "$T/i.conf"
+	kill -HUP "$PID"
+	await_err "--sequence 3 of 2 features: the model takes [1,4,2]"
+	head -1 "$M/seq/rows.ndjson" >&$W
+	await_out 41
+	printf 'model = %s\nfeatures = temp,rh\nsequence = 4\nkey = id\n' "$T/m.tflite" > "$T/i.conf"
+	kill -HUP "$PID"
+	await_err "the series changed: the state of 2 keys reset"
+	head -1 "$M/seq/rows.ndjson" >&$W
+	await_out 42
+	finish_live
+	[ "$status" -eq 0 ]
+	{ head -20 "$M/seq/expected.txt"; sed -n 21,40p "$M/seq/expected-next.txt"; } > "$T/exp"
+	head -40 "$T/out" > "$T/out40"
+	run $PY "$COMPARE" "$T/out40" "$T/exp" score 2
+	assert_success
+	assert_output --regexp '^40 rows, 40 values, max difference [0-2] ulp$'
+	# record 41 (device a again) took the window kept; 42, keyed by id, warms
+	sed -n 41p "$T/out" | jq -e '.score != null' > /dev/null
+	assert_equal "$(sed -n 42p "$T/out" | jq -c .score)" null
+	run jq -c '[.in, .out, .warming, .inferences]' <<< "$(tail -1 "$T/err")"
+	assert_output '[42,42,7,35]'
+}
+
+@test "es-infer --sequence with trees: the window is the model's features, lagged readings oldest first" {
+	# feature 0 (a's reading before the last) < 1.5: -1, else +1
+	tiny_model 5E-1 > "$T/m.json"
+	printf '{"a":1}\n{"a":2}\n{"a":1}\n{"a":2}\n{"b":0}\n{"a":3}\n' > "$T/in"
+	run es-infer --model "$T/m.json" -f a --sequence 2 "$T/in"
+	assert_output '{"a":1,"score":null}
+{"a":2,"score":-0.5}
+{"a":1,"score":1.5}
+{"a":2,"score":-0.5}
+{"b":0,"score":1.5}
+{"a":3,"score":-0.5}'
+}
+
+@test "es-infer --sequence: usage errors say what does not fit" {
+	tiny_model 5E-1 > "$T/m.json"
+	assert_usage_errors es-infer \
+		"--model $T/m.json --key d|--key, --max-keys and --max-state go with --sequence" \
+		"--model $T/m.json --max-keys 5|--key, --max-keys and --max-state go with --sequence" \
+		"--model $T/m.json --sequence 0|invalid argument '0' for --sequence: expected a count from 1 to 100000" \
+		"--model $T/m.json --sequence 2|--sequence needs -f: the model's 2 inputs are a window of readings" \
+		"--model $T/m.json -f a --sequence 3|--sequence 3 of 1 features is 3 inputs, the model takes 2"
+	need_tflite
+	assert_usage_errors es-infer \
+		"--model $M/seq/window.tflite -f temp,rh|-f gives 2 features, the model takes 8 as a window of readings (--sequence)" \
+		"--model $M/seq/window.tflite -f temp,rh --sequence 2|--sequence 2 of 2 features: the model takes [1,4,2]" \
+		"--model $M/seq/window.tflite -f temp,rh,co2,x --sequence 2|--sequence 2 of 4 features: the model takes [1,4,2]" \
+		"--model $M/seq/flat.tflite -f temp,rh --sequence 3|--sequence 3 of 2 features is 6 inputs, the model takes 8"
+}
+
+@test "es-infer: an operator Arm NN 20.08 lacks (EXPAND_DIMS, as TF 2.3+ converts a Keras Conv1D) is a clear one-line error" {
+	need_tflite
+	assert_usage_errors es-infer \
+		"--model $M/seq/conv1d.tflite -f a,b --sequence 4|--model $M/seq/conv1d.tflite: not a valid TensorFlow Lite model: Failed to parse operator #0 within subgraph #0 error: Operator not supported. subgraph:0 operator:0 opcode_index:0 opcode:F / EXPAND_DIMS  at function ParseUnsupportedOperator [./src/armnnTfLiteParser/TfLiteParser.cpp:883]"
+}
+
 # ---- options ----
 
 @test "es-infer: usage errors name the option and why" {
@@ -525,5 +663,6 @@ output: class_p."2" (the probability of 2)'
 }
 
 @test "es-infer: every option is in --help, the man page and this file" {
-	assert_long_options_documented es-infer model features as labels probabilities fill only-if
+	assert_long_options_documented es-infer model features as labels probabilities fill only-if \
+		sequence key max-keys max-state
 }

@@ -5,7 +5,8 @@
 
 OUT: es-infer's records; FIELD: the output holding the prediction (a
 number, or an object of one probability per class, keyed 0, 1, ...).
-EXPECTED: infer-train.py's expected.txt. Prints "N rows, V values, max
+EXPECTED: infer-train.py's expected.txt (a line "null": FIELD must be
+null, as while a --sequence window fills). Prints "N rows, V values, max
 difference D ulp" (D: in units of the last place of a float32) and exits 1
 when the rows differ in number or a value differs by more than MAX_ULP
 (default 1) units.
@@ -24,12 +25,18 @@ def ordinal(x):
 
 def main():
     out = [json.loads(line) for line in open(sys.argv[1])]
-    exp = [[float(v) for v in line.split()] for line in open(sys.argv[2])]
+    exp = [None if line.strip() == "null" else [float(v) for v in line.split()]
+           for line in open(sys.argv[2])]
     field = sys.argv[3]
     max_ulp = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     worst, nvals = 0, 0
     for rec, want in zip(out, exp):
         got = rec[field]
+        if want is None or got is None:
+            if want is not None or got is not None:
+                sys.exit("row %s: expected %s" % (rec, want))
+            nvals += 1
+            continue
         if isinstance(got, dict):
             got = [got[str(k)] for k in range(len(got))]
         else:

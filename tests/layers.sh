@@ -66,6 +66,7 @@ replay 4
 model 4
 xgb 4
 infer 4
+infer_seq 4
 tflite 4
 opts 5
 optgroup 5

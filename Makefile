@@ -2,6 +2,7 @@
 #
 #   make                 build every program (./es-*)
 #   make check           install missing packages (as root), build, run tests
+#                        (the JSON ones again on each other scanner path)
 #   make check-sanitize  the same tests against an ASan+UBSan build
 #   make check-valgrind  the same tests with every program under valgrind
 #   make check-numbers   number parsing and formatting on 20M hard cases each
@@ -149,6 +150,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all units
 	@ES_BIN=$(abspath $(O)) sh tests/run
+	@ES_BIN=$(abspath $(O)) sh tests/simd-paths.sh
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all

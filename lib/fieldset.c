@@ -36,6 +36,8 @@ static struct fs_node *edge_add(struct fs_node *n, const struct path_step *st)
 	e->keylen = st->keylen;
 	e->index = st->index;
 	if (st->key) {
+		n->keyhint |= fs_keyhint(st->keylen, st->keylen ?
+					 (unsigned char)st->key[0] : 0);
 		e->key = xrealloc(NULL, st->keylen + 1);
 		memcpy(e->key, st->key, st->keylen);
 		e->key[st->keylen] = 0;

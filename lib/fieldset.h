@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "path.h"
 
 /*
@@ -30,7 +31,8 @@ void fieldset_want_members(struct fieldset *fs, bool on);
 bool fieldset_wants_members(const struct fieldset *fs);
 void fieldset_free(struct fieldset *fs);
 
-/* The trie, walked by json.c's scanner (no one else looks inside). */
+/* The trie, walked by the scanners (json.c, scan.c; no one else looks
+ * inside). */
 struct fs_edge {
 	char *key;		/* NULL: array index */
 	size_t keylen;
@@ -40,6 +42,7 @@ struct fs_edge {
 
 struct fs_node {
 	int slot;		/* -1 when no wanted path ends here */
+	uint64_t keyhint;	/* fs_keyhint() of each key of its edges */
 	int nedges;
 	struct fs_edge *edges;
 	int *sub;		/* the slots of every path through here */
@@ -53,5 +56,12 @@ struct fieldset {
 	int npaths;
 	bool members;
 };
+
+/* One bit of 64 for a key of n bytes starting with byte c: a key whose bit
+ * a node lacks is none of its edges, known without comparing. */
+static inline uint64_t fs_keyhint(size_t n, unsigned char c)
+{
+	return 1ull << ((n * 7 + c) & 63);
+}
 
 #endif

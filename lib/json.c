@@ -13,8 +13,10 @@
 #include "diag.h"
 #include "fieldset.h"
 #include "json.h"
+#include "jsonslot.h"
 #include "mem.h"
 #include "out.h"
+#include "scan.h"
 #include "utf8.h"
 
 /* ---- character classes ---- */
@@ -34,18 +36,6 @@ __attribute__((constructor)) static void tables_init(void)
 }
 
 /* ---- the scanner ---- */
-
-struct frame {
-	char type;			/* '{' or '[' */
-	const struct fs_node *node;	/* trie node of this container */
-	long index;			/* arrays: index of the current element */
-	const struct fs_node *vnode;	/* trie node of the value being read */
-	const char *vstart;
-	struct span key;		/* objects: key of the current member */
-};
-
-/* The programs are single-threaded; one stack serves every call. */
-static struct frame stack[JSON_MAX_DEPTH + 1];
 
 struct scan {
 	const unsigned char *p, *end, *line;
@@ -196,54 +186,7 @@ static void value_done(struct scan *s, struct frame *f, enum span_kind kind,
 	struct span sp = {
 		(const char *)start, (size_t)(s->p - start), kind, escaped
 	};
-	if (f->vnode && f->vnode->slot >= 0)
-		s->out->slots[f->vnode->slot] = sp;
-	if (f == stack && s->fs->members) {
-		struct json_scan *o = s->out;
-		if (o->nmembers == o->capmembers) {
-			o->capmembers = o->capmembers ? o->capmembers * 2 : 16;
-			o->members = xrealloc(o->members,
-					      o->capmembers * sizeof *o->members);
-		}
-		o->members[o->nmembers].key = f->key;
-		o->members[o->nmembers].val = sp;
-		o->nmembers++;
-	}
-}
-
-/* Finds the trie child for an object key (decoding it if it has escapes). */
-static const struct fs_node *key_child(const struct fs_node *n,
-				       const struct span *key)
-{
-	if (!n || !n->nedges)
-		return NULL;
-	const char *k = key->p + 1;
-	size_t kn = key->n - 2;
-	char small[256], *buf = NULL;
-	if (key->escaped) {
-		buf = key->n <= sizeof small ? small : xrealloc(NULL, key->n);
-		kn = json_unescape(key, buf);
-		k = buf;
-	}
-	const struct fs_node *found = NULL;
-	for (int i = 0; i < n->nedges && !found; i++) {
-		const struct fs_edge *e = &n->edges[i];
-		if (e->key && e->keylen == kn && !memcmp(e->key, k, kn))
-			found = e->child;
-	}
-	if (buf && buf != small)
-		free(buf);
-	return found;
-}
-
-static const struct fs_node *index_child(const struct fs_node *n, long index)
-{
-	if (!n)
-		return NULL;
-	for (int i = 0; i < n->nedges; i++)
-		if (!n->edges[i].key && n->edges[i].index == index)
-			return n->edges[i].child;
-	return NULL;
+	jsonslot_file(s->out, s->fs, f, &sp);
 }
 
 /* Reads one value at s->p for the container on top of the stack; pushes a
@@ -251,7 +194,7 @@ static const struct fs_node *index_child(const struct fs_node *n, long index)
  * read, -1 on error. */
 static int scan_value(struct scan *s, int *depth)
 {
-	struct frame *f = &stack[*depth];
+	struct frame *f = &json_stack[*depth];
 	const unsigned char *start = s->p;
 	bool esc = false;
 	enum span_kind kind;
@@ -263,7 +206,7 @@ static int scan_value(struct scan *s, int *depth)
 		if (*depth + 1 == JSON_MAX_DEPTH)
 			return fail(s, "nesting deeper than 2048 levels");
 		f->vstart = (const char *)start;
-		struct frame *c = &stack[++*depth];
+		struct frame *c = &json_stack[++*depth];
 		c->type = (char)*s->p;
 		c->node = f->vnode;
 		c->index = 0;
@@ -315,12 +258,8 @@ static int scan_key(struct scan *s, struct frame *f)
 		return -1;
 	f->key = (struct span){ (const char *)k, (size_t)(s->p - k),
 				SPAN_JSTRING, esc };
-	f->vnode = key_child(f->node, &f->key);
-	/* A repeated key: its last value wins whole, so forget what an
-	 * earlier one left below it. */
-	if (f->vnode && f->vnode->nedges)
-		for (int i = 0; i < f->vnode->nsub; i++)
-			s->out->slots[f->vnode->sub[i]].kind = SPAN_MISSING;
+	f->vnode = jsonslot_key(f->node, &f->key);
+	jsonslot_forget(s->out, f->vnode);
 	skip_ws(s);
 	if (s->p == s->end || *s->p != ':')
 		return fail(s, s->p == s->end ? "unexpected end of line"
@@ -341,12 +280,12 @@ static int container_open(struct scan *s, struct frame *f)
 	}
 	if (f->type == '{')
 		return scan_key(s, f);
-	f->vnode = index_child(f->node, 0);
+	f->vnode = jsonslot_index(f->node, 0);
 	return 0;
 }
 
-int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
-		   struct json_scan *sc, const char **err, size_t *col)
+int json_scan_scalar(const char *line, size_t n, const struct fieldset *fs,
+		     struct json_scan *sc, const char **err, size_t *col)
 {
 	struct scan s = {
 		(const unsigned char *)line, (const unsigned char *)line + n,
@@ -364,22 +303,22 @@ int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
 		return -2;
 	}
 	int depth = 0;
-	stack[0] = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
+	json_stack[0] = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
 	s.p++;
 	enum { NEED_VALUE, AFTER_VALUE, CLOSED } st;
-	int r = container_open(&s, &stack[0]);
+	int r = container_open(&s, &json_stack[0]);
 	if (r < 0)
 		goto error;
 	st = r == 1 ? CLOSED : NEED_VALUE;
 	for (;;) {
-		struct frame *t = &stack[depth];
+		struct frame *t = &json_stack[depth];
 		if (st == NEED_VALUE) {
 			r = scan_value(&s, &depth);
 			if (r < 0)
 				goto error;
 			st = AFTER_VALUE;
 			if (r == 1) {
-				r = container_open(&s, &stack[depth]);
+				r = container_open(&s, &json_stack[depth]);
 				if (r < 0)
 					goto error;
 				st = r == 1 ? CLOSED : NEED_VALUE;
@@ -389,10 +328,10 @@ int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
 			if (depth == 0)
 				break;
 			const unsigned char *start =
-				(const unsigned char *)stack[depth - 1].vstart;
+				(const unsigned char *)json_stack[depth - 1].vstart;
 			enum span_kind k = t->type == '{' ? SPAN_JOBJECT : SPAN_JARRAY;
 			depth--;
-			value_done(&s, &stack[depth], k, start, false);
+			value_done(&s, &json_stack[depth], k, start, false);
 			st = AFTER_VALUE;
 		} else {
 			skip_ws(&s);
@@ -417,7 +356,7 @@ int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
 			} else {
 				skip_ws(&s);
 				t->index++;
-				t->vnode = index_child(t->node, t->index);
+				t->vnode = jsonslot_index(t->node, t->index);
 			}
 			st = NEED_VALUE;
 		}
@@ -432,6 +371,17 @@ error:
 	*err = s.err;
 	*col = (size_t)(s.p - s.line);
 	return -1;
+}
+
+/* The SIMD path says yes or no; a no is said again by the scalar scanner,
+ * which names the problem and its column. */
+int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
+		   struct json_scan *sc, const char **err, size_t *col)
+{
+	enum scan_path path = scan_path();
+	if (path != SCAN_SCALAR && scan_line(path, line, n, fs, sc) == 0)
+		return 0;
+	return json_scan_scalar(line, n, fs, sc, err, col);
 }
 
 /* ---- strings in and out ---- */

@@ -29,10 +29,17 @@ struct json_scan {
  * surrounding whitespace allowed) and fills sc->slots (and members).
  * Returns 0; -1 if the line is not valid JSON, -2 if it is not an object
  * (e.g. an array, a number), both with a static message in *err and the byte
- * offset of the problem in *col.
+ * offset of the problem in *col. The SIMD path (scan.h) reads the line
+ * when the machine has one; a line it refuses is scanned again byte by
+ * byte for the message, so every path says the same.
  */
 int json_scan_line(const char *line, size_t n, const struct fieldset *fs,
 		   struct json_scan *sc, const char **err, size_t *col);
+
+/* The same, byte by byte (the scalar path, which json_scan_line also
+ * takes to say why a line the SIMD path refused is bad). */
+int json_scan_scalar(const char *line, size_t n, const struct fieldset *fs,
+		     struct json_scan *sc, const char **err, size_t *col);
 
 /* Decodes a JSON string span (with quotes) into UTF-8 bytes in out (which
  * needs at most sp->n bytes). Returns the decoded length. */

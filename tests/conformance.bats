@@ -124,3 +124,45 @@ conformance() {
 @test "conformance i_: wrapped as {\"v\":DOC}, no document crashes the reader" {
 	conformance i-wrapped
 }
+
+@test "conformance: every path of the scanner reads the whole suite the same (ES_SIMD forces one)" {
+	# Every document, joined to one line, then alone at an offset moving
+	# it through a 64-byte block: the records and the diagnostics of each
+	# path are those of the scalar scanner.
+	local f i=0
+	for f in "$CONFORMANCE"/[yni]_*; do
+		tr '\n' ' ' < "$f"
+		printf '\n%*s{"v":' $((i % 64)) ''
+		tr '\n' ' ' < "$f"
+		printf '}\n'
+		i=$((i + 1))
+	done > "$T/in"
+	ES_SIMD=scalar es-cat -i ndjson "$T/in" > "$T/scalar.out" 2> "$T/scalar.err"
+	[ -s "$T/scalar.out" ] && [ -s "$T/scalar.err" ]
+	local p
+	for p in $("$UNIT/scan-test" paths | grep -v '^run: '); do
+		ES_SIMD=$p es-cat -i ndjson "$T/in" > "$T/$p.out" 2> "$T/$p.err"
+		cmp "$T/scalar.out" "$T/$p.out"
+		cmp "$T/scalar.err" "$T/$p.err"
+	done
+}
+
+@test "conformance: ES_SIMD names the scanner's path; one this machine lacks, or no path, is said once" {
+	local p
+	for p in $("$UNIT/scan-test" paths | grep -v '^run: '); do
+		ES_SIMD=$p run "$UNIT/scan-test" paths
+		assert_line "run: $p"
+	done
+	best=$(env -u ES_SIMD "$UNIT/scan-test" paths | sed -n 's/^run: //p')
+	printf '{"a":1}\n{"a":2}\n' > "$T/in"
+	ES_SIMD=avx3 run --separate-stderr es-cat "$T/in"
+	assert_success
+	assert_output $'{"a":1}\n{"a":2}'
+	assert_stderr "es-cat: ES_SIMD=avx3: not one of scalar, sse2, avx2, neon; scanning with $best"
+	local other=neon
+	[ "$(uname -m)" = aarch64 ] && other=avx2
+	ES_SIMD=$other run --separate-stderr es-cat "$T/in"
+	assert_success
+	assert_output $'{"a":1}\n{"a":2}'
+	assert_stderr "es-cat: ES_SIMD=$other: not on this machine, scanning with $best"
+}

@@ -72,6 +72,14 @@ left_out() {
 	fuzz_run json $(regress json) "$T"/seeds/* "$CONFORMANCE"/*.json
 }
 
+@test "fuzz scan: the SIMD scanner's paths against the scalar one on the fixture lines, JSONTestSuite and the regression inputs" {
+	[ -d "$CONFORMANCE" ] || skip "no $CONFORMANCE"
+	mkdir -p "$T/seeds"
+	cat "$FIXTURES"/*.ndjson "$FIXTURES"/*/*.ndjson > "$T/lines"
+	seeds_from_lines "$T/lines"
+	fuzz_run scan $(regress scan) $(regress json) "$T"/seeds/* "$CONFORMANCE"/*.json
+}
+
 @test "fuzz csv: regression inputs and the CSV and NDJSON fixtures" {
 	fuzz_run csv $(regress csv) "$FIXTURES"/*/*.csv "$FIXTURES"/*/*.ndjson
 }

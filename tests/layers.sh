@@ -27,6 +27,11 @@ size 1
 value 2
 number 2
 json 2
+jsonslot 2
+scan 2
+scan_sse2 2
+scan_avx2 2
+scan_neon 2
 fieldset 2
 path 2
 csv 2

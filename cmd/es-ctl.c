@@ -24,6 +24,7 @@
 
 #include "diag.h"
 #include "evloop.h"
+#include "gateway.h"
 #include "json.h"
 #include "loop.h"
 #include "mem.h"
@@ -43,16 +44,12 @@ enum { OPT_DIR = OPT_PROGRAM, OPT_RESULT_TOPIC };
 
 /* What the options say (parsed at start and again on a reload). */
 struct conf {
-	const char *id, *dir, *topic_tmpl, *result_tmpl;
-	char *topic, *result, *prefix;	/* owned; prefix: the topic before
-					   NAME */
-	char *client_id;	/* --client-id, or ID-ctl (owned) */
-	long long count;
-	struct mqtt_opts mo;
+	struct gateway_conf g;	/* --id, -t, -C, the connection */
+	const char *dir, *result_tmpl;
+	char *result, *prefix;	/* owned; prefix: the topic before NAME */
 };
 
 static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct mqtt_conn conn;
 static struct outbuf *out, res;
 static unsigned long long applied, rejected;
 
@@ -70,8 +67,7 @@ static const struct opts_entry opts[] = {
 };
 
 static const struct opts_entry client_id_opt[] = {
-	{"client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID",
-	 "MQTT client id, unique on the broker\n(default ID-ctl)"},
+	GATEWAY_CLIENT_ID("ID-ctl"),
 	{0}
 };
 
@@ -81,10 +77,7 @@ static const struct prog_group groups[] = {
 	  "--result-topic and -C from the next message, a new -t by unsubscribing\n"
 	  "and subscribing, a new --id or connection option by reconnecting.",
 	  NULL },
-	{ "Connection:", mqtt_opts_head },
-	{ PROG_CONT, client_id_opt },
-	{ PROG_CONT, mqtt_opts_table },
-	{ 0 }
+	GATEWAY_GROUPS(client_id_opt)
 };
 
 /* ---- one configuration ---- */
@@ -214,7 +207,7 @@ static void report(const char *name, bool ok, const char *detail)
 	rfc3339_format(time_now_us(), t);
 	res.len = 0;
 	out_puts(&res, "{\"id\":");
-	json_write_string(&res, cfg->id, strlen(cfg->id));
+	json_write_string(&res, cfg->g.id, strlen(cfg->g.id));
 	out_puts(&res, ",\"name\":");
 	json_write_string(&res, name, strlen(name));
 	out_puts(&res, ok ? ",\"result\":\"applied\"" : ",\"result\":\"rejected\"");
@@ -223,10 +216,10 @@ static void report(const char *name, bool ok, const char *detail)
 	out_puts(&res, ",\"time\":\"");
 	out_puts(&res, t);
 	out_puts(&res, "\"}");
-	if (conn.state == MQTT_UP &&
-	    mosquitto_publish(conn.m, NULL, cfg->result, (int)res.len, res.buf,
-			      cfg->mo.qos, false) == MOSQ_ERR_SUCCESS)
-		mqtt_flush(&conn);
+	if (gateway_conn.state == MQTT_UP &&
+	    mosquitto_publish(gateway_conn.m, NULL, cfg->result, (int)res.len, res.buf,
+			      cfg->g.mo.qos, false) == MOSQ_ERR_SUCCESS)
+		mqtt_flush(&gateway_conn);
 	out_put(out, res.buf, res.len);
 	out_putc(out, '\n');
 	stats.out++;
@@ -285,7 +278,7 @@ static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	int rc = mosquitto_subscribe(conn.m, NULL, cfg->topic, cfg->mo.qos);
+	int rc = mosquitto_subscribe(gateway_conn.m, NULL, cfg->g.topic, cfg->g.mo.qos);
 	if (rc)
 		diag_warn("subscribe: %s", mosquitto_strerror(rc));
 }
@@ -295,30 +288,25 @@ static void on_up(void *ctx, bool session_present)
 static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"applied\":%llu,\"rejected\":%llu,\"reconnects\":%lu",
-		 applied, rejected, conn.reconnects);
+		 applied, rejected, gateway_conn.reconnects);
 }
 
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
-	c->topic_tmpl = "fleet/{id}/config/#";
+	gateway_conf_init(&c->g, "fleet/{id}/config/#");
 	c->result_tmpl = "fleet/{id}/config-result";
-	mqtt_opts_init(&c->mo);
 }
 
 static void option(void *conf, int ch, const char *arg)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
-	if (prog_took(mqttprog_gateway_opt(&c->mo, &c->id, ch, arg, why,
-					   sizeof why), why))
+	if (gateway_option(&c->g, ch, arg))
 		return;
-	switch (ch) {
-	case OPT_DIR: c->dir = arg; break;
-	case 't': c->topic_tmpl = arg; break;
-	case OPT_RESULT_TOPIC: c->result_tmpl = arg; break;
-	case 'C': c->count = opts_count("-C/--count", arg); break;
-	}
+	if (ch == OPT_DIR)
+		c->dir = arg;
+	else if (ch == OPT_RESULT_TOPIC)
+		c->result_tmpl = arg;
 }
 
 /* The options checked together; --dir must be a directory (exit 1),
@@ -326,26 +314,21 @@ static void option(void *conf, int ch, const char *arg)
 static void check(struct prog_run *run, void *conf, int argc, char **argv)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
 	(void)run;
-	prog_usage_unless(mqttprog_gateway_check(c->id, argc, argv, why,
-						 sizeof why), why);
+	gateway_check_id(&c->g, argc, argv);
 	if (!c->dir)
 		diag_usage("--dir is needed: where the configuration files are");
-	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
-	c->result = mqttprog_fill_id(c->result_tmpl, c->id);
-	size_t tl = strlen(c->topic);
-	if (tl < 2 || strcmp(c->topic + tl - 2, "/#") ||
-	    mosquitto_sub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
+	c->result = mqttprog_fill_id(c->result_tmpl, c->g.id);
+	size_t tl = strlen(c->g.topic);
+	if (tl < 2 || strcmp(c->g.topic + tl - 2, "/#") ||
+	    mosquitto_sub_topic_check(c->g.topic) != MOSQ_ERR_SUCCESS)
 		diag_usage("invalid topic '%s' for -t/--topic: a filter ending "
-			   "in /# (the last level names the program)", c->topic);
+			   "in /# (the last level names the program)", c->g.topic);
 	if (mosquitto_pub_topic_check(c->result) != MOSQ_ERR_SUCCESS)
 		diag_usage("invalid topic '%s' for --result-topic", c->result);
-	c->prefix = xstrdup(c->topic);
+	c->prefix = xstrdup(c->g.topic);
 	c->prefix[tl - 1] = 0;	/* "fleet/gw-17/config/" */
-	prog_usage_unless(mqttprog_gateway_conn(&c->mo, "{id}-ctl", c->id,
-						&c->client_id, why, sizeof why),
-			  why);
+	gateway_check_conn(&c->g, "{id}-ctl");
 	struct stat st;
 	if (stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		diag_fatal(EXIT_RUNTIME, "--dir %s: %s", c->dir,
@@ -355,10 +338,9 @@ static void check(struct prog_run *run, void *conf, int argc, char **argv)
 static void conf_free(void *conf)
 {
 	struct conf *c = conf;
-	free(c->topic);
+	gateway_conf_free(&c->g);
 	free(c->result);
 	free(c->prefix);
-	free(c->client_id);
 }
 
 /* ---- reloading ---- */
@@ -375,69 +357,59 @@ static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 	struct conf *nc = nconf;
 	(void)run;
 	const char *copt;
-	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, NULL, &copt))
+	if (!gateway_reload_ok(&cfg->g, &nc->g, &copt))
 		return false;
-	bool resub = !copt && conn.state == MQTT_UP &&
-		     (strcmp(cfg->topic, nc->topic) || cfg->mo.qos != nc->mo.qos);
+	bool resub = !copt && gateway_conn.state == MQTT_UP &&
+		     (strcmp(cfg->g.topic, nc->g.topic) || cfg->g.mo.qos != nc->g.mo.qos);
 	if (resub) {
 		/* unsubscribe the old, then on_up's subscribe for the new */
-		int rc = mosquitto_unsubscribe(conn.m, NULL, cfg->topic);
+		int rc = mosquitto_unsubscribe(gateway_conn.m, NULL, cfg->g.topic);
 		if (rc)
 			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
 	}
 	cfg = nc;
-	char why[MQTT_WHY];
-	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
+	gateway_use(&cfg->g, copt);
 	if (resub) {
 		on_up(NULL, false);
-		mqtt_flush(&conn);
+		mqtt_flush(&gateway_conn);
 	}
 	snprintf(said, n, "--dir %s -t %s --result-topic %s", cfg->dir,
-		 cfg->topic, cfg->result);
-	mqttprog_said(said, n, copt, &conn);
-	return true;
+		 cfg->g.topic, cfg->result);
+	return gateway_said(said, n, copt);
 }
 
 /* ---- the run ---- */
 
-static void setup(struct prog_run *run)
-{
-	cfg = run->conf;
-}
-
 static void start(struct prog_run *run)
 {
+	cfg = run->conf;
 	out = &run->out;
 	out_init(&res, -1, "result");
 	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message };
-	char why[MQTT_WHY];
-	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, &run->ev, why, sizeof why),
-		   why);
+	gateway_start(&cfg->g, &hooks, &run->ev);
 }
 
 static bool done(struct prog_run *run)
 {
 	(void)run;
-	return conn.refused || (cfg->count && (long long)stats.in >= cfg->count);
+	return gateway_done(&cfg->g, stats.in);
 }
 
 /* The last result on its way before we go. */
 static void finish(struct prog_run *run)
 {
-	if (conn.refused)
-		prog_exit(EXIT_RUNTIME);	/* said */
-	mqtt_linger(&conn, &run->ev, 1000, true);
+	gateway_finish();
+	mqtt_linger(&gateway_conn, &run->ev, 1000, true);
 }
 
 static void cleanup(struct prog_run *run)
 {
 	(void)run;
-	mqtt_close(&conn);
+	mqtt_close(&gateway_conn);
 	out_free(&res);
 }
 
 const struct prog program = {
-	.ready_when_connected = true,
 	.name = "es-ctl",
 	.synopsis = "--id ID --dir DIR [OPTION]...",
 	.about = "Apply configuration files sent over MQTT: a message on\n"
@@ -446,21 +418,8 @@ const struct prog program = {
 		 "(--config FILE --check); a good one is written to DIR/NAME.conf\n"
 		 "(atomically) and the pid in DIR/NAME.pid gets SIGHUP to reload it.\n"
 		 "The outcome goes to fleet/ID/config-result and to standard output.",
-	.opts = mqttprog_gateway_id,
-	.groups = groups,
 	.notes = "\nExample:\n"
 		 "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
 		 "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
-	.done = done,
-	.reload = reload,
-	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
+	GATEWAY_HOOKS,
 };

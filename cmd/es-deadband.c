@@ -8,8 +8,6 @@
  * within E by straight lines between kept points. The engine is
  * lib/deadband.c; this file holds the options and the wiring.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,17 +58,6 @@ static const struct opts_entry options[] = {
 	{0}
 };
 
-static double opt_number(const char *opt, const char *arg)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < 0)
-		diag_usage("invalid argument '%s' for %s: expected a number >= 0",
-			   arg, opt);
-	return v;
-}
-
 static void conf_init(void *conf)
 {
 	*(struct deadband_conf *)conf = (struct deadband_conf){
@@ -83,15 +70,15 @@ static void conf_option(void *conf, int code, const char *arg)
 	const char *err;
 	switch (code) {
 	case OPT_ABS:
-		cf->abs = opt_number("--abs", arg);
+		cf->abs = opts_number("--abs", arg, true);
 		cf->has_abs = true;
 		break;
 	case OPT_PCT:
-		cf->pct = opt_number("--pct", arg);
+		cf->pct = opts_number("--pct", arg, true);
 		cf->has_pct = true;
 		break;
 	case OPT_DOOR:
-		cf->door = opt_number("--swinging-door", arg);
+		cf->door = opts_number("--swinging-door", arg, true);
 		cf->has_door = true;
 		break;
 	case OPT_MAX_SILENCE:
@@ -188,12 +175,5 @@ const struct prog program = {
 		 "  es-deadband -k device,sensor --abs 0.5 --max-silence 5m readings.ndjson\n"
 		 "  es-deadband -k device --swinging-door 0.1 --time-unit ms plant.csv\n",
 	.conf_size = sizeof(struct deadband_conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
 	PROGHOOKS,
-	.stats = stats_extra,
 };

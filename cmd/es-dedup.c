@@ -211,12 +211,5 @@ const struct prog program = {
 		 "  es-dedup --key device,seq --within 5m readings.ndjson\n"
 		 "  es-dedup -k msg_id --last 10000 --stats\n",
 	.conf_size = sizeof(struct dedup_conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
 	PROGHOOKS,
-	.stats = stats_extra,
 };

@@ -5,8 +5,6 @@
  * while that is not known). The methods and the engine are in
  * lib/detect.c; this file holds the options and the wiring.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,20 +62,9 @@ static const struct opts_entry options[] = {
 	{0}
 };
 
-static double opt_number(const char *opt, const char *arg)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v))
-		diag_usage("invalid argument '%s' for %s: expected a number", arg,
-			   opt);
-	return v;
-}
-
 static double opt_positive(const char *opt, const char *arg)
 {
-	double v = opt_number(opt, arg);
+	double v = opts_number(opt, arg, false);
 	if (v <= 0)
 		diag_usage("invalid argument '%s' for %s: must be above 0", arg,
 			   opt);
@@ -110,7 +97,7 @@ static void set_method(struct detect_conf *c, enum detect_method m, const char *
 
 static void opt_clear(struct detect_conf *c, const char *arg)
 {
-	double y = opt_number("--clear", arg);
+	double y = opts_number("--clear", arg, false);
 	if (c->last_level == OPT_ABOVE) {
 		if (y > c->above_x)
 			diag_usage("--clear %s is above --above %g: it must not be",
@@ -152,13 +139,13 @@ static void parse_one(struct detect_conf *c, int ch, const char *arg)
 	case OPT_ABOVE:
 		set_method(c, DETECT_THRESHOLD, "--above");
 		c->above = true;
-		c->above_x = c->above_clear = opt_number("--above", arg);
+		c->above_x = c->above_clear = opts_number("--above", arg, false);
 		c->last_level = OPT_ABOVE;
 		break;
 	case OPT_BELOW:
 		set_method(c, DETECT_THRESHOLD, "--below");
 		c->below = true;
-		c->below_x = c->below_clear = opt_number("--below", arg);
+		c->below_x = c->below_clear = opts_number("--below", arg, false);
 		c->last_level = OPT_BELOW;
 		break;
 	case OPT_CLEAR: opt_clear(c, arg); break;
@@ -289,12 +276,5 @@ const struct prog program = {
 		 "  es-detect -k device --zscore 5 --window 100 readings.ndjson\n"
 		 "  es-detect -k device --above 80 --clear 75 --only-anomalies temps.csv\n",
 	.conf_size = sizeof(struct detect_conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
 	PROGHOOKS,
-	.stats = stats_extra,
 };

@@ -20,6 +20,7 @@
 
 #include "diag.h"
 #include "evloop.h"
+#include "gateway.h"
 #include "json.h"
 #include "loop.h"
 #include "mem.h"
@@ -40,19 +41,15 @@ enum {
 
 /* What the options say (parsed at start and again on a reload). */
 struct conf {
-	const char *id, *topic_tmpl, *disk;
-	char *topic;		/* {id} filled in (owned) */
-	char *client_id;	/* --client-id, or ID-heartbeat (owned) */
+	struct gateway_conf g;	/* --id, -t, -C, the connection */
+	const char *disk;
 	const char *watch[MAX_WATCH];
 	int nwatch;
 	int64_t every_ms, stale_ms;
-	long long count;
-	struct mqtt_opts mo;
 	char will[512];		/* {"id":...,"state":"offline"} */
 };
 
 static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct mqtt_conn conn;
 static struct evloop *ev;
 static struct evloop_timer *beat_timer;	/* the next status */
 static struct outbuf *out, msg;
@@ -73,8 +70,7 @@ static const struct opts_entry opts[] = {
 };
 
 static const struct opts_entry client_id_opt[] = {
-	{"client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID",
-	 "MQTT client id, unique on the broker\n(default ID-heartbeat)"},
+	GATEWAY_CLIENT_ID("ID-heartbeat"),
 	{0}
 };
 
@@ -84,10 +80,7 @@ static const struct prog_group groups[] = {
 	  "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
 	  "or connection option says offline on the old topic and reconnects.",
 	  NULL },
-	{ "Connection:", mqtt_opts_head },
-	{ PROG_CONT, client_id_opt },
-	{ PROG_CONT, mqtt_opts_table },
-	{ 0 }
+	GATEWAY_GROUPS(client_id_opt)
 };
 
 /* ---- the status record ---- */
@@ -198,7 +191,7 @@ static void build_status(struct outbuf *o)
 	rfc3339_format(now, t);
 	o->len = 0;
 	out_puts(o, "{\"id\":");
-	json_write_string(o, cfg->id, strlen(cfg->id));
+	json_write_string(o, cfg->g.id, strlen(cfg->g.id));
 	out_puts(o, ",\"state\":\"online\",\"time\":\"");
 	out_puts(o, t);
 	out_putc(o, '"');
@@ -217,13 +210,13 @@ static void build_status(struct outbuf *o)
 
 static bool publish(const char *payload, size_t n)
 {
-	if (conn.state != MQTT_UP)
+	if (gateway_conn.state != MQTT_UP)
 		return false;
-	int rc = mosquitto_publish(conn.m, NULL, cfg->topic, (int)n, payload,
-				   cfg->mo.qos, true);
+	int rc = mosquitto_publish(gateway_conn.m, NULL, cfg->g.topic, (int)n, payload,
+				   cfg->g.mo.qos, true);
 	if (rc != MOSQ_ERR_SUCCESS)
 		return false;
-	mqtt_flush(&conn);
+	mqtt_flush(&gateway_conn);
 	return true;
 }
 
@@ -260,11 +253,11 @@ static void goodbye(void)
 	beat_timer->at = EVLOOP_NEVER;
 	if (!publish(cfg->will, strlen(cfg->will)))
 		return;
-	mqtt_linger(&conn, ev, 2000, true);
+	mqtt_linger(&gateway_conn, ev, 2000, true);
 	/* QoS 1 and 2: a short wait for the acknowledgement, so the offline
 	 * status is on the broker when we go. */
-	if (cfg->mo.qos)
-		mqtt_linger(&conn, ev, 300, false);
+	if (cfg->g.mo.qos)
+		mqtt_linger(&gateway_conn, ev, 300, false);
 }
 
 /* ---- options ---- */
@@ -272,28 +265,24 @@ static void goodbye(void)
 static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"beats\":%llu,\"published\":%llu,\"missed\":%llu,"
-		 "\"reconnects\":%lu", beats, published, missed, conn.reconnects);
+		 "\"reconnects\":%lu", beats, published, missed, gateway_conn.reconnects);
 }
 
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
-	c->topic_tmpl = "fleet/{id}/status";
+	gateway_conf_init(&c->g, "fleet/{id}/status");
 	c->disk = "/";
 	c->every_ms = 10000;
 	c->stale_ms = 30000;
-	mqtt_opts_init(&c->mo);
 }
 
 static void option(void *conf, int ch, const char *arg)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
-	if (prog_took(mqttprog_gateway_opt(&c->mo, &c->id, ch, arg, why,
-					   sizeof why), why))
+	if (gateway_option(&c->g, ch, arg))
 		return;
 	switch (ch) {
-	case 't': c->topic_tmpl = arg; break;
 	case OPT_EVERY:
 		c->every_ms = opts_duration("--every", arg, false) / 1000;
 		if (c->every_ms < 1)
@@ -309,7 +298,6 @@ static void option(void *conf, int ch, const char *arg)
 		c->watch[c->nwatch++] = arg;
 		break;
 	case OPT_DISK: c->disk = arg; break;
-	case 'C': c->count = opts_count("-C/--count", arg); break;
 	}
 }
 
@@ -319,15 +307,15 @@ static void set_will(struct conf *c)
 	struct outbuf w;
 	out_init(&w, -1, "will");
 	out_puts(&w, "{\"id\":");
-	json_write_string(&w, c->id, strlen(c->id));
+	json_write_string(&w, c->g.id, strlen(c->g.id));
 	out_puts(&w, ",\"state\":\"offline\"}");
 	snprintf(c->will, sizeof c->will, "%.*s", (int)w.len, w.buf);
 	out_free(&w);
-	if (!c->mo.will_topic) {
-		c->mo.will_topic = c->topic;
-		c->mo.will_payload = c->will;
-		c->mo.will_qos = c->mo.qos;
-		c->mo.will_retain = true;
+	if (!c->g.mo.will_topic) {
+		c->g.mo.will_topic = c->g.topic;
+		c->g.mo.will_payload = c->will;
+		c->g.mo.will_qos = c->g.mo.qos;
+		c->g.mo.will_retain = true;
 	}
 }
 
@@ -336,24 +324,18 @@ static void set_will(struct conf *c)
 static void check(struct prog_run *run, void *conf, int argc, char **argv)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
 	(void)run;
-	prog_usage_unless(mqttprog_gateway_check(c->id, argc, argv, why,
-						 sizeof why), why);
-	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
-	if (mosquitto_pub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
+	gateway_check_id(&c->g, argc, argv);
+	if (mosquitto_pub_topic_check(c->g.topic) != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic", c->g.topic);
 	set_will(c);
-	prog_usage_unless(mqttprog_gateway_conn(&c->mo, "{id}-heartbeat", c->id,
-						&c->client_id, why, sizeof why),
-			  why);
+	gateway_check_conn(&c->g, "{id}-heartbeat");
 }
 
 static void conf_free(void *conf)
 {
 	struct conf *c = conf;
-	free(c->topic);
-	free(c->client_id);
+	gateway_conf_free(&c->g);
 }
 
 /* ---- reloading ---- */
@@ -371,39 +353,31 @@ static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 	struct conf *nc = nconf;
 	(void)run;
 	const char *copt;
-	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, NULL, &copt))
+	if (!gateway_reload_ok(&cfg->g, &nc->g, &copt))
 		return false;
 	if (copt) {
 		goodbye();
-		mqtt_close(&conn);
+		mqtt_close(&gateway_conn);
 	}
 	cfg = nc;
-	char why[MQTT_WHY];
-	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
+	gateway_use(&cfg->g, copt);
 	beat_timer->at = last_beat + cfg->every_ms;
 	snprintf(said, n, "--every %lldms, %d watched, -t %s -q %d",
-		 (long long)cfg->every_ms, cfg->nwatch, cfg->topic, cfg->mo.qos);
-	mqttprog_said(said, n, copt, &conn);
-	return true;
+		 (long long)cfg->every_ms, cfg->nwatch, cfg->g.topic, cfg->g.mo.qos);
+	return gateway_said(said, n, copt);
 }
 
 /* ---- the run ---- */
 
-static void setup(struct prog_run *run)
-{
-	cfg = run->conf;
-}
-
 static void start(struct prog_run *run)
 {
+	cfg = run->conf;
 	out = &run->out;
 	ev = &run->ev;
 	out_init(&msg, -1, "status");
 	beat_timer = evloop_add_timer(ev, beat, NULL);
 	struct mqtt_hooks hooks = { .on_up = on_up };
-	char why[MQTT_WHY];
-	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, ev, why, sizeof why),
-		   why);
+	gateway_start(&cfg->g, &hooks, ev);
 	/* The first status when the connection is up (on_up), or after one
 	 * period without it. */
 	last_beat = loop_now_ms();
@@ -413,26 +387,24 @@ static void start(struct prog_run *run)
 static bool done(struct prog_run *run)
 {
 	(void)run;
-	return conn.refused || (cfg->count && (long long)beats >= cfg->count);
+	return gateway_done(&cfg->g, beats);
 }
 
 static void finish(struct prog_run *run)
 {
 	(void)run;
-	if (conn.refused)
-		prog_exit(EXIT_RUNTIME);	/* said */
+	gateway_finish();
 	goodbye();
 }
 
 static void cleanup(struct prog_run *run)
 {
 	(void)run;
-	mqtt_close(&conn);
+	mqtt_close(&gateway_conn);
 	out_free(&msg);
 }
 
 const struct prog program = {
-	.ready_when_connected = true,
 	.name = "es-heartbeat",
 	.synopsis = "--id ID [OPTION]...",
 	.about = "Publish a status record for this gateway every D, retained: its id,\n"
@@ -441,21 +413,8 @@ const struct prog program = {
 		 "being rewritten. The broker keeps a will that says the gateway is\n"
 		 "offline, retained on the same topic, for when it dies. Each record\n"
 		 "also goes to standard output.",
-	.opts = mqttprog_gateway_id,
-	.groups = groups,
 	.notes = "\nExample:\n"
 		 "  es-heartbeat --id gw-17 -h broker --every 10s \\\n"
 		 "    --watch /run/es/filter.json --watch /run/es/window.json\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
-	.done = done,
-	.reload = reload,
-	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
+	GATEWAY_HOOKS,
 };

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "loop.h"
 #include "out.h"
 
 const char *diag_prog = "edgestream";
 int diag_status;
+int diag_end_status = -1;
 
 static struct outbuf *main_out;
 /* What diag_finish runs after flushing the main output (diag_at_finish). */
@@ -65,6 +67,15 @@ void diag_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+void diag_end(int status)
+{
+	if (diag_end_status >= 0)
+		return;
+	diag_end_status = status;
+	diag_finish();
+	loop_stop = 1;
+}
+
 void diag_set_output(struct outbuf *o)
 {
 	main_out = o;
@@ -90,8 +101,10 @@ void diag_finish(void)
 	done = true;
 	if (before_flush)
 		before_flush();
-	if (main_out)
+	if (main_out) {
 		out_flush(main_out);
+		main_out->ended = true;	/* what comes later has no place */
+	}
 	for (int i = 0; i < nfinish_hooks; i++)
 		finish_hooks[i]();
 }

@@ -386,6 +386,9 @@ static int enrich_table_read(struct enrich_loader *L, struct input *in)
 		if (st == LINE_TOOLONG)
 			return enrich_table_fail(L, in->lineno, "line longer "
 						 "than 16 MiB");
+		if (st == LINE_ERROR)
+			return enrich_table_fail(L, in->lineno + 1, "read error: %s",
+						 strerror(in->err));
 		if (st != LINE_OK)
 			return enrich_table_fail(L, in->lineno, "read "
 						 "interrupted");

@@ -198,7 +198,7 @@ void ijoin_read_run(struct ijoin_read *rd, void (*between)(void *ctx),
 			ijoin_read_poll(rd, 0);	/* did a quiet side wake up? */
 		}
 	}
-	if (loop_stop)
+	if (loop_stop && diag_end_status < 0)	/* a signal, not diag_end */
 		ijoin_read_stopped(rd);
 	for (int si = 0; si < 2; si++) {
 		reader_close(rd->in[si].r);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "input.h"
 #include "loop.h"
 #include "mem.h"
@@ -116,8 +115,8 @@ static enum line_status fill(struct input *in)
 		}
 		if (errno == EAGAIN)
 			return wait_readable(in) == LINE_STOP ? LINE_STOP : LINE_OK;
-		diag_fatal(EXIT_RUNTIME, "read error on %s: %s", in->name,
-			   strerror(errno));
+		in->err = errno;
+		return LINE_ERROR;
 	}
 }
 

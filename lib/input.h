@@ -15,6 +15,7 @@ enum line_status {
 	LINE_EOF,
 	LINE_TIMEOUT,		/* in->timeout_ms passed without input */
 	LINE_STOP,		/* SIGINT/SIGTERM */
+	LINE_ERROR,		/* read(2) failed: errno in in->err */
 };
 
 struct input {
@@ -33,6 +34,7 @@ struct input {
 	void (*spill)(void *spill_ctx, const char *p, size_t n, bool last);
 	void *spill_ctx;
 	int timeout_ms;		/* for LINE_TIMEOUT; -1 waits for ever */
+	int err;		/* the errno of LINE_ERROR */
 };
 /* Opens path ("-" is stdin). Returns -1 with errno set. */
 int input_open(struct input *in, const char *path);

@@ -1,6 +1,7 @@
 /* opts.c - the options every program shares, parsed one way */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,6 @@
 #include "opts.h"
 #include "stats.h"
 #include "time.h"
-
-#ifndef ES_VERSION
-#define ES_VERSION "0.1.0"
-#endif
 
 void opts_init(struct es_opts *o)
 {
@@ -167,10 +164,6 @@ static void opts_influx(const struct es_opts *o)
 
 void opts_apply(struct es_opts *o)
 {
-	if (o->version) {
-		printf("%s (edgestream) %s\n", diag_prog, ES_VERSION);
-		exit(EXIT_OK);
-	}
 	/* --check writes nothing: a reload runs it beside the running
 	 * program, whose dead letter and stats file these are. */
 	char why[512];
@@ -353,18 +346,6 @@ void opts_common_help(FILE *f)
 	      "3 bad input under --strict.\n", f);
 }
 
-void opts_check_done(const struct es_opts *o)
-{
-	if (o->check)
-		exit(EXIT_OK);
-}
-
-void opts_bad_option(void)
-{
-	fprintf(stderr, "Try '%s --help' for more information.\n", diag_prog);
-	exit(EXIT_USAGE);
-}
-
 void opts_syntax_error(const char *text, const char *msg, size_t col)
 {
 	fprintf(stderr, "%s: syntax error at column %zu: %s\n  %s\n  ",
@@ -413,6 +394,17 @@ long opts_count(const char *opt, const char *arg)
 	if (!count_parse(arg, 1, LONG_MAX, &v))
 		diag_usage("invalid argument '%s' for %s: expected a count > 0",
 			   arg, opt);
+	return v;
+}
+
+double opts_number(const char *opt, const char *arg, bool nonneg)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || (nonneg && v < 0))
+		diag_usage("invalid argument '%s' for %s: expected a number%s",
+			   arg, opt, nonneg ? " >= 0" : "");
 	return v;
 }
 

@@ -103,14 +103,11 @@ extern char **opts_orig_argv;
 /* Handles a common option; returns false if c is not one (or 2 with a
  * usage error for a bad argument). */
 bool opts_common(struct es_opts *o, int c, const char *arg);
-/* After parsing: applies dead letter, strict, stats; handles --version
- * (prints and exits 0). --help is the program's (it prints its own usage,
+/* After parsing: applies dead letter, strict, stats. --help and --version
+ * are the framework's (lib/prog.c: --help prints the program's usage,
  * then calls opts_common_help). */
 void opts_apply(struct es_opts *o);
 void opts_common_help(FILE *f);
-/* After the program has checked its options, before it reads or connects:
- * with --check, exit 0 (the options are good). */
-void opts_check_done(const struct es_opts *o);
 /* A usage error in an option's text (an expression): the message, the
  * text and a caret under column col (from 0); exit 2. */
 __attribute__((noreturn))
@@ -125,7 +122,7 @@ int64_t opts_duration(const char *opt, const char *arg, bool zero_ok);
 long opts_count(const char *opt, const char *arg);
 /* A count from lo to hi, else a usage error saying that range. */
 long opts_count_in(const char *opt, const char *arg, long lo, long hi);
-/* After getopt_long has printed why an option is wrong: the hint, exit 2. */
-__attribute__((noreturn)) void opts_bad_option(void);
+/* A finite number, at least 0 if nonneg, else a usage error saying so. */
+double opts_number(const char *opt, const char *arg, bool nonneg);
 
 #endif

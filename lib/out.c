@@ -20,43 +20,51 @@ void out_init(struct outbuf *o, int fd, const char *name)
 	o->fd = fd;
 	o->name = name;
 	o->len = 0;
+	o->ended = false;
 	o->cap = fd >= 0 ? OUT_BLOCK : 256;
 	o->buf = xmalloc(o->cap);
 }
 
-void out_flush(struct outbuf *o)
+/* Writes n bytes at p to o's descriptor: 0, or -1 if o has ended. */
+static int out_write(struct outbuf *o, const char *p, size_t n)
 {
-	size_t off = 0;
-	if (o->fd < 0)
-		return;
-	while (off < o->len) {
-		ssize_t w = write(o->fd, o->buf + off, o->len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				/* The reader went away (| head): not an error.
-				 * What is left here has nowhere to go. */
-				o->len = 0;
-				o->fd = -1;
-				diag_finish();
-				_exit(EXIT_OK);
-			}
-			/* Drop what cannot be written, so that the flush on
-			 * the way out does not fail (and say so) again. */
-			int e = errno;
-			o->len = 0;
-			diag_fatal(EXIT_RUNTIME, "write error on %s: %s", o->name,
-				   strerror(e));
+	while (n && !o->ended) {
+		ssize_t w = write(o->fd, p, n);
+		if (w >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
 		}
-		off += (size_t)w;
+		if (errno == EINTR)
+			continue;
+		/* What is left has nowhere to go, nor has what comes later. */
+		o->ended = true;
+		if (errno == EPIPE) {
+			/* The reader went away (| head): not an error. */
+			diag_end(EXIT_OK);
+		} else {
+			diag_warn("write error on %s: %s", o->name,
+				  strerror(errno));
+			diag_end(EXIT_RUNTIME);
+		}
 	}
-	if (off && o->fd == 1 && out_note_wall) {
+	return o->ended ? -1 : 0;
+}
+
+int out_flush(struct outbuf *o)
+{
+	if (o->fd < 0)
+		return 0;
+	size_t n = o->len;
+	o->len = 0;
+	if (out_write(o, o->buf, n) < 0)
+		return -1;
+	if (n && o->fd == 1 && out_note_wall) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		out_wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
-	o->len = 0;
+	return 0;
 }
 
 void out_put(struct outbuf *o, const void *p, size_t n)
@@ -70,10 +78,7 @@ void out_put(struct outbuf *o, const void *p, size_t n)
 		out_flush(o);
 		if (n >= o->cap) {
 			/* Large pieces go straight out. */
-			struct outbuf tmp = *o;
-			tmp.buf = (char *)p;
-			tmp.len = n;
-			out_flush(&tmp);
+			out_write(o, p, n);
 			return;
 		}
 	} else {

@@ -12,6 +12,8 @@ struct outbuf {
 	const char *name;
 	char *buf;
 	size_t len, cap;
+	bool ended;	/* writes no more: a write failed (said), or the run
+			   ended (diag_finish); what is put is dropped */
 };
 void out_init(struct outbuf *o, int fd, const char *name);
 void out_put(struct outbuf *o, const void *p, size_t n);
@@ -23,9 +25,10 @@ static inline void out_putc(struct outbuf *o, char c)
 		o->buf[o->len++] = c;
 }
 void out_puts(struct outbuf *o, const char *s);
-/* Writes what is buffered. A closed pipe (EPIPE) ends the program quietly
- * with status 0; another write error is fatal (status 1). */
-void out_flush(struct outbuf *o);
+/* Writes what is buffered: 0, or -1 once the output has ended. A write
+ * that fails ends the run (diag_end): a closed pipe (EPIPE, `| head`)
+ * quietly with status 0, another error said, with status 1. */
+int out_flush(struct outbuf *o);
 void out_free(struct outbuf *o);
 
 /* Wall clock (us) of the last write to standard output, 0 before any. */

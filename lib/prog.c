@@ -12,6 +12,10 @@
 #include "reload.h"
 #include "stats.h"
 
+#ifndef ES_VERSION
+#define ES_VERSION "0.1.0"
+#endif
+
 /* Whether g is a group, not the entry that ends the list. */
 #define PROG_GROUP(g) ((g) && ((g)->opts || (g)->heading))
 
@@ -85,8 +89,12 @@ static void *prog_parse(const struct prog *p, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (opts_common(o, c, optarg))
 			continue;
-		if (c == '?' || c == ':' || !p->option)
-			opts_bad_option();
+		if (c == '?' || c == ':' || !p->option) {
+			/* getopt_long said why */
+			fprintf(stderr, "Try '%s --help' for more information.\n",
+				diag_prog);
+			exit(EXIT_USAGE);
+		}
 		p->option(conf, c, optarg);
 	}
 	return conf;
@@ -269,6 +277,10 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	run.conf = prog_parse(p, argc, argv, &run.o);
 	if (run.o.help)
 		prog_usage(p);
+	if (run.o.version) {
+		printf("%s (edgestream) %s\n", diag_prog, ES_VERSION);
+		exit(EXIT_OK);
+	}
 	opts_apply(&run.o);
 	run.fs = fieldset_new();
 	if (p->want_members)
@@ -281,7 +293,8 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	run.argv = argv + optind;
 	if (p->setup)
 		p->setup(&run);
-	opts_check_done(&run.o);
+	if (run.o.check)
+		exit(EXIT_OK);	/* the options are good */
 	loop_signals();
 	reload_init(&run.o);
 	prog_open(p, &run);
@@ -296,6 +309,11 @@ int prog_main(const struct prog *p, int argc, char **argv)
 		prog_read(&run);
 	else
 		prog_serve(p, &run);
+	/* The library ended the run (diag_end: a write error, a closed pipe,
+	 * --strict's first bad line): what was done went out then; the
+	 * program's finish does not run, as at an exit there. */
+	if (diag_end_status >= 0)
+		prog_exit(diag_end_status);
 	if (p->finish)
 		p->finish(&run);
 	writer_close(run.w);
@@ -309,5 +327,7 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	free(shortopts);
 	diag_finish();
 	out_free(&run.out);
-	return diag_status;
+	/* diag_end during finish (a closed pipe while the last windows go
+	 * out) decides the status too. */
+	return diag_end_status >= 0 ? diag_end_status : diag_status;
 }

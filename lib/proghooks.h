@@ -41,9 +41,14 @@
 		E##_free(&(obj)); \
 	}
 
-/* In the struct prog: the hooks PROGHOOKS_ENGINE wrote. */
+/* In the struct prog: the hooks PROGHOOKS_ENGINE wrote, and the
+ * program's own, which such a program names alike: conf_init,
+ * conf_option, conf_check, conf_free, setup, start and stats_extra. */
 #define PROGHOOKS \
 	.timeout = hook_timeout, .record = hook_record, .reload = hook_reload, \
-	.finish = hook_finish, .cleanup = hook_cleanup
+	.finish = hook_finish, .cleanup = hook_cleanup, \
+	.conf_init = conf_init, .option = conf_option, .check = conf_check, \
+	.conf_free = conf_free, .setup = setup, .start = start, \
+	.stats = stats_extra
 
 #endif

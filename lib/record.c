@@ -1131,10 +1131,16 @@ int reader_next(struct reader *r, struct record *rec)
 			/* logrotate moved the dead-letter file: start a new
 			 * one before anything more goes there. */
 			loop_hup = 0;
-			dead_reopen();
+			if (dead_reopen() < 0)
+				return 0;	/* said; the run ends */
 		}
 		switch (st) {
 		case LINE_STOP:
+			return 0;
+		case LINE_ERROR:
+			diag_warn("read error on %s: %s", r->in.name,
+				  strerror(r->in.err));
+			diag_end(EXIT_RUNTIME);
 			return 0;
 		case LINE_TIMEOUT:
 			if (r->in_row && r->fmt == FMT_CSV &&

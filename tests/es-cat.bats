@@ -504,19 +504,11 @@ sys.stdout.write("{\"a\": [\n" + "1234567,\n" * 2200000 + "1]}\n{\"b\": 1}\n")' 
 }
 
 @test "es-cat --version" {
-	run --separate-stderr es-cat --version
-	assert_success
-	assert_output 'es-cat (edgestream) 0.1.0'
-	assert_stderr ""
+	assert_version es-cat
 }
 
 @test "es-cat: an unknown option: getopt's message and the hint, exit 2" {
-	run --separate-stderr es-cat --bogus < /dev/null
-	[ "$status" -eq 2 ]
-	assert_output ''
-	[ "${#stderr_lines[@]}" -eq 2 ]
-	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-cat: unrecognized option '--bogus'"
-	assert_equal "${stderr_lines[1]}" "Try 'es-cat --help' for more information."
+	assert_unknown_option es-cat
 	run --separate-stderr es-cat -x < /dev/null
 	[ "$status" -eq 2 ]
 	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-cat: invalid option -- 'x'"
@@ -560,6 +552,38 @@ sys.stdout.write("{\"a\": [\n" + "1234567,\n" * 2200000 + "1]}\n{\"b\": 1}\n")' 
 	run --separate-stderr bash -c 'es-cat > /dev/full' <<< '{"a":1}'
 	[ "$status" -eq 1 ]
 	assert_stderr 'es-cat: write error on stdout: No space left on device'
+}
+
+@test "es-cat: a read error (a directory named) is one diagnostic and exit 1; the records before it are written" {
+	printf '{"a":1}\n' > "$T/in"
+	run --separate-stderr es-cat --stats "$T/in" "$T" "$T/in"
+	[ "$status" -eq 1 ]
+	assert_output '{"a":1}'
+	assert_stderr "es-cat: read error on $T: Is a directory
+{\"program\":\"es-cat\",\"in\":1,\"out\":1,\"bad\":0,\"late\":0,\"dropped\":0}"
+}
+
+@test "es-cat: a dead-letter file that cannot be reopened on SIGHUP ends the run (exit 1); the records before go out" {
+	mkdir "$T/dl"
+	mkfifo "$T/fifo"
+	es-cat --dead-letter "$T/dl/bad" < "$T/fifo" > "$T/out" 2> "$T/err" &
+	local pid=$!
+	exec {w}> "$T/fifo"
+	printf '{"a":1}\nnot json\n' >&"$w"
+	await_out 1
+	await_err 'stdin:2: not a JSON object'
+	rm -r "$T/dl"
+	kill -HUP "$pid"
+	printf '{"a":2}\n' >&"$w"
+	local st=0
+	wait "$pid" || st=$?
+	exec {w}>&-
+	[ "$st" -eq 1 ]
+	assert_file_is "$T/out" <<< '{"a":1}'
+	assert_file_is "$T/err" <<EOF
+es-cat: stdin:2: not a JSON object
+es-cat: cannot open dead-letter file $T/dl/bad: No such file or directory
+EOF
 }
 
 @test "es-cat: a last line without newline does not run into the next file" {

@@ -395,10 +395,7 @@ for i in range(40):
 }
 
 @test "es-deadband: an unknown option: getopt's message and the hint, exit 2" {
-	run --separate-stderr es-deadband --bogus < /dev/null
-	[ "$status" -eq 2 ]
-	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-deadband: unrecognized option '--bogus'"
-	assert_equal "${stderr_lines[1]}" "Try 'es-deadband --help' for more information."
+	assert_unknown_option es-deadband
 }
 
 @test "es-deadband --help: usage, every option, examples; --version" {
@@ -407,9 +404,7 @@ for i in range(40):
 	assert_stderr ""
 	assert_line --index 0 'Usage: es-deadband --abs X|--pct P|--swinging-door E [OPTION]... [FILE]...'
 	assert_line --regexp '^ +es-deadband -k device,sensor .+'
-	run --separate-stderr es-deadband --version
-	assert_success
-	assert_output 'es-deadband (edgestream) 0.1.0'
+	assert_version es-deadband
 }
 
 @test "es-deadband: every long option is in --help, in man/es-deadband.1 and in this file" {
@@ -419,10 +414,7 @@ for i in range(40):
 }
 
 @test "man/es-deadband.1 is clean for groff -man -ww" {
-	command -v groff > /dev/null || skip "groff not installed"
-	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-deadband.1"
-	assert_success
-	assert_output ''
+	assert_man_clean es-deadband
 }
 
 # ---- --config reloads ----

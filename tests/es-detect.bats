@@ -417,10 +417,7 @@ for i in range(40):
 }
 
 @test "es-detect: an unknown option: getopt's message and the hint, exit 2" {
-	run --separate-stderr es-detect --bogus < /dev/null
-	[ "$status" -eq 2 ]
-	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-detect: unrecognized option '--bogus'"
-	assert_equal "${stderr_lines[1]}" "Try 'es-detect --help' for more information."
+	assert_unknown_option es-detect
 }
 
 @test "es-detect --help: usage, every option, examples; --version" {
@@ -429,9 +426,7 @@ for i in range(40):
 	assert_stderr ""
 	assert_line --index 0 'Usage: es-detect METHOD [OPTION]... [FILE]...'
 	assert_line --regexp '^ +es-detect -k device --zscore .+'
-	run --separate-stderr es-detect --version
-	assert_success
-	assert_output 'es-detect (edgestream) 0.1.0'
+	assert_version es-detect
 }
 
 @test "es-detect: every long option is in --help, in man/es-detect.1 and in this file" {
@@ -441,10 +436,7 @@ for i in range(40):
 }
 
 @test "man/es-detect.1 is clean for groff -man -ww" {
-	command -v groff > /dev/null || skip "groff not installed"
-	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-detect.1"
-	assert_success
-	assert_output ''
+	assert_man_clean es-detect
 }
 
 # ---- --config reloads ----

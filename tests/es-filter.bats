@@ -290,12 +290,7 @@ setup() {
 }
 
 @test "es-filter: an unknown option: getopt's message and the hint, exit 2" {
-	run --separate-stderr es-filter --bogus 'true' < /dev/null
-	[ "$status" -eq 2 ]
-	assert_output ''
-	[ "${#stderr_lines[@]}" -eq 2 ]
-	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-filter: unrecognized option '--bogus'"
-	assert_equal "${stderr_lines[1]}" "Try 'es-filter --help' for more information."
+	assert_unknown_option es-filter 'true'
 }
 
 # ---- a reader that closes the pipe ----

@@ -615,34 +615,32 @@ EOF
 	assert_equal "${#lines[@]}" 3
 }
 
-@test "es-join --max-buffered: at the limit the oldest event is evicted (alone on an outer side), one warning, counted" {
+# evicts_oldest OPT N BYTES: five left events of key a, two right ones of
+# z, a left join within 1h: at the limit OPT N the oldest buffered events
+# are evicted (each alone, the left side outer), one warning, counted;
+# BYTES the peak state --stats reports.
+evicts_oldest() {
+	local out
 	printf '{"ts":%d,"k":"a"}\n' 1000 2000 3000 4000 5000 > "$T/l"
 	printf '{"ts":%d,"k":"z"}\n' 10000 20000 > "$T/r"
+	out=$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
-		--type left --max-buffered 2 --stats
+		--type left "$1" "$2" --stats
 	assert_success
-	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
+	assert_output "$out"
 	assert_stderr "$(printf '%s\n' \
-		'es-join: --max-buffered 2 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":338}')"
+		"es-join: $1 $2 reached: evicting the oldest buffered events (counted as \"evicted\" in --stats)" \
+		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":'"$3}")"
+}
+
+@test "es-join --max-buffered: at the limit the oldest event is evicted (alone on an outer side), one warning, counted" {
+	evicts_oldest --max-buffered 2 338
 }
 
 @test "es-join --max-state: at the limit the oldest events are evicted as at --max-buffered; one warning, counted; the peak bytes in --stats" {
-	printf '{"ts":%d,"k":"a"}\n' 1000 2000 3000 4000 5000 > "$T/l"
-	printf '{"ts":%d,"k":"z"}\n' 10000 20000 > "$T/r"
 	# a left event holds 108 bytes (2 fields of 48, their names and text,
 	# its time), its key 6; the right one 110 and 6: 300 holds one of each
-	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
-		--type left --max-state 300 --stats
-	assert_success
-	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
-	assert_stderr "$(printf '%s\n' \
-		'es-join: --max-state 300 reached: evicting the oldest buffered events (counted as "evicted" in --stats)' \
-		'{"program":"es-join","in":7,"out":5,"bad":0,"late":0,"dropped":0,"filtered":2,"matched":0,"unmatched":7,"evicted":4,"buffered":2,"state_bytes":230}')"
-	# the same records as at --max-buffered 2
-	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
-		--type left --max-buffered 2
-	assert_output "$(printf '{"ts":%d,"left_ts":%d,"k":"a"}\n' 1000 1000 2000 2000 3000 3000 4000 4000 5000 5000)"
+	evicts_oldest --max-state 300 230
 	# without a limit: 5 left events and a right one, 662 bytes
 	run --separate-stderr es-join --left "$T/l" --right "$T/r" --on k --within 1h --time-unit ms \
 		--type left --stats
@@ -819,11 +817,18 @@ EOF
 	assert_file_is "$T/out" <<< '{"ts":1000,"left_ts":1000,"door":"d1"}'
 }
 
-@test "es-join: SIGTERM on live inputs: exit 0, buffered events dropped, stats printed" {
+# sigterm_drops TYPE LEFT...: on live inputs, the LEFT events (d1 at 1000
+# first) and a right one (d1 at 1200) joined by TYPE within 1s, then
+# SIGTERM: exit 0, the one pair written, and on stderr what stdin says (the
+# buffered events dropped, --stats).
+sigterm_drops() {
+	local type=$1 err
+	shift
+	err=$(cat)
 	skip_if_slow
-	start_join --on door --within 1s --time-unit ms --type full --stats
+	start_join --on door --within 1s --time-unit ms --type "$type" --stats
 	open_writers
-	printf '{"ts":1000,"door":"d1"}\n' >&"$WL"
+	printf '%s\n' "$@" >&"$WL"
 	printf '{"ts":1200,"door":"d1"}\n' >&"$WR"
 	printf '{"ts":1200,"left_ts":1000,"door":"d1","right_ts":1200}\n' > "$T/exp"
 	await_exp
@@ -831,27 +836,20 @@ EOF
 	await_exit "$PID"
 	[ "$st" -eq 0 ]
 	assert_file_is "$T/out" < "$T/exp"
+	assert_file_is "$T/err" <<< "$err"
+}
+
+@test "es-join: SIGTERM on live inputs: exit 0, buffered events dropped, stats printed" {
 	# the buffered events are said: they matched, none would go alone
-	assert_file_is "$T/err" <<'EOF'
+	sigterm_drops full '{"ts":1000,"door":"d1"}' <<'EOF'
 es-join: stopped by a signal: 2 buffered events dropped (0 never matched: counted as dropped)
 {"program":"es-join","in":2,"out":1,"bad":0,"late":0,"dropped":0,"filtered":0,"matched":1,"unmatched":0,"evicted":0,"buffered":2,"state_bytes":238}
 EOF
 }
 
 @test "es-join: SIGTERM counts an inner side's unmatched buffered events as dropped too" {
-	skip_if_slow
-	start_join --on door --within 1s --time-unit ms --type inner --stats
-	open_writers
-	printf '%s\n' '{"ts":1000,"door":"d1"}' '{"ts":1100,"door":"d2"}' >&"$WL"
-	printf '{"ts":1200,"door":"d1"}\n' >&"$WR"
-	printf '{"ts":1200,"left_ts":1000,"door":"d1","right_ts":1200}\n' > "$T/exp"
-	await_exp
-	kill -TERM "$PID"
-	await_exit "$PID"
-	[ "$st" -eq 0 ]
-	assert_file_is "$T/out" < "$T/exp"
 	# d2 might have matched later: not filtered (the join's answer), dropped
-	assert_file_is "$T/err" <<'EOF'
+	sigterm_drops inner '{"ts":1000,"door":"d1"}' '{"ts":1100,"door":"d2"}' <<'EOF'
 es-join: stopped by a signal: 3 buffered events dropped (1 never matched: counted as dropped)
 {"program":"es-join","in":3,"out":1,"bad":0,"late":0,"dropped":1,"filtered":0,"matched":1,"unmatched":0,"evicted":0,"buffered":3,"state_bytes":357}
 EOF
@@ -1225,10 +1223,7 @@ EOF
 }
 
 @test "es-join: an unknown option or a missing argument: getopt's message and the hint, exit 2" {
-	run --separate-stderr es-join --table t.csv --bogus < /dev/null
-	[ "$status" -eq 2 ]
-	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-join: unrecognized option '--bogus'"
-	assert_equal "${stderr_lines[1]}" "Try 'es-join --help' for more information."
+	assert_unknown_option es-join --table t.csv
 	run --separate-stderr es-join --within
 	[ "$status" -eq 2 ]
 	assert_equal "$(strip_dir "${stderr_lines[0]}")" "es-join: option '--within' requires an argument"
@@ -1254,17 +1249,11 @@ EOF
 }
 
 @test "es-join --version" {
-	run --separate-stderr es-join --version
-	assert_success
-	assert_output 'es-join (edgestream) 0.1.0'
-	assert_stderr ""
+	assert_version es-join
 }
 
 @test "man/es-join.1 is clean for groff -man -ww" {
-	command -v groff > /dev/null || skip "groff not installed"
-	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/es-join.1"
-	assert_success
-	assert_output ''
+	assert_man_clean es-join
 }
 
 @test "es-join --config: sides swapped before the right input is first read: each input is read once, in its new role" {

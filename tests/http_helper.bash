@@ -2,14 +2,7 @@
 # 127.0.0.1 with its files in $T, always stopped in teardown with every
 # background program the test started: tests/http_server.py (status codes
 # scripted per request) and a real InfluxDB 1.x (influxd).
-load test_helper
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+load net_helper
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
@@ -18,32 +11,9 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $(cat "$T/bg.pids" 2> /dev/null); do
-		kill -9 "$p" 2> /dev/null || true
-		wait "$p" 2> /dev/null || true
-	done
+	bg_stop_all
 	server_stop
 	influx_stop
-}
-
-# bg OUT ERR CMD...: CMD in the background, noted for teardown; BG: its pid.
-bg() {
-	local out=$1 err=$2
-	shift 2
-	"$@" 0<&0 > "$out" 2> "$err" &
-	BG=$!
-	echo "$BG" >> "$T/bg.pids"
-}
-
-# await_port: up to 20 s for 127.0.0.1:$PORT to take connections.
-await_port() {
-	local i
-	for ((i = 0; i < 400; i++)); do
-		(exec 3<> "/dev/tcp/127.0.0.1/$PORT") 2> /dev/null && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # server_start [STATUS...]: the scripted server; the Nth request gets the

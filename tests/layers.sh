@@ -85,6 +85,7 @@ ijoin_read 5
 mqtt 6
 mqttprog 6
 mqttrec 6
+gateway 6
 spool 6
 publish 6
 publoop 6

@@ -1,18 +1,11 @@
 # A pymodbus server of the test's own (tests/modbus_server.py: a datastore
 # of known values, unit 1) on a free loopback port or on one end of a
 # socat pty pair; every process a test starts is stopped in teardown.
-load test_helper
+load net_helper
 
 # Debian's Python: pymodbus is its package, not another interpreter's.
 PY=/usr/bin/python3
 SERVER="$BATS_TEST_DIRNAME/modbus_server.py"
-
-free_port() {
-	$PY -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
@@ -20,48 +13,20 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $(cat "$T/bg.pids" 2> /dev/null); do
-		kill -9 "$p" 2> /dev/null || true
-		wait "$p" 2> /dev/null || true
-	done
-}
-
-# Runs a command in the background, noted for teardown; its pid in BG.
-bg() {
-	local out=$1 err=$2
-	shift 2
-	"$@" > "$out" 2> "$err" &
-	BG=$!
-	echo "$BG" >> "$T/bg.pids"
+	bg_stop_all
 }
 
 # server_tcp PORT [ARG]...: a server on 127.0.0.1:PORT, up when this
 # returns (up to 20 s: importing pymodbus is slow on a loaded machine);
 # its pid in SERVER_PID.
 server_tcp() {
-	local port=$1 i
+	local port=$1
 	shift
 	bg "$T/server.$port.out" "$T/server.$port.err" $PY "$SERVER" tcp "$port" "$@"
 	SERVER_PID=$BG
-	for i in $(seq 1 400); do
-		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
+	await_port "$port" && return 0
 	cat "$T/server.$port.err" >&2
 	fail "the Modbus server did not start on port $port"
-}
-
-# Waits until FILE has at least N lines, up to SECONDS (default 10).
-wait_lines() {
-	local file=$1 n=$2 secs=${3:-10} i
-	for i in $(seq 1 $((secs * 20))); do
-		[ "$(wc -l < "$file" 2> /dev/null || echo 0)" -ge "$n" ] && return 0
-		sleep 0.05
-	done
-	fail "$file has $(wc -l < "$file") lines, not $n"
 }
 
 # Waits until FILE holds TEXT, up to SECONDS (default 10).

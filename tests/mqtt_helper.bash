@@ -1,14 +1,7 @@
 # A mosquitto broker of the test's own: a free port on 127.0.0.1, a config
 # file and a persistence directory in $T, started on demand and always
 # stopped in teardown, with every background program the test started.
-load test_helper
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+load net_helper
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
@@ -18,11 +11,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in $(cat "$T/bg.pids" 2> /dev/null); do
-		kill -9 "$p" 2> /dev/null || true
-		wait "$p" 2> /dev/null || true	# (bash's "Killed" goes there too)
-	done
+	bg_stop_all
 	broker_stop
 }
 
@@ -51,13 +40,7 @@ broker_start() {
 broker_run() {
 	mosquitto -c "$T/mosquitto.conf" 2>> "$T/broker.err" &
 	echo $! > "$T/broker.pid"
-	local i
-	for i in $(seq 1 100); do
-		if (exec 3<> "/dev/tcp/127.0.0.1/$PORT") 2> /dev/null; then
-			return 0
-		fi
-		sleep 0.02
-	done
+	await_port && return 0
 	cat "$T/broker.err" >&2
 	fail "mosquitto did not start on port $PORT"
 }
@@ -72,17 +55,6 @@ broker_stop() {
 	: > "$T/broker.pid"
 }
 
-# Runs a program in the background (stdout, stderr to files given), noted
-# for teardown; sets BG to its pid.
-bg() {
-	local out=$1 err=$2
-	shift 2
-	# 0<&0: a background command's stdin would be /dev/null otherwise
-	"$@" 0<&0 5>&- > "$out" 2> "$err" &
-	BG=$!
-	echo "$BG" >> "$T/bg.pids"
-}
-
 # Waits until the broker has logged a subscription to FILTER (so that a
 # publisher started next is not too early), up to 5 s.
 wait_subscribed() {
@@ -94,16 +66,6 @@ wait_subscribed() {
 		sleep 0.02
 	done
 	fail "no subscription to $1 seen by the broker"
-}
-
-# Waits until FILE has at least N lines, up to SECONDS (default 10).
-wait_lines() {
-	local file=$1 n=$2 secs=${3:-10} i
-	for i in $(seq 1 $((secs * 50))); do
-		[ "$(wc -l < "$file" 2> /dev/null || echo 0)" -ge "$n" ] && return 0
-		sleep 0.02
-	done
-	fail "$file has $(wc -l < "$file") lines, not $n"
 }
 
 # Waits until FILE holds N distinct sequence numbers (a QoS 1 message may

@@ -190,3 +190,32 @@ assert_long_options_documented() {
 	done
 	[ -z "$missing" ] || fail "not mentioned:$missing"
 }
+
+# assert_unknown_option PROG [ARG]...: PROG --bogus ARG... says getopt's
+# message and the hint on stderr, nothing on stdout, and exits 2.
+assert_unknown_option() {
+	local prog=$1
+	shift
+	run --separate-stderr "$prog" --bogus "$@" < /dev/null
+	[ "$status" -eq 2 ]
+	assert_output ''
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	assert_equal "$(strip_dir "${stderr_lines[0]}")" "$prog: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "Try '$prog --help' for more information."
+}
+
+# assert_version PROG: --version says the version on stdout, nothing else.
+assert_version() {
+	run --separate-stderr "$1" --version
+	assert_success
+	assert_output "$1 (edgestream) 0.1.0"
+	assert_stderr ""
+}
+
+# assert_man_clean PROG: man/PROG.1 is clean for groff -man -ww.
+assert_man_clean() {
+	command -v groff > /dev/null || skip "groff not installed"
+	run groff -man -Tutf8 -ww -z "$BATS_TEST_DIRNAME/../man/$1.1"
+	assert_success
+	assert_output ''
+}

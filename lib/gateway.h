@@ -1,0 +1,76 @@
+/* gateway.h - what a gateway's own MQTT programs share: es-ctl, es-heartbeat
+ *
+ * Both take the gateway's --id, a topic with {id} in it (-t), -C (stop
+ * after N) and the MQTT connection's options; both run one connection on
+ * the run's event loop, end when the broker refuses them for good or after
+ * -C, and apply a reload's new connection option by reconnecting. Each
+ * program puts a struct gateway_conf first in its own struct conf and
+ * keeps its own options, messages and what a reload does besides.
+ */
+#ifndef ES_GATEWAY_H
+#define ES_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "evloop.h"
+#include "mqtt.h"
+#include "mqttprog.h"
+
+struct gateway_conf {
+	const char *id, *topic_tmpl;
+	char *topic;		/* topic_tmpl with {id} filled in (owned) */
+	char *client_id;	/* --client-id, or ID-NAME (owned) */
+	long long count;	/* -C: stop after N (0: never) */
+	struct mqtt_opts mo;
+};
+
+/* The run's one connection. */
+extern struct mqtt_conn gateway_conn;
+
+void gateway_conf_init(struct gateway_conf *g, const char *topic_tmpl);
+/* --id, -t, -C and the connection's options: true if ch was one. */
+bool gateway_option(struct gateway_conf *g, int ch, const char *arg);
+/* At check, first: the --id given, no operands, the topic filled in. */
+void gateway_check_id(struct gateway_conf *g, int argc, char **argv);
+/* At check, last: the client id (--client-id, or client_tmpl such as
+ * "{id}-ctl" filled in) and the connection's options. */
+void gateway_check_conn(struct gateway_conf *g, const char *client_tmpl);
+void gateway_conf_free(struct gateway_conf *g);
+
+/* At start: the connection opened on ev with hooks. */
+void gateway_start(struct gateway_conf *g, const struct mqtt_hooks *hooks,
+		   struct evloop *ev);
+/* The done hook's answer: refused for good, or n reached -C. */
+bool gateway_done(const struct gateway_conf *g, unsigned long long n);
+/* For the finish hook, first: a refused connection ends the run (said). */
+void gateway_finish(void);
+
+/* A reload: false (said) if the connection cannot take nw; else *copt is
+ * the connection option that changed (NULL: none), to be applied with
+ * gateway_use once nw is the program's conf. */
+bool gateway_reload_ok(const struct gateway_conf *old,
+		       const struct gateway_conf *nw, const char **copt);
+void gateway_use(struct gateway_conf *nw, const char *copt);
+/* The reload hook's end: what the connection did added to said; true. */
+bool gateway_said(char *said, size_t n, const char *copt);
+
+/* --client-id's entry, its default named (a string: "ID-ctl"). */
+#define GATEWAY_CLIENT_ID(dflt) \
+	{ "client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID", \
+	  "MQTT client id, unique on the broker\n(default " dflt ")" }
+/* The --help groups that end a gateway program's: the connection's
+ * options, client_id (a table of GATEWAY_CLIENT_ID) among them. */
+#define GATEWAY_GROUPS(client_id) \
+	{ "Connection:", mqtt_opts_head }, { PROG_CONT, client_id }, \
+	{ PROG_CONT, mqtt_opts_table }, { 0 }
+/* In the struct prog: the hooks a gateway program names alike. */
+#define GATEWAY_HOOKS \
+	.ready_when_connected = true, .opts = mqttprog_gateway_id, \
+	.groups = groups, .conf_size = sizeof(struct conf), \
+	.conf_init = conf_init, .option = option, .check = check, \
+	.conf_free = conf_free, .start = start, .done = done, \
+	.reload = reload, .stats = stats_extra, .finish = finish, \
+	.cleanup = cleanup
+
+#endif

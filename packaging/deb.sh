@@ -1,8 +1,9 @@
 #!/bin/sh
-# Builds edgestream_VERSION_ARCH.deb into build/ with dpkg-buildpackage,
+# Builds the packages of debian/control (edgestream_VERSION_ARCH.deb and
+# edgestream-infer_VERSION_ARCH.deb) into build/ with dpkg-buildpackage,
 # from a copy of the source in build/deb/ARCH (dh_auto_clean runs
 # `make clean`, which would empty build/ under the tree itself), then
-# checks it with lintian.
+# checks them with lintian; prints their paths, one a line.
 # Usage: packaging/deb.sh ARCH|native [OUTDIR (default build/)]
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,11 +31,14 @@ cross=""
 	echo "edgestream: dpkg-buildpackage failed; the log is $work/build.log" >&2
 	exit 1
 }
-deb=edgestream_${version}_$arch.deb
-mv "$work/$deb" "$out/$deb"
+debs=""
+for p in $(sed -n 's/^Package: //p' "$root/debian/control"); do
+	mv "$work/${p}_${version}_$arch.deb" "$out/"
+	debs="$debs $out/${p}_${version}_$arch.deb"
+done
 # Lintian's verdict: no error or warning. (It refuses root without
 # --allow-root; unpacking a package to read it needs no privilege.)
 asroot=""
 [ "$(id -u)" = 0 ] && asroot=--allow-root
-lintian $asroot --fail-on error,warning "$out/$deb" >&2
-echo "$out/$deb"
+lintian $asroot --fail-on error,warning $debs >&2
+printf '%s\n' $debs

@@ -11,7 +11,12 @@ esac
 # binfmt-support and qemu-user-binfmt: the kernel runs an ARM program that
 # another starts (a --config reload's --check) under qemu by itself.
 pkgs="crossbuild-essential-$arch qemu-user qemu-user-binfmt binfmt-support"
-for l in libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev; do
+# The target's -dev packages: the Makefile's BUILD_PKGS that are libraries
+# (es-infer's Arm NN too: its TFLite backend is built when the parser is
+# there, and the CpuRef backend runs the models in the tests).
+for l in libjansson-dev libcsv-dev libmosquitto-dev librdkafka-dev \
+	libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
+	libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22; do
 	pkgs="$pkgs $l:$arch"
 done
 if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then

@@ -17,7 +17,7 @@ ROOT="$BATS_TEST_DIRNAME/.."
 # INFER_PROGS, so a new program needs no line here; a new unit is a word of
 # UNITS, a new file of another kind a line of main_other_files.
 INFER_PROGS="es-infer"
-UNITS="edgestream@.service es-ctl.service es-heartbeat.service"
+UNITS="edgestream@.service es-ctl.service es-heartbeat.service es-replay.service"
 
 main_other_files() {
 	printf '%s\n' \

@@ -9,7 +9,7 @@ load test_helper
 load live_helper
 
 PKG="$BATS_TEST_DIRNAME/../packaging"
-UNITS="edgestream@.service es-ctl.service es-heartbeat.service"
+UNITS="edgestream@.service es-ctl.service es-heartbeat.service es-replay.service"
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
@@ -43,12 +43,13 @@ need_analyze() {
 	[ -d /lib/systemd/system ] || skip "no /lib/systemd/system to verify against"
 }
 
-@test "systemd-analyze verify: the three units, with their commands and man pages, say nothing" {
+@test "systemd-analyze verify: the units, with their commands and man pages, say nothing" {
 	need_analyze
 	make_root
 	cd "$T/root/lib/systemd/system"
 	run env MANPATH="$T/root/usr/share/man" systemd-analyze verify \
-		--root="$T/root" es-ctl.service es-heartbeat.service edgestream@sensors.service
+		--root="$T/root" es-ctl.service es-heartbeat.service es-replay.service \
+		edgestream@sensors.service
 	assert_success
 	assert_output ""
 }
@@ -70,7 +71,7 @@ need_analyze() {
 	need_analyze
 	make_root
 	local u
-	for u in edgestream@sensors.service es-ctl.service es-heartbeat.service; do
+	for u in edgestream@sensors.service es-ctl.service es-heartbeat.service es-replay.service; do
 		systemd-analyze security --offline=yes --root="$T/root" "$u" 2>&1 |
 			grep '^→ Overall' | sed 's/ [^ ]*$//'
 	done > "$T/levels"
@@ -78,6 +79,7 @@ need_analyze() {
 → Overall exposure level for edgestream@sensors.service: 1.8 OK
 → Overall exposure level for es-ctl.service: 1.7 OK
 → Overall exposure level for es-heartbeat.service: 1.7 OK
+→ Overall exposure level for es-replay.service: 1.7 OK
 EOF2
 }
 

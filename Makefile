@@ -154,8 +154,7 @@ deps:
 # (TFLITE: Arm NN) is looked at after deps installed it.
 check: deps
 	@$(MAKE) --no-print-directory all units
-	@ES_BIN=$(abspath $(O)) sh tests/run
-	@ES_BIN=$(abspath $(O)) sh tests/simd-paths.sh
+	@ES_BIN=$(abspath $(O)) ES_SIMD_PATHS=1 sh tests/run
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all

@@ -293,6 +293,10 @@ int prog_main(const struct prog *p, int argc, char **argv)
 	run.argv = argv + optind;
 	if (p->setup)
 		p->setup(&run);
+	/* --strict and a bad line in a file the options name (a Modbus map):
+	 * the run ends before it starts, not after a first poll. */
+	if (diag_end_status >= 0)
+		prog_exit(diag_end_status);
 	if (run.o.check)
 		exit(EXIT_OK);	/* the options are good */
 	loop_signals();

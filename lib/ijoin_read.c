@@ -1,11 +1,11 @@
 /* ijoin_read.c - the interval join over two inputs read as data arrives */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dead.h"
 #include "diag.h"
+#include "evloop.h"
 #include "ijoin_read.h"
 #include "loop.h"
 #include "opts.h"
@@ -23,6 +23,12 @@ struct ijoin_input {
 	bool blocked;
 };
 
+/* A side's descriptor in the wait: which side it is. */
+struct ijoin_wait {
+	struct ijoin_read *rd;
+	int si;
+};
+
 struct ijoin_read {
 	struct ijoin *j;
 	struct ijoin_input in[2];
@@ -32,6 +38,9 @@ struct ijoin_read {
 	enum format ofmt;	/* the output format, once known */
 	int64_t idle;		/* --idle, us (0: none) */
 	bool warned_write, warned_limit[2];
+	struct evloop ev;	/* the wait for either side's input */
+	struct ijoin_wait wait[2];
+	int woke;		/* sides unblocked by the last turn */
 };
 
 static void ijoin_read_emit(void *ctx, const struct ofield *f, size_t n)
@@ -65,6 +74,26 @@ static void ijoin_read_evict(void *ctx, enum ijoin_limit why, uint64_t limit)
 			  size_text(limit, size, sizeof size));
 }
 
+/* The evloop's descriptor of a side: its input's while it waits for one
+ * (the sides may have been swapped by a reload since the last turn). */
+static void ijoin_wait_prepare(struct evloop_fd *f, int64_t now)
+{
+	(void)now;
+	const struct ijoin_wait *w = f->ctx;
+	const struct ijoin_input *x = w->rd->side[w->si];
+	f->fd = ijoin_ended(w->rd->j, w->si) || !x->blocked ? -1 : reader_fd(x->r);
+}
+
+static void ijoin_wait_ready(struct evloop_fd *f, short revents, int64_t now)
+{
+	(void)now;
+	struct ijoin_wait *w = f->ctx;
+	if (!revents)
+		return;
+	w->rd->side[w->si]->blocked = false;
+	w->rd->woke++;
+}
+
 /* The readers' idle callback: before they wait for input. */
 static void ijoin_read_flush(void *ctx)
 {
@@ -87,6 +116,12 @@ struct ijoin_read *ijoin_read_new(const struct ijoin_conf *c,
 	rd->ofmt = ofmt;
 	rd->idle = c->idle;
 	rd->j = ijoin_new(c, &hooks, rd, ofmt);
+	evloop_init(&rd->ev);
+	for (int si = 0; si < 2; si++) {
+		rd->wait[si] = (struct ijoin_wait){ rd, si };
+		evloop_add_fd(&rd->ev, -1, POLLIN, ijoin_wait_ready,
+			      &rd->wait[si])->prepare = ijoin_wait_prepare;
+	}
 	for (int si = 0; si < 2; si++) {
 		struct ijoin_input *x = &rd->in[si];
 		x->file = xstrdup(file[si]);
@@ -98,30 +133,27 @@ struct ijoin_read *ijoin_read_new(const struct ijoin_conf *c,
 	return rd;
 }
 
-/* Polls the blocked sides (timeout ms); those with input are unblocked.
- * Returns poll's result. */
+/* Waits (timeout ms) for the blocked sides; those with input are
+ * unblocked. Returns how many were, 1 when none waits (nothing to wait
+ * for), -1 when poll() fails. */
 static int ijoin_read_poll(struct ijoin_read *rd, int timeout)
 {
-	struct pollfd p[2];
-	int idx[2], np = 0;
+	int np = 0;
 	for (int si = 0; si < 2; si++) {
 		if (ijoin_ended(rd->j, si) || !rd->side[si]->blocked)
 			continue;
-		int fd = reader_fd(rd->side[si]->r);
-		if (fd < 0) {
+		if (reader_fd(rd->side[si]->r) < 0) {	/* not open yet */
 			rd->side[si]->blocked = false;
 			return 1;
 		}
-		p[np] = (struct pollfd){ fd, POLLIN, 0 };
-		idx[np++] = si;
+		np++;
 	}
 	if (!np)
 		return 1;
-	int rc = poll(p, (nfds_t)np, timeout);
-	for (int i = 0; rc > 0 && i < np; i++)
-		if (p[i].revents)
-			rd->side[idx[i]]->blocked = false;
-	return rc;
+	rd->woke = 0;
+	if (evloop_run_once(&rd->ev, timeout) < 0)
+		return -1;
+	return rd->woke;
 }
 
 /* Reads a record of side si into the join; false if it has to wait. */

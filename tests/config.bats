@@ -151,6 +151,7 @@ check_args_of() {
 	for src in "$BATS_TEST_DIRNAME"/../cmd/es-*.c; do
 		p=$(basename "$src" .c)
 		check_args_of "$p" || { missing="$missing $p"; continue; }
+		threads_unemulated "$p" && continue
 		run --separate-stderr timeout 30 "$p" "${ARGS[@]}" --config "$T/good.conf" --check <&$Q
 		[ "$status" -eq 0 ] || fail "$p --check: status $status: $stderr"
 		# es-infer's --check says what the model takes and gives (es-infer(1))

@@ -218,12 +218,14 @@ spool_sum() {
 	sum=$(spool_sum "$T/spool")
 	# ... and es-kafka-pub is started on the same spool: refused, nothing read
 	local other="es-kafka-pub: --spool $T/spool belongs to es-mqtt-pub (for mqtt://127.0.0.1:$PORT), not es-kafka-pub: its records stay there for it; give each publisher a spool directory of its own"
-	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" "$T/in"
-	[ "$status" -eq 2 ]
-	assert_stderr "$other"
-	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" --check
-	[ "$status" -eq 2 ]
-	assert_stderr "$other"
+	if ! threads_unemulated es-kafka-pub; then
+		run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" "$T/in"
+		[ "$status" -eq 2 ]
+		assert_stderr "$other"
+		run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" --check
+		[ "$status" -eq 2 ]
+		assert_stderr "$other"
+	fi
 	# es-mqtt-pub to another broker: refused while the record waits
 	local dead
 	dead=$(free_port)
@@ -257,6 +259,7 @@ spool_sum() {
 	mqtt://localhost:$PORT
 	EOF
 	# a spool from before owners (no owner file) is taken over as it is
+	threads_unemulated es-kafka-pub && return
 	rm "$T/spool/owner"
 	run --separate-stderr es-kafka-pub -b 127.0.0.1:9 -t readings --spool "$T/spool" --drain-timeout 100ms < /dev/null
 	assert_success

@@ -1148,14 +1148,14 @@ static double select_kth(double *a, size_t n, size_t k)
  */
 static double rank_value(const double *v, size_t n, size_t r)
 {
-	static double *tmp;
-	static size_t tcap;
-	if (n > tcap) {
-		tcap = n < 64 ? 64 : n;
-		tmp = xrealloc(tmp, tcap * sizeof *tmp);
-	}
+	/* A window's values are few (tens) as a rule: the copy is on the
+	 * stack then, on the heap for the rest (up to AGG_EXACT_MAX). */
+	double small[64];
+	double *tmp = n <= 64 ? small : xmalloc(n * sizeof *tmp);
 	memcpy(tmp, v, n * sizeof *v);
 	double x = select_kth(tmp, n, r - 1);
+	if (tmp != small)
+		free(tmp);
 	if (x != 0)
 		return x;
 	size_t below = 0;

@@ -43,7 +43,7 @@ PROGS = es-cat es-filter es-window es-join es-map es-dedup es-deadband es-detect
 	es-http-pub \
 	es-infer
 LIB_SRCS = $(wildcard lib/*.c)
-LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o)
+LIB_OBJS = $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/number_pow5.o
 BINS = $(PROGS:%=$(O)/%)
 # The example's data generator (not installed).
 EXAMPLES = $(O)/examples/screening/gen-screening
@@ -76,6 +76,17 @@ units: $(UNITS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ES_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# lib/number's 128-bit powers of five, written exactly by tools/gen-pow5.c,
+# which runs on the build machine (BUILD_CC, also when cross-building).
+BUILD_CC ?= cc
+$(O)/obj/gen/gen-pow5: tools/gen-pow5.c
+	@mkdir -p $(dir $@)
+	$(BUILD_CC) -O2 -Wall -Wextra -o $@ $<
+$(O)/obj/gen/number_pow5.c: $(O)/obj/gen/gen-pow5
+	$< > $@.tmp && mv $@.tmp $@
+$(O)/obj/gen/number_pow5.o: $(O)/obj/gen/number_pow5.c
 	$(CC) $(ES_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/obj/libedgestream.a: $(LIB_OBJS)

@@ -1,12 +1,11 @@
 /* number.c - JSON numbers: parsed exactly, written shortest */
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
 #include "number.h"
+#include "number_impl.h"
 
 static const double pow10_exact[] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -74,6 +73,70 @@ digits(const char *p, const char *end, uint64_t *mant)
 	return p;
 }
 
+/*
+ * Eisel-Lemire (Lemire, "Number Parsing at a Gigabyte per Second", 2021,
+ * as fast_float does it): w * 10^q for w < 2^64 from the 128-bit 5^q.
+ * With w normalized (top bit set), the high 64 bits of w * T carry the 54
+ * bits of the result and a rounding bit, at most one unit low; when the
+ * bits below those are all ones the low half of T decides, and if they are
+ * still all ones (an error that could carry) the answer is left to strtod
+ * (false; Mushtak and Lemire prove it never happens, the tests count it).
+ * A decimal exactly halfway between two doubles needs -4 <= q <= 23; there
+ * an all-zero tail below the rounding bit is one, rounded to even.
+ */
+__attribute__((noinline)) bool
+number_eisel_lemire(uint64_t w, int q, bool neg, double *out)
+{
+	uint64_t bits;
+	if (w == 0 || q < NUMBER_POW5_MIN) {
+		bits = 0;
+	} else if (q > 308) {
+		bits = 0x7ffull << 52;
+	} else {
+		int lz = __builtin_clzll(w);
+		w <<= lz;
+		const uint64_t *t = number_pow5[q - NUMBER_POW5_MIN];
+		uint64_t lo, hi = number_mul64(w, t[0], &lo);
+		if ((hi & 0x1ff) == 0x1ff) {	/* 64 - 55 bits */
+			uint64_t lo2, hi2 = number_mul64(w, t[1], &lo2);
+			lo += hi2;
+			hi += lo < hi2;
+			if ((hi & 0x1ff) == 0x1ff && lo == UINT64_MAX)
+				return false;
+		}
+		int upper = (int)(hi >> 63), shift = upper + 9;
+		uint64_t m = hi >> shift;
+		/* the biased exponent: floor(log2 10^q) + 63 + upper - lz,
+		 * less the bias's -1023 */
+		int e = number_log2_pow5(q) + q + 63 + upper - lz + 1023;
+		if (e <= 0) {	/* subnormal, or zero */
+			if (1 - e >= 64) {
+				m = 0;
+			} else {
+				m >>= 1 - e;
+				m = (m + (m & 1)) >> 1;
+			}
+			/* rounding up may have reached the smallest normal */
+			e = m >= 1ull << 52;
+			bits = (uint64_t)e << 52 | (m & ((1ull << 52) - 1));
+		} else {
+			if (lo <= 1 && q >= -4 && q <= 23 && (m & 3) == 1 &&
+			    m << shift == hi)
+				m &= ~1ull;	/* a tie, and even below */
+			m = (m + (m & 1)) >> 1;
+			if (m >= 2ull << 52) {
+				m = 1ull << 52;
+				e++;
+			}
+			bits = e >= 0x7ff ? 0x7ffull << 52
+					  : (uint64_t)e << 52 | (m & ((1ull << 52) - 1));
+		}
+	}
+	bits |= (uint64_t)neg << 63;
+	memcpy(out, &bits, sizeof *out);
+	return true;
+}
+
 bool number_parse(const char *s, size_t n, struct value *v)
 {
 	const char *p = s, *end = s + n;
@@ -124,39 +187,51 @@ bool number_parse(const char *s, size_t n, struct value *v)
 		return true;
 	}
 	v->t = V_DOUBLE;
+	if (!exact && *int_start == '0') {
+		/* 0.000123...: the zeros after the point are not significant
+		 * digits (nor in mant) */
+		const char *z = int_start + 2;
+		while (z < end && *z == '0')
+			z++;
+		exact = nd - 1 - (size_t)(z - int_start - 2) <= 19;
+	}
 	/* Clinger's fast path: exact when the mantissa and the power of ten
-	 * are both exact doubles; otherwise strtod rounds correctly. */
+	 * are both exact doubles; then Eisel-Lemire for up to 19 digits;
+	 * strtod rounds the rest correctly (more digits, a rare doubt). */
 	if (exact && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
 		double d = (double)mant;
 		d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
 		v->u.d = neg ? -d : d;
-	} else {
+	} else if (!exact || !number_eisel_lemire(mant, exp10, neg, &v->u.d)) {
 		v->u.d = slow_strtod(s, n);
 	}
 	return true;
 }
 
 /*
- * The common case without printf: d is the double nearest a decimal of at
- * most 15 significant digits, k of them after the point, with 1e-4 <= |d| <
- * 1e15 (where %g writes no exponent). The smallest k for which m =
- * rint(d * 10^k) gives back d as m / 10^k is the answer: m and 10^k are
- * exact doubles, so that division is rounded once, as strtod rounds the
- * text "m with the point k digits in", which therefore reads back as d; and
- * a decimal of at most 15 digits is what %.15g recovers from its nearest
- * double, so the text is the same as the slow path's. Returns 0 when d is
- * not such a number.
+ * Readings as sensors give them, before number_print: d is the double
+ * nearest a decimal of at most 15 significant digits, k <= FIXED_K of them
+ * after the point, with 1e-4 <= |d| < 1e15 (where %g writes no exponent).
+ * The smallest k for which m = rint(d * 10^k) gives back d as m / 10^k is
+ * the answer: m and 10^k are exact doubles, so that division is rounded
+ * once, as strtod rounds the text "m with the point k digits in", which
+ * therefore reads back as d; and a decimal of at most 15 digits is what
+ * %.15g recovers from its nearest double, so the text is the same as
+ * number_print's. Returns 0 when d is not such a number.
+ *
+ * Each k tried costs about 22 instructions, which a mean of 17 digits pays
+ * for nothing: up to 3 decimals is where es-window's output costs least
+ * (bench/README.md, "Numbers").
  */
+#define FIXED_K 3
+
 static size_t fixed_format(double d, char *buf)
 {
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-	};
+	static const double pow10[FIXED_K + 1] = { 1e0, 1e1, 1e2, 1e3 };
 	double a = fabs(d);
 	if (!(a >= 1e-4 && a < 1e15))
 		return 0;
-	for (int k = 0; k < (int)(sizeof pow10 / sizeof pow10[0]); k++) {
+	for (int k = 0; k <= FIXED_K; k++) {
 		double m = rint(a * pow10[k]);
 		if (m >= 1e15)
 			return 0;	/* more than 15 digits */
@@ -186,161 +261,23 @@ static size_t fixed_format(double d, char *buf)
 	return 0;
 }
 
-/* ---- %.Pg without printf ---- */
-
-#ifdef __SIZEOF_INT128__	/* 64-bit targets; printf does it elsewhere */
-typedef unsigned __int128 u128;
-
-static u128 pow10_u128(int k)
-{
-	u128 p = 1;
-	while (k-- > 0)
-		p *= 10;
-	return p;
-}
-
-/* What %.Pg writes for the P significant digits q (10^(P-1) <= q < 10^P)
- * with decimal exponent x: trailing zeros dropped, an exponent when x < -4
- * or x >= P. */
-static size_t g_style(bool neg, uint64_t q, int x, int prec, char *buf)
-{
-	char dg[24];
-	int nd = 0;
-	for (int i = prec - 1; i >= 0; i--, q /= 10)
-		dg[i] = (char)('0' + q % 10);
-	nd = prec;
-	while (nd > 1 && dg[nd - 1] == '0')
-		nd--;
-	size_t n = 0;
-	if (neg)
-		buf[n++] = '-';
-	if (x < -4 || x >= prec) {
-		buf[n++] = dg[0];
-		if (nd > 1) {
-			buf[n++] = '.';
-			memcpy(buf + n, dg + 1, (size_t)nd - 1);
-			n += (size_t)nd - 1;
-		}
-		buf[n++] = 'e';
-		buf[n++] = x < 0 ? '-' : '+';
-		int ax = x < 0 ? -x : x;
-		if (ax >= 100)
-			buf[n++] = (char)('0' + ax / 100);
-		buf[n++] = (char)('0' + ax / 10 % 10);
-		buf[n++] = (char)('0' + ax % 10);
-	} else if (x < 0) {
-		buf[n++] = '0';
-		buf[n++] = '.';
-		for (int i = -1; i > x; i--)
-			buf[n++] = '0';
-		memcpy(buf + n, dg, (size_t)nd);
-		n += (size_t)nd;
-	} else {
-		for (int i = 0; i <= x; i++)
-			buf[n++] = i < nd ? dg[i] : '0';
-		if (nd > x + 1) {
-			buf[n++] = '.';
-			memcpy(buf + n, dg + x + 1, (size_t)(nd - x - 1));
-			n += (size_t)(nd - x - 1);
-		}
-	}
-	buf[n] = 0;
-	return n;
-}
-
-/*
- * number_format's search (%.15g, %.16g, %.17g: the first that reads back
- * as d) in exact integer arithmetic, for the doubles where that fits 128
- * bits: d = m / 2^s with m < 2^53, 0 < s <= 120, and the scale 10^k that
- * brings P digits before the point at most 10^22. Then N = m * 10^k is
- * exact, q = N / 2^s rounded half to even is what printf's correctly
- * rounded %.Pg prints, and the text reads back as d exactly when it lies
- * inside d's rounding interval: |q * 2^s - N| < 2^s * ulp / 2 scaled,
- * i.e. 2 * |diff| < 10^k (4 * |diff| below a power of two, where the gap
- * to the next double down is half as wide; equal counts when m is even,
- * as strtod rounds ties to even). Returns 0 when d is out of that range
- * (printf does it then).
- */
-static size_t exact_format(double d, char *buf)
-{
-	uint64_t bits;
-	memcpy(&bits, &d, 8);
-	bool neg = bits >> 63;
-	int be = (int)(bits >> 52 & 0x7ff);
-	if (be == 0)
-		return 0;	/* zero and subnormals */
-	uint64_t m = (bits & ((1ull << 52) - 1)) | 1ull << 52;
-	int s = 1075 - be;	/* d = m / 2^s */
-	if (s <= 0 || s > 120)
-		return 0;
-	/* floor(log10 |d|), estimated from the binary exponent (off by at
-	 * most one; set right below from the digits). */
-	int x = (int)floor((52 - s) * 0.30102999566398120);
-	for (int prec = 15; prec <= 17; prec++) {
-		u128 lo = pow10_u128(prec - 1), hi = lo * 10, N, q;
-		int k;
-		for (int tries = 0;; tries++) {
-			k = prec - 1 - x;
-			if (k < 0 || k > 22 || tries > 2)
-				return 0;
-			N = (u128)m * pow10_u128(k);
-			q = N >> s;
-			if (q >= hi)
-				x++;
-			else if (q < lo)
-				x--;
-			else
-				break;
-		}
-		u128 half = (u128)1 << (s - 1), r = N & (((u128)1 << s) - 1);
-		bool up = r > half || (r == half && (q & 1));
-		u128 diff = up ? ((u128)1 << s) - r : r;
-		q += up;
-		int qx = x;
-		if (q == hi) {
-			q = lo;
-			qx++;
-		}
-		if (prec < 17) {
-			u128 scale = pow10_u128(k);
-			bool below = !up && r;	/* the text is less than d */
-			u128 gap = below && m == 1ull << 52 && be > 1 ? 4 * diff
-								   : 2 * diff;
-			bool even = !(m & 1);
-			if (!(gap < scale || (gap == scale && even)))
-				continue;
-		}
-		return g_style(neg, (uint64_t)q, qx, prec, buf);
-	}
-	return 0;
-}
-#else
-static size_t exact_format(double d, char *buf)
-{
-	(void)d;
-	(void)buf;
-	return 0;
-}
-#endif
-
 size_t number_format(double d, char *buf)
 {
 	if (!isfinite(d)) {
 		memcpy(buf, "null", 5);
 		return 4;
 	}
+	if (d == 0) {	/* as %g: 0 and -0 */
+		const char *z = signbit(d) ? "-0" : "0";
+		size_t n = strlen(z);
+		memcpy(buf, z, n + 1);
+		return n;
+	}
 	size_t fixed = fixed_format(d, buf);
 	if (fixed)
 		return fixed;
-	fixed = exact_format(d, buf);
-	if (fixed)
-		return fixed;
-	for (int prec = 15; prec <= 17; prec++) {
-		int n = snprintf(buf, 32, "%.*g", prec, d);
-		if (prec == 17 || strtod(buf, NULL) == d)
-			return (size_t)n;
-	}
-	return strlen(buf);
+	fixed = number_print_fast(d, buf);
+	return fixed ? fixed : number_print_exact(d, buf);
 }
 
 size_t number_format_int(int64_t i, char *buf)

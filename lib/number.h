@@ -14,8 +14,12 @@
 bool number_parse(const char *s, size_t n, struct value *v);
 
 /* Writes d as the shortest text that reads back as the same double
- * (integral values without a fraction: 3 not 3.0; non-finite as null).
- * buf needs 32 bytes. Returns the length. */
+ * (integral values without a fraction: 3 not 3.0; non-finite as null):
+ * byte for byte what printf's first of %.15g, %.16g, %.17g that reads back
+ * writes, which is the shortest for every normal double but a few powers
+ * of two (17 digits where 16 would do), and not for many subnormals
+ * (4.94065645841247e-324 for 5e-324). buf needs 32 bytes. Returns the
+ * length. */
 size_t number_format(double d, char *buf);
 /* Writes an int64 in decimal; buf needs 24 bytes. */
 size_t number_format_int(int64_t i, char *buf);

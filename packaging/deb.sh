@@ -19,7 +19,7 @@ mkdir -p "$src"
 # What the build needs, without anything built here (a program of the host
 # architecture would look up to date to a cross-build).
 (cd "$root" && tar -cf - --exclude=examples/screening/gen-screening \
-	Makefile README.md cmd lib man debian packaging examples) |
+	Makefile README.md cmd lib man debian packaging examples tools) |
 	tar -xf - -C "$src"
 # The package's build is a make of its own (dh runs it with the jobs of
 # DEB_BUILD_OPTIONS): not a part of the make that may have called this.

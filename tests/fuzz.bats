@@ -106,6 +106,11 @@ cannot_run() {
 	fuzz_run time $(regress time) "$T"/seeds/*
 }
 
+@test "fuzz number: the seed numbers read as strtod reads them, and they and their first 8 bytes as a double written as printf's loop writes them" {
+	seeds_from_lines "$FUZZ/seeds/number.txt"
+	fuzz_run number "$T"/seeds/*
+}
+
 @test "fuzz path: regression inputs and the seed paths" {
 	seeds_from_lines "$FUZZ/seeds/path.txt"
 	fuzz_run path $(regress path) "$T"/seeds/*

@@ -26,6 +26,8 @@ input 1
 size 1
 value 2
 number 2
+number_print 2
+number_impl 2
 json 2
 jsonslot 2
 scan 2

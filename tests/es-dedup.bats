@@ -229,7 +229,7 @@ for i in range(40):
 	cmp "$T/in" "$T/out"
 	# 12 MiB measured; 45 MiB without the limit
 	# (the bound is the plain build's: ASan and valgrind add their own)
-	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 24576 ] || fail "peak RSS $(cat "$T/rss") KiB"
+	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt "$(rss_bound 24576)" ] || fail "peak RSS $(cat "$T/rss") KiB"
 }
 
 @test "es-dedup --within: a key passing again out of order keeps the heap within a few entries a key" {
@@ -240,7 +240,7 @@ for i in range(40):
 	/usr/bin/time -f %M -o "$T/rss" es-dedup -k k --within 1s --lateness 2s --time-unit ms --stats "$T/in" > "$T/out" 2> "$T/err"
 	assert_equal "$(cat "$T/err")" '{"program":"es-dedup","in":1000000,"out":1000000,"bad":0,"late":0,"dropped":0,"duplicates":0,"keys":1,"evicted":0,"state_bytes":6}'
 	# (the bound is the plain build's: ASan and valgrind add their own)
-	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt 8192 ] || fail "peak RSS $(cat "$T/rss") KiB"
+	[ -n "${ES_SANITIZE:-}${ES_VALGRIND:-}" ] || [ "$(cat "$T/rss")" -lt "$(rss_bound 8192)" ] || fail "peak RSS $(cat "$T/rss") KiB"
 }
 
 # ---- bad input ----

@@ -231,3 +231,12 @@ threads_unemulated() {
 	*) return 1 ;;
 	esac
 }
+
+# rss_bound KIB: a peak RSS bound (GNU time's %M) for the program under
+# test. Under check-cross (ES_CROSS) the process measured is qemu-user,
+# whose own memory (about 15 MiB, its translated code) comes on top.
+rss_bound() {
+	local extra=0
+	[ -z "${ES_CROSS:-}" ] || extra=16384
+	echo $(($1 + extra))
+}

@@ -61,19 +61,35 @@ size_t ijoin_buf_state(const struct ijoin *j)
 	       keytab_bytes(j->S[1].keys);
 }
 
-size_t ijoin_buf_bytes(const struct ijoin_view *v)
+/* What a buffered event's field counts in state_bytes: its slot on a
+ * 64-bit machine (es-join(1) says 48 bytes), counted so on 32-bit ones
+ * too, so that one --max-state keeps the same events on every gateway
+ * and the counters agree across a fleet. */
+#define IJOIN_FIELD_BYTES 48
+_Static_assert(sizeof(void *) != 8 || sizeof(struct ofield) == IJOIN_FIELD_BYTES,
+	       "a field's slot is what es-join(1) says");
+
+/* The text an event holds: its fields' names and values, its time. */
+static size_t ijoin_buf_text(const struct ijoin_view *v)
 {
 	size_t text = v->tv.s ? v->tv.n : 0;
 	for (int i = 0; i < v->nf; i++)
 		text += v->f[i].namelen + (v->f[i].v.s ? v->f[i].v.n : 0);
-	return (size_t)v->nf * sizeof(struct ofield) + text;
+	return text;
 }
 
-/* A copy of v, of ijoin_buf_bytes(v) bytes past the header. */
+size_t ijoin_buf_bytes(const struct ijoin_view *v)
+{
+	return (size_t)v->nf * IJOIN_FIELD_BYTES + ijoin_buf_text(v);
+}
+
+/* A copy of v (its fields, then their text) past the header; bytes is
+ * what it counts. */
 static struct ijoin_ev *ijoin_buf_copy(const struct ijoin_view *v,
 				       size_t bytes)
 {
-	struct ijoin_ev *e = xmalloc(sizeof *e + bytes);
+	struct ijoin_ev *e = xmalloc(sizeof *e + (size_t)v->nf *
+				     sizeof(struct ofield) + ijoin_buf_text(v));
 	e->bytes = bytes;
 	struct ofield *f = (struct ofield *)(e + 1);
 	char *p = (char *)(f + v->nf);

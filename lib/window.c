@@ -689,22 +689,36 @@ static void count_event(struct window *w, struct group *g, int64_t t,
 
 /* ---- sliding windows ---- */
 
-/* The bytes of a buffered event's values: the block values_copy makes. */
-static size_t values_bytes(const struct window *w, const struct value *vals)
+/* What a buffered value counts in state_bytes: its slot on a 64-bit
+ * machine (es-window(1) says 32 bytes), counted so on 32-bit ones too, so
+ * that one --max-state keeps the same events on every gateway. */
+#define VALUE_BYTES 32
+_Static_assert(sizeof(void *) != 8 || sizeof(struct value) == VALUE_BYTES,
+	       "a value's slot is what es-window(1) says");
+
+/* The text of a buffered event's values. */
+static size_t values_text(const struct window *w, const struct value *vals)
 {
-	size_t bytes = (size_t)w->nspecs * sizeof *vals;
+	size_t text = 0;
 	for (int i = 0; i < w->nspecs; i++)
 		if (vals[i].s)
-			bytes += vals[i].n;
-	return bytes;
+			text += vals[i].n;
+	return text;
+}
+
+/* The bytes a buffered event's values count: per value its slot, and
+ * the text. */
+static size_t values_bytes(const struct window *w, const struct value *vals)
+{
+	return (size_t)w->nspecs * VALUE_BYTES + values_text(w, vals);
 }
 
 static struct value *values_copy(const struct window *w, struct group *g,
 				 const struct value *vals)
 {
-	size_t bytes = values_bytes(w, vals);
-	g->held += bytes;
-	struct value *c = xrealloc(NULL, bytes);
+	g->held += values_bytes(w, vals);
+	struct value *c = xrealloc(NULL, (size_t)w->nspecs * sizeof *c +
+				   values_text(w, vals));
 	char *text = (char *)(c + w->nspecs);
 	for (int i = 0; i < w->nspecs; i++) {
 		c[i] = vals[i];

@@ -149,9 +149,8 @@ EOF
 }
 
 @test "es-window --sliding with --lateness: out-of-order events join later windows, not earlier ones" {
-	# state_bytes: buffered events are 32 bytes a value, 24 on 32-bit ARM
+	# state_bytes: buffered events are 32 bytes a value (on 32-bit ARM too)
 	local peak1=261 peak2=65
-	[ "${ES_CROSS:-}" = armhf ] && peak1=197 peak2=49
 	printf '%s\n' '{"ts":1000,"v":1}' '{"ts":3000,"v":2}' '{"ts":2000,"v":4}' \
 		'{"ts":5000,"v":8}' '{"ts":3500,"v":16}' '{"ts":2500,"v":32}' > "$T/in"
 	run --separate-stderr es-window --sliding 2s --lateness 2s --time-unit ms -a 'count,sum(v)' --stats "$T/in"
@@ -1042,11 +1041,9 @@ EOF
 @test "es-window --max-state --sliding: buffered events count (32 bytes a value); an evicted group's later windows start afresh" {
 	# a holds 6 + 2 x 32 bytes, b's first event makes 108: a goes (its
 	# windows were written at its events; its buffered events are
-	# forgotten); a again makes 76, b's second 108: a goes again. On 32-bit
-	# ARM a value is 24 bytes: the same story at --max-state 80 (54, 84;
-	# 60, 84)
+	# forgotten); a again makes 76, b's second 108: a goes again (a value
+	# counts 32 bytes on 32-bit ARM too)
 	local max=100 peak=108
-	[ "${ES_CROSS:-}" = armhf ] && max=80 peak=84
 	printf '%s\n' '{"ts":1000,"d":"a"}' '{"ts":2000,"d":"a"}' '{"ts":3000,"d":"b"}' '{"ts":4000,"d":"a"}' \
 		'{"ts":5000,"d":"b"}' > "$T/in"
 	run --separate-stderr es-window --sliding 10s --time-unit ms --max-state "$max" -g d --stats "$T/in"
@@ -1768,9 +1765,8 @@ PY
 
 @test "es-window --sliding: at most 10000 buffered events per group, the oldest forgotten with a warning" {
 	skip_if_slow
-	# state_bytes: 10000 events of 32 bytes (24 on 32-bit ARM)
+	# state_bytes: 10000 events of 32 bytes (on 32-bit ARM too)
 	local peak=320000
-	[ "${ES_CROSS:-}" = armhf ] && peak=240000
 	seq 1 10001 | awk '{printf "{\"ts\":%d,\"v\":1}\n", $1}' > "$T/in"
 	run_out es-window --sliding 1h --time-unit ms --stats -a count "$T/in"
 	[ "$status" -eq 0 ]

@@ -144,9 +144,7 @@ static void store_option(struct conf *c, int code, const char *arg)
 {
 	switch (code) {
 	case 'k': parse_key(c, arg); break;
-	case OPT_TIME:
-		c->processing = choice("--time", arg, "event", "processing");
-		break;
+	case OPT_TIME: c->processing = optgroup_time_mode(arg); break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
 	case OPT_MAX_SIZE: c->max_size = optgroup_size("--max-size", arg); break;

@@ -66,18 +66,13 @@ static const struct opts_entry opts[] = {
 	{0}
 };
 
-static const struct opts_entry client_id_opt[] = {
-	GATEWAY_CLIENT_ID("ID-ctl"),
-	{0}
-};
-
 static const struct prog_group groups[] = {
 	{ PROG_CONT, opts },
 	{ "A reload of its own --config (SIGHUP, --watch-config) applies --dir,\n"
 	  "--result-topic and -C from the next message, a new -t by unsubscribing\n"
 	  "and subscribing, a new --id or connection option by reconnecting.",
 	  NULL },
-	GATEWAY_GROUPS(client_id_opt)
+	GATEWAY_GROUPS("ID-ctl")
 };
 
 /* ---- one configuration ---- */
@@ -278,9 +273,7 @@ static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	int rc = mosquitto_subscribe(gateway_conn.m, NULL, cfg->g.topic, cfg->g.mo.qos);
-	if (rc)
-		diag_warn("subscribe: %s", mosquitto_strerror(rc));
+	gateway_subscribe(&cfg->g);
 }
 
 /* ---- options ---- */
@@ -357,22 +350,9 @@ static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 	struct conf *nc = nconf;
 	(void)run;
 	const char *copt;
-	if (!gateway_reload_ok(&cfg->g, &nc->g, &copt))
+	if (!gateway_reload_subscribed(&cfg->g, &nc->g, &copt))
 		return false;
-	bool resub = !copt && gateway_conn.state == MQTT_UP &&
-		     (strcmp(cfg->g.topic, nc->g.topic) || cfg->g.mo.qos != nc->g.mo.qos);
-	if (resub) {
-		/* unsubscribe the old, then on_up's subscribe for the new */
-		int rc = mosquitto_unsubscribe(gateway_conn.m, NULL, cfg->g.topic);
-		if (rc)
-			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
-	}
 	cfg = nc;
-	gateway_use(&cfg->g, copt);
-	if (resub) {
-		on_up(NULL, false);
-		mqtt_flush(&gateway_conn);
-	}
 	snprintf(said, n, "--dir %s -t %s --result-topic %s", cfg->dir,
 		 cfg->g.topic, cfg->result);
 	return gateway_said(said, n, copt);
@@ -398,8 +378,7 @@ static bool done(struct prog_run *run)
 /* The last result on its way before we go. */
 static void finish(struct prog_run *run)
 {
-	gateway_finish();
-	mqtt_linger(&gateway_conn, &run->ev, 1000, true);
+	gateway_finish_linger(&run->ev);
 }
 
 static void cleanup(struct prog_run *run)
@@ -421,5 +400,6 @@ const struct prog program = {
 	.notes = "\nExample:\n"
 		 "  es-filter --config /etc/edgestream/es-filter.conf ... & echo $! > /etc/edgestream/es-filter.pid\n"
 		 "  es-ctl --id gw-17 -h broker --dir /etc/edgestream\n",
+	.conf_free = conf_free,
 	GATEWAY_HOOKS,
 };

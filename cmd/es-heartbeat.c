@@ -69,18 +69,13 @@ static const struct opts_entry opts[] = {
 	{0}
 };
 
-static const struct opts_entry client_id_opt[] = {
-	GATEWAY_CLIENT_ID("ID-heartbeat"),
-	{0}
-};
-
 static const struct prog_group groups[] = {
 	{ PROG_CONT, opts },
 	{ "A reload of --config (SIGHUP, --watch-config) applies --every, --watch,\n"
 	  "--stale, --disk, -C and --qos from the next status; a new --id, topic\n"
 	  "or connection option says offline on the old topic and reconnects.",
 	  NULL },
-	GATEWAY_GROUPS(client_id_opt)
+	GATEWAY_GROUPS("ID-heartbeat")
 };
 
 /* ---- the status record ---- */
@@ -326,16 +321,9 @@ static void check(struct prog_run *run, void *conf, int argc, char **argv)
 	struct conf *c = conf;
 	(void)run;
 	gateway_check_id(&c->g, argc, argv);
-	if (mosquitto_pub_topic_check(c->g.topic) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for -t/--topic", c->g.topic);
+	gateway_check_topic(&c->g, true);
 	set_will(c);
 	gateway_check_conn(&c->g, "{id}-heartbeat");
-}
-
-static void conf_free(void *conf)
-{
-	struct conf *c = conf;
-	gateway_conf_free(&c->g);
 }
 
 /* ---- reloading ---- */
@@ -416,5 +404,6 @@ const struct prog program = {
 	.notes = "\nExample:\n"
 		 "  es-heartbeat --id gw-17 -h broker --every 10s \\\n"
 		 "    --watch /run/es/filter.json --watch /run/es/window.json\n",
+	.conf_free = gateway_conf_free,
 	GATEWAY_HOOKS,
 };

@@ -240,7 +240,7 @@ static void reload_apply(void *ctx)
 	pubtmpl_free(&hp.url);
 	url_compile(c->hc.url, pp.pl.fs);
 	if (moved)
-		spool_set_owner(pp.pl.q, c->hc.url);	/* what is queued goes there */
+		pubprog_move(&pp, c->hc.url);
 	publoop_fields(&pp.pl);
 	char said[700];
 	snprintf(said, sizeof said, "%s %s, --batch %ld", c->hc.method,
@@ -276,22 +276,7 @@ static void setup(struct prog_run *r)
 	struct conf *c = r->conf;
 	pubhttp_init(&hp, &pp.pl, &c->hc);
 	url_compile(c->hc.url, r->fs);
-	pubprog_init(&pp, &hooks, r, &transport, &hp);
-	int rc = r->o.check ? pub_spool_check(&c->pub, c->hc.url) : 0;
-	if (rc)
-		prog_exit(rc);	/* said; --check: no spool, no request */
-}
-
-static void run_loop(struct prog_run *r)
-{
-	(void)r;
-	pubprog_run(&pp, ((struct conf *)pp.cfg)->hc.url);
-}
-
-static void cleanup(struct prog_run *r)
-{
-	(void)r;
-	pubprog_cleanup(&pp);
+	pubprog_setup(&pp, &hooks, r, &transport, &hp, c->hc.url);
 }
 
 static const struct prog es_http_pub = {
@@ -318,15 +303,8 @@ static const struct prog es_http_pub = {
 		 "    'http://influx:8086/write?db=edge&precision=ms'\n"
 		 "  es-filter 'temp > 38' | es-http-pub --token-file /etc/es/token \\\n"
 		 "    'https://alerts.example/hook/{gate}'\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
 	.conf_free = conf_free,
-	.setup = setup,
-	.run = run_loop,
-	.stats = stats_extra,
-	.cleanup = cleanup,
+	PUBPROG_HOOKS,
 };
 
 int main(int argc, char **argv)

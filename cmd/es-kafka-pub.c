@@ -36,7 +36,6 @@ struct conf {
 	struct pub_opts pub;	/* --payload-field, the spool */
 };
 
-static char *dest;		/* the spool's: kafka://brokers/topic (owned) */
 static struct pubprog pp;	/* the loop, the running conf, a reload staged */
 static struct pubkafka kafka;
 
@@ -73,11 +72,13 @@ static const struct prog_group groups[] = {
 	{ 0 }
 };
 
-static void dest_of(const struct conf *c)
+/* The spool's destination: kafka://brokers/topic (the caller frees it). */
+static char *dest_of(const struct conf *c)
 {
-	free(dest);
-	dest = xmalloc(strlen(c->kafka.brokers) + strlen(c->kafka.topic) + 10);
+	char *dest = xmalloc(strlen(c->kafka.brokers) +
+			     strlen(c->kafka.topic) + 10);
 	sprintf(dest, "kafka://%s/%s", c->kafka.brokers, c->kafka.topic);
+	return dest;
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -234,8 +235,10 @@ static void reload_apply(void *ctx)
 		char err[1024];
 		int rc = pubkafka_restart(&kafka, &c->kafka, err, sizeof err);
 		prog_check(rc, err);	/* it checked */
-		dest_of(c);	/* the spool is empty: it is the new one's */
-		spool_set_owner(pp.pl.q, dest);
+		char *dest = dest_of(c);
+		pubprog_move(&pp, dest);	/* the spool is empty: it is
+						   the new one's */
+		free(dest);
 	}
 	reload_said_what(c, popt);
 }
@@ -292,27 +295,10 @@ static void setup(struct prog_run *r)
 	char err[1024];
 	struct conf *c = r->conf;
 	kafka.key_slot = pub_field_slot(r->fs, c->key_opt, c->key_field);
-	pubprog_init(&pp, &hooks, r, &transport, &kafka);
-	dest_of(c);
-	if (!r->o.check)
-		return;
-	int rc = pubkafka_check(&c->kafka, err, sizeof err);
-	prog_check(rc, err);	/* 2: properties that disagree */
-	rc = pub_spool_check(&c->pub, dest);
-	if (rc)
-		prog_exit(rc);	/* said */
-}
-
-static void run_loop(struct prog_run *r)
-{
-	(void)r;
-	pubprog_run(&pp, dest);
-}
-
-static void cleanup(struct prog_run *r)
-{
-	(void)r;
-	pubprog_cleanup(&pp);
+	if (r->o.check)	/* 2: properties that disagree */
+		prog_check(pubkafka_check(&c->kafka, err, sizeof err), err);
+	char *dest = dest_of(c);
+	pubprog_setup(&pp, &hooks, r, &transport, &kafka, dest);
 	free(dest);
 }
 
@@ -334,15 +320,8 @@ static const struct prog es_kafka_pub = {
 		 "      --spool /var/spool/es\n"
 		 "  es-window --tumbling 10s --agg 'count' | es-kafka-pub -b k:9092 -t windows \\\n"
 		 "      -X compression.type=zstd -X acks=all\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
 	.conf_free = conf_free,
-	.setup = setup,
-	.run = run_loop,
-	.stats = stats_extra,
-	.cleanup = cleanup,
+	PUBPROG_HOOKS,
 };
 
 int main(int argc, char **argv)

@@ -36,7 +36,6 @@ struct conf {
 	struct mqtt_opts mo;
 };
 
-static char dest[300];		/* the spool's destination: mqtt://host:port */
 static struct pubprog pp;	/* the loop, the running conf, a reload staged */
 static struct pubmqtt mq;
 
@@ -60,9 +59,12 @@ static const struct prog_group groups[] = {
 	{ 0 }
 };
 
-static void dest_of(const struct mqtt_opts *mo)
+/* The spool's destination: mqtt://host:port (a static buffer). */
+static const char *dest_of(const struct mqtt_opts *mo)
 {
+	static char dest[300];
 	snprintf(dest, sizeof dest, "mqtt://%s:%d", mo->host, mo->port);
+	return dest;
 }
 
 static void stats_extra(char *buf, size_t n)
@@ -154,8 +156,7 @@ static void reload_apply(void *ctx)
 		char why[MQTT_WHY];
 		prog_check(pubmqtt_reopen(&mq, &c->mo, why, sizeof why), why);
 		/* the queued messages (if any) go there now */
-		dest_of(&c->mo);
-		spool_set_owner(pp.pl.q, dest);
+		pubprog_move(&pp, dest_of(&c->mo));
 	} else {
 		mq.conn.o = &c->mo;
 	}
@@ -207,23 +208,7 @@ static void setup(struct prog_run *r)
 	pubmqtt_init(&mq, &pp.pl);
 	topic_compile(c->topic, r->fs);
 	mq.retain = c->retain;
-	pubprog_init(&pp, &hooks, r, &transport, &mq);
-	dest_of(&c->mo);
-	int rc = r->o.check ? pub_spool_check(&c->pub, dest) : 0;
-	if (rc)
-		prog_exit(rc);	/* said; --check: no spool, no connection */
-}
-
-static void run_loop(struct prog_run *r)
-{
-	(void)r;
-	pubprog_run(&pp, dest);
-}
-
-static void cleanup(struct prog_run *r)
-{
-	(void)r;
-	pubprog_cleanup(&pp);
+	pubprog_setup(&pp, &hooks, r, &transport, &mq, dest_of(&c->mo));
 }
 
 static const struct prog es_mqtt_pub = {
@@ -237,14 +222,7 @@ static const struct prog es_mqtt_pub = {
 		 "\nExamples:\n"
 		 "  es-mqtt-pub -h broker -t 'alerts/{gate}' -q 1 --spool /var/spool/es\n"
 		 "  es-cat -o csv data.ndjson | es-mqtt-pub -o csv -t plant/rows\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
-	.setup = setup,
-	.run = run_loop,
-	.stats = stats_extra,
-	.cleanup = cleanup,
+	PUBPROG_HOOKS,
 };
 
 int main(int argc, char **argv)

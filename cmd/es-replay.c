@@ -22,6 +22,7 @@
 
 #include "diag.h"
 #include "evloop.h"
+#include "gateway.h"
 #include "json.h"
 #include "mem.h"
 #include "mqtt.h"
@@ -39,15 +40,12 @@ enum { OPT_DIR = OPT_PROGRAM, OPT_MAX_RECORDS, OPT_CHUNK };
 #define QUEUE 64		/* requests waiting to be served */
 
 struct conf {
-	const char *id, *dir, *topic_tmpl;
-	char *topic;		/* {id} filled (owned) */
-	char *client_id;	/* --client-id, or ID-replay (owned) */
-	long long max_records, chunk, count;
-	struct mqtt_opts mo;
+	struct gateway_conf g;	/* --id, -t, -C, the connection */
+	const char *dir;
+	long long max_records, chunk;
 };
 
 static struct conf *cfg;	/* the running configuration (run->conf) */
-static struct mqtt_conn conn;
 static struct outbuf *out, reply;
 static struct replay_req queue[QUEUE];	/* a ring */
 static int qhead, qlen;
@@ -69,22 +67,13 @@ static const struct opts_entry opts[] = {
 	{0}
 };
 
-static const struct opts_entry client_id_opt[] = {
-	{"client-id", required_argument, OPT_MQTT_CLIENT_ID, "CID",
-	 "MQTT client id, unique on the broker\n(default ID-replay)"},
-	{0}
-};
-
 static const struct prog_group groups[] = {
 	{ PROG_CONT, opts },
 	{ "A reload of --config (SIGHUP, --watch-config) applies --dir,\n"
 	  "--max-records, --chunk and -C from the next request, a new -t by\n"
 	  "unsubscribing and subscribing, a new --id or connection option by\n"
 	  "reconnecting.", NULL },
-	{ "Connection:", mqtt_opts_head },
-	{ PROG_CONT, client_id_opt },
-	{ PROG_CONT, mqtt_opts_table },
-	{ 0 }
+	GATEWAY_GROUPS("ID-replay")
 };
 
 /* ---- sending ---- */
@@ -92,9 +81,9 @@ static const struct prog_group groups[] = {
 /* Replies go with QoS 1 at least (--qos 2: 2). */
 static void publish(const char *topic, const struct outbuf *m)
 {
-	int qos = cfg->mo.qos < 1 ? 1 : cfg->mo.qos;
-	int rc = mosquitto_publish(conn.m, NULL, topic, (int)m->len, m->buf,
-				   qos, false);
+	int qos = cfg->g.mo.qos < 1 ? 1 : cfg->g.mo.qos;
+	int rc = mosquitto_publish(gateway_conn.m, NULL, topic, (int)m->len,
+				   m->buf, qos, false);
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
 		diag_warn("publish to %s: %s", topic, mosquitto_strerror(rc));
 	else
@@ -156,7 +145,7 @@ static bool pump(void)
 {
 	char why[1024];
 	bool sent = false;
-	while (conn.state == MQTT_UP && inflight < WINDOW) {
+	while (gateway_conn.state == MQTT_UP && inflight < WINDOW) {
 		if (!cur.reply && !qlen)
 			break;
 		if (!cur.reply) {
@@ -183,8 +172,8 @@ static bool pump(void)
 		end_request();
 	}
 	if (sent)
-		mqtt_flush(&conn);
-	return conn.state == MQTT_UP && inflight < WINDOW &&
+		mqtt_flush(&gateway_conn);
+	return gateway_conn.state == MQTT_UP && inflight < WINDOW &&
 	       (cur.reply || qlen);
 }
 
@@ -231,9 +220,7 @@ static void on_up(void *ctx, bool session_present)
 {
 	(void)ctx;
 	(void)session_present;
-	int rc = mosquitto_subscribe(conn.m, NULL, cfg->topic, cfg->mo.qos);
-	if (rc)
-		diag_warn("subscribe: %s", mosquitto_strerror(rc));
+	gateway_subscribe(&cfg->g);
 }
 
 static void on_publish(void *ctx, int mid)
@@ -250,58 +237,40 @@ static void stats_extra(char *buf, size_t n)
 {
 	snprintf(buf, n, ",\"served\":%llu,\"refused\":%llu,\"records\":%llu,"
 		 "\"messages\":%llu,\"reconnects\":%lu", served, refused,
-		 records, messages, conn.reconnects);
+		 records, messages, gateway_conn.reconnects);
 }
 
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
-	c->topic_tmpl = "fleet/{id}/replay";
+	gateway_conf_init(&c->g, "fleet/{id}/replay");
 	c->max_records = DEFAULT_MAX_RECORDS;
 	c->chunk = DEFAULT_CHUNK;
-	mqtt_opts_init(&c->mo);
 }
 
 static void option(void *conf, int ch, const char *arg)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
-	if (prog_took(mqttprog_gateway_opt(&c->mo, &c->id, ch, arg, why,
-					   sizeof why), why))
+	if (gateway_option(&c->g, ch, arg))
 		return;
 	switch (ch) {
 	case OPT_DIR: c->dir = arg; break;
-	case 't': c->topic_tmpl = arg; break;
 	case OPT_MAX_RECORDS:
 		c->max_records = opts_count("--max-records", arg);
 		break;
 	case OPT_CHUNK: c->chunk = opts_count("--chunk", arg); break;
-	case 'C': c->count = opts_count("-C/--count", arg); break;
 	}
 }
 
 static void check(struct prog_run *run, void *conf, int argc, char **argv)
 {
 	struct conf *c = conf;
-	char why[MQTT_WHY];
 	(void)run;
-	prog_usage_unless(mqttprog_gateway_check(c->id, argc, argv, why,
-						 sizeof why), why);
+	gateway_check_id(&c->g, argc, argv);
 	if (!c->dir)
 		diag_usage("--dir is needed: the archive's directory");
-	c->topic = mqttprog_fill_id(c->topic_tmpl, c->id);
-	if (mosquitto_sub_topic_check(c->topic) != MOSQ_ERR_SUCCESS)
-		diag_usage("invalid topic '%s' for -t/--topic", c->topic);
-	prog_usage_unless(mqttprog_gateway_conn(&c->mo, "{id}-replay", c->id,
-						&c->client_id, why, sizeof why),
-			  why);
-}
-
-static void conf_free(void *conf)
-{
-	struct conf *c = conf;
-	free(c->topic);
-	free(c->client_id);
+	gateway_check_topic(&c->g, false);
+	gateway_check_conn(&c->g, "{id}-replay");
 }
 
 /* ---- reloading ---- */
@@ -312,50 +281,30 @@ static void conf_free(void *conf)
  * one being served keeps its own); a new -t unsubscribes the old filter
  * and subscribes the new one; a new --id or connection option reconnects.
  */
-static bool reload(struct prog_run *run, void *nconf, char *said_, size_t n)
+static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 {
 	struct conf *nc = nconf;
 	(void)run;
 	const char *copt;
-	if (!mqttprog_reload_ok(&cfg->mo, &nc->mo, NULL, &copt))
+	if (!gateway_reload_subscribed(&cfg->g, &nc->g, &copt))
 		return false;
-	bool resub = !copt && conn.state == MQTT_UP &&
-		     (strcmp(cfg->topic, nc->topic) || cfg->mo.qos != nc->mo.qos);
-	if (resub) {
-		int rc = mosquitto_unsubscribe(conn.m, NULL, cfg->topic);
-		if (rc)
-			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
-	}
 	cfg = nc;
-	char why[MQTT_WHY];
-	prog_check(mqttprog_use(&conn, &cfg->mo, copt, why, sizeof why), why);
-	if (resub) {
-		on_up(NULL, false);
-		mqtt_flush(&conn);
-	}
-	snprintf(said_, n, "--dir %s -t %s --max-records %lld --chunk %lld",
-		 cfg->dir, cfg->topic, cfg->max_records, cfg->chunk);
-	mqttprog_said(said_, n, copt, &conn);
-	return true;
+	snprintf(said, n, "--dir %s -t %s --max-records %lld --chunk %lld",
+		 cfg->dir, cfg->g.topic, cfg->max_records, cfg->chunk);
+	return gateway_said(said, n, copt);
 }
 
 /* ---- the run ---- */
 
-static void setup(struct prog_run *run)
-{
-	cfg = run->conf;
-}
-
 static void start(struct prog_run *run)
 {
+	cfg = run->conf;
 	out = &run->out;
 	out_init(&reply, -1, "reply");
 	struct mqtt_hooks hooks = { .on_up = on_up, .on_message = on_message,
 				    .on_publish = on_publish,
 				    .max_inflight = WINDOW };
-	char why[MQTT_WHY];
-	prog_check(mqttprog_open(&conn, &cfg->mo, &hooks, &run->ev, why,
-				 sizeof why), why);
+	gateway_start(&cfg->g, &hooks, &run->ev);
 }
 
 /* Between two turns: the messages that may go now; no wait while more
@@ -370,22 +319,19 @@ static int timeout(struct prog_run *run)
 static bool done(struct prog_run *run)
 {
 	(void)run;
-	return conn.refused ||
-	       (cfg->count && (long long)stats.in >= cfg->count && !cur.reply &&
-		!qlen && !inflight);
+	bool idle = !cur.reply && !qlen && !inflight;
+	return gateway_done(&cfg->g, idle ? stats.in : 0);
 }
 
 static void finish(struct prog_run *run)
 {
-	if (conn.refused)
-		prog_exit(EXIT_RUNTIME);	/* said */
-	mqtt_linger(&conn, &run->ev, 1000, true);
+	gateway_finish_linger(&run->ev);
 }
 
 static void cleanup(struct prog_run *run)
 {
 	(void)run;
-	mqtt_close(&conn);
+	mqtt_close(&gateway_conn);
 	if (cur.reply)
 		end_request();
 	for (; qlen; qlen--, qhead = (qhead + 1) % QUEUE)
@@ -394,7 +340,6 @@ static void cleanup(struct prog_run *run)
 }
 
 const struct prog program = {
-	.ready_when_connected = true,
 	.name = "es-replay",
 	.synopsis = "--id ID --dir DIR [OPTION]...",
 	.about = "Answer requests for a slice of es-archive's archive in DIR over MQTT:\n"
@@ -404,8 +349,6 @@ const struct prog program = {
 		 "messages of --chunk NDJSON lines, then {\"done\":true,\"records\":N,\n"
 		 "\"messages\":M,\"skipped\":K}; or {\"error\":WHY}. Each answer is said on\n"
 		 "standard output.",
-	.opts = mqttprog_gateway_id,
-	.groups = groups,
 	.notes = "\n--stats: in (requests), out (answered), bad (not answerable: not JSON,\n"
 		 "no reply topic), and served, refused, records and messages sent,\n"
 		 "reconnects.\n"
@@ -413,17 +356,7 @@ const struct prog program = {
 		 "  es-replay --id gw-17 -h broker --dir /var/lib/edgestream/raw\n"
 		 "  mosquitto_pub -t fleet/gw-17/replay -m '{\"from\":\"2027-01-01T06:00:00Z\",\n"
 		 "    \"to\":\"2027-01-01T06:05:00Z\",\"reply\":\"ops/replay/1\"}'\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = option,
-	.check = check,
-	.conf_free = conf_free,
-	.setup = setup,
-	.start = start,
 	.timeout = timeout,
-	.done = done,
-	.reload = reload,
-	.stats = stats_extra,
-	.finish = finish,
-	.cleanup = cleanup,
+	.conf_free = gateway_conf_free,
+	GATEWAY_HOOKS,
 };

@@ -155,15 +155,7 @@ static void conf_time(struct window_conf *w, int code, const char *arg)
 	switch (code) {
 	case OPT_TIME_FIELD: w->time_field = arg; break;
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &w->unit); break;
-	case OPT_TIME:
-		if (!strcmp(arg, "processing"))
-			w->processing = true;
-		else if (!strcmp(arg, "event"))
-			w->processing = false;
-		else
-			diag_usage("invalid argument '%s' for --time: "
-				   "expected event or processing", arg);
-		break;
+	case OPT_TIME: w->processing = optgroup_time_mode(arg); break;
 	case OPT_TIME_FORMAT: optgroup_time_format(arg, &w->out_repr); break;
 	case OPT_LATENESS:
 		w->lateness = opts_duration("--lateness", arg, true);

@@ -1,5 +1,8 @@
-/* gateway.c - what a gateway's own MQTT programs share: es-ctl, es-heartbeat */
+/* gateway.c - what a gateway's own MQTT programs share: es-ctl,
+ * es-heartbeat, es-replay */
+#include <mosquitto.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "gateway.h"
@@ -45,8 +48,17 @@ void gateway_check_conn(struct gateway_conf *g, const char *client_tmpl)
 			  why);
 }
 
-void gateway_conf_free(struct gateway_conf *g)
+void gateway_check_topic(const struct gateway_conf *g, bool publish)
 {
+	int rc = publish ? mosquitto_pub_topic_check(g->topic)
+			 : mosquitto_sub_topic_check(g->topic);
+	if (rc != MOSQ_ERR_SUCCESS)
+		diag_usage("invalid topic '%s' for -t/--topic", g->topic);
+}
+
+void gateway_conf_free(void *conf)
+{
+	struct gateway_conf *g = conf;
 	free(g->topic);
 	free(g->client_id);
 }
@@ -70,6 +82,19 @@ void gateway_finish(void)
 		prog_exit(EXIT_RUNTIME);	/* said */
 }
 
+void gateway_finish_linger(struct evloop *ev)
+{
+	gateway_finish();
+	mqtt_linger(&gateway_conn, ev, 1000, true);
+}
+
+void gateway_subscribe(const struct gateway_conf *g)
+{
+	int rc = mosquitto_subscribe(gateway_conn.m, NULL, g->topic, g->mo.qos);
+	if (rc)
+		diag_warn("subscribe: %s", mosquitto_strerror(rc));
+}
+
 bool gateway_reload_ok(const struct gateway_conf *old,
 		       const struct gateway_conf *nw, const char **copt)
 {
@@ -81,6 +106,28 @@ void gateway_use(struct gateway_conf *nw, const char *copt)
 	char why[MQTT_WHY];
 	prog_check(mqttprog_use(&gateway_conn, &nw->mo, copt, why, sizeof why),
 		   why);
+}
+
+bool gateway_reload_subscribed(const struct gateway_conf *old,
+			       struct gateway_conf *nw, const char **copt)
+{
+	if (!gateway_reload_ok(old, nw, copt))
+		return false;
+	/* A reconnect subscribes anew (the program's on_up); else a new
+	 * filter or QoS takes the old one's place here. */
+	bool resub = !*copt && gateway_conn.state == MQTT_UP &&
+		     (strcmp(old->topic, nw->topic) || old->mo.qos != nw->mo.qos);
+	if (resub) {
+		int rc = mosquitto_unsubscribe(gateway_conn.m, NULL, old->topic);
+		if (rc)
+			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
+	}
+	gateway_use(nw, *copt);
+	if (resub) {
+		gateway_subscribe(nw);
+		mqtt_flush(&gateway_conn);
+	}
+	return true;
 }
 
 bool gateway_said(char *said, size_t n, const char *copt)

@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "out.h"
 #include "scan.h"
+#include "swar.h"
 #include "utf8.h"
 
 /* ---- character classes ---- */
@@ -56,33 +57,25 @@ static void skip_ws(struct scan *s)
 		s->p++;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
+/* The bytes of a word that end a string's plain run: '"', '\\', a control
+ * byte, a non-ASCII byte (the classic "has a zero byte" bit tricks). */
+static inline uint64_t string_stops(uint64_t x)
+{
+	uint64_t q = x ^ (SWAR_ONES * '"'), b = x ^ (SWAR_ONES * '\\');
+	return (((q - SWAR_ONES) & ~q) | ((b - SWAR_ONES) & ~b) |
+		((x - SWAR_ONES * 0x20) & ~x) | x) & SWAR_HIGHS;
+}
 
-/* Skips the bytes of a string that need no attention, eight at a time:
- * a word is plain if it has no '"', no '\\', no control byte and no
- * non-ASCII byte (the classic "has zero byte" bit tricks). */
+static inline bool string_plain(unsigned c)
+{
+	return !str_stop[c];
+}
+
+/* Skips the bytes of a string that need no attention, eight at a time. */
 static const unsigned char *skip_plain(const unsigned char *p,
 				       const unsigned char *end)
 {
-	while (end - p >= 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-		uint64_t stop = (((q - ONES) & ~q) | ((b - ONES) & ~b) |
-				 ((x - ONES * 0x20) & ~x) | x) & HIGHS;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		if (stop)	/* the lowest flag is a true one */
-			return p + (__builtin_ctzll(stop) >> 3);
-#else
-		if (stop)
-			break;
-#endif
-		p += 8;
-	}
-	while (p < end && !str_stop[*p])
-		p++;
-	return p;
+	return swar_skip(p, end, string_stops, string_plain);
 }
 
 /* Scans a string at s->p (on its opening quote); sets *escaped. */

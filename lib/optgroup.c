@@ -42,6 +42,15 @@ void optgroup_time_format(const char *arg, enum time_repr *repr)
 			   "rfc3339, s, ms, us or ns", arg);
 }
 
+bool optgroup_time_mode(const char *arg)
+{
+	bool processing = !strcmp(arg, "processing");
+	if (!processing && strcmp(arg, "event"))
+		diag_usage("invalid argument '%s' for --time: expected event or "
+			   "processing", arg);
+	return processing;
+}
+
 int optgroup_field(struct fieldset *fs, const char *opt, const char *text)
 {
 	const char *err;

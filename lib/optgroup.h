@@ -1,7 +1,8 @@
 /* optgroup.h - the option groups several programs share
  *
  * The grouping key and its caps (-k/--key, --max-keys, --max-state) and
- * the event time (--time-field, --time-unit, --max-ahead, --time-format):
+ * the event time (--time-field, --time-unit, --max-ahead, --time-format;
+ * --time event|processing, its parser only):
  * each table entry's name, code and argument are the group's, its help
  * the program's (what the option does there). The parsers say a bad value
  * as a usage error, in the same words in every program.
@@ -48,6 +49,8 @@ uint64_t optgroup_size(const char *opt, const char *arg);
 void optgroup_time_unit(const char *arg, enum time_repr *unit);
 /* --time-format rfc3339|s|ms|us|ns: how times are written. */
 void optgroup_time_format(const char *arg, enum time_repr *repr);
+/* --time event|processing: true for processing (the arrival time). */
+bool optgroup_time_mode(const char *arg);
 /* The fieldset slot of option opt's field path. */
 int optgroup_field(struct fieldset *fs, const char *opt, const char *text);
 /* The options of a series (lib/series.h): -k, -f, --time-field,

@@ -106,39 +106,48 @@ static char *pubhttp_read_file(const char *path, const char *opt, char *why,
 	return s;
 }
 
-static bool pubhttp_header_file(struct curl_slist **l, const char *path,
-				char *why, size_t n)
+/* --header-file's text s: a header a line. */
+static bool pubhttp_header_lines(struct curl_slist **l, char *s,
+				 const char *path, char *why, size_t n)
 {
-	char *s = pubhttp_read_file(path, "--header-file", why, n);
-	if (!s)
-		return false;
 	bool ok = true;
 	char from[300];
 	snprintf(from, sizeof from, "--header-file %s", path);
 	for (char *line = strtok(s, "\r\n"); ok && line; line = strtok(NULL, "\r\n"))
 		ok = pubhttp_add(l, line, from, why, n);
-	free(s);
 	return ok;
 }
 
-static bool pubhttp_token_file(struct curl_slist **l, const char *path,
-			       char *why, size_t n)
+/* --token-file's text s: a bearer token on its first line. */
+static bool pubhttp_bearer(struct curl_slist **l, char *s, const char *path,
+			   char *why, size_t n)
 {
-	char *s = pubhttp_read_file(path, "--token-file", why, n);
-	if (!s)
-		return false;
 	s[strcspn(s, "\r\n")] = 0;
-	bool ok = *s != 0;
-	if (ok) {
-		size_t hn = strlen(s) + 40;
-		char *h = xmalloc(hn);
-		snprintf(h, hn, "Authorization: Bearer %s", s);
-		*l = curl_slist_append(*l, h);
-		free(h);
-	} else {
+	if (!*s) {
 		snprintf(why, n, "--token-file %s: no token on its first line",
 			 path);
+		return false;
 	}
+	size_t hn = strlen(s) + 40;
+	char *h = xmalloc(hn);
+	snprintf(h, hn, "Authorization: Bearer %s", s);
+	*l = curl_slist_append(*l, h);
+	free(h);
+	return true;
+}
+
+/* The headers of a file option (opt: --header-file or --token-file),
+ * made by its reader from the file's text. */
+static bool pubhttp_header_file(struct curl_slist **l, const char *opt,
+				const char *path,
+				bool (*make)(struct curl_slist **, char *,
+					     const char *, char *, size_t),
+				char *why, size_t n)
+{
+	char *s = pubhttp_read_file(path, opt, why, n);
+	if (!s)
+		return false;
+	bool ok = make(l, s, path, why, n);
 	free(s);
 	return ok;
 }
@@ -161,9 +170,11 @@ struct curl_slist *pubhttp_headers(char **h, int nh, const char *header_file,
 	for (int i = 0; ok && i < nh; i++)
 		ok = pubhttp_add(&l, h[i], "-H/--header", why, n);
 	if (ok && header_file)
-		ok = pubhttp_header_file(&l, header_file, why, n);
+		ok = pubhttp_header_file(&l, "--header-file", header_file,
+					 pubhttp_header_lines, why, n);
 	if (ok && token_file)
-		ok = pubhttp_token_file(&l, token_file, why, n);
+		ok = pubhttp_header_file(&l, "--token-file", token_file,
+					 pubhttp_bearer, why, n);
 	if (!ok) {
 		curl_slist_free_all(l);
 		return NULL;
@@ -381,13 +392,15 @@ static void pubhttp_fill(struct pubhttp *h, int64_t now)
 	}
 }
 
-static void pubhttp_gzip(struct pubhttp_batch *b)
+/* The body gzipped into b->gz; NULL, or what failed (zlib could not
+ * get its memory: the caller ends the transport as on a fatal error). */
+static const char *pubhttp_gzip(struct pubhttp_batch *b)
 {
 	z_stream z;
 	memset(&z, 0, sizeof z);
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
-		diag_fatal(EXIT_RUNTIME, "zlib: cannot start gzip");
+		return "zlib: cannot start gzip";
 	size_t bound = deflateBound(&z, b->body.len);
 	if (bound > b->gzcap) {
 		b->gzcap = bound;
@@ -397,26 +410,42 @@ static void pubhttp_gzip(struct pubhttp_batch *b)
 	z.avail_in = (uInt)b->body.len;
 	z.next_out = (unsigned char *)b->gz;
 	z.avail_out = (uInt)bound;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		diag_fatal(EXIT_RUNTIME, "zlib: gzip failed");
+	/* The output has deflateBound's room: one call ends the stream. */
+	int rc = deflate(&z, Z_FINISH);
 	b->gzlen = bound - z.avail_out;
 	deflateEnd(&z);
+	return rc == Z_STREAM_END ? NULL : "zlib: gzip failed";
 }
 
 /* ---- requests ---- */
+
+/* The batch's body made complete, once: the array's ']', gzipped with
+ * --gzip. False if gzip failed: the library does not exit; the transport
+ * fails (said), the loop ends and the records stay queued (exit 1). */
+static bool pubhttp_close(struct pubhttp *h)
+{
+	struct pubhttp_batch *b = h->b;
+	if (b->closed)
+		return true;
+	if (h->c->body == BODY_ARRAY)
+		out_putc(&b->body, ']');
+	const char *err = h->c->gzip ? pubhttp_gzip(b) : NULL;
+	if (err) {
+		diag_warn("%s", err);
+		h->failed = true;
+		return false;
+	}
+	b->closed = true;
+	h->pl->published += b->n;
+	return true;
+}
 
 static void pubhttp_start(struct pubhttp *h)
 {
 	struct pubhttp_batch *b = h->b;
 	CURL *e = h->easy;
-	if (!b->closed) {
-		if (h->c->body == BODY_ARRAY)
-			out_putc(&b->body, ']');
-		if (h->c->gzip)
-			pubhttp_gzip(b);
-		b->closed = true;
-		h->pl->published += b->n;
-	}
+	if (!pubhttp_close(h))
+		return;
 	curl_easy_setopt(e, CURLOPT_URL, b->url);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->c->gzip ? b->gz : b->body.buf);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -46,21 +46,36 @@ struct pubprog {
 	struct prog_run *run;
 	void *cfg;	/* the running configuration (run->conf) */
 	void *next;	/* a reload staged, or NULL */
+	char *dest;	/* the spool's destination (owned) */
 };
 
-/* The setup hook's part: the loop on transport t (ctx) for run r. */
-void pubprog_init(struct pubprog *pp, const struct pubprog_hooks *h,
-		  struct prog_run *r, const struct pub_transport *t,
-		  void *ctx);
-/* The run hook's work: the spool for dest, the transport, the loop until
- * the end; a failure ends the program (lib/prog.h), and records not
- * delivered make the exit status 1. */
-void pubprog_run(struct pubprog *pp, const char *dest);
+/* The setup hook's work: the loop on transport t (ctx) for run r, and
+ * the spool's destination dest (copied: mqtt://host:port,
+ * kafka://brokers/topic, the URL). Under --check, the spool's options are
+ * checked for dest (no spool opened, nothing sent): a failure ends the
+ * program with its status (said). A run has one publisher: this one. */
+void pubprog_setup(struct pubprog *pp, const struct pubprog_hooks *h,
+		   struct prog_run *r, const struct pub_transport *t,
+		   void *ctx, const char *dest);
+/* For the apply hook, when a reload changed where messages go: dest is
+ * the spool's owner from now on (what is queued goes there). */
+void pubprog_move(struct pubprog *pp, const char *dest);
+/* The run hook (the publisher pubprog_setup set up): the spool, the
+ * transport, the loop until the end; a failure ends the program
+ * (lib/prog.h), and records not delivered make the exit status 1. */
+void pubprog_run(struct prog_run *r);
 /* For the apply hook (pub_transport's): the staged reload becomes the
  * running configuration (run->conf, pp->cfg; the old one is freed). */
 void pubprog_take(struct pubprog *pp);
-/* The cleanup hook's work. */
-void pubprog_cleanup(struct pubprog *pp);
+/* The cleanup hook. */
+void pubprog_cleanup(struct prog_run *r);
+/* In the struct prog: the hooks a publisher program names alike (its
+ * conf_free, where it has one, beside). */
+#define PUBPROG_HOOKS \
+	.conf_size = sizeof(struct conf), .conf_init = conf_init, \
+	.option = option, .check = check, .setup = setup, \
+	.run = pubprog_run, .stats = stats_extra, .cleanup = pubprog_cleanup
+
 /* The running configuration's struct pub_opts. */
 struct pub_opts *pubprog_opts(const struct pubprog *pp, void *conf);
 

@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "jsonslot.h"
 #include "scan.h"
+#include "swar.h"
 #include "utf8.h"
 
 /* ---- the choice of path ---- */
@@ -268,32 +269,20 @@ static inline bool digit(unsigned c)
 	return c - '0' < 10;
 }
 
-#define ONES 0x0101010101010101ull
+/* The bytes of a word that are not digits. A digit's byte XOR '0' is
+ * below 10: adding 0x76 to the low seven bits leaves the top bit clear
+ * only then (no carry crosses a byte). */
+static inline uint64_t nondigits(uint64_t x)
+{
+	uint64_t t = x ^ (SWAR_ONES * '0');
+	return (((t & SWAR_ONES * 0x7F) + SWAR_ONES * 0x76) | t) & SWAR_HIGHS;
+}
 
 /* The first byte at p that is not a digit, eight bytes at a time. */
 static inline const unsigned char *digits(const unsigned char *p,
 					  const unsigned char *end)
 {
-	while (end - p >= 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		/* A digit's byte XOR '0' is below 10: adding 0x76 to the low
-		 * seven bits leaves the top bit clear only then. */
-		uint64_t t = x ^ (ONES * '0');
-		uint64_t stop = (((t & ONES * 0x7F) + ONES * 0x76) | t) &
-				ONES * 0x80;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		if (stop)
-			return p + (__builtin_ctzll(stop) >> 3);
-#else
-		if (stop)
-			break;
-#endif
-		p += 8;
-	}
-	while (p < end && digit(*p))
-		p++;
-	return p;
+	return swar_skip(p, end, nondigits, digit);
 }
 
 /* The end of the number at p (RFC 8259's grammar), or NULL. */

@@ -3,17 +3,17 @@
  * The build stays portable: only the functions here are compiled for
  * AVX2 (target attributes), and scan.c calls them only on a CPU that has
  * it. A block is classified 32 bytes at a time as in scan_sse2.c. UTF-8
- * is validated 32 bytes at a time after Keiser and Lemire ("Validating
- * UTF-8 In Less Than One Instruction Per Byte"): three 16-entry table
- * lookups on the nibbles of each byte and of the byte before it flag
- * every error of a two-byte window, and the bytes two and three back
- * tell where two continuation bytes in a row are allowed.
+ * is validated 32 bytes at a time with the table lookups of
+ * scan_utf8.h (vpshufb), and the bytes two and three back tell where two
+ * continuation bytes in a row are allowed.
  */
 #include "scan.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+
+#include "scan_utf8.h"
 
 #define AVX2 __attribute__((target("avx2")))
 
@@ -43,25 +43,22 @@ AVX2 static void classify(const unsigned char *block, struct scan_masks *m)
 	m->high = high;
 }
 
-/* ---- UTF-8 ---- */
+/* ---- UTF-8: the tables of scan_utf8.h ---- */
 
-/* What may be wrong with a byte given the one before it: one bit a kind
- * of error, set in all three tables where that kind is possible. */
-#define TOO_SHORT	0x01	/* a lead byte not followed by a continuation */
-#define TOO_LONG	0x02	/* a continuation after an ASCII byte */
-#define OVERLONG_3	0x04	/* E0 80..9F */
-#define TOO_LARGE	0x08	/* F4 90..BF, F5..FF 90..BF */
-#define SURROGATE	0x10	/* ED A0..BF */
-#define OVERLONG_2	0x20	/* C0 or C1, then a continuation */
-#define TOO_LARGE_1000	0x40	/* F5..FF 80..8F */
-#define OVERLONG_4	0x40	/* F0 80..8F (shares its bit: both are
-				   F? 80..8F, told apart by the low nibble) */
-#define TWO_CONTS	0x80	/* a continuation after a continuation */
-#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS)
-
-#define TABLE(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
-	_mm256_setr_epi8(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, \
-			 a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)
+/* A 16-byte table in both lanes (vpshufb looks up within a lane); set
+ * element by element, the compiler makes it a constant, not a load a
+ * call. */
+AVX2 static inline __m256i table(const uint8_t *t)
+{
+	return _mm256_setr_epi8(
+		(char)t[0], (char)t[1], (char)t[2], (char)t[3], (char)t[4],
+		(char)t[5], (char)t[6], (char)t[7], (char)t[8], (char)t[9],
+		(char)t[10], (char)t[11], (char)t[12], (char)t[13], (char)t[14],
+		(char)t[15], (char)t[0], (char)t[1], (char)t[2], (char)t[3],
+		(char)t[4], (char)t[5], (char)t[6], (char)t[7], (char)t[8],
+		(char)t[9], (char)t[10], (char)t[11], (char)t[12], (char)t[13],
+		(char)t[14], (char)t[15]);
+}
 
 AVX2 static __m256i utf8_errors(__m256i x, __m256i prev)
 {
@@ -71,40 +68,9 @@ AVX2 static __m256i utf8_errors(__m256i x, __m256i prev)
 	__m256i prev2 = _mm256_alignr_epi8(x, carried, 14);
 	__m256i prev3 = _mm256_alignr_epi8(x, carried, 13);
 	const __m256i nib = _mm256_set1_epi8(0x0F);
-	/* By the high nibble of the byte before. */
-	const __m256i t1h = TABLE(
-		TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-		TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-		TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
-		TOO_SHORT | OVERLONG_2, TOO_SHORT,
-		TOO_SHORT | OVERLONG_3 | SURROGATE,
-		TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
-	/* By its low nibble. */
-	const __m256i t1l = TABLE(
-		CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4,
-		CARRY | OVERLONG_2, CARRY, CARRY,
-		CARRY | TOO_LARGE,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
-		CARRY | TOO_LARGE | TOO_LARGE_1000,
-		CARRY | TOO_LARGE | TOO_LARGE_1000);
-	/* By the high nibble of the byte itself. */
-	const __m256i t2h = TABLE(
-		TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-		TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-		TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 |
-			TOO_LARGE_1000 | OVERLONG_4,
-		TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
-		TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-		TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-		TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
+	const __m256i t1h = table(scan_utf8_prev_high);
+	const __m256i t1l = table(scan_utf8_prev_low);
+	const __m256i t2h = table(scan_utf8_high);
 	__m256i e = _mm256_and_si256(
 		_mm256_and_si256(
 			_mm256_shuffle_epi8(t1h, _mm256_and_si256(

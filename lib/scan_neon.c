@@ -2,14 +2,16 @@
  *
  * As scan_avx2.c, 16 bytes at a time. NEON has no movemask: each compare
  * result is ANDed with the bit of its lane and four vectors are folded
- * into one 64-bit mask by pairwise additions. UTF-8 with the same three
- * table lookups (vqtbl1q_u8) as the AVX2 kernel.
+ * into one 64-bit mask by pairwise additions. UTF-8 with the three table
+ * lookups of scan_utf8.h (vqtbl1q_u8), as the AVX2 kernel.
  */
 #include "scan.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <string.h>
+
+#include "scan_utf8.h"
 
 /* Bit i of the result: lane i%16 of vector i/16 is all ones. */
 static inline uint64_t mask64(uint8x16_t a, uint8x16_t b, uint8x16_t c,
@@ -48,53 +50,7 @@ static void classify(const unsigned char *block, struct scan_masks *m)
 	}
 }
 
-/* ---- UTF-8: the tables of scan_avx2.c ---- */
-
-#define TOO_SHORT	0x01
-#define TOO_LONG	0x02
-#define OVERLONG_3	0x04
-#define TOO_LARGE	0x08
-#define SURROGATE	0x10
-#define OVERLONG_2	0x20
-#define TOO_LARGE_1000	0x40
-#define OVERLONG_4	0x40
-#define TWO_CONTS	0x80
-#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS)
-
-static const uint8_t t1h_bytes[16] = {
-	TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-	TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
-	TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
-	TOO_SHORT | OVERLONG_2, TOO_SHORT,
-	TOO_SHORT | OVERLONG_3 | SURROGATE,
-	TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
-};
-static const uint8_t t1l_bytes[16] = {
-	CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4,
-	CARRY | OVERLONG_2, CARRY, CARRY,
-	CARRY | TOO_LARGE,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-	CARRY | TOO_LARGE | TOO_LARGE_1000,
-};
-static const uint8_t t2h_bytes[16] = {
-	TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-	TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-	TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 |
-		OVERLONG_4,
-	TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
-	TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-	TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-	TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
-};
+/* ---- UTF-8: the tables of scan_utf8.h ---- */
 
 static uint8x16_t utf8_errors(uint8x16_t x, uint8x16_t prev)
 {
@@ -102,10 +58,11 @@ static uint8x16_t utf8_errors(uint8x16_t x, uint8x16_t prev)
 	uint8x16_t prev2 = vextq_u8(prev, x, 14);
 	uint8x16_t prev3 = vextq_u8(prev, x, 13);
 	uint8x16_t e = vandq_u8(
-		vandq_u8(vqtbl1q_u8(vld1q_u8(t1h_bytes), vshrq_n_u8(prev1, 4)),
-			 vqtbl1q_u8(vld1q_u8(t1l_bytes),
+		vandq_u8(vqtbl1q_u8(vld1q_u8(scan_utf8_prev_high),
+				    vshrq_n_u8(prev1, 4)),
+			 vqtbl1q_u8(vld1q_u8(scan_utf8_prev_low),
 				    vandq_u8(prev1, vdupq_n_u8(0x0F)))),
-		vqtbl1q_u8(vld1q_u8(t2h_bytes), vshrq_n_u8(x, 4)));
+		vqtbl1q_u8(vld1q_u8(scan_utf8_high), vshrq_n_u8(x, 4)));
 	uint8x16_t must = vandq_u8(
 		vorrq_u8(vcgeq_u8(prev2, vdupq_n_u8(0xE0)),
 			 vcgeq_u8(prev3, vdupq_n_u8(0xF0))),

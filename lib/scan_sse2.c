@@ -45,14 +45,10 @@ static bool utf8_ok(const unsigned char *s, size_t n)
 	while (p < end) {
 		if (end - p >= 16 &&
 		    !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)p))) {
-			p += 16;
+			p += 16;	/* 16 ASCII bytes */
 			continue;
 		}
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		size_t l = utf8_seq(p, end);
+		size_t l = utf8_step(p, end);
 		if (!l)
 			return false;
 		p += l;

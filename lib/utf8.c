@@ -4,16 +4,9 @@
 bool utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	while (p < end) {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		size_t l = utf8_seq(p, end);
-		if (!l)
+	for (size_t l; p < end; p += l)
+		if (!(l = utf8_step(p, end)))
 			return false;
-		p += l;
-	}
 	return true;
 }
 

@@ -38,6 +38,15 @@ static inline size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 	return len;
 }
 
+/* Length of the character at p (1: an ASCII byte), or 0 if it is not
+ * valid UTF-8: the step of every validator over bytes (utf8_valid, the
+ * SSE2 scanner's, which skips ASCII 16 bytes at a time first). */
+static inline size_t utf8_step(const unsigned char *p,
+			       const unsigned char *end)
+{
+	return *p < 0x80 ? 1 : utf8_seq(p, end);
+}
+
 /* True if s[0..n) is valid UTF-8 (RFC 3629). */
 bool utf8_valid(const char *s, size_t n);
 /* Writes code point cp as UTF-8 into o (room for 4 bytes); returns the

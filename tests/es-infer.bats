@@ -59,10 +59,7 @@ known() {
 # make check installs it and builds with it: only a cross build (whose
 # target may lack Arm NN's packages) may go without.
 need_tflite() {
-	# The loader tries each file in a forked child; fork() never returns
-	# under this machine's qemu-user 7.2 (a ten-line fork test hangs too).
-	[ -z "${ES_CROSS:-}" ] ||
-		skip "TensorFlow Lite under qemu-user: the loader's fork() hangs there"
+	skip_tflite_under_qemu
 	es-infer --model "$M/tflite/model.tflite" -f a,b,c --check 2>&1 |
 		grep -q 'not a model this program knows' || return 0
 	[ -n "${ES_CROSS:-}" ] || fail "es-infer was built without TensorFlow Lite (Arm NN)"

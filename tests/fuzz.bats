@@ -37,13 +37,6 @@ left_out() {
 	[ "$1" = tflite ] && [ ! -x "$UNIT/fuzz-tflite" ] && [ -n "${ES_CROSS:-}" ]
 }
 
-# Whether target $1 cannot run here: the tflite loader tries each file in
-# a forked child, and fork() never returns under this machine's qemu-user
-# 7.2 (a ten-line fork test hangs too).
-cannot_run() {
-	[ "$1" = tflite ] && [ -n "${ES_CROSS:-}" ]
-}
-
 @test "fuzz: every target in tests/fuzz/ is built as a unit driver" {
 	local f t
 	for f in "$FUZZ"/*.c; do
@@ -142,7 +135,7 @@ cannot_run() {
 
 @test "fuzz tflite: regression inputs, the generated TFLite models, prefixes and changed bytes of one (Arm NN loads each in a child)" {
 	left_out tflite && skip "built without Arm NN"
-	cannot_run tflite && skip "under qemu-user the loader's fork() hangs"
+	skip_tflite_under_qemu
 	mkdir -p "$T/m"
 	/usr/bin/python3 "$BATS_TEST_DIRNAME/infer-tflite.py" "$T/m"
 	/usr/bin/python3 "$BATS_TEST_DIRNAME/infer-tflite.py" --sequence "$T/m"

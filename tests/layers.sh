@@ -24,6 +24,7 @@ loop 1
 notify 1
 input 1
 size 1
+swar 1
 value 2
 number 2
 number_print 2
@@ -34,6 +35,7 @@ scan 2
 scan_sse2 2
 scan_avx2 2
 scan_neon 2
+scan_utf8 2
 fieldset 2
 path 2
 csv 2

@@ -1,0 +1,52 @@
+/* swar.h - eight bytes at a time in a 64-bit word (SIMD within a register)
+ *
+ * The scanners pass over runs of bytes that need no attention (a string's
+ * plain bytes, a number's digits) a word at a time: the caller's test sets
+ * the top bit of each byte of the word that ends the run, and the run
+ * ends at the lowest byte flagged. The loop is written once here; the test
+ * is the caller's.
+ */
+#ifndef ES_SWAR_H
+#define ES_SWAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SWAR_ONES 0x0101010101010101ull	/* a byte value times this: in
+					   every byte */
+#define SWAR_HIGHS 0x8080808080808080ull	/* every byte's top bit */
+
+/*
+ * The first byte in [p, end) that ends the run, or end: eight bytes at a
+ * time while there are eight (stop flags the bytes of a word that end
+ * it), then byte by byte (goes_on: a byte that does not). A stop test may
+ * flag false bytes above a true one (the borrows of the "has a zero byte"
+ * trick), never below, so the lowest flag is a true one. Pass static
+ * inline tests: the calls are inlined here, tests and all (the hot path
+ * pays no call).
+ */
+static inline const unsigned char *swar_skip(const unsigned char *p,
+					     const unsigned char *end,
+					     uint64_t (*stop)(uint64_t),
+					     bool (*goes_on)(unsigned))
+{
+	while (end - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		uint64_t s = stop(x);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (s)
+			return p + (__builtin_ctzll(s) >> 3);
+#else
+		if (s)
+			break;	/* big-endian: the byte loop finds it */
+#endif
+		p += 8;
+	}
+	while (p < end && goes_on(*p))
+		p++;
+	return p;
+}
+
+#endif

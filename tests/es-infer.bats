@@ -501,6 +501,11 @@ output: class_p."2" (the probability of 2)'
 		"$m" "$T/crash.tflite"
 	assert_usage_errors es-infer \
 		"--model $T/crash.tflite -f a,b,c|--model $T/crash.tflite: not a valid TensorFlow Lite model: Arm NN crashed on it: a corrupt file"
+	# the fuzz target's file whose input [1, 3] became [1, 1027]: Arm NN
+	# would load it and read past the weights; the sizes are checked first
+	local fc="$BATS_TEST_DIRNAME/fuzz/regress/tflite/crash-a7e8aa3690229c520cad1d61d56611aebe1707e8"
+	assert_usage_errors es-infer \
+		"--model $fc -f a|--model $fc: not a valid TensorFlow Lite model: a fully connected layer's input (1027 values) or output (8) does not fit its weights [8, 3]: a corrupt file"
 }
 
 # ---- --sequence: a window of readings per key ----

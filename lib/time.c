@@ -726,18 +726,22 @@ out_of_range:
 
 size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf)
 {
-	int w;
+	/* Integers without printf: a window's start and end are written for
+	 * each window (printf was 5% of es-window's job). */
 	switch ((enum time_repr)(repr & ~TIME_GUESSED)) {
 	case TIME_S:
-		w = snprintf(buf, 40, "%lld", (long long)floor_div(us, US_PER_S));
-		break;
+		return number_format_int(floor_div(us, US_PER_S), buf);
 	case TIME_US:
-		w = snprintf(buf, 40, "%lld", (long long)us);
-		break;
-	case TIME_NS:
+		return number_format_int(us, buf);
+	case TIME_NS: {
 		/* us * 1000 as text: exact even where it overflows int64. */
-		w = snprintf(buf, 40, us ? "%lld000" : "%lld", (long long)us);
-		break;
+		size_t n = number_format_int(us, buf);
+		if (us) {
+			memcpy(buf + n, "000", 4);
+			n += 3;
+		}
+		return n;
+	}
 	case TIME_RFC3339:
 		if (json) {
 			buf[0] = '"';
@@ -750,10 +754,8 @@ size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf)
 	case TIME_MS:
 	case TIME_AUTO:
 	default:
-		w = snprintf(buf, 40, "%lld", (long long)floor_div(us, US_PER_MS));
-		break;
+		return number_format_int(floor_div(us, US_PER_MS), buf);
 	}
-	return w < 0 ? 0 : (size_t)w;
 }
 
 int time_unit_parse(const char *s, enum time_repr *unit)

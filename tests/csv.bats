@@ -410,6 +410,15 @@ EOF
 	printf 'a,b\n2,3\n6,4\n' | assert_file_is "$T/out"
 }
 
+@test "ndjson->csv: fields in another order, missing or unknown find their columns (the header's order is tried first)" {
+	printf '{"a":1,"b":2,"c":3}\n{"c":4,"b":5,"a":6}\n{"a":7,"c":8}\n{"b":9}\n{"a":1,"d":2}\n{"ab":1}\n' > "$T/in"
+	run_out es-cat -o csv < "$T/in"
+	[ "$status" -eq 0 ]
+	assert_equal "$stderr" "es-cat: stdin:5: field 'd' is not in the CSV header
+es-cat: stdin:6: field 'ab' is not in the CSV header"
+	printf 'a,b,c\n1,2,3\n6,5,4\n7,,8\n,9,\n' | assert_file_is "$T/out"
+}
+
 @test "ndjson->csv: the first record bad: the header comes from the first good one" {
 	printf '{"a":\n{"b":1}\n{"b":2}\n' > "$T/in"
 	run_out es-cat -o csv < "$T/in"

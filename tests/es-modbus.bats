@@ -379,6 +379,24 @@ ALL_TYPES_OUT='{"ts":T,"device":"meter-1","name":"i16","value":-5}
 	assert_output ''
 }
 
+@test "es-modbus --strict, a bad map line: the run ends before it starts (no thread, no socket; under strace, so no race hides a poll)" {
+	command -v strace > /dev/null || skip "strace is not installed"
+	[ -z "${ES_SANITIZE:-}" ] || skip "LeakSanitizer does not run under strace"
+	printf '%s\n' 'name,table,address,type' 'a,hr,0,int16' 'b,hr,x,int16' > "$T/map.csv"
+	# the same map without --strict starts a poller thread and connects
+	timeout 5 strace -f -o "$T/trace" -e trace=clone,clone3,socket,connect \
+		es-modbus --tcp 127.0.0.1:9 -C 1 --map "$T/map.csv" > /dev/null 2>&1 || true
+	run grep -cE '^[0-9]+ +(clone3?|connect)\(' "$T/trace"
+	[ "$output" -ge 2 ]
+	run --separate-stderr strace -f -o "$T/trace" -e trace=clone,clone3,socket,connect \
+		es-modbus --tcp 127.0.0.1:9 -C 1 --map "$T/map.csv" --strict
+	assert_failure 3
+	assert_output ''
+	assert_equal "$stderr" "es-modbus: $T/map.csv:3: bad address 'x' (0 to 65535, 0-based)"
+	run grep -vE '^[0-9]+ +\+\+\+ exited with 3 \+\+\+$' "$T/trace"
+	assert_output ''
+}
+
 @test "es-modbus --check: parses the maps and points, connects to nothing" {
 	# port 9 on loopback: nothing listens, and --check must not try
 	run --separate-stderr es-modbus --tcp 127.0.0.1:9 --map "$ROOT/examples/modbus/sdm630.csv" \

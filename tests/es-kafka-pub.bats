@@ -11,6 +11,7 @@ bats_require_minimum_version 1.5.0
 load test_helper
 
 setup() {
+	skip_threads_unemulated es-kafka-pub
 	T="$BATS_TEST_TMPDIR"
 	MOCK_PID="" PUB_PID=""
 	command -v kcat > /dev/null || skip "kcat not installed"

@@ -8,6 +8,7 @@ PY=/usr/bin/python3
 SERVER="$BATS_TEST_DIRNAME/modbus_server.py"
 
 setup() {
+	skip_threads_unemulated es-modbus
 	T="$BATS_TEST_TMPDIR"
 	: > "$T/bg.pids"
 }

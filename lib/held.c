@@ -74,9 +74,21 @@ void held_save(struct held *s, struct held_headers *hh,
 	s->rec.header = h;
 }
 
+/* What a copy counts toward --max-state: its text and these figures for
+ * the copy and each CSV cell, their sizes on 64-bit machines, counted on
+ * 32-bit ones too (where they are smaller), so that one configuration
+ * keeps the same records on every gateway of a fleet (as es-join and
+ * es-window count theirs). */
+#define HELD_BYTES 104
+#define HELD_CELL_BYTES 48
+_Static_assert(sizeof(void *) != 8 || sizeof(struct held) == HELD_BYTES,
+	       "HELD_BYTES is struct held on 64-bit");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct member) == HELD_CELL_BYTES,
+	       "HELD_CELL_BYTES is struct member on 64-bit");
+
 size_t held_bytes(const struct held *s)
 {
-	return sizeof *s + s->cap + s->capcells * sizeof *s->cells;
+	return HELD_BYTES + s->cap + s->capcells * HELD_CELL_BYTES;
 }
 
 void held_free(struct held *s)

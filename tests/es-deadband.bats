@@ -308,6 +308,20 @@ EOF
 	assert_stderr ''
 }
 
+@test "es-deadband --swinging-door: a held copy counts its text, 104 bytes and 48 a CSV cell in state_bytes, on every architecture" {
+	# NDJSON: the key "a" (1 + 5) and the copy of the 27-byte record held
+	# last (104 + 27) = 137. CSV: the key, then the copy: 104, the row's
+	# 5 bytes and its 3 cells' values (3 bytes) in one buffer, 3 cells of 48.
+	printf '{"ts":1,"device":"a","v":0}\n{"ts":2,"device":"a","v":1}\n' > "$T/in"
+	run --separate-stderr es-deadband -k device --swinging-door 0.5 -f v --stats "$T/in"
+	assert_success
+	assert_equal "$stderr" '{"program":"es-deadband","in":2,"out":2,"bad":0,"late":0,"dropped":0,"filtered":0,"keys":1,"evicted":0,"bytes_in":56,"bytes_out":56,"ratio":1,"bytes_ratio":1,"state_bytes":137}'
+	printf 'ts,device,v\n1,a,0\n2,a,1\n' > "$T/in.csv"
+	run --separate-stderr es-deadband -k device --swinging-door 0.5 -f v --stats "$T/in.csv"
+	assert_success
+	assert_equal "$stderr" '{"program":"es-deadband","in":2,"out":2,"bad":0,"late":0,"dropped":0,"filtered":0,"keys":1,"evicted":0,"bytes_in":12,"bytes_out":12,"ratio":1,"bytes_ratio":1,"state_bytes":262}'
+}
+
 @test "es-deadband --max-state: 40 held copies of 1 MiB records under 8M take 8 MiB, not 40 (peak RSS)" {
 	# per key: 0 passes, 1 is held (a copy of 1 MiB) until the key is
 	# forgotten, which writes it

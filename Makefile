@@ -187,6 +187,7 @@ NUMBERS ?= 20000000
 check-numbers: $(O)/unit/number-test
 	$(O)/unit/number-test format $(NUMBERS)
 	$(O)/unit/number-test parse $(NUMBERS)
+	$(O)/unit/number-test grammar $(NUMBERS)
 
 # The entrance-screening pipeline on a generated morning, with its own
 # broker (BROKER=host:port for another), ending with es-replay's answer for

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "value.h"
+
 #define NUMBER_POW5_MIN (-342)
 #define NUMBER_POW5_MAX 340
 
@@ -15,6 +17,9 @@
  * 5^q, 5^q = T * 2^(number_log2_pow5(q) - 127), |T - exact| < 1 (the
  * rounding is gen-pow5.c's). */
 extern const uint64_t number_pow5[NUMBER_POW5_MAX - NUMBER_POW5_MIN + 1][2];
+
+/* number_parse without its fast front: the whole JSON number grammar. */
+bool number_parse_any(const char *s, size_t n, struct value *v);
 
 /* floor(log2 5^q), for -400 < q < 350 (gen-pow5 checks every entry). */
 static inline int number_log2_pow5(int q)

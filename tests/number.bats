@@ -5,7 +5,8 @@
 # bit patterns, integers, short decimals, subnormals, the extremes) by both
 # of number_print's paths, each the shortest text that reads back where
 # printf's rule gives the shortest; and texts read as strtod reads them, by
-# number_parse and by Eisel-Lemire alone. The counts of the fast paths'
+# number_parse and by Eisel-Lemire alone; number_parse's fast front against
+# the whole grammar. The counts of the fast paths'
 # refusals and of printf's longer texts are part of the expected output.
 # `make check-numbers` runs the same checks on millions.
 
@@ -21,6 +22,12 @@ load test_helper
 	run "$UNIT/number-test" parse 300000
 	assert_success
 	assert_output "300000 checked, 0 differ, 0 left to strtod"
+}
+
+@test "number_parse's fast front (sensor readings) and the whole grammar give the same verdict, type and bits on random near-numbers" {
+	run "$UNIT/number-test" grammar 1000000
+	assert_success
+	assert_output "1000000 checked, 433833 numbers, 0 differ"
 }
 
 @test "number-test: a wrong mode is refused with its usage" {

@@ -3,6 +3,8 @@
  *
  *   - the input, if number_parse() takes it, reads as strtod() and
  *     strtoll() read it: a V_DOUBLE bit for bit, a V_INT exactly;
+ *   - number_parse() (with its fast front) and number_parse_any() (the
+ *     whole grammar alone) agree: the same verdict, type and value;
  *   - the input's first 8 bytes as a double, and the double just parsed,
  *     are written by number_format() as printf's first of %.15g, %.16g,
  *     %.17g that reads back writes them, number_print_fast() (where it
@@ -54,8 +56,13 @@ static void check_format(double d)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_exact(data, size);
-	struct value v;
-	if (number_parse(s, size, &v)) {
+	struct value v, any;
+	bool ok = number_parse(s, size, &v);
+	FUZZ_CHECK(ok == number_parse_any(s, size, &any));
+	if (ok)
+		FUZZ_CHECK(v.t == any.t && (v.t == V_INT ? v.u.i == any.u.i
+				: memcmp(&v.u.d, &any.u.d, sizeof v.u.d) == 0));
+	if (ok) {
 		char *t = fuzz_cstr(data, size);
 		FUZZ_CHECK(strlen(t) == size);	/* a number has no NUL */
 		if (v.t == V_INT) {

@@ -22,6 +22,11 @@
  *                          19 and 20 digits, DBL_MAX's neighbourhood; and
  *                          Eisel-Lemire alone on N random w * 10^q (its
  *                          refusals, left to strtod, counted)
+ *   number-test grammar N  number_parse against number_parse_any (the
+ *                          whole grammar, without number_parse's fast
+ *                          front) on N random texts of up to 20 of
+ *                          "-0123456789.eE+x ": the same verdict, type
+ *                          and bits
  * Both print "N checked, M differ, ..." (and the first differences), seeded.
  */
 #include <math.h>
@@ -360,12 +365,56 @@ static int check_parse(long n)
 	return differ != 0;
 }
 
+/* A random text of up to 20 characters that is often a number, often
+ * almost one. */
+static size_t grammar_text(char *t)
+{
+	static const char alphabet[] = "0123456789-.eE+x ";
+	static const char digits_dot[] = "0123456789011223344556677889.";
+	size_t len = (size_t)(next() % 21);
+	bool mostly_digits = next() % 4 != 0;
+	for (size_t i = 0; i < len; i++) {
+		uint64_t r = next();
+		t[i] = mostly_digits && r % 8 != 0
+			       ? digits_dot[(r >> 8) % (sizeof digits_dot - 1)]
+			       : alphabet[(r >> 8) % (sizeof alphabet - 1)];
+	}
+	if (len && next() % 3 == 0)
+		t[0] = '-';
+	return len;
+}
+
+static int check_grammar(long n)
+{
+	char t[24];
+	long differ = 0, numbers = 0;
+	for (long i = 0; i < n; i++) {
+		size_t len = grammar_text(t);
+		struct value a = { 0 }, b = { 0 };
+		bool ok_a = number_parse(t, len, &a);
+		bool ok_b = number_parse_any(t, len, &b);
+		numbers += ok_b;
+		bool same = ok_a == ok_b &&
+			    (!ok_a || (a.t == b.t && a.s == b.s && a.n == b.n &&
+				       (a.t == V_INT ? a.u.i == b.u.i
+						     : !memcmp(&a.u.d, &b.u.d, sizeof a.u.d))));
+		if (!same && differ++ < 10)
+			printf("%.*s: %s / %s\n", (int)len, t, ok_a ? "number" : "no number",
+			       ok_b ? "number" : "no number");
+	}
+	printf("%ld checked, %ld numbers, %ld differ\n", n, numbers, differ);
+	return differ != 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "format"))
 		return check_format(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "parse"))
 		return check_parse(atol(argv[2]));
-	fprintf(stderr, "usage: number-test format N | number-test parse N\n");
+	if (argc == 3 && !strcmp(argv[1], "grammar"))
+		return check_grammar(atol(argv[2]));
+	fprintf(stderr, "usage: number-test format N | number-test parse N | "
+		"number-test grammar N\n");
 	return 2;
 }

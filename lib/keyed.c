@@ -205,6 +205,8 @@ static void raw_key(struct keyed *k, const struct span *slots,
 {
 	size_t len = 0;
 	char *b = k->rk.b;
+	/* zero past the key: a few stores of a fixed size, not a call */
+	memset(k->rk.w, 0, sizeof k->rk.w);
 	for (int i = 0; i < n; i++) {
 		const struct span *sp = &slots[kslot[i]];
 		if (sp->n > 255 || len + 2 + sp->n > RAW_MAX) {
@@ -218,8 +220,6 @@ static void raw_key(struct keyed *k, const struct span *slots,
 		len += sp->n;
 	}
 	size_t nw = (len + 7) / 8;
-	for (size_t j = len; j < nw * 8; j++)
-		b[j] = 0;
 	uint64_t h = 0xcbf29ce484222325ULL ^ len;
 	for (size_t i = 0; i < nw; i++) {
 		h = (h ^ k->rk.w[i]) * 0x100000001b3ULL;

@@ -31,7 +31,7 @@
 #define DEFAULT_COMMIT_INTERVAL (200 * US_PER_MS)
 
 enum {
-	OPT_DIR = OPT_PROGRAM, OPT_TIME, OPT_MAX_SIZE,
+	OPT_DIR = OPT_PROGRAM, OPT_MAX_SIZE,
 	OPT_MAX_AGE, OPT_COMMIT_EVERY, OPT_COMMIT_INTERVAL, OPT_SYNC,
 	OPT_FROM, OPT_TO, OPT_WHERE, OPT_KEY_IS,
 };
@@ -43,9 +43,8 @@ static const struct opts_entry store_opts[] = {
 	{"key", required_argument, 'k', "F1,F2",
 	 "the fields --key-is queries by (fixed when\n"
 	 "the archive is made)"},
-	{"time", required_argument, OPT_TIME, "MODE",
-	 "event (default) or processing (the arrival\n"
-	 "time: for records without a time of their own)"},
+	OPTGROUP_TIME_MODE("event (default) or processing (the arrival\n"
+			   "time: for records without a time of their own)"),
 	OPTGROUP_TIME_FIELD(OPTGROUP_TIME_FIELD_HELP),
 	OPTGROUP_TIME_UNIT,
 	{"max-size", required_argument, OPT_MAX_SIZE, "SIZE",
@@ -144,7 +143,7 @@ static void store_option(struct conf *c, int code, const char *arg)
 {
 	switch (code) {
 	case 'k': parse_key(c, arg); break;
-	case OPT_TIME: c->processing = optgroup_time_mode(arg); break;
+	case OPT_TIME_MODE: c->processing = optgroup_time_mode(arg); break;
 	case OPT_TIME_FIELD: c->time_field = arg; break;
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
 	case OPT_MAX_SIZE: c->max_size = optgroup_size("--max-size", arg); break;
@@ -473,11 +472,7 @@ static const struct prog es_archive = {
 		 "    --max-size 2G --max-age 7d -k device | es-window ...\n"
 		 "  es-archive --dir /var/lib/es/raw --from 2027-01-01T06:00:00Z \\\n"
 		 "    --to 2027-01-01T06:05:00Z --where 'gate == \"G2\"'\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.setup = setup,
 	.record = on_record,
 	.idle = on_idle,

@@ -26,7 +26,7 @@
 #define MAX_COUNT 1000000000L	/* the most --last and --max-keys take */
 
 enum {
-	OPT_WITHIN = OPT_PROGRAM, OPT_LAST, OPT_LATE, OPT_LATENESS,
+	OPT_WITHIN = OPT_PROGRAM, OPT_LAST,
 };
 
 static const struct dedup_conf conf_defaults = {
@@ -55,9 +55,8 @@ static const struct opts_entry options[] = {
 	{"lateness", required_argument, OPT_LATENESS, "L",
 	 "with --within: allowed lateness (default 0);\n"
 	 "the watermark is the largest time minus L"},
-	{"late", required_argument, OPT_LATE, "FILE",
-	 "with --within: write late records to FILE\n"
-	 "(default: count and drop them)"},
+	OPTGROUP_LATE("with --within: write late records to FILE\n"
+		      "(default: count and drop them)"),
 	OPTGROUP_MAX_AHEAD("with --within: a record more than D (default\n"
 			   "1d) ahead of the stream's time waits for 2 more\n"
 			   "to confirm the jump, else it is bad input; 0: off"),
@@ -94,17 +93,11 @@ static void parse_key(struct dedup_conf *c, const char *text)
 static void conf_option(void *conf, int code, const char *arg)
 {
 	struct dedup_conf *c = conf;
-	const char *err;
 	switch (code) {
 	case 'k': parse_key(c, arg); break;
 	case OPT_WITHIN:
-		if (duration_parse(arg, false, &c->within, &err))
-			diag_usage("invalid duration '%s' for --within: %s", arg,
-				   err);
+		c->within = opts_duration("--within", arg, false);
 		c->within_text = arg;
-		if (c->within == 0)
-			diag_usage("invalid duration '%s' for --within: must be "
-				   "above 0", arg);
 		break;
 	case OPT_LAST:
 		c->last = opts_count_in("--last", arg, 1, MAX_COUNT);
@@ -119,9 +112,7 @@ static void conf_option(void *conf, int code, const char *arg)
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &c->unit); break;
 	case OPT_LATE: c->late = arg; break;
 	case OPT_LATENESS:
-		if (duration_parse(arg, false, &c->lateness, &err))
-			diag_usage("invalid duration '%s' for --lateness: %s", arg,
-				   err);
+		c->lateness = opts_duration("--lateness", arg, true);
 		c->lateness_given = true;
 		break;
 	case OPT_MAX_AHEAD:

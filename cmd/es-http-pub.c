@@ -107,10 +107,16 @@ static void stats_extra(char *buf, size_t n)
 
 /* ---- options ---- */
 
+/* The words of the publishing options' help (lib/publish.h). */
+static const struct pub_words words = {
+	.done = "acknowledged", .queue = 10000,
+	.reports = " the server's\nacknowledgements",
+};
+
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
-	pub_opts_init(&c->pub, 10000);
+	pub_opts_init(&c->pub, &words);
 	c->hc = (struct pubhttp_conf){ .method = "POST", .batch = 1,
 				       .timeout_ms = 30000,
 				       .connect_timeout_ms = 10000 };
@@ -279,7 +285,7 @@ static void setup(struct prog_run *r)
 	pubprog_setup(&pp, &hooks, r, &transport, &hp, c->hc.url);
 }
 
-static const struct prog es_http_pub = {
+const struct prog program = {
 	.name = "es-http-pub",
 	.synopsis = "[OPTION]... URL [FILE]...",
 	.about = "Send the records of FILEs (or standard input) to URL over HTTP, one a\n"
@@ -306,9 +312,3 @@ static const struct prog es_http_pub = {
 	.conf_free = conf_free,
 	PUBPROG_HOOKS,
 };
-
-int main(int argc, char **argv)
-{
-	pub_opts_words("acknowledged", 10000, " the server's\nacknowledgements");
-	return prog_main(&es_http_pub, argc, argv);
-}

@@ -448,11 +448,7 @@ static const struct prog es_infer = {
 		 "  es-infer --model state.json --labels normal,warn,fault --as state plant.csv\n"
 		 "  es-infer --model window.tflite -f temp,rh --sequence 32 --key device \\\n"
 		 "      --only-if 'score > 0.5' readings.ndjson\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.want_members = true,	/* edit.c builds on them */
 	.setup = setup,
 	.start = start,

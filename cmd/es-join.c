@@ -36,7 +36,7 @@
 
 enum {
 	OPT_TYPE = OPT_PROGRAM, OPT_TABLE_PREFIX, OPT_LEFT, OPT_RIGHT,
-	OPT_WITHIN, OPT_LATENESS, OPT_LATE, OPT_IDLE, OPT_MAX_BUFFERED,
+	OPT_WITHIN, OPT_MAX_BUFFERED,
 	OPT_LEFT_PREFIX, OPT_RIGHT_PREFIX,
 };
 
@@ -105,14 +105,11 @@ static const struct opts_entry stream_opts[] = {
 	OPTGROUP_TIME_FIELD("event time field (default: ts); F=RF when the\n"
 			    "right side names it otherwise"),
 	OPTGROUP_TIME_UNIT,
-	{"lateness", required_argument, OPT_LATENESS, "D",
-	 "allowed lateness per side (default 0)"},
+	OPTGROUP_LATENESS("allowed lateness per side (default 0)"),
 	OPTGROUP_MAX_AHEAD(OPTGROUP_MAX_AHEAD_HELP),
-	{"late", required_argument, OPT_LATE, "FILE",
-	 "write late events to FILE"},
-	{"idle", required_argument, OPT_IDLE, "D",
-	 "after D of silence on a side, advance its\n"
-	 "watermark with the wall clock"},
+	OPTGROUP_LATE(OPTGROUP_LATE_HELP),
+	OPTGROUP_IDLE("after D of silence on a side, advance its\n"
+		      "watermark with the wall clock"),
 	{"max-buffered", required_argument, OPT_MAX_BUFFERED, "N",
 	 "at most N buffered events (default " OPTGROUP_XSTR(IJOIN_DEFAULT_MAX_BUFFERED) "); at\n"
 	 "the limit the oldest are evicted"},
@@ -450,11 +447,7 @@ const struct prog program = {
 		 "\nExamples:\n"
 		 "  es-join --table visitors.csv --on badge --type left readings.ndjson\n"
 		 "  es-join --left thermal.fifo --right badges.fifo --on door --within 2s\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.setup = setup,
 	.start = start,
 	.timeout = table_timeout,

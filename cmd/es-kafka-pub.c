@@ -147,11 +147,17 @@ static void check_args(const struct conf *c)
 			   "password only with a user name");
 }
 
+/* The words of the publishing options' help (lib/publish.h). */
+static const struct pub_words words = {
+	.done = "delivered", .queue = 10000,
+	.reports = " delivery\nreports",
+};
+
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
 	c->key_opt = "--message-key";
-	pub_opts_init(&c->pub, 10000);
+	pub_opts_init(&c->pub, &words);
 }
 
 static void option(void *conf, int ch, const char *arg)
@@ -302,7 +308,7 @@ static void setup(struct prog_run *r)
 	free(dest);
 }
 
-static const struct prog es_kafka_pub = {
+const struct prog program = {
 	.name = "es-kafka-pub",
 	.synopsis = "[OPTION]... -b BROKERS -t TOPIC [FILE]...",
 	.about = "Publish each record of FILEs (or standard input) as one Kafka\n"
@@ -323,9 +329,3 @@ static const struct prog es_kafka_pub = {
 	.conf_free = conf_free,
 	PUBPROG_HOOKS,
 };
-
-int main(int argc, char **argv)
-{
-	pub_opts_words("delivered", 10000, " delivery\nreports");
-	return prog_main(&es_kafka_pub, argc, argv);
-}

@@ -20,7 +20,7 @@
 #include "time.h"
 
 enum {
-	OPT_RENAME = OPT_PROGRAM, OPT_KEEP, OPT_DROP, OPT_TIME_FORMAT, OPT_SET,
+	OPT_RENAME = OPT_PROGRAM, OPT_KEEP, OPT_DROP, OPT_SET,
 };
 
 struct assign {
@@ -65,9 +65,8 @@ static const struct opts_entry options[] = {
 	{"keep", required_argument, OPT_KEEP, "F1,F2",
 	 "keep only these fields (in the record's order)"},
 	{"drop", required_argument, OPT_DROP, "F1,F2", "remove these fields"},
-	{"time-format", required_argument, OPT_TIME_FORMAT, "F",
-	 "rewrite the time field as rfc3339, s, ms, us\n"
-	 "or ns (s and ms round down)"},
+	OPTGROUP_TIME_FORMAT("rewrite the time field as rfc3339, s, ms, us\n"
+			     "or ns (s and ms round down)"),
 	OPTGROUP_TIME_FIELD("the time field (default: ts)"),
 	OPTGROUP_TIME_UNIT,
 	{0}
@@ -416,11 +415,7 @@ const struct prog program = {
 		 "  es-map 'temp_f = value * 9 / 5 + 32' 'alert = temp_f > 99.5' readings.ndjson\n"
 		 "  es-map 'meta.unit = \"C\"' --rename value:celsius --drop seq plant.csv\n"
 		 "  es-map --time-format rfc3339 --keep ts,device,value readings.ndjson\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.want_members = true,	/* edit.c builds on them */
 	.start = start,
 	.record = on_record,

@@ -560,11 +560,7 @@ const struct prog program = {
 		 "  es-modbus --tcp 10.0.3.7 --unit 3 --name meter-3 --map sdm630.csv --every 5s\n"
 		 "  es-modbus --rtu /dev/ttyUSB0 --baud 9600 --parity N --unit 2 \\\n"
 		 "    --point 'voltage_l1=ir:0:float32' --point 'energy=hr:20:uint32*0.01'\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.run = run_loop,
 	.reload = conf_reload,
 	.stats = stats_extra,

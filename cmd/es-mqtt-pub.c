@@ -87,10 +87,16 @@ static void topic_compile(const char *topic, struct fieldset *fs)
 
 /* ---- options ---- */
 
+/* The words of the publishing options' help (lib/publish.h). */
+static const struct pub_words words = {
+	.done = "acknowledged", .queue = 1000,
+	.reports = "\nacknowledgements",
+};
+
 static void conf_init(void *conf)
 {
 	struct conf *c = conf;
-	pub_opts_init(&c->pub, 1000);
+	pub_opts_init(&c->pub, &words);
 	mqtt_opts_init(&c->mo);
 }
 
@@ -211,7 +217,7 @@ static void setup(struct prog_run *r)
 	pubprog_setup(&pp, &hooks, r, &transport, &mq, dest_of(&c->mo));
 }
 
-static const struct prog es_mqtt_pub = {
+const struct prog program = {
 	.name = "es-mqtt-pub",
 	.synopsis = "[OPTION]... -t TOPIC [FILE]...",
 	.about = "Publish each record of FILEs (or standard input) as one MQTT\n"
@@ -224,9 +230,3 @@ static const struct prog es_mqtt_pub = {
 		 "  es-cat -o csv data.ndjson | es-mqtt-pub -o csv -t plant/rows\n",
 	PUBPROG_HOOKS,
 };
-
-int main(int argc, char **argv)
-{
-	pub_opts_words("acknowledged", 1000, "\nacknowledgements");
-	return prog_main(&es_mqtt_pub, argc, argv);
-}

@@ -285,13 +285,12 @@ static bool reload(struct prog_run *run, void *nconf, char *said, size_t n)
 {
 	struct conf *nc = nconf;
 	(void)run;
-	const char *copt;
-	if (!gateway_reload_subscribed(&cfg->g, &nc->g, &copt))
+	snprintf(said, n, "--dir %s -t %s --max-records %lld --chunk %lld",
+		 nc->dir, nc->g.topic, nc->max_records, nc->chunk);
+	if (!gateway_reload_subscribed(&cfg->g, &nc->g, said, n))
 		return false;
 	cfg = nc;
-	snprintf(said, n, "--dir %s -t %s --max-records %lld --chunk %lld",
-		 cfg->dir, cfg->g.topic, cfg->max_records, cfg->chunk);
-	return gateway_said(said, n, copt);
+	return true;
 }
 
 /* ---- the run ---- */

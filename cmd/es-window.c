@@ -29,7 +29,6 @@
 enum {
 	OPT_TUMBLING = OPT_PROGRAM, OPT_HOPPING, OPT_EVERY, OPT_SLIDING,
 	OPT_SESSION, OPT_MAX_SESSION, OPT_COUNTW, OPT_COUNT, OPT_OFFSET,
-	OPT_TIME, OPT_TIME_FORMAT, OPT_LATENESS, OPT_LATE, OPT_IDLE,
 	OPT_FLUSH_ON_EXIT, OPT_MAX_GROUPS,
 };
 
@@ -96,19 +95,14 @@ static const struct opts_entry group_opts[] = {
 static const struct opts_entry time_opts[] = {
 	OPTGROUP_TIME_FIELD(OPTGROUP_TIME_FIELD_HELP),
 	OPTGROUP_TIME_UNIT,
-	{"time", required_argument, OPT_TIME, "MODE",
-	 "event (default) or processing (arrival time)"},
-	{"time-format", required_argument, OPT_TIME_FORMAT, "F",
-	 "window_start/end as rfc3339, s, ms, us or ns\n"
-	 "(default: as the input's times)"},
-	{"lateness", required_argument, OPT_LATENESS, "D",
-	 "allowed lateness (default 0)"},
-	{"late", required_argument, OPT_LATE, "FILE",
-	 "write late events to FILE"},
+	OPTGROUP_TIME_MODE("event (default) or processing (arrival time)"),
+	OPTGROUP_TIME_FORMAT("window_start/end as rfc3339, s, ms, us or ns\n"
+			     "(default: as the input's times)"),
+	OPTGROUP_LATENESS("allowed lateness (default 0)"),
+	OPTGROUP_LATE(OPTGROUP_LATE_HELP),
 	OPTGROUP_MAX_AHEAD(OPTGROUP_MAX_AHEAD_HELP),
-	{"idle", required_argument, OPT_IDLE, "D",
-	 "after D of silence, advance the watermark with\n"
-	 "the wall clock (windows close on a quiet input)"},
+	OPTGROUP_IDLE("after D of silence, advance the watermark with\n"
+		      "the wall clock (windows close on a quiet input)"),
 	{"flush-on-exit", no_argument, OPT_FLUSH_ON_EXIT, NULL,
 	 "on SIGINT/SIGTERM, emit the open windows"},
 	OPTGROUP_MAX_KEYS("at most N groups (default " OPTGROUP_XSTR(WINDOW_DEFAULT_MAX_GROUPS) "); at the limit the\n"
@@ -155,7 +149,7 @@ static void conf_time(struct window_conf *w, int code, const char *arg)
 	switch (code) {
 	case OPT_TIME_FIELD: w->time_field = arg; break;
 	case OPT_TIME_UNIT: optgroup_time_unit(arg, &w->unit); break;
-	case OPT_TIME: w->processing = optgroup_time_mode(arg); break;
+	case OPT_TIME_MODE: w->processing = optgroup_time_mode(arg); break;
 	case OPT_TIME_FORMAT: optgroup_time_format(arg, &w->out_repr); break;
 	case OPT_LATENESS:
 		w->lateness = opts_duration("--lateness", arg, true);
@@ -422,11 +416,7 @@ const struct prog program = {
 		 "\nExamples:\n"
 		 "  es-window --tumbling 10s -k device,sensor -a 'count,mean(value),p95(value)'\n"
 		 "  es-window --session 30s --idle 5s -k badge -a 'count,first(gate),last(gate)'\n",
-	.conf_size = sizeof(struct conf),
-	.conf_init = conf_init,
-	.option = conf_option,
-	.check = conf_check,
-	.conf_free = conf_free,
+	PROG_CONF_HOOKS,
 	.setup = setup,
 	.start = start,
 	.timeout = timeout,

@@ -109,25 +109,26 @@ void gateway_use(struct gateway_conf *nw, const char *copt)
 }
 
 bool gateway_reload_subscribed(const struct gateway_conf *old,
-			       struct gateway_conf *nw, const char **copt)
+			       struct gateway_conf *nw, char *said, size_t n)
 {
-	if (!gateway_reload_ok(old, nw, copt))
+	const char *copt;
+	if (!gateway_reload_ok(old, nw, &copt))
 		return false;
 	/* A reconnect subscribes anew (the program's on_up); else a new
 	 * filter or QoS takes the old one's place here. */
-	bool resub = !*copt && gateway_conn.state == MQTT_UP &&
+	bool resub = !copt && gateway_conn.state == MQTT_UP &&
 		     (strcmp(old->topic, nw->topic) || old->mo.qos != nw->mo.qos);
 	if (resub) {
 		int rc = mosquitto_unsubscribe(gateway_conn.m, NULL, old->topic);
 		if (rc)
 			diag_warn("unsubscribe: %s", mosquitto_strerror(rc));
 	}
-	gateway_use(nw, *copt);
+	gateway_use(nw, copt);
 	if (resub) {
 		gateway_subscribe(nw);
 		mqtt_flush(&gateway_conn);
 	}
-	return true;
+	return gateway_said(said, n, copt);
 }
 
 bool gateway_said(char *said, size_t n, const char *copt)

@@ -69,9 +69,11 @@ void gateway_use(struct gateway_conf *nw, const char *copt);
 /* The reload of a program subscribed to its topic: gateway_reload_ok,
  * then the connection takes nw (gateway_use), and a new -t or -q while
  * connected (no reconnect) unsubscribes old's filter and subscribes nw's.
- * The program makes nw its conf once this returns true. */
+ * said holds what the program's options now say; what the connection did
+ * is added to it (gateway_said). The program makes nw its conf once this
+ * returns true; false: refused (said), the old conf stays. */
 bool gateway_reload_subscribed(const struct gateway_conf *old,
-			       struct gateway_conf *nw, const char **copt);
+			       struct gateway_conf *nw, char *said, size_t n);
 /* The reload hook's end: what the connection did added to said; true. */
 bool gateway_said(char *said, size_t n, const char *copt);
 

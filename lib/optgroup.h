@@ -1,8 +1,8 @@
 /* optgroup.h - the option groups several programs share
  *
  * The grouping key and its caps (-k/--key, --max-keys, --max-state) and
- * the event time (--time-field, --time-unit, --max-ahead, --time-format;
- * --time event|processing, its parser only):
+ * the event time (--time-field, --time-unit, --max-ahead, --time
+ * event|processing, --time-format, --lateness, --late, --idle):
  * each table entry's name, code and argument are the group's, its help
  * the program's (what the option does there). The parsers say a bad value
  * as a usage error, in the same words in every program.
@@ -27,6 +27,11 @@
 #define OPTGROUP_MAX_AHEAD(help) {"max-ahead", required_argument, OPT_MAX_AHEAD, "D", help}
 #define OPTGROUP_MAX_KEYS(help) {"max-keys", required_argument, OPT_MAX_KEYS, "N", help}
 #define OPTGROUP_MAX_STATE(help) {"max-state", required_argument, OPT_MAX_STATE, "SIZE", help}
+#define OPTGROUP_TIME_MODE(help) {"time", required_argument, OPT_TIME_MODE, "MODE", help}
+#define OPTGROUP_TIME_FORMAT(help) {"time-format", required_argument, OPT_TIME_FORMAT, "F", help}
+#define OPTGROUP_LATENESS(help) {"lateness", required_argument, OPT_LATENESS, "D", help}
+#define OPTGROUP_LATE(help) {"late", required_argument, OPT_LATE, "FILE", help}
+#define OPTGROUP_IDLE(help) {"idle", required_argument, OPT_IDLE, "D", help}
 
 #define OPTGROUP_STR(x) #x
 #define OPTGROUP_XSTR(x) OPTGROUP_STR(x)
@@ -36,6 +41,7 @@
 	"an event more than D (default 1d) ahead of\n" \
 	"the stream's time waits for 2 more events to\n" \
 	"confirm the jump, else it is bad input; 0: off"
+#define OPTGROUP_LATE_HELP "write late events to FILE"
 #define OPTGROUP_KEYED_MAX_KEYS_HELP \
 	"at most N keys (default " OPTGROUP_XSTR(KEYED_DEFAULT_MAX) "); at the limit the\n" \
 	"least recently seen key is forgotten"

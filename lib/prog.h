@@ -128,6 +128,14 @@ struct prog {
 	void (*cleanup)(struct prog_run *run);
 };
 
+/* In the struct prog: the hooks of the program's options, for a program
+ * that names them alike: its struct conf, conf_init, conf_option,
+ * conf_check and conf_free (lib/proghooks.h, lib/gateway.h and
+ * lib/pubprog.h name the rest of their programs' hooks so too). */
+#define PROG_CONF_HOOKS \
+	.conf_size = sizeof(struct conf), .conf_init = conf_init, \
+	.option = conf_option, .check = conf_check, .conf_free = conf_free
+
 /* The framework's exits, for what the library returned: a failure said
  * already (the library said why on stderr), or why with status (2: a
  * usage error, with the hint to --help). Both flush what was done, as

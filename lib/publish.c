@@ -9,12 +9,6 @@
 #include "publish.h"
 #include "stats.h"
 
-void pub_opts_init(struct pub_opts *p, uint64_t queue)
-{
-	*p = (struct pub_opts){ .queue = queue, .spool_max = 1ull << 30,
-				.drain_ms = 10000 };
-}
-
 int pub_opt(struct pub_opts *p, int ch, const char *arg, char *why, size_t n)
 {
 	bool ok = true;
@@ -52,7 +46,8 @@ const char *pub_opts_restart(const struct pub_opts *a,
 	return NULL;
 }
 
-/* The help of --queue, --spool and --drain-timeout: pub_opts_words()'s. */
+/* The help of --queue, --spool and --drain-timeout: the program's words
+ * in them (pub_opts_init). */
 static char queue_help[200], spool_help[200], drain_help[200];
 
 const struct opts_entry pub_opts_table[] = {
@@ -74,19 +69,26 @@ const struct opts_entry pub_opts_table[] = {
 	{0}
 };
 
-void pub_opts_words(const char *done, unsigned long long queue,
-		    const char *reports)
+static void pub_opts_words(const struct pub_words *w)
 {
 	snprintf(queue_help, sizeof queue_help,
 		 "without --spool: messages held in memory\n"
 		 "until %s (default %llu); a full\n"
-		 "queue stops reading input", done, queue);
+		 "queue stops reading input", w->done,
+		 (unsigned long long)w->queue);
 	snprintf(spool_help, sizeof spool_help,
 		 "keep every record on disk in DIR until it is\n"
 		 "%s; left-overs are sent first; DIR\n"
-		 "is for one program and one destination", done);
+		 "is for one program and one destination", w->done);
 	snprintf(drain_help, sizeof drain_help,
-		 "at end of input, wait up to D for%s (default 10s)", reports);
+		 "at end of input, wait up to D for%s (default 10s)", w->reports);
+}
+
+void pub_opts_init(struct pub_opts *p, const struct pub_words *w)
+{
+	*p = (struct pub_opts){ .queue = w->queue, .spool_max = 1ull << 30,
+				.drain_ms = 10000 };
+	pub_opts_words(w);
 }
 
 bool pub_same_str(const char *a, const char *b)

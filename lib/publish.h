@@ -28,12 +28,6 @@ enum {
  * (getopt_long names the possibilities of an ambiguous abbreviation in
  * it). pub_opt() takes them. */
 extern const struct opts_entry pub_opts_table[];
-/* Before --help: the program's words in pub_opts_table's help. done: what
- * takes a message off the queue ("acknowledged", "delivered"); queue: the
- * default of --queue; reports: what --drain-timeout waits for, after
- * "wait up to D for" (with a '\n' where the line breaks). */
-void pub_opts_words(const char *done, unsigned long long queue,
-		    const char *reports);
 
 /* What the publishers' --help says of their exit status. */
 #define PUB_EXIT_NOTE \
@@ -52,8 +46,19 @@ struct pub_opts {
 	int64_t drain_ms;		/* --drain-timeout */
 };
 
-/* The defaults; queue: the program's --queue (in memory) default. */
-void pub_opts_init(struct pub_opts *p, uint64_t queue);
+/* The program's words for its publishing options: done, what takes a
+ * message off the queue ("acknowledged", "delivered"); queue, the default
+ * of --queue (in memory); reports, what --drain-timeout waits for, after
+ * "wait up to D for" (with a '\n' where the line breaks). */
+struct pub_words {
+	const char *done;
+	uint64_t queue;
+	const char *reports;
+};
+/* The defaults, and the program's words in pub_opts_table's help: the
+ * conf_init hook's work, so that --help (printed once the options are
+ * parsed) says the defaults the options start from. */
+void pub_opts_init(struct pub_opts *p, const struct pub_words *w);
 /* Takes option ch if it is one of OPT_PUB_*: 1, 0 if it is not one,
  * -1 with why (size n) for a bad argument (a usage error; --drain-timeout's
  * is still said by lib/opts.c's opts_duration). */

@@ -103,7 +103,7 @@ struct conf {
 
 static void key_free(struct conf *c)
 {
-	archive_key_free(c->key, c->nkey);
+	archive_query_key_free(c->key, c->nkey);
 	c->key = NULL;
 	c->nkey = 0;
 }
@@ -114,7 +114,7 @@ static void parse_key(struct conf *c, const char *text)
 	int at;
 	key_free(c);
 	c->key_text = text;
-	if (archive_key_split(text, &c->key, &c->nkey, NULL, &err, &at))
+	if (archive_query_key_split(text, &c->key, &c->nkey, NULL, &err, &at))
 		diag_usage("invalid --key '%s' at column %d: %s", text, at + 1,
 			   err);
 }
@@ -124,7 +124,7 @@ static int64_t time_opt(const char *opt, const char *arg)
 {
 	const char *err;
 	int64_t us;
-	if (archive_time(arg, &us, &err))
+	if (archive_query_time(arg, &us, &err))
 		diag_usage("invalid time '%s' for %s: %s", arg, opt, err);
 	return us;
 }
@@ -335,12 +335,12 @@ static void query(struct prog_run *run)
 		diag_fatal(rc == -1 ? EXIT_USAGE : EXIT_RUNTIME, "%s%s",
 			   rc == -1 ? "--key-is: " : "", err);
 	struct archive_slice sl;
-	if (archive_slice_open(&sl, qarc, c->from, c->to,
+	if (archive_query_slice_open(&sl, qarc, c->from, c->to,
 			       c->nkey_is ? key.buf : NULL, key.len, where,
 			       run->fs, c->dir, err, sizeof err) ||
-	    archive_slice_write(&sl, run->w, &filtered, err, sizeof err) < 0)
+	    archive_query_slice_write(&sl, run->w, &filtered, err, sizeof err) < 0)
 		diag_fatal(EXIT_RUNTIME, "%s: %s", c->dir, err);
-	archive_slice_close(&sl);
+	archive_query_slice_close(&sl);
 	out_free(&key);
 }
 

@@ -81,7 +81,7 @@ static void on_record(struct prog_run *run, struct record *rec)
 		record_bad(rec, msg);
 		return;
 	}
-	if (value_truthy(&v) == c->invert) {
+	if (expr_truthy(&v) == c->invert) {
 		filtered++;
 		return;
 	}

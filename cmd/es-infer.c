@@ -378,9 +378,9 @@ static bool passes(struct prog_run *run, const struct record *rec)
 		record_bad(rec, msg);
 		return false;
 	}
-	if (!value_truthy(&v))
+	if (!expr_truthy(&v))
 		filtered++;
-	return value_truthy(&v);
+	return expr_truthy(&v);
 }
 
 static void on_record(struct prog_run *run, struct record *rec)

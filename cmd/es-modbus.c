@@ -451,7 +451,7 @@ static void write_wide(struct prog_run *run, const struct modbus_device *d,
 static void write_batches(struct prog_run *run)
 {
 	const struct conf *c = run->conf;
-	struct modbus_batch *list = modbus_queue_take(&queue);
+	struct modbus_batch *list = modbus_poll_queue_take(&queue);
 	for (struct modbus_batch *b = list; b; b = b->next) {
 		const struct modbus_device *d = &c->devs[b->device].d;
 		counts_add(&b->counts);
@@ -471,7 +471,7 @@ static void write_batches(struct prog_run *run)
 		if (b->last)
 			active--;
 	}
-	modbus_queue_give(&queue, list);
+	modbus_poll_queue_give(&queue, list);
 	out_flush(&run->out);
 }
 
@@ -496,11 +496,11 @@ static void pollers_start(const struct conf *c)
 /* Stops every poller, then writes what they had read. */
 static void pollers_stop(struct prog_run *run)
 {
-	modbus_queue_closing(&queue, true);	/* none waits for room */
+	modbus_poll_queue_closing(&queue, true);	/* none waits for room */
 	for (size_t i = 0; i < npollers; i++)
 		modbus_poll_stop(&pollers[i]);
 	write_batches(run);
-	modbus_queue_closing(&queue, false);
+	modbus_poll_queue_closing(&queue, false);
 	free(pollers);
 	pollers = NULL;
 	npollers = active = 0;
@@ -524,7 +524,7 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 static void run_loop(struct prog_run *run)
 {
 	struct evloop ev;
-	if (modbus_queue_init(&queue))
+	if (modbus_poll_queue_init(&queue))
 		diag_fatal(EXIT_RUNTIME, "pipe: %s", strerror(errno));
 	srandom((unsigned)time_now_us());
 	evloop_init(&ev);
@@ -538,7 +538,7 @@ static void run_loop(struct prog_run *run)
 			diag_fatal(EXIT_RUNTIME, "poll: %s", strerror(errno));
 	}
 	pollers_stop(run);
-	modbus_queue_free(&queue);
+	modbus_poll_queue_free(&queue);
 }
 
 const struct prog program = {

@@ -72,14 +72,14 @@ void archive_query_close(struct archive_query *q)
 	free(q);
 }
 
-int archive_time(const char *text, int64_t *us, const char **err)
+int archive_query_time(const char *text, int64_t *us, const char **err)
 {
 	struct value v = { .t = V_STRING, .s = text, .n = strlen(text) };
 	enum time_repr unit = TIME_AUTO;
 	return time_from_value(&v, &unit, us, err) ? -1 : 0;
 }
 
-int archive_key_split(const char *text, struct path **key, int *nkey,
+int archive_query_key_split(const char *text, struct path **key, int *nkey,
 		      const char *(*spans)[2], const char **err, int *at)
 {
 	const char *s = text;
@@ -101,7 +101,7 @@ int archive_key_split(const char *text, struct path **key, int *nkey,
 	return 0;
 }
 
-void archive_key_free(struct path *key, int nkey)
+void archive_query_key_free(struct path *key, int nkey)
 {
 	for (int i = 0; i < nkey; i++)
 		path_free(&key[i]);
@@ -132,7 +132,7 @@ int archive_query_key(const struct archive *a, const char *dir,
 		return -1;
 	}
 	spans = xmalloc((strlen(akey) + 1) * sizeof *spans);
-	if (archive_key_split(akey, &paths, &np, spans, &err, &at)) {
+	if (archive_query_key_split(akey, &paths, &np, spans, &err, &at)) {
 		snprintf(why, wn, "%s: bad key '%s'", dir, akey);
 		rc = -2;
 	}
@@ -149,12 +149,12 @@ int archive_query_key(const struct archive *a, const char *dir,
 		struct value val = { .t = V_STRING, .s = v, .n = strlen(v) };
 		key_append_loose(k, &val);
 	}
-	archive_key_free(paths, np);
+	archive_query_key_free(paths, np);
 	free(spans);
 	return rc;
 }
 
-int archive_slice_open(struct archive_slice *s, struct archive *a,
+int archive_query_slice_open(struct archive_slice *s, struct archive *a,
 		       int64_t from, int64_t to, const void *key, size_t kn,
 		       const struct expr *where, struct fieldset *fs,
 		       const char *src, char *err, size_t n)
@@ -181,10 +181,10 @@ static enum archive_verdict verdict(struct archive_slice *s)
 	if (expr_eval(s->where, s->rec.slots, &s->sc, &v, s->msg,
 		      sizeof s->msg) < 0)
 		return ARCHIVE_BAD;
-	return value_truthy(&v) ? ARCHIVE_MATCH : ARCHIVE_OTHER;
+	return expr_truthy(&v) ? ARCHIVE_MATCH : ARCHIVE_OTHER;
 }
 
-int archive_slice_next(struct archive_slice *s, const struct record **rec,
+int archive_query_slice_next(struct archive_slice *s, const struct record **rec,
 		       enum archive_verdict *v, const char **msg, char *err,
 		       size_t n)
 {
@@ -214,7 +214,7 @@ int archive_slice_next(struct archive_slice *s, const struct record **rec,
 	return 1;
 }
 
-void archive_slice_close(struct archive_slice *s)
+void archive_query_slice_close(struct archive_slice *s)
 {
 	archive_query_close(s->q);
 	s->q = NULL;
@@ -225,7 +225,7 @@ void archive_slice_close(struct archive_slice *s)
 	scratch_free(&s->sc);
 }
 
-int archive_slice_write(struct archive_slice *s, struct writer *w,
+int archive_query_slice_write(struct archive_slice *s, struct writer *w,
 			uint64_t *filtered, char *err, size_t n)
 {
 	const struct record *rec;
@@ -233,7 +233,7 @@ int archive_slice_write(struct archive_slice *s, struct writer *w,
 	const char *msg;
 	int got = 0;
 	while (!loop_stop &&
-	       (got = archive_slice_next(s, &rec, &v, &msg, err, n)) > 0) {
+	       (got = archive_query_slice_next(s, &rec, &v, &msg, err, n)) > 0) {
 		stats.in++;
 		if (v == ARCHIVE_OTHER)
 			(*filtered)++;

@@ -473,7 +473,7 @@ bool edit_changed(const struct edit *e)
 
 /* ---- writing ---- */
 
-void value_write_json(struct outbuf *o, const struct value *v)
+void edit_write_value(struct outbuf *o, const struct value *v)
 {
 	char buf[40];
 	size_t n;
@@ -512,13 +512,13 @@ static void write_val(struct edit *e, const struct fld *f, struct outbuf *out)
 		if (f->sp.kind == SPAN_CSV || f->sp.kind == SPAN_MISSING) {
 			if (value_load(&f->sp, &v, &e->sc))
 				v.t = V_NULL;
-			value_write_json(out, &v);
+			edit_write_value(out, &v);
 		} else {
 			out_put(out, f->sp.p, f->sp.n);
 		}
 		break;
 	case F_VALUE:
-		value_write_json(out, &f->v);
+		edit_write_value(out, &f->v);
 		break;
 	case F_OBJ:
 		write_obj(e, f->obj, out);

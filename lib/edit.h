@@ -62,6 +62,6 @@ int edit_write_fields(struct edit *e, struct writer *w, const char **err);
 
 /* Appends v as JSON text to o (strings escaped, numbers with their own
  * digits when they have them, non-finite numbers as null). */
-void value_write_json(struct outbuf *o, const struct value *v);
+void edit_write_value(struct outbuf *o, const struct value *v);
 
 #endif

@@ -900,7 +900,7 @@ void expr_free(struct expr *e)
 
 /* ---- evaluation ---- */
 
-bool value_truthy(const struct value *v)
+bool expr_truthy(const struct value *v)
 {
 	return v->t == V_BOOL ? v->u.b : v->t > V_NULL;
 }
@@ -1426,7 +1426,7 @@ static int call(enum fn fn, struct value *arg, int argc, struct scratch *sc,
 		fn_num(arg);
 		return 0;
 	case FN_IF:	/* both branches were evaluated: no jumps needed */
-		if (!value_truthy(&arg[0]))
+		if (!expr_truthy(&arg[0]))
 			arg[0] = arg[2];
 		else
 			arg[0] = arg[1];
@@ -1549,10 +1549,10 @@ int expr_eval(const struct expr *e, const struct span *slots,
 						  errlen);
 			break;
 		case OP_NOT:
-			set_bool(&sp[-1], !value_truthy(&sp[-1]));
+			set_bool(&sp[-1], !expr_truthy(&sp[-1]));
 			break;
 		case OP_BOOL:
-			set_bool(&sp[-1], value_truthy(&sp[-1]));
+			set_bool(&sp[-1], expr_truthy(&sp[-1]));
 			break;
 		case OP_AND:
 		case OP_OR:

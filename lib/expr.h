@@ -30,7 +30,7 @@ int expr_eval(const struct expr *e, const struct span *slots,
 	      size_t errlen);
 
 /* Truthiness, as jq: false, null and missing are false, all else true. */
-bool value_truthy(const struct value *v);
+bool expr_truthy(const struct value *v);
 
 void expr_free(struct expr *e);
 

@@ -187,7 +187,7 @@ static void value_done(struct scan *s, struct frame *f, enum span_kind kind,
  * read, -1 on error. */
 static int scan_value(struct scan *s, int *depth)
 {
-	struct frame *f = &json_stack[*depth];
+	struct frame *f = &jsonslot_stack[*depth];
 	const unsigned char *start = s->p;
 	bool esc = false;
 	enum span_kind kind;
@@ -199,7 +199,7 @@ static int scan_value(struct scan *s, int *depth)
 		if (*depth + 1 == JSON_MAX_DEPTH)
 			return fail(s, "nesting deeper than 2048 levels");
 		f->vstart = (const char *)start;
-		struct frame *c = &json_stack[++*depth];
+		struct frame *c = &jsonslot_stack[++*depth];
 		c->type = (char)*s->p;
 		c->node = f->vnode;
 		c->index = 0;
@@ -296,22 +296,22 @@ int json_scan_scalar(const char *line, size_t n, const struct fieldset *fs,
 		return -2;
 	}
 	int depth = 0;
-	json_stack[0] = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
+	jsonslot_stack[0] = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
 	s.p++;
 	enum { NEED_VALUE, AFTER_VALUE, CLOSED } st;
-	int r = container_open(&s, &json_stack[0]);
+	int r = container_open(&s, &jsonslot_stack[0]);
 	if (r < 0)
 		goto error;
 	st = r == 1 ? CLOSED : NEED_VALUE;
 	for (;;) {
-		struct frame *t = &json_stack[depth];
+		struct frame *t = &jsonslot_stack[depth];
 		if (st == NEED_VALUE) {
 			r = scan_value(&s, &depth);
 			if (r < 0)
 				goto error;
 			st = AFTER_VALUE;
 			if (r == 1) {
-				r = container_open(&s, &json_stack[depth]);
+				r = container_open(&s, &jsonslot_stack[depth]);
 				if (r < 0)
 					goto error;
 				st = r == 1 ? CLOSED : NEED_VALUE;
@@ -321,10 +321,10 @@ int json_scan_scalar(const char *line, size_t n, const struct fieldset *fs,
 			if (depth == 0)
 				break;
 			const unsigned char *start =
-				(const unsigned char *)json_stack[depth - 1].vstart;
+				(const unsigned char *)jsonslot_stack[depth - 1].vstart;
 			enum span_kind k = t->type == '{' ? SPAN_JOBJECT : SPAN_JARRAY;
 			depth--;
-			value_done(&s, &json_stack[depth], k, start, false);
+			value_done(&s, &jsonslot_stack[depth], k, start, false);
 			st = AFTER_VALUE;
 		} else {
 			skip_ws(&s);

@@ -5,7 +5,7 @@
 #include "jsonslot.h"
 #include "mem.h"
 
-struct frame json_stack[JSON_MAX_DEPTH + 1];
+struct frame jsonslot_stack[JSON_MAX_DEPTH + 1];
 
 const struct fs_node *jsonslot_key_escaped(const struct fs_node *n,
 					   const struct span *key)

@@ -25,7 +25,7 @@ struct frame {
 };
 
 /* The programs are single-threaded; one stack serves every scan. */
-extern struct frame json_stack[JSON_MAX_DEPTH + 1];
+extern struct frame jsonslot_stack[JSON_MAX_DEPTH + 1];
 
 /* The trie child for an object key, for an array index; NULL when
  * nothing below is wanted. */
@@ -64,7 +64,7 @@ static inline void jsonslot_file(struct json_scan *out,
 {
 	if (f->vnode && f->vnode->slot >= 0)
 		out->slots[f->vnode->slot] = *sp;
-	if (f == json_stack && fs->members)
+	if (f == jsonslot_stack && fs->members)
 		jsonslot_member(out, &f->key, sp);
 }
 

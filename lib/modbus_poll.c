@@ -26,7 +26,7 @@ static int64_t mono_us(void)
 
 /* ---- the queue ---- */
 
-int modbus_queue_init(struct modbus_queue *q)
+int modbus_poll_queue_init(struct modbus_queue *q)
 {
 	memset(q, 0, sizeof *q);
 	pthread_mutex_init(&q->mu, NULL);
@@ -50,7 +50,7 @@ static void batches_free(struct modbus_batch *b)
 	}
 }
 
-void modbus_queue_free(struct modbus_queue *q)
+void modbus_poll_queue_free(struct modbus_queue *q)
 {
 	batches_free(q->head);
 	batches_free(q->spare);
@@ -60,7 +60,7 @@ void modbus_queue_free(struct modbus_queue *q)
 	pthread_mutex_destroy(&q->mu);
 }
 
-struct modbus_batch *modbus_queue_take(struct modbus_queue *q)
+struct modbus_batch *modbus_poll_queue_take(struct modbus_queue *q)
 {
 	char buf[256];
 	while (read(q->pipe[0], buf, sizeof buf) > 0)
@@ -74,7 +74,7 @@ struct modbus_batch *modbus_queue_take(struct modbus_queue *q)
 	return b;
 }
 
-void modbus_queue_closing(struct modbus_queue *q, bool closing)
+void modbus_poll_queue_closing(struct modbus_queue *q, bool closing)
 {
 	pthread_mutex_lock(&q->mu);
 	q->closing = closing;
@@ -82,7 +82,7 @@ void modbus_queue_closing(struct modbus_queue *q, bool closing)
 	pthread_mutex_unlock(&q->mu);
 }
 
-void modbus_queue_give(struct modbus_queue *q, struct modbus_batch *list)
+void modbus_poll_queue_give(struct modbus_queue *q, struct modbus_batch *list)
 {
 	if (!list)
 		return;

@@ -102,15 +102,15 @@ struct modbus_poller {
 };
 
 /* 0, or -1 with errno (the pipe). */
-int modbus_queue_init(struct modbus_queue *q);
-void modbus_queue_free(struct modbus_queue *q);
+int modbus_poll_queue_init(struct modbus_queue *q);
+void modbus_poll_queue_free(struct modbus_queue *q);
 /* The program's side: the batches queued, oldest first (NULL: none),
  * and back to the queue for reuse once written. */
-struct modbus_batch *modbus_queue_take(struct modbus_queue *q);
-void modbus_queue_give(struct modbus_queue *q, struct modbus_batch *list);
+struct modbus_batch *modbus_poll_queue_take(struct modbus_queue *q);
+void modbus_poll_queue_give(struct modbus_queue *q, struct modbus_batch *list);
 /* closing: pollers put their last batches without waiting for room (set
  * before stopping them, cleared after). */
-void modbus_queue_closing(struct modbus_queue *q, bool closing);
+void modbus_poll_queue_closing(struct modbus_queue *q, bool closing);
 
 /* Starts polling d (the first poll at once). 0, or -1 with why in err. */
 int modbus_poll_start(struct modbus_poller *p, const struct modbus_device *d,

@@ -25,7 +25,7 @@ static int req_time(const json_t *v, const char *name, int64_t *us,
 		snprintf(text, sizeof text, "%.17g", json_real_value(v));
 	else
 		s = NULL;
-	if (s && archive_time(s, us, &err) == 0)
+	if (s && archive_query_time(s, us, &err) == 0)
 		return 0;
 	snprintf(why, n, "invalid time for %s: %s", name, err);
 	return -1;
@@ -143,14 +143,14 @@ static int count(struct replay *r, const struct replay_req *req, uint64_t max,
 	const char *msg;
 	uint64_t matched = 0;
 	int got;
-	if (archive_slice_open(&r->sl, r->arc, req->from, req->to,
+	if (archive_query_slice_open(&r->sl, r->arc, req->from, req->to,
 			       req->nkey_is ? r->key.buf : NULL, r->key.len,
 			       r->where, r->fs, "archive", why, n))
 		return -1;
 	while (matched <= max &&
-	       (got = archive_slice_next(&r->sl, &rec, &v, &msg, why, n)) > 0)
+	       (got = archive_query_slice_next(&r->sl, &rec, &v, &msg, why, n)) > 0)
 		matched += v == ARCHIVE_MATCH;
-	archive_slice_close(&r->sl);
+	archive_query_slice_close(&r->sl);
 	if (got < 0)
 		return -1;
 	if (matched > max) {
@@ -187,7 +187,7 @@ int replay_open(struct replay *r, const char *dir, const struct replay_req *req,
 	}
 	if (archive_read_begin(r->arc, why, n) || count(r, req, max, why, n))
 		return -1;
-	if (archive_slice_open(&r->sl, r->arc, req->from, req->to,
+	if (archive_query_slice_open(&r->sl, r->arc, req->from, req->to,
 			       req->nkey_is ? r->key.buf : NULL, r->key.len,
 			       r->where, r->fs, "archive", why, n))
 		return -1;
@@ -223,7 +223,7 @@ int replay_next(struct replay *r, char *why, size_t n)
 	int got = 0;
 	r->msg.len = 0;
 	while (in < r->chunk &&
-	       (got = archive_slice_next(&r->sl, &rec, &v, &msg, why, n)) > 0) {
+	       (got = archive_query_slice_next(&r->sl, &rec, &v, &msg, why, n)) > 0) {
 		if (v == ARCHIVE_MATCH) {
 			out_put(&r->msg, rec->raw, rec->rawlen);
 			out_putc(&r->msg, '\n');
@@ -252,7 +252,7 @@ int replay_next(struct replay *r, char *why, size_t n)
 void replay_close(struct replay *r)
 {
 	if (r->open)
-		archive_slice_close(&r->sl);
+		archive_query_slice_close(&r->sl);
 	r->open = false;
 	expr_free(r->where);
 	r->where = NULL;

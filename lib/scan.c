@@ -372,7 +372,7 @@ static int walk(struct iter *it, const struct fieldset *fs,
 	if (BYTE(p) != '{')
 		return -1;
 	int depth = 0;
-	struct frame *t = json_stack;
+	struct frame *t = jsonslot_stack;
 	*t = (struct frame){ '{', &fs->root, 0, NULL, NULL, { 0 } };
 	struct span sp;
 	unsigned c;
@@ -410,8 +410,8 @@ value:	/* a value starts at p = c */
 		if (depth + 1 == JSON_MAX_DEPTH)
 			return -1;
 		t->vstart = (const char *)p;
-		t = &json_stack[++depth];
-		*t = (struct frame){ (char)c, json_stack[depth - 1].vnode, 0,
+		t = &jsonslot_stack[++depth];
+		*t = (struct frame){ (char)c, jsonslot_stack[depth - 1].vnode, 0,
 				     NULL, NULL, { 0 } };
 		goto open;
 	} else {
@@ -453,7 +453,7 @@ closed:	/* t closed at p */
 		return p == end ? 0 : -1;
 	}
 	enum span_kind kind = t->type == '{' ? SPAN_JOBJECT : SPAN_JARRAY;
-	t = &json_stack[--depth];
+	t = &jsonslot_stack[--depth];
 	sp = (struct span){ t->vstart, (size_t)((const char *)p - t->vstart),
 			    kind, false };
 	jsonslot_file(sc, fs, t, &sp);

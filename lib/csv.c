@@ -27,6 +27,7 @@
 #include "input.h"
 #include "mem.h"
 #include "out.h"
+#include "swar.h"
 
 /* libcsv's own header: lib/ is on the quote-only search path (-iquote), so
  * the angle brackets find the system one, not our "csv.h". */
@@ -217,33 +218,71 @@ static const char *parse_error(struct csv_in *c)
 			   : "quote inside unquoted field";
 }
 
+/* One cell of a plain row: the text from p to e. */
+static void plain_cell(struct csv_in *c, const char *p, const char *e)
+{
+	if (c->ncells == c->capcells)
+		c->cells = grow(c->cells, &c->capcells, c->ncells + 1,
+				sizeof *c->cells);
+	c->cells[c->ncells++] = (struct span){ p, (size_t)(e - p), SPAN_CSV,
+					       false };
+}
+
+/* Exactly 0x80 in each zero byte of x, else 0 (no borrow from a lower
+ * byte, so every flag is true and a word's flags can be walked). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+	uint64_t low7 = ~SWAR_HIGHS;
+	return ~(((x & low7) + low7) | x | low7);
+}
+
 /*
  * A line with no quote in it, starting a row, is the whole row and its cells
- * are the text between commas: exactly what libcsv would give, without its
- * per-byte cost (about 5 times faster on typical sensor rows).
+ * are the text between delimiters: exactly what libcsv would give, without
+ * its per-byte cost. One pass finds the delimiters and any quote, eight
+ * bytes a step (a memchr call for each cell, and one for the quote, took
+ * 3% more of es-window's CSV job). False at a quote, with no cell kept:
+ * the line is libcsv's.
  */
-static enum csv_status plain_row(struct csv_in *c, const char *line, size_t n)
+static bool plain_row(struct csv_in *c, const char *line, size_t n)
 {
-	if (c->capbytes < n)
-		c->bytes = grow(c->bytes, &c->capbytes, n, 1);
-	memcpy(c->bytes, line, n);
-	const char *p = c->bytes, *end = p + n;
-	for (;;) {
-		const char *comma = memchr(p, c->delim, (size_t)(end - p));
-		const char *e = comma ? comma : end;
-		if (c->ncells == c->capcells)
-			c->cells = grow(c->cells, &c->capcells, c->ncells + 1,
-					sizeof *c->cells);
-		c->cells[c->ncells++] =
-			(struct span){ p, (size_t)(e - p), SPAN_CSV, false };
-		if (!comma)
-			break;
-		p = comma + 1;
+	/* The cells point into the line, as the raw text does: both live
+	 * until the next line is read, as the arena's cells would. */
+	const char *cell = line, *p = cell, *end = p + n;
+	const uint64_t delims = SWAR_ONES * (unsigned char)c->delim;
+	const uint64_t quotes = SWAR_ONES * '"';
+	for (; end - p >= 8; p += 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		x = __builtin_bswap64(x);	/* the first byte lowest */
+#endif
+		uint64_t at = zero_bytes(x ^ delims) | zero_bytes(x ^ quotes);
+		for (; at; at &= at - 1) {
+			const char *q = p + (__builtin_ctzll(at) >> 3);
+			if (*q == '"') {
+				c->ncells = 0;
+				return false;
+			}
+			plain_cell(c, cell, q);
+			cell = q + 1;
+		}
 	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			c->ncells = 0;
+			return false;
+		}
+		if (*p == c->delim) {
+			plain_cell(c, cell, p);
+			cell = p + 1;
+		}
+	}
+	plain_cell(c, cell, end);
 	c->nready = c->ncells;
 	c->rawp = line;		/* one line: no copy */
 	c->rawn = n;
-	return CSV_ROW;
+	return true;
 }
 
 /* The line through libcsv, then the "\n" that ends it. */
@@ -300,8 +339,8 @@ enum csv_status csv_in_line(struct csv_in *c, const char *line, size_t n,
 			c->rawn = 0;
 			return CSV_ROW;
 		}
-		if (!memchr(line, '"', n))
-			return plain_row(c, line, n);
+		if (plain_row(c, line, n))
+			return CSV_ROW;
 	} else {
 		raw_add(c, line, n);
 		c->nlines++;

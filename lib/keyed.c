@@ -269,7 +269,9 @@ static void raw_put(struct keyed *k, int id)
 	if (!k->rlen)
 		return;
 	if (!k->raw) {
+		/* zeroed whole: a free entry's hash is read before its id */
 		k->raw = xmalloc(RAW_SLOTS * sizeof *k->raw);
+		memset(k->raw, 0, RAW_SLOTS * sizeof *k->raw);
 		for (int i = 0; i < RAW_SLOTS; i++)
 			k->raw[i].id = -1;
 	}

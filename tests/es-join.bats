@@ -1280,7 +1280,9 @@ EOF
 	printf 'on = door\nwithin = 0,1s\ntime-unit = ms\ntype = full\nleft = %s\nright = %s\n' \
 		"$T/b" "$T/a" > "$T/s.conf"
 	kill -HUP "$PID"
-	cat "$T/dl" > /dev/null 3>&- &
+	# the reader must not inherit the test's own end of the FIFO, or it
+	# never sees the end of it and outlives the test
+	cat "$T/dl" > /dev/null 3>&- {W}<&- &
 	exec {W}<&-
 	W=""
 	await_exit "$PID"

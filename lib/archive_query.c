@@ -80,7 +80,7 @@ int archive_query_time(const char *text, int64_t *us, const char **err)
 }
 
 int archive_query_key_split(const char *text, struct path **key, int *nkey,
-		      const char *(*spans)[2], const char **err, int *at)
+			    const char *(*spans)[2], const char **err, int *at)
 {
 	const char *s = text;
 	while (*s) {
@@ -155,9 +155,9 @@ int archive_query_key(const struct archive *a, const char *dir,
 }
 
 int archive_query_slice_open(struct archive_slice *s, struct archive *a,
-		       int64_t from, int64_t to, const void *key, size_t kn,
-		       const struct expr *where, struct fieldset *fs,
-		       const char *src, char *err, size_t n)
+			     int64_t from, int64_t to, const void *key, size_t kn,
+			     const struct expr *where, struct fieldset *fs,
+			     const char *src, char *err, size_t n)
 {
 	memset(s, 0, sizeof *s);
 	s->q = archive_query_open(a, from, to, key, kn, err, n);
@@ -185,8 +185,8 @@ static enum archive_verdict verdict(struct archive_slice *s)
 }
 
 int archive_query_slice_next(struct archive_slice *s, const struct record **rec,
-		       enum archive_verdict *v, const char **msg, char *err,
-		       size_t n)
+			     enum archive_verdict *v, const char **msg, char *err,
+			     size_t n)
 {
 	const char *raw, *m;
 	size_t len, col;
@@ -226,7 +226,7 @@ void archive_query_slice_close(struct archive_slice *s)
 }
 
 int archive_query_slice_write(struct archive_slice *s, struct writer *w,
-			uint64_t *filtered, char *err, size_t n)
+			      uint64_t *filtered, char *err, size_t n)
 {
 	const struct record *rec;
 	enum archive_verdict v;

@@ -44,7 +44,7 @@ int archive_query_time(const char *text, int64_t *us, const char **err);
  * NULL) gets where path i's text begins and ends. Returns 0, or -1 with
  * err and *at (the column). */
 int archive_query_key_split(const char *text, struct path **key, int *nkey,
-		      const char *(*spans)[2], const char **err, int *at);
+			    const char *(*spans)[2], const char **err, int *at);
 
 void archive_query_key_free(struct path *key, int nkey);
 
@@ -75,20 +75,20 @@ struct archive_slice {
 /* Opens the slice; src names the records in messages. 0, or -1 with a
  * message in err. where must have been compiled over fs. */
 int archive_query_slice_open(struct archive_slice *s, struct archive *a,
-		       int64_t from, int64_t to, const void *key, size_t kn,
-		       const struct expr *where, struct fieldset *fs,
-		       const char *src, char *err, size_t n);
+			     int64_t from, int64_t to, const void *key, size_t kn,
+			     const struct expr *where, struct fieldset *fs,
+			     const char *src, char *err, size_t n);
 /* 1 with the next record (valid until the next call) and its verdict
  * (ARCHIVE_BAD: not JSON or the expression could not take it, why in
  * *msg); 0 at the end; -1 on an error (message in err). */
 int archive_query_slice_next(struct archive_slice *s, const struct record **rec,
-		       enum archive_verdict *v, const char **msg, char *err,
-		       size_t n);
+			     enum archive_verdict *v, const char **msg, char *err,
+			     size_t n);
 void archive_query_slice_close(struct archive_slice *s);
 /* es-archive's query: the slice's matching records written to w, until
  * its end or loop_stop; each record read counted in stats.in, the others
  * in *filtered or as bad (record_bad). 0, or -1 with a message in err. */
 int archive_query_slice_write(struct archive_slice *s, struct writer *w,
-			uint64_t *filtered, char *err, size_t n);
+			      uint64_t *filtered, char *err, size_t n);
 
 #endif

@@ -1419,7 +1419,7 @@ static void write_header(struct writer *w, const struct record *rec)
 /* The column of a field name. Records mostly list their fields in the
  * header's order, so the column after the last one found is tried first:
  * one comparison instead of a hash and a probe (a fifth of the NDJSON to
- * CSV job, bench/README.md "NDJSON to CSV"). */
+ * CSV job; bench/README.md, "Session 10"). */
 static int col_of(const struct writer *w, const char *p, size_t n, int next)
 {
 	if ((size_t)next < w->ncols && w->names[next].n == n) {

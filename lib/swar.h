@@ -17,6 +17,15 @@
 					   every byte */
 #define SWAR_HIGHS 0x8080808080808080ull	/* every byte's top bit */
 
+/* Exactly 0x80 in each zero byte of x, else 0: no borrow from a lower
+ * byte, so every flag is true and a word's flags can be walked one by one
+ * (the stop tests below may flag false bytes above a true one). */
+static inline uint64_t swar_zero_bytes(uint64_t x)
+{
+	uint64_t low7 = ~SWAR_HIGHS;
+	return ~(((x & low7) + low7) | x | low7);
+}
+
 /*
  * The first byte in [p, end) that ends the run, or end: eight bytes at a
  * time while there are eight (stop flags the bytes of a word that end

@@ -727,7 +727,7 @@ out_of_range:
 size_t time_format(int64_t us, enum time_repr repr, bool json, char *buf)
 {
 	/* Integers without printf: a window's start and end are written for
-	 * each window (printf was 5% of es-window's job). */
+	 * each window (printf was 2% of es-window's instructions). */
 	switch ((enum time_repr)(repr & ~TIME_GUESSED)) {
 	case TIME_S:
 		return number_format_int(floor_div(us, US_PER_S), buf);

@@ -74,14 +74,14 @@ static void setup(struct prog_run *run)
 static void on_record(struct prog_run *run, struct record *rec)
 {
 	const struct conf *c = run->conf;
-	struct value v;
+	bool truth;
 	char msg[256];
 	scratch_reset(&sc);
-	if (expr_eval(expr, rec->slots, &sc, &v, msg, sizeof msg) < 0) {
+	if (expr_test(expr, rec->slots, &sc, &truth, msg, sizeof msg) < 0) {
 		record_bad(rec, msg);
 		return;
 	}
-	if (expr_truthy(&v) == c->invert) {
+	if (truth == c->invert) {
 		filtered++;
 		return;
 	}

@@ -372,15 +372,15 @@ static bool passes(struct prog_run *run, const struct record *rec)
 	}
 	memcpy(slots, rec->slots, (size_t)ns * sizeof *slots);
 	infer_slots(cfg->eng, ed, run->fs, slots);
-	struct value v;
+	bool truth;
 	char msg[256];
-	if (expr_eval(cfg->cond, slots, &sc, &v, msg, sizeof msg) < 0) {
+	if (expr_test(cfg->cond, slots, &sc, &truth, msg, sizeof msg) < 0) {
 		record_bad(rec, msg);
 		return false;
 	}
-	if (!expr_truthy(&v))
+	if (!truth)
 		filtered++;
-	return expr_truthy(&v);
+	return truth;
 }
 
 static void on_record(struct prog_run *run, struct record *rec)

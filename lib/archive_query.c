@@ -174,14 +174,14 @@ int archive_query_slice_open(struct archive_slice *s, struct archive *a,
 /* The expression's verdict on the record just scanned. */
 static enum archive_verdict verdict(struct archive_slice *s)
 {
-	struct value v;
+	bool truth;
 	if (!s->where)
 		return ARCHIVE_MATCH;
 	scratch_reset(&s->sc);
-	if (expr_eval(s->where, s->rec.slots, &s->sc, &v, s->msg,
+	if (expr_test(s->where, s->rec.slots, &s->sc, &truth, s->msg,
 		      sizeof s->msg) < 0)
 		return ARCHIVE_BAD;
-	return expr_truthy(&v) ? ARCHIVE_MATCH : ARCHIVE_OTHER;
+	return truth ? ARCHIVE_MATCH : ARCHIVE_OTHER;
 }
 
 int archive_query_slice_next(struct archive_slice *s, const struct record **rec,

@@ -29,6 +29,10 @@ int expr_eval(const struct expr *e, const struct span *slots,
 	      struct scratch *sc, struct value *out, char *errbuf,
 	      size_t errlen);
 
+/* expr_eval's answer as expr_truthy has it. */
+int expr_test(const struct expr *e, const struct span *slots,
+	      struct scratch *sc, bool *truth, char *errbuf, size_t errlen);
+
 /* Truthiness, as jq: false, null and missing are false, all else true. */
 bool expr_truthy(const struct value *v);
 

@@ -368,6 +368,18 @@ below() {
 	grep -qx 'heap=16384' "$T/out" || fail "HyperLogLog: $(cat "$T/out")"
 }
 
+@test "agg: exact percentiles, near either end and in the middle, as a stable sort gives them" {
+	# every count from 1 to 200, values with many ties (0 and -0 among
+	# them), 16 percentiles: the one-pass path for ranks within 8 of an
+	# end and the selection for the rest, against a stable sort
+	for seed in 1 2; do
+		run --separate-stderr "$UNIT/agg-test" --rank-check 200 "$seed"
+		[ "$status" -eq 0 ] || fail "rank-check $seed: exit $status: $stderr"
+		[ "$output" = "checked 3200, differ 0" ] ||
+			fail "rank-check $seed: $output ($stderr)"
+	done
+}
+
 # ---- merging (session windows) ----
 
 @test "agg: two states merged give what one state gives" {

@@ -23,6 +23,8 @@
  *       the seeds: |estimated rank - nearest rank| / N, where the
  *       estimate's rank is taken as close to the target as its ties
  *       allow. Then "heap=BYTES" of the (merged) state of the last seed.
+ *   agg-test --rank-check N SEED
+ *       Exact percentiles against a stable sort (run_rank_check).
  *   agg-test --distinct-error N [--parts K] SEED...
  *       For each seed, 2N events over N distinct strings (each once,
  *       then N repeats) into distinct(x); prints "seed=S estimate=E
@@ -533,6 +535,78 @@ static int run_distinct_error(int argc, char **argv)
 	return 0;
 }
 
+/* The nearest-rank value of v (n of them) at pct, as a stable sort has
+ * it: among equal values (0 and -0) the one first in v. */
+static double rank_stable(const double *v, long n, double pct)
+{
+	double r = ceil(pct / 100 * (double)n - pct / 100 * (double)n * 1e-12);
+	long k = r < 1 ? 1 : r > (double)n ? n : (long)r;
+	double *u = malloc((size_t)n * sizeof *u);
+	memcpy(u, v, (size_t)n * sizeof *u);
+	for (long i = 1; i < n; i++) {	/* insertion sort: stable */
+		double x = u[i];
+		long j = i;
+		for (; j > 0 && u[j - 1] > x; j--)
+			u[j] = u[j - 1];
+		u[j] = x;
+	}
+	double x = u[k - 1];
+	free(u);
+	return x;
+}
+
+/*
+ *   agg-test --rank-check N SEED
+ *       For every count 1..N, arrays of values with many ties (-2, -0,
+ *       0, 0.5, 3 and random ones) into p0.1 ... p99.9 (16 of them):
+ *       each result against a stable sort's nearest rank, the sign of a
+ *       zero included. Prints "checked C, differ D"; the first
+ *       difference is said on stderr.
+ */
+static int run_rank_check(int argc, char **argv)
+{
+	if (argc != 2)
+		die("%s", "usage: --rank-check N SEED");
+	long max = parse_count(argv[0]);
+	rng_state = strtoull(argv[1], NULL, 10);
+	int n;
+	struct agg_spec *specs = parse_or_die(
+		"p0.1(x),p1(x),p2(x),p5(x),p10(x),p20(x),p25(x),p40(x),"
+		"p50(x),p60(x),p75(x),p80(x),p90(x),p95(x),p98(x),p99.9(x)", &n);
+	static const double pick[] = { -2, -0.0, 0, 0.5, 3 };
+	double *v = malloc((size_t)max * sizeof *v);
+	long checked = 0, differ = 0;
+	for (long count = 1; count <= max; count++) {
+		for (long i = 0; i < count; i++) {
+			uint64_t r = rng_next();
+			v[i] = r % 3 ? pick[(r >> 8) % 5] : rng_normal();
+		}
+		void *st = state_new(specs, n);
+		struct value vals[16];
+		for (long i = 0; i < count; i++) {
+			for (int k = 0; k < n; k++)
+				vals[k] = get_double(i, v);
+			agg_state_add(specs, n, st, vals, i);
+		}
+		struct value res[16];
+		agg_state_result(specs, n, st, 1000000, res);
+		for (int k = 0; k < n; k++, checked++) {
+			double want = rank_stable(v, count, specs[k].pct);
+			double got = value_num(&res[k]);
+			if (got == want && signbit(got) == signbit(want))
+				continue;
+			if (!differ++)
+				fprintf(stderr, "count %ld %s: %.17g, want %.17g\n",
+					count, specs[k].name, got, want);
+		}
+		state_del(specs, n, st);
+	}
+	printf("checked %ld, differ %ld\n", checked, differ);
+	free(v);
+	agg_specs_free(specs, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -541,6 +615,8 @@ int main(int argc, char **argv)
 		return run_parse(argv[2]);
 	if (!strcmp(argv[1], "--quantile-error"))
 		return run_quantile_error(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "--rank-check"))
+		return run_rank_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "--distinct-error"))
 		return run_distinct_error(argc - 2, argv + 2);
 	return run_lines(argv[1], argc - 2, argv + 2);

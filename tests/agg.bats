@@ -285,6 +285,22 @@ below() {
 	EOF
 }
 
+@test "agg: a mean whose sum leaves the range of doubles is Welford's from the first huge value on, merged states too" {
+	# 1 + 2 + 1.5e308 + 1.5e308 is past the largest double: the running
+	# mean starts at the sum so far (1.5) when 1.5e308 comes; merged
+	# (each split of the four, and odd/even lines) it is the same
+	local in=$'1 1\n2 2\n3 1.5e308\n4 1.5e308'
+	for merge in '' 1 2 3 alt; do
+		agg_is 'mean(x)' "$in" ${merge:+--merge "$merge"} <<< 'mean_x=7.5e+307'
+	done
+	# huge values that cancel: the sum stays in range and decides
+	agg_is 'mean(x)' $'1 1.5e308\n2 -1.5e308\n3 1.5e308\n4 -1.5e308' <<< 'mean_x=0.0'
+	agg_is 'mean(x),var(x)' "$in" <<-'EOF'
+	mean_x=7.5e+307
+	var_x=null
+	EOF
+}
+
 @test "agg: min/max compare ints and doubles exactly, and keep the winner's type" {
 	agg_is 'max(x),min(x)' $'1 9007199254740993\n2 9007199254740992.0\n3 9007199254740992' --types <<-'EOF'
 	max_x=9007199254740993 (int)

@@ -10,6 +10,14 @@ void *xmalloc(size_t n)
 	return xrealloc(NULL, n);
 }
 
+void *xmalloc_aligned(size_t align, size_t n)
+{
+	void *p;
+	if (posix_memalign(&p, align, n ? n : 1))
+		mem_oom();
+	return p;
+}
+
 void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);

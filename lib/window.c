@@ -121,6 +121,9 @@ struct window {
 	struct hent *heap;
 	int nheap, capheap;
 
+	int64_t step_s;		/* step_start's last answer, if step_ok */
+	bool step_ok;
+
 	struct scratch sc;
 	char msg[256];
 	unsigned long long ev_evicted;	/* sliding windows' forgotten events */
@@ -134,6 +137,21 @@ static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The start of the step (the size; every, when hopping) that holds t.
+ * Events mostly fall in the step of the one before, so the last answer
+ * is kept: a 64-bit division saved twice an event (5% of es-window's
+ * job). */
+static int64_t step_start(struct window *w, int64_t t)
+{
+	const struct window_conf *c = &w->c;
+	int64_t step = c->kind == WINDOW_HOPPING ? c->every : c->size;
+	if (w->step_ok && t >= w->step_s && t - w->step_s < step)
+		return w->step_s;
+	w->step_s = floor_div(t - c->offset, step) * step + c->offset;
+	w->step_ok = true;
+	return w->step_s;
 }
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -490,7 +508,7 @@ static void pane_event(struct window *w, struct group *g, int64_t t,
 {
 	const struct window_conf *c = &w->c;
 	int64_t step = c->kind == WINDOW_HOPPING ? c->every : c->size;
-	int64_t s = floor_div(t - c->offset, step) * step + c->offset;
+	int64_t s = step_start(w, t);
 	/* The windows containing t start at s, s - step, ... while start +
 	 * size is past t; the open ones (end past the watermark) take it.
 	 * They are taken from the earliest, so that new ones append to the
@@ -830,11 +848,8 @@ static bool is_late(struct window *w, int64_t t, const struct span *slots)
 		return false;
 	switch (c->kind) {
 	case WINDOW_TUMBLING:
-	case WINDOW_HOPPING: {
-		int64_t step = c->kind == WINDOW_HOPPING ? c->every : c->size;
-		int64_t s = floor_div(t - c->offset, step) * step + c->offset;
-		return sat_add(s, c->size) <= w->wm;
-	}
+	case WINDOW_HOPPING:
+		return sat_add(step_start(w, t), c->size) <= w->wm;
 	case WINDOW_SESSION: {
 		if (sat_add(t, c->gap) > w->wm)
 			return false;
@@ -871,7 +886,7 @@ static bool event_values(struct window *w, const struct record *rec)
 			continue;
 		}
 		if (src >= 0)
-			vals[i] = vals[src];
+			value_copy(&vals[i], &vals[src]);
 		else if (value_load(&rec->slots[specs[i].slot], &vals[i], &w->sc))
 			vals[i].t = V_NULL;
 		enum vtype vt = vals[i].t;
@@ -1382,6 +1397,7 @@ enum window_change window_reconf(struct window *w, const struct window_conf *c,
 	bool same = def_same(w, &f, ns, nn);
 	/* Events held for confirmation were read under the old fields. */
 	window_end(w);
+	w->step_ok = false;	/* the step or the offset may change */
 	if (same) {
 		agg_specs_free(ns, nn);
 		keep_definition(w, &f, said, n);

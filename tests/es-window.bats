@@ -1904,3 +1904,26 @@ EOF
 	assert_file_is "$T/out" < /dev/null
 	assert_file_is "$T/err" <<< 'es-window: stopped by a signal: 2 open windows not written (3 events in them; --flush-on-exit writes them)'
 }
+
+@test "es-window: groups of keys of every length, prefixes of one another, strings and numbers, counted as awk counts them" {
+	# the raw-key cache keeps keys of up to 48 bytes in words: these keys
+	# run from 4 to 74 bytes, share prefixes ("x","yx" and "xy","x"), and
+	# a number and a string of one text differ
+	awk 'BEGIN { srand(7); for (i = 0; i < 20000; i++) {
+		a = ""; b = ""; la = int(rand() * 40); lb = int(rand() * 30)
+		if (rand() < 0.7) { la = la % 3; lb = lb % 3 }
+		for (j = 0; j < la; j++) a = a (rand() < 0.5 ? "x" : "y")
+		for (j = 0; j < lb; j++) b = b (rand() < 0.5 ? "x" : "y")
+		b = rand() < 0.2 ? int(rand() * 3) : "\"" b "\""
+		printf "{\"ts\":%d,\"a\":\"%s\",\"b\":%s}\n", i, a, b } }' > "$T/in"
+	sed 's/.*"a":\(.*\),"b":\(.*\)}$/\1 \2/' "$T/in" | sort | uniq -c |
+		awk '{ print $2, $3, $1 }' | sort > "$T/want"
+	run --separate-stderr es-window --tumbling 1d --group-by a,b --agg count "$T/in"
+	assert_success
+	assert_stderr ''
+	sed 's/.*"a":\(.*\),"b":\(.*\),"count":\([0-9]*\)}$/\1 \2 \3/' <<< "$output" |
+		sort > "$T/got"
+	[ "$(wc -l < "$T/want")" -gt 1000 ] || fail "too few keys: $(wc -l < "$T/want")"
+	cmp "$T/want" "$T/got" || fail "$(diff "$T/want" "$T/got" | head)"
+}
+

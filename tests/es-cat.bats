@@ -91,6 +91,24 @@ load test_helper
 	printf '{"a":1}\n{"a":3}\n' | assert_file_is "$T/out"
 }
 
+@test "es-cat: lines of every length from 9 to 160 bytes, short and long in turn, LF or CR alone: each read whole" {
+	# the end of a line is looked for a word at a time after a short
+	# line and with memchr after a long one: lengths around 8 and 64
+	# bytes, and each path right after the other
+	awk 'BEGIN { for (i = 0; i <= 151; i++) { n = (i * 37) % 152; s = ""
+		for (j = 0; j < n; j++) s = s "x"
+		printf "{\"p\":\"%s\"}\n", s } }' > "$T/in"
+	run --separate-stderr es-cat "$T/in"
+	assert_success
+	assert_stderr ''
+	[ "$output" = "$(cat "$T/in")" ] || fail "LF: $(diff <(echo "$output") "$T/in" | head -5)"
+	tr '\n' '\r' < "$T/in" > "$T/cr"
+	run --separate-stderr es-cat "$T/cr"
+	assert_success
+	assert_stderr ''
+	[ "$output" = "$(cat "$T/in")" ] || fail "CR: $(diff <(echo "$output") "$T/in" | head -5)"
+}
+
 @test "es-cat: the last line without a newline is read and written with one" {
 	printf '{"a":1}\n{"a":2}' > "$T/in"
 	run_out es-cat < "$T/in"

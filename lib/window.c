@@ -141,8 +141,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 /* The start of the step (the size; every, when hopping) that holds t.
  * Events mostly fall in the step of the one before, so the last answer
- * is kept: a 64-bit division saved twice an event (5% of es-window's
- * job). */
+ * is kept: a 64-bit division saved twice an event (is_late and
+ * pane_event). */
 static int64_t step_start(struct window *w, int64_t t)
 {
 	const struct window_conf *c = &w->c;

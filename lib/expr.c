@@ -692,6 +692,65 @@ static bool parse_sum(struct parser *ps, struct opnd *o)
 }
 
 /* "=~" STRING: the regex is compiled now, once. */
+/* Past a bracket expression that opens at p[i] ('['): the index after its
+ * ']' (or n). A ']' first, after an optional '^', is a member; so are the
+ * ']' inside [:class:], [.coll.] and [=equiv=]. */
+static size_t bracket_end(const char *p, size_t n, size_t i)
+{
+	i++;
+	if (i < n && p[i] == '^')
+		i++;
+	if (i < n && p[i] == ']')
+		i++;
+	for (; i < n && p[i] != ']'; i++) {
+		if (p[i] == '[' && i + 1 < n &&
+		    (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+			char close = p[i + 1];
+			for (i += 2; i + 1 < n && !(p[i] == close && p[i + 1] == ']');
+			     i++)
+				;
+			i++;
+		}
+	}
+	return i < n ? i + 1 : n;
+}
+
+/*
+ * A repetition right after another ("a**", "a*+", "a{1,2}{1,2}") is
+ * undefined in POSIX ERE, and glibc's regcomp takes time that grows as a
+ * power of their number (40 stars: 4 s; 30 stacked {1,2}: minutes), a
+ * hang the expression fuzzer found. It is refused: the offset of the
+ * second one, or -1.
+ */
+static long stacked_repetition(const char *p, size_t n)
+{
+	bool after_rep = false;
+	for (size_t i = 0; i < n;) {
+		char c = p[i];
+		bool interval = c == '{' && i + 1 < n && p[i + 1] >= '0' &&
+				p[i + 1] <= '9';
+		if (c == '*' || c == '+' || c == '?' || interval) {
+			if (after_rep)
+				return (long)i;
+			after_rep = true;
+			if (interval) {
+				while (i < n && p[i] != '}')
+					i++;
+			}
+			i++;
+			continue;
+		}
+		after_rep = false;
+		if (c == '\\')
+			i += 2;
+		else if (c == '[')
+			i = bracket_end(p, n, i);
+		else
+			i++;
+	}
+	return -1;
+}
+
 static bool parse_match(struct parser *ps, const struct opnd *l)
 {
 	struct tok t;
@@ -706,6 +765,11 @@ static bool parse_match(struct parser *ps, const struct opnd *l)
 		return false;
 	if (memchr(v.s, 0, v.n))
 		return fail(ps, t.s, "invalid regex: NUL byte in pattern");
+	long at = stacked_repetition(v.s, v.n);
+	if (at >= 0)
+		return fail(ps, t.s, "invalid regex: '%c' right after a "
+			    "repetition (undefined in POSIX ERE; group it: "
+			    "(x*)*)", v.s[at]);
 	char *pat = xrealloc(NULL, v.n + 1);
 	memcpy(pat, v.s, v.n);
 	pat[v.n] = 0;

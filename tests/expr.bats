@@ -649,6 +649,13 @@ csv_keeps() {
 	syntax_error 'a == b != c' 8 "comparisons do not chain (use '&&')"
 	syntax_error 's =~ x' 6 "'=~' needs a string literal on its right"
 	syntax_error 's =~ "("' 6 'invalid regex: Unmatched ( or \('
+	# a repetition right after another: undefined in POSIX ERE, and
+	# glibc's regcomp takes seconds to minutes on a run of them
+	local stacked="invalid regex: '%s' right after a repetition (undefined in POSIX ERE; group it: (x*)*)"
+	syntax_error 's =~ "a**"' 6 "$(printf "$stacked" '*')"
+	syntax_error 's =~ "^[a-c]*+$"' 6 "$(printf "$stacked" '+')"
+	syntax_error 's =~ "a?*"' 6 "$(printf "$stacked" '*')"
+	syntax_error 's =~ "x{1,2}{3}"' 6 "$(printf "$stacked" '{')"
 	syntax_error 'n in 3' 6 "expected '[' after 'in'"
 	syntax_error 'n in [1,]' 9 "unexpected ']'"
 	syntax_error 'n in [1 2]' 9 "expected ',' or ']'"
@@ -714,6 +721,14 @@ csv_keeps() {
 	selects '-7.5 % 2 == -1.5' '1 2 3 4 5 6 7'
 	selects '7 / 2 == 3.5' '1 2 3 4 5 6 7'
 	selects 'str(6 / 3) == "2"' '1 2 3 4 5 6 7'
+}
+
+@test "expr: =~ with a repetition after an escaped or bracketed '*', or a group's: not stacked" {
+	selects 's =~ "^a\\**"' '1 5'
+	selects 's =~ "^[*]*a[]*]*b"' '1'
+	selects 's =~ "^[[:alpha:]*]*$"' '1 2 4 6'
+	selects 's =~ "^(a*)*bc"' '1'
+	selects 's =~ "^c{1}a+f*."' '3'
 }
 
 @test "expr: =~ sees a number as written in the input, a computed one in its shortest text" {

@@ -16,33 +16,36 @@
 #include "input.h"
 #include "loop.h"
 #include "mem.h"
+#include "simd16.h"
 #include "swar.h"
+
+enum { EOL_MEMCHR, EOL_VECTORS, EOL_WORDS };
 
 #define IN_BLOCK (256u << 10)
 
 /* The first eol byte in [s, s + n), or NULL. For short lines (the last
- * one was) a few words tested inline cost less than memchr's call and
- * set-up, which took 4.7% of es-window's CSV job (a call a line of 45
- * bytes); from lines of SHORT_LINE bytes on memchr's wider compares win
- * (NDJSON's lines of 97 bytes: words cost es-filter 9%). */
+ * one was) a few vectors or words tested inline cost less than memchr's
+ * call and set-up, which took 4.7% of es-window's CSV job (a call a line
+ * of 45 bytes); from lines of SHORT_LINE bytes on memchr's wider compares
+ * win (NDJSON's lines of 97 bytes: words cost es-filter 9%). */
 #define SHORT_LINE 64
-static char *find_eol(char *s, size_t n, char eol, bool short_lines)
+static char *find_eol(char *s, size_t n, char eol, int how)
 {
-	if (!short_lines)
+	if (how == EOL_MEMCHR)
 		return memchr(s, eol, n);
-	char *p = s, *words_end = s + (n < SHORT_LINE ? n : SHORT_LINE);
+	char *p = s, *head_end = s + (n < SHORT_LINE ? n : SHORT_LINE);
+	if (SIMD16 && how == EOL_VECTORS) {
+		for (; head_end - p >= 16; p += 16) {
+			uint64_t at = simd16_eq2(p, eol, eol);
+			if (at)
+				return p + (__builtin_ctzll(at) >> SIMD16_SHIFT);
+		}
+	}
 	const uint64_t pat = SWAR_ONES * (unsigned char)eol;
-	for (; words_end - p >= 8; p += 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		uint64_t at = swar_zero_bytes(x ^ pat);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; head_end - p >= 8; p += 8) {
+		uint64_t at = swar_zero_bytes(swar_load_le(p) ^ pat);
 		if (at)
 			return p + (__builtin_ctzll(at) >> 3);
-#else
-		if (at)
-			break;	/* big-endian: memchr finds it */
-#endif
 	}
 	return memchr(p, eol, (size_t)(s + n - p));
 }
@@ -52,6 +55,7 @@ int input_open(struct input *in, const char *path)
 	memset(in, 0, sizeof *in);
 	in->timeout_ms = -1;
 	in->eol = '\n';
+	in->vectors = simd16_on();
 	if (!path || !strcmp(path, "-")) {
 		in->fd = 0;
 		in->name = "stdin";
@@ -232,7 +236,8 @@ enum line_status input_line(struct input *in, const char **p, size_t *n)
 		char *s = in->buf + in->start;
 		size_t avail = in->end - in->start;
 		char *nl = find_eol(s + scanned, avail - scanned, in->eol,
-				    in->last_len < SHORT_LINE);
+				    in->last_len >= SHORT_LINE ? EOL_MEMCHR
+				    : in->vectors ? EOL_VECTORS : EOL_WORDS);
 		if (nl || (in->eof && avail)) {
 			size_t len = nl ? (size_t)(nl - s) : avail;
 			in->start += nl ? len + 1 : len;

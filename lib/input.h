@@ -25,6 +25,7 @@ struct input {
 	size_t start, end, cap;
 	uint64_t lineno;	/* number of the line last returned, from 1 */
 	size_t last_len;	/* its length (how the next end is looked for) */
+	bool vectors;		/* simd16_on(): short lines' ends by vectors */
 	bool eof, bom_checked, skipping;
 	bool eol_known;		/* eol is decided (at the first line break) */
 	char eol;		/* '\n', or '\r' for CR-only line ends */

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "out.h"
 #include "size.h"
+#include "swar.h"
 
 /*
  * A cache of recent keys by their raw bytes (each key field's span kind,
@@ -223,20 +224,37 @@ static inline void raw_word(struct keyed *k, struct rawb *r)
 	r->fill = 0;
 }
 
-static inline void raw_byte(struct keyed *k, struct rawb *r, unsigned char c)
+static inline uint64_t le32(const unsigned char *p)
 {
-	r->acc |= (uint64_t)c << (8 * r->fill);
-	if (++r->fill == 8)
-		raw_word(k, r);
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24;
 }
 
-/* Eight bytes as a little-endian word (one load where that is the order). */
-static inline uint64_t le64(const unsigned char *p)
+/* The 1 to 7 bytes at p as a little-endian word, without reading past
+ * them: two loads that overlap (the bytes they share are the same). */
+static inline uint64_t le_tail(const unsigned char *p, size_t n)
 {
-	uint64_t w = 0;
-	for (int i = 7; i >= 0; i--)
-		w = w << 8 | p[i];
-	return w;
+	if (n >= 4)
+		return le32(p) | le32(p + n - 4) << (8 * (n - 4));
+	return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+	       (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* Appends the n (1 to 8) low bytes of w, the rest of w zero. A field's
+ * bytes go in a word or two at a time: byte by byte, a short key took a
+ * branch and a shift per byte. */
+static inline void raw_put_bytes(struct keyed *k, struct rawb *r,
+				 uint64_t w, unsigned n)
+{
+	unsigned fill = r->fill;
+	r->acc |= w << (8 * fill);
+	if (fill + n < 8) {
+		r->fill = fill + n;
+		return;
+	}
+	raw_word(k, r);
+	r->acc = fill ? w >> (8 * (8 - fill)) : 0;
+	r->fill = fill + n - 8;
 }
 
 /* The raw key of the record into k->rk (k->rlen 0 if it does not fit)
@@ -252,18 +270,14 @@ static void raw_key(struct keyed *k, const struct span *slots,
 			k->rlen = 0;
 			return;
 		}
-		raw_byte(k, &r, (unsigned char)sp->kind);
-		raw_byte(k, &r, (unsigned char)sp->n);
+		raw_put_bytes(k, &r, (unsigned char)sp->kind |
+					     (uint64_t)(unsigned char)sp->n << 8, 2);
 		const unsigned char *p = (const unsigned char *)sp->p;
 		size_t left = sp->n;
-		for (; left && r.fill; left--)
-			raw_byte(k, &r, *p++);
-		for (; left >= 8; left -= 8, p += 8) {
-			r.acc = le64(p);
-			raw_word(k, &r);
-		}
-		for (; left; left--)
-			raw_byte(k, &r, *p++);
+		for (; left >= 8; left -= 8, p += 8)
+			raw_put_bytes(k, &r, swar_load_le(p), 8);
+		if (left)
+			raw_put_bytes(k, &r, le_tail(p, left), (unsigned)left);
 		len += 2 + sp->n;
 	}
 	if (r.fill)

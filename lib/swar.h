@@ -17,6 +17,19 @@
 					   every byte */
 #define SWAR_HIGHS 0x8080808080808080ull	/* every byte's top bit */
 
+/* The eight bytes at p as a word, the first byte lowest whatever the
+ * machine's order (one load where it is little-endian), so that the
+ * lowest flag of a test is the first byte it flags. */
+static inline uint64_t swar_load_le(const void *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
 /* Exactly 0x80 in each zero byte of x, else 0: no borrow from a lower
  * byte, so every flag is true and a word's flags can be walked one by one
  * (the stop tests below may flag false bytes above a true one). */
@@ -41,16 +54,9 @@ static inline const unsigned char *swar_skip(const unsigned char *p,
 					     bool (*goes_on)(unsigned))
 {
 	while (end - p >= 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		uint64_t s = stop(x);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		uint64_t s = stop(swar_load_le(p));
 		if (s)
 			return p + (__builtin_ctzll(s) >> 3);
-#else
-		if (s)
-			break;	/* big-endian: the byte loop finds it */
-#endif
 		p += 8;
 	}
 	while (p < end && goes_on(*p))

@@ -224,6 +224,31 @@ EOF
 	printf 'a,b\n"x"y,3\nq"r,6\n' | assert_file_is "$T/dead"
 }
 
+@test "csv: rows of every length from 5 to 99 bytes, a delimiter or a stray quote at every place, 16 bytes at a time or 8 (ES_SIMD=scalar): the same cells" {
+	# a row without quotes is split 16 bytes a step (the last 16 read
+	# whole) or 8: a cell ending at every offset of both, and stray
+	# quotes at as many, which hand the row to libcsv (malformed here)
+	awk 'BEGIN { print "a,b,c"
+		for (n = 5; n <= 99; n++) for (k = 1; k <= n - 4; k += 3) {
+			s = ""; for (j = 0; j < n; j++) s = s "x"
+			s = substr(s, 1, k) "," substr(s, k + 2, n - k - 3) ",x"
+			print s
+			if (k % 2 && n - k - 3 >= 2)
+				print substr(s, 1, n - 3) "\"" substr(s, n - 1)
+		} }' > "$T/in"
+	awk -F, 'NR > 1 && !/"/ { printf "{\"a\":\"%s\",\"b\":\"%s\",\"c\":\"%s\"}\n", $1, $2, $3 }' "$T/in" > "$T/want"
+	[ "$(wc -l < "$T/in")" -eq 2337 ]
+	[ "$(wc -l < "$T/want")" -eq 1552 ]
+	for simd in "" scalar; do
+		ES_SIMD=$simd run --separate-stderr es-cat -o ndjson --dead-letter "$T/dead$simd" "$T/in"
+		assert_success
+		[ "$output" = "$(cat "$T/want")" ] || fail "ES_SIMD=$simd: $(diff <(echo "$output") "$T/want" | head -5)"
+		[ "$(grep -c '"' "$T/dead$simd")" -eq 784 ]
+		[ "$(wc -l < "$T/dead$simd")" -eq 785 ]	# and the header
+		[ "$(echo "$stderr" | grep -c 'invalid CSV: quote inside unquoted field$')" -eq 784 ]
+	done
+}
+
 @test "csv: a quoted field left open at the end of input costs its first line; the lines after it are read again" {
 	printf 'a,b\n1,2\n3,"x\n4,5\n' > "$T/in"
 	run_out es-cat --dead-letter "$T/dead" --stats < "$T/in"

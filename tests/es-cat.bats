@@ -92,9 +92,10 @@ load test_helper
 }
 
 @test "es-cat: lines of every length from 9 to 160 bytes, short and long in turn, LF or CR alone: each read whole" {
-	# the end of a line is looked for a word at a time after a short
-	# line and with memchr after a long one: lengths around 8 and 64
-	# bytes, and each path right after the other
+	# the end of a line is looked for 16 bytes at a time (8 with
+	# ES_SIMD=scalar) after a short line and with memchr after a long
+	# one: lengths around 8, 16 and 64 bytes, each path right after the
+	# other
 	awk 'BEGIN { for (i = 0; i <= 151; i++) { n = (i * 37) % 152; s = ""
 		for (j = 0; j < n; j++) s = s "x"
 		printf "{\"p\":\"%s\"}\n", s } }' > "$T/in"

@@ -25,6 +25,7 @@ notify 1
 input 1
 size 1
 swar 1
+simd16 1
 value 2
 number 2
 number_print 2

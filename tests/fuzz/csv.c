@@ -6,7 +6,9 @@
  *   - every status is one of the four, a bad or cut row has a message;
  *   - cells and raw text are readable (AddressSanitizer sees stale spans);
  *   - a row read back: its cells written with csv_write_cell() and ","
- *     and read again give the same cells (quoting round trip).
+ *     and read again give the same cells (quoting round trip);
+ *   - a second reader that splits rows 8 bytes at a time, not 16, gives
+ *     the same status, message, cells and raw text for every line.
  */
 #include <stdbool.h>
 
@@ -121,10 +123,33 @@ static void check_status(const struct csv_in *c, enum csv_status st,
 	check_round_trip(c);
 }
 
+/* The reader of words (w) said what the reader of vectors (c) said. */
+static void check_same(const struct csv_in *c, enum csv_status st,
+		       const char *err, const struct csv_in *w,
+		       enum csv_status wst, const char *werr)
+{
+	FUZZ_CHECK(st == wst);
+	FUZZ_CHECK((err == NULL) == (werr == NULL));
+	FUZZ_CHECK(!err || !strcmp(err, werr));
+	if (st == CSV_MORE)
+		return;
+	size_t n = csv_in_ncells(c);
+	FUZZ_CHECK(n == csv_in_ncells(w));
+	const struct span *a = csv_in_cells(c), *b = csv_in_cells(w);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(a[i].n == b[i].n && !memcmp(a[i].p, b[i].p, a[i].n));
+	const char *ra, *rb;
+	size_t na, nb;
+	csv_in_raw(c, &ra, &na);
+	csv_in_raw(w, &rb, &nb);
+	FUZZ_CHECK(na == nb && !memcmp(ra, rb, na));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_exact(data, size);
-	struct csv_in *c = csv_in_new();
+	struct csv_in *c = csv_in_new(), *w = csv_in_new();
+	csv_in_set_vectors(w, false);
 	const char *p = text, *end = text + size, *err;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -135,8 +160,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Each line in its own allocation: the reader must not keep a
 		 * pointer into a line once it has returned. */
 		char *line = fuzz_exact((const uint8_t *)p, n);
+		const char *werr = NULL;
 		err = NULL;
 		enum csv_status st = csv_in_line(c, line, n, &err);
+		enum csv_status wst = csv_in_line(w, line, n, &werr);
+		check_same(c, st, err, w, wst, werr);
 		check_status(c, st, err);
 		free(line);
 		p = nl ? nl + 1 : end;
@@ -145,8 +173,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Not as one call: argument order is unspecified, err must be read
 	 * after csv_in_eof set it. */
 	enum csv_status st = csv_in_eof(c, &err);
+	const char *werr = NULL;
+	enum csv_status wst = csv_in_eof(w, &werr);
+	check_same(c, st, err, w, wst, werr);
 	check_status(c, st, err);
 	csv_in_free(c);
+	csv_in_free(w);
 	free(text);
 	return 0;
 }

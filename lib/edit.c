@@ -123,7 +123,7 @@ static void obj_init(struct edit *e, struct obj *o, const struct member *m,
 	for (size_t i = 0; i < n; i++) {
 		key_of(e, &m[i].key, &o->f[i]);
 		o->f[i].kind = F_SPAN;
-		o->f[i].sp = m[i].val;
+		span_copy(&o->f[i].sp, &m[i].val);
 	}
 	o->n = o->norig = n;
 	o->dirty = false;

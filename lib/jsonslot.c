@@ -42,7 +42,7 @@ void jsonslot_member(struct json_scan *o, const struct span *key,
 		o->members = xrealloc(o->members,
 				      o->capmembers * sizeof *o->members);
 	}
-	o->members[o->nmembers].key = *key;
-	o->members[o->nmembers].val = *val;
-	o->nmembers++;
+	struct member *m = &o->members[o->nmembers++];
+	span_copy(&m->key, key);
+	span_copy(&m->val, val);
 }

@@ -63,7 +63,7 @@ static inline void jsonslot_file(struct json_scan *out,
 				 const struct span *sp)
 {
 	if (f->vnode && f->vnode->slot >= 0)
-		out->slots[f->vnode->slot] = *sp;
+		span_copy(&out->slots[f->vnode->slot], sp);
 	if (f == jsonslot_stack && fs->members)
 		jsonslot_member(out, &f->key, sp);
 }

@@ -29,6 +29,18 @@ struct span {
 	bool escaped;		/* SPAN_JSTRING: contains backslash escapes */
 };
 
+/* *d = *s a member at a time. A span is mostly copied right after its
+ * members were stored one by one, and a 16-byte load of two 8-byte
+ * stores cannot take their data until they retire (no store forwarding):
+ * the copy as one struct stalled jsonslot_member for most of its time. */
+static inline void span_copy(struct span *d, const struct span *s)
+{
+	d->p = s->p;
+	d->n = s->n;
+	d->kind = s->kind;
+	d->escaped = s->escaped;
+}
+
 enum vtype {
 	V_MISSING = 0,		/* behaves as null, but exists() tells it apart */
 	V_NULL, V_BOOL, V_INT, V_DOUBLE, V_STRING,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "fieldset.h"
 #include "json.h"
+#include "swar.h"
 #include "value.h"
 
 struct frame {
@@ -45,7 +46,8 @@ static inline const struct fs_node *jsonslot_key(const struct fs_node *n,
 	for (int i = 0; i < n->nedges; i++) {
 		const struct fs_edge *e = &n->edges[i];
 		if (e->key && e->keylen == kn &&
-		    (!kn || (e->key[0] == k[0] && !memcmp(e->key, k, kn))))
+		    (kn <= 16 ? swar_same16(e->key, k, kn)
+			      : e->key[0] == k[0] && !memcmp(e->key, k, kn)))
 			return e->child;
 	}
 	return NULL;

@@ -253,16 +253,23 @@ static inline size_t quote_from(struct iter *it, size_t i)
 
 /* ---- stage 2: the walk ---- */
 
-static const unsigned char ws[256] = {
-	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
-};
+/* JSON whitespace, and what may follow a number or a literal (whitespace,
+ * ',' or a closing bracket: anything else right after it would be part of
+ * it). Tested by a compare and a bit, not looked up in a table: the walk's
+ * next step waits on these tests, and a table's load took longer on that
+ * path than the byte's own load. */
+#define WS_BITS (1ull << ' ' | 1ull << '\t' | 1ull << '\n' | 1ull << '\r')
 
-/* What may follow a number or a literal: whitespace, ',' or a closing
- * bracket (anything else right after it would be part of it). */
-static const unsigned char ends_scalar[256] = {
-	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1, ['}'] = 1,
-	[']'] = 1,
-};
+static inline bool is_ws(unsigned c)
+{
+	return c <= ' ' && (WS_BITS >> c & 1);
+}
+
+static inline bool ends_scalar(unsigned c)
+{
+	return (c <= ',' && ((WS_BITS | 1ull << ',') >> c & 1)) ||
+	       (c | 0x20) == '}';	/* '}' or ']' */
+}
 
 static inline bool digit(unsigned c)
 {
@@ -314,6 +321,42 @@ static const unsigned char *number_end(const unsigned char *p,
 	return p;
 }
 
+/*
+ * The end of a short number at p (an integer or a decimal of at most
+ * seven bytes: "36.557", "42"), and that the byte after it may follow a
+ * number, all from one word's masks; NULL when the word does not settle
+ * it (longer, a sign, an exponent, a leading zero, anything odd), and
+ * number_end then reads the bytes. Byte by byte, each test waited for a
+ * load whose address came from the test before.
+ */
+static inline const unsigned char *short_number(const unsigned char *p,
+						const unsigned char *end)
+{
+	if (end - p < 8)
+		return NULL;
+	uint64_t x = swar_load_le(p);
+	uint64_t nd = nondigits(x);
+	if (!nd || (x & 0xFF) == '0')
+		return NULL;	/* 8 digits on, or "0", "0.5", "01" */
+	unsigned a = (unsigned)__builtin_ctzll(nd) >> 3;
+	if (a == 0)
+		return NULL;
+	unsigned t = a;		/* where the number ends */
+	if ((x >> (8 * a) & 0xFF) == '.') {
+		uint64_t rest = nd >> (8 * a) >> 8;	/* flags after the dot */
+		if (!rest)
+			return NULL;
+		unsigned frac = (unsigned)__builtin_ctzll(rest) >> 3;
+		if (frac == 0)
+			return NULL;	/* "1." */
+		t = a + 1 + frac;
+	}
+	unsigned c = (unsigned)(x >> (8 * t) & 0xFF);
+	if (!ends_scalar(c))
+		return NULL;	/* an exponent, or what may not follow */
+	return p + t;
+}
+
 /* The number or literal at p: its kind and *end, or SPAN_MISSING. */
 static inline enum span_kind scalar_at(const unsigned char *p,
 				       const unsigned char *e,
@@ -335,12 +378,16 @@ static inline enum span_kind scalar_at(const unsigned char *p,
 		kind = SPAN_JNULL;
 		break;
 	default:
+		if ((q = short_number(p, e))) {
+			*end = q;
+			return SPAN_JNUMBER;
+		}
 		if (*p != '-' && !digit(*p))
 			return SPAN_MISSING;
 		q = number_end(p, e);
 		kind = SPAN_JNUMBER;
 	}
-	if (!q || (q < e && !ends_scalar[*q]))
+	if (!q || (q < e && !ends_scalar(*q)))
 		return SPAN_MISSING;
 	*end = q;
 	return kind;
@@ -361,7 +408,7 @@ static inline bool string_at(struct iter *it, const unsigned char **p,
 	return true;
 }
 
-#define SKIP_WS(p) while (p < end && ws[*p]) p++
+#define SKIP_WS(p) while (p < end && is_ws(*p)) p++
 #define BYTE(p) (p < end ? *p : 0)
 
 static int walk(struct iter *it, const struct fieldset *fs,
@@ -398,7 +445,7 @@ key:	/* p should open a key */
 	}
 	p++;
 	c = BYTE(p);
-	if (ws[c]) {
+	if (is_ws(c)) {
 		SKIP_WS(p);
 		c = BYTE(p);
 	}
@@ -427,14 +474,14 @@ value:	/* a value starts at p = c */
 	jsonslot_file(sc, fs, t, &sp);
 after:	/* a value of t ended before p */
 	c = BYTE(p);
-	if (ws[c]) {
+	if (is_ws(c)) {
 		SKIP_WS(p);
 		c = BYTE(p);
 	}
 	if (c == ',') {
 		p++;
 		c = BYTE(p);
-		if (ws[c]) {
+		if (is_ws(c)) {
 			SKIP_WS(p);
 			c = BYTE(p);
 		}

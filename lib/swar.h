@@ -30,6 +30,29 @@ static inline uint64_t swar_load_le(const void *p)
 	return x;
 }
 
+/* The n <= 16 bytes at a and at b are the same: two loads of each, which
+ * overlap (the bytes they share are compared twice), and no call. Keys
+ * and short values are compared so where memcmp's call cost more than the
+ * compare. */
+static inline bool swar_same16(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	if (n >= 8) {
+		uint64_t x0, x1, y0, y1;
+		memcpy(&x0, x, 8), memcpy(&x1, x + n - 8, 8);
+		memcpy(&y0, y, 8), memcpy(&y1, y + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t x0, x1, y0, y1;
+		memcpy(&x0, x, 4), memcpy(&x1, x + n - 4, 4);
+		memcpy(&y0, y, 4), memcpy(&y1, y + n - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] &&
+			  x[n - 1] == y[n - 1]);
+}
+
 /* Exactly 0x80 in each zero byte of x, else 0: no borrow from a lower
  * byte, so every flag is true and a word's flags can be walked one by one
  * (the stop tests below may flag false bytes above a true one). */

@@ -147,6 +147,31 @@ conformance() {
 	done
 }
 
+@test "conformance: numbers of every form, read from one word or byte by byte, each followed by what may or may not follow: every path as the scalar scanner" {
+	# a number with 8 bytes of the line from its start is read from one
+	# word's masks when it is short; every other case byte by byte
+	local sign int frac exp after n=0
+	for sign in "" "-"; do
+	for int in 0 1 12 123456 1234567 12345678 01 00 ""; do
+	for frac in "" . .5 .55 .5555 .555555 .5.5 ..5; do
+	for exp in "" e5 E+5 e-5 e; do
+	for after in "," "}" " ," "x," ".," "]" "-," "0,"; do
+		printf '{"a":%s%s%s%s%s"b":"xxxxxxxx"}\n' "$sign" "$int" "$frac" "$exp" "$after"
+		printf '{"b":"x","a":%s%s%s%s%s\n' "$sign" "$int" "$frac" "$exp" "${after%,}}"
+		n=$((n + 2))
+	done; done; done; done; done > "$T/in"
+	[ "$n" -eq 11520 ]
+	ES_SIMD=scalar es-cat -i ndjson "$T/in" > "$T/scalar.out" 2> "$T/scalar.err"
+	[ "$(wc -l < "$T/scalar.out")" -eq 1584 ]
+	[ "$(wc -l < "$T/scalar.err")" -eq 9936 ]
+	local p
+	for p in $("$UNIT/scan-test" paths | grep -v '^run: '); do
+		ES_SIMD=$p es-cat -i ndjson "$T/in" > "$T/$p.out" 2> "$T/$p.err"
+		cmp "$T/scalar.out" "$T/$p.out"
+		cmp "$T/scalar.err" "$T/$p.err"
+	done
+}
+
 @test "conformance: ES_SIMD names the scanner's path; one this machine lacks, or no path, is said once" {
 	local p
 	for p in $("$UNIT/scan-test" paths | grep -v '^run: '); do

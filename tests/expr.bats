@@ -656,6 +656,23 @@ csv_keeps() {
 	syntax_error 's =~ "^[a-c]*+$"' 6 "$(printf "$stacked" '+')"
 	syntax_error 's =~ "a?*"' 6 "$(printf "$stacked" '*')"
 	syntax_error 's =~ "x{1,2}{3}"' 6 "$(printf "$stacked" '{')"
+	# glibc reads {,n} as {0,n}: an interval too (12 stacked crash regcomp)
+	syntax_error 's =~ "a{,3}*"' 6 "$(printf "$stacked" '*')"
+	syntax_error 's =~ "a{,3}{,2}"' 6 "$(printf "$stacked" '{')"
+	syntax_error 's =~ "[0-9]{1,}{,}"' 6 "$(printf "$stacked" '{')"
+	# regcomp copies a repeated element once per count ('+' twice), and the
+	# copies multiply through nested groups: over 1000 compile slowly
+	local copies="invalid regex: a repetition count times those of the groups around it is over 1000 (compiling it would be slow)"
+	syntax_error 's =~ "(((a{1,9}){1,9}){1,9}){1,9}"' 6 "$copies"
+	syntax_error 's =~ "^(x|(y{,9}z){2}){0,56}$"' 6 "$copies"
+	syntax_error 's =~ "^.{0,1001}$"' 6 "$copies"
+	syntax_error 's =~ "a{99999999999999999999}"' 6 "$copies"
+	syntax_error 's =~ "(((((((((a+)+)+)+)+)+)+)+)+)+"' 6 "$copies"
+	syntax_error 's =~ "((\\)[)]{2,}){40}[(]{9}){9}"' 6 "$copies"
+	# regcomp's parser recurses once per group
+	local deep
+	deep=$(printf '%.0s(' {1..201})a$(printf '%.0s)' {1..201})
+	syntax_error "s =~ \"$deep\"" 6 'invalid regex: groups nested more than 200 deep'
 	syntax_error 'n in 3' 6 "expected '[' after 'in'"
 	syntax_error 'n in [1,]' 9 "unexpected ']'"
 	syntax_error 'n in [1 2]' 9 "expected ',' or ']'"
@@ -729,6 +746,42 @@ csv_keeps() {
 	selects 's =~ "^[[:alpha:]*]*$"' '1 2 4 6'
 	selects 's =~ "^(a*)*bc"' '1'
 	selects 's =~ "^c{1}a+f*."' '3'
+}
+
+@test "expr: =~ reads {,n} as {0,n} and {,} as {0,}, as glibc does" {
+	selects 's =~ "^a{,1}b"' '1 4'
+	selects 's =~ "^[a-c]{,3}$"' '1 4 6'
+	selects 's =~ "^.{,}$"' '1 2 3 4 5 6'
+	selects 's =~ "^(a{,2}b){,2}c"' '1 3'
+}
+
+@test "expr: =~ takes nested counts that multiply to at most 1000, and any count of '*' and '?'" {
+	selects 's =~ "^((a{1,9}){1,9}){1,9}bc"' '1'
+	selects 's =~ "^.{0,1000}$"' '1 2 3 4 5 6'
+	selects 's =~ "^a{1,1000}b{1,1000}c{1,1000}$"' '1'
+	selects 's =~ "^((((((((a+)+)+)+)+)+)+)+)+b"' '1'
+	selects 's =~ "^((((((((((a*)*)?)*)*)*)?)*)*)*)*b"' '1 4'
+	selects 's =~ "^(x|(y{,9}z){2}){0,55}$"' '6'
+	selects 's =~ "^[(]{1,1000}|[)]{1,1000}|\\({1,1000}"' ''
+	local deep
+	deep=$(printf '%.0s(' {1..200})b$(printf '%.0s)' {1..200})
+	selects "s =~ \"^$deep\"" '4'
+}
+
+@test "expr: =~ keeps the counted patterns gateways use: device ids, IPv4 and MAC addresses" {
+	printf '%s\n' '{"d":"gw-042","ip":"10.0.12.7","mac":"00:1a:2b:3c:4d:5e","t":"xabab"}' \
+		'{"d":"gw-42","ip":"10.0.12","mac":"00:1a:2b","t":"xab"}' > "$T/in"
+	run --separate-stderr es-filter 'd =~ "^gw-[0-9]{3}$" && t =~ "(ab){2}" &&
+		ip =~ "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$" &&
+		mac =~ "^([0-9a-f]{2}:){5}[0-9a-f]{2}$"' "$T/in"
+	assert_success
+	assert_output '{"d":"gw-042","ip":"10.0.12.7","mac":"00:1a:2b:3c:4d:5e","t":"xabab"}'
+	assert_stderr ''
+	run --separate-stderr es-filter 'd =~ "^gw-[0-9]{3}$" || t =~ "(ab){2}" ||
+		ip =~ "^[0-9]{1,3}(\\.[0-9]{1,3}){3}$" ||
+		mac =~ "^([0-9a-f]{2}:){5}[0-9a-f]{2}$"' "$T/in"
+	assert_success
+	assert_output '{"d":"gw-042","ip":"10.0.12.7","mac":"00:1a:2b:3c:4d:5e","t":"xabab"}'
 }
 
 @test "expr: =~ sees a number as written in the input, a computed one in its shortest text" {

@@ -214,7 +214,7 @@ static void make_room(struct dedup *d, size_t n)
 static void remember(struct dedup *d, int64_t t)
 {
 	make_room(d, d->key.len);
-	int id = keytab_add(d->keys, d->key.buf, d->key.len);
+	int id = keytab_add_hashed(d->keys, d->key_hash, d->key.buf, d->key.len);
 	ids_fit(d, id);
 	d->key_gen[id]++;
 	d->key_time[id] = t;
@@ -282,7 +282,9 @@ static bool judge(struct dedup *d, const struct record *rec, int64_t t)
 		wm = sat_add(d->max_t, -d->cfg->lateness);
 		expire(d, sat_add(sat_add(wm, -d->cfg->within), -d->cfg->within));
 	}
-	int id = keytab_find(d->keys, d->key.buf, d->key.len);
+	d->key_hash = keytab_hash(d->key.buf, d->key.len);
+	int id = keytab_find_hashed(d->keys, d->key_hash, d->key.buf,
+				    d->key.len);
 	if (id < 0) {
 		remember(d, t);
 		return true;

@@ -63,6 +63,7 @@ struct dedup {
 	void *ctx;
 	struct keytab *keys;
 	struct outbuf key;	/* the key of the record at hand */
+	uint64_t key_hash;	/* its keytab_hash */
 	struct scratch sc;
 	char msg[200];
 	unsigned long long duplicates, evicted;

@@ -149,7 +149,7 @@ static bool enrich_member(struct enrich *e, const struct record *rec,
 			join_name(k, &e->sc, &kp, &kn);
 			if (join_same(kp, kn, p, n))
 				return true;
-		} else if (k->n - 2 == n && !memcmp(k->p + 1, p, n)) {
+		} else if (join_same(k->p + 1, k->n - 2, p, n)) {
 			return true;
 		}
 	}

@@ -224,22 +224,6 @@ static inline void raw_word(struct keyed *k, struct rawb *r)
 	r->fill = 0;
 }
 
-static inline uint64_t le32(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	       (uint64_t)p[3] << 24;
-}
-
-/* The 1 to 7 bytes at p as a little-endian word, without reading past
- * them: two loads that overlap (the bytes they share are the same). */
-static inline uint64_t le_tail(const unsigned char *p, size_t n)
-{
-	if (n >= 4)
-		return le32(p) | le32(p + n - 4) << (8 * (n - 4));
-	return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
-	       (uint64_t)p[n - 1] << (8 * (n - 1));
-}
-
 /* Appends the n (1 to 8) low bytes of w, the rest of w zero. A field's
  * bytes go in a word or two at a time: byte by byte, a short key took a
  * branch and a shift per byte. */
@@ -277,7 +261,8 @@ static void raw_key(struct keyed *k, const struct span *slots,
 		for (; left >= 8; left -= 8, p += 8)
 			raw_put_bytes(k, &r, swar_load_le(p), 8);
 		if (left)
-			raw_put_bytes(k, &r, le_tail(p, left), (unsigned)left);
+			raw_put_bytes(k, &r, swar_load_tail(p, left),
+				      (unsigned)left);
 		len += 2 + sp->n;
 	}
 	if (r.fill)

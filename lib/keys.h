@@ -36,6 +36,13 @@ struct keytab *keytab_new(void);
 int keytab_find(const struct keytab *t, const char *key, size_t n);
 /* Adds a key that is not there; returns its id. */
 int keytab_add(struct keytab *t, const char *key, size_t n);
+/* The same with the key's hash (keytab_hash) given: a caller that looks a
+ * key up, then adds it, hashes it once. */
+uint64_t keytab_hash(const char *key, size_t n);
+int keytab_find_hashed(const struct keytab *t, uint64_t h, const char *key,
+		       size_t n);
+int keytab_add_hashed(struct keytab *t, uint64_t h, const char *key,
+		      size_t n);
 void keytab_remove(struct keytab *t, int id);
 const char *keytab_key(const struct keytab *t, int id, size_t *n);
 int keytab_count(const struct keytab *t);

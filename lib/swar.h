@@ -30,6 +30,26 @@ static inline uint64_t swar_load_le(const void *p)
 	return x;
 }
 
+/* The 1 to 7 bytes at p as a word, the first lowest, zeros above them,
+ * without reading past them: two loads that overlap (the bytes they
+ * share are the same). */
+static inline uint64_t swar_load_tail(const void *p, size_t n)
+{
+	const unsigned char *u = p;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, u, 4);
+		memcpy(&hi, u + n - 4, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		lo = __builtin_bswap32(lo);
+		hi = __builtin_bswap32(hi);
+#endif
+		return lo | (uint64_t)hi << (8 * (n - 4));
+	}
+	return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) |
+	       (uint64_t)u[n - 1] << (8 * (n - 1));
+}
+
 /* The n <= 16 bytes at a and at b are the same: two loads of each, which
  * overlap (the bytes they share are compared twice), and no call. Keys
  * and short values are compared so where memcmp's call cost more than the

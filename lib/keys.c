@@ -91,16 +91,8 @@ struct entry {
 	int next_free;
 };
 
-/* A slot holds the top half of its key's hash: a probe passes over the
- * slots of other keys without reading their entries, which are far apart
- * in memory (a table of a million keys: a cache miss each). */
-struct slot {
-	uint32_t tag;		/* hash >> 32 */
-	int id1;		/* id + 1, 0 empty */
-};
-
 struct keytab {
-	struct slot *slots;	/* open addressing, linear probing */
+	int *slots;		/* open addressing: id + 1, 0 empty */
 	size_t cap;
 	struct entry *e;
 	int ne, cape, nlive, free_head;
@@ -140,11 +132,8 @@ static size_t probe(const struct keytab *t, uint64_t h, const char *key,
 		    size_t n, bool *found)
 {
 	size_t mask = t->cap - 1, j = h & mask;
-	uint32_t tag = (uint32_t)(h >> 32);
-	for (; t->slots[j].id1; j = (j + 1) & mask) {
-		if (t->slots[j].tag != tag)
-			continue;
-		const struct entry *e = &t->e[t->slots[j].id1 - 1];
+	for (; t->slots[j]; j = (j + 1) & mask) {
+		const struct entry *e = &t->e[t->slots[j] - 1];
 		if (e->hash == h && e->n == n && !memcmp(e->key, key, n)) {
 			*found = true;
 			return j;
@@ -159,7 +148,7 @@ int keytab_find_hashed(const struct keytab *t, uint64_t h, const char *key,
 {
 	bool found;
 	size_t j = probe(t, h, key, n, &found);
-	return found ? t->slots[j].id1 - 1 : -1;
+	return found ? t->slots[j] - 1 : -1;
 }
 
 int keytab_find(const struct keytab *t, const char *key, size_t n)
@@ -170,13 +159,13 @@ int keytab_find(const struct keytab *t, const char *key, size_t n)
 static void grow(struct keytab *t)
 {
 	size_t cap = t->cap * 2;
-	struct slot *s = xmalloc(cap * sizeof *s);
+	int *s = xmalloc(cap * sizeof *s);
 	memset(s, 0, cap * sizeof *s);
 	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].id1)
+		if (!t->slots[i])
 			continue;
-		size_t j = t->e[t->slots[i].id1 - 1].hash & (cap - 1);
-		while (s[j].id1)
+		size_t j = t->e[t->slots[i] - 1].hash & (cap - 1);
+		while (s[j])
 			j = (j + 1) & (cap - 1);
 		s[j] = t->slots[i];
 	}
@@ -209,7 +198,7 @@ int keytab_add_hashed(struct keytab *t, uint64_t h, const char *key,
 	t->bytes += n;
 	bool found;
 	size_t j = probe(t, h, key, n, &found);
-	t->slots[j] = (struct slot){ (uint32_t)(h >> 32), id + 1 };
+	t->slots[j] = id + 1;
 	t->nlive++;
 	return id;
 }
@@ -225,12 +214,12 @@ void keytab_remove(struct keytab *t, int id)
 	struct entry *e = &t->e[id];
 	bool found;
 	size_t mask = t->cap - 1, i = probe(t, e->hash, e->key, e->n, &found);
-	t->slots[i].id1 = 0;
-	for (size_t j = (i + 1) & mask; t->slots[j].id1; j = (j + 1) & mask) {
-		size_t home = t->e[t->slots[j].id1 - 1].hash & mask;
+	t->slots[i] = 0;
+	for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+		size_t home = t->e[t->slots[j] - 1].hash & mask;
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			t->slots[i] = t->slots[j];
-			t->slots[j].id1 = 0;
+			t->slots[j] = 0;
 			i = j;
 		}
 	}

@@ -51,6 +51,7 @@
 #include "mem.h"
 #include "number.h"
 #include "path.h"
+#include "swar.h"
 
 #define STACK_MAX 256		/* values on the evaluation stack */
 #define NEST_MAX 200		/* parser recursion: parentheses, unary ops */
@@ -153,19 +154,6 @@ static bool name_char(unsigned char c)
 static bool is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool bytes_eq(const char *a, size_t an, const char *b, size_t bn)
-{
-	if (an != bn)
-		return false;
-	if (an <= 16) {		/* field values mostly: no call */
-		for (size_t i = 0; i < an; i++)
-			if (a[i] != b[i])
-				return false;
-		return true;
-	}
-	return !memcmp(a, b, an);
 }
 
 /* ---- the lexer ---- */
@@ -1190,7 +1178,7 @@ static int str_cmp(const struct value *a, const struct value *b)
 static bool values_equal(const struct value *a, const struct value *b)
 {
 	if (a->t == V_STRING && b->t == V_STRING)
-		return bytes_eq(a->s, a->n, b->s, b->n);
+		return swar_equal(a->s, a->n, b->s, b->n);
 	if (is_null(a) || is_null(b))
 		return is_null(a) && is_null(b);
 	if (value_is_num(a) && value_is_num(b))
@@ -1199,7 +1187,7 @@ static bool values_equal(const struct value *a, const struct value *b)
 		return false;
 	if (a->t == V_BOOL)
 		return a->u.b == b->u.b;
-	return bytes_eq(a->s, a->n, b->s, b->n);
+	return swar_equal(a->s, a->n, b->s, b->n);
 }
 
 /* What a data error reports: which operand, and what was wanted. */
@@ -1711,9 +1699,9 @@ static int load_eq(const struct ins *in, const struct span *sp,
 		   const struct value *k)
 {
 	if (sp->kind == SPAN_JSTRING && !sp->escaped)
-		return bytes_eq(sp->p + 1, sp->n - 2, k->s, k->n);
+		return swar_equal(sp->p + 1, sp->n - 2, k->s, k->n);
 	if (sp->kind == SPAN_CSV && in->fn)
-		return bytes_eq(sp->p, sp->n, k->s, k->n);
+		return swar_equal(sp->p, sp->n, k->s, k->n);
 	return -1;
 }
 

@@ -69,13 +69,10 @@ void join_name(const struct span *k, struct scratch *s, const char **p,
  * msg). */
 const char *join_csv_utf8(const struct record *rec, char *msg, size_t n);
 
-/* Field names are short: up to 16 bytes compare without a call. */
 static inline bool join_same(const char *a, size_t an, const char *b,
 			     size_t bn)
 {
-	if (an != bn)
-		return false;
-	return an <= 16 ? swar_same16(a, b, an) : !memcmp(a, b, an);
+	return swar_equal(a, an, b, bn);
 }
 
 /* Grows a dynamic array by doubling when it is full. */

@@ -45,9 +45,7 @@ static inline const struct fs_node *jsonslot_key(const struct fs_node *n,
 		return NULL;
 	for (int i = 0; i < n->nedges; i++) {
 		const struct fs_edge *e = &n->edges[i];
-		if (e->key && e->keylen == kn &&
-		    (kn <= 16 ? swar_same16(e->key, k, kn)
-			      : e->key[0] == k[0] && !memcmp(e->key, k, kn)))
+		if (e->key && swar_equal(e->key, e->keylen, k, kn))
 			return e->child;
 	}
 	return NULL;

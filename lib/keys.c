@@ -192,7 +192,7 @@ int keytab_add_hashed(struct keytab *t, uint64_t h, const char *key,
 	}
 	struct entry *e = &t->e[id];
 	e->hash = h;
-	e->key = xmalloc(n ? n : 1);
+	e->key = xmalloc(n);
 	memcpy(e->key, key, n);
 	e->n = n;
 	t->bytes += n;

@@ -51,9 +51,7 @@ static inline uint64_t swar_load_tail(const void *p, size_t n)
 }
 
 /* The n <= 16 bytes at a and at b are the same: two loads of each, which
- * overlap (the bytes they share are compared twice), and no call. Keys
- * and short values are compared so where memcmp's call cost more than the
- * compare. */
+ * overlap (the bytes they share are compared twice), and no call. */
 static inline bool swar_same16(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
@@ -71,6 +69,18 @@ static inline bool swar_same16(const void *a, const void *b, size_t n)
 	}
 	return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] &&
 			  x[n - 1] == y[n - 1]);
+}
+
+/* a[0..an) and b[0..bn) are the same bytes. Field names, keys and short
+ * values are compared so: up to 16 bytes without memcmp, whose call cost
+ * more than the compare (the scanner's wanted keys, the filter's
+ * constants, the join's names). */
+static inline bool swar_equal(const void *a, size_t an, const void *b,
+			      size_t bn)
+{
+	if (an != bn)
+		return false;
+	return an <= 16 ? swar_same16(a, b, an) : !memcmp(a, b, an);
 }
 
 /* Exactly 0x80 in each zero byte of x, else 0: no borrow from a lower

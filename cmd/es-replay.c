@@ -47,7 +47,14 @@ struct conf {
 
 static struct conf *cfg;	/* the running configuration (run->conf) */
 static struct outbuf *out, reply;
-static struct replay_req queue[QUEUE];	/* a ring */
+/* A request waiting: to be served, or refused (why set) in its turn, so
+ * that answers go out in the order the requests came. */
+struct waiting {
+	struct replay_req r;
+	char *why;
+};
+
+static struct waiting queue[QUEUE];	/* a ring */
 static int qhead, qlen;
 static struct replay_req cur;	/* the request served (cur.reply: one is) */
 static struct replay rp;
@@ -130,10 +137,16 @@ static void end_request(void)
 static void next_request(void)
 {
 	char why[1024];
-	cur = queue[qhead];
+	struct waiting *w = &queue[qhead];
+	cur = w->r;
 	qhead = (qhead + 1) % QUEUE;
 	qlen--;
-	if (replay_open(&rp, cfg->dir, &cur, (uint64_t)cfg->max_records,
+	if (w->why) {
+		refuse(cur.reply, w->why, NULL);
+		free(w->why);
+		w->why = NULL;
+		end_request();
+	} else if (replay_open(&rp, cfg->dir, &cur, (uint64_t)cfg->max_records,
 			(long)cfg->chunk, why, sizeof why)) {
 		refuse(cur.reply, why, NULL);
 		end_request();
@@ -204,13 +217,12 @@ static void on_message(void *ctx, const struct mosquitto_message *msg)
 	}
 	if (rc < 0)
 		unanswerable(msg, why);
-	else if (rc > 0)
-		refuse(r.reply, why, NULL);
-	else if (qlen == QUEUE)
+	else if (qlen == QUEUE)	/* cannot wait its turn: refused at once */
 		refuse(r.reply, "busy: 64 requests are waiting; ask again later",
 		       NULL);
 	else {
-		queue[(qhead + qlen++) % QUEUE] = r;
+		queue[(qhead + qlen++) % QUEUE] = (struct waiting){
+			.r = r, .why = rc > 0 ? xstrdup(why) : NULL};
 		return;
 	}
 	replay_req_free(&r);
@@ -333,8 +345,10 @@ static void cleanup(struct prog_run *run)
 	mqtt_close(&gateway_conn);
 	if (cur.reply)
 		end_request();
-	for (; qlen; qlen--, qhead = (qhead + 1) % QUEUE)
-		replay_req_free(&queue[qhead]);
+	for (; qlen; qlen--, qhead = (qhead + 1) % QUEUE) {
+		replay_req_free(&queue[qhead].r);
+		free(queue[qhead].why);
+	}
 	out_free(&reply);
 }
 

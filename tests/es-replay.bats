@@ -325,6 +325,28 @@ for i in range(2000, 6000):
 	assert_output '{"program":"es-replay","in":1,"out":1,"bad":0,"late":0,"dropped":0,"served":1,"refused":0,"records":20000,"messages":2000,"reconnects":0}'
 }
 
+@test "es-replay: answers go in the order asked: a refusal asked after a slice of 500 messages comes after its final count" {
+	broker_start
+	archive 500
+	start_replay --chunk 1 -C 2
+	listen a
+	request '{"from":0,"reply":"r/a"}'
+	request '{"from":5,"to":0,"reply":"r/a"}'
+	wait_status "$RP"
+	assert_equal "$status" 0
+	for i in $(seq 1 500); do
+		grep -q '^{"error"' "$T/a" && break
+		sleep 0.02
+	done
+	run grep -c '"ts"' "$T/a"
+	assert_output 500
+	run tail -4 "$T/a"
+	assert_output '{"done":true,"records":500,"messages":500,"skipped":0}
+---
+{"error":"from must be before to"}
+---'
+}
+
 @test "es-replay: flow control: with the broker frozen mid-slice, a few messages go (16 in flight at most), then nothing until PUBACKs come" {
 	broker_start
 	archive 20000

@@ -1,4 +1,5 @@
 /* keys.c - group keys: values in a normal form, and a table of them */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,18 +85,43 @@ void key_decode(const char *key, int n, struct value *out)
 	}
 }
 
+/*
+ * The table: open addressing over 4-byte slots, entries in chunks.
+ *
+ * A slot holds an id + 1 in its low idbits bits and, above them, the top
+ * bits of the key's hash (a tag): a probe passes over another key's slot
+ * without reading its entry unless the tags match (1 in 2^(32 - idbits)
+ * for a tag of 12 bits at a million keys). The ids take more bits as
+ * they grow, the tags fewer (retag); the slots stay 4 bytes.
+ *
+ * A key of up to KEY_INLINE bytes is kept in its entry (a group key of a
+ * name and a number is 15 to 25 bytes): no allocation, and the compare
+ * reads the line the hash was on. Entries come in chunks that never
+ * move, so a key's bytes stay where they are while its id lives (callers
+ * keep values that point into them: key_decode).
+ */
+#define KEY_INLINE 24
+#define CHUNK_BITS 10
+#define CHUNK (1 << CHUNK_BITS)
+
 struct entry {
 	uint64_t hash;
-	char *key;		/* NULL: the id is free */
-	size_t n;
-	int next_free;
+	uint32_t n;
+	int next_free;		/* -2: in use */
+	union {
+		char *p;	/* n > KEY_INLINE */
+		char in[KEY_INLINE];
+	} key;
 };
 
 struct keytab {
-	int *slots;		/* open addressing: id + 1, 0 empty */
+	uint32_t *slots;	/* tag << idbits | (id + 1); 0 empty */
 	size_t cap;
-	struct entry *e;
-	int ne, cape, nlive, free_head;
+	unsigned idbits;
+	uint32_t idmask;
+	struct entry **chunks;	/* of CHUNK entries */
+	int nchunks;
+	int ne, nlive, free_head;
 	size_t bytes;		/* of the live keys */
 };
 
@@ -117,11 +143,38 @@ uint64_t keytab_hash(const char *key, size_t n)
 	return h ^ (h >> 29);
 }
 
+static inline struct entry *entry(const struct keytab *t, int id)
+{
+	return &t->chunks[id >> CHUNK_BITS][id & (CHUNK - 1)];
+}
+
+static inline const char *entry_key(const struct entry *e)
+{
+	return e->n > KEY_INLINE ? e->key.p : e->key.in;
+}
+
+static inline uint32_t tag_of(const struct keytab *t, uint64_t h)
+{
+	return t->idbits < 32 ? (uint32_t)(h >> 32) & ~t->idmask : 0;
+}
+
+static inline int slot_id(const struct keytab *t, uint32_t s)
+{
+	return (int)(s & t->idmask) - 1;
+}
+
+static void set_idbits(struct keytab *t, unsigned bits)
+{
+	t->idbits = bits;
+	t->idmask = bits < 32 ? (1u << bits) - 1 : ~0u;
+}
+
 struct keytab *keytab_new(void)
 {
 	struct keytab *t = xmalloc(sizeof *t);
 	memset(t, 0, sizeof *t);
 	t->free_head = -1;
+	set_idbits(t, 16);
 	t->cap = 64;
 	t->slots = xmalloc(t->cap * sizeof *t->slots);
 	memset(t->slots, 0, t->cap * sizeof *t->slots);
@@ -132,9 +185,12 @@ static size_t probe(const struct keytab *t, uint64_t h, const char *key,
 		    size_t n, bool *found)
 {
 	size_t mask = t->cap - 1, j = h & mask;
-	for (; t->slots[j]; j = (j + 1) & mask) {
-		const struct entry *e = &t->e[t->slots[j] - 1];
-		if (e->hash == h && e->n == n && !memcmp(e->key, key, n)) {
+	uint32_t tag = tag_of(t, h), tagmask = ~t->idmask, s;
+	for (; (s = t->slots[j]); j = (j + 1) & mask) {
+		if ((s & tagmask) != tag)
+			continue;
+		const struct entry *e = entry(t, slot_id(t, s));
+		if (e->hash == h && swar_equal(entry_key(e), e->n, key, n)) {
 			*found = true;
 			return j;
 		}
@@ -148,7 +204,7 @@ int keytab_find_hashed(const struct keytab *t, uint64_t h, const char *key,
 {
 	bool found;
 	size_t j = probe(t, h, key, n, &found);
-	return found ? t->slots[j] - 1 : -1;
+	return found ? slot_id(t, t->slots[j]) : -1;
 }
 
 int keytab_find(const struct keytab *t, const char *key, size_t n)
@@ -156,49 +212,80 @@ int keytab_find(const struct keytab *t, const char *key, size_t n)
 	return keytab_find_hashed(t, keytab_hash(key, n), key, n);
 }
 
-static void grow(struct keytab *t)
+/* The slots anew at cap (each tagged for the table's idbits). */
+static void rehash(struct keytab *t, size_t cap)
 {
-	size_t cap = t->cap * 2;
-	int *s = xmalloc(cap * sizeof *s);
+	uint32_t *s = xmalloc(cap * sizeof *s);
 	memset(s, 0, cap * sizeof *s);
 	for (size_t i = 0; i < t->cap; i++) {
 		if (!t->slots[i])
 			continue;
-		size_t j = t->e[t->slots[i] - 1].hash & (cap - 1);
+		int id = slot_id(t, t->slots[i]);
+		uint64_t h = entry(t, id)->hash;
+		size_t j = h & (cap - 1);
 		while (s[j])
 			j = (j + 1) & (cap - 1);
-		s[j] = t->slots[i];
+		s[j] = tag_of(t, h) | (uint32_t)(id + 1);
 	}
 	free(t->slots);
 	t->slots = s;
 	t->cap = cap;
 }
 
+/* A new id: a free one, else the next (a new chunk when it needs one;
+ * more id bits, fewer tag bits, when it needs them). */
+static int new_id(struct keytab *t)
+{
+	int id = t->free_head;
+	if (id >= 0) {
+		t->free_head = entry(t, id)->next_free;
+		return id;
+	}
+	if (t->ne == INT_MAX - 1)
+		mem_oom();	/* ids are ints: far past any memory here */
+	id = t->ne++;
+	if ((id & (CHUNK - 1)) == 0) {
+		t->chunks = xrealloc(t->chunks, (size_t)(t->nchunks + 1) *
+					       sizeof *t->chunks);
+		t->chunks[t->nchunks++] = xmalloc(CHUNK * sizeof **t->chunks);
+	}
+	if ((uint32_t)id + 1 > t->idmask) {
+		unsigned bits = t->idbits + 4 < 32 ? t->idbits + 4 : 32;
+		/* the slots' ids read with the old mask, tagged with the new */
+		uint32_t old = t->idmask;
+		for (size_t i = 0; i < t->cap; i++)
+			t->slots[i] &= old;
+		set_idbits(t, bits);
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slots[i])
+				t->slots[i] |= tag_of(t, entry(t,
+					(int)t->slots[i] - 1)->hash);
+	}
+	return id;
+}
+
 int keytab_add_hashed(struct keytab *t, uint64_t h, const char *key,
 		      size_t n)
 {
 	if ((size_t)(t->nlive + 1) * 2 > t->cap)
-		grow(t);
-	int id;
-	if (t->free_head >= 0) {
-		id = t->free_head;
-		t->free_head = t->e[id].next_free;
-	} else {
-		if (t->ne == t->cape) {
-			t->cape = t->cape ? t->cape * 2 : 64;
-			t->e = xrealloc(t->e, (size_t)t->cape * sizeof *t->e);
-		}
-		id = t->ne++;
-	}
-	struct entry *e = &t->e[id];
+		rehash(t, t->cap * 2);
+	if (n > UINT32_MAX)
+		mem_oom();	/* lines are far shorter (input.c) */
+	int id = new_id(t);
+	struct entry *e = entry(t, id);
 	e->hash = h;
-	e->key = xmalloc(n);
-	memcpy(e->key, key, n);
-	e->n = n;
+	e->n = (uint32_t)n;
+	e->next_free = -2;
+	if (n > KEY_INLINE) {
+		e->key.p = xmalloc(n);
+		memcpy(e->key.p, key, n);
+	} else {
+		memcpy(e->key.in, key, n);
+	}
 	t->bytes += n;
 	bool found;
 	size_t j = probe(t, h, key, n, &found);
-	t->slots[j] = id + 1;
+	t->slots[j] = tag_of(t, h) | (uint32_t)(id + 1);
 	t->nlive++;
 	return id;
 }
@@ -211,21 +298,23 @@ int keytab_add(struct keytab *t, const char *key, size_t n)
 /* Linear probing deletion without tombstones: later entries shift back. */
 void keytab_remove(struct keytab *t, int id)
 {
-	struct entry *e = &t->e[id];
+	struct entry *e = entry(t, id);
 	bool found;
-	size_t mask = t->cap - 1, i = probe(t, e->hash, e->key, e->n, &found);
+	size_t mask = t->cap - 1;
+	size_t i = probe(t, e->hash, entry_key(e), e->n, &found);
 	t->slots[i] = 0;
 	for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
-		size_t home = t->e[t->slots[j] - 1].hash & mask;
+		size_t home = entry(t, slot_id(t, t->slots[j]))->hash & mask;
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			t->slots[i] = t->slots[j];
 			t->slots[j] = 0;
 			i = j;
 		}
 	}
-	free(e->key);
-	e->key = NULL;
+	if (e->n > KEY_INLINE)
+		free(e->key.p);
 	t->bytes -= e->n;
+	e->n = 0;
 	e->next_free = t->free_head;
 	t->free_head = id;
 	t->nlive--;
@@ -233,8 +322,9 @@ void keytab_remove(struct keytab *t, int id)
 
 const char *keytab_key(const struct keytab *t, int id, size_t *n)
 {
-	*n = t->e[id].n;
-	return t->e[id].key;
+	const struct entry *e = entry(t, id);
+	*n = e->n;
+	return entry_key(e);
 }
 
 int keytab_count(const struct keytab *t)
@@ -256,9 +346,14 @@ void keytab_free(struct keytab *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < t->ne; i++)
-		free(t->e[i].key);
-	free(t->e);
+	for (int i = 0; i < t->ne; i++) {
+		struct entry *e = entry(t, i);
+		if (e->next_free == -2 && e->n > KEY_INLINE)
+			free(e->key.p);
+	}
+	for (int i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
 	free(t->slots);
 	free(t);
 }

@@ -457,6 +457,14 @@ void keyed_clear(struct keyed *k)
 		forget(k, k->head);
 }
 
+void keyed_resize(struct keyed *k, size_t size)
+{
+	if (k->live)
+		abort();	/* a caller's bug: blocks in use would move */
+	k->size = size ? size : 1;
+	k->blocks = xrealloc(k->blocks, (size_t)(k->cap ? k->cap : 1) * k->size);
+}
+
 void keyed_set_max(struct keyed *k, long max, size_t max_bytes)
 {
 	/* a new limit is said when reached */

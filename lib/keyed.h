@@ -56,6 +56,8 @@ void keyed_each(struct keyed *k, void (*fn)(void *state, void *ctx), void *ctx);
  * the counters (peaks, evicted) stay. For a reload that changes what a
  * key's state means. */
 void keyed_clear(struct keyed *k);
+/* The blocks' size from now on; no key may be held (keyed_clear first). */
+void keyed_resize(struct keyed *k, size_t size);
 /* New caps (a reload): keys beyond them are forgotten at once, least
  * recently seen first, as evictions (a changed cap is said once more). */
 void keyed_set_max(struct keyed *k, long max, size_t max_bytes);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dead.h"
+#include "influx.h"
 #include "diag.h"
 #include "loop.h"
 #include "optgroup.h"
@@ -281,6 +282,24 @@ static void drop_open_windows(void)
 		  n == 1 ? "it" : "them");
 }
 
+/* -o influx: can a line be made of the fields of w's windows? NULL, or
+ * why not, naming them. */
+static const char *influx_why(const struct window *w, enum format fmt)
+{
+	static char why[512];
+	size_t n;
+	const struct ofield *f = window_fields(w, &n);
+	const char *bad = fmt == FMT_INFLUX ? influx_fields_ok(f, n) : NULL;
+	if (!bad)
+		return NULL;
+	int len = snprintf(why, sizeof why, "-o influx: %s; the windows have",
+			   bad);
+	for (size_t i = 0; i < n && len >= 0 && (size_t)len < sizeof why; i++)
+		len += snprintf(why + len, sizeof why - (size_t)len, "%s %.*s",
+				i ? "," : "", (int)f[i].namelen, f[i].name);
+	return why;
+}
+
 /* ---- the run ---- */
 
 static void setup(struct prog_run *run)
@@ -291,6 +310,9 @@ static void setup(struct prog_run *run)
 	win = window_new(&cfg->w, run->fs, &cb, err, sizeof err);
 	if (!win)
 		diag_usage("%s", err);
+	const char *why = influx_why(win, run->o.out_fmt);
+	if (why)
+		diag_usage("%s", why);
 }
 
 static void start(struct prog_run *run)
@@ -298,6 +320,8 @@ static void start(struct prog_run *run)
 	if (cfg->late_path)
 		opts_late(cfg->late_path);
 	out_fmt = run->o.out_fmt;
+	window_set_utf8(win, out_fmt == FMT_NDJSON || out_fmt == FMT_JSON ||
+			     out_fmt == FMT_INFLUX);
 	last_input = loop_now_ms();
 	clocked = cfg->w.processing || cfg->w.idle;
 	clock_timeout = clocked ? (int)((cfg->w.idle + 999) / 1000) : -1;
@@ -361,6 +385,19 @@ static bool conf_reload(struct prog_run *run, void *nconf, char *said,
 	if (late_moved && c->late_path && !late_ok(c->late_path, why, sizeof why)) {
 		reload_refuse(why);
 		return false;
+	}
+	if (out_fmt == FMT_INFLUX) {	/* the new windows' fields */
+		struct window_cb cb = { emit, NULL, NULL, run };
+		struct window *t = window_new(&c->w, run->fs, &cb, why,
+					      sizeof why);
+		const char *bad = t ? influx_why(t, out_fmt) : NULL;
+		if (bad)
+			snprintf(why, sizeof why, "%s", bad);
+		window_free(t);
+		if (!t || bad) {
+			reload_refuse(why);
+			return false;
+		}
 	}
 	enum window_change done = window_reconf(win, &c->w, said, n);
 	if (done == WINDOW_BAD) {	/* --check passed it: cannot happen */

@@ -169,6 +169,23 @@ static const struct ofield *influx_find(const struct ofield *f, size_t n,
 	return NULL;
 }
 
+const char *influx_fields_ok(const struct ofield *f, size_t n)
+{
+	static char why[160];
+	const char *name = NULL, *opt = NULL;
+	if (cf.time_field && !influx_find(f, n, cf.time_field)) {
+		name = cf.time_field;
+		opt = "--timestamp-field; none: the server's clock";
+	} else if (cf.mfield && !influx_find(f, n, cf.measurement)) {
+		name = cf.measurement;
+		opt = "--measurement";
+	}
+	if (!name)
+		return NULL;
+	snprintf(why, sizeof why, "no field '%.64s' is written (%s)", name, opt);
+	return why;
+}
+
 static bool influx_null(const struct value *v)
 {
 	return v->t == V_NULL || v->t == V_MISSING;

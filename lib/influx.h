@@ -38,6 +38,12 @@ int influx_configure(const struct influx_conf *c, const char **err);
 /* Whether influx_configure was given a measurement (-o influx needs one). */
 bool influx_ready(void);
 
+/* For a program whose records always have the fields f[0..n) (their names:
+ * es-window's windows): NULL if lines can be made of them, else why not
+ * (the --timestamp-field or a --measurement '{F}' field is not one), so
+ * that a mistaken option is said at start, not as each record is lost. */
+const char *influx_fields_ok(const struct ofield *f, size_t n);
+
 struct influx;
 struct influx *influx_new(void);
 void influx_free(struct influx *ix);

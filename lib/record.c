@@ -1496,10 +1496,23 @@ static int put_csv(struct writer *w, const struct record *rec,
 	return 0;
 }
 
+/* A CSV cell and its name are bytes: true, with why, if either is not
+ * the UTF-8 that JSON and line protocol need. */
+static bool csv_not_utf8(const struct member *m, const char **err)
+{
+	static char msg[160];
+	const struct span *k = &m->key, *v = &m->val;
+	if (utf8_valid(k->p, k->n) && utf8_valid(v->p, v->n))
+		return false;
+	snprintf(msg, sizeof msg, "invalid UTF-8 in CSV field '%.*s'",
+		 (int)(k->n > 64 ? 64 : k->n), k->p);
+	*err = msg;
+	return true;
+}
+
 static int put_ndjson(struct writer *w, const struct record *rec,
 		      const char **err)
 {
-	static char msg[160];
 	struct outbuf *o = &w->tmp;
 	o->len = 0;
 	out_putc(o, '{');
@@ -1511,13 +1524,8 @@ static int put_ndjson(struct writer *w, const struct record *rec,
 		struct value val;
 		if (shadowed && shadowed[i])
 			continue;	/* a repeated name: the last is read */
-		if (!utf8_valid(k->p, k->n) || !utf8_valid(v->p, v->n)) {
-			snprintf(msg, sizeof msg,
-				 "invalid UTF-8 in CSV field '%.*s'",
-				 (int)(k->n > 64 ? 64 : k->n), k->p);
-			*err = msg;
+		if (csv_not_utf8(&rec->fields[i], err))
 			return -1;
-		}
 		if (!first)
 			out_putc(o, ',');
 		first = false;
@@ -1564,6 +1572,8 @@ static int put_influx(struct writer *w, const struct record *rec,
 	for (size_t i = 0; i < nf; i++) {
 		if (shadowed && shadowed[i])
 			continue;	/* a repeated name: the last is read */
+		if (rec->fmt == FMT_CSV && csv_not_utf8(&f[i], err))
+			return -1;	/* line protocol is UTF-8, as JSON */
 		struct ofield *o = &w->of[n++];
 		key_text(w, &f[i].key, &o->name, &o->namelen);
 		if (value_load(&f[i].val, &o->v, &w->sc) < 0)

@@ -22,6 +22,7 @@
 #include "keys.h"
 #include "mem.h"
 #include "size.h"
+#include "utf8.h"
 #include "watermark.h"
 #include "window.h"
 
@@ -34,13 +35,16 @@
 		} \
 	} while (0)
 
+/* A window: this header, then its aggregates' state (state_size bytes)
+ * at WIN_HEAD, in one element of its group's array (w->wsize bytes). */
 struct win {
 	int64_t start, end;	/* [start, end) of event time */
 	int64_t last;		/* session, count: time of the latest event */
 	long n;			/* count: events in it */
-	void *st;		/* the aggregates' state */
-	size_t heap;		/* st's bytes on the heap, counted in held */
+	size_t heap;		/* the state's bytes on the heap, in held */
 };
+#define WIN_HEAD sizeof(struct win)	/* a multiple of 8: the state's slots
+					   are 8-byte aligned (agg.c) */
 
 /* A buffered event of a sliding window: its time and aggregated values. */
 struct sev {
@@ -48,11 +52,20 @@ struct sev {
 	struct value *v;	/* nspecs values; text copied into the block */
 };
 
+/*
+ * A group: this header, then (tumbling, hopping, session and count
+ * windows) room for one window, in one keyed block. A group's windows sit
+ * in that room while there is one, in an array of their own past it: no
+ * allocation for a group's first window and its state, and the record in
+ * hand reaches its window's aggregates in the block it found its group
+ * by, not through two more pointers. Blocks move when the table grows:
+ * the room is found from the group each time, never kept.
+ */
 struct group {		/* a keyed block: zeroed when new and when gone */
 	struct value *gv;	/* the group values, for output */
-	struct win *w;		/* open windows, by start: wbase[woff..] */
-	struct win *wbase;	/* their array, of capw */
-	int nw, capw, woff;
+	char *wbase;		/* the windows' array (capw of w->wsize bytes),
+				   NULL: the room in the block */
+	int nw, capw, woff;	/* open windows, by start, from woff */
 	long seen;		/* count windows: events so far */
 	uint64_t birth;		/* order of first sight: ties in output, and
 				   which group a reused id is */
@@ -62,6 +75,8 @@ struct group {		/* a keyed block: zeroed when new and when gone */
 	struct sev *ev;		/* sliding: buffered events by time */
 	int nev, capev;
 };
+
+_Static_assert(sizeof(struct win) % 8 == 0, "the state 8-byte aligned");
 
 /* Panes: for tumbling and hopping, the open windows sharing a start. */
 struct ref {
@@ -96,6 +111,11 @@ struct window {
 	struct agg_spec *specs;
 	int nspecs;
 	size_t state_size;
+	size_t wsize;		/* a window and its state */
+	size_t ghead;		/* a group's header; the room for a window
+				   follows when inline_win */
+	bool inline_win;
+	char *tmpwin;		/* wsize bytes: a window made aside */
 	struct agg_heap_slot *hspec;	/* the aggregates with heap parts */
 	int nhspec;
 	int *gslots, time_slot;
@@ -124,6 +144,7 @@ struct window {
 	int64_t step_s;		/* step_start's last answer, if step_ok */
 	bool step_ok;
 
+	bool utf8;		/* window_set_utf8 */
 	struct scratch sc;
 	char msg[256];
 	unsigned long long ev_evicted;	/* sliding windows' forgotten events */
@@ -246,6 +267,31 @@ static struct window_conf conf_full(const struct window_conf *c)
 
 /* ---- groups ---- */
 
+/* ---- a group's windows ---- */
+
+static inline char *win_array(const struct window *w, const struct group *g)
+{
+	char *base = g->wbase ? g->wbase : (char *)g + w->ghead;
+	return base + (size_t)g->woff * w->wsize;
+}
+
+static inline struct win *win_at(const struct window *w, const struct group *g,
+				 int i)
+{
+	return (struct win *)(win_array(w, g) + (size_t)i * w->wsize);
+}
+
+static inline int win_index(const struct window *w, const struct group *g,
+			    const struct win *x)
+{
+	return (int)(((const char *)x - win_array(w, g)) / w->wsize);
+}
+
+static inline void *win_st(const struct win *x)
+{
+	return (char *)x + WIN_HEAD;
+}
+
 static struct group *group(const struct window *w, int gid)
 {
 	return keyed_block(w->keys, gid);
@@ -299,10 +345,8 @@ static void group_drop(void *state, void *ctx)
 {
 	struct window *w = ctx;
 	struct group *g = state;
-	for (int i = 0; i < g->nw; i++) {
-		agg_state_free(w->specs, w->nspecs, g->w[i].st);
-		free(g->w[i].st);
-	}
+	for (int i = 0; i < g->nw; i++)
+		agg_state_free(w->specs, w->nspecs, win_st(win_at(w, g, i)));
 	for (int i = 0; i < g->nev; i++)
 		free(g->ev[i].v);
 	free(g->ev);
@@ -315,17 +359,21 @@ static void group_drop(void *state, void *ctx)
 
 /* A group's windows are kept by start (win_add): the last one with this
  * start, by binary search (a hopping window has up to 100000). */
-static struct win *win_find(struct group *g, int64_t start)
+static struct win *win_find(const struct window *w, struct group *g,
+			    int64_t start)
 {
 	int lo = 0, hi = g->nw;
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
-		if (g->w[mid].start <= start)
+		if (win_at(w, g, mid)->start <= start)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && g->w[lo - 1].start == start ? &g->w[lo - 1] : NULL;
+	if (lo == 0)
+		return NULL;
+	struct win *x = win_at(w, g, lo - 1);
+	return x->start == start ? x : NULL;
 }
 
 /*
@@ -335,37 +383,49 @@ static struct win *win_find(struct group *g, int64_t start)
  * window of up to 100000 windows per event would otherwise cost as many
  * moves per close (quadratic at the end of input).
  */
-static void win_room(struct group *g)
+static void win_room(const struct window *w, struct group *g)
 {
+	size_t ws = w->wsize;
 	if (g->woff + g->nw < g->capw)
 		return;
+	if (!g->capw && w->inline_win) {	/* the room in the block */
+		g->capw = 1;
+		return;
+	}
+	if (!g->wbase && g->capw) {	/* out of the block's room */
+		char *a = xmalloc(4 * ws);
+		memcpy(a, win_array(w, g), (size_t)g->nw * ws);
+		g->wbase = a;
+		g->capw = 4;
+		g->woff = 0;
+		return;
+	}
 	if (g->woff < g->nw || !g->woff) {	/* less than half free: grow */
 		g->capw = g->capw ? g->capw * 2 : 4;
-		g->wbase = xrealloc(g->wbase, (size_t)g->capw * sizeof *g->wbase);
+		g->wbase = xrealloc(g->wbase, (size_t)g->capw * ws);
 	}
 	if (g->nw && g->woff)
-		memmove(g->wbase, g->wbase + g->woff, (size_t)g->nw * sizeof *g->w);
+		memmove(g->wbase, g->wbase + (size_t)g->woff * ws,
+			(size_t)g->nw * ws);
 	g->woff = 0;
-	g->w = g->wbase;
 }
 
 static struct win *win_add(struct window *w, struct group *g, int64_t start,
 			   int64_t end)
 {
-	win_room(g);
+	win_room(w, g);
 	int i = g->nw;
-	while (i > 0 && g->w[i - 1].start > start)
+	while (i > 0 && win_at(w, g, i - 1)->start > start)
 		i--;
-	memmove(&g->w[i + 1], &g->w[i], (size_t)(g->nw - i) * sizeof *g->w);
+	struct win *x = win_at(w, g, i);
+	memmove((char *)x + w->wsize, x, (size_t)(g->nw - i) * w->wsize);
 	g->nw++;
-	struct win *x = &g->w[i];
 	x->start = start;
 	x->end = end;
 	x->last = start;
 	x->n = 0;
-	x->st = xrealloc(NULL, w->state_size);
 	x->heap = 0;
-	agg_state_init(w->specs, w->nspecs, x->st);
+	agg_state_init(w->specs, w->nspecs, win_st(x));
 	return x;
 }
 
@@ -374,7 +434,7 @@ static struct win *win_add(struct window *w, struct group *g, int64_t start,
 static inline void win_heap_update(struct window *w, struct group *g,
 				   struct win *x)
 {
-	size_t h = agg_slots_heap(w->hspec, w->nhspec, x->st);
+	size_t h = agg_slots_heap(w->hspec, w->nhspec, win_st(x));
 	g->held = g->held - x->heap + h;
 	x->heap = h;
 }
@@ -383,7 +443,7 @@ static inline void win_heap_update(struct window *w, struct group *g,
 static inline void win_take(struct window *w, struct group *g, struct win *x,
 			    const struct value *vals, int64_t t)
 {
-	agg_state_add(w->specs, w->nspecs, x->st, vals, t);
+	agg_state_add(w->specs, w->nspecs, win_st(x), vals, t);
 	x->n++;
 	if (w->nhspec)
 		win_heap_update(w, g, x);
@@ -392,16 +452,13 @@ static inline void win_take(struct window *w, struct group *g, struct win *x,
 static void win_remove(struct window *w, struct group *g, struct win *x)
 {
 	g->held -= x->heap;
-	agg_state_free(w->specs, w->nspecs, x->st);
-	free(x->st);
-	int i = (int)(x - g->w);
-	if (i == 0 && g->nw > 1) {
-		g->w++;
+	agg_state_free(w->specs, w->nspecs, win_st(x));
+	int i = win_index(w, g, x);
+	if (i == 0 && g->nw > 1)
 		g->woff++;
-	} else {
-		memmove(&g->w[i], &g->w[i + 1],
-			(size_t)(g->nw - i - 1) * sizeof *g->w);
-	}
+	else
+		memmove(x, (char *)x + w->wsize,
+			(size_t)(g->nw - i - 1) * w->wsize);
 	g->nw--;
 	group_hold(w, g);
 }
@@ -428,7 +485,8 @@ static void emit(struct window *w, struct group *g, struct win *x)
 	time_value(w, x->end, &w->ofs[1].v, b2);
 	for (int i = 0; i < ng; i++)
 		w->ofs[2 + i].v = g->gv[i];
-	agg_state_result(w->specs, w->nspecs, x->st, x->end - x->start, w->res);
+	agg_state_result(w->specs, w->nspecs, win_st(x), x->end - x->start,
+			 w->res);
 	for (int i = 0; i < w->nspecs; i++)
 		w->ofs[2 + ng + i].v = w->res[i];
 	w->cb.emit(w->ofs, (size_t)w->nofs, w->cb.ctx);
@@ -438,8 +496,8 @@ static void emit(struct window *w, struct group *g, struct win *x)
 static void emit_group(struct window *w, struct group *g)
 {
 	while (g->nw) {
-		emit(w, g, &g->w[0]);
-		win_remove(w, g, &g->w[0]);
+		emit(w, g, win_at(w, g, 0));
+		win_remove(w, g, win_at(w, g, 0));
 	}
 }
 
@@ -490,7 +548,7 @@ static void pane_close(struct window *w)
 		struct group *g = group(w, p->refs[i].gid);
 		if (!g->live || g->birth != p->refs[i].birth)
 			continue;	/* evicted: emitted already */
-		struct win *x = win_find(g, p->start);
+		struct win *x = win_find(w, g, p->start);
 		if (!x)
 			continue;
 		emit(w, g, x);
@@ -520,7 +578,7 @@ static void pane_event(struct window *w, struct group *g, int64_t t,
 		lo = a;
 	for (; lo <= s; lo += step) {
 		int64_t end = lo + c->size;
-		struct win *x = win_find(g, lo);
+		struct win *x = win_find(w, g, lo);
 		if (!x) {
 			x = win_add(w, g, lo, end);
 			struct pane *p = pane_get(w, lo, end);
@@ -606,17 +664,17 @@ static bool session_fits(const struct window *w, const struct win *x,
 static struct win *session_move(struct window *w, struct group *g,
 				struct win *hit, int64_t t)
 {
-	struct win old = *hit;
-	int i = (int)(hit - g->w);
-	memmove(&g->w[i], &g->w[i + 1], (size_t)(g->nw - i - 1) * sizeof *g->w);
+	struct win *old = (struct win *)w->tmpwin;
+	memcpy(old, hit, w->wsize);
+	int i = win_index(w, g, hit);
+	memmove(hit, (char *)hit + w->wsize, (size_t)(g->nw - i - 1) * w->wsize);
 	g->nw--;
 	hit = win_add(w, g, t, 0);
-	agg_state_free(w->specs, w->nspecs, hit->st);
-	free(hit->st);
-	hit->st = old.st;
-	hit->heap = old.heap;
-	hit->last = old.last;
-	hit->n = old.n;
+	agg_state_free(w->specs, w->nspecs, win_st(hit));
+	memcpy(win_st(hit), win_st(old), w->state_size);	/* moved, not copied */
+	hit->heap = old->heap;
+	hit->last = old->last;
+	hit->n = old->n;
 	return hit;
 }
 
@@ -631,7 +689,7 @@ static void session_event(struct window *w, struct group *g, int64_t t,
 {
 	struct win *hit = NULL;
 	for (int i = 0; i < g->nw; i++) {
-		struct win *x = &g->w[i];
+		struct win *x = win_at(w, g, i);
 		if (!session_touches(w, x, t) || !session_fits(w, x, t, t))
 			continue;
 		if (!hit) {
@@ -640,7 +698,7 @@ static void session_event(struct window *w, struct group *g, int64_t t,
 		}
 		if (!session_fits(w, hit, x->start, x->last))
 			continue;
-		agg_state_merge(w->specs, w->nspecs, hit->st, x->st);
+		agg_state_merge(w->specs, w->nspecs, win_st(hit), win_st(x));
 		hit->n += x->n;
 		if (w->nhspec)
 			win_heap_update(w, g, hit);
@@ -671,7 +729,7 @@ static void session_close_one(struct window *w)
 	struct group *g = group(w, e.gid);
 	if (!g->live || g->birth != e.birth)
 		return;
-	struct win *x = win_find(g, e.start);
+	struct win *x = win_find(w, g, e.start);
 	if (!x)
 		return;		/* merged into another */
 	if (x->end != e.end)
@@ -690,7 +748,7 @@ static void count_event(struct window *w, struct group *g, int64_t t,
 		win_add(w, g, t, t);
 	g->seen++;
 	for (int i = 0; i < g->nw; i++) {
-		struct win *x = &g->w[i];
+		struct win *x = win_at(w, g, i);
 		win_take(w, g, x, vals, t);
 		if (t < x->start)
 			x->start = t;
@@ -698,9 +756,9 @@ static void count_event(struct window *w, struct group *g, int64_t t,
 			x->end = t;
 	}
 	/* Full windows are the oldest ones. */
-	while (g->nw && g->w[0].n >= w->c.count) {
-		emit(w, g, &g->w[0]);
-		win_remove(w, g, &g->w[0]);
+	while (g->nw && win_at(w, g, 0)->n >= w->c.count) {
+		emit(w, g, win_at(w, g, 0));
+		win_remove(w, g, win_at(w, g, 0));
 	}
 	group_maybe_free(w, g);
 }
@@ -783,16 +841,15 @@ static void sliding_event(struct window *w, struct group *g, int64_t t,
 	g->ev[i] = (struct sev){ t, values_copy(w, g, vals) };
 	g->nev++;
 	/* The window (t - size, t] over what has arrived. */
-	struct win x = { .start = t - size, .end = t, .last = t,
-			 .st = xrealloc(NULL, w->state_size) };
-	agg_state_init(w->specs, w->nspecs, x.st);
+	struct win *x = (struct win *)w->tmpwin;
+	*x = (struct win){ .start = t - size, .end = t, .last = t };
+	agg_state_init(w->specs, w->nspecs, win_st(x));
 	for (int k = 0; k < g->nev && g->ev[k].t <= t; k++)
 		if (g->ev[k].t > t - size)
-			agg_state_add(w->specs, w->nspecs, x.st, g->ev[k].v,
+			agg_state_add(w->specs, w->nspecs, win_st(x), g->ev[k].v,
 				      g->ev[k].t);
-	emit(w, g, &x);
-	agg_state_free(w->specs, w->nspecs, x.st);
-	free(x.st);
+	emit(w, g, x);
+	agg_state_free(w->specs, w->nspecs, win_st(x));
 }
 
 /* Frees buffered events no later event can reach (t <= wm - size). */
@@ -859,7 +916,7 @@ static bool is_late(struct window *w, int64_t t, const struct span *slots)
 			return true;
 		struct group *g = group(w, gid);
 		for (int i = 0; i < g->nw; i++)
-			if (session_touches(w, &g->w[i], t))
+			if (session_touches(w, win_at(w, g, i), t))
 				return false;
 		return true;
 	}
@@ -874,8 +931,38 @@ static bool is_late(struct window *w, int64_t t, const struct span *slots)
 
 /* The event's values, one per aggregate, into ev_vals; false (the record
  * said bad) if an aggregate that needs a number has something else. */
+/* A CSV cell is bytes; JSON and line protocol need UTF-8. The cells a
+ * window writes (its group's, first's and last's) are checked as the
+ * record comes, so that the window it would spoil is never made: the
+ * record is bad input, as es-cat says of one it cannot write. */
+static bool text_utf8(struct window *w, const struct record *rec)
+{
+	const char *bad = NULL;
+	for (int i = 0; i < w->c.ngroup_fields && !bad; i++) {
+		const struct span *sp = &rec->slots[w->gslots[i]];
+		if (!utf8_valid(sp->p, sp->n))
+			bad = w->c.gpaths[i].text;
+	}
+	for (int i = 0; i < w->nspecs && !bad; i++) {
+		enum agg_kind k = w->specs[i].kind;
+		if (k != AGG_FIRST && k != AGG_LAST)
+			continue;
+		const struct span *sp = &rec->slots[w->specs[i].slot];
+		if (!utf8_valid(sp->p, sp->n))
+			bad = w->specs[i].field;
+	}
+	if (!bad)
+		return true;
+	snprintf(w->msg, sizeof w->msg, "invalid UTF-8 in CSV field '%.64s'",
+		 bad);
+	record_bad(rec, w->msg);
+	return false;
+}
+
 static bool event_values(struct window *w, const struct record *rec)
 {
+	if (w->utf8 && rec->fmt == FMT_CSV && !text_utf8(w, rec))
+		return false;
 	const struct agg_spec *specs = w->specs;
 	struct value *vals = w->ev_vals;
 	for (int i = 0; i < w->nspecs; i++) {
@@ -1024,6 +1111,7 @@ struct pending {
 };
 
 struct pending_list {
+	const struct window *w;
 	struct pending *p;
 	int n, cap;
 };
@@ -1034,7 +1122,8 @@ static void pending_add(void *state, void *ctx)
 	struct pending_list *l = ctx;
 	for (int i = 0; i < g->nw; i++) {
 		GROW(l->p, l->n, l->cap);
-		l->p[l->n++] = (struct pending){ g->w[i].start, g->birth, g->id };
+		l->p[l->n++] = (struct pending){ win_at(l->w, g, i)->start,
+						 g->birth, g->id };
 	}
 }
 
@@ -1055,13 +1144,13 @@ void window_flush(struct window *w)
 			pane_close(w);
 		return;
 	}
-	struct pending_list l = { NULL, 0, 0 };
+	struct pending_list l = { w, NULL, 0, 0 };
 	keyed_each(w->keys, pending_add, &l);
 	if (l.n)
 		qsort(l.p, (size_t)l.n, sizeof *l.p, pending_cmp);
 	for (int i = 0; i < l.n; i++) {
 		struct group *g = group(w, l.p[i].gid);
-		struct win *x = win_find(g, l.p[i].start);
+		struct win *x = win_find(w, g, l.p[i].start);
 		if (x) {
 			emit(w, g, x);
 			win_remove(w, g, x);
@@ -1072,6 +1161,7 @@ void window_flush(struct window *w)
 }
 
 struct open_count {
+	const struct window *w;
 	unsigned long long windows, events;
 };
 
@@ -1081,13 +1171,13 @@ static void open_add(void *state, void *ctx)
 	struct open_count *o = ctx;
 	o->windows += (unsigned long long)g->nw;
 	for (int i = 0; i < g->nw; i++)
-		o->events += (unsigned long long)g->w[i].n;
+		o->events += (unsigned long long)win_at(o->w, g, i)->n;
 }
 
 unsigned long long window_open(const struct window *w,
 			       unsigned long long *nev)
 {
-	struct open_count o = { 0, 0 };
+	struct open_count o = { w, 0, 0 };
 	keyed_each(w->keys, open_add, &o);
 	if (nev)
 		*nev = o.events;
@@ -1199,6 +1289,11 @@ static void def_bind(struct window *w, struct agg_spec *specs, int nspecs)
 	/* processing time reads no field: a CSV need not have one */
 	w->time_slot = w->c.processing ? -1 : field_slot(w->fs, w->c.time_field);
 	w->state_size = agg_state_size(specs, nspecs);
+	w->wsize = WIN_HEAD + ((w->state_size + 7) & ~(size_t)7);
+	w->ghead = (sizeof(struct group) + 7) & ~(size_t)7;
+	/* sliding windows keep events, not windows: no room for one */
+	w->inline_win = w->c.kind != WINDOW_SLIDING;
+	w->tmpwin = xrealloc(NULL, w->wsize);
 	w->hspec = xrealloc(NULL, (size_t)one * sizeof *w->hspec);
 	w->nhspec = agg_heap_slots(specs, nspecs, w->hspec);
 	w->nofs = 2 + ng + nspecs;
@@ -1207,6 +1302,13 @@ static void def_bind(struct window *w, struct agg_spec *specs, int nspecs)
 	w->res = xrealloc(NULL, (size_t)one * sizeof *w->res);
 	w->ev_vals = xrealloc(NULL, (size_t)one * sizeof *w->ev_vals);
 	w->ev_src = ev_sources(specs, nspecs);
+}
+
+/* A group's block: its header and, but for sliding windows, the room for
+ * one window. */
+static size_t group_size(const struct window *w)
+{
+	return w->ghead + (w->inline_win ? w->wsize : 0);
 }
 
 /* Forgets every group, window, pane and buffered event, and what
@@ -1229,6 +1331,7 @@ static void def_free(struct window *w)
 	free(w->res);
 	free(w->ev_vals);
 	free(w->ev_src);
+	free(w->tmpwin);
 }
 
 struct window *window_new(const struct window_conf *c, struct fieldset *fs,
@@ -1251,6 +1354,7 @@ struct window *window_new(const struct window_conf *c, struct fieldset *fs,
 	keyed_set_evict(w->keys, "--max-groups", "emitting the windows of the "
 			"least recently seen group early", group_evict);
 	def_bind(w, specs, nspecs);
+	keyed_resize(w->keys, group_size(w));
 	wm_init(&w->wmk, f.max_ahead, fieldset_count(fs));
 	return w;
 }
@@ -1271,6 +1375,17 @@ struct window_counts window_counts(const struct window *w)
 	struct keyed_counts kc = keyed_counts(w->keys, NULL);
 	return (struct window_counts){ kc.peak, kc.evicted + w->ev_evicted,
 				       w->peak_state };
+}
+
+const struct ofield *window_fields(const struct window *w, size_t *n)
+{
+	*n = (size_t)w->nofs;
+	return w->ofs;
+}
+
+void window_set_utf8(struct window *w, bool on)
+{
+	w->utf8 = on;
 }
 
 int64_t window_watermark(const struct window *w)
@@ -1372,6 +1487,7 @@ static enum window_change new_definition(struct window *w,
 	def_free(w);
 	w->c = *c;
 	def_bind(w, ns, nn);
+	keyed_resize(w->keys, group_size(w));	/* no groups now */
 	keyed_refit(w->keys, c->max_groups, c->max_state, NULL, NULL);
 	if (!same_time) {	/* another clock: the old watermark means nothing */
 		w->max_t = w->wm = INT64_MIN;
@@ -1429,8 +1545,9 @@ static void audit_group(void *state, void *ctx)
 	size_t kn, held = 0;
 	keyed_key(w->keys, g->id, &kn);
 	for (int i = 0; i < g->nw; i++) {
-		size_t h = agg_state_heap(w->specs, w->nspecs, g->w[i].st);
-		if (g->w[i].heap != h)
+		const struct win *x = win_at(w, g, i);
+		size_t h = agg_state_heap(w->specs, w->nspecs, win_st(x));
+		if (x->heap != h)
 			a->bad = "a window's heap bytes are not its state's";
 		held += h;
 	}

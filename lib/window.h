@@ -141,6 +141,14 @@ enum window_change window_reconf(struct window *w, const struct window_conf *c,
 				 char *said, size_t n);
 
 /* The counters --stats reports (kept by the program past window_free). */
+/* The output is JSON or line protocol, which need UTF-8: a CSV record
+ * whose group field, or the field of a first or last, is not UTF-8 is bad
+ * input (said, dead-lettered, counted), not written into a window. */
+void window_set_utf8(struct window *w, bool on);
+/* The fields of every window written, in order (names only: window_start,
+ * window_end, the group fields, the aggregates). */
+const struct ofield *window_fields(const struct window *w, size_t *n);
+
 struct window_counts {
 	int groups;			/* most groups at once */
 	unsigned long long evicted;	/* groups, and sliding windows' events */

@@ -884,6 +884,31 @@ EOF
 	printf 'ts,value\n2000,n/a\n' | assert_file_is "$T/dead.csv"
 }
 
+@test "es-window: CSV in, NDJSON or line protocol out: a record whose group, first or last cell is not UTF-8 is bad input, counted and dead-lettered; CSV out keeps the bytes" {
+	printf 'ts,d,v,n\n1000,a,1,1\n2000,\xb1x,2,2\n3000,a,\xff,3\n4000,a,4,\xfe\n5000,a,5,5\n' > "$T/in.csv"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,first(v),last(v),sum(n)' \
+		-o ndjson --stats --dead-letter "$T/dead.csv" "$T/in.csv"
+	assert_success
+	# the third cell of line 4 is no number: bad for sum_n, as ever
+	assert_output '{"window_start":0,"window_end":10000,"d":"a","count":2,"first_v":1,"last_v":5,"sum_n":6}'
+	assert_stderr "es-window: $T/in.csv:3: invalid UTF-8 in CSV field 'd'
+es-window: $T/in.csv:4: invalid UTF-8 in CSV field 'v'
+es-window: $T/in.csv:5: field 'n' is a string, a number is needed for sum_n
+{\"program\":\"es-window\",\"in\":5,\"out\":1,\"bad\":3,\"late\":0,\"dropped\":0,\"groups\":1,\"evicted\":0,\"state_bytes\":6}"
+	printf 'ts,d,v,n\n2000,\xb1x,2,2\n3000,a,\xff,3\n4000,a,4,\xfe\n' | assert_file_is "$T/dead.csv"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,last(v)' \
+		-o influx --measurement m --tags d --timestamp-field window_start "$T/in.csv"
+	assert_success
+	assert_output 'm,d=a window_end=10000i,count=3i,last_v=5i 0'
+	assert_stderr "es-window: $T/in.csv:3: invalid UTF-8 in CSV field 'd'
+es-window: $T/in.csv:4: invalid UTF-8 in CSV field 'v'"
+	# CSV out: bytes in, the same bytes out
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,last(v)' "$T/in.csv"
+	assert_success
+	assert_output "$(printf 'window_start,window_end,d,count,last_v\n0,10000,a,4,5\n0,10000,\xb1x,1,2')"
+	assert_stderr ""
+}
+
 @test "es-window --strict: the first bad line is fatal, exit 3" {
 	run --separate-stderr es-window --tumbling 5s --time-unit ms -a 'count,mean(value)' --strict --stats "$WF/bad.ndjson"
 	[ "$status" -eq 3 ]
@@ -1572,6 +1597,36 @@ EOT
 	assert_file_is "$T/err" <<EOT
 es-window: stdin:2: missing time field (--time-field ts)
 es-window: cannot reload --config $T/w.conf: cannot open late-events file $T/no-such-dir/late: No such file or directory; keeping the running configuration
+EOT
+}
+
+@test "es-window -o influx: a --timestamp-field or --measurement '{F}' the windows do not have is a usage error at start, and a reload that would lose it is refused" {
+	run --separate-stderr es-window --tumbling 10s -g d -a count -o influx --measurement m --check
+	assert_failure 2
+	assert_stderr "es-window: -o influx: no field 'ts' is written (--timestamp-field; none: the server's clock); the windows have window_start, window_end, d, count
+Try 'es-window --help' for more information."
+	run --separate-stderr es-window --tumbling 10s -a count -o influx --measurement '{d}' --timestamp-field window_end --check
+	assert_failure 2
+	assert_stderr "es-window: -o influx: no field 'd' is written (--measurement); the windows have window_start, window_end, count
+Try 'es-window --help' for more information."
+	skip_if_slow
+	printf 'tumbling = 10s\ngroup-by = d\n' > "$T/w.conf"
+	start_bg es-window --config "$T/w.conf" --time-unit ms -o influx --measurement '{d}' \
+		--timestamp-field window_start --precision ms
+	open_writer
+	printf '{"ts":1000,"d":"a"}\n' >&"$W"
+	sync_input 2
+	new_conf "$(printf 'tumbling = 10s\ngroup-by = e\n')"
+	kill -HUP "$PID"
+	await_err "keeping the running configuration"
+	printf '{"ts":2000,"d":"a"}\n' >&"$W"
+	close_writer
+	await_exit "$PID"
+	[ "$st" -eq 0 ]
+	assert_file_is "$T/out" <<< 'a window_end=10000i,count=2i 0'
+	assert_file_is "$T/err" <<EOT
+es-window: stdin:2: missing time field (--time-field ts)
+es-window: cannot reload --config $T/w.conf: -o influx: no field 'd' is written (--measurement); the windows have window_start, window_end, e, count; keeping the running configuration
 EOT
 }
 

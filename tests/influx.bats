@@ -158,6 +158,20 @@ lp() {
 		'm,dev=b v=2i,s="007x",e=3i 1700000001')"
 }
 
+@test "influx: a CSV cell or column name that is not UTF-8 is bad input, as with -o ndjson; the other rows go" {
+	printf 'ts,dev,v\n1700000000,\xb1x,1\n1700000001,b,\xff\n1700000002,c,3\n' > "$T/in.csv"
+	printf 'ts,d\xe9v\n1700000000,a\n' > "$T/name.csv"
+	run --separate-stderr es-cat -o influx --measurement m --tags dev --precision s \
+		--dead-letter "$T/dead.csv" --stats "$T/in.csv" "$T/name.csv"
+	assert_success
+	assert_output 'm,dev=c v=3i 1700000002'
+	assert_stderr "$(printf '%s\n' \
+		"es-cat: $T/in.csv:2: invalid UTF-8 in CSV field 'dev'" \
+		"es-cat: $T/in.csv:3: invalid UTF-8 in CSV field 'v'" \
+		"es-cat: $T/name.csv:2: invalid UTF-8 in CSV field 'd$(printf '\xe9')v'" \
+		'{"program":"es-cat","in":4,"out":1,"bad":3,"late":0,"dropped":0}')"
+}
+
 @test "influx: es-window's results (built records) as lines, the window start as the time" {
 	printf '%s\n' '{"ts":1700000000,"g":"a","v":1}' '{"ts":1700000005,"g":"a","v":3}' \
 		'{"ts":1700000012,"g":"b","v":2.5}' > "$T/in"

@@ -715,6 +715,7 @@ static void run(struct bytes *b)
 	char err[256];
 	struct window *w = window_new(&conf, fs, &callbacks, err, sizeof err);
 	PCHECK(w != NULL);
+	window_set_utf8(w, true);	/* the windows are written as NDJSON */
 	struct outbuf out;
 	out_init(&out, -1, "output");
 	out_w = writer_open(&out, FMT_NDJSON);

@@ -250,20 +250,23 @@ static void raw_key(struct keyed *k, const struct span *slots,
 	size_t len = 0;
 	for (int i = 0; i < n; i++) {
 		const struct span *sp = &slots[kslot[i]];
-		if (sp->n > 255 || len + 2 + sp->n > RAW_MAX) {
+		/* a missing field's span has its kind set, nothing else (the
+		 * readers leave p and n as they were): no bytes */
+		size_t sn = sp->kind == SPAN_MISSING ? 0 : sp->n;
+		if (sn > 255 || len + 2 + sn > RAW_MAX) {
 			k->rlen = 0;
 			return;
 		}
 		raw_put_bytes(k, &r, (unsigned char)sp->kind |
-					     (uint64_t)(unsigned char)sp->n << 8, 2);
+					     (uint64_t)(unsigned char)sn << 8, 2);
 		const unsigned char *p = (const unsigned char *)sp->p;
-		size_t left = sp->n;
+		size_t left = sn;
 		for (; left >= 8; left -= 8, p += 8)
 			raw_put_bytes(k, &r, swar_load_le(p), 8);
 		if (left)
 			raw_put_bytes(k, &r, swar_load_tail(p, left),
 				      (unsigned)left);
-		len += 2 + sp->n;
+		len += 2 + sn;
 	}
 	if (r.fill)
 		raw_word(k, &r);

@@ -934,13 +934,14 @@ static bool is_late(struct window *w, int64_t t, const struct span *slots)
 /* A CSV cell is bytes; JSON and line protocol need UTF-8. The cells a
  * window writes (its group's, first's and last's) are checked as the
  * record comes, so that the window it would spoil is never made: the
- * record is bad input, as es-cat says of one it cannot write. */
+ * record is bad input, as es-cat says of one it cannot write. (A missing
+ * field's span is its kind alone: only cells are read.) */
 static bool text_utf8(struct window *w, const struct record *rec)
 {
 	const char *bad = NULL;
 	for (int i = 0; i < w->c.ngroup_fields && !bad; i++) {
 		const struct span *sp = &rec->slots[w->gslots[i]];
-		if (!utf8_valid(sp->p, sp->n))
+		if (sp->kind == SPAN_CSV && !utf8_valid(sp->p, sp->n))
 			bad = w->c.gpaths[i].text;
 	}
 	for (int i = 0; i < w->nspecs && !bad; i++) {
@@ -948,7 +949,7 @@ static bool text_utf8(struct window *w, const struct record *rec)
 		if (k != AGG_FIRST && k != AGG_LAST)
 			continue;
 		const struct span *sp = &rec->slots[w->specs[i].slot];
-		if (!utf8_valid(sp->p, sp->n))
+		if (sp->kind == SPAN_CSV && !utf8_valid(sp->p, sp->n))
 			bad = w->specs[i].field;
 	}
 	if (!bad)

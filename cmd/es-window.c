@@ -254,8 +254,10 @@ static void emit(const struct ofield *f, size_t n, void *ctx)
 {
 	struct prog_run *run = ctx;
 	const char *err;
-	if (writer_put_fields(run->w, f, n, &err) < 0)
+	if (writer_put_fields(run->w, f, n, &err) < 0) {
 		diag_warn("cannot write a window: %s", err);
+		stats.dropped++;	/* said and counted, never silent */
+	}
 }
 
 static void stats_extra(char *buf, size_t n)

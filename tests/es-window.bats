@@ -1600,7 +1600,7 @@ es-window: cannot reload --config $T/w.conf: cannot open late-events file $T/no-
 EOT
 }
 
-@test "es-window -o influx: a --timestamp-field or --measurement '{F}' the windows do not have is a usage error at start, and a reload that would lose it is refused" {
+@test "es-window -o influx: a --timestamp-field or --measurement '{F}' the windows do not have is a usage error at start, and a reload that would lose it is refused; a window that cannot be a line is counted as dropped" {
 	run --separate-stderr es-window --tumbling 10s -g d -a count -o influx --measurement m --check
 	assert_failure 2
 	assert_stderr "es-window: -o influx: no field 'ts' is written (--timestamp-field; none: the server's clock); the windows have window_start, window_end, d, count
@@ -1609,6 +1609,14 @@ Try 'es-window --help' for more information."
 	assert_failure 2
 	assert_stderr "es-window: -o influx: no field 'd' is written (--measurement); the windows have window_start, window_end, count
 Try 'es-window --help' for more information."
+	# a window the line protocol cannot carry (its measurement null): said, counted as dropped
+	printf '%s\n' '{"ts":1000,"d":null}' '{"ts":2000,"d":"a"}' > "$T/in"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a count -o influx \
+		--measurement '{d}' --timestamp-field window_start --stats "$T/in"
+	assert_success
+	assert_output 'a window_end=10000i,count=1i 0'
+	assert_stderr "es-window: cannot write a window: no measurement: field 'd' is null (--measurement)
+{\"program\":\"es-window\",\"in\":2,\"out\":1,\"bad\":0,\"late\":0,\"dropped\":1,\"groups\":2,\"evicted\":0,\"state_bytes\":11}"
 	skip_if_slow
 	printf 'tumbling = 10s\ngroup-by = d\n' > "$T/w.conf"
 	start_bg es-window --config "$T/w.conf" --time-unit ms -o influx --measurement '{d}' \

@@ -28,7 +28,9 @@ void key_decode(const char *key, int n, struct value *out);
 /*
  * A hash table from key bytes to small integer ids (0, 1, ...), reused after
  * removal, so that callers keep per-key state in plain arrays indexed by id.
- * Keys are copied. Lookups allocate nothing.
+ * Keys are copied, and a key's copy stays where it is while its id lives
+ * (keytab_key's pointer may be kept: key_decode's values point into it).
+ * Lookups allocate nothing.
  */
 struct keytab;
 struct keytab *keytab_new(void);

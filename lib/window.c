@@ -265,9 +265,7 @@ static struct window_conf conf_full(const struct window_conf *c)
 	return f;
 }
 
-/* ---- groups ---- */
-
-/* ---- a group's windows ---- */
+/* ---- where a group's windows are ---- */
 
 static inline char *win_array(const struct window *w, const struct group *g)
 {
@@ -291,6 +289,8 @@ static inline void *win_st(const struct win *x)
 {
 	return (char *)x + WIN_HEAD;
 }
+
+/* ---- groups ---- */
 
 static struct group *group(const struct window *w, int gid)
 {

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "dead.h"
-#include "influx.h"
 #include "diag.h"
+#include "influx.h"
 #include "loop.h"
 #include "optgroup.h"
 #include "size.h"
@@ -284,6 +284,12 @@ static void drop_open_windows(void)
 		  n == 1 ? "it" : "them");
 }
 
+/* JSON and line protocol are UTF-8; CSV is bytes. */
+static bool wants_utf8(enum format fmt)
+{
+	return fmt == FMT_NDJSON || fmt == FMT_JSON || fmt == FMT_INFLUX;
+}
+
 /* -o influx: can a line be made of the fields of w's windows? NULL, or
  * why not, naming them. */
 static const char *influx_why(const struct window *w, enum format fmt)
@@ -322,8 +328,7 @@ static void start(struct prog_run *run)
 	if (cfg->late_path)
 		opts_late(cfg->late_path);
 	out_fmt = run->o.out_fmt;
-	window_set_utf8(win, out_fmt == FMT_NDJSON || out_fmt == FMT_JSON ||
-			     out_fmt == FMT_INFLUX);
+	window_set_utf8(win, wants_utf8(out_fmt));
 	last_input = loop_now_ms();
 	clocked = cfg->w.processing || cfg->w.idle;
 	clock_timeout = clocked ? (int)((cfg->w.idle + 999) / 1000) : -1;
@@ -342,8 +347,10 @@ static int timeout(struct prog_run *run)
 
 static void on_record(struct prog_run *run, struct record *rec)
 {
-	if (out_fmt == FMT_AUTO)	/* for a new writer, at a reload */
-		out_fmt = rec->fmt;
+	if (out_fmt == FMT_AUTO) {	/* for a new writer, at a reload */
+		out_fmt = rec->fmt;	/* NDJSON first: later CSV files too */
+		window_set_utf8(win, wants_utf8(out_fmt));
+	}
 	writer_set_format(run->w, rec->fmt);
 	window_record(win, rec);
 	if (clocked) {	/* only a time-driven run needs the clock */

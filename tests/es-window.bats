@@ -902,6 +902,14 @@ es-window: $T/in.csv:5: field 'n' is a string, a number is needed for sum_n
 	assert_output 'm,d=a window_end=10000i,count=3i,last_v=5i 0'
 	assert_stderr "es-window: $T/in.csv:3: invalid UTF-8 in CSV field 'd'
 es-window: $T/in.csv:4: invalid UTF-8 in CSV field 'v'"
+	# no -o, an NDJSON file first: the windows are NDJSON, so the CSV file's cells are checked
+	printf '{"ts":500,"d":"a","v":0}\n' > "$T/first.ndjson"
+	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,last(v)' \
+		"$T/first.ndjson" "$T/in.csv"
+	assert_success
+	assert_output '{"window_start":0,"window_end":10000,"d":"a","count":4,"last_v":5}'
+	assert_stderr "es-window: $T/in.csv:3: invalid UTF-8 in CSV field 'd'
+es-window: $T/in.csv:4: invalid UTF-8 in CSV field 'v'"
 	# CSV out: bytes in, the same bytes out
 	run --separate-stderr es-window --tumbling 10s --time-unit ms -g d -a 'count,last(v)' "$T/in.csv"
 	assert_success

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "keys.h"
 #include "mem.h"
 #include "number.h"

@@ -377,6 +377,25 @@ below() {
 		END { exit !ok }' "$T/out" || fail "$(cat "$T/out")"
 }
 
+@test "agg: a hint of the values to come sizes the exact values' room once" {
+	# three values: 16 places with no hint, 128 for a hint of 100, the
+	# exact limit (10000) for more; the answers are the same
+	local size=32
+	[ "${ES_CROSS:-}" = armhf ] && size=24
+	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem <<-EOF
+	median_x=6
+	size=$size heap=128
+	EOF
+	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem --hint 100 <<-EOF
+	median_x=6
+	size=$size heap=1024
+	EOF
+	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem --hint 20000 <<-EOF
+	median_x=6
+	size=$size heap=80000
+	EOF
+}
+
 @test "agg: a sketch's memory stays the same however many values come" {
 	run_out "$UNIT/agg-test" --quantile-error uniform 200000 1
 	grep -qx 'heap=117792' "$T/out" || fail "6 t-digests: $(cat "$T/out")"

@@ -119,7 +119,8 @@ static void obj_init(struct edit *e, struct obj *o, const struct member *m,
 {
 	o->cap = n + 4;
 	o->f = scratch_alloc(&e->sc, o->cap * sizeof *o->f);
-	memset(o->f, 0, o->cap * sizeof *o->f);
+	/* the places past n are cleared as obj_append takes them */
+	memset(o->f, 0, n * sizeof *o->f);
 	for (size_t i = 0; i < n; i++) {
 		key_of(e, &m[i].key, &o->f[i]);
 		o->f[i].kind = F_SPAN;

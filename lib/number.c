@@ -214,55 +214,62 @@ __attribute__((noinline)) bool number_parse_any(const char *s, size_t n,
 
 /*
  * Readings as sensors give them, before number_print: d is the double
- * nearest a decimal of at most 15 significant digits, k <= FIXED_K of them
- * after the point, with 1e-4 <= |d| < 1e15 (where %g writes no exponent).
- * The smallest k for which m = rint(d * 10^k) gives back d as m / 10^k is
- * the answer: m and 10^k are exact doubles, so that division is rounded
- * once, as strtod rounds the text "m with the point k digits in", which
- * therefore reads back as d; and a decimal of at most 15 digits is what
- * %.15g recovers from its nearest double, so the text is the same as
- * number_print's. Returns 0 when d is not such a number.
+ * nearest a decimal of at most 15 significant digits, at most FIXED_K of
+ * them after the point, with 1e-4 <= |d| < FIXED_MAX (or an integer below
+ * 10^15, where %g writes no exponent). Then m = rint(d *
+ * 10^FIXED_K) is that decimal's digits (with zeros after it up to FIXED_K
+ * decimals): m < 10^15, so the product's error is below a quarter, and m
+ * / 10^FIXED_K gives back d. That division is rounded once, as strtod
+ * rounds the text "m with the point FIXED_K digits in", which therefore
+ * reads back as d; and a decimal of at most 15 digits is what %.15g
+ * recovers from its nearest double, so the text (m's trailing zeros
+ * dropped) is the same as number_print's. Returns 0 when d is not such a
+ * number.
  *
- * Each k tried costs about 22 instructions, which a mean of 17 digits pays
- * for nothing: up to 3 decimals is where es-window's output costs least
+ * One scale is tried, not each k up to FIXED_K: a mean of 17 digits pays
+ * one product and one division for nothing, not four, and readings of 4
+ * to 6 decimals (a value * 9 / 5 + 32) take this path too
  * (bench/README.md, "Numbers").
  */
-#define FIXED_K 3
+#define FIXED_K 6
+#define FIXED_MAX 1e9		/* 10^(15 - FIXED_K) */
 
 static size_t fixed_format(double d, char *buf)
 {
-	static const double pow10[FIXED_K + 1] = { 1e0, 1e1, 1e2, 1e3 };
 	double a = fabs(d);
 	if (!(a >= 1e-4 && a < 1e15))
 		return 0;
-	for (int k = 0; k <= FIXED_K; k++) {
-		double m = rint(a * pow10[k]);
-		if (m >= 1e15)
-			return 0;	/* more than 15 digits */
-		if (m / pow10[k] != a)
-			continue;
-		char digits[24];
-		int nd = 0;
-		for (uint64_t u = (uint64_t)m; u; u /= 10)
-			digits[nd++] = (char)('0' + u % 10);
-		size_t n = 0;
-		if (d < 0)
-			buf[n++] = '-';
-		if (nd <= k) {	/* 0.000ddd */
-			buf[n++] = '0';
-			buf[n++] = '.';
-			for (int i = nd; i < k; i++)
-				buf[n++] = '0';
-		}
-		for (int i = nd - 1; i >= 0; i--) {
-			buf[n++] = digits[i];
-			if (i == k && k > 0)
-				buf[n++] = '.';
-		}
-		buf[n] = 0;
-		return n;
+	/* from FIXED_MAX to 10^15 (no exponent in %g): integers only */
+	int k = a < FIXED_MAX ? FIXED_K : 0;
+	double scale = k ? 1e6 : 1;	/* 10^FIXED_K */
+	double m = rint(a * scale);
+	if (m / scale != a)
+		return 0;
+	uint64_t u = (uint64_t)m;
+	while (k > 0 && u % 10 == 0) {
+		u /= 10;
+		k--;
 	}
-	return 0;
+	char digits[24];
+	int nd = 0;
+	for (; u; u /= 10)
+		digits[nd++] = (char)('0' + u % 10);
+	size_t n = 0;
+	if (d < 0)
+		buf[n++] = '-';
+	if (nd <= k) {	/* 0.000ddd */
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (int i = nd; i < k; i++)
+			buf[n++] = '0';
+	}
+	for (int i = nd - 1; i >= 0; i--) {
+		buf[n++] = digits[i];
+		if (i == k && k > 0)
+			buf[n++] = '.';
+	}
+	buf[n] = 0;
+	return n;
 }
 
 size_t number_format(double d, char *buf)

@@ -131,6 +131,19 @@ static double hard_double(uint64_t i)
 			e = nextafter(e, r >> 7 & 1 ? 0 : 1e300);
 		return e;
 	}
+	case 7:
+		if (r & 1) {	/* a reading: up to 15 digits, 0 to 8 of them
+				 * decimals, from 1e-5 to 1e15 (number.c's
+				 * fixed_format and the paths past it) */
+			char t[40];
+			snprintf(t, sizeof t, "%llue-%d",
+				 (unsigned long long)(next() >>
+					((r >> 1 & 63) % 50 + 14)) %
+					1000000000000000ull,
+				 (int)(r >> 8 & 7));
+			return strtod(t, NULL) * ((r >> 12 & 1) ? -1 : 1);
+		}
+		return from_bits(r);
 	default:	/* any bit pattern */
 		return from_bits(r);
 	}

@@ -428,12 +428,38 @@ size_t json_unescape(const struct span *sp, char *out)
 	return (size_t)(o - out);
 }
 
+/* The bytes a JSON string must escape: control bytes, '"' and '\\' (the
+ * control test may flag a byte above a true one: swar_skip's rule). */
+static inline uint64_t escape_bytes(uint64_t x)
+{
+	uint64_t ctrl = (x - SWAR_ONES * 0x20) & ~x & SWAR_HIGHS;
+	return ctrl | swar_zero_bytes(x ^ SWAR_ONES * '"') |
+	       swar_zero_bytes(x ^ SWAR_ONES * '\\');
+}
+
+static inline bool plain_byte(unsigned c)
+{
+	return c >= 0x20 && c != '"' && c != '\\';
+}
+
 void json_write_string(struct outbuf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t plain = (size_t)(swar_skip(u, u + n, escape_bytes, plain_byte) - u);
+	if (plain == n && o->cap - o->len >= n + 2) {
+		/* nothing to escape (field names, most values): one copy, not
+		 * a test and a branch a byte */
+		char *b = o->buf + o->len;
+		b[0] = '"';
+		memcpy(b + 1, s, n);
+		b[n + 1] = '"';
+		o->len += n + 2;
+		return;
+	}
 	out_putc(o, '"');
 	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = plain; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;

@@ -324,10 +324,13 @@ fail:
 	return -1;
 }
 
+/* Tested as a bit of a constant: agg_state_add asks for each value. */
+#define TEXT_KINDS (1u << AGG_COUNT | 1u << AGG_RATE | 1u << AGG_FIRST | \
+		    1u << AGG_LAST | 1u << AGG_DISTINCT)
+
 bool agg_needs_number(enum agg_kind k)
 {
-	return k != AGG_COUNT && k != AGG_RATE && k != AGG_FIRST &&
-	       k != AGG_LAST && k != AGG_DISTINCT;
+	return !(TEXT_KINDS >> k & 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1009,25 +1012,31 @@ struct s_dist {
 	uint8_t *hll;		/* once past AGG_EXACT_MAX */
 };
 
-static size_t align8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
-}
+/* A slot's size by kind, from a table: agg_state_add steps by it for each
+ * aggregate of each event. */
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+static const size_t slot_sizes[] = {
+	[AGG_COUNT] = ALIGN8(sizeof(struct s_count)),
+	[AGG_RATE] = ALIGN8(sizeof(struct s_count)),
+	[AGG_SUM] = ALIGN8(sizeof(struct s_sum)),
+	[AGG_MIN] = ALIGN8(sizeof(struct s_ext)),
+	[AGG_MAX] = ALIGN8(sizeof(struct s_ext)),
+	[AGG_MEAN] = ALIGN8(sizeof(struct s_mom)),
+	[AGG_STDDEV] = ALIGN8(sizeof(struct s_mom)),
+	[AGG_VAR] = ALIGN8(sizeof(struct s_mom)),
+	[AGG_FIRST] = ALIGN8(sizeof(struct s_val)),
+	[AGG_LAST] = ALIGN8(sizeof(struct s_val)),
+	[AGG_DELTA] = ALIGN8(sizeof(struct s_delta)),
+	[AGG_MEDIAN] = ALIGN8(sizeof(struct s_quant)),
+	[AGG_PCT] = ALIGN8(sizeof(struct s_quant)),
+	[AGG_DISTINCT] = ALIGN8(sizeof(struct s_dist)),
+};
+_Static_assert(sizeof slot_sizes / sizeof *slot_sizes == AGG_DELTA + 1,
+	       "a size for every kind (AGG_DELTA the last)");
 
 static size_t slot_size(enum agg_kind k)
 {
-	switch (k) {
-	case AGG_COUNT: case AGG_RATE: return align8(sizeof(struct s_count));
-	case AGG_SUM: return align8(sizeof(struct s_sum));
-	case AGG_MIN: case AGG_MAX: return align8(sizeof(struct s_ext));
-	case AGG_MEAN: case AGG_STDDEV: case AGG_VAR:
-		return align8(sizeof(struct s_mom));
-	case AGG_FIRST: case AGG_LAST: return align8(sizeof(struct s_val));
-	case AGG_DELTA: return align8(sizeof(struct s_delta));
-	case AGG_MEDIAN: case AGG_PCT: return align8(sizeof(struct s_quant));
-	case AGG_DISTINCT: return align8(sizeof(struct s_dist));
-	}
-	return 8;
+	return slot_sizes[k];
 }
 
 size_t agg_state_size(const struct agg_spec *specs, int n)
@@ -1538,6 +1547,14 @@ void agg_state_add(const struct agg_spec *specs, int n, void *st,
 		}
 		case AGG_MIN: case AGG_MAX: {
 			struct s_ext *s = (struct s_ext *)p;
+			if (s->have && v->t == V_DOUBLE && !s->x.isint) {
+				/* doubles kept, a double come: the compare
+				 * num_cmp would make (NaN never replaces) */
+				double d = v->u.d;
+				if (k == AGG_MIN ? d < s->x.d : d > s->x.d)
+					s->x.d = d;
+				break;
+			}
 			struct num x = num_of(v);
 			int c = s->have ? num_cmp(&x, &s->x) : 0;
 			if (!s->have || (k == AGG_MIN ? c < 0 : c > 0)) {

@@ -42,7 +42,9 @@ struct fs_edge {
 
 struct fs_node {
 	int slot;		/* -1 when no wanted path ends here */
-	uint64_t keyhint;	/* fs_keyhint() of each key of its edges */
+	/* by fs_keyhint() of a key: 0, no edge has a key of that hint; i + 1,
+	 * edge i alone may be the key; FS_HINT_MANY, look through them all */
+	uint8_t hint[64];
 	int nedges;
 	struct fs_edge *edges;
 	int *sub;		/* the slots of every path through here */
@@ -57,11 +59,14 @@ struct fieldset {
 	bool members;
 };
 
-/* One bit of 64 for a key of n bytes starting with byte c: a key whose bit
- * a node lacks is none of its edges, known without comparing. */
-static inline uint64_t fs_keyhint(size_t n, unsigned char c)
+/* One of 64 places for a key of n bytes starting with byte c: a key is
+ * compared with the one edge its place names, or known to be none of them
+ * without comparing (the keys a record has, and the program does not
+ * want, mostly). */
+#define FS_HINT_MANY 255
+static inline unsigned fs_keyhint(size_t n, unsigned char c)
 {
-	return 1ull << ((n * 7 + c) & 63);
+	return (unsigned)((n * 7 + c) & 63);
 }
 
 #endif

@@ -41,8 +41,13 @@ static inline const struct fs_node *jsonslot_key(const struct fs_node *n,
 		return jsonslot_key_escaped(n, key);
 	const char *k = key->p + 1;
 	size_t kn = key->n - 2;
-	if (!(n->keyhint & fs_keyhint(kn, kn ? (unsigned char)k[0] : 0)))
+	unsigned h = n->hint[fs_keyhint(kn, kn ? (unsigned char)k[0] : 0)];
+	if (!h)
 		return NULL;
+	if (h != FS_HINT_MANY) {
+		const struct fs_edge *e = &n->edges[h - 1];
+		return swar_equal(e->key, e->keylen, k, kn) ? e->child : NULL;
+	}
 	for (int i = 0; i < n->nedges; i++) {
 		const struct fs_edge *e = &n->edges[i];
 		if (e->key && swar_equal(e->key, e->keylen, k, kn))

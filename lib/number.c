@@ -320,6 +320,45 @@ size_t number_format_int(int64_t i, char *buf)
  * instructions on gen-sensors' numbers, mostly the saved registers of
  * number_parse_any's frame.
  */
+bool number_parse_uint(const char *s, size_t n, uint64_t *out)
+{
+	if (n - 1 >= 18 || (*s == '0' && n > 1))
+		return false;
+	uint64_t m = 0;
+#ifdef SWAR_DIGITS
+	if (n >= 8) {
+		/* eight digits a word; the last word ends at the last digit,
+		 * the digits it shares with the one before read as zeros (a
+		 * 13-digit time in ms: two words, no loop) */
+		const char *p = s, *end = s + n;
+		for (; end - p >= 8; p += 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (!eight_digits(w))
+				return false;
+			m = m * 100000000 + eight_value(w);
+		}
+		if (p < end) {
+			unsigned k = (unsigned)(end - p), old = 8 - k;
+			uint64_t w, seen = (1ull << (8 * old)) - 1;
+			memcpy(&w, end - 8, 8);
+			w = (w & ~seen) | (0x3030303030303030ull & seen);
+			if (!eight_digits(w))
+				return false;
+			static const uint32_t scale[8] = { 1, 10, 100, 1000,
+				10000, 100000, 1000000, 10000000 };
+			m = m * scale[k] + eight_value(w);
+		}
+		*out = m;
+		return true;
+	}
+#endif
+	if (digits(s, s + n, &m) != s + n)
+		return false;
+	*out = m;
+	return true;
+}
+
 bool number_parse(const char *s, size_t n, struct value *v)
 {
 	const char *p = s, *end = s + n;

@@ -12,6 +12,11 @@
  * leading zeros, no '.5'). Integers that fit int64 become V_INT, everything
  * else V_DOUBLE (correctly rounded). Returns false if text is not a number. */
 bool number_parse(const char *s, size_t n, struct value *v);
+/* The value of s[0..n) when it is a plain integer's digits, 1 to 18 of
+ * them, no sign, no leading zero ("0" alone is one): what number_parse
+ * reads as V_INT from such a text, without its other cases (the times of
+ * records go this way first). False for anything else. */
+bool number_parse_uint(const char *s, size_t n, uint64_t *out);
 
 /* Writes d as the shortest text that reads back as the same double
  * (integral values without a fraction: 3 not 3.0; non-finite as null):

@@ -615,6 +615,52 @@ static bool epoch_text(const char *s, size_t n, struct value *nv)
 	       number_parse(s, n, nv);
 }
 
+/* An integer time x in the unit the input has (*u: guessed from x when
+ * unit names none): its microseconds in *t, or why not (by: the unit x
+ * looks like, for the message). */
+enum int_time { INT_OK, INT_CONTRA, INT_RANGE };
+static enum int_time int_time(int64_t x, enum time_repr unit,
+			      enum time_repr *u, enum time_repr *by,
+			      int64_t *t)
+{
+	*u = (enum time_repr)(unit & ~TIME_GUESSED);
+	*by = guess_unit_int(x);
+	if (*u != TIME_S && *u != TIME_MS && *u != TIME_US && *u != TIME_NS)
+		*u = *by;
+	else if ((unit & TIME_GUESSED) && *by != *u)
+		return INT_CONTRA;	/* a guessed unit checks each value */
+	switch (*u) {
+	case TIME_S:
+		return __builtin_mul_overflow(x, US_PER_S, t) ? INT_RANGE
+							      : INT_OK;
+	case TIME_MS:
+		return __builtin_mul_overflow(x, US_PER_MS, t) ? INT_RANGE
+							       : INT_OK;
+	case TIME_US:
+		*t = x;
+		return INT_OK;
+	default:
+		*t = floor_div(x, 1000);
+		return INT_OK;
+	}
+}
+
+bool time_from_digits(const char *s, size_t n, enum time_repr *unit,
+		      int64_t *us, int64_t *i)
+{
+	uint64_t m;
+	enum time_repr u, by;
+	int64_t t;
+	if (!number_parse_uint(s, n, &m) ||
+	    int_time((int64_t)m, *unit, &u, &by, &t) != INT_OK || !in_range(t))
+		return false;
+	if (*unit == TIME_AUTO)
+		*unit = (enum time_repr)(u | TIME_GUESSED);
+	*us = t;
+	*i = (int64_t)m;
+	return true;
+}
+
 int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		    const char **err)
 {
@@ -651,31 +697,18 @@ int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
 		*us = t;
 		return 0;
 	}
-	case V_INT:
-		if (u != TIME_S && u != TIME_MS && u != TIME_US && u != TIME_NS) {
-			u = guess_unit_int(v->u.i);
-		} else if (check) {
-			enum time_repr by = guess_unit_int(v->u.i);
-			if (by != u)
-				return unit_contradiction(v, by, u, err);
-		}
-		switch (u) {
-		case TIME_S:
-			if (__builtin_mul_overflow(v->u.i, US_PER_S, &t))
-				goto out_of_range;
-			break;
-		case TIME_MS:
-			if (__builtin_mul_overflow(v->u.i, US_PER_MS, &t))
-				goto out_of_range;
-			break;
-		case TIME_US:
-			t = v->u.i;
-			break;
+	case V_INT: {
+		enum time_repr by;
+		switch (int_time(v->u.i, *unit, &u, &by, &t)) {
+		case INT_CONTRA:
+			return unit_contradiction(v, by, u, err);
+		case INT_RANGE:
+			goto out_of_range;
 		default:
-			t = floor_div(v->u.i, 1000);
 			break;
 		}
 		break;
+	}
 	case V_DOUBLE: {
 		double x = v->u.d;
 		if (!isfinite(x))

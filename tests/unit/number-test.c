@@ -26,7 +26,9 @@
  *                          whole grammar, without number_parse's fast
  *                          front) on N random texts of up to 20 of
  *                          "-0123456789.eE+x ": the same verdict, type
- *                          and bits
+ *                          and bits; and number_parse_uint takes exactly
+ *                          the unsigned integers of up to 18 digits
+ *                          among them, at the same value
  * Both print "N checked, M differ, ..." (and the first differences), seeded.
  */
 #include <math.h>
@@ -400,13 +402,22 @@ static size_t grammar_text(char *t)
 static int check_grammar(long n)
 {
 	char t[24];
-	long differ = 0, numbers = 0;
+	long differ = 0, numbers = 0, plain = 0;
 	for (long i = 0; i < n; i++) {
 		size_t len = grammar_text(t);
 		struct value a = { 0 }, b = { 0 };
 		bool ok_a = number_parse(t, len, &a);
 		bool ok_b = number_parse_any(t, len, &b);
 		numbers += ok_b;
+		/* number_parse_uint: the integers of up to 18 digits, no sign */
+		uint64_t u = 0;
+		bool ok_u = number_parse_uint(t, len, &u);
+		bool want_u = ok_b && b.t == V_INT && t[0] != '-' && len <= 18;
+		plain += want_u;
+		if ((ok_u != want_u || (ok_u && (int64_t)u != b.u.i)) &&
+		    differ++ < 10)
+			printf("%.*s: number_parse_uint %s\n", (int)len, t,
+			       ok_u ? "takes it" : "refuses it");
 		bool same = ok_a == ok_b &&
 			    (!ok_a || (a.t == b.t && a.s == b.s && a.n == b.n &&
 				       (a.t == V_INT ? a.u.i == b.u.i
@@ -415,7 +426,8 @@ static int check_grammar(long n)
 			printf("%.*s: %s / %s\n", (int)len, t, ok_a ? "number" : "no number",
 			       ok_b ? "number" : "no number");
 	}
-	printf("%ld checked, %ld numbers, %ld differ\n", n, numbers, differ);
+	printf("%ld checked, %ld numbers, %ld plain integers, %ld differ\n", n,
+	       numbers, plain, differ);
 	return differ != 0;
 }
 

@@ -20,6 +20,23 @@ setup() {
 	printf '{"id":1,"value":5}\n{ "id" : 3 , "value" : 7 }\n' | assert_file_is "$T/out"
 }
 
+@test "es-filter: keys that fall in one place of the scanner's key index are told apart" {
+	# lib/fieldset.h: a key's place is (length * 7 + first byte) mod 64;
+	# "a", "Zx" and "Zy" share one (40), "Zq" too; "Zx" and "a" are
+	# wanted (several edges in one place), "Zy" and "Zq" are decoys of the
+	# same length and place; b alone in its place, "c" of its length
+	printf '%s\n' '{"Zy":9,"a":1,"Zx":2,"Zq":8,"b":3}' \
+		'{"Zx":1,"a":1,"b":3}' '{"a":1,"Zy":2,"b":3}' \
+		'{"c":3,"Zx":2,"a":1}' > "$T/keys"
+	run_out es-filter 'a == 1 && Zx == 2 && b == 3' "$T/keys"
+	assert_equal "$status" 0
+	printf '%s\n' '{"Zy":9,"a":1,"Zx":2,"Zq":8,"b":3}' | assert_file_is "$T/out"
+	# one wanted key alone in the shared place, the decoys around it
+	run_out es-filter 'Zx == 2' "$T/keys"
+	printf '%s\n' '{"Zy":9,"a":1,"Zx":2,"Zq":8,"b":3}' '{"c":3,"Zx":2,"a":1}' |
+		assert_file_is "$T/out"
+}
+
 @test "es-filter: no match: no output, exit 0" {
 	run --separate-stderr es-filter 'value > 100' "$T/in"
 	assert_success

@@ -5,6 +5,8 @@
  *     strtoll() read it: a V_DOUBLE bit for bit, a V_INT exactly;
  *   - number_parse() (with its fast front) and number_parse_any() (the
  *     whole grammar alone) agree: the same verdict, type and value;
+ *   - number_parse_uint() takes exactly its unsigned integers of up to 18
+ *     digits, at the same value;
  *   - the input's first 8 bytes as a double, and the double just parsed,
  *     are written by number_format() as printf's first of %.15g, %.16g,
  *     %.17g that reads back writes them, number_print_fast() (where it
@@ -62,6 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ok)
 		FUZZ_CHECK(v.t == any.t && (v.t == V_INT ? v.u.i == any.u.i
 				: memcmp(&v.u.d, &any.u.d, sizeof v.u.d) == 0));
+	/* number_parse_uint: exactly the unsigned integers of <= 18 digits */
+	uint64_t u;
+	bool ok_u = number_parse_uint(s, size, &u);
+	FUZZ_CHECK(ok_u == (ok && v.t == V_INT && size <= 18 && s[0] != '-'));
+	if (ok_u)
+		FUZZ_CHECK((int64_t)u == v.u.i);
 	if (ok) {
 		char *t = fuzz_cstr(data, size);
 		FUZZ_CHECK(strlen(t) == size);	/* a number has no NUL */

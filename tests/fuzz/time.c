@@ -10,7 +10,8 @@
  *     any other int64 gives a string that parses as out of range;
  *   - time_format() in microseconds or RFC 3339 reads back through
  *     time_from_value() the same; event times lie in years -99999..99999;
- *   - durations are at most 10000 years.
+ *   - durations are at most 10000 years;
+ *   - time_from_digits() agrees with time_from_value() where it answers.
  */
 #include <stdbool.h>
 
@@ -106,6 +107,32 @@ static void check_event_time(const struct value *v)
 	}
 }
 
+/* time_from_digits, the integer times' fast path, takes only what
+ * time_from_value takes from number_parse's V_INT, with the same result
+ * and unit, and changes nothing when it declines. */
+static void check_digits(const char *b, size_t size)
+{
+	static const enum time_repr units[] = {
+		TIME_AUTO, TIME_S, TIME_MS, TIME_US, TIME_NS, TIME_RFC3339,
+		TIME_S | TIME_GUESSED, TIME_MS | TIME_GUESSED,
+		TIME_US | TIME_GUESSED, TIME_NS | TIME_GUESSED,
+	};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		enum time_repr u = units[i], u2 = units[i];
+		int64_t us = 0, us2 = 0, x = 0;
+		const char *err;
+		if (!time_from_digits(b, size, &u, &us, &x)) {
+			FUZZ_CHECK(u == units[i]);
+			continue;
+		}
+		struct value v;
+		FUZZ_CHECK(number_parse(b, size, &v) && v.t == V_INT &&
+			   v.u.i == x && x >= 0);
+		FUZZ_CHECK(time_from_value(&v, &u2, &us2, &err) == 0);
+		FUZZ_CHECK(us == us2 && u == u2);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	bounds_init();
@@ -122,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct value v = { .t = V_STRING, .s = b, .n = size };
 	check_event_time(&v);
+	check_digits(b, size);
 	if (number_parse(b, size, &v))
 		check_event_time(&v);
 	if (size >= 8) {

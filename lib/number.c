@@ -308,18 +308,6 @@ size_t number_format_int(int64_t i, char *buf)
 	return len;
 }
 
-/*
- * The numbers sensors send, taken first: 18 characters at most, an
- * optional '-', digits with at most one '.' among them, no exponent
- * (1798761600000, 36.557, -0.25). Their digits are exact in an int64; an
- * integer is V_INT, a decimal goes Clinger's way (its digits an exact
- * double, divided once by an exact power of ten: correctly rounded), as
- * number_parse_any takes them. Anything else is number_parse_any's, and
- * a text that is no number is refused by either alike (number-test
- * grammar compares both on random texts). About a fifth fewer
- * instructions on gen-sensors' numbers, mostly the saved registers of
- * number_parse_any's frame.
- */
 bool number_parse_uint(const char *s, size_t n, uint64_t *out)
 {
 	if (n - 1 >= 18 || (*s == '0' && n > 1))
@@ -359,6 +347,18 @@ bool number_parse_uint(const char *s, size_t n, uint64_t *out)
 	return true;
 }
 
+/*
+ * The numbers sensors send, taken first: 18 characters at most, an
+ * optional '-', digits with at most one '.' among them, no exponent
+ * (1798761600000, 36.557, -0.25). Their digits are exact in an int64; an
+ * integer is V_INT, a decimal goes Clinger's way (its digits an exact
+ * double, divided once by an exact power of ten: correctly rounded), as
+ * number_parse_any takes them. Anything else is number_parse_any's, and
+ * a text that is no number is refused by either alike (number-test
+ * grammar compares both on random texts). About a fifth fewer
+ * instructions on gen-sensors' numbers, mostly the saved registers of
+ * number_parse_any's frame.
+ */
 bool number_parse(const char *s, size_t n, struct value *v)
 {
 	const char *p = s, *end = s + n;

@@ -78,14 +78,14 @@ size_t rfc3339_format(int64_t us, char *buf);
  * Returns 0, or -1 with a static message (missing, wrong type, out of
  * range: beyond years -99999 to 99999).
  */
+int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
+		    const char **err);
 /* time_from_value's common case, taken first: s[0..n) the digits of an
  * integer time (number_parse_uint) that converts without a word to say.
  * Then as time_from_value (*unit, *us), and the integer in *i; else false
  * and nothing changed: time_from_value decides, and says why. */
 bool time_from_digits(const char *s, size_t n, enum time_repr *unit,
 		      int64_t *us, int64_t *i);
-int time_from_value(const struct value *v, enum time_repr *unit, int64_t *us,
-		    const char **err);
 /* The unit of an epoch number by magnitude: |x| < 1e11 seconds (to year
  * 5138), < 1e14 milliseconds, < 1e17 microseconds, else nanoseconds. */
 enum time_repr time_guess_unit(double x);

@@ -987,7 +987,6 @@ struct s_delta {
 struct s_quant {
 	uint32_t n, cap;	/* exact values */
 	bool sorted, anydbl;
-	uint32_t hint;		/* agg_state_hint: the room to take first */
 	double *v;
 	struct tdigest *td;	/* once past AGG_EXACT_MAX */
 };
@@ -1050,15 +1049,6 @@ size_t agg_state_size(const struct agg_spec *specs, int n)
 void agg_state_init(const struct agg_spec *specs, int n, void *st)
 {
 	memset(st, 0, agg_state_size(specs, n));
-}
-
-void agg_state_hint(const struct agg_spec *specs, int n, void *st,
-		    uint32_t values)
-{
-	char *p = st;
-	for (int i = 0; i < n; p += slot_size(specs[i].kind), i++)
-		if (specs[i].kind == AGG_MEDIAN || specs[i].kind == AGG_PCT)
-			((struct s_quant *)p)->hint = values;
 }
 
 /* ---- first / last ---- */
@@ -1134,12 +1124,10 @@ static void quant_add(struct s_quant *q, double x)
 		return;
 	}
 	if (q->n == q->cap) {
-		uint32_t cap = 16;
-		if (q->cap)
-			cap = q->cap * 2;
-		else
-			while (cap < q->hint && cap < AGG_EXACT_MAX)
-				cap *= 2;
+		/* 16, 64, then twice as much: a window of 33 values (10 s of
+		 * readings every 0.3 s) costs two allocations, not three, and
+		 * a quiet group's window still takes 16 places */
+		uint32_t cap = !q->cap ? 16 : q->cap < 64 ? 64 : q->cap * 2;
 		if (cap > AGG_EXACT_MAX)
 			cap = AGG_EXACT_MAX;
 		q->v = xrealloc(q->v, cap * sizeof *q->v);

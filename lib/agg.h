@@ -47,12 +47,6 @@ bool agg_needs_number(enum agg_kind k);
  */
 size_t agg_state_size(const struct agg_spec *specs, int n);
 void agg_state_init(const struct agg_spec *specs, int n, void *st);
-/* The window will likely hold about `values` values: exact parts (median,
- * p<N>) take room for that many when the first comes, not 16 and then
- * twice as much again and again (a window of 33 values cost three
- * allocations). A hint only: any number of values still fits. */
-void agg_state_hint(const struct agg_spec *specs, int n, void *st,
-		    uint32_t values);
 /*
  * Adds one event: vals[i] is the value of specs[i].field for this event (a
  * V_MISSING/V_NULL value is skipped by that aggregate, as SQL does; count

@@ -118,8 +118,6 @@ struct window {
 	char *tmpwin;		/* wsize bytes: a window made aside */
 	struct agg_heap_slot *hspec;	/* the aggregates with heap parts */
 	int nhspec;
-	uint32_t fill;		/* events of the window closed last: the
-				   room a new one's exact values take */
 	int *gslots, time_slot;
 	struct ofield *ofs;	/* a window's output fields */
 	int nofs;
@@ -428,8 +426,6 @@ static struct win *win_add(struct window *w, struct group *g, int64_t start,
 	x->n = 0;
 	x->heap = 0;
 	agg_state_init(w->specs, w->nspecs, win_st(x));
-	if (w->nhspec)
-		agg_state_hint(w->specs, w->nspecs, win_st(x), w->fill);
 	return x;
 }
 
@@ -455,7 +451,6 @@ static inline void win_take(struct window *w, struct group *g, struct win *x,
 
 static void win_remove(struct window *w, struct group *g, struct win *x)
 {
-	w->fill = x->n > UINT32_MAX ? UINT32_MAX : (uint32_t)x->n;
 	g->held -= x->heap;
 	agg_state_free(w->specs, w->nspecs, win_st(x));
 	int i = win_index(w, g, x);

@@ -377,22 +377,22 @@ below() {
 		END { exit !ok }' "$T/out" || fail "$(cat "$T/out")"
 }
 
-@test "agg: a hint of the values to come sizes the exact values' room once" {
-	# three values: 16 places with no hint, 128 for a hint of 100, the
-	# exact limit (10000) for more; the answers are the same
+@test "agg: exact values take room for 16, then 64, then twice as much" {
+	# 3 values: 16 places (128 bytes); 17: 64 (one step, not 32 first);
+	# 65: 128; the answers as ever
 	local size=32
 	[ "${ES_CROSS:-}" = armhf ] && size=24
 	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem <<-EOF
 	median_x=6
 	size=$size heap=128
 	EOF
-	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem --hint 100 <<-EOF
-	median_x=6
-	size=$size heap=1024
+	agg_is 'median(x)' "$(seq 1 17 | awk '{ print NR, $1 }')" --mem <<-EOF
+	median_x=9
+	size=$size heap=512
 	EOF
-	agg_is 'median(x)' $'1 5\n2 7\n3 6' --mem --hint 20000 <<-EOF
-	median_x=6
-	size=$size heap=80000
+	agg_is 'median(x)' "$(seq 1 65 | awk '{ print NR, $1 }')" --mem <<-EOF
+	median_x=33
+	size=$size heap=1024
 	EOF
 }
 

@@ -1,6 +1,6 @@
 /* agg-test - a driver for lib/agg.c (tests/agg.bats)
  *
- *   agg-test AGGS [--length DUR] [--merge K|alt] [--types] [--mem] [--hint N]
+ *   agg-test AGGS [--length DUR] [--merge K|alt] [--types] [--mem]
  *       Reads lines "T VALUE" from stdin (T an integer event time, VALUE
  *       typed like JSON: 5, 2.5, "str", true, null, {"a":1}, or "-" or
  *       nothing for a missing field), gives VALUE to every aggregate of
@@ -13,7 +13,6 @@
  *       which is then merged into the first; --merge alt: odd and even
  *       lines. --types: " (int)" etc. after each result. --mem: a last
  *       line "size=FIXED heap=HEAP" (before the results are computed).
- *       --hint N: agg_state_hint(N) on the states before the first line.
  *   agg-test --parse AGGS
  *       Prints the parsed specs, one a line: name=N kind=K field=F.
  *   agg-test --quantile-error DIST N [--parts K] SEED...
@@ -186,14 +185,11 @@ static int64_t parse_length(const char *s)
 	return (int64_t)llround(x * unit);
 }
 
-static long parse_count(const char *s);
-
 static int run_lines(const char *aggs, int argc, char **argv)
 {
 	int64_t length = 1000000;
 	const char *merge = NULL;
 	bool types = false, mem = false;
-	long hint = -1;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--length") && i + 1 < argc)
 			length = parse_length(argv[++i]);
@@ -203,8 +199,6 @@ static int run_lines(const char *aggs, int argc, char **argv)
 			types = true;
 		else if (!strcmp(argv[i], "--mem"))
 			mem = true;
-		else if (!strcmp(argv[i], "--hint") && i + 1 < argc)
-			hint = parse_count(argv[++i]);
 		else
 			die("unknown argument '%s'", argv[i]);
 	}
@@ -212,11 +206,6 @@ static int run_lines(const char *aggs, int argc, char **argv)
 	struct agg_spec *specs = parse_or_die(aggs, &n);
 	void *a = state_new(specs, n), *b = merge ? state_new(specs, n) : NULL;
 	long split = merge && strcmp(merge, "alt") ? atol(merge) : -1;
-	if (hint >= 0) {
-		agg_state_hint(specs, n, a, (uint32_t)hint);
-		if (b)
-			agg_state_hint(specs, n, b, (uint32_t)hint);
-	}
 	struct value *vals = calloc((size_t)n, sizeof *vals);
 	struct scratch sc = {0};
 	char *line = NULL;

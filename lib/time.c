@@ -332,27 +332,21 @@ static bool expect(const char *s, size_t n, size_t *i, char c)
 
 static int64_t zone_offset(int64_t local);
 
-int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
-{
-	bool local = false;
-	size_t i = 0;
-	unsigned mon, day, hh, mm, ss, frac = 0;
-	int64_t year;
+/* A date-time's clock: hh:mm:ss, a fraction, and Z, an offset or none (no
+ * offset: local time, which --timezone says). */
+struct clock {
+	unsigned hh, mm, ss, frac;
+	int64_t off_s;
+	bool local, leap;
+};
 
-	if (!year_digits(s, n, &i, &year) || !expect(s, n, &i, '-') ||
-	    !digits(s, n, &i, 2, &mon) || !expect(s, n, &i, '-') ||
-	    !digits(s, n, &i, 2, &day)) {
-		*err = "expected a date YYYY-MM-DD";
-		return -1;
-	}
-	if (mon < 1 || mon > 12) {
-		*err = "month out of range";
-		return -1;
-	}
-	if (day < 1 || day > days_in_month(year, mon)) {
-		*err = "day out of range";
-		return -1;
-	}
+/* The clock after the date at s[i]: 'T' (or 't', or a space as exports
+ * write it), then the time to the end. Returns 0, or -1 with *err. */
+static int clock_parse(const char *s, size_t n, size_t i, struct clock *c,
+		       const char **err)
+{
+	unsigned hh, mm, ss, frac = 0;
+	bool local = false;
 	if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
 		i++;
 	} else {
@@ -431,13 +425,42 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		return -1;
 	}
 
-	if (leap) {
-		ss = 59;
-		frac = US_PER_S - 1;
+	*c = (struct clock){ hh, mm, ss, frac, off_s, local, leap };
+	return 0;
+}
+
+int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
+{
+	size_t i = 0;
+	unsigned mon, day;
+	int64_t year;
+
+	if (!year_digits(s, n, &i, &year) || !expect(s, n, &i, '-') ||
+	    !digits(s, n, &i, 2, &mon) || !expect(s, n, &i, '-') ||
+	    !digits(s, n, &i, 2, &day)) {
+		*err = "expected a date YYYY-MM-DD";
+		return -1;
+	}
+	if (mon < 1 || mon > 12) {
+		*err = "month out of range";
+		return -1;
+	}
+	if (day < 1 || day > days_in_month(year, mon)) {
+		*err = "day out of range";
+		return -1;
+	}
+	/* nothing after the date (daily exports: 2012-01-01): its midnight,
+	 * local as a time without an offset is */
+	struct clock c = { .local = true };
+	if (i < n && clock_parse(s, n, i, &c, err) < 0)
+		return -1;
+	if (c.leap) {
+		c.ss = 59;
+		c.frac = US_PER_S - 1;
 	}
 	int64_t secs = days_from_civil(year, mon, day) * 86400 +
-		       (int64_t)hh * 3600 + mm * 60 + ss - off_s;
-	if (local)
+		       (int64_t)c.hh * 3600 + c.mm * 60 + c.ss - c.off_s;
+	if (c.local)
 		secs -= zone_offset(secs);
 	/* secs * US_PER_S would leave int64 for such years: the range is
 	 * checked in seconds first. */
@@ -445,7 +468,7 @@ int rfc3339_parse(const char *s, size_t n, int64_t *us, const char **err)
 		*err = rfc_range_msg;
 		return -1;
 	}
-	int64_t t = secs * US_PER_S + frac;
+	int64_t t = secs * US_PER_S + c.frac;
 	if (t < TIME_MIN_US || t > TIME_MAX_US) {
 		*err = rfc_range_msg;
 		return -1;

@@ -181,6 +181,22 @@ static void reject(struct wmark *w, const struct record *rec, int64_t t,
 	record_bad(rec, msg);
 }
 
+/* Events each further than --max-ahead from the last (daily or monthly
+ * data under the default 1d) never confirm a jump: every one after the
+ * first gap is bad. Said once, with what to do, beside the first. */
+static void sparse_hint(struct wmark *w)
+{
+	if (w->hinted)
+		return;
+	w->hinted = true;
+	char ah[32];
+	duration_format(w->ahead, ah, sizeof ah);
+	diag_warn("events here come more than %s apart: for data of one "
+		  "event a day or slower (daily or monthly exports), give "
+		  "--max-ahead a duration above their spacing, or 0 to turn "
+		  "the rule off", ah);
+}
+
 /* The held events are bad; ref: what contradicts them. The evidence goes
  * too unless keep (a timeout: later events may still confirm it). */
 static void group_reject(struct wmark *w, int64_t ref, bool wall, bool keep,
@@ -273,6 +289,7 @@ void wm_slow(struct wmark *w, const struct record *rec, int64_t t,
 	} else if (t > w->gmin + w->ahead) {
 		/* far ahead of the stream and of the held ones: bad */
 		reject(w, rec, t, w->max, false, contradicted);
+		sparse_hint(w);
 		return;
 	} else {
 		hold(w, rec, t);

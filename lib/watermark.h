@@ -60,6 +60,7 @@ struct wmark {
 	int nslots;		/* spans per record (the fieldset's count) */
 	unsigned long long rejected;	/* bad: far ahead, not confirmed */
 	unsigned long long jumps;	/* confirmed jumps */
+	bool hinted;		/* the hint for sparse data was given */
 };
 
 /* A stream's rule; nslots: the reader's fieldset count (held records keep

@@ -1932,6 +1932,28 @@ far_future_inputs() {
 		'{"program":"es-window","in":3,"out":2,"bad":0,"late":1,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
 }
 
+@test "es-window: a daily export (dates alone, 2 days apart) under the default --max-ahead is bad input with a hint, said once; --max-ahead 3d reads it" {
+	printf 'ts,v\n2012-01-01,1\n2012-01-03,2\n2012-01-05,3\n2012-01-07,4\n' > "$T/daily.csv"
+	run --separate-stderr es-window --tumbling 1d --agg count --stats "$T/daily.csv"
+	assert_success
+	assert_output "$(printf '%s\n' window_start,window_end,count \
+		2012-01-01T00:00:00Z,2012-01-02T00:00:00Z,1)"
+	assert_stderr "$(printf '%s\n' \
+		"es-window: $T/daily.csv:4: time 2012-01-05T00:00:00Z is more than 1d ahead of the stream's time 2012-01-01T00:00:00Z, and the events after it did not confirm the jump (--max-ahead)" \
+		'es-window: events here come more than 1d apart: for data of one event a day or slower (daily or monthly exports), give --max-ahead a duration above their spacing, or 0 to turn the rule off' \
+		"es-window: $T/daily.csv:5: time 2012-01-07T00:00:00Z is more than 1d ahead of the stream's time 2012-01-01T00:00:00Z, and the events after it did not confirm the jump (--max-ahead)" \
+		"es-window: $T/daily.csv:3: time 2012-01-03T00:00:00Z is more than 1d ahead of the stream's time 2012-01-01T00:00:00Z, and the input ended before events confirmed the jump (--max-ahead)" \
+		'{"program":"es-window","in":4,"out":1,"bad":3,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}')"
+	run --separate-stderr es-window --tumbling 1d --agg count --stats --max-ahead 3d "$T/daily.csv"
+	assert_success
+	assert_output "$(printf '%s\n' window_start,window_end,count \
+		2012-01-01T00:00:00Z,2012-01-02T00:00:00Z,1 \
+		2012-01-03T00:00:00Z,2012-01-04T00:00:00Z,1 \
+		2012-01-05T00:00:00Z,2012-01-06T00:00:00Z,1 \
+		2012-01-07T00:00:00Z,2012-01-08T00:00:00Z,1)"
+	assert_stderr '{"program":"es-window","in":4,"out":4,"bad":0,"late":0,"dropped":0,"groups":1,"evicted":0,"state_bytes":0}'
+}
+
 @test "es-window: on a live pipe a held far-future event is decided after 2 s without confirmation" {
 	skip_if_slow
 	start_bg es-window --tumbling 1s --time-unit ms --dead-letter "$T/dl"

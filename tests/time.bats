@@ -263,8 +263,9 @@ rfc 1970-1-01T00:00:00Z => error: expected a date YYYY-MM-DD
 rfc 70-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
 rfc 19700101T000000Z => error: expected a date YYYY-MM-DD
 rfc +1970-01-01T00:00:00Z => error: expected a date YYYY-MM-DD
-rfc 1970-01-01 => error: expected 'T' after the date
 rfc 1970-01-01X00:00:00Z => error: expected 'T' after the date
+rfc 1970-01-01T => error: expected a time hh:mm:ss
+rfc 1970-01-01  => error: expected a time hh:mm:ss
 rfc 1970-01-01T00:00Z => error: expected a time hh:mm:ss
 rfc 1970-01-01T0:00:00Z => error: expected a time hh:mm:ss
 rfc 1970-01-01T00:00:00 Z => error: expected Z or an offset +hh:mm after the time
@@ -633,6 +634,19 @@ rfc 2027-01-01T00:00:00 => 1798761600000000
 rfc 2027-01-01T01:00:00+0100 => 1798761600000000
 rfc 2027-01-01T01:00:00+01 => 1798761600000000
 rfc 2026-12-31T19:30:00-0430 => 1798761600000000
+EOF
+}
+
+@test "rfc3339: a date alone (daily exports) is its midnight, local as a time without an offset" {
+	check <<'EOF'
+rfc 1970-01-01 => 0
+rfc 2027-01-01 => 1798761600000000
+rfc 2012-02-29 => 1330473600000000
+rfc 2013-02-29 => error: day out of range
+zone Europe/Rome => ok
+rfc 2027-01-01 => 1798758000000000
+rfc 2027-07-01 => 1814392800000000
+zone UTC => ok
 EOF
 }
 

@@ -656,11 +656,19 @@ static void reload(struct window *w, struct action *a, struct reader *r,
 	uint64_t took[3];
 	check_lines(out, sg, d);
 	conf_of(&a->cmd, &a->conf);
+	/* window_reconf decides the held events first, under the old
+	 * definition: what they write (a sliding window each, windows they
+	 * close) is in the old time format. Done here first, it is checked
+	 * as the old segment's; window_reconf then finds none held. */
+	took_now(w, took);
+	window_end(w);
+	taken_since(sg, w, took);
+	check_lines(out, sg, d);
 	took_now(w, took);
 	enum window_change done = window_reconf(w, &a->conf, said, sizeof said);
 	PCHECK(done == WINDOW_KEPT || done == WINDOW_NEW ||
 	       done == WINDOW_NEW_FIELDS);
-	taken_since(sg, w, took);	/* the held events, decided first */
+	taken_since(sg, w, took);
 	if (done != WINDOW_KEPT) {
 		reader_fields_changed(r);
 		seg_end(out, sg, d);

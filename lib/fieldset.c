@@ -38,8 +38,9 @@ static struct fs_node *edge_add(struct fs_node *n, const struct path_step *st)
 	if (st->key) {
 		uint8_t *h = &n->hint[fs_keyhint(st->keylen, st->keylen ?
 					 (unsigned char)st->key[0] : 0)];
-		*h = *h || n->nedges >= FS_HINT_MANY ? FS_HINT_MANY
-						     : (uint8_t)n->nedges;
+		/* a second key in this place, or past what a byte holds */
+		*h = (*h || n->nedges >= FS_HINT_MANY) ? FS_HINT_MANY
+						       : (uint8_t)n->nedges;
 		e->key = xrealloc(NULL, st->keylen + 1);
 		memcpy(e->key, st->key, st->keylen);
 		e->key[st->keylen] = 0;

@@ -461,7 +461,7 @@ void json_write_string(struct outbuf *o, const char *s, size_t n)
 	size_t run = 0;
 	for (size_t i = plain; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (plain_byte(c))
 			continue;
 		out_put(o, s + run, i - run);
 		run = i + 1;

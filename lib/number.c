@@ -52,21 +52,31 @@ static inline uint64_t eight_value(uint64_t w)
 /* Reads decimal digits into *mant; returns how many (mant is exact only
  * while the total stays within 19 digits; past that it wraps the same way
  * whether digits are taken one or eight at a time). */
-static inline __attribute__((always_inline)) const char *
-digits(const char *p, const char *end, uint64_t *mant)
-{
-	uint64_t m = *mant;
 #ifdef SWAR_DIGITS
-	/* Long runs (times in ms or us, ids) eight digits a step. */
+/* Whole words of eight digits from p on into *mant (long runs: times in
+ * ms or us, ids); where the first that is not all digits starts. */
+static inline __attribute__((always_inline)) const char *
+digit_words(const char *p, const char *end, uint64_t *mant)
+{
 	while (end - p >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		if (!eight_digits(w))
 			break;
-		m = m * 100000000 + eight_value(w);
+		*mant = *mant * 100000000 + eight_value(w);
 		p += 8;
 	}
+	return p;
+}
 #endif
+
+static inline __attribute__((always_inline)) const char *
+digits(const char *p, const char *end, uint64_t *mant)
+{
+#ifdef SWAR_DIGITS
+	p = digit_words(p, end, mant);
+#endif
+	uint64_t m = *mant;
 	while (p < end && (unsigned)(*p - '0') <= 9)
 		m = m * 10 + (uint64_t)(*p++ - '0');
 	*mant = m;
@@ -318,14 +328,9 @@ bool number_parse_uint(const char *s, size_t n, uint64_t *out)
 		/* eight digits a word; the last word ends at the last digit,
 		 * the digits it shares with the one before read as zeros (a
 		 * 13-digit time in ms: two words, no loop) */
-		const char *p = s, *end = s + n;
-		for (; end - p >= 8; p += 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			if (!eight_digits(w))
-				return false;
-			m = m * 100000000 + eight_value(w);
-		}
+		const char *end = s + n, *p = digit_words(s, end, &m);
+		if (end - p >= 8)
+			return false;	/* a word that is not all digits */
 		if (p < end) {
 			unsigned k = (unsigned)(end - p), old = 8 - k;
 			uint64_t w, seen = (1ull << (8 * old)) - 1;

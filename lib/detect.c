@@ -209,23 +209,11 @@ static void put_spliced(struct outbuf *out, const struct record *rec,
 static const struct member *members_of(struct detect *d,
 				       const struct record *rec, size_t *n)
 {
-	const char *err;
-	size_t col;
-	if (rec->fmt == FMT_CSV || rec->fields) {
-		*n = rec->nfields;
-		return rec->fields;
-	}
 	if (!d->mfs) {
 		d->mfs = fieldset_new();
 		fieldset_want_members(d->mfs, true);
 	}
-	if (json_scan_line(rec->raw, rec->rawlen, d->mfs, &d->js, &err,
-			   &col) < 0) {
-		*n = 0;
-		return NULL;
-	}
-	*n = d->js.nmembers;
-	return d->js.members;
+	return record_fields(rec, d->mfs, &d->js, n);
 }
 
 static void key_name(struct scratch *sc, const struct span *k,

@@ -49,6 +49,13 @@ struct sub {
 	struct json_scan js;
 };
 
+/* A field edit_add gave a record: its name and value as JSON text. */
+struct added {
+	const char *name;
+	size_t namen;
+	struct span text;
+};
+
 struct edit {
 	struct scratch sc;
 	struct obj top;
@@ -60,6 +67,9 @@ struct edit {
 	size_t ofcap;
 	struct sub *subs;
 	int nsubs;
+	const struct record *rec;	/* edit_add_begin's */
+	struct added *add;		/* edit_add's fields, in order */
+	int nadd, capadd;
 };
 
 struct edit *edit_new(void)
@@ -89,6 +99,7 @@ void edit_free(struct edit *e)
 		free(e->subs[i].js.members);
 	}
 	free(e->subs);
+	free(e->add);
 	free(e);
 }
 
@@ -139,7 +150,10 @@ void edit_begin(struct edit *e, const struct record *rec)
 	scratch_reset(&e->sc);
 	e->flat = rec->fmt == FMT_CSV;
 	struct span raw = { rec->raw, rec->rawlen, SPAN_JOBJECT, false };
-	obj_init(e, &e->top, rec->fields, rec->nfields, e->flat ? NULL : &raw);
+	size_t n;
+	/* obj_init copies the members: e->js is free again after it */
+	const struct member *m = record_fields(rec, e->mfs, &e->js, &n);
+	obj_init(e, &e->top, m, n, e->flat ? NULL : &raw);
 }
 
 static struct fld *obj_append(struct edit *e, struct obj *o)
@@ -505,6 +519,24 @@ void edit_write_value(struct outbuf *o, const struct value *v)
 
 static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out);
 
+/* Where new members go in an object's text: at cut, right after its last
+ * member (before any blank), and the text from end (its closing '}') on
+ * follows them. false when the text has no '}'. */
+static bool splice_at(const struct span *text, size_t *cut, size_t *end)
+{
+	size_t e = text->n;
+	while (e > 0 && text->p[e - 1] != '}')
+		e--;
+	if (e == 0)
+		return false;
+	size_t c = e - 1;
+	while (c > 0 && strchr(" \t\r\n", text->p[c - 1]))
+		c--;
+	*cut = c;
+	*end = e - 1;
+	return true;
+}
+
 static void write_val(struct edit *e, const struct fld *f, struct outbuf *out)
 {
 	struct value v;
@@ -554,22 +586,16 @@ static void write_members(struct edit *e, const struct obj *o, size_t from,
 
 static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out)
 {
+	size_t cut, end;
 	if (!o->dirty && o->orig.kind != SPAN_MISSING) {
 		/* Splice: the original text up to its closing brace. */
-		size_t end = o->orig.n;
-		while (end > 0 && o->orig.p[end - 1] != '}')
-			end--;
-		if (!gained(o) || end == 0) {
+		if (!gained(o) || !splice_at(&o->orig, &cut, &end)) {
 			out_put(out, o->orig.p, o->orig.n);
 			return;
 		}
-		/* The new members go right after the last old one. */
-		size_t cut = end - 1;
-		while (cut > 0 && strchr(" \t\r\n", o->orig.p[cut - 1]))
-			cut--;
 		out_put(out, o->orig.p, cut);
 		write_members(e, o, o->norig, o->norig > 0, out);
-		out_put(out, o->orig.p + end - 1, o->orig.n - end + 1);
+		out_put(out, o->orig.p + end, o->orig.n - end);
 		return;
 	}
 	out_putc(out, '{');
@@ -647,6 +673,8 @@ int edit_write_fields(struct edit *e, struct writer *w, const char **err)
 
 /* ---- reading back ---- */
 
+static void text_kind(struct span *out);
+
 /* A field's current value as a span; computed values as JSON text. */
 static void fld_span(struct edit *e, const struct fld *f, struct span *out)
 {
@@ -667,6 +695,12 @@ static void fld_span(struct edit *e, const struct fld *f, struct span *out)
 		out->kind = SPAN_JOBJECT;
 		return;
 	}
+	text_kind(out);
+}
+
+/* The kind of the JSON text of a computed value, from its first byte. */
+static void text_kind(struct span *out)
+{
 	switch (out->p[0]) {
 	case 't': out->kind = SPAN_JTRUE; break;
 	case 'f': out->kind = SPAN_JFALSE; break;
@@ -739,4 +773,55 @@ void edit_get(struct edit *e, const struct path *p, struct span *out)
 			sub_get(e, p, i + 1, &text, out);
 		return;
 	}
+}
+
+/* ---- adding top-level fields, without the tree ---- */
+
+void edit_add_begin(struct edit *e, const struct record *rec)
+{
+	scratch_reset(&e->sc);
+	e->rec = rec;
+	e->nadd = 0;
+}
+
+void edit_add(struct edit *e, const char *name, size_t namen,
+	      const struct value *v, struct span *text)
+{
+	if (e->nadd == e->capadd) {
+		e->capadd = e->capadd ? 2 * e->capadd : 4;
+		e->add = xrealloc(e->add, (size_t)e->capadd * sizeof *e->add);
+	}
+	struct added *a = &e->add[e->nadd++];
+	a->name = name;
+	a->namen = namen;
+	e->tmp.len = 0;
+	edit_write_value(&e->tmp, v);
+	a->text.p = tmp_keep(e, &a->text.n);
+	a->text.escaped = false;
+	text_kind(&a->text);
+	*text = a->text;
+}
+
+/* As write_obj splices the members a clean object gained. */
+void edit_add_write(struct edit *e, struct outbuf *o)
+{
+	struct span raw = { e->rec->raw, e->rec->rawlen, SPAN_JOBJECT, false };
+	size_t cut, end;
+	if (!e->nadd || !splice_at(&raw, &cut, &end)) {
+		out_put(o, raw.p, raw.n);
+		out_putc(o, '\n');
+		return;
+	}
+	out_put(o, raw.p, cut);
+	bool comma = raw.p[cut - 1] != '{';	/* the object had members */
+	for (int i = 0; i < e->nadd; i++) {
+		if (comma)
+			out_putc(o, ',');
+		comma = true;
+		json_write_string(o, e->add[i].name, e->add[i].namen);
+		out_putc(o, ':');
+		out_put(o, e->add[i].text.p, e->add[i].text.n);
+	}
+	out_put(o, raw.p + end, raw.n - end);
+	out_putc(o, '\n');
 }

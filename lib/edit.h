@@ -26,8 +26,8 @@ struct edit;
 struct edit *edit_new(void);
 void edit_free(struct edit *e);
 
-/* Starts editing rec (whose reader must collect its members: see
- * fieldset_want_members). Forgets the previous record. */
+/* Starts editing rec (its members are found again when its reader did
+ * not collect them: see record_fields). Forgets the previous record. */
 void edit_begin(struct edit *e, const struct record *rec);
 
 /*
@@ -59,6 +59,22 @@ int edit_write_ndjson(struct edit *e, struct outbuf *o, const char **err);
 /* Writes it through w (CSV output: header from the first record written);
  * -1 with *err as writer_put_fields. */
 int edit_write_fields(struct edit *e, struct writer *w, const char **err);
+
+/*
+ * The quick way for the commonest edit: an NDJSON record gains top-level
+ * fields it does not have (es-map 'value_f = value * 9 / 5 + 32'), and
+ * nothing else changes. edit_add_begin starts (and forgets the previous
+ * record, as edit_begin does); edit_add adds name = v, in order, and sets
+ * *text to v as JSON text (valid until the next begin) to read it back;
+ * edit_add_write writes the record's text with the new members before its
+ * closing '}' and a newline: the same bytes edit_write_ndjson writes for
+ * these edits, without reading the record's members into a tree. The
+ * caller makes sure the record has none of the names.
+ */
+void edit_add_begin(struct edit *e, const struct record *rec);
+void edit_add(struct edit *e, const char *name, size_t namen,
+	      const struct value *v, struct span *text);
+void edit_add_write(struct edit *e, struct outbuf *o);
 
 /* Appends v as JSON text to o (strings escaped, numbers with their own
  * digits when they have them, non-finite numbers as null). */

@@ -151,6 +151,15 @@ struct reader {
 	struct jsplit js2;
 };
 
+/* An NDJSON record's top-level fields, when its fieldset wants them; NULL
+ * says they were not collected (record_fields finds them then). */
+static void rec_members(const struct reader *r, struct record *rec)
+{
+	bool have = fieldset_wants_members(r->fs);
+	rec->fields = have ? r->js.members : NULL;
+	rec->nfields = have ? r->js.nmembers : 0;
+}
+
 /* A quoted CSV field still open when the input has been waiting this long
  * since the row began is cut off: a live pipe does not hold records back
  * for a quote that never closes. */
@@ -378,8 +387,7 @@ static int next_ndjson(struct reader *r, const char *p, size_t n,
 	rec->src = r->in.name;
 	rec->line = r->in.lineno;
 	rec->slots = r->js.slots;
-	rec->fields = r->js.members;
-	rec->nfields = r->js.nmembers;
+	rec_members(r, rec);
 	rec->header = NULL;
 	return 1;
 }
@@ -1012,8 +1020,7 @@ static int js_value(struct reader *r, struct record *rec)
 	rec->src = r->in.name;
 	rec->line = j->line;
 	rec->slots = r->js.slots;
-	rec->fields = r->js.members;
-	rec->nfields = r->js.nmembers;
+	rec_members(r, rec);
 	rec->header = NULL;
 	j->len = 0;
 	return 1;
@@ -1322,10 +1329,9 @@ void writer_close(struct writer *w)
 	free(w);
 }
 
-/* The top-level fields of rec, scanning NDJSON again if the reader did not
- * collect them (conversion is the slow path; plain filtering never pays). */
-static const struct member *fields_of(struct writer *w, const struct record *rec,
-				      size_t *n)
+const struct member *record_fields(const struct record *rec,
+				   const struct fieldset *mfs,
+				   struct json_scan *js, size_t *n)
 {
 	if (rec->fmt == FMT_CSV || rec->fields) {
 		*n = rec->nfields;
@@ -1333,14 +1339,22 @@ static const struct member *fields_of(struct writer *w, const struct record *rec
 	}
 	const char *err;
 	size_t col;
-	if (json_scan_line(rec->raw, rec->rawlen, w->mfs, &w->js, &err, &col) < 0) {
+	if (json_scan_line(rec->raw, rec->rawlen, mfs, js, &err, &col) < 0) {
 		*n = 0;
 		return NULL;
 	}
 	if (nnulls)
-		null_mark_record(NULL, 0, w->js.members, w->js.nmembers);
-	*n = w->js.nmembers;
-	return w->js.members;
+		null_mark_record(NULL, 0, js->members, js->nmembers);
+	*n = js->nmembers;
+	return js->members;
+}
+
+/* The top-level fields of rec (conversion is the slow path; plain
+ * filtering never pays). */
+static const struct member *fields_of(struct writer *w, const struct record *rec,
+				      size_t *n)
+{
+	return record_fields(rec, w->mfs, &w->js, n);
 }
 
 /* A field name as text: CSV names are plain, JSON keys may need decoding. */

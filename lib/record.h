@@ -27,7 +27,8 @@ struct record {
 	const char *src;	/* input name for diagnostics */
 	uint64_t line;		/* its first line number */
 	const struct span *slots;	/* one per fieldset slot */
-	/* every top-level field, if the fieldset wants members */
+	/* every top-level field, if the fieldset wants members (NDJSON:
+	 * NULL when it does not; see record_fields) */
 	const struct member *fields;
 	size_t nfields;
 	/* CSV: the header of its input */
@@ -43,6 +44,15 @@ struct csv_header {
 	bool *shadowed;		/* per column: a later one has its name (only
 				   the last is read); NULL when none repeats */
 };
+
+/* rec's top-level fields. An NDJSON record read by a reader whose
+ * fieldset did not want members has none collected: its text is scanned
+ * again into js (mfs: a fieldset that wants members) and the fields marked
+ * for --null-values as a reader marks them. NULL (and 0) if it does not
+ * scan. */
+const struct member *record_fields(const struct record *rec,
+				   const struct fieldset *mfs,
+				   struct json_scan *js, size_t *n);
 
 struct reader;
 /* Settings of every reader of the program (the common options -d and

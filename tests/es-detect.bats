@@ -213,6 +213,12 @@ EOF
 	run --separate-stderr es-detect --above 1 "$T/in"
 	assert_output "$(printf '%s\n' '{ "value" : 5.50 , "x":[1, 2] ,"anomaly":true,"score":4.5}' \
 		'{"value":5,"y":"é","anomaly":false,"score":4}')"
+	# a rebuilt record is converted: --null-values markers are written
+	# as the null they read as (as -o csv writes them)
+	printf '%s\n' '{"value":5,"n":"NA","score":1}' '{"value":5,"n":"NA"}' > "$T/in"
+	run --separate-stderr es-detect --above 1 --null-values NA "$T/in"
+	assert_output "$(printf '%s\n' '{"value":5,"n":null,"anomaly":true,"score":4}' \
+		'{"value":5,"n":"NA","anomaly":false,"score":4}')"
 }
 
 # ---- bad input ----

@@ -28,6 +28,42 @@ M="$BATS_TEST_DIRNAME/fixtures/map"
 	assert_file_is "$T/out" <<< '{"device":"gw-1","value":2.5,"n":36.50e0,"double":2.5,"label":"gw-1/2.5"}'
 }
 
+@test "es-map: a record that only gains fields is its text with them before its brace; one that has one of them is edited as a tree; all accounted" {
+	# 'f = v * 2' 'g = f + 1' only add fields: records without f or g take
+	# the quick way (edit_add), the one with g already the tree; the
+	# output is the same as the tree's either way.
+	run_out es-map --stats 'f = v * 2' 'g = f + 1' <<-'EOF'
+	{"v":1}
+	  { "v" : 2 , "w":"x" }  
+	{}
+	{ }
+	{"v":3,"g":"old","h":1}
+	{"v":"a"}
+	{"v":4,}
+	{"v":5,"f":{"x":1}}
+	{"v":1.5e0,"s":"\u00e9"}
+	EOF
+	[ "$status" -eq 0 ]
+	assert_file_is "$T/out" <<-'EOF'
+	{"v":1,"f":2,"g":3}
+	  { "v" : 2 , "w":"x","f":4,"g":5}  
+	{"f":null,"g":null}
+	{"f":null,"g":null}
+	{"v":3,"g":7,"h":1,"f":6}
+	{"v":5,"f":10,"g":11}
+	{"v":1.5e0,"s":"\u00e9","f":3,"g":4}
+	EOF
+	assert_equal "$stderr" "es-map: stdin:6: field 'v' is a string, a number is needed
+es-map: stdin:7: invalid JSON at column 8: expected a string key
+{\"program\":\"es-map\",\"in\":9,\"out\":7,\"bad\":2,\"late\":0,\"dropped\":0}"
+	# and written as CSV (the tree's way for every record)
+	run_out es-map -o csv 'f = v * 2' <<< '{"v":1}'
+	assert_file_is "$T/out" <<-'EOF'
+	v,f
+	1,2
+	EOF
+}
+
 @test "es-map: a copied field keeps its digits" {
 	run_out es-map 'v = value' 'w = value' <<< '{"value":36.5570}'
 	assert_file_is "$T/out" <<< '{"value":36.5570,"v":36.5570,"w":36.5570}'

@@ -113,6 +113,11 @@ left_out() {
 	fuzz_run keys $(regress keys) "$FUZZ/seeds/keys.txt" "$FIXTURES"/*/*.ndjson
 }
 
+@test "fuzz edit: the seed records gain fields without the tree as with it (tests/fuzz/edit.c)" {
+	seeds_from_lines "$FUZZ/seeds/edit.txt"
+	fuzz_run edit $(regress edit) "$T"/seeds/*
+}
+
 @test "fuzz reader: regression inputs and every fixture file" {
 	fuzz_run reader $(regress reader) "$FIXTURES"/*/*.csv "$FIXTURES"/*/*.ndjson \
 		"$FIXTURES"/expr.ndjson

@@ -41,9 +41,19 @@ void key_append(struct outbuf *k, const struct value *v)
 	default: tag = 'n';	/* null and missing are one key */
 	}
 	uint32_t len = (uint32_t)n;
-	out_putc(k, tag);
-	out_put(k, &len, sizeof len);
-	out_put(k, p, n);
+	if (k->cap - k->len < 1 + sizeof len + n) {
+		out_putc(k, tag);
+		out_put(k, &len, sizeof len);
+		out_put(k, p, n);
+		return;
+	}
+	/* The common case in place: one call a value, not three (a key is
+	 * made per record; es-dedup spent 5% in out_put). */
+	char *b = k->buf + k->len;
+	b[0] = tag;
+	memcpy(b + 1, &len, sizeof len);
+	memcpy(b + 1 + sizeof len, p, n);
+	k->len += 1 + sizeof len + n;
 }
 
 void key_append_loose(struct outbuf *k, const struct value *v)

@@ -48,9 +48,11 @@ static void setup(void)
 	again = edit_new();
 }
 
-/* Value kind k: the kinds an assignment yields. */
-static struct value value_of(int k, int i)
+/* Name i's value, of the kind its two bits of kinds say: the kinds an
+ * assignment yields. */
+static struct value value_of(unsigned kinds, int i)
 {
+	unsigned k = kinds >> (2 * (i % 4)) & 3;
 	static const char str[] = "x\"\\\n\x01\xc3\xa9/";
 	struct value v = { 0 };
 	switch (k) {
@@ -69,6 +71,22 @@ static struct value value_of(int k, int i)
 		}
 	}
 	return v;
+}
+
+/* The tree's way: rec given the picked names' values, written to o (what
+ * edit_get then reads stays in e). */
+static void by_tree(struct edit *e, const struct record *rec, unsigned pick,
+		    unsigned kinds, struct outbuf *o)
+{
+	const char *err;
+	edit_begin(e, rec);
+	for (int i = 0; i < NNAMES; i++) {
+		if (!(pick >> i & 1))
+			continue;
+		struct value v = value_of(kinds, i);
+		FUZZ_CHECK(edit_set(e, &paths[i], &v, &err) == 0);
+	}
+	FUZZ_CHECK(edit_write_ndjson(e, o, &err) == 0);
 }
 
 static bool same(const struct outbuf *a, const struct outbuf *b)
@@ -121,13 +139,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out_init(&b, -1, "quick");
 	out_init(&c, -1, "again");
 	struct span text[NNAMES], got;
-	edit_begin(tree, &rec);
+	by_tree(tree, &rec, pick, kinds, &a);
 	edit_add_begin(quick, &rec);
 	for (int i = 0; i < NNAMES; i++) {
 		if (!(pick >> i & 1))
 			continue;
-		struct value v = value_of((int)(kinds >> (2 * (i % 4)) & 3), i);
-		FUZZ_CHECK(edit_set(tree, &paths[i], &v, &err) == 0);
+		struct value v = value_of(kinds, i);
 		edit_add(quick, paths[i].step[0].key, paths[i].step[0].keylen,
 			 &v, &text[i]);
 		edit_get(tree, &paths[i], &got);
@@ -135,20 +152,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   got.escaped == text[i].escaped &&
 			   !memcmp(got.p, text[i].p, got.n));
 	}
-	FUZZ_CHECK(edit_write_ndjson(tree, &a, &err) == 0);
 	edit_add_write(quick, &b);
 	FUZZ_CHECK(same(&a, &b));
 	/* the same record read without its members */
 	rec.fields = NULL;
 	rec.nfields = 0;
-	edit_begin(again, &rec);
-	for (int i = 0; i < NNAMES; i++) {
-		if (!(pick >> i & 1))
-			continue;
-		struct value v = value_of((int)(kinds >> (2 * (i % 4)) & 3), i);
-		FUZZ_CHECK(edit_set(again, &paths[i], &v, &err) == 0);
-	}
-	FUZZ_CHECK(edit_write_ndjson(again, &c, &err) == 0);
+	by_tree(again, &rec, pick, kinds, &c);
 	FUZZ_CHECK(same(&a, &c));
 	check_output(&b, text, pick);
 	out_free(&a);

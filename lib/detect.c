@@ -185,14 +185,10 @@ static size_t score_text(const struct verdict *v, char *buf)
 static void put_spliced(struct outbuf *out, const struct record *rec,
 			const struct verdict *v)
 {
-	size_t end = rec->rawlen;
-	while (rec->raw[end - 1] != '}')
-		end--;
-	size_t last = end - 1;	/* the closing brace */
-	size_t p = last;
-	while (p > 0 && strchr(" \t\r\n", rec->raw[p - 1]))
-		p--;
-	bool empty = rec->raw[p - 1] == '{';
+	size_t cut, last;	/* last: the closing brace */
+	/* a scanned object: it has one */
+	json_splice_at(rec->raw, rec->rawlen, &cut, &last);
+	bool empty = rec->raw[cut - 1] == '{';
 	char buf[40];
 	out_put(out, rec->raw, last);
 	out_puts(out, empty ? "\"anomaly\":" : ",\"anomaly\":");

@@ -519,24 +519,6 @@ void edit_write_value(struct outbuf *o, const struct value *v)
 
 static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out);
 
-/* Where new members go in an object's text: at cut, right after its last
- * member (before any blank), and the text from end (its closing '}') on
- * follows them. false when the text has no '}'. */
-static bool splice_at(const struct span *text, size_t *cut, size_t *end)
-{
-	size_t e = text->n;
-	while (e > 0 && text->p[e - 1] != '}')
-		e--;
-	if (e == 0)
-		return false;
-	size_t c = e - 1;
-	while (c > 0 && strchr(" \t\r\n", text->p[c - 1]))
-		c--;
-	*cut = c;
-	*end = e - 1;
-	return true;
-}
-
 static void write_val(struct edit *e, const struct fld *f, struct outbuf *out)
 {
 	struct value v;
@@ -589,7 +571,8 @@ static void write_obj(struct edit *e, const struct obj *o, struct outbuf *out)
 	size_t cut, end;
 	if (!o->dirty && o->orig.kind != SPAN_MISSING) {
 		/* Splice: the original text up to its closing brace. */
-		if (!gained(o) || !splice_at(&o->orig, &cut, &end)) {
+		if (!gained(o) ||
+		    !json_splice_at(o->orig.p, o->orig.n, &cut, &end)) {
 			out_put(out, o->orig.p, o->orig.n);
 			return;
 		}
@@ -805,15 +788,15 @@ void edit_add(struct edit *e, const char *name, size_t namen,
 /* As write_obj splices the members a clean object gained. */
 void edit_add_write(struct edit *e, struct outbuf *o)
 {
-	struct span raw = { e->rec->raw, e->rec->rawlen, SPAN_JOBJECT, false };
-	size_t cut, end;
-	if (!e->nadd || !splice_at(&raw, &cut, &end)) {
-		out_put(o, raw.p, raw.n);
+	const char *raw = e->rec->raw;
+	size_t n = e->rec->rawlen, cut, end;
+	if (!e->nadd || !json_splice_at(raw, n, &cut, &end)) {
+		out_put(o, raw, n);
 		out_putc(o, '\n');
 		return;
 	}
-	out_put(o, raw.p, cut);
-	bool comma = raw.p[cut - 1] != '{';	/* the object had members */
+	out_put(o, raw, cut);
+	bool comma = raw[cut - 1] != '{';	/* the object had members */
 	for (int i = 0; i < e->nadd; i++) {
 		if (comma)
 			out_putc(o, ',');
@@ -822,6 +805,6 @@ void edit_add_write(struct edit *e, struct outbuf *o)
 		out_putc(o, ':');
 		out_put(o, e->add[i].text.p, e->add[i].text.n);
 	}
-	out_put(o, raw.p + end, raw.n - end);
+	out_put(o, raw + end, n - end);
 	out_putc(o, '\n');
 }

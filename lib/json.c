@@ -486,3 +486,18 @@ void json_write_string(struct outbuf *o, const char *s, size_t n)
 	out_put(o, s + run, n - run);
 	out_putc(o, '"');
 }
+
+bool json_splice_at(const char *p, size_t n, size_t *cut, size_t *end)
+{
+	size_t e = n;
+	while (e > 0 && p[e - 1] != '}')
+		e--;
+	if (e == 0)
+		return false;
+	size_t c = e - 1;
+	while (c > 0 && strchr(" \t\r\n", p[c - 1]))
+		c--;
+	*cut = c;
+	*end = e - 1;
+	return true;
+}

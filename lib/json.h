@@ -49,6 +49,12 @@ size_t json_unescape(const struct span *sp, char *out);
  * or 0. */
 char json_escape_char(char c);
 
+/* Where new members go in an object's text p[0..n) (valid JSON): at
+ * *cut, right after its last member (before any blank), with the text
+ * from *end (its closing '}') on after them; p[*cut - 1] is '{' when the
+ * object has no members. false when the text has no '}'. */
+bool json_splice_at(const char *p, size_t n, size_t *cut, size_t *end);
+
 /* Appends s[0..n) as a JSON string literal (with quotes) to out. */
 struct outbuf;
 void json_write_string(struct outbuf *o, const char *s, size_t n);

@@ -159,7 +159,9 @@ static void fail_req(const struct modbus_group *g, struct modbus_batch *b,
 		struct modbus_sample *s = &b->s[g->order[g->reqs[r].first + k]];
 		s->ok = false;
 		s->ts_us = ts;
-		snprintf(s->error, sizeof s->error, "%s", why);
+		/* a point's error keeps the first 95 bytes of why */
+		snprintf(s->error, sizeof s->error, "%.*s",
+			 (int)sizeof s->error - 1, why);
 		b->counts.failed++;
 	}
 }

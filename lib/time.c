@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "number.h"
+#include "swar.h"
 #include "time.h"
 
 /* The instants every time must lie within: years -99999 to 99999
@@ -668,11 +669,33 @@ static enum int_time int_time(int64_t x, enum time_repr unit,
 	}
 }
 
+/*
+ * The last time read as digits, and what it gave. Readings in long form
+ * (a row per device and sensor, as gateways poll them) come in runs that
+ * share one time: the same text again costs a compare, not a parse (a
+ * twelfth of es-window's CSV job). The result depends on the text and
+ * the unit alone, so one cache serves every caller; the programs are
+ * single-threaded.
+ */
+static struct {
+	size_t n;		/* 0: empty */
+	enum time_repr unit_in, unit_out;
+	int64_t us, i;
+	char text[18];		/* number_parse_uint takes up to 18 digits */
+} last_digits;
+
 bool time_from_digits(const char *s, size_t n, enum time_repr *unit,
 		      int64_t *us, int64_t *i)
 {
+	if (n && n == last_digits.n && *unit == last_digits.unit_in &&
+	    swar_equal(s, n, last_digits.text, n)) {
+		*unit = last_digits.unit_out;
+		*us = last_digits.us;
+		*i = last_digits.i;
+		return true;
+	}
 	uint64_t m;
-	enum time_repr u, by;
+	enum time_repr u, by, in = *unit;
 	int64_t t;
 	if (!number_parse_uint(s, n, &m) ||
 	    int_time((int64_t)m, *unit, &u, &by, &t) != INT_OK || !in_range(t))
@@ -681,6 +704,12 @@ bool time_from_digits(const char *s, size_t n, enum time_repr *unit,
 		*unit = (enum time_repr)(u | TIME_GUESSED);
 	*us = t;
 	*i = (int64_t)m;
+	last_digits.n = n;	/* 1 to 18: number_parse_uint took it */
+	memcpy(last_digits.text, s, n);
+	last_digits.unit_in = in;
+	last_digits.unit_out = *unit;
+	last_digits.us = t;
+	last_digits.i = (int64_t)m;
 	return true;
 }
 

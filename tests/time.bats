@@ -396,6 +396,28 @@ val auto 99999999999.5 => 99999999999500000 s
 EOF
 }
 
+@test "time_from_digits: the same digits again give the same time, under whichever unit is in force" {
+	# the last digits read are kept (lib/time.c): the unit is part of
+	# what is kept, and only digits that were taken
+	check <<'EOF'
+digits auto 1798761600000 => 1798761600000000 ms 1798761600000
+digits = 1798761600000 => 1798761600000000 ms 1798761600000
+digits s 1798761600000 => 1798761600000000000 s 1798761600000
+digits us 1798761600000 => 1798761600000 us 1798761600000
+digits = 1798761600000 => 1798761600000 us 1798761600000
+digits = 1798761600001 => 1798761600001 us 1798761600001
+digits ms 0179876160000 => refused
+digits ms 0179876160000 => refused
+digits ms 17987616000x0 => refused
+digits ms 1798761600000 => 1798761600000000 ms 1798761600000
+digits ms 179876160000 => 179876160000000 ms 179876160000
+digits ns 1798761600000 => 1798761600 ns 1798761600000
+digits auto 1798761600 => 1798761600000000 s 1798761600
+digits = 1798761600000 => refused
+digits = 1798761600 => 1798761600000000 s 1798761600
+EOF
+}
+
 @test "time_guess_unit: thresholds" {
 	check <<'EOF'
 guess 0 => s

@@ -13,6 +13,8 @@
  *                  previous val left; X: a JSON number, "string" (raw bytes
  *                  between the outer quotes), null, missing, true, false,
  *                  or {...} / [...] (raw)
+ *   digits UNIT D  time_from_digits(D, UNIT)         -> "us unit-after i",
+ *                  or "refused"; UNIT as for val (= shares val's unit)
  *   fmt REPR US    time_format(US, REPR, json false)  -> text
  *   fmtj REPR US   time_format(US, REPR, json true)   -> text
  *   guess X        time_guess_unit(strtod(X))         -> unit name
@@ -122,6 +124,25 @@ static void do_val(char *arg)
 	free(copy);
 }
 
+static void do_digits(char *arg)
+{
+	char *u = word(&arg);
+	int64_t us, i;
+	if (strcmp(u, "=") != 0 && repr_parse(u, &cur_unit) < 0) {
+		printf("error: bad unit in test: %s\n", u);
+		return;
+	}
+	/* a copy of its own size: the digits are read as they are */
+	size_t n = strlen(arg);
+	char *copy = exact_copy(arg, n);
+	if (time_from_digits(copy, n, &cur_unit, &us, &i))
+		printf("%lld %s %lld\n", (long long)us,
+		       unit_names[cur_unit & ~TIME_GUESSED], (long long)i);
+	else
+		printf("refused\n");
+	free(copy);
+}
+
 static void command(char *line)
 {
 	char *arg = line;
@@ -154,6 +175,8 @@ static void command(char *line)
 			printf("%s\n", buf);
 	} else if (strcmp(cmd, "val") == 0) {
 		do_val(arg);
+	} else if (strcmp(cmd, "digits") == 0) {
+		do_digits(arg);
 	} else if (strcmp(cmd, "fmt") == 0 || strcmp(cmd, "fmtj") == 0) {
 		char *r = word(&arg);
 		enum time_repr repr;

@@ -398,7 +398,7 @@ EOF
 
 @test "time_from_digits: the same digits again give the same time, under whichever unit is in force" {
 	# the last digits read are kept (lib/time.c): the unit is part of
-	# what is kept, and only digits that were taken
+	# what is kept, only digits that were taken, and only 8 to 16 of them
 	check <<'EOF'
 digits auto 1798761600000 => 1798761600000000 ms 1798761600000
 digits = 1798761600000 => 1798761600000000 ms 1798761600000
@@ -415,6 +415,10 @@ digits ns 1798761600000 => 1798761600 ns 1798761600000
 digits auto 1798761600 => 1798761600000000 s 1798761600
 digits = 1798761600000 => refused
 digits = 1798761600 => 1798761600000000 s 1798761600
+digits us 12345678901234567 => 12345678901234567 us 12345678901234567
+digits = 12345678001234567 => 12345678001234567 us 12345678001234567
+digits = 1234567 => 1234567 us 1234567
+digits = 1234568 => 1234568 us 1234568
 EOF
 }
 
